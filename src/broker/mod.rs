@@ -1,0 +1,1 @@
+//! The embedded broker (SeaweedFS messaging 2.x). PLACEHOLDER: being written.

@@ -1,0 +1,6 @@
+//! The scriptable CLI. PLACEHOLDER: being written.
+
+/// Runs the CLI; returns the process exit code.
+pub fn run() -> i32 {
+    0
+}

@@ -1,0 +1,3 @@
+//! Filer access (listing and deleting `/topics/...`).
+//!
+//! PLACEHOLDER: being written.

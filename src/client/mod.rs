@@ -1,0 +1,128 @@
+//! One client API over both SeaweedFS messaging generations.
+//!
+//! [`Client`] is chosen by protocol detection ([`detect`]) or forced with `--protocol`; the
+//! CLI calls it directly and the TUI's worker owns one. Each protocol lives in its own
+//! module: [`mq`] (SeaweedFS MQ 4.x) and [`legacy`] (messaging 2.x, including the embedded
+//! broker and its admin extension), with [`filer`] for the filer calls both use.
+
+pub mod detect;
+pub mod filer;
+pub mod legacy;
+pub mod mq;
+mod types;
+
+pub use detect::{ConnectOptions, Protocol, ProtocolChoice};
+pub use types::*;
+
+/// A connected client of either protocol generation.
+#[derive(Clone)]
+pub enum Client {
+    /// SeaweedFS MQ 4.x.
+    Mq(mq::MqClient),
+    /// SeaweedFS messaging 2.x (the embedded broker, or the filer layout it left behind).
+    Legacy(legacy::LegacyClient),
+}
+
+macro_rules! delegate {
+    ($self:ident, $c:ident => $e:expr) => {
+        match $self {
+            Client::Mq($c) => $e,
+            Client::Legacy($c) => $e,
+        }
+    };
+}
+
+impl Client {
+    /// Connects to `opts.broker`, detecting the protocol unless `opts.protocol` forces one.
+    pub async fn connect(opts: &ConnectOptions) -> Result<Client, ClientError> {
+        detect::connect(opts).await
+    }
+
+    /// Which protocol generation this client speaks.
+    pub fn protocol(&self) -> Protocol {
+        match self {
+            Client::Mq(_) => Protocol::Mq,
+            Client::Legacy(_) => Protocol::Legacy,
+        }
+    }
+
+    /// The broker address this client talks to.
+    pub fn broker_addr(&self) -> &str {
+        delegate!(self, c => c.broker_addr())
+    }
+
+    /// What the broker says about itself.
+    pub async fn status(&self) -> Result<BrokerStatus, ClientError> {
+        delegate!(self, c => c.status().await)
+    }
+
+    /// Every namespace and topic with what the broker can tell about it.
+    pub async fn list_topics(&self) -> Result<Vec<TopicInfo>, ClientError> {
+        delegate!(self, c => c.list_topics().await)
+    }
+
+    /// Partitions, counts and time range of one topic, with a density histogram when
+    /// `histogram` is given (`None` for its times: the topic's own first/last message).
+    pub async fn describe(
+        &self,
+        topic: &TopicName,
+        histogram: Option<HistogramRequest>,
+    ) -> Result<TopicDescription, ClientError> {
+        delegate!(self, c => c.describe(topic, histogram).await)
+    }
+
+    /// Message counts per time bucket, from server-side data (never by reading messages).
+    pub async fn histogram(
+        &self,
+        topic: &TopicName,
+        req: HistogramRequest,
+    ) -> Result<Histogram, ClientError> {
+        delegate!(self, c => c.histogram(topic, req).await)
+    }
+
+    /// Reads records of all (or the chosen) partitions, merged in timestamp order.
+    /// Dropping the returned [`ReadStream`] cancels the read.
+    pub async fn read(&self, topic: &TopicName, spec: ReadSpec) -> Result<ReadStream, ClientError> {
+        delegate!(self, c => c.read(topic, spec).await)
+    }
+
+    /// Publishes messages in order, partitioned the way the protocol's own client does;
+    /// returns where each one landed.
+    pub async fn publish(
+        &self,
+        topic: &TopicName,
+        messages: Vec<OutMessage>,
+    ) -> Result<Vec<PublishOutcome>, ClientError> {
+        delegate!(self, c => c.publish(topic, messages).await)
+    }
+
+    /// Opens a long-lived publisher for streaming many messages (`publish --file`).
+    pub async fn publisher(&self, topic: &TopicName) -> Result<Publisher, ClientError> {
+        delegate!(self, c => c.publisher(topic).await)
+    }
+
+    /// Deletes a topic with all its data.
+    pub async fn delete(&self, topic: &TopicName) -> Result<DeleteOutcome, ClientError> {
+        delegate!(self, c => c.delete(topic).await)
+    }
+
+    /// Seals a 2.x channel with a close message. 4.x has no channels.
+    pub async fn chan_close(&self, name: &str) -> Result<PublishOutcome, ClientError> {
+        match self {
+            Client::Legacy(c) => c.chan_close(name).await,
+            Client::Mq(_) => Err(ClientError::Unsupported(CHANNELS_ONLY_V2.into())),
+        }
+    }
+
+    /// Fails on 4.x with a clear message: channels exist only in 2.x messaging.
+    pub fn require_channels(&self) -> Result<(), ClientError> {
+        match self {
+            Client::Legacy(_) => Ok(()),
+            Client::Mq(_) => Err(ClientError::Unsupported(CHANNELS_ONLY_V2.into())),
+        }
+    }
+}
+
+/// The error for channel operations against a 4.x broker.
+pub const CHANNELS_ONLY_V2: &str =
+    "channels exist only in SeaweedFS 2.x messaging; this broker speaks MQ 4.x";

@@ -1,0 +1,376 @@
+//! One record formatter for the CLI and the TUI: JSON lines, text lines, single-line
+//! previews, and the detail view's rendering of a value (JSON, text or hex dump).
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as B64;
+use bytes::Bytes;
+use serde::{Deserialize, Serialize};
+
+use crate::client::{OutMessage, Record};
+use crate::time;
+
+/// How bytes are written in JSON: `utf8` when they are valid UTF-8, else `base64`.
+pub fn encode_bytes(b: &[u8]) -> (String, &'static str) {
+    match std::str::from_utf8(b) {
+        Ok(s) => (s.to_string(), "utf8"),
+        Err(_) => (B64.encode(b), "base64"),
+    }
+}
+
+/// The inverse of [`encode_bytes`].
+pub fn decode_bytes(s: &str, encoding: &str) -> Result<Bytes, String> {
+    match encoding {
+        "" | "utf8" => Ok(Bytes::copy_from_slice(s.as_bytes())),
+        "base64" => B64
+            .decode(s)
+            .map(Bytes::from)
+            .map_err(|e| format!("bad base64: {e}")),
+        other => Err(format!("unknown encoding {other:?} (utf8 or base64)")),
+    }
+}
+
+/// A header value in JSON: a plain string when UTF-8, else `{"base64": "..."}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum JsonHeaderValue {
+    /// UTF-8 text.
+    Text(String),
+    /// Binary, base64.
+    Binary {
+        /// The base64 text.
+        base64: String,
+    },
+}
+
+/// One record as a JSON line (`tail --format json`), readable back by `publish --input json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JsonRecord {
+    /// Namespace.
+    #[serde(default)]
+    pub namespace: String,
+    /// Topic.
+    #[serde(default)]
+    pub topic: String,
+    /// Partition.
+    #[serde(default)]
+    pub partition: i32,
+    /// Timestamp, ns since the epoch.
+    #[serde(default)]
+    pub ts_ns: i64,
+    /// RFC 3339 UTC with ns.
+    #[serde(default)]
+    pub time: String,
+    /// Key, encoded per `key_encoding`.
+    #[serde(default)]
+    pub key: String,
+    /// `utf8` or `base64`.
+    #[serde(default)]
+    pub key_encoding: String,
+    /// Value, encoded per `value_encoding`.
+    #[serde(default)]
+    pub value: String,
+    /// `utf8` or `base64`.
+    #[serde(default)]
+    pub value_encoding: String,
+    /// Headers.
+    #[serde(default)]
+    pub headers: std::collections::BTreeMap<String, JsonHeaderValue>,
+    /// A close message.
+    #[serde(default)]
+    pub is_close: bool,
+    /// Offset, null when unknown.
+    #[serde(default)]
+    pub offset: Option<i64>,
+}
+
+impl JsonRecord {
+    /// The JSON form of a record.
+    pub fn from_record(r: &Record) -> Self {
+        let (key, key_encoding) = encode_bytes(&r.key);
+        let (value, value_encoding) = encode_bytes(&r.value);
+        let headers = r
+            .headers
+            .iter()
+            .map(|(k, v)| {
+                let hv = match std::str::from_utf8(v) {
+                    Ok(s) => JsonHeaderValue::Text(s.to_string()),
+                    Err(_) => JsonHeaderValue::Binary {
+                        base64: B64.encode(v),
+                    },
+                };
+                (k.clone(), hv)
+            })
+            .collect();
+        JsonRecord {
+            namespace: r.topic.namespace.clone(),
+            topic: r.topic.name.clone(),
+            partition: r.partition,
+            ts_ns: r.ts_ns,
+            time: time::format_rfc3339(r.ts_ns),
+            key,
+            key_encoding: key_encoding.into(),
+            value,
+            value_encoding: value_encoding.into(),
+            headers,
+            is_close: r.is_close,
+            offset: r.offset,
+        }
+    }
+
+    /// The message to re-publish this record losslessly (key, value, headers, close flag;
+    /// the timestamp is asked for as the event time).
+    pub fn to_out_message(&self) -> Result<OutMessage, String> {
+        let headers = self
+            .headers
+            .iter()
+            .map(|(k, v)| {
+                let b = match v {
+                    JsonHeaderValue::Text(s) => Bytes::copy_from_slice(s.as_bytes()),
+                    JsonHeaderValue::Binary { base64 } => decode_bytes(base64, "base64")?,
+                };
+                Ok((k.clone(), b))
+            })
+            .collect::<Result<Vec<_>, String>>()?;
+        Ok(OutMessage {
+            key: decode_bytes(&self.key, &self.key_encoding).map_err(|e| format!("key: {e}"))?,
+            value: decode_bytes(&self.value, &self.value_encoding)
+                .map_err(|e| format!("value: {e}"))?,
+            headers,
+            ts_ns: (self.ts_ns > 0).then_some(self.ts_ns),
+            is_close: self.is_close,
+        })
+    }
+}
+
+/// One record as a JSON line (no trailing newline).
+pub fn json_line(r: &Record) -> String {
+    serde_json::to_string(&JsonRecord::from_record(r)).unwrap_or_default()
+}
+
+/// One record as a text line: `time  pN  key  value-preview`.
+pub fn text_line(r: &Record, utc: bool, max_value_chars: usize) -> String {
+    let key = if r.key.is_empty() {
+        "-".to_string()
+    } else {
+        preview(&r.key, 40)
+    };
+    let mut line = format!(
+        "{}  p{}  {}  {}",
+        time::format_datetime(r.ts_ns, utc),
+        r.partition,
+        key,
+        preview(&r.value, max_value_chars)
+    );
+    if r.is_close {
+        line.push_str("  [close]");
+    }
+    line
+}
+
+/// A single-line preview of bytes at most `max_chars` characters wide: text with control
+/// characters escaped, or `<binary N B> 7f 45 4c …` for binary data. Never raw bytes.
+pub fn preview(b: &[u8], max_chars: usize) -> String {
+    let max_chars = max_chars.max(1);
+    match std::str::from_utf8(b) {
+        Ok(s) => {
+            let mut out = String::new();
+            let mut n = 0;
+            for c in s.chars() {
+                let esc: std::borrow::Cow<str> = match c {
+                    '\n' => "⏎".into(),
+                    '\t' => " ".into(),
+                    c if c.is_control() => format!("\\x{:02x}", c as u32).into(),
+                    c => c.to_string().into(),
+                };
+                let w = esc.chars().count();
+                if n + w > max_chars {
+                    out.pop_if_needed(max_chars, n);
+                    out.push('…');
+                    return out;
+                }
+                out.push_str(&esc);
+                n += w;
+            }
+            out
+        }
+        Err(_) => {
+            let mut out = format!("<binary {}>", human_bytes(b.len() as u64));
+            for byte in b {
+                if out.chars().count() + 3 > max_chars {
+                    out.push_str(" …");
+                    break;
+                }
+                out.push_str(&format!(" {byte:02x}"));
+            }
+            out.chars().take(max_chars.max(12)).collect()
+        }
+    }
+}
+
+trait PopIfNeeded {
+    fn pop_if_needed(&mut self, max: usize, n: usize);
+}
+
+impl PopIfNeeded for String {
+    /// Makes room for the ellipsis when the text already fills the width.
+    fn pop_if_needed(&mut self, max: usize, n: usize) {
+        if n >= max {
+            self.pop();
+        }
+    }
+}
+
+/// How the detail view shows a value.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ValueView {
+    /// Pretty-printed JSON lines.
+    Json(Vec<String>),
+    /// UTF-8 text lines.
+    Text(Vec<String>),
+    /// A hex dump: offset, 16 bytes, ASCII column.
+    Hex(Vec<String>),
+}
+
+/// Renders a value for the detail view.
+pub fn value_view(b: &[u8]) -> ValueView {
+    if let Ok(s) = std::str::from_utf8(b) {
+        let t = s.trim_start();
+        if (t.starts_with('{') || t.starts_with('['))
+            && let Ok(v) = serde_json::from_str::<serde_json::Value>(s)
+            && let Ok(pretty) = serde_json::to_string_pretty(&v)
+        {
+            return ValueView::Json(pretty.lines().map(str::to_string).collect());
+        }
+        if !s
+            .chars()
+            .any(|c| c.is_control() && c != '\n' && c != '\t' && c != '\r')
+        {
+            return ValueView::Text(s.lines().map(|l| l.replace('\t', "    ")).collect());
+        }
+    }
+    ValueView::Hex(hex_dump(b))
+}
+
+/// `00000000  7f 45 4c 46 02 01 01 00  00 00 00 00 00 00 00 00  |.ELF............|`
+pub fn hex_dump(b: &[u8]) -> Vec<String> {
+    b.chunks(16)
+        .enumerate()
+        .map(|(i, chunk)| {
+            let mut hex = String::with_capacity(50);
+            for (j, byte) in chunk.iter().enumerate() {
+                if j == 8 {
+                    hex.push(' ');
+                }
+                hex.push_str(&format!("{byte:02x} "));
+            }
+            let ascii: String = chunk
+                .iter()
+                .map(|&c| {
+                    if (0x20..0x7f).contains(&c) {
+                        c as char
+                    } else {
+                        '.'
+                    }
+                })
+                .collect();
+            format!("{:08x}  {hex:<49} |{ascii}|", i * 16)
+        })
+        .collect()
+}
+
+/// `512 B`, `48.2 KiB`, `1.3 MiB`, `2.0 GiB`.
+pub fn human_bytes(n: u64) -> String {
+    const UNITS: [&str; 5] = ["KiB", "MiB", "GiB", "TiB", "PiB"];
+    if n < 1024 {
+        return format!("{n} B");
+    }
+    let mut v = n as f64 / 1024.0;
+    let mut u = 0;
+    while v >= 1024.0 && u < UNITS.len() - 1 {
+        v /= 1024.0;
+        u += 1;
+    }
+    format!("{v:.1} {}", UNITS[u])
+}
+
+/// `999`, `48.2k`, `1.3M`, `2.0G`.
+pub fn human_count(n: u64) -> String {
+    match n {
+        0..=999 => n.to_string(),
+        1_000..=999_999 => format!("{:.1}k", n as f64 / 1e3),
+        1_000_000..=999_999_999 => format!("{:.1}M", n as f64 / 1e6),
+        _ => format!("{:.1}G", n as f64 / 1e9),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::client::TopicName;
+    use std::sync::Arc;
+
+    fn rec(value: &[u8]) -> Record {
+        Record {
+            topic: Arc::new(TopicName::parse("demo/orders").unwrap()),
+            partition: 2,
+            ts_ns: 1_764_198_652_123_456_789,
+            key: Bytes::from_static(b"k1"),
+            value: Bytes::copy_from_slice(value),
+            headers: vec![
+                ("bin".into(), Bytes::from_static(&[0xff, 0x00])),
+                ("ct".into(), Bytes::from_static(b"json")),
+            ],
+            is_close: false,
+            offset: None,
+        }
+    }
+
+    #[test]
+    fn json_roundtrip_is_lossless() {
+        for v in [&b"{\"a\":1}"[..], &[0xde, 0xad, 0xbe, 0xef][..], b""] {
+            let r = rec(v);
+            let line = json_line(&r);
+            let back: JsonRecord = serde_json::from_str(&line).unwrap();
+            let m = back.to_out_message().unwrap();
+            assert_eq!(m.value, r.value);
+            assert_eq!(m.key, r.key);
+            assert_eq!(m.headers, r.headers);
+            assert_eq!(m.ts_ns, Some(r.ts_ns));
+        }
+        let line = json_line(&rec(&[0xff]));
+        assert!(line.contains("\"value_encoding\":\"base64\""), "{line}");
+        assert!(line.contains("\"time\":\"2025-11-26T23:10:52.123456789Z\""));
+        assert!(line.contains("\"offset\":null"));
+        assert!(line.contains("\"bin\":{\"base64\":\"/wA=\"}"), "{line}");
+    }
+
+    #[test]
+    fn previews_never_print_raw_bytes() {
+        assert_eq!(preview(b"hello", 10), "hello");
+        assert_eq!(preview(b"hello world", 5), "hell…");
+        assert_eq!(preview(b"a\nb\x07", 20), "a⏎b\\x07");
+        let p = preview(&[0x7f, 0x45, 0x4c, 0x46, 0xff], 40);
+        assert!(p.starts_with("<binary 5 B> 7f 45 4c 46 ff"), "{p}");
+    }
+
+    #[test]
+    fn value_views() {
+        assert!(matches!(value_view(b"{\"a\":[1,2]}"), ValueView::Json(l) if l.len() > 3));
+        assert_eq!(
+            value_view(b"line1\nline2"),
+            ValueView::Text(vec!["line1".into(), "line2".into()])
+        );
+        let ValueView::Hex(lines) = value_view(&[0x00, 0x41, 0xff]) else {
+            panic!()
+        };
+        assert_eq!(lines[0], format!("00000000  {:<49} |.A.|", "00 41 ff "));
+    }
+
+    #[test]
+    fn human_units() {
+        assert_eq!(human_bytes(512), "512 B");
+        assert_eq!(human_bytes(49_357), "48.2 KiB");
+        assert_eq!(human_count(48_200), "48.2k");
+        assert_eq!(human_count(7), "7");
+    }
+}

@@ -1,0 +1,12 @@
+//! swmq: a terminal inspector and administration tool for the SeaweedFS message queue.
+//!
+//! One library behind three faces: the TUI ([`tui`]), the scriptable CLI ([`cli`]) and an
+//! embedded broker speaking the original SeaweedFS messaging protocol ([`broker`]).
+
+pub mod broker;
+pub mod cli;
+pub mod client;
+pub mod format;
+pub mod proto;
+pub mod time;
+pub mod tui;

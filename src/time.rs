@@ -1,0 +1,299 @@
+//! Timestamps: parsing the time SPECs shared by the CLI and the TUI, and formatting
+//! nanosecond timestamps for people.
+//!
+//! A SPEC is one of `earliest`, `latest`, `now`, an RFC 3339 time
+//! (`2026-11-26T23:10:52.123456789Z`, offsets allowed), integer nanoseconds since the Unix
+//! epoch, or a time relative to now (`-15m`, `-1h30m`, `-45s`, `-2d`, `-500ms`).
+
+use chrono::{DateTime, Local, SecondsFormat, TimeZone, Utc};
+
+/// The accepted forms of a time SPEC, for error messages and help texts.
+pub const SPEC_FORMS: &str = "earliest, latest, now, RFC 3339 (2026-11-26T23:10:52.123456789Z, \
+offsets allowed), nanoseconds since the epoch (1764198652123456789), or relative to now \
+(-15m, -1h30m, -45s, -2d, -500ms)";
+
+const NS_PER_SEC: i64 = 1_000_000_000;
+
+/// Where a read starts (or stops).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimeSpec {
+    /// The first message the broker holds.
+    Earliest,
+    /// Only messages published from now on.
+    Latest,
+    /// A point in time, nanoseconds since the Unix epoch (inclusive when used as a start).
+    At(i64),
+}
+
+impl TimeSpec {
+    /// The timestamp this SPEC stands for, resolving `latest` to `now_ns` and `earliest`
+    /// to 0.
+    pub fn resolve(self, now_ns: i64) -> i64 {
+        match self {
+            TimeSpec::Earliest => 0,
+            TimeSpec::Latest => now_ns,
+            TimeSpec::At(ns) => ns,
+        }
+    }
+}
+
+/// A SPEC that could not be parsed; the message names the input and the accepted forms.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid time {input:?}: {reason}; accepted: {SPEC_FORMS}")]
+pub struct TimeSpecError {
+    /// What the user typed.
+    pub input: String,
+    /// What was wrong with it.
+    pub reason: String,
+}
+
+fn err(input: &str, reason: impl Into<String>) -> TimeSpecError {
+    TimeSpecError {
+        input: input.to_string(),
+        reason: reason.into(),
+    }
+}
+
+/// The current time in nanoseconds since the Unix epoch.
+pub fn now_ns() -> i64 {
+    Utc::now().timestamp_nanos_opt().unwrap_or(i64::MAX)
+}
+
+/// Parses a time SPEC; relative SPECs count back from `now_ns`.
+pub fn parse_spec(input: &str, now_ns: i64) -> Result<TimeSpec, TimeSpecError> {
+    let s = input.trim();
+    if s.is_empty() {
+        return Err(err(input, "empty"));
+    }
+    match s.to_ascii_lowercase().as_str() {
+        "earliest" | "beginning" | "start" => return Ok(TimeSpec::Earliest),
+        "latest" | "end" => return Ok(TimeSpec::Latest),
+        "now" => return Ok(TimeSpec::At(now_ns)),
+        _ => {}
+    }
+    if let Some(rest) = s.strip_prefix('-') {
+        let ago = parse_duration(rest).map_err(|reason| err(input, reason))?;
+        return now_ns
+            .checked_sub(ago)
+            .map(TimeSpec::At)
+            .ok_or_else(|| err(input, "too far in the past"));
+    }
+    if s.bytes().all(|b| b.is_ascii_digit()) {
+        return s
+            .parse::<i64>()
+            .map(TimeSpec::At)
+            .map_err(|_| err(input, "nanoseconds out of range"));
+    }
+    parse_rfc3339(s)
+        .map(TimeSpec::At)
+        .map_err(|reason| err(input, reason))
+}
+
+fn parse_rfc3339(s: &str) -> Result<i64, String> {
+    let dt = DateTime::parse_from_rfc3339(s).map_err(|e| format!("not RFC 3339 ({e})"))?;
+    dt.timestamp_nanos_opt()
+        .ok_or_else(|| "out of the representable range (1677..2262)".to_string())
+}
+
+/// Parses a duration such as `15m`, `1h30m`, `2d`, `500ms`, `1.5h` into nanoseconds.
+pub fn parse_duration(s: &str) -> Result<i64, String> {
+    if s.is_empty() {
+        return Err("missing duration after '-'".into());
+    }
+    let mut total: i64 = 0;
+    let mut rest = s;
+    while !rest.is_empty() {
+        let num_len = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(rest.len());
+        if num_len == 0 {
+            return Err(format!("expected a number at {rest:?}"));
+        }
+        let (num, tail) = rest.split_at(num_len);
+        let unit_len = tail
+            .find(|c: char| c.is_ascii_digit() || c == '.')
+            .unwrap_or(tail.len());
+        let (unit, tail) = tail.split_at(unit_len);
+        let scale: i64 = match unit {
+            "d" => 86_400 * NS_PER_SEC,
+            "h" => 3_600 * NS_PER_SEC,
+            "m" => 60 * NS_PER_SEC,
+            "s" => NS_PER_SEC,
+            "ms" => 1_000_000,
+            "us" | "µs" => 1_000,
+            "ns" => 1,
+            "" => return Err(format!("missing unit after {num:?} (use d, h, m, s, ms)")),
+            other => return Err(format!("unknown unit {other:?} (use d, h, m, s, ms)")),
+        };
+        let part = if num.contains('.') {
+            let f: f64 = num.parse().map_err(|_| format!("bad number {num:?}"))?;
+            let v = f * scale as f64;
+            if !v.is_finite() || v >= i64::MAX as f64 {
+                return Err("duration too large".into());
+            }
+            v as i64
+        } else {
+            let n: i64 = num.parse().map_err(|_| "duration too large".to_string())?;
+            n.checked_mul(scale).ok_or("duration too large")?
+        };
+        total = total.checked_add(part).ok_or("duration too large")?;
+        rest = tail;
+    }
+    Ok(total)
+}
+
+fn to_utc(ns: i64) -> DateTime<Utc> {
+    Utc.timestamp_nanos(ns)
+}
+
+/// RFC 3339 in UTC with nanoseconds: `2026-11-26T23:10:52.123456789Z`.
+pub fn format_rfc3339(ns: i64) -> String {
+    to_utc(ns).to_rfc3339_opts(SecondsFormat::Nanos, true)
+}
+
+/// A full timestamp for tables: `2026-11-26 23:10:52.123` in UTC or local time.
+pub fn format_datetime(ns: i64, utc: bool) -> String {
+    if utc {
+        to_utc(ns).format("%Y-%m-%d %H:%M:%S%.3fZ").to_string()
+    } else {
+        to_utc(ns)
+            .with_timezone(&Local)
+            .format("%Y-%m-%d %H:%M:%S%.3f")
+            .to_string()
+    }
+}
+
+/// A clock time with milliseconds, `23:10:52.123`, in UTC or local time.
+pub fn format_clock(ns: i64, utc: bool) -> String {
+    if utc {
+        to_utc(ns).format("%H:%M:%S%.3f").to_string()
+    } else {
+        to_utc(ns)
+            .with_timezone(&Local)
+            .format("%H:%M:%S%.3f")
+            .to_string()
+    }
+}
+
+/// A short clock time for axis labels: `23:10` (or `23:10:52` when `seconds`).
+pub fn format_axis(ns: i64, utc: bool, seconds: bool) -> String {
+    let fmt = if seconds { "%H:%M:%S" } else { "%H:%M" };
+    if utc {
+        to_utc(ns).format(fmt).to_string()
+    } else {
+        to_utc(ns).with_timezone(&Local).format(fmt).to_string()
+    }
+}
+
+/// A compact duration: `950ms`, `42s`, `5m`, `3h`, `2d`.
+pub fn format_duration(ns: i64) -> String {
+    let ns = ns.max(0);
+    if ns < NS_PER_SEC {
+        format!("{}ms", ns / 1_000_000)
+    } else if ns < 60 * NS_PER_SEC {
+        format!("{}s", ns / NS_PER_SEC)
+    } else if ns < 3_600 * NS_PER_SEC {
+        format!("{}m", ns / (60 * NS_PER_SEC))
+    } else if ns < 86_400 * NS_PER_SEC {
+        let h = ns / (3_600 * NS_PER_SEC);
+        let m = (ns / (60 * NS_PER_SEC)) % 60;
+        if m == 0 {
+            format!("{h}h")
+        } else {
+            format!("{h}h{m}m")
+        }
+    } else {
+        format!("{}d", ns / (86_400 * NS_PER_SEC))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NOW: i64 = 1_764_198_652_123_456_789; // 2025-11-26T23:10:52.123456789Z
+
+    #[test]
+    fn keywords() {
+        assert_eq!(parse_spec("earliest", NOW), Ok(TimeSpec::Earliest));
+        assert_eq!(parse_spec("LATEST", NOW), Ok(TimeSpec::Latest));
+        assert_eq!(parse_spec(" now ", NOW), Ok(TimeSpec::At(NOW)));
+    }
+
+    #[test]
+    fn nanoseconds() {
+        assert_eq!(parse_spec("0", NOW), Ok(TimeSpec::At(0)));
+        assert_eq!(
+            parse_spec("1764198652123456789", NOW),
+            Ok(TimeSpec::At(1_764_198_652_123_456_789))
+        );
+        assert!(parse_spec("99999999999999999999", NOW).is_err());
+    }
+
+    #[test]
+    fn rfc3339_forms() {
+        assert_eq!(
+            parse_spec("2025-11-26T23:10:52.123456789Z", NOW),
+            Ok(TimeSpec::At(NOW))
+        );
+        assert_eq!(
+            parse_spec("2025-11-27T01:10:52.123456789+02:00", NOW),
+            Ok(TimeSpec::At(NOW))
+        );
+        assert_eq!(
+            parse_spec("2025-11-26T23:10:52Z", NOW),
+            Ok(TimeSpec::At(NOW - 123_456_789))
+        );
+        assert_eq!(format_rfc3339(NOW), "2025-11-26T23:10:52.123456789Z");
+    }
+
+    #[test]
+    fn relative() {
+        let m = 60 * NS_PER_SEC;
+        assert_eq!(parse_spec("-15m", NOW), Ok(TimeSpec::At(NOW - 15 * m)));
+        assert_eq!(parse_spec("-1h30m", NOW), Ok(TimeSpec::At(NOW - 90 * m)));
+        assert_eq!(
+            parse_spec("-45s", NOW),
+            Ok(TimeSpec::At(NOW - 45 * NS_PER_SEC))
+        );
+        assert_eq!(parse_spec("-2d", NOW), Ok(TimeSpec::At(NOW - 2 * 1440 * m)));
+        assert_eq!(
+            parse_spec("-500ms", NOW),
+            Ok(TimeSpec::At(NOW - 500_000_000))
+        );
+        assert_eq!(parse_spec("-1.5h", NOW), Ok(TimeSpec::At(NOW - 90 * m)));
+    }
+
+    #[test]
+    fn rejects() {
+        for bad in [
+            "-15x",
+            "2026-13-01",
+            "2026-13-01T00:00:00Z",
+            "-",
+            "-m",
+            "-15",
+            "",
+            "yesterday",
+            "-99999999999999d",
+            "9999-01-01T00:00:00Z",
+            "12abc",
+        ] {
+            let e = parse_spec(bad, NOW).expect_err(bad);
+            assert!(e.to_string().contains("accepted:"), "{e}");
+        }
+        let e = parse_spec("-15x", NOW).unwrap_err();
+        assert!(e.reason.contains("unknown unit"), "{}", e.reason);
+    }
+
+    #[test]
+    fn formatting() {
+        assert_eq!(format_clock(NOW, true), "23:10:52.123");
+        assert_eq!(format_datetime(NOW, true), "2025-11-26 23:10:52.123Z");
+        assert_eq!(format_axis(NOW, true, false), "23:10");
+        assert_eq!(format_duration(90 * 60 * NS_PER_SEC), "1h30m");
+        assert_eq!(format_duration(42 * NS_PER_SEC), "42s");
+        assert_eq!(format_duration(3 * 86_400 * NS_PER_SEC), "3d");
+        assert_eq!(TimeSpec::Earliest.resolve(NOW), 0);
+    }
+}

@@ -1,0 +1,1 @@
+//! The TUI. PLACEHOLDER: being written.

@@ -1,0 +1,227 @@
+//! A real SeaweedFS 4.48 (`weed server -filer -mq.broker`) for integration tests.
+//!
+//! One server per test binary, started on first use on free loopback ports with a fresh
+//! data directory. Tests isolate themselves by namespace ([`super::unique_namespace`]).
+//! The binary comes from `SWMQ_WEED`, else the project-local install
+//! (`scripts/install-weed`, run here when missing). Under `CI=true` a missing or broken
+//! `weed` fails the test; elsewhere [`weed`] returns `None` and the test says it skipped.
+//!
+//! `weed`'s MQ broker listens on all interfaces (it has no bind flag); `scripts/test` runs
+//! the suite in a private network namespace so that nothing is reachable from outside.
+//! The server runs in its own process group; a watchdog kills that group and removes the
+//! data directory as soon as the test process exits.
+
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use super::free_port;
+
+/// The pinned SeaweedFS version.
+pub const WEED_VERSION: &str = "4.48";
+
+/// A running `weed server`.
+#[derive(Debug)]
+pub struct Weed {
+    /// Broker gRPC address, `127.0.0.1:PORT`.
+    pub broker: String,
+    /// Filer gRPC address.
+    pub filer: String,
+    /// Filer HTTP address.
+    pub filer_http: String,
+    /// Master HTTP address.
+    pub master: String,
+    /// The process group (= pid) of the server.
+    pub pgid: u32,
+    /// Its data directory.
+    pub dir: PathBuf,
+    /// Its log file.
+    pub log: PathBuf,
+}
+
+fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
+}
+
+/// Finds (or installs) the `weed` binary.
+pub fn weed_binary() -> Result<PathBuf, String> {
+    if let Ok(p) = std::env::var("SWMQ_WEED") {
+        let p = PathBuf::from(p);
+        return if p.is_file() {
+            Ok(p)
+        } else {
+            Err(format!("SWMQ_WEED={} is not a file", p.display()))
+        };
+    }
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let local = root
+        .join(".tools")
+        .join(format!("weed-{WEED_VERSION}"))
+        .join("weed");
+    if local.is_file() {
+        return Ok(local);
+    }
+    let out = Command::new("bash")
+        .arg(root.join("scripts/install-weed"))
+        .stderr(Stdio::inherit())
+        .output()
+        .map_err(|e| format!("running scripts/install-weed: {e}"))?;
+    if out.status.success() && local.is_file() {
+        Ok(local)
+    } else {
+        Err(format!(
+            "weed {WEED_VERSION} is not installed and scripts/install-weed failed ({})",
+            out.status
+        ))
+    }
+}
+
+/// The shared server of this test binary, or `None` (outside CI) when `weed` cannot be had.
+pub fn weed() -> Option<&'static Weed> {
+    static WEED: OnceLock<Result<Weed, String>> = OnceLock::new();
+    // Started on a plain thread: callers may be inside a tokio runtime.
+    let started = WEED.get_or_init(|| {
+        std::thread::spawn(start)
+            .join()
+            .unwrap_or_else(|_| Err("starting weed panicked".into()))
+    });
+    match started {
+        Ok(w) => Some(w),
+        Err(e) if in_ci() => panic!("CI=true and the real SeaweedFS is unavailable: {e}"),
+        Err(e) => {
+            eprintln!("SKIPPED: real SeaweedFS unavailable: {e}");
+            None
+        }
+    }
+}
+
+/// Like [`weed`], for tests that cannot do without it even outside CI.
+pub fn require_weed() -> &'static Weed {
+    weed().expect("the real SeaweedFS 4.48 is required by this test")
+}
+
+fn start() -> Result<Weed, String> {
+    let bin = weed_binary()?;
+    let dir = tempfile::Builder::new()
+        .prefix("swmq-weed-")
+        .tempdir()
+        .map_err(|e| e.to_string())?
+        .keep();
+    let log = dir.join("weed.log");
+    let (master, master_grpc) = (free_port(), free_port());
+    let (volume, volume_grpc) = (free_port(), free_port());
+    let (filer, filer_grpc) = (free_port(), free_port());
+    let broker = free_port();
+    let data = dir.join("data");
+    std::fs::create_dir_all(&data).map_err(|e| e.to_string())?;
+    let logf = std::fs::File::create(&log).map_err(|e| e.to_string())?;
+    let mut cmd = Command::new(&bin);
+    cmd.args([
+        "server",
+        "-ip=127.0.0.1",
+        "-ip.bind=127.0.0.1",
+        "-filer",
+        "-mq.broker",
+        &format!("-dir={}", data.display()),
+        &format!("-master.port={master}"),
+        &format!("-master.port.grpc={master_grpc}"),
+        &format!("-volume.port={volume}"),
+        &format!("-volume.port.grpc={volume_grpc}"),
+        &format!("-filer.port={filer}"),
+        &format!("-filer.port.grpc={filer_grpc}"),
+        &format!("-mq.broker.port={broker}"),
+        "-master.volumeSizeLimitMB=64",
+        "-volume.max=200",
+        &format!("-filer.localSocket={}", dir.join("filer.sock").display()),
+    ])
+    .current_dir(&dir)
+    .stdin(Stdio::null())
+    .stdout(logf.try_clone().map_err(|e| e.to_string())?)
+    .stderr(logf);
+    std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
+    let child = cmd
+        .spawn()
+        .map_err(|e| format!("spawning {}: {e}", bin.display()))?;
+    let pgid = child.id();
+    spawn_watchdog(pgid, &dir);
+    let w = Weed {
+        broker: format!("127.0.0.1:{broker}"),
+        filer: format!("127.0.0.1:{filer_grpc}"),
+        filer_http: format!("127.0.0.1:{filer}"),
+        master: format!("127.0.0.1:{master}"),
+        pgid,
+        dir,
+        log,
+    };
+    wait_ready(&w).map_err(|e| {
+        let tail = std::fs::read_to_string(&w.log).unwrap_or_default();
+        let tail: Vec<&str> = tail.lines().rev().take(15).collect();
+        format!(
+            "{e}; weed log tail:\n{}",
+            tail.into_iter().rev().collect::<Vec<_>>().join("\n")
+        )
+    })?;
+    Ok(w)
+}
+
+/// Kills the server's process group and removes its directory once this process is gone.
+fn spawn_watchdog(pgid: u32, dir: &std::path::Path) {
+    let me = std::process::id();
+    let script = format!(
+        "while kill -0 {me} 2>/dev/null; do sleep 0.5; done; \
+         kill -TERM -{pgid} 2>/dev/null; sleep 1; kill -KILL -{pgid} 2>/dev/null; \
+         rm -rf '{}'",
+        dir.display()
+    );
+    let mut cmd = Command::new("sh");
+    cmd.args(["-c", &script])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
+    let _ = cmd.spawn();
+}
+
+/// Waits until the broker answers `ListTopics` and the filer answers `ListEntries`.
+fn wait_ready(w: &Weed) -> Result<(), String> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    let deadline = Instant::now() + Duration::from_secs(90);
+    let mut last = String::new();
+    while Instant::now() < deadline {
+        let ok = rt.block_on(async {
+            let opts = swmq::client::ConnectOptions::new(&w.broker);
+            let ch = swmq::client::detect::open_channel(&w.broker, Duration::from_secs(2))
+                .await
+                .map_err(|e| e.to_string())?;
+            let p = swmq::client::detect::detect(&opts.broker, ch, Duration::from_secs(2))
+                .await
+                .map_err(|e| e.to_string())?;
+            if p != swmq::client::Protocol::Mq {
+                return Err(format!("detected {p}"));
+            }
+            let fch = swmq::client::detect::open_channel(&w.filer, Duration::from_secs(2))
+                .await
+                .map_err(|e| e.to_string())?;
+            let mut filer = swmq::proto::filer::seaweed_filer_client::SeaweedFilerClient::new(fch);
+            filer
+                .list_entries(swmq::proto::filer::ListEntriesRequest {
+                    directory: "/".into(),
+                    limit: 1,
+                    ..Default::default()
+                })
+                .await
+                .map_err(|e| e.to_string())?;
+            Ok::<(), String>(())
+        });
+        match ok {
+            Ok(()) => return Ok(()),
+            Err(e) => last = e,
+        }
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    Err(format!("weed did not become ready in 90 s: {last}"))
+}
