@@ -1,0 +1,575 @@
+//! Reading: one `Subscribe` stream per partition, merged by [`crate::client::merge`].
+//!
+//! - `from`: `Earliest` → `EARLIEST`, `Latest` → `LATEST`, `At(t)` → `TIMESTAMP` at `t − 1`
+//!   (the broker sends what is strictly after, so a record at exactly `t` is included);
+//! - the end of a non-follow read is, per partition, the last timestamp the admin service
+//!   reported when the read began (without the admin service: a quiet period);
+//! - in follow mode a caught-up partition reports a watermark of the local clock minus a
+//!   slack (the broker's clock stamps messages; on loopback that clock is ours);
+//! - a transient failure is retried with backoff and the partition resumes at
+//!   `TIMESTAMP(last delivered)`: no gap, no duplicate.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use futures::FutureExt as _;
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+use tokio_stream::wrappers::ReceiverStream;
+use tonic::codec::Streaming;
+
+use super::{LegacyClient, backoff};
+use crate::client::merge::{PartEvent, spawn_merged};
+use crate::client::{ClientError, ReadSpec, ReadStream, Record, TopicName};
+use crate::proto::v2;
+use crate::proto::v2::subscriber_message::init_message::StartPosition;
+use crate::time::{TimeSpec, now_ns};
+
+/// Events queued per partition reader.
+const PART_QUEUE: usize = 16;
+/// Most records (and bytes) a reader sends to the merger at once.
+const BATCH_RECORDS: usize = 1024;
+const BATCH_BYTES: usize = 8 << 20;
+/// Without the admin service, a partition is caught up after this long without a message.
+pub const QUIET_END: Duration = Duration::from_secs(2);
+/// A live partition's watermark trails the local clock by this much.
+pub const WATERMARK_SLACK: Duration = Duration::from_millis(500);
+/// How often an idle live partition reports its watermark.
+const WATERMARK_TICK: Duration = Duration::from_millis(100);
+/// How long the merger lets an idle live partition hold the others back at most.
+pub const MAX_WAIT: Duration = Duration::from_secs(1);
+/// Reconnect attempts of a non-follow read before it fails (a follow read retries forever).
+const MAX_ATTEMPTS_NO_FOLLOW: u32 = 20;
+
+/// Where a partition's subscription starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Start {
+    Earliest,
+    /// `LATEST`, at this local time (a resumed subscription continues from it).
+    Latest(i64),
+    /// Strictly after this timestamp.
+    After(i64),
+}
+
+impl Start {
+    fn from_spec(from: TimeSpec, now: i64) -> Start {
+        match from {
+            TimeSpec::Earliest => Start::Earliest,
+            TimeSpec::Latest => Start::Latest(now),
+            TimeSpec::At(t) if t <= 0 => Start::Earliest,
+            TimeSpec::At(t) => Start::After(t - 1),
+        }
+    }
+
+    /// `(startPosition, timestampNs)`, resuming strictly after `last` when something was
+    /// delivered already.
+    fn position(self, last: Option<i64>) -> (StartPosition, i64) {
+        match (last, self) {
+            (Some(ts), _) => (StartPosition::Timestamp, ts),
+            (None, Start::Earliest) => (StartPosition::Earliest, 0),
+            (None, Start::Latest(_)) => (StartPosition::Latest, 0),
+            (None, Start::After(t)) => (StartPosition::Timestamp, t),
+        }
+    }
+
+    /// The position after a reconnect with nothing delivered yet.
+    fn resumed(self) -> Start {
+        match self {
+            Start::Latest(t) => Start::After(t),
+            s => s,
+        }
+    }
+}
+
+/// Where a partition's history (for `CaughtUp`) ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum HistoryEnd {
+    /// The admin service's last timestamp at read start (`None`: the partition was empty).
+    Known(Option<i64>),
+    /// Unknown: caught up after `QUIET_END` without a message.
+    Quiet,
+}
+
+/// Starts a merged read of `topic`.
+pub(super) async fn start(
+    client: &LegacyClient,
+    topic: &TopicName,
+    spec: ReadSpec,
+) -> Result<ReadStream, ClientError> {
+    let stats = match client.admin_describe(topic).await {
+        Ok(s) => s.map(Some),
+        Err(ClientError::TopicNotFound(_)) if spec.follow => Some(None),
+        Err(e) => return Err(e),
+    };
+    let count = match &stats {
+        Some(Some(info)) if !topic.is_channel() => {
+            (info.partitions.len() as u32).max(client.partition_count(topic).await?)
+        }
+        _ => client.partition_count(topic).await?,
+    };
+    let partitions = select_partitions(topic, count, spec.partitions.as_deref())?;
+    let topic = Arc::new(topic.clone());
+    let now = now_ns();
+    let start = Start::from_spec(spec.from, now);
+    let mut inputs = Vec::with_capacity(partitions.len());
+    for p in partitions {
+        let end = match &stats {
+            None => HistoryEnd::Quiet,
+            Some(None) => HistoryEnd::Known(None),
+            Some(Some(info)) => HistoryEnd::Known(
+                info.partitions
+                    .iter()
+                    .find(|x| x.id == p)
+                    .and_then(|x| x.last_ts_ns),
+            ),
+        };
+        let (tx, rx) = mpsc::channel(PART_QUEUE);
+        let reader = PartReader {
+            client: client.clone(),
+            topic: topic.clone(),
+            partition: p,
+            start,
+            end,
+            follow: spec.follow,
+            tx,
+        };
+        tokio::spawn(reader.run());
+        inputs.push(rx);
+    }
+    Ok(spawn_merged(inputs, spec, MAX_WAIT))
+}
+
+/// The partitions to read: the requested ones (validated, sorted, deduplicated) or all.
+fn select_partitions(
+    topic: &TopicName,
+    count: u32,
+    wanted: Option<&[i32]>,
+) -> Result<Vec<i32>, ClientError> {
+    let count = count.max(1) as i32;
+    let Some(wanted) = wanted else {
+        return Ok((0..count).collect());
+    };
+    let mut out = Vec::with_capacity(wanted.len());
+    for &p in wanted {
+        if p < 0 || p >= count {
+            return Err(ClientError::invalid(
+                "partition",
+                format!(
+                    "{topic} has {count} partition{} (0..={}); there is no partition {p}",
+                    if count == 1 { "" } else { "s" },
+                    count - 1
+                ),
+            ));
+        }
+        out.push(p);
+    }
+    out.sort_unstable();
+    out.dedup();
+    Ok(out)
+}
+
+/// A unique subscriber id (the broker keeps no state for it; it names the subscription).
+fn subscriber_id(partition: i32) -> String {
+    static N: AtomicU64 = AtomicU64::new(0);
+    format!(
+        "swmq-{}-{}-p{partition}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed),
+        now_ns() % 1_000_000_000
+    )
+}
+
+/// Whether a failed subscription may succeed when retried (the broker went away).
+fn transient(s: &tonic::Status) -> bool {
+    use tonic::Code;
+    match s.code() {
+        Code::Unavailable | Code::Aborted | Code::Cancelled => true,
+        Code::Unknown | Code::Internal => {
+            let m = s.message().to_ascii_lowercase();
+            [
+                "transport",
+                "reset",
+                "connection",
+                "h2",
+                "body",
+                "broken pipe",
+                "stream",
+                "eof",
+            ]
+            .iter()
+            .any(|w| m.contains(w))
+        }
+        _ => false,
+    }
+}
+
+/// A record from a stored message; `None` for a heartbeat (no data).
+fn to_record(
+    topic: &Arc<TopicName>,
+    partition: i32,
+    last: Option<i64>,
+    bm: v2::BrokerMessage,
+) -> Option<Record> {
+    let m = bm.data?;
+    // The embedded broker stores the log timestamp in event_time_ns; an original broker
+    // leaves 0 there when the publisher did: stamp those in arrival order.
+    let ts_ns = if m.event_time_ns > 0 {
+        m.event_time_ns
+    } else {
+        now_ns().max(last.map_or(i64::MIN, |l| l + 1))
+    };
+    let mut headers: Vec<(String, bytes::Bytes)> = m.headers.into_iter().collect();
+    headers.sort_by(|a, b| a.0.cmp(&b.0));
+    Some(Record {
+        topic: topic.clone(),
+        partition,
+        ts_ns,
+        key: m.key,
+        value: m.value,
+        headers,
+        is_close: m.is_close,
+        offset: None,
+    })
+}
+
+/// What ended one subscription.
+enum Outcome {
+    /// The reader is finished (closed partition, end of a non-follow read, merger gone).
+    Done,
+    /// A transient failure: resubscribe.
+    Retry(String),
+    /// A fatal failure.
+    Fatal(ClientError),
+}
+
+struct PartReader {
+    client: LegacyClient,
+    topic: Arc<TopicName>,
+    partition: i32,
+    start: Start,
+    end: HistoryEnd,
+    follow: bool,
+    tx: mpsc::Sender<PartEvent>,
+}
+
+/// The reader's progress, kept across reconnects.
+struct State {
+    last: Option<i64>,
+    caught_up: bool,
+    watermark: i64,
+}
+
+impl PartReader {
+    async fn run(self) {
+        let mut st = State {
+            last: None,
+            caught_up: false,
+            watermark: i64::MIN,
+        };
+        let history_empty = match (self.end, self.start) {
+            (HistoryEnd::Known(None), _) | (HistoryEnd::Known(Some(_)), Start::Latest(_)) => true,
+            (HistoryEnd::Known(Some(l)), Start::After(t)) => t >= l,
+            _ => false,
+        };
+        if history_empty && !self.caught_up(&mut st).await {
+            return;
+        }
+        let mut start = self.start;
+        let mut attempt = 0u32;
+        loop {
+            let outcome = match self.subscribe(start, st.last).await {
+                Ok(stream) => {
+                    if attempt > 0 {
+                        attempt = 0;
+                        if self.tx.send(PartEvent::Reconnected).await.is_err() {
+                            return;
+                        }
+                    }
+                    self.pump(stream, &mut st).await
+                }
+                Err(s) if transient(&s) => Outcome::Retry(self.describe_error(&s)),
+                Err(s) => Outcome::Fatal(ClientError::rpc(self.context(), s)),
+            };
+            let error = match outcome {
+                Outcome::Done => return,
+                Outcome::Fatal(e) => {
+                    let _ = self.tx.send(PartEvent::Failed(e)).await;
+                    return;
+                }
+                Outcome::Retry(e) => e,
+            };
+            attempt += 1;
+            if !self.follow && attempt > MAX_ATTEMPTS_NO_FOLLOW {
+                let e = ClientError::Rpc {
+                    context: self.context(),
+                    code: tonic::Code::Unavailable,
+                    message: format!("gave up after {MAX_ATTEMPTS_NO_FOLLOW} attempts: {error}"),
+                };
+                let _ = self.tx.send(PartEvent::Failed(e)).await;
+                return;
+            }
+            let ev = PartEvent::Reconnecting { error, attempt };
+            if self.tx.send(ev).await.is_err() {
+                return;
+            }
+            start = start.resumed();
+            tokio::select! {
+                _ = tokio::time::sleep(backoff(attempt)) => {}
+                _ = self.tx.closed() => return,
+            }
+        }
+    }
+
+    fn context(&self) -> String {
+        format!(
+            "subscribe to {} partition {} at {}",
+            self.topic,
+            self.partition,
+            self.client.broker_addr()
+        )
+    }
+
+    fn describe_error(&self, s: &tonic::Status) -> String {
+        format!("{}: {}", self.context(), s.message())
+    }
+
+    async fn subscribe(
+        &self,
+        start: Start,
+        last: Option<i64>,
+    ) -> Result<
+        (
+            Streaming<v2::BrokerMessage>,
+            mpsc::Sender<v2::SubscriberMessage>,
+        ),
+        tonic::Status,
+    > {
+        let (position, ts) = start.position(last);
+        let init = v2::SubscriberMessage {
+            init: Some(v2::subscriber_message::InitMessage {
+                namespace: self.topic.namespace.clone(),
+                topic: self.topic.name.clone(),
+                partition: self.partition,
+                start_position: position as i32,
+                timestamp_ns: ts,
+                subscriber_id: subscriber_id(self.partition),
+            }),
+            ..Default::default()
+        };
+        let (tx, rx) = mpsc::channel(1);
+        // Cannot fail: the receiver is alive and the queue empty.
+        let _ = tx.try_send(init);
+        let mut client = self.client.v2();
+        let stream = tokio::select! {
+            r = client.subscribe(ReceiverStream::new(rx)) => r?.into_inner(),
+            _ = self.tx.closed() => return Err(tonic::Status::cancelled("read ended")),
+        };
+        // `tx` keeps the request side open for as long as the subscription lives.
+        Ok((stream, tx))
+    }
+
+    /// Reports `CaughtUp`; `false` when the reader should stop (non-follow, or the merger
+    /// is gone).
+    async fn caught_up(&self, st: &mut State) -> bool {
+        st.caught_up = true;
+        self.tx.send(PartEvent::CaughtUp).await.is_ok() && self.follow
+    }
+
+    /// Forwards one subscription's messages until it ends.
+    async fn pump(
+        &self,
+        (mut stream, _requests): (
+            Streaming<v2::BrokerMessage>,
+            mpsc::Sender<v2::SubscriberMessage>,
+        ),
+        st: &mut State,
+    ) -> Outcome {
+        let quiet = matches!(self.end, HistoryEnd::Quiet);
+        let mut quiet_deadline = Instant::now() + QUIET_END;
+        let mut tick = tokio::time::interval(WATERMARK_TICK);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            let first = tokio::select! {
+                _ = self.tx.closed() => return Outcome::Done,
+                _ = tick.tick(), if st.caught_up && self.follow => {
+                    let wm = (now_ns() - WATERMARK_SLACK.as_nanos() as i64)
+                        .max(st.last.map_or(i64::MIN, |l| l + 1));
+                    if wm > st.watermark {
+                        st.watermark = wm;
+                        if self.tx.send(PartEvent::Watermark(wm)).await.is_err() {
+                            return Outcome::Done;
+                        }
+                    }
+                    continue;
+                }
+                _ = tokio::time::sleep_until(quiet_deadline), if quiet && !st.caught_up => {
+                    if !self.caught_up(st).await {
+                        return Outcome::Done;
+                    }
+                    continue;
+                }
+                m = stream.message() => m,
+            };
+            let mut batch = Vec::new();
+            let mut bytes = 0usize;
+            let mut next = first;
+            let mut ended: Option<Outcome> = None;
+            let mut reached_end = false;
+            loop {
+                match next {
+                    Ok(Some(bm)) => {
+                        if let Some(r) = to_record(&self.topic, self.partition, st.last, bm)
+                            && st.last.is_none_or(|l| r.ts_ns > l)
+                        {
+                            st.last = Some(r.ts_ns);
+                            bytes += r.value.len() + r.key.len();
+                            let close = r.is_close;
+                            if let HistoryEnd::Known(Some(l)) = self.end
+                                && r.ts_ns >= l
+                            {
+                                reached_end = true;
+                            }
+                            batch.push(r);
+                            if close {
+                                ended = Some(Outcome::Done);
+                                break;
+                            }
+                            if reached_end && !st.caught_up {
+                                break;
+                            }
+                        }
+                    }
+                    Ok(None) => {
+                        ended = Some(Outcome::Retry(format!(
+                            "{}: the broker ended the subscription",
+                            self.context()
+                        )));
+                        break;
+                    }
+                    Err(s) if transient(&s) => {
+                        ended = Some(Outcome::Retry(self.describe_error(&s)));
+                        break;
+                    }
+                    Err(s) => {
+                        ended = Some(Outcome::Fatal(ClientError::rpc(self.context(), s)));
+                        break;
+                    }
+                }
+                if batch.len() >= BATCH_RECORDS || bytes >= BATCH_BYTES {
+                    break;
+                }
+                match stream.message().now_or_never() {
+                    Some(m) => next = m,
+                    None => break,
+                }
+            }
+            quiet_deadline = Instant::now() + QUIET_END;
+            if !batch.is_empty() && self.tx.send(PartEvent::Records(batch)).await.is_err() {
+                return Outcome::Done;
+            }
+            if let Some(Outcome::Done) = ended {
+                // A close message seals the partition: its history ends here.
+                if !st.caught_up {
+                    let _ = self.tx.send(PartEvent::CaughtUp).await;
+                }
+                return Outcome::Done;
+            }
+            if reached_end && !st.caught_up && !self.caught_up(st).await {
+                return Outcome::Done;
+            }
+            if let Some(o) = ended {
+                return o;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    #[test]
+    fn start_positions() {
+        assert_eq!(
+            Start::from_spec(TimeSpec::At(1000), 5).position(None),
+            (StartPosition::Timestamp, 999)
+        );
+        assert_eq!(
+            Start::from_spec(TimeSpec::Earliest, 5).position(None),
+            (StartPosition::Earliest, 0)
+        );
+        assert_eq!(
+            Start::from_spec(TimeSpec::Latest, 5).position(None),
+            (StartPosition::Latest, 0)
+        );
+        assert_eq!(
+            Start::from_spec(TimeSpec::Latest, 5)
+                .resumed()
+                .position(None),
+            (StartPosition::Timestamp, 5)
+        );
+        assert_eq!(
+            Start::Earliest.position(Some(77)),
+            (StartPosition::Timestamp, 77)
+        );
+        assert_eq!(Start::from_spec(TimeSpec::At(0), 5), Start::Earliest);
+    }
+
+    #[test]
+    fn partitions_are_validated() {
+        let t = TopicName::new("ns", "t").unwrap();
+        assert_eq!(select_partitions(&t, 4, None).unwrap(), vec![0, 1, 2, 3]);
+        assert_eq!(
+            select_partitions(&t, 4, Some(&[3, 1, 3])).unwrap(),
+            vec![1, 3]
+        );
+        let e = select_partitions(&t, 4, Some(&[4]))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("ns/t has 4 partitions") && e.contains("no partition 4"),
+            "{e}"
+        );
+        assert!(select_partitions(&t, 1, Some(&[-1])).is_err());
+    }
+
+    #[test]
+    fn records_sort_headers_and_skip_heartbeats() {
+        let t = Arc::new(TopicName::new("ns", "t").unwrap());
+        assert!(to_record(&t, 0, None, v2::BrokerMessage { data: None }).is_none());
+        let mut headers = HashMap::new();
+        headers.insert("b".to_string(), bytes::Bytes::from_static(b"2"));
+        headers.insert("a".to_string(), bytes::Bytes::from_static(b"1"));
+        let m = v2::Message {
+            event_time_ns: 42,
+            key: bytes::Bytes::from_static(b"k"),
+            value: bytes::Bytes::from_static(b"\x00\x01"),
+            headers,
+            is_close: false,
+        };
+        let r = to_record(&t, 2, None, v2::BrokerMessage { data: Some(m) }).unwrap();
+        assert_eq!((r.partition, r.ts_ns, r.offset), (2, 42, None));
+        assert_eq!(r.headers[0].0, "a");
+        assert_eq!(r.headers[1].0, "b");
+        // A message without event time is stamped after the last one.
+        let z = v2::Message {
+            event_time_ns: 0,
+            ..Default::default()
+        };
+        let far = i64::MAX - 10;
+        let r = to_record(&t, 0, Some(far), v2::BrokerMessage { data: Some(z) }).unwrap();
+        assert_eq!(r.ts_ns, far + 1);
+    }
+
+    #[test]
+    fn transient_statuses() {
+        assert!(transient(&tonic::Status::unavailable("x")));
+        assert!(transient(&tonic::Status::unknown(
+            "h2 protocol error: error reading a body from connection"
+        )));
+        assert!(!transient(&tonic::Status::invalid_argument("bad")));
+        assert!(!transient(&tonic::Status::not_found("nope")));
+    }
+}
