@@ -22,7 +22,14 @@ fn topic(s: &str) -> TopicName {
     TopicName::parse(s).unwrap()
 }
 
-fn info(name: &str, parts: usize, count: u64, closed: bool, first_age: i64, last_age: i64) -> TopicInfo {
+fn info(
+    name: &str,
+    parts: usize,
+    count: u64,
+    closed: bool,
+    first_age: i64,
+    last_age: i64,
+) -> TopicInfo {
     TopicInfo {
         name: topic(name),
         partitions: (0..parts)
@@ -52,7 +59,13 @@ fn topics() -> Vec<TopicInfo> {
 }
 
 fn order(i: i64) -> Record {
-    let value = format!(r#"{{"order":{},"sku":"A-{}","qty":{},"eur":{}.50}}"#, 1000 + i, i % 20, i % 5 + 1, i * 3);
+    let value = format!(
+        r#"{{"order":{},"sku":"A-{}","qty":{},"eur":{}.50}}"#,
+        1000 + i,
+        i % 20,
+        i % 5 + 1,
+        i * 3
+    );
     Record {
         topic: Arc::new(topic("demo/orders")),
         partition: (i % 4) as i32,
@@ -168,7 +181,10 @@ fn paused_keeps_a_frozen_snapshot_while_counting() {
     );
     let screen = render(&m);
     assert!(screen.contains("paused (+15 new)"), "{screen}");
-    assert!(!screen.contains("ord-1074"), "frozen snapshot must not show new records");
+    assert!(
+        !screen.contains("ord-1074"),
+        "frozen snapshot must not show new records"
+    );
     insta::assert_snapshot!(screen);
 }
 
@@ -209,14 +225,23 @@ fn detail_of(value: &[u8], key_bytes: &[u8]) -> Model {
     let mut r = order(61);
     r.value = Bytes::copy_from_slice(value);
     r.key = Bytes::copy_from_slice(key_bytes);
-    update(&mut m, Msg::Worker(WorkerEvent::Records { id, records: vec![r] }));
+    update(
+        &mut m,
+        Msg::Worker(WorkerEvent::Records {
+            id,
+            records: vec![r],
+        }),
+    );
     update(&mut m, key(KeyCode::Enter));
     m
 }
 
 #[test]
 fn detail_json() {
-    let m = detail_of(br#"{"order":1061,"sku":"A-1","lines":[{"qty":2},{"qty":1}]}"#, b"ord-1061");
+    let m = detail_of(
+        br#"{"order":1061,"sku":"A-1","lines":[{"qty":2},{"qty":1}]}"#,
+        b"ord-1061",
+    );
     insta::assert_snapshot!(render(&m));
 }
 
@@ -237,14 +262,25 @@ fn detail_hex() {
 fn scrubber_with_histogram_and_cursor() {
     let mut m = tailing();
     for _ in 0..3 {
-        update(&mut m, Msg::Key(KeyEvent::new(KeyCode::Left, KeyModifiers::SHIFT)));
+        update(
+            &mut m,
+            Msg::Key(KeyEvent::new(KeyCode::Left, KeyModifiers::SHIFT)),
+        );
     }
     let cmds = update(&mut m, Msg::Tick(NOW + 200_000_000));
-    let Some(Command::Subscribe { id, start: swmq::tui::msg::Start::At(at), .. }) = cmds.last().cloned() else {
+    let Some(Command::Subscribe {
+        id,
+        start: swmq::tui::msg::Start::At(at),
+        ..
+    }) = cmds.last().cloned()
+    else {
         panic!("{cmds:?}")
     };
     let records: Vec<Record> = (0..30)
-        .map(|i| Record { ts_ns: at + i * 1_000_000_000, ..order(i) })
+        .map(|i| Record {
+            ts_ns: at + i * 1_000_000_000,
+            ..order(i)
+        })
         .collect();
     update(&mut m, Msg::Worker(WorkerEvent::Records { id, records }));
     let screen = render(&m);
@@ -354,7 +390,10 @@ fn no_broker_at_start() {
         }),
     );
     let screen = render(&m);
-    assert!(screen.contains("swmq demo") && screen.contains("--broker"), "{screen}");
+    assert!(
+        screen.contains("swmq demo") && screen.contains("--broker"),
+        "{screen}"
+    );
     insta::assert_snapshot!(screen);
 }
 
@@ -386,5 +425,8 @@ fn publish_result_in_status_bar() {
         }),
     );
     let screen = render(&m);
-    assert!(screen.contains("published 1 message(s) → p2 offset 17"), "{screen}");
+    assert!(
+        screen.contains("published 1 message(s) → p2 offset 17"),
+        "{screen}"
+    );
 }

@@ -180,7 +180,10 @@ impl Dialog {
 
     /// The publish dialog, targeting `topic` when given.
     pub fn publish(topic: Option<&TopicName>) -> Self {
-        let mut d = Dialog::with(DialogKind::Publish, &[&TOPIC, &KEY, &HEADERS, &VALUE, &COUNT]);
+        let mut d = Dialog::with(
+            DialogKind::Publish,
+            &[&TOPIC, &KEY, &HEADERS, &VALUE, &COUNT],
+        );
         if let Some(t) = topic {
             d.set(FieldId::Topic, &t.to_string());
             d.focus = 1;
@@ -279,8 +282,8 @@ impl Dialog {
     pub fn submit(&self, now_ns: i64) -> Result<Submit, String> {
         match &self.kind {
             DialogKind::Publish => {
-                let topic = TopicName::parse(self.get(FieldId::Topic).trim())
-                    .map_err(|e| e.to_string())?;
+                let topic =
+                    TopicName::parse(self.get(FieldId::Topic).trim()).map_err(|e| e.to_string())?;
                 let headers = parse_headers(self.get(FieldId::Headers))?;
                 let count_s = self.get(FieldId::Count).trim();
                 let count: usize = if count_s.is_empty() {
@@ -408,7 +411,10 @@ mod tests {
     fn go_to_time_parses_every_spec() {
         let mut d = Dialog::go_to_time();
         type_in(&mut d, "-15m");
-        assert_eq!(d.submit(1_000 * 60_000_000_000), Ok(Submit::GoTo(TimeSpec::At(985 * 60_000_000_000))));
+        assert_eq!(
+            d.submit(1_000 * 60_000_000_000),
+            Ok(Submit::GoTo(TimeSpec::At(985 * 60_000_000_000)))
+        );
         d.set(FieldId::Time, "yesterday");
         assert!(d.submit(0).unwrap_err().contains("yesterday"));
         d.set(FieldId::Time, "earliest");

@@ -173,6 +173,7 @@ use Action as A;
 use KeyCode as C;
 
 /// THE key table. Earlier entries win within a context.
+#[rustfmt::skip]
 pub static BINDINGS: &[Binding] = &[
     // Detail view (an overlay: only these and Global quit keys apply).
     b(&[k('j'), code(C::Down)], A::Down, Ctx::Detail, "", "scroll down"),
@@ -317,16 +318,22 @@ pub fn hints(contexts: &[Ctx], read_only: bool) -> Vec<(String, &'static str)> {
 
 /// The help overlay's content: per context, `(keys, help)` lines.
 pub fn help_groups(read_only: bool) -> Vec<(Ctx, Vec<(String, &'static str)>)> {
-    [Ctx::Global, Ctx::Browser, Ctx::Tail, Ctx::Timeline, Ctx::Detail]
-        .into_iter()
-        .map(|ctx| {
-            let lines = bindings(read_only)
-                .filter(|b| b.ctx == ctx)
-                .map(|b| (keys_label(b), b.help))
-                .collect();
-            (ctx, lines)
-        })
-        .collect()
+    [
+        Ctx::Global,
+        Ctx::Browser,
+        Ctx::Tail,
+        Ctx::Timeline,
+        Ctx::Detail,
+    ]
+    .into_iter()
+    .map(|ctx| {
+        let lines = bindings(read_only)
+            .filter(|b| b.ctx == ctx)
+            .map(|b| (keys_label(b), b.help))
+            .collect();
+        (ctx, lines)
+    })
+    .collect()
 }
 
 #[cfg(test)]
@@ -343,27 +350,48 @@ mod tests {
         assert_eq!(lookup(&n, &[Ctx::Detail]).unwrap().action, A::NextRecord);
         assert_eq!(lookup(&n, &[Ctx::Tail]).unwrap().action, A::NextMatch);
         let p = ev(KeyCode::Char('p'), KeyModifiers::NONE);
-        assert_eq!(lookup(&p, &[Ctx::Detail, Ctx::Global]).unwrap().action, A::PrevRecord);
-        assert_eq!(lookup(&p, &[Ctx::Tail, Ctx::Global]).unwrap().action, A::Publish);
+        assert_eq!(
+            lookup(&p, &[Ctx::Detail, Ctx::Global]).unwrap().action,
+            A::PrevRecord
+        );
+        assert_eq!(
+            lookup(&p, &[Ctx::Tail, Ctx::Global]).unwrap().action,
+            A::Publish
+        );
         let sl = ev(KeyCode::Left, KeyModifiers::SHIFT);
-        assert_eq!(lookup(&sl, &[Ctx::Timeline]).unwrap().action, A::ScrubBack10);
+        assert_eq!(
+            lookup(&sl, &[Ctx::Timeline]).unwrap().action,
+            A::ScrubBack10
+        );
         let l = ev(KeyCode::Left, KeyModifiers::NONE);
         assert_eq!(lookup(&l, &[Ctx::Timeline]).unwrap().action, A::ScrubBack);
         let big_g = ev(KeyCode::Char('G'), KeyModifiers::SHIFT);
         assert_eq!(lookup(&big_g, &[Ctx::Timeline]).unwrap().action, A::Live);
         let cc = ev(KeyCode::Char('c'), KeyModifiers::CONTROL);
-        assert_eq!(lookup(&cc, &[Ctx::Tail, Ctx::Global]).unwrap().action, A::Quit);
+        assert_eq!(
+            lookup(&cc, &[Ctx::Tail, Ctx::Global]).unwrap().action,
+            A::Quit
+        );
         assert!(lookup(&ev(KeyCode::F(5), KeyModifiers::NONE), &[Ctx::Global]).is_none());
     }
 
     #[test]
     fn read_only_removes_writing_bindings_from_hints_and_help() {
-        let all: Vec<_> = hints(&[Ctx::Global], false).into_iter().map(|h| h.1).collect();
+        let all: Vec<_> = hints(&[Ctx::Global], false)
+            .into_iter()
+            .map(|h| h.1)
+            .collect();
         assert!(all.contains(&"publish") && all.contains(&"delete"));
-        let ro: Vec<_> = hints(&[Ctx::Global], true).into_iter().map(|h| h.1).collect();
+        let ro: Vec<_> = hints(&[Ctx::Global], true)
+            .into_iter()
+            .map(|h| h.1)
+            .collect();
         assert!(!ro.contains(&"publish") && !ro.contains(&"delete"));
         let help = help_groups(true);
-        assert!(help.iter().all(|(_, l)| l.iter().all(|(_, t)| !t.contains("publish"))));
+        assert!(
+            help.iter()
+                .all(|(_, l)| l.iter().all(|(_, t)| !t.contains("publish")))
+        );
     }
 
     #[test]
@@ -371,7 +399,9 @@ mod tests {
         assert_eq!(key_label(&shift(C::Left)), "S-←");
         assert_eq!(key_label(&ctrl('c')), "C-c");
         assert_eq!(key_label(&k(' ')), "Space");
-        let down = BINDINGS.iter().find(|b| b.ctx == Ctx::Tail && b.action == A::Down);
+        let down = BINDINGS
+            .iter()
+            .find(|b| b.ctx == Ctx::Tail && b.action == A::Down);
         assert_eq!(keys_label(down.unwrap()), "j/↓");
     }
 }

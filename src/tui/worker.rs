@@ -113,7 +113,12 @@ async fn run(
         return;
     }
     let refresh = Arc::new(Notify::new());
-    tokio::spawn(refresher(client.clone(), tx.clone(), stop.clone(), refresh.clone()));
+    tokio::spawn(refresher(
+        client.clone(),
+        tx.clone(),
+        stop.clone(),
+        refresh.clone(),
+    ));
     let mut subs: HashMap<SubId, CancellationToken> = HashMap::new();
     loop {
         let cmd = tokio::select! {

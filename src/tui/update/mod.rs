@@ -56,7 +56,10 @@ fn on_tick(m: &mut Model, now: i64, cmds: &mut Vec<Command>) {
         m.rate = rate;
         m.rate_window = (now, 0);
     }
-    if m.status.as_ref().is_some_and(|s| now - s.at > STATUS_TTL_NS) {
+    if m.status
+        .as_ref()
+        .is_some_and(|s| now - s.at > STATUS_TTL_NS)
+    {
         m.status = None;
         m.dirty = true;
     }
@@ -101,7 +104,10 @@ fn on_key(m: &mut Model, k: KeyEvent, cmds: &mut Vec<Command>) {
         search_key(m, &k);
         return;
     }
-    if matches!(m.conn, ConnState::Unreachable { .. } | ConnState::Connecting) {
+    if matches!(
+        m.conn,
+        ConnState::Unreachable { .. } | ConnState::Connecting
+    ) {
         if matches!(k.code, KeyCode::Char('q') | KeyCode::Esc) {
             quit(m, cmds);
         }
@@ -221,7 +227,10 @@ pub fn action(m: &mut Model, a: Action, cmds: &mut Vec<Command>) {
             if m.tail.topic.is_some() {
                 m.overlay = Some(Overlay::Dialog(Dialog::go_to_time()));
             } else {
-                m.say(Level::Info, "select a topic first (Enter in the topic list)");
+                m.say(
+                    Level::Info,
+                    "select a topic first (Enter in the topic list)",
+                );
             }
         }
         Action::Publish => {
@@ -437,7 +446,11 @@ fn on_mouse(m: &mut Model, e: MouseEvent, cmds: &mut Vec<Command>) {
     let in_browser = layout::contains(a.browser, x, y);
     match e.kind {
         MouseEventKind::ScrollUp | MouseEventKind::ScrollDown => {
-            let d = if e.kind == MouseEventKind::ScrollUp { -3 } else { 3 };
+            let d = if e.kind == MouseEventKind::ScrollUp {
+                -3
+            } else {
+                3
+            };
             if in_tail {
                 nav::tail_move(m, d);
             } else if in_browser {

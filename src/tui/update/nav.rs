@@ -174,7 +174,10 @@ pub fn detail_step(m: &mut Model, delta: isize) {
     if rows.is_empty() {
         return;
     }
-    let row = rows.row_of(*seq).saturating_add_signed(delta).min(rows.len() - 1);
+    let row = rows
+        .row_of(*seq)
+        .saturating_add_signed(delta)
+        .min(rows.len() - 1);
     tail_select_row(m, row);
     let seq = m.tail.sel;
     m.overlay = Some(Overlay::Detail { seq, scroll: 0 });

@@ -37,7 +37,10 @@ pub fn request_histogram(m: &mut Model, cmds: &mut Vec<Command>) {
 /// Moves the cursor by `n` buckets (negative: back).
 pub fn move_cursor(m: &mut Model, n: i64, cmds: &mut Vec<Command>) {
     if m.tail.topic.is_none() {
-        m.say(Level::Info, "select a topic first (Enter in the topic list)");
+        m.say(
+            Level::Info,
+            "select a topic first (Enter in the topic list)",
+        );
         return;
     }
     let (_, stop) = m.window();
@@ -147,7 +150,10 @@ pub fn go_live(m: &mut Model, cmds: &mut Vec<Command>) {
 /// Zooms the window by `factor` (2.0 out, 0.5 in) around the cursor (or now).
 pub fn zoom(m: &mut Model, factor: f64, cmds: &mut Vec<Command>) {
     if m.tail.topic.is_none() {
-        m.say(Level::Info, "select a topic first (Enter in the topic list)");
+        m.say(
+            Level::Info,
+            "select a topic first (Enter in the topic list)",
+        );
         return;
     }
     let (start, stop) = m.window();

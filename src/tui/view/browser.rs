@@ -23,7 +23,11 @@ pub fn browser(m: &Model, f: &mut Frame, a: &Areas) {
     };
     let block = Block::default()
         .borders(Borders::ALL)
-        .border_style(if focused { t.border_focus() } else { t.border() })
+        .border_style(if focused {
+            t.border_focus()
+        } else {
+            t.border()
+        })
         .title(Span::styled(title, t.title()));
     f.render_widget(block, a.browser);
     let filter_line = m.browser.editing || !m.browser.filter.is_empty();
@@ -49,7 +53,10 @@ pub fn browser(m: &Model, f: &mut Frame, a: &Areas) {
         } else {
             "no topic matches the filter"
         };
-        f.render_widget(Paragraph::new(Span::styled(fit(msg, w), t.dim())), rows_area);
+        f.render_widget(
+            Paragraph::new(Span::styled(fit(msg, w), t.dim())),
+            rows_area,
+        );
         return;
     }
     let sel = m.browser.sel_row(&rows);
@@ -130,7 +137,10 @@ fn topic_line<'a>(m: &Model, info: &'a TopicInfo, w: usize, t: Theme) -> Line<'a
     Line::from(vec![
         Span::raw("  "),
         marker,
-        Span::styled(pad(&info.name.name, name_w), if tailing { t.title() } else { t.text() }),
+        Span::styled(
+            pad(&info.name.name, name_w),
+            if tailing { t.title() } else { t.text() },
+        ),
         Span::styled(right, t.dim()),
     ])
 }

@@ -54,10 +54,16 @@ pub fn detail_lines(m: &Model, seq: u64, t: Theme) -> Vec<Line<'static>> {
         ]),
     ];
     if r.is_close {
-        lines.push(Line::from(vec![label("Close"), Span::raw("a close message (seals the channel)")]));
+        lines.push(Line::from(vec![
+            label("Close"),
+            Span::raw("a close message (seals the channel)"),
+        ]));
     }
     if r.headers.is_empty() {
-        lines.push(Line::from(vec![label("Headers"), Span::styled("(none)", t.dim())]));
+        lines.push(Line::from(vec![
+            label("Headers"),
+            Span::styled("(none)", t.dim()),
+        ]));
     } else {
         for (i, (k, v)) in r.headers.iter().enumerate() {
             lines.push(Line::from(vec![
@@ -84,7 +90,12 @@ pub fn detail_lines(m: &Model, seq: u64, t: Theme) -> Vec<Line<'static>> {
 /// Draws the detail overlay.
 pub fn detail(m: &Model, f: &mut Frame, area: Rect, seq: u64, scroll: u16) {
     let t = Theme::of(m);
-    let r = Rect::new(area.x, area.y + 1, area.width, area.height.saturating_sub(2));
+    let r = Rect::new(
+        area.x,
+        area.y + 1,
+        area.width,
+        area.height.saturating_sub(2),
+    );
     let rows = m.tail.shown().rows(m.tail.filter);
     let pos = format!(" Record {}/{} ", rows.row_of(seq) + 1, rows.len());
     let hints: String = keymap::hints(&[Ctx::Detail], m.read_only)

@@ -70,7 +70,11 @@ pub fn no_broker(m: &Model, f: &mut Frame, area: Rect) {
     let r = centered(area, 76, text.len() as u16 + 2);
     f.render_widget(
         Paragraph::new(text)
-            .block(Block::default().borders(Borders::ALL).border_style(t.border()))
+            .block(
+                Block::default()
+                    .borders(Borders::ALL)
+                    .border_style(t.border()),
+            )
             .wrap(Wrap { trim: false }),
         r,
     );
@@ -153,7 +157,11 @@ pub fn dialog(m: &Model, f: &mut Frame, area: Rect, d: &Dialog) {
         } else {
             field.text.split('\n').collect()
         };
-        let max = if field.spec.kind == FieldKind::Multi { 4 } else { 1 };
+        let max = if field.spec.kind == FieldKind::Multi {
+            4
+        } else {
+            1
+        };
         let skip = text_lines.len().saturating_sub(max);
         let n = text_lines.len();
         for (j, l) in text_lines.into_iter().enumerate().skip(skip) {
@@ -180,7 +188,10 @@ pub fn dialog(m: &Model, f: &mut Frame, area: Rect, d: &Dialog) {
         lines.push(Line::from(Span::styled(e.clone(), t.error())));
     }
     if d.in_flight.is_some() {
-        lines.push(Line::from(Span::styled("sending… (waiting for the broker)", t.warn())));
+        lines.push(Line::from(Span::styled(
+            "sending… (waiting for the broker)",
+            t.warn(),
+        )));
     }
     let footer = match d.kind {
         DialogKind::Publish => " Enter send · Tab next field · Esc cancel ",
@@ -194,7 +205,10 @@ pub fn dialog(m: &Model, f: &mut Frame, area: Rect, d: &Dialog) {
         .title(Span::styled(format!(" {} ", d.title()), t.title()))
         .title_bottom(Span::styled(footer, t.dim()));
     let text_w = (width.saturating_sub(2) as usize).max(1);
-    let rows: usize = lines.iter().map(|l| l.width().max(1).div_ceil(text_w)).sum();
+    let rows: usize = lines
+        .iter()
+        .map(|l| l.width().max(1).div_ceil(text_w))
+        .sum();
     let para = Paragraph::new(lines).wrap(Wrap { trim: false });
     let height = (rows as u16 + 2).min(area.height);
     let r = centered(area, width, height);

@@ -47,7 +47,11 @@ pub fn tail(m: &Model, f: &mut Frame, a: &Areas) {
                     " ─ /{} {} match{}{}",
                     m.tail.search,
                     m.tail.shown().matches().len(),
-                    if m.tail.shown().matches().len() == 1 { "" } else { "es" },
+                    if m.tail.shown().matches().len() == 1 {
+                        ""
+                    } else {
+                        "es"
+                    },
                     if m.tail.filter { " (filtered)" } else { "" }
                 ));
             }
@@ -57,10 +61,19 @@ pub fn tail(m: &Model, f: &mut Frame, a: &Areas) {
     };
     let block = Block::default()
         .borders(Borders::ALL)
-        .border_style(if focused { t.border_focus() } else { t.border() })
+        .border_style(if focused {
+            t.border_focus()
+        } else {
+            t.border()
+        })
         .title(Span::styled(title, t.title()));
     f.render_widget(block, a.tail);
-    let inner = Rect::new(a.tail.x + 1, a.tail.y + 1, a.tail.width.saturating_sub(2), 1);
+    let inner = Rect::new(
+        a.tail.x + 1,
+        a.tail.y + 1,
+        a.tail.width.saturating_sub(2),
+        1,
+    );
     let w = inner.width as usize;
     let time_w = if m.utc { 13 } else { 12 };
     let value_w = w.saturating_sub(time_w + 2 + 4 + 2 + KEY_W + 2);
@@ -122,7 +135,7 @@ fn empty_message(m: &Model) -> String {
     if m.scrub.resub_at.is_some() {
         return "Moving to the cursor…".into();
     }
-    if m.tail.filter && m.tail.live.len() > 0 {
+    if m.tail.filter && !m.tail.live.is_empty() {
         return "No record matches the search (f shows all).".into();
     }
     if m.tail.caught_up || m.scrub.cursor.is_some() {

@@ -100,10 +100,7 @@ pub fn timeline(m: &Model, f: &mut Frame, area: Rect) {
         .map(|h| columns(h, start, stop, cols))
         .unwrap_or_else(|| vec![0; cols]);
     let max = counts.iter().copied().max().unwrap_or(0);
-    let cursor_col = m
-        .scrub
-        .cursor
-        .and_then(|c| column_of(c, start, stop, cols));
+    let cursor_col = m.scrub.cursor.and_then(|c| column_of(c, start, stop, cols));
     let bar_rows = inner.height.saturating_sub(1).max(1) as usize;
     let levels = bar_rows * 8;
     let mut lines: Vec<Line> = Vec::new();
@@ -121,7 +118,11 @@ pub fn timeline(m: &Model, f: &mut Frame, area: Rect) {
             if Some(col) == cursor_col {
                 spans.push(Span::styled(std::mem::take(&mut run), t.bars()));
                 spans.push(Span::styled(
-                    if here == 0 { "│".to_string() } else { ch.to_string() },
+                    if here == 0 {
+                        "│".to_string()
+                    } else {
+                        ch.to_string()
+                    },
                     t.cursor(),
                 ));
             } else {
