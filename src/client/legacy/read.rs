@@ -114,6 +114,8 @@ pub(super) async fn start(
     let start = Start::from_spec(spec.from, now);
     let mut inputs = Vec::with_capacity(partitions.len());
     for p in partitions {
+        let closed = matches!(&stats, Some(Some(info))
+            if info.partitions.iter().any(|x| x.id == p && x.closed));
         let end = match &stats {
             None => HistoryEnd::Quiet,
             Some(None) => HistoryEnd::Known(None),
@@ -131,6 +133,7 @@ pub(super) async fn start(
             partition: p,
             start,
             end,
+            closed,
             follow: spec.follow,
             tx,
         };
@@ -184,7 +187,9 @@ fn subscriber_id(partition: i32) -> String {
 fn transient(s: &tonic::Status) -> bool {
     use tonic::Code;
     match s.code() {
-        Code::Unavailable | Code::Aborted | Code::Cancelled => true,
+        // The embedded broker says ABORTED when the topic was deleted under the reader.
+        Code::Aborted => !s.message().contains("deleted"),
+        Code::Unavailable | Code::Cancelled => true,
         Code::Unknown | Code::Internal => {
             let m = s.message().to_ascii_lowercase();
             [
@@ -249,6 +254,9 @@ struct PartReader {
     partition: i32,
     start: Start,
     end: HistoryEnd,
+    /// The partition was sealed when the read began: a subscription that ends cleanly has
+    /// delivered everything (the broker ends it at the end of a closed partition).
+    closed: bool,
     follow: bool,
     tx: mpsc::Sender<PartEvent>,
 }
@@ -440,6 +448,10 @@ impl PartReader {
                             }
                         }
                     }
+                    Ok(None) if self.closed => {
+                        ended = Some(Outcome::Done);
+                        break;
+                    }
                     Ok(None) => {
                         ended = Some(Outcome::Retry(format!(
                             "{}: the broker ended the subscription",
@@ -571,5 +583,8 @@ mod tests {
         )));
         assert!(!transient(&tonic::Status::invalid_argument("bad")));
         assert!(!transient(&tonic::Status::not_found("nope")));
+        assert!(!transient(&tonic::Status::aborted(
+            "topic ns/t was deleted"
+        )));
     }
 }
