@@ -66,16 +66,20 @@ pub async fn swmq(t: &Target, args: &[&str]) -> Output {
 }
 
 fn wait_output(mut child: Child, limit: Duration) -> Option<Output> {
-    let mut so = child.stdout.take().unwrap();
-    let mut se = child.stderr.take().unwrap();
+    let so = child.stdout.take();
+    let se = child.stderr.take();
     let ro = std::thread::spawn(move || {
         let mut v = Vec::new();
-        let _ = so.read_to_end(&mut v);
+        if let Some(mut so) = so {
+            let _ = so.read_to_end(&mut v);
+        }
         v
     });
     let re = std::thread::spawn(move || {
         let mut v = Vec::new();
-        let _ = se.read_to_end(&mut v);
+        if let Some(mut se) = se {
+            let _ = se.read_to_end(&mut v);
+        }
         v
     });
     let deadline = Instant::now() + limit;
@@ -136,15 +140,10 @@ pub fn json_lines(s: &str) -> Vec<Value> {
 
 /// `tail TOPIC --from earliest --no-follow --format json` + extra args, parsed.
 pub async fn read_all(t: &Target, topic: &str, extra: &[&str]) -> Vec<Value> {
-    let mut args = vec![
-        "tail",
-        topic,
-        "--from",
-        "earliest",
-        "--no-follow",
-        "--format",
-        "json",
-    ];
+    let mut args = vec!["tail", topic, "--no-follow", "--format", "json"];
+    if !extra.contains(&"--from") {
+        args.extend(["--from", "earliest"]);
+    }
     args.extend_from_slice(extra);
     let out = swmq(t, &args).await;
     json_lines(&ok(&out, &format!("tail {topic} {extra:?}")))
@@ -235,7 +234,8 @@ pub async fn check_json_roundtrip(t: &Target, ns: &str) {
         "value": b64(&bin), "value_encoding": "base64",
     });
     if t.is_legacy() {
-        line["headers"] = serde_json::json!({"bin": {"base64": b64(&[0xde, 0xad])}, "t": "v"});
+        line["headers"] =
+            serde_json::json!({"bin": {"base64": b64(&[0xff, 0xde, 0xad])}, "t": "v"});
     }
     let out = swmq_in(
         t,
@@ -289,7 +289,7 @@ pub async fn check_json_roundtrip(t: &Target, ns: &str) {
         assert_eq!(h["ct"], "text/plain");
         assert_eq!(
             by_key(&[0xff, 0x00, 0x80])["headers"]["bin"]["base64"],
-            b64(&[0xde, 0xad])
+            b64(&[0xff, 0xde, 0xad])
         );
     }
     // Copy through the JSON lines and compare byte for byte.
@@ -694,9 +694,10 @@ pub async fn check_channels(t: &Target, name: &str) {
         &swmq(t, &["chan", "delete", name, "--yes"]).await,
         "chan delete",
     );
-    let got = ok(
+    let err = fails(
         &swmq(t, &["chan", "read", name, "--no-follow"]).await,
+        1,
         "read deleted",
     );
-    assert_eq!(got, "");
+    assert!(err.contains("not found") && err.contains(name), "{err}");
 }
