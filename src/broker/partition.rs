@@ -420,3 +420,7 @@ fn write_marker(
     fs::rename(&tmp, &marker)?;
     fsync_dir(topic_dir)
 }
+
+#[cfg(test)]
+#[path = "partition_tests.rs"]
+mod tests;
