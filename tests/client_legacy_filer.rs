@@ -122,6 +122,21 @@ async fn lists_and_describes_the_2x_layout_from_the_real_filer() {
     // 2-minute buckets from 13:00: 13:07 → bucket 3, 13:09 → bucket 4.
     assert_eq!(h.counts, vec![0, 0, 0, 300, 200]);
 
+    // Without a range: the topic's first file to the end of its last file's minute.
+    let all = c
+        .histogram(
+            &name,
+            HistogramRequest {
+                start_ns: None,
+                stop_ns: None,
+                buckets: 1,
+            },
+        )
+        .await
+        .expect("histogram through the filer");
+    assert_eq!(all.counts, vec![550]);
+    assert_eq!(all.stop_ns, DAY + 24 * 60 * MINUTE + 2 * MINUTE);
+
     let missing = TopicName::new(&ns, "nope").unwrap();
     let e = c.describe(&missing, None).await.unwrap_err();
     assert!(matches!(e, ClientError::TopicNotFound(_)), "{e:?}");

@@ -230,16 +230,11 @@ impl LegacyClient {
         topic: &TopicName,
         req: HistogramRequest,
     ) -> Result<Histogram, ClientError> {
-        Ok(self
-            .describe(topic, Some(req))
-            .await?
-            .histogram
-            .unwrap_or_else(|| Histogram {
-                start_ns: 0,
-                stop_ns: 1,
-                counts: vec![0; req.buckets as usize],
-                unit: HistogramUnit::Messages,
-            }))
+        if let Some(info) = self.admin_describe(topic).await? {
+            return self.admin_histogram(topic, &info, req).await;
+        }
+        let ch = self.filer_channel().await?;
+        self.filer_lister(ch).topic(topic).await?.histogram(req)
     }
 
     async fn admin_histogram(

@@ -6,6 +6,7 @@
 //!   reported when the read began (without the admin service: a quiet period);
 //! - in follow mode a caught-up partition reports a watermark of the local clock minus a
 //!   slack (the broker's clock stamps messages; on loopback that clock is ours);
+//! - a record's `ts_ns` is its log timestamp (see [`to_record`]);
 //! - a transient failure is retried with backoff and the partition resumes at
 //!   `TIMESTAMP(last delivered)`: no gap, no duplicate.
 
@@ -114,6 +115,8 @@ pub(super) async fn start(
     let start = Start::from_spec(spec.from, now);
     let mut inputs = Vec::with_capacity(partitions.len());
     for p in partitions {
+        let closed = matches!(&stats, Some(Some(info))
+            if info.partitions.iter().any(|x| x.id == p && x.closed));
         let end = match &stats {
             None => HistoryEnd::Quiet,
             Some(None) => HistoryEnd::Known(None),
@@ -131,6 +134,7 @@ pub(super) async fn start(
             partition: p,
             start,
             end,
+            closed,
             follow: spec.follow,
             tx,
         };
@@ -184,7 +188,9 @@ fn subscriber_id(partition: i32) -> String {
 fn transient(s: &tonic::Status) -> bool {
     use tonic::Code;
     match s.code() {
-        Code::Unavailable | Code::Aborted | Code::Cancelled => true,
+        // The embedded broker says ABORTED when the topic was deleted under the reader.
+        Code::Aborted => !s.message().contains("deleted"),
+        Code::Unavailable | Code::Cancelled => true,
         Code::Unknown | Code::Internal => {
             let m = s.message().to_ascii_lowercase();
             [
@@ -205,19 +211,26 @@ fn transient(s: &tonic::Status) -> bool {
 }
 
 /// A record from a stored message; `None` for a heartbeat (no data).
+///
+/// `floor` is the log timestamp the record is known to be after (the previous record's,
+/// or the `TIMESTAMP` the subscription started after). The broker stamps a message with
+/// `max(event time, previous + 1)` but keeps the publisher's `event_time_ns` when one was
+/// set, so `max(event_time_ns, floor + 1)` is exactly the log timestamp: the one `TIMESTAMP`
+/// resumes from, the admin statistics report, and that orders the partition.
 fn to_record(
     topic: &Arc<TopicName>,
     partition: i32,
-    last: Option<i64>,
+    floor: Option<i64>,
     bm: v2::BrokerMessage,
 ) -> Option<Record> {
     let m = bm.data?;
-    // The embedded broker stores the log timestamp in event_time_ns; an original broker
-    // leaves 0 there when the publisher did: stamp those in arrival order.
+    let after = floor.map_or(i64::MIN, |f| f.saturating_add(1));
     let ts_ns = if m.event_time_ns > 0 {
-        m.event_time_ns
+        m.event_time_ns.max(after)
     } else {
-        now_ns().max(last.map_or(i64::MIN, |l| l + 1))
+        // An original 2.x broker leaves 0 when the publisher did (the Go client never
+        // sets it): stamp those on arrival, in order.
+        now_ns().max(after)
     };
     let mut headers: Vec<(String, bytes::Bytes)> = m.headers.into_iter().collect();
     headers.sort_by(|a, b| a.0.cmp(&b.0));
@@ -249,21 +262,35 @@ struct PartReader {
     partition: i32,
     start: Start,
     end: HistoryEnd,
+    /// The partition was sealed when the read began: a subscription that ends cleanly has
+    /// delivered everything (the broker ends it at the end of a closed partition).
+    closed: bool,
     follow: bool,
     tx: mpsc::Sender<PartEvent>,
 }
 
 /// The reader's progress, kept across reconnects.
 struct State {
+    /// The log timestamp of the last record delivered.
     last: Option<i64>,
+    /// What the current subscription started strictly after (`TIMESTAMP`), if anything.
+    after: Option<i64>,
     caught_up: bool,
     watermark: i64,
+}
+
+impl State {
+    /// The log timestamp the next record is known to be after.
+    fn floor(&self) -> Option<i64> {
+        self.last.or(self.after)
+    }
 }
 
 impl PartReader {
     async fn run(self) {
         let mut st = State {
             last: None,
+            after: None,
             caught_up: false,
             watermark: i64::MIN,
         };
@@ -278,6 +305,10 @@ impl PartReader {
         let mut start = self.start;
         let mut attempt = 0u32;
         loop {
+            st.after = match start.position(st.last) {
+                (StartPosition::Timestamp, t) => Some(t),
+                _ => None,
+            };
             let outcome = match self.subscribe(start, st.last).await {
                 Ok(stream) => {
                     if attempt > 0 {
@@ -419,9 +450,7 @@ impl PartReader {
             loop {
                 match next {
                     Ok(Some(bm)) => {
-                        if let Some(r) = to_record(&self.topic, self.partition, st.last, bm)
-                            && st.last.is_none_or(|l| r.ts_ns > l)
-                        {
+                        if let Some(r) = to_record(&self.topic, self.partition, st.floor(), bm) {
                             st.last = Some(r.ts_ns);
                             bytes += r.value.len() + r.key.len();
                             let close = r.is_close;
@@ -439,6 +468,10 @@ impl PartReader {
                                 break;
                             }
                         }
+                    }
+                    Ok(None) if self.closed => {
+                        ended = Some(Outcome::Done);
+                        break;
                     }
                     Ok(None) => {
                         ended = Some(Outcome::Retry(format!(
@@ -561,6 +594,13 @@ mod tests {
         let far = i64::MAX - 10;
         let r = to_record(&t, 0, Some(far), v2::BrokerMessage { data: Some(z) }).unwrap();
         assert_eq!(r.ts_ns, far + 1);
+        // An event time not above the previous record's: the broker logged it at +1.
+        let early = v2::Message {
+            event_time_ns: 40,
+            ..Default::default()
+        };
+        let r = to_record(&t, 0, Some(42), v2::BrokerMessage { data: Some(early) }).unwrap();
+        assert_eq!(r.ts_ns, 43);
     }
 
     #[test]
@@ -571,5 +611,8 @@ mod tests {
         )));
         assert!(!transient(&tonic::Status::invalid_argument("bad")));
         assert!(!transient(&tonic::Status::not_found("nope")));
+        assert!(!transient(&tonic::Status::aborted(
+            "topic ns/t was deleted"
+        )));
     }
 }
