@@ -247,9 +247,11 @@ async fn tui_against_the_embedded_broker() {
         "alternate screen left: {tail:?}"
     );
     assert!(tail.contains("\x1b[?25h"), "cursor shown: {tail:?}");
-    let p = tui.parser.lock().unwrap();
-    assert!(!p.screen().alternate_screen() && !p.screen().hide_cursor());
-    drop(p);
+    let (alt, hidden) = {
+        let p = tui.parser.lock().unwrap();
+        (p.screen().alternate_screen(), p.screen().hide_cursor())
+    };
+    assert!(!alt && !hidden, "terminal restored");
     emb.broker.shutdown().await.unwrap();
 }
 
