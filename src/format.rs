@@ -147,6 +147,128 @@ pub fn json_line(r: &Record) -> String {
     serde_json::to_string(&JsonRecord::from_record(r)).unwrap_or_default()
 }
 
+/// Writes JSON lines (`tail --format json`) without per-record allocations. The bytes are
+/// exactly those of [`json_line`] followed by `\n`; the `time` field's second is cached.
+#[derive(Debug, Default)]
+pub struct JsonLineWriter {
+    sec: Option<i64>,
+    prefix: String,
+    topic: Option<std::sync::Arc<crate::client::TopicName>>,
+    head: Vec<u8>,
+}
+
+impl JsonLineWriter {
+    /// A writer with an empty time cache.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Appends `r` as one JSON line (with its trailing newline) to `out`.
+    pub fn write(&mut self, out: &mut Vec<u8>, r: &Record) {
+        use std::io::Write as _;
+        // JsonRecord keeps headers in a map (sorted, last duplicate wins): take the
+        // general path for the rare record whose headers are not sorted and unique.
+        if r.headers.windows(2).any(|w| w[0].0 >= w[1].0) {
+            out.extend_from_slice(json_line(r).as_bytes());
+            out.push(b'\n');
+            return;
+        }
+        if self.topic.as_ref().is_none_or(|t| **t != *r.topic) {
+            self.head.clear();
+            self.head.extend_from_slice(b"{\"namespace\":");
+            json_str(&mut self.head, &r.topic.namespace);
+            self.head.extend_from_slice(b",\"topic\":");
+            json_str(&mut self.head, &r.topic.name);
+            self.topic = Some(r.topic.clone());
+        }
+        out.extend_from_slice(&self.head);
+        let _ = write!(
+            out,
+            ",\"partition\":{},\"ts_ns\":{},\"time\":\"",
+            r.partition, r.ts_ns
+        );
+        self.write_time(out, r.ts_ns);
+        out.extend_from_slice(b"\",\"key\":");
+        json_bytes(out, &r.key, b",\"key_encoding\":");
+        out.extend_from_slice(b",\"value\":");
+        json_bytes(out, &r.value, b",\"value_encoding\":");
+        out.extend_from_slice(b",\"headers\":{");
+        for (i, (k, v)) in r.headers.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            json_str(out, k);
+            out.push(b':');
+            match std::str::from_utf8(v) {
+                Ok(s) => json_str(out, s),
+                Err(_) => {
+                    out.extend_from_slice(b"{\"base64\":");
+                    base64_str(out, v);
+                    out.push(b'}');
+                }
+            }
+        }
+        out.extend_from_slice(b"},\"is_close\":");
+        out.extend_from_slice(if r.is_close { b"true" } else { b"false" });
+        out.extend_from_slice(b",\"offset\":");
+        match r.offset {
+            Some(o) => {
+                let _ = write!(out, "{o}");
+            }
+            None => out.extend_from_slice(b"null"),
+        }
+        out.extend_from_slice(b"}\n");
+    }
+
+    /// `2026-11-26T23:10:52.123456789Z`, as [`time::format_rfc3339`].
+    fn write_time(&mut self, out: &mut Vec<u8>, ts_ns: i64) {
+        use std::io::Write as _;
+        let sec = ts_ns.div_euclid(1_000_000_000);
+        let nanos = ts_ns.rem_euclid(1_000_000_000);
+        let Some(sec_ns) = sec.checked_mul(1_000_000_000) else {
+            out.extend_from_slice(time::format_rfc3339(ts_ns).as_bytes());
+            return;
+        };
+        if self.sec != Some(sec) {
+            let full = time::format_rfc3339(sec_ns);
+            // "YYYY-MM-DDTHH:MM:SS" + ".000000000Z"
+            self.prefix = full.trim_end_matches(".000000000Z").to_string();
+            self.sec = Some(sec);
+        }
+        out.extend_from_slice(self.prefix.as_bytes());
+        let _ = write!(out, ".{nanos:09}Z");
+    }
+}
+
+fn json_str(out: &mut Vec<u8>, s: &str) {
+    let _ = serde_json::to_writer(&mut *out, s);
+}
+
+fn base64_str(out: &mut Vec<u8>, b: &[u8]) {
+    out.push(b'"');
+    let start = out.len();
+    out.resize(start + base64::encoded_len(b.len(), true).unwrap_or(0), 0);
+    let n = B64.encode_slice(b, &mut out[start..]).unwrap_or(0);
+    out.truncate(start + n);
+    out.push(b'"');
+}
+
+/// A bytes field and its `*_encoding` sibling (`enc_key` is `,"x_encoding":`).
+fn json_bytes(out: &mut Vec<u8>, b: &[u8], enc_key: &[u8]) {
+    match std::str::from_utf8(b) {
+        Ok(s) => {
+            json_str(out, s);
+            out.extend_from_slice(enc_key);
+            out.extend_from_slice(b"\"utf8\"");
+        }
+        Err(_) => {
+            base64_str(out, b);
+            out.extend_from_slice(enc_key);
+            out.extend_from_slice(b"\"base64\"");
+        }
+    }
+}
+
 /// One record as a text line: `time  pN  key  value-preview`.
 pub fn text_line(r: &Record, utc: bool, max_value_chars: usize) -> String {
     let key = if r.key.is_empty() {
@@ -342,6 +464,55 @@ mod tests {
         assert!(line.contains("\"time\":\"2025-11-26T23:10:52.123456789Z\""));
         assert!(line.contains("\"offset\":null"));
         assert!(line.contains("\"bin\":{\"base64\":\"/wA=\"}"), "{line}");
+    }
+
+    #[test]
+    fn fast_json_writer_matches_json_line() {
+        let mut w = JsonLineWriter::new();
+        let mut recs = vec![
+            rec(b"{\"a\":1}"),
+            rec(&[0xde, 0xad, 0xbe, 0xef]),
+            rec(b""),
+            rec("quote \" backslash \\ ctl \x01\x1f\n\t é ✓ \u{7f}".as_bytes()),
+        ];
+        let mut r = rec(b"x");
+        r.key = Bytes::from_static(&[0xff, 0xfe, 0x00]);
+        r.offset = Some(-3);
+        r.is_close = true;
+        r.headers = vec![
+            ("b".into(), Bytes::new()),
+            ("a".into(), Bytes::from_static(b"1")),
+        ];
+        recs.push(r.clone());
+        r.headers = vec![
+            ("k".into(), Bytes::from_static(b"1")),
+            ("k".into(), Bytes::from_static(b"2")),
+        ];
+        recs.push(r.clone());
+        r.topic = Arc::new(TopicName::parse("other/t\"q").unwrap());
+        recs.push(r.clone());
+        recs.push(rec(b"back"));
+        r.headers.clear();
+        for ts in [
+            0,
+            -1,
+            -1_000_000_001,
+            1,
+            999_999_999,
+            i64::MAX,
+            i64::MIN + 1,
+            1_764_198_652_000_000_000,
+        ] {
+            r.ts_ns = ts;
+            recs.push(r.clone());
+            recs.push(r.clone());
+        }
+        for r in &recs {
+            let mut out = Vec::new();
+            w.write(&mut out, r);
+            let want = format!("{}\n", json_line(r));
+            assert_eq!(String::from_utf8(out).unwrap(), want);
+        }
     }
 
     #[test]

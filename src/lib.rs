@@ -6,6 +6,7 @@
 pub mod broker;
 pub mod cli;
 pub mod client;
+pub mod config;
 pub mod format;
 pub mod proto;
 pub mod time;

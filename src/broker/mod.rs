@@ -1,1 +1,248 @@
-//! The embedded broker (SeaweedFS messaging 2.x). PLACEHOLDER: being written.
+//! The embedded broker: SeaweedFS messaging 2.x (`messaging_pb.SeaweedMessaging`) plus
+//! swmq's admin extension (`swmq.admin.v1.SwmqAdmin`), over durable local storage.
+//!
+//! Storage layout under the data directory (names validated, so nothing is ever written
+//! outside of it):
+//! `topics/<namespace>/<topic>/p<NN>/<first ordinal>.log` segment files of SeaweedFS log
+//! records (4-byte big-endian length + `filer_pb.LogEntry` whose `data` is the serialized
+//! `messaging_pb.Message`), `<first ordinal>.idx` sparse timestamp indexes,
+//! `topics/<namespace>/<topic>/p<NN>.md5` close markers (as in 2.x) and `topic.conf`.
+//!
+//! Differences from the original 2.x broker, all deliberate: a message published with
+//! `event_time_ns = 0` is stored with `event_time_ns` set to its log timestamp;
+//! `ConfigureTopic`/`GetTopicConfiguration` are implemented; a subscriber that half-closes
+//! its request stream keeps its live tail (it ends the subscription with `is_close` or by
+//! cancelling the call); a subscriber at the end of a closed partition gets its stream
+//! ended instead of waiting forever.
+
+mod admin;
+pub mod demo;
+mod names;
+mod partition;
+mod reader;
+mod record;
+mod segment;
+mod service;
+mod store;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::task::JoinHandle;
+use tokio_stream::StreamExt;
+use tokio_util::sync::CancellationToken;
+
+pub use names::{MAX_NAME_BYTES, validate_name};
+
+use crate::proto::admin::swmq_admin_server::SwmqAdminServer;
+use crate::proto::v2::seaweed_messaging_server::SeaweedMessagingServer;
+
+/// The default listen address (loopback only; another address must be given explicitly).
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:17777";
+/// Default segment size: 64 MiB.
+pub const DEFAULT_SEGMENT_BYTES: u64 = 64 * 1024 * 1024;
+/// Default message size limit: 16 MiB.
+pub const DEFAULT_MAX_MESSAGE_BYTES: usize = 16 * 1024 * 1024;
+/// How long in-flight publishes may take to finish on shutdown.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(3);
+
+/// Errors of the embedded broker.
+#[derive(Debug, thiserror::Error)]
+pub enum BrokerError {
+    /// A request argument was invalid.
+    #[error("{0}")]
+    InvalidArgument(String),
+    /// Something asked for does not exist.
+    #[error("{0}")]
+    NotFound(String),
+    /// The partition was closed by a close message.
+    #[error("{0}")]
+    Closed(String),
+    /// The topic was deleted while in use.
+    #[error("{0}")]
+    Gone(String),
+    /// A storage error.
+    #[error("storage error: {0}")]
+    Io(#[from] std::io::Error),
+    /// The listen address could not be bound.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// The address.
+        addr: SocketAddr,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The gRPC server failed.
+    #[error("gRPC server error: {0}")]
+    Server(String),
+}
+
+impl From<BrokerError> for tonic::Status {
+    fn from(e: BrokerError) -> Self {
+        let msg = e.to_string();
+        match e {
+            BrokerError::InvalidArgument(_) => tonic::Status::invalid_argument(msg),
+            BrokerError::NotFound(_) => tonic::Status::not_found(msg),
+            BrokerError::Closed(_) => tonic::Status::failed_precondition(msg),
+            BrokerError::Gone(_) => tonic::Status::aborted(msg),
+            _ => tonic::Status::internal(msg),
+        }
+    }
+}
+
+/// How to run a broker.
+#[derive(Debug, Clone)]
+pub struct BrokerConfig {
+    /// Address to bind (port 0: any free port).
+    pub listen: SocketAddr,
+    /// Data directory.
+    pub data_dir: PathBuf,
+    /// Segment files roll at this size.
+    pub segment_bytes: u64,
+    /// Largest message accepted (serialized `Message` size).
+    pub max_message_bytes: usize,
+    /// Address returned by `FindBroker`; default: the bound address.
+    pub advertised: Option<String>,
+}
+
+impl BrokerConfig {
+    /// A configuration with default limits.
+    pub fn new(listen: SocketAddr, data_dir: PathBuf) -> Self {
+        BrokerConfig {
+            listen,
+            data_dir,
+            segment_bytes: DEFAULT_SEGMENT_BYTES,
+            max_message_bytes: DEFAULT_MAX_MESSAGE_BYTES,
+            advertised: None,
+        }
+    }
+}
+
+/// The default data directory: `$XDG_DATA_HOME/swmq/broker` (`~/.local/share/swmq/broker`).
+pub fn default_data_dir() -> PathBuf {
+    dirs::data_dir()
+        .unwrap_or_else(|| PathBuf::from("."))
+        .join("swmq")
+        .join("broker")
+}
+
+/// State shared by the services.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    store: store::Store,
+    advertised: String,
+    max_message_bytes: usize,
+    started_at_ns: i64,
+    /// Shutdown began: subscribers end, no new connections.
+    stopping: CancellationToken,
+    /// The grace period is over: publishers end too.
+    hard_stop: CancellationToken,
+}
+
+/// A broker serving on a bound address.
+#[derive(Debug)]
+pub struct RunningBroker {
+    addr: SocketAddr,
+    shared: Arc<Shared>,
+    server: JoinHandle<Result<(), tonic::transport::Error>>,
+}
+
+/// Opens the data directory (recovering it), binds and serves both services.
+pub async fn start(config: BrokerConfig) -> Result<RunningBroker, BrokerError> {
+    let limits = partition::Limits {
+        segment_bytes: config.segment_bytes.max(1024),
+        max_record: config.max_message_bytes + record::RECORD_OVERHEAD,
+    };
+    let data_dir = config.data_dir.clone();
+    let store = tokio::task::spawn_blocking(move || store::Store::open(&data_dir, limits))
+        .await
+        .map_err(|e| BrokerError::Server(e.to_string()))??;
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .map_err(|source| BrokerError::Bind {
+            addr: config.listen,
+            source,
+        })?;
+    let addr = listener.local_addr()?;
+    let shared = Arc::new(Shared {
+        store,
+        advertised: config
+            .advertised
+            .clone()
+            .unwrap_or_else(|| addr.to_string()),
+        max_message_bytes: config.max_message_bytes,
+        started_at_ns: crate::time::now_ns(),
+        stopping: CancellationToken::new(),
+        hard_stop: CancellationToken::new(),
+    });
+    let frame_limit = config.max_message_bytes + record::RECORD_OVERHEAD;
+    let messaging = SeaweedMessagingServer::new(service::MessagingService {
+        shared: Arc::clone(&shared),
+    })
+    .max_decoding_message_size(frame_limit)
+    .max_encoding_message_size(frame_limit);
+    let admin = SwmqAdminServer::new(admin::AdminService {
+        shared: Arc::clone(&shared),
+    });
+    let incoming = tokio_stream::wrappers::TcpListenerStream::new(listener).map(|s| {
+        if let Ok(s) = &s {
+            let _ = s.set_nodelay(true);
+        }
+        s
+    });
+    let stopping = shared.stopping.clone();
+    let server = tokio::spawn(
+        tonic::transport::Server::builder()
+            .add_service(messaging)
+            .add_service(admin)
+            .serve_with_incoming_shutdown(incoming, async move { stopping.cancelled().await }),
+    );
+    tracing::info!(%addr, data = %config.data_dir.display(), "broker started");
+    Ok(RunningBroker {
+        addr,
+        shared,
+        server,
+    })
+}
+
+impl RunningBroker {
+    /// The bound address.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The address `FindBroker` returns.
+    pub fn advertised(&self) -> &str {
+        &self.shared.advertised
+    }
+
+    /// Stops gracefully: no new connections, subscribers end, in-flight publishes get
+    /// [`SHUTDOWN_GRACE`] to finish (then end with UNAVAILABLE), all data is synced and
+    /// the indexes saved.
+    pub async fn shutdown(self) -> Result<(), BrokerError> {
+        self.shared.stopping.cancel();
+        let hard = self.shared.hard_stop.clone();
+        let timer = tokio::spawn(async move {
+            tokio::time::sleep(SHUTDOWN_GRACE).await;
+            hard.cancel();
+        });
+        let mut server = self.server;
+        let served = match tokio::time::timeout(SHUTDOWN_GRACE * 2, &mut server).await {
+            Ok(Ok(r)) => r.map_err(|e| BrokerError::Server(e.to_string())),
+            Ok(Err(e)) => Err(BrokerError::Server(e.to_string())),
+            Err(_) => {
+                server.abort();
+                Ok(())
+            }
+        };
+        timer.abort();
+        self.shared.hard_stop.cancel();
+        let shared = Arc::clone(&self.shared);
+        tokio::task::spawn_blocking(move || shared.store.shutdown())
+            .await
+            .map_err(|e| BrokerError::Server(e.to_string()))??;
+        served
+    }
+}

@@ -1,8 +1,166 @@
-//! The scriptable CLI. PLACEHOLDER: being written.
+//! The scriptable CLI: `swmq status | topics | describe | tail | publish | delete | chan`,
+//! plus `broker` and `demo` (see [`serve`]) and, without a command, the TUI.
+//!
+//! Commands call [`crate::client::Client`] directly. Every failure is one line on stderr
+//! and an exit code: 0 ok, 1 runtime error, 2 usage error (see [`error`]).
 
+pub mod args;
+mod chan;
+mod delete;
+pub mod error;
+mod info;
+pub mod output;
+mod publish;
 pub mod serve;
+mod status;
+mod tables;
+mod tail;
 
-/// Runs the CLI; returns the process exit code.
+use std::ffi::OsString;
+
+use clap::Parser;
+
+pub use args::{Cli, Command};
+pub use error::{CliError, CliResult, EXIT_OK, EXIT_RUNTIME, EXIT_USAGE};
+
+use crate::client::{Client, TopicName};
+use crate::config::Config;
+
+/// Runs the CLI on the process arguments; returns the exit code.
 pub fn run() -> i32 {
-    0
+    run_from(std::env::args_os())
+}
+
+/// Runs the CLI on the given arguments (the first is the program name); returns the exit code.
+pub fn run_from<I, T>(args: I) -> i32
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    let cli = match Cli::try_parse_from(args) {
+        Ok(c) => c,
+        Err(e) => {
+            // --help / --version print to stdout and succeed; real errors exit 2.
+            let code = if e.use_stderr() { EXIT_USAGE } else { EXIT_OK };
+            let _ = e.print();
+            return code;
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("swmq: cannot start the async runtime: {e}");
+            return EXIT_RUNTIME;
+        }
+    };
+    let result = runtime.block_on(dispatch(cli));
+    // Do not wait for lingering background tasks (a cancelled stream, a reconnect loop).
+    runtime.shutdown_background();
+    match result {
+        Ok(()) => EXIT_OK,
+        Err(e) => {
+            if let Some(m) = e.message() {
+                eprintln!("swmq: {m}");
+            }
+            e.exit_code()
+        }
+    }
+}
+
+/// The configuration from the global flags.
+pub fn config_from(g: &args::GlobalArgs) -> Config {
+    let mut c = Config::new(g.broker.clone());
+    c.connect.filer = g.filer.clone();
+    c.connect.protocol = g.protocol;
+    c.connect.connect_timeout = g.connect_timeout;
+    c.read_only = g.read_only;
+    c.utc = g.utc;
+    c.tui_buffer = g.buffer;
+    c.log_file = g.log_file.clone();
+    c
+}
+
+async fn dispatch(cli: Cli) -> CliResult {
+    let cfg = config_from(&cli.global);
+    let Some(cmd) = cli.command else {
+        return run_tui(&cfg).await;
+    };
+    match cmd {
+        Command::Status(a) => status::run(&cfg, a).await,
+        Command::Topics(a) => info::topics(&cfg, a).await,
+        Command::Describe(a) => info::describe(&cfg, a).await,
+        Command::Tail(a) => tail::run(&cfg, a).await,
+        Command::Publish(a) => publish::run(&cfg, a).await,
+        Command::Delete(a) => delete::run(&cfg, a).await,
+        Command::Chan(c) => chan::run(&cfg, c).await,
+        Command::Broker(a) => serve::run_broker(a).await.map_err(CliError::Runtime),
+        Command::Demo(a) => run_demo(&cfg, a).await,
+    }
+}
+
+/// `swmq demo`: on a terminal, the TUI on a freshly seeded embedded broker (stopped when
+/// the TUI quits); otherwise the headless demo broker until Ctrl-C.
+async fn run_demo(cfg: &Config, args: serve::DemoArgs) -> CliResult {
+    if !(output::stdin_is_terminal() && std::io::IsTerminal::is_terminal(&std::io::stdout())) {
+        return serve::run_demo(args).await.map_err(CliError::Runtime);
+    }
+    let demo = crate::broker::demo::start_demo(args.data)
+        .await
+        .map_err(|e| CliError::runtime(format!("demo: starting the embedded broker: {e}")))?;
+    let mut cfg = cfg.clone();
+    cfg.connect.broker = demo.addr().to_string();
+    cfg.connect.protocol = crate::client::ProtocolChoice::Legacy;
+    let result = run_tui_labelled(&cfg, Some("embedded demo".into())).await;
+    let stopped = demo
+        .shutdown()
+        .await
+        .map_err(|e| CliError::runtime(format!("demo: stopping the embedded broker: {e}")));
+    result.and(stopped)
+}
+
+async fn run_tui(cfg: &Config) -> CliResult {
+    run_tui_labelled(cfg, None).await
+}
+
+async fn run_tui_labelled(cfg: &Config, label: Option<String>) -> CliResult {
+    let opts = crate::tui::TuiOptions {
+        connect: cfg.connect.clone(),
+        read_only: cfg.read_only,
+        utc: cfg.utc,
+        buffer: cfg.tui_buffer,
+        log_file: cfg.log_file.clone(),
+        label,
+    };
+    crate::tui::run(opts).await.map_err(CliError::Runtime)
+}
+
+/// Connects (detecting the protocol); a failure names the address.
+pub async fn connect(cfg: &Config) -> CliResult<Client> {
+    Client::connect(&cfg.connect).await.map_err(|e| match e {
+        crate::client::ClientError::Invalid { .. } => CliError::usage(e),
+        e => CliError::runtime(e),
+    })
+}
+
+/// Parses `NS/TOPIC`; a bad name is a usage error.
+pub fn parse_topic(s: &str) -> CliResult<TopicName> {
+    TopicName::parse(s).map_err(CliError::usage)
+}
+
+/// The channel topic `chan/NAME`; a bad name is a usage error.
+pub fn parse_channel(name: &str) -> CliResult<TopicName> {
+    TopicName::channel(name).map_err(|e| CliError::usage(format!("channel {name:?}: {e}")))
+}
+
+/// Refuses a write in read-only mode (exit 1).
+pub fn refuse_if_read_only(cfg: &Config, what: &str) -> CliResult {
+    if cfg.read_only {
+        return Err(CliError::runtime(format!(
+            "{what}: refused in read-only mode (--read-only or SWMQ_READ_ONLY is set)"
+        )));
+    }
+    Ok(())
 }

@@ -1,14 +1,104 @@
-//! `swmq broker` and `swmq demo`. PLACEHOLDER: being written by the broker developer.
+//! `swmq broker` and `swmq demo`: the embedded SeaweedFS messaging 2.x broker.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::Context as _;
+
+use crate::broker::{self, BrokerConfig};
 
 /// `swmq broker` arguments.
 #[derive(Debug, Clone, clap::Args)]
-pub struct BrokerArgs {}
+pub struct BrokerArgs {
+    /// Address to listen on (loopback by default; give another address explicitly).
+    #[arg(long, default_value = broker::DEFAULT_LISTEN, env = "SWMQ_BROKER_LISTEN")]
+    pub listen: SocketAddr,
+    /// Data directory [default: the XDG data dir, ~/.local/share/swmq/broker].
+    #[arg(long = "data", value_name = "DIR", env = "SWMQ_BROKER_DATA")]
+    pub data: Option<PathBuf>,
+    /// Segment files roll at this many bytes.
+    #[arg(long, default_value_t = broker::DEFAULT_SEGMENT_BYTES, value_name = "BYTES")]
+    pub segment_bytes: u64,
+    /// Largest message accepted, in bytes.
+    #[arg(long, default_value_t = broker::DEFAULT_MAX_MESSAGE_BYTES, value_name = "BYTES")]
+    pub max_message_bytes: usize,
+    /// Address that FindBroker returns [default: the bound address].
+    #[arg(long, value_name = "HOST:PORT")]
+    pub advertise: Option<String>,
+}
 
 /// `swmq demo` arguments.
 #[derive(Debug, Clone, clap::Args)]
-pub struct DemoArgs {}
+pub struct DemoArgs {
+    /// Keep the demo data in this directory [default: a fresh temporary directory].
+    #[arg(long = "data", value_name = "DIR")]
+    pub data: Option<PathBuf>,
+}
 
-/// Runs the embedded broker until Ctrl-C / SIGTERM.
-pub async fn run_broker(_args: BrokerArgs) -> anyhow::Result<()> {
-    anyhow::bail!("the embedded broker is not built yet")
+/// Waits for Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+/// Runs the embedded broker until Ctrl-C / SIGTERM, then shuts down gracefully.
+pub async fn run_broker(args: BrokerArgs) -> anyhow::Result<()> {
+    let data = args.data.unwrap_or_else(broker::default_data_dir);
+    std::fs::create_dir_all(&data)
+        .with_context(|| format!("creating the data directory {}", data.display()))?;
+    let mut config = BrokerConfig::new(args.listen, data.clone());
+    config.segment_bytes = args.segment_bytes;
+    config.max_message_bytes = args.max_message_bytes;
+    config.advertised = args.advertise;
+    let running = broker::start(config).await?;
+    println!(
+        "swmq broker (SeaweedFS messaging 2.x) listening on {} (data: {})",
+        running.addr(),
+        data.display()
+    );
+    shutdown_signal().await;
+    eprintln!("shutting down…");
+    running.shutdown().await?;
+    Ok(())
+}
+
+/// Runs the demo: a seeded broker with a live publisher, until Ctrl-C / SIGTERM.
+pub async fn run_demo(args: DemoArgs) -> anyhow::Result<()> {
+    let demo = broker::demo::start_demo(args.data).await?;
+    let addr = demo.addr();
+    println!(
+        "swmq demo broker on {addr} (data: {})",
+        demo.data_dir().display()
+    );
+    println!("try, in another terminal:");
+    for cmd in [
+        "topics",
+        "tail shop/orders --from earliest",
+        "tail logs/app --follow",
+        "chan read deploy-1842",
+        "publish chan/jobs '{\"job\":\"mine\"}'",
+    ] {
+        println!("  swmq --broker {addr} {cmd}");
+    }
+    println!("Ctrl-C stops it.");
+    shutdown_signal().await;
+    demo.shutdown().await?;
+    Ok(())
 }

@@ -8,6 +8,7 @@
 pub mod detect;
 pub mod filer;
 pub mod legacy;
+pub mod merge;
 pub mod mq;
 mod types;
 

@@ -23,3 +23,5 @@ pub fn free_port() -> u16 {
         .unwrap()
         .port()
 }
+
+pub mod embedded;

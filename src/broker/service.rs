@@ -1,0 +1,314 @@
+//! `messaging_pb.SeaweedMessaging` (2.x): Publish, Subscribe, DeleteTopic, FindBroker,
+//! ConfigureTopic and GetTopicConfiguration, with the semantics of the original broker.
+
+use std::pin::Pin;
+use std::sync::Arc;
+
+use futures::{FutureExt, Stream, StreamExt};
+use prost::Message as _;
+use tokio::sync::mpsc;
+use tokio_stream::wrappers::ReceiverStream;
+use tonic::{Request, Response, Status, Streaming};
+
+use super::Shared;
+use super::partition::Partition;
+use super::reader::Chunk;
+use crate::proto::v2::seaweed_messaging_server::SeaweedMessaging;
+use crate::proto::v2::subscriber_message::init_message::StartPosition;
+use crate::proto::v2::*;
+
+/// Messages buffered per subscriber; a slower subscriber waits and continues from disk.
+const SUBSCRIBER_QUEUE: usize = 512;
+/// Bytes read from disk per step of a subscriber.
+const READ_CHUNK: u64 = 256 * 1024;
+
+type BoxStream<T> = Pin<Box<dyn Stream<Item = Result<T, Status>> + Send + 'static>>;
+
+/// The 2.x service.
+#[derive(Debug, Clone)]
+pub struct MessagingService {
+    pub(super) shared: Arc<Shared>,
+}
+
+enum Step {
+    Continue,
+    Stop(Option<Result<PublishResponse, Status>>),
+}
+
+impl MessagingService {
+    async fn publish_step(&self, part: &Arc<Partition>, req: PublishRequest) -> Step {
+        let Some(data) = req.data else {
+            return Step::Continue;
+        };
+        let size = data.encoded_len();
+        if size > self.shared.max_message_bytes {
+            return Step::Stop(Some(Err(Status::invalid_argument(format!(
+                "message of {size} bytes is above the limit of {} bytes (--max-message-bytes)",
+                self.shared.max_message_bytes
+            )))));
+        }
+        match part.append(data) {
+            Ok(a) if a.is_close => match part.seal().await {
+                Ok(()) => Step::Stop(Some(Ok(PublishResponse {
+                    is_closed: true,
+                    ..Default::default()
+                }))),
+                Err(e) => Step::Stop(Some(Err(e.into()))),
+            },
+            Ok(_) => Step::Continue,
+            Err(e) => Step::Stop(Some(Err(e.into()))),
+        }
+    }
+
+    async fn publish_loop(
+        self,
+        part: Arc<Partition>,
+        mut inbound: Streaming<PublishRequest>,
+        tx: mpsc::Sender<Result<PublishResponse, Status>>,
+    ) {
+        let hard_stop = self.shared.hard_stop.clone();
+        let last = loop {
+            let first = tokio::select! {
+                m = inbound.next() => m,
+                _ = hard_stop.cancelled() => {
+                    break Some(Err(Status::unavailable("the broker is shutting down")));
+                }
+            };
+            let mut item = first;
+            let stop = loop {
+                match item {
+                    None => break Some(None),
+                    Some(Err(status)) => {
+                        tracing::debug!(%status, "publisher went away");
+                        break Some(None);
+                    }
+                    Some(Ok(req)) => match self.publish_step(&part, req).await {
+                        Step::Continue => {}
+                        Step::Stop(resp) => break Some(resp),
+                    },
+                }
+                match inbound.next().now_or_never() {
+                    Some(next) => item = next,
+                    None => break None,
+                }
+            };
+            if let Err(e) = part.flush() {
+                break Some(Err(e.into()));
+            }
+            if let Some(resp) = stop {
+                break resp;
+            }
+        };
+        // The stream ends OK only once everything it stored is on disk.
+        let synced = part.sync().await;
+        let last = match (last, synced) {
+            (Some(Err(s)), _) => Some(Err(s)),
+            (_, Err(e)) => Some(Err(e.into())),
+            (last, Ok(())) => last,
+        };
+        if let Some(resp) = last {
+            let _ = tx.send(resp).await;
+        }
+    }
+
+    async fn subscribe_loop(
+        part: Arc<Partition>,
+        init: subscriber_message::InitMessage,
+        start: StartPosition,
+        tx: mpsc::Sender<Result<BrokerMessage, Status>>,
+        cancel: tokio_util::sync::CancellationToken,
+    ) {
+        let (mut cur, skip_upto) = match start {
+            StartPosition::Latest => (part.cursor_end(), i64::MIN),
+            StartPosition::Earliest => (part.cursor_start(), i64::MIN),
+            StartPosition::Timestamp => (part.cursor_after(init.timestamp_ns), init.timestamp_ns),
+        };
+        let mut changes = part.watch.subscribe();
+        loop {
+            changes.borrow_and_update();
+            let chunk = tokio::select! {
+                c = part.read(&mut cur, READ_CHUNK) => c,
+                _ = cancel.cancelled() => return,
+            };
+            match chunk {
+                Err(e) => {
+                    let _ = tx
+                        .send(Err(Status::internal(format!("reading the log: {e}"))))
+                        .await;
+                    return;
+                }
+                Ok(Chunk::Records(recs)) => {
+                    for r in recs {
+                        if r.ts_ns <= skip_upto {
+                            continue;
+                        }
+                        let is_close = r.message.is_close;
+                        let msg = Ok(BrokerMessage {
+                            data: Some(r.message),
+                        });
+                        tokio::select! {
+                            sent = tx.send(msg) => if sent.is_err() { return },
+                            _ = cancel.cancelled() => return,
+                        }
+                        if is_close {
+                            return;
+                        }
+                    }
+                }
+                Ok(Chunk::AtEnd { deleted: true, .. }) => {
+                    let _ = tx
+                        .send(Err(Status::aborted(format!(
+                            "topic {}/{} was deleted",
+                            init.namespace, init.topic
+                        ))))
+                        .await;
+                    return;
+                }
+                Ok(Chunk::AtEnd { closed: true, .. }) => return,
+                Ok(Chunk::AtEnd { .. }) => {
+                    tokio::select! {
+                        changed = changes.changed() => if changed.is_err() { return },
+                        _ = cancel.cancelled() => return,
+                        _ = tx.closed() => return,
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[tonic::async_trait]
+impl SeaweedMessaging for MessagingService {
+    type SubscribeStream = BoxStream<BrokerMessage>;
+    type PublishStream = BoxStream<PublishResponse>;
+
+    async fn subscribe(
+        &self,
+        request: Request<Streaming<SubscriberMessage>>,
+    ) -> Result<Response<Self::SubscribeStream>, Status> {
+        let mut inbound = request.into_inner();
+        let first = inbound.message().await?.ok_or_else(|| {
+            Status::invalid_argument("empty subscribe stream: the first request must carry init")
+        })?;
+        let init = first.init.ok_or_else(|| {
+            Status::invalid_argument(
+                "the first subscribe request must carry init {namespace, topic, partition, startPosition}",
+            )
+        })?;
+        let start = StartPosition::try_from(init.start_position).map_err(|_| {
+            Status::invalid_argument(format!(
+                "unknown startPosition {} (expected LATEST=0, EARLIEST=1 or TIMESTAMP=2)",
+                init.start_position
+            ))
+        })?;
+        let part = self
+            .shared
+            .store
+            .partition(&init.namespace, &init.topic, init.partition)?;
+        let (tx, rx) = mpsc::channel(SUBSCRIBER_QUEUE);
+        let cancel = self.shared.stopping.child_token();
+        // The subscription ends when the client sends is_close or its side fails; a clean
+        // half-close keeps the live tail going (the response side still reaches the client).
+        let watcher = cancel.clone();
+        tokio::spawn(async move {
+            loop {
+                tokio::select! {
+                    m = inbound.message() => match m {
+                        Ok(Some(m)) if m.is_close => break watcher.cancel(),
+                        Ok(Some(_)) => {}
+                        Ok(None) => break,
+                        Err(_) => break watcher.cancel(),
+                    },
+                    _ = watcher.cancelled() => break,
+                }
+            }
+        });
+        let guard = cancel.clone().drop_guard();
+        tokio::spawn(async move {
+            let _guard = guard;
+            Self::subscribe_loop(part, init, start, tx, cancel).await;
+        });
+        Ok(Response::new(Box::pin(ReceiverStream::new(rx))))
+    }
+
+    async fn publish(
+        &self,
+        request: Request<Streaming<PublishRequest>>,
+    ) -> Result<Response<Self::PublishStream>, Status> {
+        let mut inbound = request.into_inner();
+        let first = inbound.message().await?.ok_or_else(|| {
+            Status::invalid_argument("empty publish stream: the first request must carry init")
+        })?;
+        let init = first.init.ok_or_else(|| {
+            Status::invalid_argument(
+                "the first publish request must carry init {namespace, topic, partition}",
+            )
+        })?;
+        let part = self
+            .shared
+            .store
+            .partition(&init.namespace, &init.topic, init.partition)?;
+        let (tx, rx) = mpsc::channel(4);
+        let _ = tx.send(Ok(PublishResponse::default())).await;
+        if part.is_closed() {
+            let _ = tx
+                .send(Err(Status::failed_precondition(format!(
+                    "channel is already closed: {}/{} partition {}",
+                    init.namespace, init.topic, init.partition
+                ))))
+                .await;
+        } else {
+            tokio::spawn(self.clone().publish_loop(part, inbound, tx));
+        }
+        Ok(Response::new(Box::pin(ReceiverStream::new(rx))))
+    }
+
+    async fn delete_topic(
+        &self,
+        request: Request<DeleteTopicRequest>,
+    ) -> Result<Response<DeleteTopicResponse>, Status> {
+        let r = request.into_inner();
+        self.shared
+            .store
+            .delete_topic(&r.namespace, &r.topic)
+            .await?;
+        Ok(Response::new(DeleteTopicResponse {}))
+    }
+
+    async fn configure_topic(
+        &self,
+        request: Request<ConfigureTopicRequest>,
+    ) -> Result<Response<ConfigureTopicResponse>, Status> {
+        let r = request.into_inner();
+        let config = r
+            .configuration
+            .ok_or_else(|| Status::invalid_argument("ConfigureTopic needs a configuration"))?;
+        self.shared
+            .store
+            .configure(&r.namespace, &r.topic, config)?;
+        Ok(Response::new(ConfigureTopicResponse {}))
+    }
+
+    async fn get_topic_configuration(
+        &self,
+        request: Request<GetTopicConfigurationRequest>,
+    ) -> Result<Response<GetTopicConfigurationResponse>, Status> {
+        let r = request.into_inner();
+        let configuration = self.shared.store.configuration(&r.namespace, &r.topic)?;
+        Ok(Response::new(GetTopicConfigurationResponse {
+            configuration: Some(configuration),
+        }))
+    }
+
+    async fn find_broker(
+        &self,
+        request: Request<FindBrokerRequest>,
+    ) -> Result<Response<FindBrokerResponse>, Status> {
+        let r = request.into_inner();
+        super::names::validate_topic(&r.namespace, &r.topic)?;
+        super::names::validate_partition(r.parition)?;
+        Ok(Response::new(FindBrokerResponse {
+            broker: self.shared.advertised.clone(),
+        }))
+    }
+}

@@ -1,0 +1,316 @@
+//! The topic registry: every topic and partition under `<data>/topics`, opened (and
+//! recovered) at startup, created on first use, deleted recursively.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use prost::Message as _;
+
+use super::BrokerError;
+use super::names;
+use super::partition::{Limits, Partition, fsync_dir};
+use super::reader::Stats;
+use crate::proto::v2::TopicConfiguration;
+
+/// The most partitions a topic may be configured with.
+pub const MAX_PARTITIONS: i32 = 4096;
+
+const CONFIG_FILE: &str = "topic.conf";
+
+/// All topics of a broker.
+#[derive(Debug)]
+pub struct Store {
+    data_dir: PathBuf,
+    limits: Limits,
+    topics: Mutex<HashMap<(String, String), Arc<Topic>>>,
+    trash_seq: AtomicU64,
+}
+
+/// One topic and its partitions.
+#[derive(Debug)]
+pub struct Topic {
+    /// Namespace.
+    pub namespace: String,
+    /// Topic name.
+    pub name: String,
+    /// `<data>/topics/<ns>/<topic>`.
+    pub dir: PathBuf,
+    partitions: Mutex<BTreeMap<u32, Arc<Partition>>>,
+    config: Mutex<Option<TopicConfiguration>>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+fn dir_names(dir: &Path) -> io::Result<Vec<String>> {
+    let mut out = Vec::new();
+    match fs::read_dir(dir) {
+        Ok(rd) => {
+            for e in rd {
+                let e = e?;
+                if e.file_type()?.is_dir() {
+                    out.push(e.file_name().to_string_lossy().into_owned());
+                }
+            }
+        }
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e),
+    }
+    out.sort();
+    Ok(out)
+}
+
+impl Store {
+    /// Opens the data directory, recovering every partition found in it.
+    pub fn open(data_dir: &Path, limits: Limits) -> Result<Store, BrokerError> {
+        let root = names::topics_root(data_dir);
+        fs::create_dir_all(&root)?;
+        let _ = fs::remove_dir_all(data_dir.join(".trash"));
+        let mut topics = HashMap::new();
+        for ns in dir_names(&root)? {
+            if names::validate_name("namespace", &ns).is_err() {
+                continue;
+            }
+            for name in dir_names(&root.join(&ns))? {
+                if names::validate_name("topic", &name).is_err() {
+                    continue;
+                }
+                let topic = Topic::new(data_dir, &ns, &name);
+                *lock(&topic.config) = read_config(&topic.dir)?;
+                let mut parts = lock(&topic.partitions);
+                for p in dir_names(&topic.dir)? {
+                    if let Some(n) = names::parse_partition_dir(&p) {
+                        parts.insert(n, Arc::new(Partition::open(&topic.dir, n, limits)?));
+                    }
+                }
+                drop(parts);
+                topics.insert((ns.clone(), name), Arc::new(topic));
+            }
+        }
+        Ok(Store {
+            data_dir: data_dir.to_path_buf(),
+            limits,
+            topics: Mutex::new(topics),
+            trash_seq: AtomicU64::new(0),
+        })
+    }
+
+    /// The data directory.
+    pub fn data_dir(&self) -> &Path {
+        &self.data_dir
+    }
+
+    fn topic_entry(&self, namespace: &str, topic: &str) -> Result<Arc<Topic>, BrokerError> {
+        names::validate_topic(namespace, topic)?;
+        let mut topics = lock(&self.topics);
+        Ok(Arc::clone(
+            topics
+                .entry((namespace.to_string(), topic.to_string()))
+                .or_insert_with(|| Arc::new(Topic::new(&self.data_dir, namespace, topic))),
+        ))
+    }
+
+    /// The partition `namespace/topic/partition`, created (in memory) when new.
+    pub fn partition(
+        &self,
+        namespace: &str,
+        topic: &str,
+        partition: i32,
+    ) -> Result<Arc<Partition>, BrokerError> {
+        let n = names::validate_partition(partition)?;
+        let t = self.topic_entry(namespace, topic)?;
+        let mut parts = lock(&t.partitions);
+        if let Some(p) = parts.get(&n) {
+            return Ok(Arc::clone(p));
+        }
+        let p = Arc::new(Partition::open(&t.dir, n, self.limits)?);
+        parts.insert(n, Arc::clone(&p));
+        Ok(p)
+    }
+
+    /// An existing topic (one with data, a close marker or a stored configuration).
+    pub fn topic(&self, namespace: &str, topic: &str) -> Result<Option<Arc<Topic>>, BrokerError> {
+        names::validate_topic(namespace, topic)?;
+        let topics = lock(&self.topics);
+        Ok(topics
+            .get(&(namespace.to_string(), topic.to_string()))
+            .filter(|t| t.exists())
+            .cloned())
+    }
+
+    /// Every existing topic, optionally of one namespace, sorted by name.
+    pub fn list(&self, namespace: Option<&str>) -> Result<Vec<Arc<Topic>>, BrokerError> {
+        if let Some(ns) = namespace {
+            names::validate_name("namespace", ns)?;
+        }
+        let topics = lock(&self.topics);
+        let mut out: Vec<Arc<Topic>> = topics
+            .values()
+            .filter(|t| namespace.is_none_or(|ns| t.namespace == ns) && t.exists())
+            .cloned()
+            .collect();
+        out.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
+        Ok(out)
+    }
+
+    /// Deletes a topic and all its data; succeeds when it does not exist.
+    pub async fn delete_topic(&self, namespace: &str, topic: &str) -> Result<(), BrokerError> {
+        names::validate_topic(namespace, topic)?;
+        let dir = names::topic_dir(&self.data_dir, namespace, topic);
+        let trash = self.data_dir.join(".trash");
+        let doomed = trash.join(format!(
+            "{}-{}",
+            std::process::id(),
+            self.trash_seq.fetch_add(1, Ordering::Relaxed)
+        ));
+        {
+            let mut topics = lock(&self.topics);
+            if let Some(t) = topics.remove(&(namespace.to_string(), topic.to_string())) {
+                for p in lock(&t.partitions).values() {
+                    p.mark_deleted();
+                }
+            }
+            if dir.exists() {
+                fs::create_dir_all(&trash)?;
+                fs::rename(&dir, &doomed)?;
+                if let Some(parent) = dir.parent() {
+                    fsync_dir(parent)?;
+                }
+            }
+        }
+        if doomed.exists() {
+            tokio::task::spawn_blocking(move || fs::remove_dir_all(doomed))
+                .await
+                .map_err(|e| io::Error::other(e.to_string()))??;
+        }
+        Ok(())
+    }
+
+    /// Stores a topic's configuration (2.x declared `ConfigureTopic`; swmq implements it).
+    pub fn configure(
+        &self,
+        namespace: &str,
+        topic: &str,
+        config: TopicConfiguration,
+    ) -> Result<(), BrokerError> {
+        if !(1..=MAX_PARTITIONS).contains(&config.partition_count) {
+            return Err(BrokerError::InvalidArgument(format!(
+                "invalid partition_count {}: it must be between 1 and {MAX_PARTITIONS}",
+                config.partition_count
+            )));
+        }
+        if crate::proto::v2::topic_configuration::Partitioning::try_from(config.partitoning)
+            .is_err()
+        {
+            return Err(BrokerError::InvalidArgument(format!(
+                "unknown partitioning {}",
+                config.partitoning
+            )));
+        }
+        let t = self.topic_entry(namespace, topic)?;
+        let mut cfg = lock(&t.config);
+        fs::create_dir_all(&t.dir)?;
+        let path = t.dir.join(CONFIG_FILE);
+        let tmp = path.with_extension("conf.tmp");
+        fs::write(&tmp, config.encode_to_vec())?;
+        fs::File::open(&tmp)?.sync_all()?;
+        fs::rename(&tmp, &path)?;
+        fsync_dir(&t.dir)?;
+        if let Some(ns_dir) = t.dir.parent() {
+            fsync_dir(ns_dir)?;
+        }
+        *cfg = Some(config);
+        Ok(())
+    }
+
+    /// A topic's configuration: the stored one, else one derived from its partitions;
+    /// NOT_FOUND when the topic does not exist.
+    pub fn configuration(
+        &self,
+        namespace: &str,
+        topic: &str,
+    ) -> Result<TopicConfiguration, BrokerError> {
+        let t = self.topic(namespace, topic)?.ok_or_else(|| {
+            BrokerError::NotFound(format!("topic {namespace}/{topic} does not exist"))
+        })?;
+        Ok(t.configuration())
+    }
+
+    /// Flushes and syncs every partition and saves the active indexes.
+    pub fn shutdown(&self) -> io::Result<()> {
+        let topics: Vec<Arc<Topic>> = lock(&self.topics).values().cloned().collect();
+        for t in topics {
+            for p in t.partitions() {
+                p.shutdown()?;
+            }
+        }
+        Ok(())
+    }
+}
+
+fn read_config(dir: &Path) -> Result<Option<TopicConfiguration>, BrokerError> {
+    match fs::read(dir.join(CONFIG_FILE)) {
+        Ok(b) => Ok(TopicConfiguration::decode(b.as_slice()).ok()),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
+impl Topic {
+    fn new(data_dir: &Path, namespace: &str, name: &str) -> Topic {
+        Topic {
+            namespace: namespace.to_string(),
+            name: name.to_string(),
+            dir: names::topic_dir(data_dir, namespace, name),
+            partitions: Mutex::new(BTreeMap::new()),
+            config: Mutex::new(None),
+        }
+    }
+
+    /// Whether the topic has anything on disk.
+    pub fn exists(&self) -> bool {
+        lock(&self.config).is_some() || lock(&self.partitions).values().any(|p| p.exists())
+    }
+
+    /// The partitions opened so far, by number.
+    pub fn partitions(&self) -> Vec<Arc<Partition>> {
+        lock(&self.partitions).values().cloned().collect()
+    }
+
+    /// The stored configuration, or one derived from the existing partitions.
+    pub fn configuration(&self) -> TopicConfiguration {
+        if let Some(c) = lock(&self.config).clone() {
+            return c;
+        }
+        TopicConfiguration {
+            partition_count: self.partition_count(),
+            ..Default::default()
+        }
+    }
+
+    /// The configured partition count, else one more than the highest existing partition.
+    pub fn partition_count(&self) -> i32 {
+        let configured = lock(&self.config).as_ref().map_or(0, |c| c.partition_count);
+        let highest = lock(&self.partitions)
+            .iter()
+            .filter(|(_, p)| p.exists())
+            .map(|(n, _)| *n as i32 + 1)
+            .max()
+            .unwrap_or(0);
+        configured.max(highest)
+    }
+
+    /// Statistics of partitions `0..partition_count` (empty ones included).
+    pub fn stats(&self) -> Vec<(u32, Stats)> {
+        let count = self.partition_count().max(0) as u32;
+        let parts = lock(&self.partitions);
+        (0..count)
+            .map(|n| (n, parts.get(&n).map(|p| p.stats()).unwrap_or_default()))
+            .collect()
+    }
+}

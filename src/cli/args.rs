@@ -1,0 +1,303 @@
+//! The command line, declared once with clap: `swmq --help` is generated from here.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use super::serve::{BrokerArgs, DemoArgs};
+use crate::client::ProtocolChoice;
+use crate::config;
+
+const AFTER_HELP: &str = "\
+Without a COMMAND, swmq opens the terminal UI.
+
+Time SPECs (--from, --until): earliest, latest, now, RFC 3339
+(2026-11-26T23:10:52.123456789Z, offsets allowed), nanoseconds since the epoch, or relative
+to now (-15m, -1h30m, -45s, -2d).
+
+Exit codes: 0 ok, 1 runtime error (broker, network, refused), 2 usage error.
+
+Examples:
+  swmq status --format json
+  swmq topics
+  swmq describe demo/orders --buckets 40
+  swmq tail demo/orders --from -15m --grep 'sku\":\"A-17'
+  swmq tail demo/orders --from earliest --no-follow --format json > orders.jsonl
+  swmq publish demo/orders --key ord-1 '{\"order\":1}'
+  swmq publish demo/copy --input json --file orders.jsonl
+  swmq chan read nightly-export --no-follow";
+
+/// swmq: inspect and administer the SeaweedFS message queue (MQ 4.x and messaging 2.x).
+#[derive(Debug, Parser)]
+#[command(name = "swmq", version, about, after_help = AFTER_HELP)]
+pub struct Cli {
+    /// Options shared by every command.
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    /// What to do (none: open the terminal UI).
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Options shared by every command.
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Broker gRPC address, HOST:PORT.
+    #[arg(long, global = true, value_name = "ADDR", env = config::ENV_BROKER,
+          default_value = config::DEFAULT_BROKER)]
+    pub broker: String,
+    /// Filer gRPC address, HOST:PORT (4.x listings and deletes, 2.x filer layout).
+    #[arg(long, global = true, value_name = "ADDR", env = config::ENV_FILER,
+          default_value = config::DEFAULT_FILER)]
+    pub filer: String,
+    /// Broker protocol: detect it, or force SeaweedFS MQ 4.x or messaging 2.x.
+    #[arg(long, global = true, value_enum, default_value_t = ProtocolChoice::Auto)]
+    pub protocol: ProtocolChoice,
+    /// Refuse publish, delete and channel publish/close/delete (env SWMQ_READ_ONLY=1).
+    #[arg(long, global = true, env = config::ENV_READ_ONLY, action = clap::ArgAction::SetTrue,
+          value_parser = clap::builder::BoolishValueParser::new())]
+    pub read_only: bool,
+    /// Connect and protocol-detection timeout, in seconds.
+    #[arg(long, global = true, value_name = "SECS", default_value = "3",
+          value_parser = config::parse_timeout_secs)]
+    pub connect_timeout: Duration,
+    /// Show times in UTC instead of local time.
+    #[arg(long, global = true)]
+    pub utc: bool,
+    /// TUI: capacity of the tail buffer, in records.
+    #[arg(long, global = true, value_name = "N", default_value_t = config::DEFAULT_TUI_BUFFER,
+          hide_short_help = true)]
+    pub buffer: usize,
+    /// TUI: log file (default: the XDG state directory).
+    #[arg(long, global = true, value_name = "PATH", hide_short_help = true)]
+    pub log_file: Option<PathBuf>,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Print the broker address, its protocol and (4.x) the balancer and topic count.
+    Status(StatusArgs),
+    /// List namespaces and topics with partitions, counts, sizes and time ranges.
+    Topics(TopicsArgs),
+    /// Show one topic: partitions, counts, time range and a density histogram.
+    Describe(DescribeArgs),
+    /// Print a topic's records, all partitions merged in time order; follows by default.
+    Tail(TailArgs),
+    /// Publish messages: VALUEs, the lines of --file, or the lines of stdin.
+    Publish(PublishArgs),
+    /// Delete a topic with all its data (asks for the name unless --yes).
+    Delete(DeleteArgs),
+    /// SeaweedFS 2.x channels (topic chan/NAME, one partition, sealed by close).
+    #[command(subcommand)]
+    Chan(ChanCommand),
+    /// Run the embedded broker (SeaweedFS messaging 2.x protocol).
+    Broker(BrokerArgs),
+    /// Open the TUI on an embedded demo broker filled with sample topics.
+    Demo(DemoArgs),
+}
+
+/// `--format text|json` for status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TextOrJson {
+    /// For people.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// `--format table|json` for topics and describe.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TableOrJson {
+    /// An 80-column table.
+    Table,
+    /// JSON (one object per line for topics).
+    Json,
+}
+
+/// `--input text|json|raw` for publish.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum InputFormat {
+    /// One message value per line.
+    Text,
+    /// One `tail --format json` object per line, re-published losslessly.
+    Json,
+    /// The whole input is one message value (binary safe).
+    Raw,
+}
+
+/// `swmq status`.
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = TextOrJson::Text)]
+    pub format: TextOrJson,
+}
+
+/// `swmq topics`.
+#[derive(Debug, Args)]
+pub struct TopicsArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = TableOrJson::Table)]
+    pub format: TableOrJson,
+}
+
+/// `swmq describe`.
+#[derive(Debug, Args)]
+pub struct DescribeArgs {
+    /// The topic, NAMESPACE/TOPIC.
+    #[arg(value_name = "NS/TOPIC")]
+    pub topic: String,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = TableOrJson::Table)]
+    pub format: TableOrJson,
+    /// Number of histogram buckets between the first and the last message.
+    #[arg(long, value_name = "N", default_value_t = 60,
+          value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub buckets: u32,
+}
+
+/// `swmq tail`.
+#[derive(Debug, Args)]
+pub struct TailArgs {
+    /// The topic, NAMESPACE/TOPIC.
+    #[arg(value_name = "NS/TOPIC")]
+    pub topic: String,
+    /// Start at this time SPEC (inclusive). Default: latest (only new records).
+    #[arg(long, value_name = "SPEC", allow_hyphen_values = true)]
+    pub from: Option<String>,
+    /// Stop after the last record at or before this time SPEC.
+    #[arg(long, value_name = "SPEC", allow_hyphen_values = true)]
+    pub until: Option<String>,
+    /// Only this partition (repeatable).
+    #[arg(long = "partition", value_name = "N")]
+    pub partitions: Vec<i32>,
+    /// Stop after N records (counted after --grep).
+    #[arg(long, value_name = "N")]
+    pub count: Option<u64>,
+    /// Stop at the end that exists now instead of following new records.
+    #[arg(long)]
+    pub no_follow: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = TextOrJson::Text)]
+    pub format: TextOrJson,
+    /// Only records whose key or value matches this regular expression.
+    #[arg(long, value_name = "REGEX")]
+    pub grep: Option<String>,
+}
+
+/// `swmq publish`.
+#[derive(Debug, Args)]
+pub struct PublishArgs {
+    /// The topic, NAMESPACE/TOPIC.
+    #[arg(value_name = "NS/TOPIC")]
+    pub topic: String,
+    /// Message values (none and no --file: one message per line of stdin).
+    #[arg(value_name = "VALUE", conflicts_with = "file")]
+    pub values: Vec<String>,
+    /// The key of every message (overrides the key of --input json lines).
+    #[arg(long, value_name = "K")]
+    pub key: Option<String>,
+    /// A header K=V (repeatable; 2.x only).
+    #[arg(long = "header", value_name = "K=V")]
+    pub headers: Vec<String>,
+    /// Publish the messages N times over.
+    #[arg(long, value_name = "N", default_value_t = 1,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub count: u64,
+    /// Read messages from this file ('-': stdin).
+    #[arg(long, value_name = "PATH")]
+    pub file: Option<PathBuf>,
+    /// How --file / stdin is read.
+    #[arg(long, value_enum, default_value_t = InputFormat::Text)]
+    pub input: InputFormat,
+}
+
+/// `swmq delete`.
+#[derive(Debug, Args)]
+pub struct DeleteArgs {
+    /// The topic, NAMESPACE/TOPIC.
+    #[arg(value_name = "NS/TOPIC")]
+    pub topic: String,
+    /// Do not ask for confirmation.
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+}
+
+/// `swmq chan ...` (SeaweedFS 2.x only).
+#[derive(Debug, Subcommand)]
+pub enum ChanCommand {
+    /// Publish values to a channel.
+    Publish {
+        /// The channel name.
+        name: String,
+        /// Values, one message each.
+        #[arg(value_name = "VALUE", required = true)]
+        values: Vec<String>,
+    },
+    /// Seal a channel with a close message.
+    Close {
+        /// The channel name.
+        name: String,
+    },
+    /// Print a channel's messages from the start until it is closed.
+    Read {
+        /// The channel name.
+        name: String,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = TextOrJson::Text)]
+        format: TextOrJson,
+        /// Stop at the current end instead of waiting for the close.
+        #[arg(long)]
+        no_follow: bool,
+    },
+    /// Delete a channel (asks for the name unless --yes).
+    Delete {
+        /// The channel name.
+        name: String,
+        /// Do not ask for confirmation.
+        #[arg(long, short = 'y')]
+        yes: bool,
+    },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn global_flags_go_anywhere() {
+        let c = Cli::try_parse_from(["swmq", "tail", "a/b", "--broker", "h:1", "--utc"]).unwrap();
+        assert_eq!(c.global.broker, "h:1");
+        assert!(c.global.utc);
+        let c = Cli::try_parse_from([
+            "swmq",
+            "tail",
+            "a/b",
+            "--from",
+            "-15m",
+            "--partition",
+            "1",
+            "--partition",
+            "3",
+        ])
+        .unwrap();
+        let Some(Command::Tail(t)) = c.command else {
+            panic!()
+        };
+        assert_eq!(t.from.as_deref(), Some("-15m"));
+        assert_eq!(t.partitions, vec![1, 3]);
+    }
+
+    #[test]
+    fn values_and_file_conflict() {
+        assert!(Cli::try_parse_from(["swmq", "publish", "a/b", "v", "--file", "x"]).is_err());
+    }
+}

@@ -1,0 +1,97 @@
+//! `swmq chan publish|close|read|delete`: SeaweedFS 2.x channels (topic `chan/NAME`,
+//! partition 0, sealed by a close message). On 4.x every one fails with a clear error.
+
+use bytes::Bytes;
+
+use super::args::ChanCommand;
+use super::delete::{confirm, delete_topic, require_terminal};
+use super::error::{CliResult, client_error};
+use super::output::Out;
+use super::tail::{TailPlan, stream_records};
+use crate::client::{Client, OutMessage, ReadSpec};
+use crate::config::Config;
+use crate::time::TimeSpec;
+
+/// Runs a `swmq chan` command.
+pub async fn run(cfg: &Config, cmd: ChanCommand) -> CliResult {
+    match cmd {
+        ChanCommand::Publish { name, values } => {
+            let topic = super::parse_channel(&name)?;
+            let what = format!("chan publish {name}");
+            super::refuse_if_read_only(cfg, &what)?;
+            let client = channels(cfg, &what).await?;
+            let msgs = values
+                .iter()
+                .map(|v| OutMessage {
+                    value: Bytes::copy_from_slice(v.as_bytes()),
+                    ..OutMessage::default()
+                })
+                .collect();
+            let outcomes = super::publish::publish_values(&client, &topic, msgs, &what).await?;
+            let mut out = Out::new();
+            out.line(&super::publish::summary(&topic, &outcomes));
+            out.flush()
+        }
+        ChanCommand::Close { name } => {
+            super::parse_channel(&name)?;
+            let what = format!("chan close {name}");
+            super::refuse_if_read_only(cfg, &what)?;
+            let client = channels(cfg, &what).await?;
+            client
+                .chan_close(&name)
+                .await
+                .map_err(|e| client_error(&what, Some(&client), e))?;
+            let mut out = Out::new();
+            out.line(&format!("closed channel {name}"));
+            out.flush()
+        }
+        ChanCommand::Read {
+            name,
+            format,
+            no_follow,
+        } => {
+            let topic = super::parse_channel(&name)?;
+            let what = format!("chan read {name}");
+            let client = channels(cfg, &what).await?;
+            let plan = TailPlan {
+                topic,
+                spec: ReadSpec {
+                    from: TimeSpec::Earliest,
+                    until: None,
+                    partitions: Some(vec![0]),
+                    follow: !no_follow,
+                },
+                count: None,
+                format,
+                grep: None,
+            };
+            stream_records(cfg, &client, plan, what).await
+        }
+        ChanCommand::Delete { name, yes } => {
+            let topic = super::parse_channel(&name)?;
+            let what = format!("chan delete {name}");
+            super::refuse_if_read_only(cfg, &what)?;
+            if !yes {
+                require_terminal(&what)?;
+            }
+            let client = channels(cfg, &what).await?;
+            if !yes {
+                confirm(
+                    &what,
+                    &format!("channel {name}"),
+                    &[name.clone(), topic.to_string()],
+                )?;
+            }
+            delete_topic(&client, &topic, &what).await
+        }
+    }
+}
+
+/// Connects and insists on a 2.x broker.
+async fn channels(cfg: &Config, what: &str) -> CliResult<Client> {
+    let client = super::connect(cfg).await?;
+    client
+        .require_channels()
+        .map_err(|e| client_error(what, Some(&client), e))?;
+    Ok(client)
+}

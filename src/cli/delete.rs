@@ -1,0 +1,75 @@
+//! `swmq delete` (and `chan delete`): deletes a topic with all its data, after the user
+//! typed its name on a terminal (or with `--yes`).
+
+use std::io::{self, BufRead, Write};
+
+use super::args::DeleteArgs;
+use super::error::{CliError, CliResult, client_error};
+use super::output::{Out, stdin_is_terminal};
+use crate::client::{Client, TopicName};
+use crate::config::Config;
+
+/// Runs `swmq delete`.
+pub async fn run(cfg: &Config, a: DeleteArgs) -> CliResult {
+    let topic = super::parse_topic(&a.topic)?;
+    let what = format!("delete {topic}");
+    super::refuse_if_read_only(cfg, &what)?;
+    if !a.yes {
+        require_terminal(&what)?;
+    }
+    let client = super::connect(cfg).await?;
+    if !a.yes {
+        confirm(&what, &format!("topic {topic}"), &[topic.to_string()])?;
+    }
+    delete_topic(&client, &topic, &what).await
+}
+
+/// Refuses to go on without `--yes` when nobody can answer the question.
+pub fn require_terminal(what: &str) -> CliResult {
+    if stdin_is_terminal() {
+        return Ok(());
+    }
+    Err(CliError::runtime(format!(
+        "{what}: refused: stdin is not a terminal, so the deletion cannot be confirmed; \
+         pass --yes to delete without confirmation"
+    )))
+}
+
+/// Asks on the terminal for one of `accepted` names; anything else aborts (exit 1).
+pub fn confirm(what: &str, label: &str, accepted: &[String]) -> CliResult {
+    eprint!(
+        "Delete {label} and all its data? This cannot be undone.\nType {} to confirm: ",
+        accepted[0]
+    );
+    let _ = io::stderr().flush();
+    let mut answer = String::new();
+    io::stdin()
+        .lock()
+        .read_line(&mut answer)
+        .map_err(|e| CliError::runtime(format!("{what}: reading the confirmation: {e}")))?;
+    if accepted.iter().any(|a| a == answer.trim()) {
+        Ok(())
+    } else {
+        Err(CliError::runtime(format!(
+            "{what}: not confirmed (typed {:?}); nothing was deleted",
+            answer.trim()
+        )))
+    }
+}
+
+/// Deletes and reports the outcome on stdout.
+pub async fn delete_topic(client: &Client, topic: &TopicName, what: &str) -> CliResult {
+    let outcome = client
+        .delete(topic)
+        .await
+        .map_err(|e| client_error(what, Some(client), e))?;
+    let mut out = Out::new();
+    match outcome.existed {
+        Some(false) => out.line(&format!("{topic} did not exist; nothing to delete")),
+        _ => out.line(&format!("deleted {topic}")),
+    }
+    if let Some(note) = &outcome.note {
+        out.line(&format!("note: {note}"));
+    }
+    out.flush()
+}

@@ -1,0 +1,109 @@
+//! `swmq topics` and `swmq describe`.
+
+use serde_json::json;
+
+use super::args::{DescribeArgs, TableOrJson, TopicsArgs};
+use super::error::{CliError, CliResult, client_error};
+use super::output::Out;
+use super::tables;
+use crate::client::{HistogramRequest, PartitionInfo, TopicInfo};
+use crate::config::Config;
+use crate::time;
+
+/// Runs `swmq topics`.
+pub async fn topics(cfg: &Config, args: TopicsArgs) -> CliResult {
+    let client = super::connect(cfg).await?;
+    let mut list = client
+        .list_topics()
+        .await
+        .map_err(|e| client_error("list topics", Some(&client), e))?;
+    list.sort_by(|a, b| a.name.cmp(&b.name));
+    let mut out = Out::new();
+    match args.format {
+        TableOrJson::Table => {
+            for l in tables::topics_table(&list, cfg.utc) {
+                out.line(&l);
+            }
+        }
+        TableOrJson::Json => {
+            for t in &list {
+                out.line(&topic_json(t).to_string());
+            }
+        }
+    }
+    out.flush()
+}
+
+/// Runs `swmq describe`.
+pub async fn describe(cfg: &Config, args: DescribeArgs) -> CliResult {
+    let topic = super::parse_topic(&args.topic)?;
+    let client = super::connect(cfg).await?;
+    let req = HistogramRequest {
+        start_ns: None,
+        stop_ns: None,
+        buckets: args.buckets,
+    };
+    let d = client
+        .describe(&topic, Some(req))
+        .await
+        .map_err(|e| client_error(&format!("describe {topic}"), Some(&client), e))?;
+    let mut out = Out::new();
+    match args.format {
+        TableOrJson::Table => {
+            let proto = client.protocol().describe();
+            for l in tables::describe_table(&d, proto, cfg.utc) {
+                out.line(&l);
+            }
+        }
+        TableOrJson::Json => {
+            let mut v = topic_json(&d.info);
+            v["protocol"] = json!(client.protocol());
+            v["histogram"] = serde_json::to_value(&d.histogram).map_err(CliError::runtime)?;
+            out.line(&v.to_string());
+        }
+    }
+    out.flush()
+}
+
+fn time_json(ns: Option<i64>) -> serde_json::Value {
+    match ns {
+        Some(ns) => json!(time::format_rfc3339(ns)),
+        None => serde_json::Value::Null,
+    }
+}
+
+fn partition_json(p: &PartitionInfo) -> serde_json::Value {
+    json!({
+        "id": p.id,
+        "ring": p.ring,
+        "leader": p.leader,
+        "message_count": p.message_count,
+        "bytes": p.bytes,
+        "first_ts_ns": p.first_ts_ns,
+        "last_ts_ns": p.last_ts_ns,
+        "first_time": time_json(p.first_ts_ns),
+        "last_time": time_json(p.last_ts_ns),
+        "closed": p.closed,
+    })
+}
+
+/// One topic as a JSON object (a line of `topics --format json`).
+pub fn topic_json(t: &TopicInfo) -> serde_json::Value {
+    json!({
+        "name": t.name.to_string(),
+        "namespace": t.name.namespace,
+        "topic": t.name.name,
+        "partition_count": t.partitions.len(),
+        "message_count": t.message_count(),
+        "bytes": t.bytes(),
+        "first_ts_ns": t.first_ts_ns(),
+        "last_ts_ns": t.last_ts_ns(),
+        "first_time": time_json(t.first_ts_ns()),
+        "last_time": time_json(t.last_ts_ns()),
+        "is_channel": t.name.is_channel(),
+        "closed": t.closed(),
+        "publishers": t.publishers,
+        "subscribers": t.subscribers,
+        "partitions": t.partitions.iter().map(partition_json).collect::<Vec<_>>(),
+    })
+}

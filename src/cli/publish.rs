@@ -1,0 +1,353 @@
+//! `swmq publish` (and `chan publish`): VALUEs, or the lines of --file / stdin (text,
+//! `tail --format json` lines, or one raw value), through the protocol's own partitioning.
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, Read};
+use std::path::PathBuf;
+
+use bytes::Bytes;
+use tokio::sync::mpsc;
+
+use super::args::{InputFormat, PublishArgs};
+use super::error::{CliError, CliResult, client_error};
+use super::output::{Out, progress};
+use crate::client::{Client, OutMessage, PublishOutcome, TopicName};
+use crate::config::Config;
+use crate::format::JsonRecord;
+
+/// Parses `--header K=V` flags; a missing `=` or an empty name is a usage error.
+pub fn parse_headers(flags: &[String]) -> CliResult<Vec<(String, Bytes)>> {
+    let mut map = BTreeMap::new();
+    for h in flags {
+        match h.split_once('=') {
+            Some((k, v)) if !k.is_empty() => {
+                map.insert(k.to_string(), Bytes::copy_from_slice(v.as_bytes()));
+            }
+            _ => {
+                return Err(CliError::usage(format!(
+                    "--header {h:?}: expected NAME=VALUE with a non-empty NAME"
+                )));
+            }
+        }
+    }
+    Ok(map.into_iter().collect())
+}
+
+/// What every message gets from the flags.
+#[derive(Clone)]
+struct Overrides {
+    key: Option<Bytes>,
+    headers: Vec<(String, Bytes)>,
+}
+
+impl Overrides {
+    fn apply(&self, mut m: OutMessage) -> OutMessage {
+        if let Some(k) = &self.key {
+            m.key = k.clone();
+        }
+        for (k, v) in &self.headers {
+            match m.headers.binary_search_by(|(n, _)| n.as_str().cmp(k)) {
+                Ok(i) => m.headers[i].1 = v.clone(),
+                Err(i) => m.headers.insert(i, (k.clone(), v.clone())),
+            }
+        }
+        m
+    }
+
+    fn message(&self, value: Bytes) -> OutMessage {
+        self.apply(OutMessage {
+            value,
+            ..OutMessage::default()
+        })
+    }
+}
+
+/// Runs `swmq publish`.
+pub async fn run(cfg: &Config, a: PublishArgs) -> CliResult {
+    let topic = super::parse_topic(&a.topic)?;
+    let ov = Overrides {
+        key: a.key.as_ref().map(|k| Bytes::copy_from_slice(k.as_bytes())),
+        headers: parse_headers(&a.headers)?,
+    };
+    let what = format!("publish {topic}");
+    super::refuse_if_read_only(cfg, &what)?;
+    if a.values.is_empty() {
+        let source = match &a.file {
+            Some(p) if p.as_os_str() != "-" => Source::File(p.clone()),
+            _ => Source::Stdin,
+        };
+        // Open the file before connecting so that a wrong path fails first.
+        let input = source
+            .open()
+            .map_err(|e| CliError::runtime(format!("{what}: {e}")))?;
+        let client = super::connect(cfg).await?;
+        let outcomes = publish_stream(&client, &topic, input, a.input, ov, a.count).await?;
+        return report(&topic, &outcomes);
+    }
+    let msgs: Vec<OutMessage> = a
+        .values
+        .iter()
+        .flat_map(|v| std::iter::repeat_n(v, a.count as usize))
+        .map(|v| ov.message(Bytes::copy_from_slice(v.as_bytes())))
+        .collect();
+    let client = super::connect(cfg).await?;
+    let outcomes = publish_values(&client, &topic, msgs, &what).await?;
+    report(&topic, &outcomes)
+}
+
+/// Publishes a list of messages (VALUE arguments, `chan publish`).
+pub async fn publish_values(
+    client: &Client,
+    topic: &TopicName,
+    msgs: Vec<OutMessage>,
+    what: &str,
+) -> CliResult<Vec<PublishOutcome>> {
+    client
+        .publish(topic, msgs)
+        .await
+        .map_err(|e| client_error(what, Some(client), e))
+}
+
+enum Source {
+    File(PathBuf),
+    Stdin,
+}
+
+struct Input {
+    reader: Box<dyn BufRead + Send>,
+    name: String,
+    len: Option<u64>,
+}
+
+impl Source {
+    fn open(&self) -> Result<Input, String> {
+        match self {
+            Source::Stdin => Ok(Input {
+                reader: Box::new(BufReader::with_capacity(1 << 16, io::stdin())),
+                name: "stdin".into(),
+                len: None,
+            }),
+            Source::File(p) => {
+                let f = File::open(p).map_err(|e| format!("cannot open {}: {e}", p.display()))?;
+                let len = f.metadata().ok().map(|m| m.len());
+                Ok(Input {
+                    reader: Box::new(BufReader::with_capacity(1 << 16, f)),
+                    name: p.display().to_string(),
+                    len,
+                })
+            }
+        }
+    }
+}
+
+/// One parsed input message and the input bytes it took.
+type Parsed = Result<(OutMessage, u64), String>;
+
+/// Reads the input on a blocking thread and feeds a publisher; a bad line stops the
+/// publish after what came before it was delivered, and the error names the line.
+async fn publish_stream(
+    client: &Client,
+    topic: &TopicName,
+    input: Input,
+    format: InputFormat,
+    ov: Overrides,
+    count: u64,
+) -> CliResult<Vec<PublishOutcome>> {
+    let what = format!("publish {topic}");
+    let pb = match input.len {
+        Some(n) if input.name != "stdin" => progress(Some(n), true, &what),
+        _ => indicatif::ProgressBar::hidden(),
+    };
+    let (tx, mut rx) = mpsc::channel::<Parsed>(4096);
+    let name = input.name.clone();
+    let reader = std::thread::spawn(move || read_input(input, format, &ov, &tx));
+    let publisher = client
+        .publisher(topic)
+        .await
+        .map_err(|e| client_error(&what, Some(client), e))?;
+    let mut input_error = None;
+    'outer: while let Some(item) = rx.recv().await {
+        match item {
+            Ok((m, consumed)) => {
+                pb.inc(consumed);
+                for _ in 1..count {
+                    if publisher.send(m.clone()).await.is_err() {
+                        break 'outer;
+                    }
+                }
+                if publisher.send(m).await.is_err() {
+                    break;
+                }
+            }
+            Err(e) => {
+                input_error = Some(e);
+                break;
+            }
+        }
+    }
+    drop(rx);
+    let _ = reader.join();
+    let result = publisher.finish().await;
+    pb.finish_and_clear();
+    let outcomes = result.map_err(|e| client_error(&what, Some(client), e))?;
+    if let Some(e) = input_error {
+        return Err(CliError::runtime(format!(
+            "{what}: {name}: {e} ({} messages before it were published)",
+            outcomes.len()
+        )));
+    }
+    Ok(outcomes)
+}
+
+fn strip_eol(line: &mut Vec<u8>) {
+    if line.last() == Some(&b'\n') {
+        line.pop();
+        if line.last() == Some(&b'\r') {
+            line.pop();
+        }
+    }
+}
+
+/// The blocking input reader.
+fn read_input(mut input: Input, format: InputFormat, ov: &Overrides, tx: &mpsc::Sender<Parsed>) {
+    let send = |p: Parsed| tx.blocking_send(p).is_ok();
+    if format == InputFormat::Raw {
+        let mut all = Vec::new();
+        let r = input.reader.read_to_end(&mut all);
+        let n = all.len() as u64;
+        let _ = send(match r {
+            Ok(_) => Ok((ov.message(Bytes::from(all)), n)),
+            Err(e) => Err(format!("read error: {e}")),
+        });
+        return;
+    }
+    let mut line = Vec::with_capacity(256);
+    let mut lineno = 0u64;
+    loop {
+        line.clear();
+        let n = match input.reader.read_until(b'\n', &mut line) {
+            Ok(0) => return,
+            Ok(n) => n as u64,
+            Err(e) => {
+                let _ = send(Err(format!("read error after line {lineno}: {e}")));
+                return;
+            }
+        };
+        lineno += 1;
+        strip_eol(&mut line);
+        let parsed = match format {
+            InputFormat::Json => {
+                if line.iter().all(u8::is_ascii_whitespace) {
+                    continue;
+                }
+                serde_json::from_slice::<JsonRecord>(&line)
+                    .map_err(|e| format!("line {lineno}: not a swmq JSON record: {e}"))
+                    .and_then(|j| {
+                        j.to_out_message()
+                            .map_err(|e| format!("line {lineno}: {e}"))
+                    })
+                    .map(|m| (ov.apply(m), n))
+            }
+            _ => Ok((ov.message(Bytes::copy_from_slice(&line)), n)),
+        };
+        let stop = parsed.is_err();
+        if !send(parsed) || stop {
+            return;
+        }
+    }
+}
+
+/// Prints where the messages landed: one line on stdout.
+fn report(topic: &TopicName, outcomes: &[PublishOutcome]) -> CliResult {
+    let mut out = Out::new();
+    out.line(&summary(topic, outcomes));
+    out.flush()
+}
+
+/// `published 1 message to a/b: partition 2, offset 17` or
+/// `published 1000 messages to a/b (p0: 250, p1: 750)`.
+pub fn summary(topic: &TopicName, outcomes: &[PublishOutcome]) -> String {
+    if let [o] = outcomes {
+        let mut s = format!("published 1 message to {topic}: partition {}", o.partition);
+        if let Some(off) = o.offset {
+            s.push_str(&format!(", offset {off}"));
+        }
+        if let Some(ts) = o.ts_ns {
+            s.push_str(&format!(", ts {ts}"));
+        }
+        return s;
+    }
+    if outcomes.is_empty() {
+        return format!("published 0 messages to {topic}");
+    }
+    let mut per: BTreeMap<i32, u64> = BTreeMap::new();
+    for o in outcomes {
+        *per.entry(o.partition).or_default() += 1;
+    }
+    let parts: Vec<String> = per.iter().map(|(p, n)| format!("p{p}: {n}")).collect();
+    format!(
+        "published {} messages to {topic} ({})",
+        outcomes.len(),
+        parts.join(", ")
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn headers_parse() {
+        let h = parse_headers(&["b=2".into(), "a=x=y".into(), "b=3".into()])
+            .ok()
+            .unwrap();
+        assert_eq!(
+            h,
+            vec![
+                ("a".to_string(), Bytes::from_static(b"x=y")),
+                ("b".to_string(), Bytes::from_static(b"3"))
+            ]
+        );
+        for bad in ["novalue", "=v"] {
+            let e = parse_headers(&[bad.into()]).err().unwrap();
+            assert_eq!(e.exit_code(), 2);
+        }
+    }
+
+    #[test]
+    fn overrides_merge_sorted() {
+        let ov = Overrides {
+            key: Some(Bytes::from_static(b"k")),
+            headers: vec![("b".into(), Bytes::from_static(b"B"))],
+        };
+        let m = ov.apply(OutMessage {
+            headers: vec![
+                ("a".into(), Bytes::from_static(b"1")),
+                ("c".into(), Bytes::from_static(b"3")),
+            ],
+            ..OutMessage::default()
+        });
+        assert_eq!(m.key, Bytes::from_static(b"k"));
+        let names: Vec<&str> = m.headers.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names, ["a", "b", "c"]);
+    }
+
+    #[test]
+    fn summaries() {
+        let t = TopicName::parse("a/b").unwrap();
+        let o = |p| PublishOutcome {
+            partition: p,
+            offset: None,
+            ts_ns: None,
+        };
+        assert_eq!(
+            summary(&t, &[o(2)]),
+            "published 1 message to a/b: partition 2"
+        );
+        assert_eq!(
+            summary(&t, &[o(0), o(1), o(1)]),
+            "published 3 messages to a/b (p0: 1, p1: 2)"
+        );
+    }
+}

@@ -1,0 +1,400 @@
+//! Pure rendering of the `topics` and `describe` tables and the describe histogram, all
+//! fitting an 80-column terminal.
+
+use chrono::{Local, TimeZone, Utc};
+
+use crate::client::{Histogram, HistogramUnit, PartitionInfo, TopicDescription, TopicInfo};
+use crate::format::human_bytes;
+use crate::time;
+
+/// The width every table fits in.
+pub const WIDTH: usize = 80;
+
+/// A column: its header and whether its cells are right-aligned.
+pub struct Col {
+    /// Header text.
+    pub header: &'static str,
+    /// Right-align (numbers).
+    pub right: bool,
+}
+
+const fn col(header: &'static str, right: bool) -> Col {
+    Col { header, right }
+}
+
+fn width_of(s: &str) -> usize {
+    s.chars().count()
+}
+
+/// Cuts `s` to `w` characters, ending with `…` when cut.
+pub fn truncate(s: &str, w: usize) -> String {
+    if width_of(s) <= w {
+        return s.to_string();
+    }
+    let mut t: String = s.chars().take(w.saturating_sub(1)).collect();
+    t.push('…');
+    t
+}
+
+/// Renders rows under headers, two spaces between columns; the `flex` column shrinks
+/// (cells cut with `…`) so that lines fit `width`. Lines carry no trailing spaces.
+pub fn render(cols: &[Col], rows: &[Vec<String>], flex: usize, width: usize) -> Vec<String> {
+    let mut w: Vec<usize> = cols.iter().map(|c| width_of(c.header)).collect();
+    for r in rows {
+        for (i, cell) in r.iter().enumerate().take(cols.len()) {
+            w[i] = w[i].max(width_of(cell));
+        }
+    }
+    let total: usize = w.iter().sum::<usize>() + 2 * cols.len().saturating_sub(1);
+    if total > width && flex < w.len() {
+        let others = total - w[flex];
+        w[flex] = width
+            .saturating_sub(others)
+            .max(width_of(cols[flex].header))
+            .max(6);
+    }
+    let line = |cells: Vec<&str>| {
+        let mut s = String::new();
+        for (i, cell) in cells.into_iter().enumerate() {
+            if i > 0 {
+                s.push_str("  ");
+            }
+            let cell = truncate(cell, w[i]);
+            let pad = w[i].saturating_sub(width_of(&cell));
+            if cols[i].right {
+                s.extend(std::iter::repeat_n(' ', pad));
+                s.push_str(&cell);
+            } else {
+                s.push_str(&cell);
+                s.extend(std::iter::repeat_n(' ', pad));
+            }
+        }
+        s.trim_end().to_string()
+    };
+    let mut out = vec![line(cols.iter().map(|c| c.header).collect())];
+    for r in rows {
+        out.push(line(r.iter().map(String::as_str).collect()));
+    }
+    out
+}
+
+/// `48213` → `48,213`.
+pub fn group(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::with_capacity(s.len() + s.len() / 3);
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn opt<T>(v: Option<T>, f: impl Fn(T) -> String) -> String {
+    v.map(f).unwrap_or_else(|| "-".to_string())
+}
+
+/// A compact time for table cells: `11-26 14:02` (local, or UTC when `utc`).
+pub fn short_time(ns: i64, utc: bool) -> String {
+    let t = Utc.timestamp_nanos(ns);
+    if utc {
+        t.format("%m-%d %H:%M").to_string()
+    } else {
+        t.with_timezone(&Local).format("%m-%d %H:%M").to_string()
+    }
+}
+
+/// A count for a table cell: grouped when it fits 9 characters, else `1.3G`.
+fn count_cell(n: u64) -> String {
+    let g = group(n);
+    if g.len() <= 9 {
+        g
+    } else {
+        crate::format::human_count(n)
+    }
+}
+
+/// The `swmq topics` table.
+pub fn topics_table(topics: &[TopicInfo], utc: bool) -> Vec<String> {
+    let (first, last) = if utc {
+        ("FIRST UTC", "LAST UTC")
+    } else {
+        ("FIRST", "LAST")
+    };
+    let cols = [
+        col("TOPIC", false),
+        col("PARTS", true),
+        col("MESSAGES", true),
+        col("SIZE", true),
+        col(first, false),
+        col(last, false),
+    ];
+    let rows: Vec<Vec<String>> = topics
+        .iter()
+        .map(|t| {
+            let mut name = t.name.to_string();
+            if t.name.is_channel() && t.closed() {
+                name.push_str(" (closed)");
+            }
+            vec![
+                name,
+                if t.partitions.is_empty() {
+                    "-".into()
+                } else {
+                    t.partitions.len().to_string()
+                },
+                opt(t.message_count(), count_cell),
+                opt(t.bytes(), human_bytes),
+                opt(t.first_ts_ns(), |ns| short_time(ns, utc)),
+                opt(t.last_ts_ns(), |ns| short_time(ns, utc)),
+            ]
+        })
+        .collect();
+    render(&cols, &rows, 0, WIDTH)
+}
+
+/// The `swmq describe` table: a summary, the partitions, then the histogram.
+pub fn describe_table(d: &TopicDescription, protocol: &str, utc: bool) -> Vec<String> {
+    let info = &d.info;
+    let mut out = vec![
+        format!("topic       {}", info.name),
+        format!("protocol    {protocol}"),
+        format!("partitions  {}", info.partitions.len()),
+        format!("messages    {}", opt(info.message_count(), group)),
+        format!("size        {}", opt(info.bytes(), human_bytes)),
+    ];
+    let (first, last) = (info.first_ts_ns(), info.last_ts_ns());
+    out.push(format!(
+        "first       {}",
+        opt(first, |ns| time::format_datetime(ns, utc))
+    ));
+    let span = match (first, last) {
+        (Some(f), Some(l)) => format!("  (span {})", time::format_duration(l - f)),
+        _ => String::new(),
+    };
+    out.push(format!(
+        "last        {}{span}",
+        opt(last, |ns| time::format_datetime(ns, utc))
+    ));
+    if info.publishers.is_some() || info.subscribers.is_some() {
+        out.push(format!(
+            "clients     {} publishers, {} subscribers",
+            opt(info.publishers, |n| n.to_string()),
+            opt(info.subscribers, |n| n.to_string())
+        ));
+    }
+    if info.name.is_channel() {
+        let state = if info.closed() { "closed" } else { "open" };
+        out.push(format!("channel     {state}"));
+    }
+    if !info.partitions.is_empty() {
+        out.push(String::new());
+        out.extend(partitions_table(&info.partitions, utc));
+    }
+    if let Some(h) = &d.histogram {
+        out.push(String::new());
+        out.extend(histogram_lines(h, utc));
+    }
+    out
+}
+
+fn partitions_table(parts: &[PartitionInfo], utc: bool) -> Vec<String> {
+    let ring = parts.iter().any(|p| p.ring.is_some() || p.leader.is_some());
+    let last = if utc { "LAST UTC" } else { "LAST" };
+    let mut cols = vec![col("PART", true)];
+    if ring {
+        cols.push(col("RANGE", false));
+        cols.push(col("LEADER", false));
+    }
+    cols.extend([col("MESSAGES", true), col("SIZE", true), col(last, false)]);
+    if !ring {
+        cols.push(col("STATE", false));
+    }
+    let rows: Vec<Vec<String>> = parts
+        .iter()
+        .map(|p| {
+            let mut r = vec![p.id.to_string()];
+            if ring {
+                r.push(opt(p.ring, |g| {
+                    format!("{}-{}", g.range_start, g.range_stop)
+                }));
+                r.push(opt(p.leader.clone(), |s| s));
+            }
+            r.push(opt(p.message_count, count_cell));
+            r.push(opt(p.bytes, human_bytes));
+            r.push(opt(p.last_ts_ns, |ns| short_time(ns, utc)));
+            if !ring {
+                r.push(if p.closed { "closed" } else { "open" }.to_string());
+            }
+            r
+        })
+        .collect();
+    let flex = if ring { 2 } else { 0 };
+    render(&cols, &rows, flex, WIDTH)
+}
+
+const LEVELS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+
+/// One sparkline character per bucket: blank for zero, `▁`..`█` scaled to the peak.
+pub fn sparkline(counts: &[u64]) -> String {
+    let peak = counts.iter().copied().max().unwrap_or(0).max(1);
+    counts
+        .iter()
+        .map(|&c| {
+            if c == 0 {
+                ' '
+            } else {
+                let i = (c as u128 * 8).div_ceil(peak as u128) as usize;
+                LEVELS[i.clamp(1, 8) - 1]
+            }
+        })
+        .collect()
+}
+
+fn unit_cell(unit: HistogramUnit, v: u64) -> String {
+    match unit {
+        HistogramUnit::Messages => group(v),
+        HistogramUnit::Bytes => human_bytes(v),
+    }
+}
+
+/// The histogram: a header line, then bars (≤ 24 buckets, one line each) or a sparkline
+/// wrapped at 72 buckets per line with its time axis.
+pub fn histogram_lines(h: &Histogram, utc: bool) -> Vec<String> {
+    let what = match h.unit {
+        HistogramUnit::Messages => "messages",
+        HistogramUnit::Bytes => "bytes",
+    };
+    let peak = h.counts.iter().copied().max().unwrap_or(0);
+    let total: u64 = h.counts.iter().sum();
+    let w = h.bucket_width();
+    let mut out = vec![format!(
+        "{what} per {}, {} → {}, total {}, peak {}",
+        time::format_duration(w),
+        short_time(h.start_ns, utc),
+        short_time(h.stop_ns, utc),
+        unit_cell(h.unit, total),
+        unit_cell(h.unit, peak)
+    )];
+    if h.counts.len() <= 24 {
+        const BAR: usize = 40;
+        for (i, &c) in h.counts.iter().enumerate() {
+            let start = h.start_ns.saturating_add(w.saturating_mul(i as i64));
+            let eighths = if peak == 0 {
+                0
+            } else {
+                (c as u128 * (BAR as u128 * 8)).div_ceil(peak as u128) as usize
+            };
+            let mut bar = "█".repeat(eighths / 8);
+            if eighths % 8 > 0 {
+                bar.push(LEVELS[eighths % 8 - 1]);
+            }
+            out.push(format!(
+                "{}  {:<BAR$}  {}",
+                short_time(start, utc),
+                bar,
+                unit_cell(h.unit, c)
+            ));
+        }
+        return out;
+    }
+    const ROW: usize = 72;
+    for (row, chunk) in h.counts.chunks(ROW).enumerate() {
+        let start = h
+            .start_ns
+            .saturating_add(w.saturating_mul((row * ROW) as i64));
+        let stop = start.saturating_add(w.saturating_mul(chunk.len() as i64));
+        out.push(sparkline(chunk));
+        let (a, b) = (short_time(start, utc), short_time(stop, utc));
+        let gap = chunk.len().max(a.len() + b.len() + 1) - a.len() - b.len();
+        out.push(format!("{a}{}{b}", " ".repeat(gap)));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::client::{RingRange, TopicName};
+
+    fn topic(name: &str, parts: usize) -> TopicInfo {
+        let mut t = TopicInfo::bare(TopicName::parse(name).unwrap());
+        t.partitions = (0..parts as i32)
+            .map(|id| PartitionInfo {
+                id,
+                message_count: Some(12_345_678),
+                bytes: Some(3 << 30),
+                first_ts_ns: Some(1_764_198_652_123_456_789),
+                last_ts_ns: Some(1_764_208_652_123_456_789),
+                ring: Some(RingRange {
+                    ring_size: 2520,
+                    range_start: id * 630,
+                    range_stop: (id + 1) * 630,
+                    unix_time_ns: 0,
+                }),
+                leader: Some("a-rather-long-broker-host.example.internal:17777".into()),
+                ..Default::default()
+            })
+            .collect();
+        t
+    }
+
+    #[test]
+    fn topics_fit_80_columns() {
+        let long = format!("ns/{}", "x".repeat(120));
+        let ts = [
+            topic("demo/orders", 4),
+            topic(&long, 1),
+            TopicInfo::bare(TopicName::parse("a/b").unwrap()),
+        ];
+        let lines = topics_table(&ts, true);
+        assert_eq!(lines.len(), 4);
+        for l in &lines {
+            assert!(l.chars().count() <= 80, "{} > 80: {l}", l.chars().count());
+        }
+        assert!(lines[0].starts_with("TOPIC"), "{}", lines[0]);
+        assert!(
+            lines[1].contains("demo/orders") && lines[1].contains("49.4M"),
+            "{}",
+            lines[1]
+        );
+        assert!(
+            lines[1].contains("12.0 GiB") && lines[1].contains("11-26 23:10"),
+            "{}",
+            lines[1]
+        );
+        assert!(lines[2].contains('…'));
+        assert!(lines[3].contains(" -"));
+    }
+
+    #[test]
+    fn describe_fits_80_columns_with_histogram() {
+        for buckets in [10usize, 60, 200] {
+            let d = TopicDescription {
+                info: topic("demo/orders", 4),
+                histogram: Some(Histogram {
+                    start_ns: 1_764_198_652_000_000_000,
+                    stop_ns: 1_764_198_652_000_000_000 + 3_600_000_000_000,
+                    counts: (0..buckets as u64).map(|i| i * 3 % 17).collect(),
+                    unit: HistogramUnit::Messages,
+                }),
+            };
+            let lines = describe_table(&d, "SeaweedFS MQ 4.x", true);
+            for l in &lines {
+                assert!(l.chars().count() <= 80, "{} > 80: {l}", l.chars().count());
+            }
+            assert!(lines.iter().any(|l| l.starts_with("messages per")));
+            assert!(lines.iter().any(|l| l.contains("LEADER")));
+        }
+    }
+
+    #[test]
+    fn sparkline_and_groups() {
+        assert_eq!(sparkline(&[0, 1, 4, 8]), " ▁▄█");
+        assert_eq!(group(0), "0");
+        assert_eq!(group(1_234), "1,234");
+        assert_eq!(group(48_213_001), "48,213,001");
+        assert_eq!(truncate("abcdef", 4), "abc…");
+    }
+}

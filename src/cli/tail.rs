@@ -1,0 +1,252 @@
+//! `swmq tail` (and `chan read`): records of all partitions merged in time order, as text
+//! or JSON lines, following new records until Ctrl-C, `--count`, `--until` or the end.
+
+use regex::bytes::Regex;
+
+use super::args::{TailArgs, TextOrJson};
+use super::error::{CliError, CliResult, client_error};
+use super::output::{FLUSH_AT, Out, progress};
+use crate::client::{Client, ReadEvent, ReadSpec, Record, TopicName};
+use crate::config::Config;
+use crate::format::{JsonLineWriter, text_line};
+use crate::time::{self, TimeSpec};
+
+/// A parsed `tail` invocation.
+pub struct TailPlan {
+    /// The topic.
+    pub topic: TopicName,
+    /// What to read.
+    pub spec: ReadSpec,
+    /// Stop after this many (matching) records.
+    pub count: Option<u64>,
+    /// Output format.
+    pub format: TextOrJson,
+    /// Only records whose key or value matches.
+    pub grep: Option<Regex>,
+}
+
+/// Parses a time SPEC flag; a bad one is a usage error listing the accepted forms.
+pub fn parse_spec_flag(flag: &str, s: &str, now: i64) -> CliResult<TimeSpec> {
+    time::parse_spec(s, now).map_err(|e| CliError::usage(format!("{flag}: {e}")))
+}
+
+impl TailPlan {
+    /// Validates the arguments (SPECs, topic, regex) before anything connects.
+    pub fn from_args(a: &TailArgs) -> CliResult<TailPlan> {
+        let topic = super::parse_topic(&a.topic)?;
+        let now = time::now_ns();
+        let from = match &a.from {
+            Some(s) => parse_spec_flag("--from", s, now)?,
+            // Following starts with new records; a one-shot read shows the history.
+            None if a.no_follow => TimeSpec::Earliest,
+            None => TimeSpec::Latest,
+        };
+        let until = match &a.until {
+            Some(s) => Some(parse_spec_flag("--until", s, now)?.resolve(now)),
+            None => None,
+        };
+        let grep = match &a.grep {
+            Some(re) => {
+                Some(Regex::new(re).map_err(|e| CliError::usage(format!("--grep {re:?}: {e}")))?)
+            }
+            None => None,
+        };
+        if a.partitions.iter().any(|&p| p < 0) {
+            return Err(CliError::usage(
+                "--partition: partitions are numbered from 0",
+            ));
+        }
+        if a.count == Some(0) {
+            return Err(CliError::usage("--count: must be at least 1"));
+        }
+        Ok(TailPlan {
+            topic,
+            spec: ReadSpec {
+                from,
+                until,
+                partitions: (!a.partitions.is_empty()).then(|| a.partitions.clone()),
+                follow: !a.no_follow,
+            },
+            count: a.count,
+            format: a.format,
+            grep,
+        })
+    }
+}
+
+/// Runs `swmq tail`.
+pub async fn run(cfg: &Config, args: TailArgs) -> CliResult {
+    let plan = TailPlan::from_args(&args)?;
+    let client = super::connect(cfg).await?;
+    let what = format!("tail {}", plan.topic);
+    stream_records(cfg, &client, plan, what).await
+}
+
+/// Reads per `plan` and prints until the read ends, `count` is reached, Ctrl-C, or the
+/// reader of stdout goes away.
+pub async fn stream_records(
+    cfg: &Config,
+    client: &Client,
+    plan: TailPlan,
+    what: String,
+) -> CliResult {
+    let mut stream = client
+        .read(&plan.topic, plan.spec.clone())
+        .await
+        .map_err(|e| client_error(&what, Some(client), e))?;
+    let mut out = Out::new();
+    let mut printer = Printer::new(&plan, cfg.utc, &out);
+    let pb = match plan.count {
+        Some(n) if !out.is_terminal() => progress(Some(n), false, &what),
+        _ => indicatif::ProgressBar::hidden(),
+    };
+    let follow = plan.spec.follow;
+    let ctrl_c = tokio::signal::ctrl_c();
+    tokio::pin!(ctrl_c);
+    let result = loop {
+        let ev = tokio::select! {
+            biased;
+            _ = &mut ctrl_c => break Ok(()),
+            ev = stream.next() => ev,
+        };
+        match ev {
+            None => break Ok(()),
+            Some(Err(e)) => break Err(client_error(&what, Some(client), e)),
+            Some(Ok(ReadEvent::Records(batch))) => {
+                let done = printer.print(&mut out.buf, &batch);
+                pb.set_position(printer.printed);
+                if done {
+                    break Ok(());
+                }
+                if follow {
+                    out.flush()?;
+                } else {
+                    out.flush_if(FLUSH_AT)?;
+                }
+            }
+            Some(Ok(ReadEvent::CaughtUp)) => out.flush()?,
+            Some(Ok(ReadEvent::Reconnecting { error, attempt })) => {
+                pb.suspend(|| eprintln!("swmq: {what}: reconnecting (attempt {attempt}): {error}"));
+            }
+            Some(Ok(ReadEvent::Reconnected)) => {
+                pb.suspend(|| eprintln!("swmq: {what}: reconnected"));
+            }
+        }
+    };
+    pb.finish_and_clear();
+    stream.cancel();
+    // Print what was read even when the read failed, then report the failure.
+    let flushed = out.flush();
+    result.and(flushed)
+}
+
+/// Formats records, applying `--grep` and `--count`.
+struct Printer<'a> {
+    plan: &'a TailPlan,
+    json: JsonLineWriter,
+    utc: bool,
+    /// Terminal width to cut text lines to (`None`: not a terminal).
+    cut: Option<usize>,
+    printed: u64,
+}
+
+impl<'a> Printer<'a> {
+    fn new(plan: &'a TailPlan, utc: bool, out: &Out) -> Self {
+        let cut = out.is_terminal().then(|| {
+            crossterm::terminal::size()
+                .map(|(w, _)| w as usize)
+                .unwrap_or(100)
+        });
+        Printer {
+            plan,
+            json: JsonLineWriter::new(),
+            utc,
+            cut,
+            printed: 0,
+        }
+    }
+
+    fn matches(&self, r: &Record) -> bool {
+        match &self.plan.grep {
+            None => true,
+            Some(re) => re.is_match(&r.value) || re.is_match(&r.key),
+        }
+    }
+
+    /// Appends the batch; `true` once `--count` records are printed.
+    fn print(&mut self, buf: &mut Vec<u8>, batch: &[Record]) -> bool {
+        for r in batch {
+            if !self.matches(r) {
+                continue;
+            }
+            match self.plan.format {
+                TextOrJson::Json => self.json.write(buf, r),
+                TextOrJson::Text => {
+                    let line = match self.cut {
+                        Some(w) => super::tables::truncate(&text_line(r, self.utc, w), w.max(20)),
+                        None => text_line(r, self.utc, 10_000),
+                    };
+                    buf.extend_from_slice(line.as_bytes());
+                    buf.push(b'\n');
+                }
+            }
+            self.printed += 1;
+            if self.plan.count.is_some_and(|n| self.printed >= n) {
+                return true;
+            }
+        }
+        false
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::args::{Cli, Command};
+    use clap::Parser;
+
+    fn plan(args: &[&str]) -> CliResult<TailPlan> {
+        let mut v = vec!["swmq", "tail"];
+        v.extend_from_slice(args);
+        let Some(Command::Tail(t)) = Cli::try_parse_from(v).unwrap().command else {
+            panic!()
+        };
+        TailPlan::from_args(&t)
+    }
+
+    #[test]
+    fn defaults_follow_from_latest() {
+        let p = plan(&["a/b"]).ok().unwrap();
+        assert_eq!(p.spec.from, TimeSpec::Latest);
+        assert!(p.spec.follow);
+        let p = plan(&["a/b", "--no-follow"]).ok().unwrap();
+        assert_eq!(p.spec.from, TimeSpec::Earliest);
+        assert!(!p.spec.follow);
+        let p = plan(&["a/b", "--from", "123", "--until", "456", "--partition", "2"])
+            .ok()
+            .unwrap();
+        assert_eq!(p.spec.from, TimeSpec::At(123));
+        assert_eq!(p.spec.until, Some(456));
+        assert_eq!(p.spec.partitions, Some(vec![2]));
+    }
+
+    #[test]
+    fn usage_errors() {
+        for bad in [
+            &["a/b", "--from", "-15x"][..],
+            &["a/b", "--until", "2026-13-01"],
+            &["nonamespace"],
+            &["a/b", "--grep", "("],
+            &["a/b", "--count", "0"],
+        ] {
+            let e = plan(bad).err().expect("must fail");
+            assert_eq!(e.exit_code(), 2, "{bad:?}");
+        }
+        let e = plan(&["a/b", "--from", "-15x"]).err().unwrap();
+        let m = e.message().unwrap();
+        assert!(
+            m.contains("--from") && m.contains("accepted:") && m.contains("RFC 3339"),
+            "{m}"
+        );
+    }
+}

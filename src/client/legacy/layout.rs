@@ -1,0 +1,366 @@
+//! The 2.x topic layout in the filer, for brokers without the admin extension.
+//!
+//! An original 2.x broker keeps `/topics/<ns>/<topic>/<YYYY-MM-DD>/<HH-MM>.part<NN>` (UTC,
+//! the minute in which a flushed buffer started) and `p<NN>.md5` for a sealed partition.
+//! From names and sizes alone this gives, per partition: bytes, first/last minute, and
+//! closed; message counts would need reading the logs and are left unknown.
+
+use std::collections::BTreeMap;
+
+use chrono::{NaiveDate, NaiveTime};
+use tonic::transport::Channel;
+
+use crate::client::{
+    ClientError, Histogram, HistogramRequest, HistogramUnit, PartitionInfo, TopicInfo, TopicName,
+};
+use crate::proto::filer as fpb;
+use crate::proto::filer::seaweed_filer_client::SeaweedFilerClient;
+
+/// The root of the topics tree in the filer.
+pub const TOPICS_ROOT: &str = "/topics";
+
+const MINUTE_NS: i64 = 60_000_000_000;
+/// Entries per `ListEntries` page.
+const PAGE: u32 = 1000;
+
+/// One flushed log file of a partition.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LogFile {
+    /// Start of the minute the file is named after (ns since the epoch, UTC).
+    pub minute_ns: i64,
+    /// Stored bytes.
+    pub size: u64,
+}
+
+/// What the filer holds for one partition.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LayoutPartition {
+    /// Its log files, by minute.
+    pub files: Vec<LogFile>,
+    /// A `p<NN>.md5` marker exists.
+    pub closed: bool,
+}
+
+/// A topic directory as found in the filer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LayoutTopic {
+    /// The topic.
+    pub name: TopicName,
+    /// Partitions seen (by file suffix or close marker).
+    pub partitions: BTreeMap<i32, LayoutPartition>,
+}
+
+impl LayoutTopic {
+    /// The topic's statistics: partitions `0..=highest seen`, bytes, first/last minute.
+    pub fn info(&self) -> TopicInfo {
+        let count = self.partitions.keys().next_back().map_or(0, |&m| m + 1);
+        let partitions = (0..count)
+            .map(|id| {
+                let p = self.partitions.get(&id).cloned().unwrap_or_default();
+                PartitionInfo {
+                    id,
+                    ring: None,
+                    leader: None,
+                    message_count: None,
+                    bytes: Some(p.files.iter().map(|f| f.size).sum()),
+                    first_ts_ns: p.files.iter().map(|f| f.minute_ns).min(),
+                    last_ts_ns: p.files.iter().map(|f| f.minute_ns).max(),
+                    closed: p.closed,
+                }
+            })
+            .collect();
+        TopicInfo {
+            name: self.name.clone(),
+            partitions,
+            publishers: None,
+            subscribers: None,
+        }
+    }
+
+    /// Stored bytes per time bucket, each file counted in the bucket of its minute.
+    pub fn histogram(&self, req: HistogramRequest) -> Result<Histogram, ClientError> {
+        let files = || self.partitions.values().flat_map(|p| p.files.iter());
+        let first = files().map(|f| f.minute_ns).min();
+        let last = files().map(|f| f.minute_ns).max();
+        let (start, stop) = super::histogram_range(req, first, last, MINUTE_NS)?;
+        let n = req.buckets as usize;
+        let mut counts = vec![0u64; n];
+        let width = (stop - start) as i128;
+        for f in files() {
+            if f.minute_ns < start || f.minute_ns >= stop {
+                continue;
+            }
+            let i = ((f.minute_ns - start) as i128 * n as i128 / width) as usize;
+            counts[i.min(n - 1)] += f.size;
+        }
+        Ok(Histogram {
+            start_ns: start,
+            stop_ns: stop,
+            counts,
+            unit: HistogramUnit::Bytes,
+        })
+    }
+}
+
+/// `HH-MM.partNN` → (minute of day in ns, partition).
+pub fn parse_log_file_name(name: &str) -> Option<(i64, i32)> {
+    let (hm, part) = name.split_once(".part")?;
+    if part.is_empty() || !part.bytes().all(|b| b.is_ascii_digit()) || part.len() > 6 {
+        return None;
+    }
+    let (h, m) = hm.split_once('-')?;
+    if h.len() != 2 || m.len() != 2 {
+        return None;
+    }
+    let t = NaiveTime::from_hms_opt(h.parse().ok()?, m.parse().ok()?, 0)?;
+    let ns = i64::from(chrono::Timelike::num_seconds_from_midnight(&t)) * 1_000_000_000;
+    Some((ns, part.parse().ok()?))
+}
+
+/// `YYYY-MM-DD` → midnight UTC in ns.
+pub fn parse_day_dir(name: &str) -> Option<i64> {
+    if name.len() != 10 {
+        return None;
+    }
+    let d = NaiveDate::parse_from_str(name, "%Y-%m-%d").ok()?;
+    d.and_hms_opt(0, 0, 0)?.and_utc().timestamp_nanos_opt()
+}
+
+/// `pNN.md5` → partition.
+pub fn parse_close_marker(name: &str) -> Option<i32> {
+    let n = name.strip_prefix('p')?.strip_suffix(".md5")?;
+    if n.is_empty() || n.len() > 6 || !n.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    n.parse().ok()
+}
+
+/// The stored size of an entry: the largest of its attribute size, chunk extent and
+/// inline content.
+pub fn entry_size(e: &fpb::Entry) -> u64 {
+    let attr = e.attributes.as_ref().map_or(0, |a| a.file_size);
+    let chunks = e
+        .chunks
+        .iter()
+        .map(|c| (c.offset.max(0) as u64).saturating_add(c.size))
+        .max()
+        .unwrap_or(0);
+    attr.max(chunks).max(e.content.len() as u64)
+}
+
+/// Lists the 2.x layout through the filer's gRPC API.
+pub struct FilerLayout {
+    client: SeaweedFilerClient<Channel>,
+    addr: String,
+}
+
+impl FilerLayout {
+    /// A lister over a channel to the filer at `addr`.
+    pub fn new(channel: Channel, addr: String) -> Self {
+        FilerLayout {
+            client: SeaweedFilerClient::new(channel),
+            addr,
+        }
+    }
+
+    fn err(&self, what: &str, s: tonic::Status) -> ClientError {
+        ClientError::rpc(format!("{what} on filer {}", self.addr), s)
+    }
+
+    /// Every entry of `dir` (paged); an absent directory lists as empty.
+    pub async fn list(&self, dir: &str) -> Result<Vec<fpb::Entry>, ClientError> {
+        let mut out = Vec::new();
+        let mut start = String::new();
+        loop {
+            let req = fpb::ListEntriesRequest {
+                directory: dir.to_string(),
+                start_from_file_name: start.clone(),
+                inclusive_start_from: false,
+                limit: PAGE,
+                ..Default::default()
+            };
+            let mut c = self.client.clone();
+            let mut stream = match c.list_entries(req).await {
+                Ok(r) => r.into_inner(),
+                Err(s) if is_not_found(&s) => return Ok(out),
+                Err(s) => return Err(self.err(&format!("listing {dir}"), s)),
+            };
+            let mut n = 0u32;
+            loop {
+                match stream.message().await {
+                    Ok(Some(r)) => {
+                        if let Some(e) = r.entry {
+                            start.clone_from(&e.name);
+                            out.push(e);
+                            n += 1;
+                        }
+                    }
+                    Ok(None) => break,
+                    Err(s) if is_not_found(&s) => return Ok(out),
+                    Err(s) => return Err(self.err(&format!("listing {dir}"), s)),
+                }
+            }
+            if n < PAGE {
+                return Ok(out);
+            }
+        }
+    }
+
+    /// Every topic under `/topics`.
+    pub async fn list_all(&self) -> Result<Vec<LayoutTopic>, ClientError> {
+        let mut names = Vec::new();
+        for ns in self.list(TOPICS_ROOT).await? {
+            if !ns.is_directory {
+                continue;
+            }
+            for t in self.list(&format!("{TOPICS_ROOT}/{}", ns.name)).await? {
+                if t.is_directory {
+                    names.push(TopicName {
+                        namespace: ns.name.clone(),
+                        name: t.name,
+                    });
+                }
+            }
+        }
+        let mut out = Vec::with_capacity(names.len());
+        for name in names {
+            out.push(self.scan(name).await?);
+        }
+        Ok(out)
+    }
+
+    /// One topic; `TopicNotFound` when its directory does not exist.
+    pub async fn topic(&self, topic: &TopicName) -> Result<LayoutTopic, ClientError> {
+        let req = fpb::LookupDirectoryEntryRequest {
+            directory: format!("{TOPICS_ROOT}/{}", topic.namespace),
+            name: topic.name.clone(),
+        };
+        let mut c = self.client.clone();
+        match c.lookup_directory_entry(req).await {
+            Ok(r) if r.get_ref().entry.as_ref().is_some_and(|e| e.is_directory) => {}
+            Ok(_) => return Err(ClientError::TopicNotFound(topic.to_string())),
+            Err(s) if is_not_found(&s) => {
+                return Err(ClientError::TopicNotFound(topic.to_string()));
+            }
+            Err(s) => return Err(self.err(&format!("looking up {topic}"), s)),
+        }
+        self.scan(topic.clone()).await
+    }
+
+    /// Reads one topic directory: day directories with log files, and close markers.
+    async fn scan(&self, name: TopicName) -> Result<LayoutTopic, ClientError> {
+        let dir = format!("{TOPICS_ROOT}/{}/{}", name.namespace, name.name);
+        let mut partitions: BTreeMap<i32, LayoutPartition> = BTreeMap::new();
+        for e in self.list(&dir).await? {
+            if !e.is_directory {
+                if let Some(p) = parse_close_marker(&e.name) {
+                    partitions.entry(p).or_default().closed = true;
+                }
+                continue;
+            }
+            let Some(day) = parse_day_dir(&e.name) else {
+                continue;
+            };
+            for f in self.list(&format!("{dir}/{}", e.name)).await? {
+                if f.is_directory {
+                    continue;
+                }
+                if let Some((minute, p)) = parse_log_file_name(&f.name) {
+                    partitions.entry(p).or_default().files.push(LogFile {
+                        minute_ns: day + minute,
+                        size: entry_size(&f),
+                    });
+                }
+            }
+        }
+        for p in partitions.values_mut() {
+            p.files.sort_by_key(|f| f.minute_ns);
+        }
+        Ok(LayoutTopic { name, partitions })
+    }
+}
+
+fn is_not_found(s: &tonic::Status) -> bool {
+    s.code() == tonic::Code::NotFound
+        || s.message().contains("not found")
+        || s.message().contains("no entry is found")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_names() {
+        assert_eq!(
+            parse_log_file_name("13-07.part02"),
+            Some(((13 * 60 + 7) * MINUTE_NS, 2))
+        );
+        assert_eq!(parse_log_file_name("00-00.part00"), Some((0, 0)));
+        assert_eq!(parse_log_file_name("24-00.part00"), None);
+        assert_eq!(parse_log_file_name("13-07.partx"), None);
+        assert_eq!(parse_log_file_name("13-07.part"), None);
+        assert_eq!(parse_log_file_name("1307.part01"), None);
+        assert_eq!(
+            parse_day_dir("2026-11-27"),
+            Some(1_795_737_600 * 1_000_000_000)
+        );
+        assert_eq!(parse_day_dir("2026-13-01"), None);
+        assert_eq!(parse_day_dir("v2026-11-27"), None);
+        assert_eq!(parse_close_marker("p00.md5"), Some(0));
+        assert_eq!(parse_close_marker("p13.md5"), Some(13));
+        assert_eq!(parse_close_marker("p.md5"), None);
+        assert_eq!(parse_close_marker("px1.md5"), None);
+    }
+
+    #[test]
+    fn info_and_histogram_from_files() {
+        let day = parse_day_dir("2026-11-27").unwrap();
+        let mut partitions = BTreeMap::new();
+        partitions.insert(
+            0,
+            LayoutPartition {
+                files: vec![
+                    LogFile {
+                        minute_ns: day,
+                        size: 100,
+                    },
+                    LogFile {
+                        minute_ns: day + 2 * MINUTE_NS,
+                        size: 50,
+                    },
+                ],
+                closed: false,
+            },
+        );
+        partitions.insert(
+            2,
+            LayoutPartition {
+                files: vec![],
+                closed: true,
+            },
+        );
+        let t = LayoutTopic {
+            name: TopicName::new("ns", "t").unwrap(),
+            partitions,
+        };
+        let info = t.info();
+        assert_eq!(info.partitions.len(), 3);
+        assert_eq!(info.partitions[0].bytes, Some(150));
+        assert_eq!(info.partitions[0].first_ts_ns, Some(day));
+        assert_eq!(info.partitions[0].last_ts_ns, Some(day + 2 * MINUTE_NS));
+        assert_eq!(info.partitions[1].bytes, Some(0));
+        assert!(info.partitions[2].closed);
+        assert_eq!(info.message_count(), None);
+        let h = t
+            .histogram(HistogramRequest {
+                start_ns: None,
+                stop_ns: None,
+                buckets: 3,
+            })
+            .unwrap();
+        assert_eq!((h.start_ns, h.stop_ns), (day, day + 3 * MINUTE_NS));
+        assert_eq!(h.counts, vec![100, 0, 50]);
+        assert_eq!(h.unit, HistogramUnit::Bytes);
+    }
+}

@@ -1,0 +1,553 @@
+//! Reading: one `Subscribe` stream per partition, merged by [`crate::client::merge`].
+//!
+//! - `from`: `Earliest` → `EARLIEST`, `Latest` → `LATEST`, `At(t)` → `TIMESTAMP` at `t − 1`
+//!   (the broker sends what is strictly after, so a record at exactly `t` is included);
+//! - the end of a non-follow read is, per partition, the last timestamp the admin service
+//!   reported when the read began (without the admin service: a quiet period);
+//! - in follow mode a caught-up partition reports a watermark of the local clock minus a
+//!   slack (the broker's clock stamps messages; on loopback that clock is ours);
+//! - a record's `ts_ns` is its log timestamp (see [`to_record`]);
+//! - a transient failure is retried with backoff and the partition resumes at
+//!   `TIMESTAMP(last delivered)`: no gap, no duplicate.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use futures::FutureExt as _;
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+use tokio_stream::wrappers::ReceiverStream;
+use tonic::codec::Streaming;
+
+use super::{LegacyClient, backoff};
+use crate::client::merge::{PartEvent, spawn_merged};
+use crate::client::{ClientError, ReadSpec, ReadStream, Record, TopicName};
+use crate::proto::v2;
+use crate::proto::v2::subscriber_message::init_message::StartPosition;
+use crate::time::{TimeSpec, now_ns};
+
+/// Events queued per partition reader.
+const PART_QUEUE: usize = 16;
+/// Most records (and bytes) a reader sends to the merger at once.
+const BATCH_RECORDS: usize = 1024;
+const BATCH_BYTES: usize = 8 << 20;
+/// Without the admin service, a partition is caught up after this long without a message.
+pub const QUIET_END: Duration = Duration::from_secs(2);
+/// A live partition's watermark trails the local clock by this much.
+pub const WATERMARK_SLACK: Duration = Duration::from_millis(500);
+/// How often an idle live partition reports its watermark.
+const WATERMARK_TICK: Duration = Duration::from_millis(100);
+/// How long the merger lets an idle live partition hold the others back at most.
+pub const MAX_WAIT: Duration = Duration::from_secs(1);
+/// Reconnect attempts of a non-follow read before it fails (a follow read retries forever).
+const MAX_ATTEMPTS_NO_FOLLOW: u32 = 20;
+
+/// Where a partition's subscription starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Start {
+    Earliest,
+    /// `LATEST`, at this local time (a resumed subscription continues from it).
+    Latest(i64),
+    /// Strictly after this timestamp.
+    After(i64),
+}
+
+impl Start {
+    fn from_spec(from: TimeSpec, now: i64) -> Start {
+        match from {
+            TimeSpec::Earliest => Start::Earliest,
+            TimeSpec::Latest => Start::Latest(now),
+            TimeSpec::At(t) if t <= 0 => Start::Earliest,
+            TimeSpec::At(t) => Start::After(t - 1),
+        }
+    }
+
+    /// `(startPosition, timestampNs)`, resuming strictly after `last` when something was
+    /// delivered already.
+    fn position(self, last: Option<i64>) -> (StartPosition, i64) {
+        match (last, self) {
+            (Some(ts), _) => (StartPosition::Timestamp, ts),
+            (None, Start::Earliest) => (StartPosition::Earliest, 0),
+            (None, Start::Latest(_)) => (StartPosition::Latest, 0),
+            (None, Start::After(t)) => (StartPosition::Timestamp, t),
+        }
+    }
+
+    /// The position after a reconnect with nothing delivered yet.
+    fn resumed(self) -> Start {
+        match self {
+            Start::Latest(t) => Start::After(t),
+            s => s,
+        }
+    }
+}
+
+/// Where a partition's history (for `CaughtUp`) ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum HistoryEnd {
+    /// The admin service's last timestamp at read start (`None`: the partition was empty).
+    Known(Option<i64>),
+    /// Unknown: caught up after `QUIET_END` without a message.
+    Quiet,
+}
+
+/// Starts a merged read of `topic`.
+pub(super) async fn start(
+    client: &LegacyClient,
+    topic: &TopicName,
+    spec: ReadSpec,
+) -> Result<ReadStream, ClientError> {
+    let stats = match client.admin_describe(topic).await {
+        Ok(s) => s.map(Some),
+        Err(ClientError::TopicNotFound(_)) if spec.follow => Some(None),
+        Err(e) => return Err(e),
+    };
+    let count = match &stats {
+        Some(Some(info)) if !topic.is_channel() => {
+            (info.partitions.len() as u32).max(client.partition_count(topic).await?)
+        }
+        _ => client.partition_count(topic).await?,
+    };
+    let partitions = select_partitions(topic, count, spec.partitions.as_deref())?;
+    let topic = Arc::new(topic.clone());
+    let now = now_ns();
+    let start = Start::from_spec(spec.from, now);
+    let mut inputs = Vec::with_capacity(partitions.len());
+    for p in partitions {
+        let closed = matches!(&stats, Some(Some(info))
+            if info.partitions.iter().any(|x| x.id == p && x.closed));
+        let end = match &stats {
+            None => HistoryEnd::Quiet,
+            Some(None) => HistoryEnd::Known(None),
+            Some(Some(info)) => HistoryEnd::Known(
+                info.partitions
+                    .iter()
+                    .find(|x| x.id == p)
+                    .and_then(|x| x.last_ts_ns),
+            ),
+        };
+        let (tx, rx) = mpsc::channel(PART_QUEUE);
+        let reader = PartReader {
+            client: client.clone(),
+            topic: topic.clone(),
+            partition: p,
+            start,
+            end,
+            closed,
+            follow: spec.follow,
+            tx,
+        };
+        tokio::spawn(reader.run());
+        inputs.push(rx);
+    }
+    Ok(spawn_merged(inputs, spec, MAX_WAIT))
+}
+
+/// The partitions to read: the requested ones (validated, sorted, deduplicated) or all.
+fn select_partitions(
+    topic: &TopicName,
+    count: u32,
+    wanted: Option<&[i32]>,
+) -> Result<Vec<i32>, ClientError> {
+    let count = count.max(1) as i32;
+    let Some(wanted) = wanted else {
+        return Ok((0..count).collect());
+    };
+    let mut out = Vec::with_capacity(wanted.len());
+    for &p in wanted {
+        if p < 0 || p >= count {
+            return Err(ClientError::invalid(
+                "partition",
+                format!(
+                    "{topic} has {count} partition{} (0..={}); there is no partition {p}",
+                    if count == 1 { "" } else { "s" },
+                    count - 1
+                ),
+            ));
+        }
+        out.push(p);
+    }
+    out.sort_unstable();
+    out.dedup();
+    Ok(out)
+}
+
+/// A unique subscriber id (the broker keeps no state for it; it names the subscription).
+fn subscriber_id(partition: i32) -> String {
+    static N: AtomicU64 = AtomicU64::new(0);
+    format!(
+        "swmq-{}-{}-p{partition}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed),
+        now_ns() % 1_000_000_000
+    )
+}
+
+/// Whether a failed subscription may succeed when retried (the broker went away).
+fn transient(s: &tonic::Status) -> bool {
+    use tonic::Code;
+    match s.code() {
+        // The embedded broker says ABORTED when the topic was deleted under the reader.
+        Code::Aborted => !s.message().contains("deleted"),
+        Code::Unavailable | Code::Cancelled => true,
+        Code::Unknown | Code::Internal => {
+            let m = s.message().to_ascii_lowercase();
+            [
+                "transport",
+                "reset",
+                "connection",
+                "h2",
+                "body",
+                "broken pipe",
+                "stream",
+                "eof",
+            ]
+            .iter()
+            .any(|w| m.contains(w))
+        }
+        _ => false,
+    }
+}
+
+/// A record from a stored message; `None` for a heartbeat (no data).
+///
+/// `floor` is the log timestamp the record is known to be after (the previous record's,
+/// or the `TIMESTAMP` the subscription started after). The broker stamps a message with
+/// `max(event time, previous + 1)` but keeps the publisher's `event_time_ns` when one was
+/// set, so `max(event_time_ns, floor + 1)` is exactly the log timestamp: the one `TIMESTAMP`
+/// resumes from, the admin statistics report, and that orders the partition.
+fn to_record(
+    topic: &Arc<TopicName>,
+    partition: i32,
+    floor: Option<i64>,
+    bm: v2::BrokerMessage,
+) -> Option<Record> {
+    let m = bm.data?;
+    let after = floor.map_or(i64::MIN, |f| f.saturating_add(1));
+    let ts_ns = if m.event_time_ns > 0 {
+        m.event_time_ns.max(after)
+    } else {
+        // An original 2.x broker leaves 0 when the publisher did (the Go client never
+        // sets it): stamp those on arrival, in order.
+        now_ns().max(after)
+    };
+    let mut headers: Vec<(String, bytes::Bytes)> = m.headers.into_iter().collect();
+    headers.sort_by(|a, b| a.0.cmp(&b.0));
+    Some(Record {
+        topic: topic.clone(),
+        partition,
+        ts_ns,
+        key: m.key,
+        value: m.value,
+        headers,
+        is_close: m.is_close,
+        offset: None,
+    })
+}
+
+/// What ended one subscription.
+enum Outcome {
+    /// The reader is finished (closed partition, end of a non-follow read, merger gone).
+    Done,
+    /// A transient failure: resubscribe.
+    Retry(String),
+    /// A fatal failure.
+    Fatal(ClientError),
+}
+
+/// An open subscription: the messages, and the request side that keeps it alive.
+type Sub = (
+    Streaming<v2::BrokerMessage>,
+    mpsc::Sender<v2::SubscriberMessage>,
+);
+
+/// The result of opening a subscription.
+enum Subscribed {
+    Open(Box<Sub>),
+    /// The reader is finished (merger gone, or a non-follow read caught up meanwhile).
+    Stop,
+    Failed(tonic::Status),
+}
+
+fn watermark_ticks() -> tokio::time::Interval {
+    let mut tick = tokio::time::interval(WATERMARK_TICK);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    tick
+}
+
+struct PartReader {
+    client: LegacyClient,
+    topic: Arc<TopicName>,
+    partition: i32,
+    start: Start,
+    end: HistoryEnd,
+    /// The partition was sealed when the read began: a subscription that ends cleanly has
+    /// delivered everything (the broker ends it at the end of a closed partition).
+    closed: bool,
+    follow: bool,
+    tx: mpsc::Sender<PartEvent>,
+}
+
+/// The reader's progress, kept across reconnects.
+struct State {
+    /// The log timestamp of the last record delivered.
+    last: Option<i64>,
+    /// What the current subscription started strictly after (`TIMESTAMP`), if anything.
+    after: Option<i64>,
+    caught_up: bool,
+    watermark: i64,
+}
+
+impl State {
+    /// The log timestamp the next record is known to be after.
+    fn floor(&self) -> Option<i64> {
+        self.last.or(self.after)
+    }
+}
+
+impl PartReader {
+    async fn run(self) {
+        let mut st = State {
+            last: None,
+            after: None,
+            caught_up: false,
+            watermark: i64::MIN,
+        };
+        let history_empty = match (self.end, self.start) {
+            (HistoryEnd::Known(None), _) | (HistoryEnd::Known(Some(_)), Start::Latest(_)) => true,
+            (HistoryEnd::Known(Some(l)), Start::After(t)) => t >= l,
+            _ => false,
+        };
+        if history_empty && !self.caught_up(&mut st).await {
+            return;
+        }
+        let mut start = self.start;
+        let mut attempt = 0u32;
+        loop {
+            st.after = match start.position(st.last) {
+                (StartPosition::Timestamp, t) => Some(t),
+                _ => None,
+            };
+            let outcome = match self.subscribe(start, &mut st).await {
+                Subscribed::Open(sub) => {
+                    if attempt > 0 {
+                        attempt = 0;
+                        if self.tx.send(PartEvent::Reconnected).await.is_err() {
+                            return;
+                        }
+                    }
+                    self.pump(*sub, &mut st).await
+                }
+                Subscribed::Stop => return,
+                Subscribed::Failed(s) if transient(&s) => Outcome::Retry(self.describe_error(&s)),
+                Subscribed::Failed(s) => Outcome::Fatal(ClientError::rpc(self.context(), s)),
+            };
+            let error = match outcome {
+                Outcome::Done => return,
+                Outcome::Fatal(e) => {
+                    let _ = self.tx.send(PartEvent::Failed(e)).await;
+                    return;
+                }
+                Outcome::Retry(e) => e,
+            };
+            attempt += 1;
+            if !self.follow && attempt > MAX_ATTEMPTS_NO_FOLLOW {
+                let e = ClientError::Rpc {
+                    context: self.context(),
+                    code: tonic::Code::Unavailable,
+                    message: format!("gave up after {MAX_ATTEMPTS_NO_FOLLOW} attempts: {error}"),
+                };
+                let _ = self.tx.send(PartEvent::Failed(e)).await;
+                return;
+            }
+            let ev = PartEvent::Reconnecting { error, attempt };
+            if self.tx.send(ev).await.is_err() {
+                return;
+            }
+            start = start.resumed();
+            tokio::select! {
+                _ = tokio::time::sleep(backoff(attempt)) => {}
+                _ = self.tx.closed() => return,
+            }
+        }
+    }
+
+    fn context(&self) -> String {
+        format!(
+            "subscribe to {} partition {} at {}",
+            self.topic,
+            self.partition,
+            self.client.broker_addr()
+        )
+    }
+
+    fn describe_error(&self, s: &tonic::Status) -> String {
+        format!("{}: {}", self.context(), s.message())
+    }
+
+    /// Opens a subscription. The broker may hold back the response headers until it has
+    /// a message to send (a Go broker does), so the wait counts as quiet time and, once
+    /// caught up, as idle time (watermarks).
+    async fn subscribe(&self, start: Start, st: &mut State) -> Subscribed {
+        let (position, ts) = start.position(st.last);
+        let init = v2::SubscriberMessage {
+            init: Some(v2::subscriber_message::InitMessage {
+                namespace: self.topic.namespace.clone(),
+                topic: self.topic.name.clone(),
+                partition: self.partition,
+                start_position: position as i32,
+                timestamp_ns: ts,
+                subscriber_id: subscriber_id(self.partition),
+            }),
+            ..Default::default()
+        };
+        let (tx, rx) = mpsc::channel(1);
+        // Cannot fail: the receiver is alive and the queue empty.
+        let _ = tx.try_send(init);
+        let mut client = self.client.v2();
+        let call = client.subscribe(ReceiverStream::new(rx));
+        tokio::pin!(call);
+        let quiet = matches!(self.end, HistoryEnd::Quiet);
+        let quiet_deadline = Instant::now() + QUIET_END;
+        let mut tick = watermark_ticks();
+        loop {
+            tokio::select! {
+                r = &mut call => return match r {
+                    // `tx` keeps the request side open for as long as the subscription lives.
+                    Ok(resp) => Subscribed::Open(Box::new((resp.into_inner(), tx))),
+                    Err(s) => Subscribed::Failed(s),
+                },
+                _ = self.tx.closed() => return Subscribed::Stop,
+                _ = tick.tick(), if st.caught_up && self.follow => {
+                    if !self.watermark(st).await {
+                        return Subscribed::Stop;
+                    }
+                }
+                _ = tokio::time::sleep_until(quiet_deadline), if quiet && !st.caught_up => {
+                    if !self.caught_up(st).await {
+                        return Subscribed::Stop;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Reports the watermark of an idle live partition; `false` when the merger is gone.
+    async fn watermark(&self, st: &mut State) -> bool {
+        let wm =
+            (now_ns() - WATERMARK_SLACK.as_nanos() as i64).max(st.last.map_or(i64::MIN, |l| l + 1));
+        if wm > st.watermark {
+            st.watermark = wm;
+            return self.tx.send(PartEvent::Watermark(wm)).await.is_ok();
+        }
+        true
+    }
+
+    /// Reports `CaughtUp`; `false` when the reader should stop (non-follow, or the merger
+    /// is gone).
+    async fn caught_up(&self, st: &mut State) -> bool {
+        st.caught_up = true;
+        self.tx.send(PartEvent::CaughtUp).await.is_ok() && self.follow
+    }
+
+    /// Forwards one subscription's messages until it ends.
+    async fn pump(&self, (mut stream, _requests): Sub, st: &mut State) -> Outcome {
+        let quiet = matches!(self.end, HistoryEnd::Quiet);
+        let mut quiet_deadline = Instant::now() + QUIET_END;
+        let mut tick = watermark_ticks();
+        loop {
+            let first = tokio::select! {
+                _ = self.tx.closed() => return Outcome::Done,
+                _ = tick.tick(), if st.caught_up && self.follow => {
+                    if !self.watermark(st).await {
+                        return Outcome::Done;
+                    }
+                    continue;
+                }
+                _ = tokio::time::sleep_until(quiet_deadline), if quiet && !st.caught_up => {
+                    if !self.caught_up(st).await {
+                        return Outcome::Done;
+                    }
+                    continue;
+                }
+                m = stream.message() => m,
+            };
+            let mut batch = Vec::new();
+            let mut bytes = 0usize;
+            let mut next = first;
+            let mut ended: Option<Outcome> = None;
+            let mut reached_end = false;
+            loop {
+                match next {
+                    Ok(Some(bm)) => {
+                        if let Some(r) = to_record(&self.topic, self.partition, st.floor(), bm) {
+                            st.last = Some(r.ts_ns);
+                            bytes += r.value.len() + r.key.len();
+                            let close = r.is_close;
+                            if let HistoryEnd::Known(Some(l)) = self.end
+                                && r.ts_ns >= l
+                            {
+                                reached_end = true;
+                            }
+                            batch.push(r);
+                            if close {
+                                ended = Some(Outcome::Done);
+                                break;
+                            }
+                            if reached_end && !st.caught_up {
+                                break;
+                            }
+                        }
+                    }
+                    Ok(None) if self.closed => {
+                        ended = Some(Outcome::Done);
+                        break;
+                    }
+                    Ok(None) => {
+                        ended = Some(Outcome::Retry(format!(
+                            "{}: the broker ended the subscription",
+                            self.context()
+                        )));
+                        break;
+                    }
+                    Err(s) if transient(&s) => {
+                        ended = Some(Outcome::Retry(self.describe_error(&s)));
+                        break;
+                    }
+                    Err(s) => {
+                        ended = Some(Outcome::Fatal(ClientError::rpc(self.context(), s)));
+                        break;
+                    }
+                }
+                if batch.len() >= BATCH_RECORDS || bytes >= BATCH_BYTES {
+                    break;
+                }
+                match stream.message().now_or_never() {
+                    Some(m) => next = m,
+                    None => break,
+                }
+            }
+            quiet_deadline = Instant::now() + QUIET_END;
+            if !batch.is_empty() && self.tx.send(PartEvent::Records(batch)).await.is_err() {
+                return Outcome::Done;
+            }
+            if let Some(Outcome::Done) = ended {
+                // A close message seals the partition: its history ends here.
+                if !st.caught_up {
+                    let _ = self.tx.send(PartEvent::CaughtUp).await;
+                }
+                return Outcome::Done;
+            }
+            if reached_end && !st.caught_up && !self.caught_up(st).await {
+                return Outcome::Done;
+            }
+            if let Some(o) = ended {
+                return o;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,228 @@
+//! The CLI's contract that needs no broker: usage errors (exit 2), one-line runtime
+//! errors naming the address (exit 1), read-only and confirmation refusals.
+mod support;
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+
+fn swmq() -> Command {
+    let mut c = Command::cargo_bin("swmq").unwrap();
+    c.env_remove("SWMQ_BROKER")
+        .env_remove("SWMQ_FILER")
+        .env_remove("SWMQ_READ_ONLY");
+    c
+}
+
+fn dead_addr() -> String {
+    format!("127.0.0.1:{}", support::free_port())
+}
+
+/// stderr is exactly one line starting with `swmq: `.
+fn one_line_error() -> impl Predicate<str> {
+    predicate::function(|s: &str| s.starts_with("swmq: ") && s.trim_end().lines().count() == 1)
+}
+
+#[test]
+fn help_documents_the_contract() {
+    let out = swmq()
+        .arg("--help")
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let help = String::from_utf8(out).unwrap();
+    for word in [
+        "status",
+        "topics",
+        "describe",
+        "tail",
+        "publish",
+        "delete",
+        "chan",
+        "broker",
+        "demo",
+        "--broker",
+        "--filer",
+        "--protocol",
+        "--read-only",
+        "--connect-timeout",
+        "--utc",
+        "Exit codes",
+    ] {
+        assert!(help.contains(word), "--help lacks {word}");
+    }
+    let tail = swmq()
+        .args(["tail", "--help"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let tail = String::from_utf8(tail).unwrap();
+    for word in [
+        "--from",
+        "--until",
+        "--partition",
+        "--count",
+        "--no-follow",
+        "--format",
+        "--grep",
+    ] {
+        assert!(tail.contains(word), "tail --help lacks {word}");
+    }
+}
+
+#[test]
+fn clap_errors_exit_2() {
+    swmq().arg("tail").assert().code(2);
+    swmq().args(["topics", "--format", "xml"]).assert().code(2);
+    swmq()
+        .args(["--protocol", "kafka", "status"])
+        .assert()
+        .code(2);
+    swmq()
+        .args(["--connect-timeout", "-1", "status"])
+        .assert()
+        .code(2);
+    swmq().arg("frobnicate").assert().code(2);
+}
+
+#[test]
+fn bad_spec_exits_2_listing_the_forms() {
+    for (flag, spec) in [
+        ("--from", "-15x"),
+        ("--until", "2026-13-01"),
+        ("--from", "yesterday"),
+    ] {
+        swmq()
+            .args(["--broker", &dead_addr(), "tail", "a/b", flag, spec])
+            .assert()
+            .code(2)
+            .stdout("")
+            .stderr(one_line_error())
+            .stderr(predicate::str::contains(spec))
+            .stderr(predicate::str::contains("earliest, latest, now, RFC 3339"))
+            .stderr(predicate::str::contains("-15m"));
+    }
+}
+
+#[test]
+fn bad_topic_names_and_headers_exit_2() {
+    swmq()
+        .args(["tail", "no-namespace"])
+        .assert()
+        .code(2)
+        .stderr(one_line_error())
+        .stderr(predicate::str::contains("no-namespace"));
+    swmq()
+        .args(["describe", "a/b/c"])
+        .assert()
+        .code(2)
+        .stderr(one_line_error());
+    swmq()
+        .args(["publish", "a/b", "--header", "novalue", "v"])
+        .assert()
+        .code(2)
+        .stderr(one_line_error())
+        .stderr(predicate::str::contains("novalue"));
+    swmq()
+        .args(["tail", "a/b", "--grep", "(unclosed"])
+        .assert()
+        .code(2)
+        .stderr(one_line_error());
+}
+
+#[test]
+fn dead_port_is_one_line_naming_the_address() {
+    let addr = dead_addr();
+    for cmd in [
+        &["status"][..],
+        &["topics"],
+        &["describe", "a/b"],
+        &["tail", "a/b"],
+    ] {
+        swmq()
+            .arg("--broker")
+            .arg(&addr)
+            .args(cmd)
+            .assert()
+            .code(1)
+            .stdout("")
+            .stderr(one_line_error())
+            .stderr(predicate::str::contains(&addr));
+    }
+    // The environment variable works too.
+    swmq()
+        .env("SWMQ_BROKER", &addr)
+        .args(["status", "--format", "json"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(&addr));
+}
+
+#[test]
+fn read_only_refuses_every_write_with_exit_1() {
+    let addr = dead_addr();
+    let writes: [&[&str]; 5] = [
+        &["publish", "a/b", "v"],
+        &["delete", "a/b", "--yes"],
+        &["chan", "publish", "c", "v"],
+        &["chan", "close", "c"],
+        &["chan", "delete", "c", "--yes"],
+    ];
+    for w in writes {
+        swmq()
+            .args(["--broker", &addr, "--read-only"])
+            .args(w)
+            .assert()
+            .code(1)
+            .stderr(one_line_error())
+            .stderr(predicate::str::contains("read-only"));
+        swmq()
+            .env("SWMQ_READ_ONLY", "1")
+            .args(["--broker", &addr])
+            .args(w)
+            .assert()
+            .code(1)
+            .stderr(predicate::str::contains("read-only"));
+    }
+    // Falsy values do not turn it on: the command gets as far as connecting.
+    swmq()
+        .env("SWMQ_READ_ONLY", "0")
+        .args(["--broker", &addr, "publish", "a/b", "v"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(&addr));
+}
+
+#[test]
+fn delete_without_yes_refuses_when_stdin_is_not_a_terminal() {
+    for cmd in [&["delete", "a/b"][..], &["chan", "delete", "c"]] {
+        swmq()
+            .args(["--broker", &dead_addr()])
+            .args(cmd)
+            .write_stdin("a/b\n")
+            .assert()
+            .code(1)
+            .stderr(one_line_error())
+            .stderr(predicate::str::contains("--yes"));
+    }
+}
+
+#[test]
+fn publish_file_missing_is_a_runtime_error() {
+    swmq()
+        .args([
+            "--broker",
+            &dead_addr(),
+            "publish",
+            "a/b",
+            "--file",
+            "/nonexistent/x.jsonl",
+        ])
+        .assert()
+        .code(1)
+        .stderr(one_line_error())
+        .stderr(predicate::str::contains("/nonexistent/x.jsonl"));
+}
