@@ -66,7 +66,11 @@ fn assert_ordered(records: &[Record]) {
     let mut last: HashMap<i32, i64> = HashMap::new();
     for r in records {
         if let Some(l) = last.insert(r.partition, r.ts_ns) {
-            assert!(r.ts_ns > l, "partition {} repeats or goes back", r.partition);
+            assert!(
+                r.ts_ns > l,
+                "partition {} repeats or goes back",
+                r.partition
+            );
         }
         assert!(r.headers.is_empty() && !r.is_close && r.offset.is_none());
     }
@@ -80,9 +84,13 @@ async fn history_from_earliest_and_from_a_timestamp_is_exactly_once_in_order() {
     let c = mq(w).await;
     let t = TopicName::new(&support::unique_namespace("hist"), "t").unwrap();
     c.create_topic(&t, 3).await.unwrap();
-    let first: Vec<OutMessage> = (0..20).map(|i| msg(&format!("k{i}"), &format!("v{i}"))).collect();
+    let first: Vec<OutMessage> = (0..20)
+        .map(|i| msg(&format!("k{i}"), &format!("v{i}")))
+        .collect();
     let out1 = c.publish(&t, first).await.unwrap();
-    let second: Vec<OutMessage> = (20..30).map(|i| msg(&format!("k{i}"), &format!("v{i}"))).collect();
+    let second: Vec<OutMessage> = (20..30)
+        .map(|i| msg(&format!("k{i}"), &format!("v{i}")))
+        .collect();
     let out2 = c.publish(&t, second).await.unwrap();
     let outcomes: Vec<PublishOutcome> = out1.into_iter().chain(out2).collect();
     assert_eq!(outcomes.len(), 30);
@@ -107,7 +115,11 @@ async fn history_from_earliest_and_from_a_timestamp_is_exactly_once_in_order() {
         let r = by_key[&format!("k{i}")];
         assert_eq!(r.value, Bytes::from(format!("v{i}")));
         assert_eq!(r.partition, o.partition);
-        assert_eq!(Some(r.ts_ns), o.ts_ns, "the ack's timestamp is the stored one");
+        assert_eq!(
+            Some(r.ts_ns),
+            o.ts_ns,
+            "the ack's timestamp is the stored one"
+        );
     }
 
     // From exactly the timestamp of the 13th record: it and everything after, once.
@@ -117,7 +129,11 @@ async fn history_from_earliest_and_from_a_timestamp_is_exactly_once_in_order() {
         ..history()
     };
     let (from, _) = read_all(&c, &t, spec, Duration::from_secs(20)).await;
-    let want: Vec<i64> = all.iter().map(|r| r.ts_ns).filter(|&ts| ts >= t13).collect();
+    let want: Vec<i64> = all
+        .iter()
+        .map(|r| r.ts_ns)
+        .filter(|&ts| ts >= t13)
+        .collect();
     assert_eq!(from.iter().map(|r| r.ts_ns).collect::<Vec<_>>(), want);
     assert_eq!(from[0].ts_ns, t13);
 
@@ -139,7 +155,10 @@ async fn history_from_earliest_and_from_a_timestamp_is_exactly_once_in_order() {
         partitions: Some(vec![7]),
         ..history()
     };
-    assert!(matches!(c.read(&t, bad).await, Err(ClientError::Invalid { .. })));
+    assert!(matches!(
+        c.read(&t, bad).await,
+        Err(ClientError::Invalid { .. })
+    ));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -158,7 +177,10 @@ async fn a_record_published_while_tailing_appears_within_two_seconds() {
     // History, then CaughtUp.
     let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
     loop {
-        match tokio::time::timeout_at(deadline, s.next()).await.expect("caught up") {
+        match tokio::time::timeout_at(deadline, s.next())
+            .await
+            .expect("caught up")
+        {
             Some(Ok(ReadEvent::Records(r))) => seen.extend(r),
             Some(Ok(ReadEvent::CaughtUp)) => break,
             Some(Ok(_)) => {}
@@ -204,7 +226,10 @@ async fn wait_flushed(c: &MqClient, t: &TopicName, parts: usize) {
         if flushed >= parts {
             return;
         }
-        assert!(Instant::now() < deadline, "{t} not flushed in 30 s: {info:?}");
+        assert!(
+            Instant::now() < deadline,
+            "{t} not flushed in 30 s: {info:?}"
+        );
         tokio::time::sleep(Duration::from_millis(300)).await;
     }
 }
@@ -217,7 +242,9 @@ async fn flushed_and_unloaded_partitions_read_back_fully_and_histogram_shows_the
     let c = mq(w).await;
     let t = TopicName::new(&support::unique_namespace("flush"), "t").unwrap();
     c.create_topic(&t, 2).await.unwrap();
-    let msgs: Vec<OutMessage> = (0..40).map(|i| msg(&format!("f{i}"), "x".repeat(100).as_str())).collect();
+    let msgs: Vec<OutMessage> = (0..40)
+        .map(|i| msg(&format!("f{i}"), "x".repeat(100).as_str()))
+        .collect();
     c.publish(&t, msgs).await.unwrap();
     // The publisher has left: the partitions unload and flush to the filer.
     wait_flushed(&c, &t, 2).await;
@@ -250,7 +277,10 @@ async fn flushed_and_unloaded_partitions_read_back_fully_and_histogram_shows_the
     assert_eq!(d.info.partitions.len(), 2);
     let r0 = d.info.partitions[0].ring.unwrap();
     let r1 = d.info.partitions[1].ring.unwrap();
-    assert_eq!((r0.range_start, r0.range_stop, r1.range_stop), (0, 1260, 2520));
+    assert_eq!(
+        (r0.range_start, r0.range_stop, r1.range_stop),
+        (0, 1260, 2520)
+    );
     assert!(d.info.partitions.iter().all(|p| p.leader.is_some()));
     assert_eq!(d.info.message_count(), Some(40));
     let bytes = d.info.bytes().unwrap();
@@ -292,7 +322,10 @@ async fn flushed_and_unloaded_partitions_read_back_fully_and_histogram_shows_the
             .map(|e| e.name)
             .collect();
         assert!(
-            !names.iter().any(|n| n.contains("consumer") || n.ends_with(".offset") && n != "checkpoint.offset"),
+            !names
+                .iter()
+                .any(|n| n.contains("consumer")
+                    || n.ends_with(".offset") && n != "checkpoint.offset"),
             "{names:?}"
         );
     }
@@ -317,7 +350,9 @@ async fn binary_and_one_mib_values_round_trip() {
     let t = TopicName::new(&support::unique_namespace("bin"), "t").unwrap();
     c.create_topic(&t, 1).await.unwrap();
     let all_bytes: Vec<u8> = (0..=255u8).collect();
-    let big: Vec<u8> = (0..(1usize << 20)).map(|i| (i * 7 + i / 251) as u8).collect();
+    let big: Vec<u8> = (0..(1usize << 20))
+        .map(|i| (i * 7 + i / 251) as u8)
+        .collect();
     let sent = vec![
         OutMessage {
             key: Bytes::from_static(&[0xff, 0x00, 0xfe]),
@@ -367,10 +402,16 @@ async fn keys_land_where_the_go_client_puts_them() {
     for (k, o) in keys.iter().zip(&out) {
         let b = hash::key_bucket(k.as_bytes());
         let p = &parts[o.partition as usize];
-        assert!(p.ring.range_start <= b && b < p.ring.range_stop, "{k}: {b} {p:?}");
+        assert!(
+            p.ring.range_start <= b && b < p.ring.range_stop,
+            "{k}: {b} {p:?}"
+        );
     }
     // `a` → 1737 and `b` → 1386 both in [1260, 1890): partition 2; empty → 63: partition 0.
-    assert_eq!((out[0].partition, out[1].partition, out[2].partition), (2, 2, 0));
+    assert_eq!(
+        (out[0].partition, out[1].partition, out[2].partition),
+        (2, 2, 0)
+    );
     let (got, _) = read_all(&c, &t, history(), Duration::from_secs(20)).await;
     for r in &got {
         let i = keys.iter().position(|k| k.as_bytes() == r.key).unwrap();

@@ -134,11 +134,21 @@ mod tests {
     fn names_and_dirs() {
         assert_eq!(
             parse_log_name("2026-11-27-00-20-05"),
-            Some(Utc.with_ymd_and_hms(2026, 11, 27, 0, 20, 5).unwrap().timestamp() * NS)
+            Some(
+                Utc.with_ymd_and_hms(2026, 11, 27, 0, 20, 5)
+                    .unwrap()
+                    .timestamp()
+                    * NS
+            )
         );
         assert_eq!(parse_log_name("checkpoint.offset"), None);
         assert_eq!(parse_log_name("2026-13-27-00-20-05"), None);
-        let t = Utc.with_ymd_and_hms(2026, 1, 2, 3, 4, 5).unwrap().timestamp() * NS + 7;
+        let t = Utc
+            .with_ymd_and_hms(2026, 1, 2, 3, 4, 5)
+            .unwrap()
+            .timestamp()
+            * NS
+            + 7;
         assert_eq!(generation_dir(t), "v2026-01-02-03-04-05");
         assert_eq!(range_dir(0, 630), "0000-0630");
         assert_eq!(range_dir(1890, 2520), "1890-2520");

@@ -12,10 +12,9 @@
 //! histogram, create, delete), `publish`, `read` (the per-partition readers).
 
 pub mod hash;
+pub mod logs;
 mod publish;
 pub mod read;
-pub mod logs;
-mod merge_interim;
 mod sub;
 mod topics;
 
@@ -31,7 +30,7 @@ use crate::proto::mq::messaging_pb::seaweed_messaging_client::SeaweedMessagingCl
 use crate::proto::mq::messaging_pb::{LookupTopicBrokersRequest, LookupTopicBrokersResponse};
 use crate::proto::mq::schema_pb;
 
-pub use read::{PartEvent, PartitionRead, PartitionReadConfig, read_partition};
+pub use read::{PartitionRead, PartitionReadConfig, read_partition};
 
 /// How long, following, an idle partition may hold the others back.
 const MERGE_MAX_WAIT: Duration = Duration::from_millis(1000);
@@ -172,7 +171,10 @@ impl MqClient {
                     ch
                 }
                 Err(e) => {
-                    tracing::warn!("partition leader {leader} unreachable ({e}); using {}", self.addr);
+                    tracing::warn!(
+                        "partition leader {leader} unreachable ({e}); using {}",
+                        self.addr
+                    );
                     return self.broker();
                 }
             },
@@ -213,7 +215,8 @@ impl MqClient {
     /// A merged read of the partitions chosen by `spec` (all by default), one reader task
     /// per partition (see [`read`]); dropping the stream cancels them.
     pub async fn read(&self, topic: &TopicName, spec: ReadSpec) -> Result<ReadStream, ClientError> {
-        self.read_with(topic, spec, PartitionReadConfig::default()).await
+        self.read_with(topic, spec, PartitionReadConfig::default())
+            .await
     }
 
     /// [`MqClient::read`] with explicit reader timing.
@@ -243,7 +246,8 @@ impl MqClient {
             }
         };
         let began_ns = crate::time::now_ns();
-        let counts = futures::future::join_all(parts.iter().map(|p| self.range_info(topic, p))).await;
+        let counts =
+            futures::future::join_all(parts.iter().map(|p| self.range_info(topic, p))).await;
         let topic = Arc::new(topic.clone());
         let mut inputs = Vec::with_capacity(parts.len());
         for (part, count) in parts.into_iter().zip(counts) {
@@ -260,6 +264,10 @@ impl MqClient {
             tokio::spawn(read_partition(self.clone(), job, cfg, tx));
             inputs.push(rx);
         }
-        Ok(merge_interim::spawn_merged(inputs, spec, MERGE_MAX_WAIT))
+        Ok(crate::client::merge::spawn_merged(
+            inputs,
+            spec,
+            MERGE_MAX_WAIT,
+        ))
     }
 }

@@ -31,32 +31,10 @@ use tokio::time::Instant;
 
 use super::sub::{StartAt, Sub, SubItem};
 use super::{MqClient, Part};
+use crate::client::merge::PartEvent;
 use crate::client::{ClientError, Record, TopicName};
 use crate::proto::mq::messaging_pb::DataMessage;
 use crate::time::TimeSpec;
-
-/// What one partition reader reports to the merger.
-/// (Mirrors `crate::client::merge::PartEvent`.)
-#[derive(Debug)]
-pub enum PartEvent {
-    /// Records of this partition, in strictly increasing ts_ns order.
-    Records(Vec<Record>),
-    /// No record with ts_ns < this will come from this partition any more.
-    Watermark(i64),
-    /// This partition has delivered the history that existed when the read began.
-    CaughtUp,
-    /// A transient failure; the reader is retrying.
-    Reconnecting {
-        /// What failed.
-        error: String,
-        /// Attempt number, from 1.
-        attempt: u32,
-    },
-    /// Connected again.
-    Reconnected,
-    /// A fatal error.
-    Failed(ClientError),
-}
 
 /// Timing of the per-partition readers.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -350,7 +328,11 @@ impl Reader {
                 }
             }
             // Pace the reopens, unless the broker counts more records than before.
-            let grew = match self.client.range_info(&self.job.topic, &self.job.part).await {
+            let grew = match self
+                .client
+                .range_info(&self.job.topic, &self.job.part)
+                .await
+            {
                 Ok(r) => {
                     let c = r.record_count.max(r.high_water_mark);
                     let grew = self.last_count.is_some_and(|l| c > l);

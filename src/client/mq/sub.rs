@@ -68,7 +68,13 @@ fn ephemeral_name() -> String {
 
 impl Sub {
     /// Opens a subscription of `part` starting at `start`.
-    pub fn open(client: &MqClient, topic: &TopicName, part: &Part, start: StartAt, window: i32) -> Sub {
+    pub fn open(
+        client: &MqClient,
+        topic: &TopicName,
+        part: &Part,
+        start: StartAt,
+        window: i32,
+    ) -> Sub {
         let (tx, rx) = mpsc::channel(1024);
         let name = ephemeral_name();
         let (offset_type, start_ts_ns) = match start {

@@ -129,7 +129,11 @@ impl MqClient {
     /// kills a 4.48 broker and more than 2520 breaks the partitions). Configuring an
     /// existing topic with the same count changes nothing; another count makes a new
     /// generation whose old data is no longer served.
-    pub async fn create_topic(&self, topic: &TopicName, partitions: u32) -> Result<(), ClientError> {
+    pub async fn create_topic(
+        &self,
+        topic: &TopicName,
+        partitions: u32,
+    ) -> Result<(), ClientError> {
         if !(1..=2520).contains(&partitions) {
             return Err(ClientError::invalid(
                 "partition count",
@@ -322,11 +326,4 @@ fn histogram_for(files: &[LogFile], info: &TopicInfo, req: HistogramRequest) -> 
         .unwrap_or_else(crate::time::now_ns);
     let stop = req.stop_ns.or(last).unwrap_or(start + 1_000_000_000);
     histogram_of(files, start, stop, req.buckets)
-}
-
-impl MqClient {
-    /// TEMP exploration.
-    pub async fn range_info_pub(&self, topic: &TopicName, part: &Part) -> Result<(i64, i64), ClientError> {
-        self.range_info(topic, part).await.map(|r| (r.record_count, r.high_water_mark))
-    }
 }
