@@ -86,3 +86,49 @@ async fn a_dead_broker_is_a_transient_error_naming_its_address() {
         .unwrap_err();
     assert!(err.is_transient(), "{err:?}");
 }
+
+/// Tasks alive in this test's runtime (the broker runs in it too).
+fn alive() -> usize {
+    tokio::runtime::Handle::current()
+        .metrics()
+        .num_alive_tasks()
+}
+
+#[tokio::test]
+async fn dropping_a_read_ends_every_subscription_on_both_sides() {
+    let e = support::embedded::start_embedded().await;
+    let c = connect(&e.addr).await;
+    let t = TopicName::new(&support::unique_namespace("drop"), "t").unwrap();
+    c.create_topic(&t, 4).await.unwrap();
+    let one = OutMessage {
+        value: Bytes::from_static(b"x"),
+        ..Default::default()
+    };
+    c.publish(&t, vec![one]).await.unwrap();
+    // Settle the connection's own tasks first.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let baseline = alive();
+    let mut s = c.read(&t, ReadSpec::default()).await.unwrap();
+    loop {
+        match tokio::time::timeout(Duration::from_secs(5), s.next()).await {
+            Ok(Some(Ok(swmq::client::ReadEvent::CaughtUp))) => break,
+            Ok(Some(Ok(_))) => {}
+            other => panic!("no CaughtUp: {other:?}"),
+        }
+    }
+    let reading = alive();
+    assert!(
+        reading >= baseline + 5,
+        "4 readers, a merger and broker subscriptions run: {baseline} → {reading}"
+    );
+    drop(s);
+    let deadline = std::time::Instant::now() + Duration::from_secs(3);
+    while alive() > baseline {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "tasks still alive after the read was dropped: {} > {baseline}",
+            alive()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
