@@ -68,6 +68,8 @@ pub fn set_cursor(m: &mut Model, t: i64, cmds: &mut Vec<Command>) {
     }
     if let Some(old) = m.tail.sub.take() {
         cmds.push(Command::Cancel { id: old });
+        // What was shown is not "from the cursor": clear it until the new read delivers.
+        reset_tail_buffer(m);
     }
     m.tail.frozen = None;
     m.tail.follow = false;

@@ -17,6 +17,10 @@ fn scrubbing_resubscribes_at_the_cursor_after_the_debounce() {
     let cmds = update(&mut m, key(KeyCode::Left));
     assert_eq!(cmds, vec![Command::Cancel { id: old }]);
     assert_eq!(m.scrub.cursor, Some(NOW - bucket));
+    assert!(
+        m.tail.live.is_empty(),
+        "records not from the cursor are cleared at once"
+    );
     // Within the debounce: more moves, no subscription yet.
     assert!(update(&mut m, chr('h')).is_empty());
     assert!(update(&mut m, shift(KeyCode::Left)).is_empty());
