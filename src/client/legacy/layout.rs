@@ -151,6 +151,15 @@ impl FilerLayout {
 
     /// Every topic under `/topics`.
     pub async fn list_all(&self) -> Result<Vec<LayoutTopic>, ClientError> {
+        let names = self.topic_names().await?;
+        futures::stream::iter(names.into_iter().map(|n| self.scan(n)))
+            .buffered(SCAN_CONCURRENCY)
+            .try_collect()
+            .await
+    }
+
+    /// The names of every topic under `/topics` (namespace and topic directories only).
+    pub async fn topic_names(&self) -> Result<Vec<TopicName>, ClientError> {
         let mut names = Vec::new();
         for ns in self.list(TOPICS_ROOT).await? {
             if !ns.is_directory {
@@ -165,10 +174,7 @@ impl FilerLayout {
                 }
             }
         }
-        futures::stream::iter(names.into_iter().map(|n| self.scan(n)))
-            .buffered(SCAN_CONCURRENCY)
-            .try_collect()
-            .await
+        Ok(names)
     }
 
     /// One topic; `TopicNotFound` when its directory does not exist.

@@ -138,7 +138,7 @@ impl LegacyClient {
             }
             None => {
                 // Best effort: an original broker's filer may not be reachable from here.
-                if let Ok(topics) = self.filer_list_topics().await {
+                if let Ok(topics) = self.filer_layout().topic_names().await {
                     status.topic_count = Some(topics.len());
                 }
             }
