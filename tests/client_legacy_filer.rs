@@ -9,6 +9,7 @@ use std::net::TcpStream;
 use std::time::Duration;
 
 use swmq::client::legacy::LegacyClient;
+use swmq::client::legacy::layout::FilerLayout;
 use swmq::client::{ClientError, ConnectOptions, HistogramRequest, HistogramUnit, TopicName};
 
 /// Stores `body` at `path` through the filer's HTTP API (a plain `PUT`).
@@ -136,6 +137,14 @@ async fn lists_and_describes_the_2x_layout_from_the_real_filer() {
         .expect("histogram through the filer");
     assert_eq!(all.counts, vec![550]);
     assert_eq!(all.stop_ns, DAY + 24 * 60 * MINUTE + 2 * MINUTE);
+
+    // Listing in pages of 2 entries finds the same.
+    let fch = swmq::client::detect::open_channel(&w.filer, Duration::from_secs(3))
+        .await
+        .unwrap();
+    let paged = FilerLayout::new(fch, w.filer.clone()).with_page_size(2);
+    assert_eq!(paged.topic(&name).await.unwrap().info(), **events);
+    assert_eq!(paged.list(&base).await.unwrap().len(), 2);
 
     let missing = TopicName::new(&ns, "nope").unwrap();
     let e = c.describe(&missing, None).await.unwrap_err();

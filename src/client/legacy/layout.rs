@@ -8,6 +8,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{NaiveDate, NaiveTime};
+use futures::{StreamExt as _, TryStreamExt as _};
 use tonic::transport::Channel;
 
 use crate::client::{
@@ -20,6 +21,8 @@ use crate::proto::filer::seaweed_filer_client::SeaweedFilerClient;
 pub const TOPICS_ROOT: &str = "/topics";
 
 const MINUTE_NS: i64 = 60_000_000_000;
+/// Directories listed at once.
+const SCAN_CONCURRENCY: usize = 8;
 /// Entries per `ListEntries` page.
 const PAGE: u32 = 1000;
 
@@ -152,6 +155,7 @@ pub fn entry_size(e: &fpb::Entry) -> u64 {
 pub struct FilerLayout {
     client: SeaweedFilerClient<Channel>,
     addr: String,
+    page: u32,
 }
 
 impl FilerLayout {
@@ -160,7 +164,14 @@ impl FilerLayout {
         FilerLayout {
             client: SeaweedFilerClient::new(channel),
             addr,
+            page: PAGE,
         }
+    }
+
+    /// Lists `n` entries per `ListEntries` call (default 1000).
+    pub fn with_page_size(mut self, n: u32) -> Self {
+        self.page = n.max(1);
+        self
     }
 
     fn err(&self, what: &str, s: tonic::Status) -> ClientError {
@@ -176,7 +187,10 @@ impl FilerLayout {
                 directory: dir.to_string(),
                 start_from_file_name: start.clone(),
                 inclusive_start_from: false,
-                limit: PAGE,
+                limit: self.page,
+                // Sizes come from the attributes (a filer that predates this flag ignores
+                // it and sends the chunks, which `entry_size` also reads).
+                omit_chunks: true,
                 ..Default::default()
             };
             let mut c = self.client.clone();
@@ -200,7 +214,7 @@ impl FilerLayout {
                     Err(s) => return Err(self.err(&format!("listing {dir}"), s)),
                 }
             }
-            if n < PAGE {
+            if n < self.page {
                 return Ok(out);
             }
         }
@@ -222,11 +236,10 @@ impl FilerLayout {
                 }
             }
         }
-        let mut out = Vec::with_capacity(names.len());
-        for name in names {
-            out.push(self.scan(name).await?);
-        }
-        Ok(out)
+        futures::stream::iter(names.into_iter().map(|n| self.scan(n)))
+            .buffered(SCAN_CONCURRENCY)
+            .try_collect()
+            .await
     }
 
     /// One topic; `TopicNotFound` when its directory does not exist.
@@ -251,6 +264,7 @@ impl FilerLayout {
     async fn scan(&self, name: TopicName) -> Result<LayoutTopic, ClientError> {
         let dir = format!("{TOPICS_ROOT}/{}/{}", name.namespace, name.name);
         let mut partitions: BTreeMap<i32, LayoutPartition> = BTreeMap::new();
+        let mut days = Vec::new();
         for e in self.list(&dir).await? {
             if !e.is_directory {
                 if let Some(p) = parse_close_marker(&e.name) {
@@ -258,10 +272,17 @@ impl FilerLayout {
                 }
                 continue;
             }
-            let Some(day) = parse_day_dir(&e.name) else {
-                continue;
-            };
-            for f in self.list(&format!("{dir}/{}", e.name)).await? {
+            if let Some(day) = parse_day_dir(&e.name) {
+                days.push((day, format!("{dir}/{}", e.name)));
+            }
+        }
+        let listed: Vec<(i64, Vec<fpb::Entry>)> = futures::stream::iter(days)
+            .map(|(day, d)| async move { Ok::<_, ClientError>((day, self.list(&d).await?)) })
+            .buffered(SCAN_CONCURRENCY)
+            .try_collect()
+            .await?;
+        for (day, files) in listed {
+            for f in files {
                 if f.is_directory {
                     continue;
                 }

@@ -3,8 +3,8 @@
 //!
 //! - listing, describing and histograms go to the admin service (`swmq.admin.v1`) when it
 //!   answers, else to the filer ([`layout`]);
-//! - reads open one `Subscribe` stream per partition and merge them ([`read`]);
-//! - publishing follows the Go `msgclient` ([`publish`]): `xxhash64(key) % partitions`, round
+//! - reads open one `Subscribe` stream per partition and merge them (module `read`);
+//! - publishing follows the Go `msgclient` (module `publish`): `xxhash64(key) % partitions`, round
 //!   robin without a key, one `Publish` stream per partition.
 
 mod admin;

@@ -256,6 +256,26 @@ enum Outcome {
     Fatal(ClientError),
 }
 
+/// An open subscription: the messages, and the request side that keeps it alive.
+type Sub = (
+    Streaming<v2::BrokerMessage>,
+    mpsc::Sender<v2::SubscriberMessage>,
+);
+
+/// The result of opening a subscription.
+enum Subscribed {
+    Open(Box<Sub>),
+    /// The reader is finished (merger gone, or a non-follow read caught up meanwhile).
+    Stop,
+    Failed(tonic::Status),
+}
+
+fn watermark_ticks() -> tokio::time::Interval {
+    let mut tick = tokio::time::interval(WATERMARK_TICK);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    tick
+}
+
 struct PartReader {
     client: LegacyClient,
     topic: Arc<TopicName>,
@@ -309,18 +329,19 @@ impl PartReader {
                 (StartPosition::Timestamp, t) => Some(t),
                 _ => None,
             };
-            let outcome = match self.subscribe(start, st.last).await {
-                Ok(stream) => {
+            let outcome = match self.subscribe(start, &mut st).await {
+                Subscribed::Open(sub) => {
                     if attempt > 0 {
                         attempt = 0;
                         if self.tx.send(PartEvent::Reconnected).await.is_err() {
                             return;
                         }
                     }
-                    self.pump(stream, &mut st).await
+                    self.pump(*sub, &mut st).await
                 }
-                Err(s) if transient(&s) => Outcome::Retry(self.describe_error(&s)),
-                Err(s) => Outcome::Fatal(ClientError::rpc(self.context(), s)),
+                Subscribed::Stop => return,
+                Subscribed::Failed(s) if transient(&s) => Outcome::Retry(self.describe_error(&s)),
+                Subscribed::Failed(s) => Outcome::Fatal(ClientError::rpc(self.context(), s)),
             };
             let error = match outcome {
                 Outcome::Done => return,
@@ -365,18 +386,11 @@ impl PartReader {
         format!("{}: {}", self.context(), s.message())
     }
 
-    async fn subscribe(
-        &self,
-        start: Start,
-        last: Option<i64>,
-    ) -> Result<
-        (
-            Streaming<v2::BrokerMessage>,
-            mpsc::Sender<v2::SubscriberMessage>,
-        ),
-        tonic::Status,
-    > {
-        let (position, ts) = start.position(last);
+    /// Opens a subscription. The broker may hold back the response headers until it has
+    /// a message to send (a Go broker does), so the wait counts as quiet time and, once
+    /// caught up, as idle time (watermarks).
+    async fn subscribe(&self, start: Start, st: &mut State) -> Subscribed {
+        let (position, ts) = start.position(st.last);
         let init = v2::SubscriberMessage {
             init: Some(v2::subscriber_message::InitMessage {
                 namespace: self.topic.namespace.clone(),
@@ -392,12 +406,42 @@ impl PartReader {
         // Cannot fail: the receiver is alive and the queue empty.
         let _ = tx.try_send(init);
         let mut client = self.client.v2();
-        let stream = tokio::select! {
-            r = client.subscribe(ReceiverStream::new(rx)) => r?.into_inner(),
-            _ = self.tx.closed() => return Err(tonic::Status::cancelled("read ended")),
-        };
-        // `tx` keeps the request side open for as long as the subscription lives.
-        Ok((stream, tx))
+        let call = client.subscribe(ReceiverStream::new(rx));
+        tokio::pin!(call);
+        let quiet = matches!(self.end, HistoryEnd::Quiet);
+        let quiet_deadline = Instant::now() + QUIET_END;
+        let mut tick = watermark_ticks();
+        loop {
+            tokio::select! {
+                r = &mut call => return match r {
+                    // `tx` keeps the request side open for as long as the subscription lives.
+                    Ok(resp) => Subscribed::Open(Box::new((resp.into_inner(), tx))),
+                    Err(s) => Subscribed::Failed(s),
+                },
+                _ = self.tx.closed() => return Subscribed::Stop,
+                _ = tick.tick(), if st.caught_up && self.follow => {
+                    if !self.watermark(st).await {
+                        return Subscribed::Stop;
+                    }
+                }
+                _ = tokio::time::sleep_until(quiet_deadline), if quiet && !st.caught_up => {
+                    if !self.caught_up(st).await {
+                        return Subscribed::Stop;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Reports the watermark of an idle live partition; `false` when the merger is gone.
+    async fn watermark(&self, st: &mut State) -> bool {
+        let wm =
+            (now_ns() - WATERMARK_SLACK.as_nanos() as i64).max(st.last.map_or(i64::MIN, |l| l + 1));
+        if wm > st.watermark {
+            st.watermark = wm;
+            return self.tx.send(PartEvent::Watermark(wm)).await.is_ok();
+        }
+        true
     }
 
     /// Reports `CaughtUp`; `false` when the reader should stop (non-follow, or the merger
@@ -408,29 +452,16 @@ impl PartReader {
     }
 
     /// Forwards one subscription's messages until it ends.
-    async fn pump(
-        &self,
-        (mut stream, _requests): (
-            Streaming<v2::BrokerMessage>,
-            mpsc::Sender<v2::SubscriberMessage>,
-        ),
-        st: &mut State,
-    ) -> Outcome {
+    async fn pump(&self, (mut stream, _requests): Sub, st: &mut State) -> Outcome {
         let quiet = matches!(self.end, HistoryEnd::Quiet);
         let mut quiet_deadline = Instant::now() + QUIET_END;
-        let mut tick = tokio::time::interval(WATERMARK_TICK);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut tick = watermark_ticks();
         loop {
             let first = tokio::select! {
                 _ = self.tx.closed() => return Outcome::Done,
                 _ = tick.tick(), if st.caught_up && self.follow => {
-                    let wm = (now_ns() - WATERMARK_SLACK.as_nanos() as i64)
-                        .max(st.last.map_or(i64::MIN, |l| l + 1));
-                    if wm > st.watermark {
-                        st.watermark = wm;
-                        if self.tx.send(PartEvent::Watermark(wm)).await.is_err() {
-                            return Outcome::Done;
-                        }
+                    if !self.watermark(st).await {
+                        return Outcome::Done;
                     }
                     continue;
                 }
@@ -519,100 +550,4 @@ impl PartReader {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use std::collections::HashMap;
-
-    #[test]
-    fn start_positions() {
-        assert_eq!(
-            Start::from_spec(TimeSpec::At(1000), 5).position(None),
-            (StartPosition::Timestamp, 999)
-        );
-        assert_eq!(
-            Start::from_spec(TimeSpec::Earliest, 5).position(None),
-            (StartPosition::Earliest, 0)
-        );
-        assert_eq!(
-            Start::from_spec(TimeSpec::Latest, 5).position(None),
-            (StartPosition::Latest, 0)
-        );
-        assert_eq!(
-            Start::from_spec(TimeSpec::Latest, 5)
-                .resumed()
-                .position(None),
-            (StartPosition::Timestamp, 5)
-        );
-        assert_eq!(
-            Start::Earliest.position(Some(77)),
-            (StartPosition::Timestamp, 77)
-        );
-        assert_eq!(Start::from_spec(TimeSpec::At(0), 5), Start::Earliest);
-    }
-
-    #[test]
-    fn partitions_are_validated() {
-        let t = TopicName::new("ns", "t").unwrap();
-        assert_eq!(select_partitions(&t, 4, None).unwrap(), vec![0, 1, 2, 3]);
-        assert_eq!(
-            select_partitions(&t, 4, Some(&[3, 1, 3])).unwrap(),
-            vec![1, 3]
-        );
-        let e = select_partitions(&t, 4, Some(&[4]))
-            .unwrap_err()
-            .to_string();
-        assert!(
-            e.contains("ns/t has 4 partitions") && e.contains("no partition 4"),
-            "{e}"
-        );
-        assert!(select_partitions(&t, 1, Some(&[-1])).is_err());
-    }
-
-    #[test]
-    fn records_sort_headers_and_skip_heartbeats() {
-        let t = Arc::new(TopicName::new("ns", "t").unwrap());
-        assert!(to_record(&t, 0, None, v2::BrokerMessage { data: None }).is_none());
-        let mut headers = HashMap::new();
-        headers.insert("b".to_string(), bytes::Bytes::from_static(b"2"));
-        headers.insert("a".to_string(), bytes::Bytes::from_static(b"1"));
-        let m = v2::Message {
-            event_time_ns: 42,
-            key: bytes::Bytes::from_static(b"k"),
-            value: bytes::Bytes::from_static(b"\x00\x01"),
-            headers,
-            is_close: false,
-        };
-        let r = to_record(&t, 2, None, v2::BrokerMessage { data: Some(m) }).unwrap();
-        assert_eq!((r.partition, r.ts_ns, r.offset), (2, 42, None));
-        assert_eq!(r.headers[0].0, "a");
-        assert_eq!(r.headers[1].0, "b");
-        // A message without event time is stamped after the last one.
-        let z = v2::Message {
-            event_time_ns: 0,
-            ..Default::default()
-        };
-        let far = i64::MAX - 10;
-        let r = to_record(&t, 0, Some(far), v2::BrokerMessage { data: Some(z) }).unwrap();
-        assert_eq!(r.ts_ns, far + 1);
-        // An event time not above the previous record's: the broker logged it at +1.
-        let early = v2::Message {
-            event_time_ns: 40,
-            ..Default::default()
-        };
-        let r = to_record(&t, 0, Some(42), v2::BrokerMessage { data: Some(early) }).unwrap();
-        assert_eq!(r.ts_ns, 43);
-    }
-
-    #[test]
-    fn transient_statuses() {
-        assert!(transient(&tonic::Status::unavailable("x")));
-        assert!(transient(&tonic::Status::unknown(
-            "h2 protocol error: error reading a body from connection"
-        )));
-        assert!(!transient(&tonic::Status::invalid_argument("bad")));
-        assert!(!transient(&tonic::Status::not_found("nope")));
-        assert!(!transient(&tonic::Status::aborted(
-            "topic ns/t was deleted"
-        )));
-    }
-}
+mod tests;
