@@ -132,3 +132,27 @@ async fn dropping_a_read_ends_every_subscription_on_both_sides() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
+
+#[tokio::test]
+async fn a_channel_closed_by_someone_else_fails_an_open_publisher() {
+    let e = support::embedded::start_embedded().await;
+    let c = connect(&e.addr).await;
+    let name = support::unique_namespace("shut");
+    let t = TopicName::channel(&name).unwrap();
+    let value = |v: &'static [u8]| OutMessage {
+        value: Bytes::from_static(v),
+        ..Default::default()
+    };
+    let p = c.publisher(&t).await.unwrap();
+    p.send(value(b"before")).await.unwrap();
+    // Let the first message reach the broker, then close the channel from elsewhere.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    c.chan_close(&name).await.unwrap();
+    let _ = p.send(value(b"after")).await;
+    let err = tokio::time::timeout(Duration::from_secs(10), p.finish())
+        .await
+        .expect("finish must not hang")
+        .unwrap_err();
+    assert!(matches!(err, ClientError::ChannelClosed(_)), "{err:?}");
+    assert_eq!(err.to_string(), format!("channel {name} is closed"));
+}

@@ -9,7 +9,6 @@ use std::net::TcpStream;
 use std::time::Duration;
 
 use swmq::client::legacy::LegacyClient;
-use swmq::client::legacy::layout::FilerLayout;
 use swmq::client::{ClientError, ConnectOptions, HistogramRequest, HistogramUnit, TopicName};
 
 /// Stores `body` at `path` through the filer's HTTP API (a plain `PUT`).
@@ -138,15 +137,35 @@ async fn lists_and_describes_the_2x_layout_from_the_real_filer() {
     assert_eq!(all.counts, vec![550]);
     assert_eq!(all.stop_ns, DAY + 24 * 60 * MINUTE + 2 * MINUTE);
 
-    // Listing in pages of 2 entries finds the same.
-    let fch = swmq::client::detect::open_channel(&w.filer, Duration::from_secs(3))
-        .await
-        .unwrap();
-    let paged = FilerLayout::new(fch, w.filer.clone()).with_page_size(2);
-    assert_eq!(paged.topic(&name).await.unwrap().info(), **events);
-    assert_eq!(paged.list(&base).await.unwrap().len(), 2);
-
     let missing = TopicName::new(&ns, "nope").unwrap();
     let e = c.describe(&missing, None).await.unwrap_err();
     assert!(matches!(e, ClientError::TopicNotFound(_)), "{e:?}");
+}
+
+#[tokio::test]
+async fn a_broker_without_admin_counts_topics_from_the_filer() {
+    let Some(w) = support::weed::weed() else {
+        return;
+    };
+    let ns = support::unique_namespace("legacycount");
+    put_file(
+        &w.filer_http,
+        &format!("/topics/{ns}/one/2026-11-27/10-00.part00"),
+        b"1",
+    );
+    put_file(&w.filer_http, &format!("/topics/{ns}/two/p00.md5"), b"x");
+    let e = support::embedded::start_embedded().await;
+    let proxy = support::v2only::v2_only_proxy(&e.addr).await;
+    let mut opts = ConnectOptions::new(&proxy);
+    opts.filer = w.filer.clone();
+    let ch = swmq::client::detect::open_channel(&proxy, Duration::from_secs(3))
+        .await
+        .unwrap();
+    let c = LegacyClient::new(&opts, ch);
+    let st = c.status().await.unwrap();
+    assert_eq!(st.embedded_version, None);
+    let listed = c.list_topics().await.unwrap();
+    assert!(listed.iter().filter(|t| t.name.namespace == ns).count() == 2);
+    let count = st.topic_count.expect("counted from the filer");
+    assert!(count >= 2, "{count}");
 }

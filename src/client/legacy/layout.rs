@@ -7,15 +7,13 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{NaiveDate, NaiveTime};
-use futures::{StreamExt as _, TryStreamExt as _};
-use tonic::transport::Channel;
-
+use crate::client::filer::{FilerClient, entry_size};
 use crate::client::{
     ClientError, Histogram, HistogramRequest, HistogramUnit, PartitionInfo, TopicInfo, TopicName,
 };
 use crate::proto::filer as fpb;
-use crate::proto::filer::seaweed_filer_client::SeaweedFilerClient;
+use chrono::{NaiveDate, NaiveTime};
+use futures::{StreamExt as _, TryStreamExt as _};
 
 /// The root of the topics tree in the filer.
 pub const TOPICS_ROOT: &str = "/topics";
@@ -23,8 +21,6 @@ pub const TOPICS_ROOT: &str = "/topics";
 const MINUTE_NS: i64 = 60_000_000_000;
 /// Directories listed at once.
 const SCAN_CONCURRENCY: usize = 8;
-/// Entries per `ListEntries` page.
-const PAGE: u32 = 1000;
 
 /// One flushed log file of a partition.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -138,90 +134,32 @@ pub fn parse_close_marker(name: &str) -> Option<i32> {
     n.parse().ok()
 }
 
-/// The stored size of an entry: the largest of its attribute size, chunk extent and
-/// inline content.
-pub fn entry_size(e: &fpb::Entry) -> u64 {
-    let attr = e.attributes.as_ref().map_or(0, |a| a.file_size);
-    let chunks = e
-        .chunks
-        .iter()
-        .map(|c| (c.offset.max(0) as u64).saturating_add(c.size))
-        .max()
-        .unwrap_or(0);
-    attr.max(chunks).max(e.content.len() as u64)
-}
-
 /// Lists the 2.x layout through the filer's gRPC API.
 pub struct FilerLayout {
-    client: SeaweedFilerClient<Channel>,
-    addr: String,
-    page: u32,
+    filer: FilerClient,
 }
 
 impl FilerLayout {
-    /// A lister over a channel to the filer at `addr`.
-    pub fn new(channel: Channel, addr: String) -> Self {
-        FilerLayout {
-            client: SeaweedFilerClient::new(channel),
-            addr,
-            page: PAGE,
-        }
+    /// A lister over a filer client.
+    pub fn new(filer: FilerClient) -> Self {
+        FilerLayout { filer }
     }
 
-    /// Lists `n` entries per `ListEntries` call (default 1000).
-    pub fn with_page_size(mut self, n: u32) -> Self {
-        self.page = n.max(1);
-        self
-    }
-
-    fn err(&self, what: &str, s: tonic::Status) -> ClientError {
-        ClientError::rpc(format!("{what} on filer {}", self.addr), s)
-    }
-
-    /// Every entry of `dir` (paged); an absent directory lists as empty.
-    pub async fn list(&self, dir: &str) -> Result<Vec<fpb::Entry>, ClientError> {
-        let mut out = Vec::new();
-        let mut start = String::new();
-        loop {
-            let req = fpb::ListEntriesRequest {
-                directory: dir.to_string(),
-                start_from_file_name: start.clone(),
-                inclusive_start_from: false,
-                limit: self.page,
-                // Sizes come from the attributes (a filer that predates this flag ignores
-                // it and sends the chunks, which `entry_size` also reads).
-                omit_chunks: true,
-                ..Default::default()
-            };
-            let mut c = self.client.clone();
-            let mut stream = match c.list_entries(req).await {
-                Ok(r) => r.into_inner(),
-                Err(s) if is_not_found(&s) => return Ok(out),
-                Err(s) => return Err(self.err(&format!("listing {dir}"), s)),
-            };
-            let mut n = 0u32;
-            loop {
-                match stream.message().await {
-                    Ok(Some(r)) => {
-                        if let Some(e) = r.entry {
-                            start.clone_from(&e.name);
-                            out.push(e);
-                            n += 1;
-                        }
-                    }
-                    Ok(None) => break,
-                    Err(s) if is_not_found(&s) => return Ok(out),
-                    Err(s) => return Err(self.err(&format!("listing {dir}"), s)),
-                }
-            }
-            if n < self.page {
-                return Ok(out);
-            }
-        }
+    async fn list(&self, dir: &str) -> Result<Vec<fpb::Entry>, ClientError> {
+        self.filer.list_entries(dir).await
     }
 
     /// Every topic under `/topics`.
     pub async fn list_all(&self) -> Result<Vec<LayoutTopic>, ClientError> {
+        let names = self.topic_names().await?;
+        futures::stream::iter(names.into_iter().map(|n| self.scan(n)))
+            .buffered(SCAN_CONCURRENCY)
+            .try_collect()
+            .await
+    }
+
+    /// The names of every topic under `/topics` (namespace and topic directories only).
+    pub async fn topic_names(&self) -> Result<Vec<TopicName>, ClientError> {
         let mut names = Vec::new();
         for ns in self.list(TOPICS_ROOT).await? {
             if !ns.is_directory {
@@ -236,26 +174,15 @@ impl FilerLayout {
                 }
             }
         }
-        futures::stream::iter(names.into_iter().map(|n| self.scan(n)))
-            .buffered(SCAN_CONCURRENCY)
-            .try_collect()
-            .await
+        Ok(names)
     }
 
     /// One topic; `TopicNotFound` when its directory does not exist.
     pub async fn topic(&self, topic: &TopicName) -> Result<LayoutTopic, ClientError> {
-        let req = fpb::LookupDirectoryEntryRequest {
-            directory: format!("{TOPICS_ROOT}/{}", topic.namespace),
-            name: topic.name.clone(),
-        };
-        let mut c = self.client.clone();
-        match c.lookup_directory_entry(req).await {
-            Ok(r) if r.get_ref().entry.as_ref().is_some_and(|e| e.is_directory) => {}
-            Ok(_) => return Err(ClientError::TopicNotFound(topic.to_string())),
-            Err(s) if is_not_found(&s) => {
-                return Err(ClientError::TopicNotFound(topic.to_string()));
-            }
-            Err(s) => return Err(self.err(&format!("looking up {topic}"), s)),
+        let dir = format!("{TOPICS_ROOT}/{}", topic.namespace);
+        match self.filer.lookup(&dir, &topic.name).await? {
+            Some(e) if e.is_directory => {}
+            _ => return Err(ClientError::TopicNotFound(topic.to_string())),
         }
         self.scan(topic.clone()).await
     }
@@ -299,12 +226,6 @@ impl FilerLayout {
         }
         Ok(LayoutTopic { name, partitions })
     }
-}
-
-fn is_not_found(s: &tonic::Status) -> bool {
-    s.code() == tonic::Code::NotFound
-        || s.message().contains("not found")
-        || s.message().contains("no entry is found")
 }
 
 #[cfg(test)]
