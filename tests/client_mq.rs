@@ -505,3 +505,96 @@ async fn list_status_and_delete() {
     // Deleting again is not an error.
     c.delete(&t).await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_long_lived_publisher_is_tailed_in_order_without_gaps_or_duplicates() {
+    let Some(w) = support::weed::weed() else {
+        return;
+    };
+    let c = mq(w).await;
+    let t = TopicName::new(&support::unique_namespace("pubtail"), "t").unwrap();
+    c.create_topic(&t, 2).await.unwrap();
+    let mut s = c.read(&t, ReadSpec::default()).await.unwrap();
+    let publisher = c.publisher(&t).await.unwrap();
+    let n = 40;
+    let feeder = tokio::spawn(async move {
+        for i in 0..n {
+            publisher
+                .send(msg(&format!("p{i}"), &i.to_string()))
+                .await
+                .unwrap();
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        publisher.finish().await.unwrap()
+    });
+    let mut got: Vec<Record> = Vec::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    while got.len() < n {
+        match tokio::time::timeout_at(deadline, s.next()).await {
+            Err(_) => panic!("only {} of {n} records tailed: {got:?}", got.len()),
+            Ok(Some(Ok(ReadEvent::Records(r)))) => got.extend(r),
+            Ok(Some(Ok(_))) => {}
+            Ok(other) => panic!("{other:?}"),
+        }
+    }
+    let outcomes = feeder.await.unwrap();
+    assert_eq!(outcomes.len(), n);
+    assert_ordered(&got);
+    let mut keys: Vec<String> = got
+        .iter()
+        .map(|r| String::from_utf8_lossy(&r.key).into_owned())
+        .collect();
+    keys.sort();
+    keys.dedup();
+    assert_eq!(keys.len(), n, "duplicates or gaps: {got:?}");
+    // Nothing more comes (no duplicates later either).
+    if let Ok(Some(Ok(ReadEvent::Records(r)))) =
+        tokio::time::timeout(Duration::from_millis(800), s.next()).await
+    {
+        panic!("unexpected records after all were seen: {r:?}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ten_thousand_records_publish_and_read_back() {
+    let Some(w) = support::weed::weed() else {
+        return;
+    };
+    let c = mq(w).await;
+    let t = TopicName::new(&support::unique_namespace("thr"), "t").unwrap();
+    c.create_topic(&t, 2).await.unwrap();
+    let n = 20_000;
+    let value = "x".repeat(100);
+    let started = Instant::now();
+    let out = c
+        .publish(
+            &t,
+            (0..n)
+                .map(|i| OutMessage {
+                    key: Bytes::from(if i % 2 == 0 { "" } else { "k" }),
+                    value: Bytes::from(value.clone()),
+                    ..Default::default()
+                })
+                .filter(|m| m.key.is_empty())
+                .collect(),
+        )
+        .await;
+    let out = match out {
+        Ok(o) => o,
+        Err(e) => {
+            let log = std::fs::read_to_string(&w.log).unwrap_or_default();
+            let tail: Vec<&str> = log.lines().rev().take(30).collect();
+            panic!("{e}\n{}", tail.join("\n"));
+        }
+    };
+    eprintln!("published {} in {:?}", out.len(), started.elapsed());
+    let started = Instant::now();
+    let (got, _) = read_all(&c, &t, history(), Duration::from_secs(60)).await;
+    assert_eq!(got.len(), out.len());
+    eprintln!(
+        "read {} in {:?}: {:.0} records/s",
+        got.len(),
+        started.elapsed(),
+        got.len() as f64 / started.elapsed().as_secs_f64()
+    );
+}

@@ -17,9 +17,12 @@
 //!   brings nothing new (and, reading from the earliest, once as many records as
 //!   `GetPartitionRangeInfo` counted at the start have come, or the settle time passed);
 //!   a non-follow read also ends at the first record stamped after the read began;
-//! - following, an idle partition reopens with a growing interval (up to
-//!   [`PartitionReadConfig::max_idle`]), sooner when the broker's `record_count` /
-//!   `high_water_mark` grew, and reports a watermark;
+//! - following, an idle partition whose last subscription brought nothing new asks the
+//!   broker every [`PartitionReadConfig::poll`] for its count (`GetPartitionRangeInfo`,
+//!   taken before each subscription is opened): when it grew, the partition reopens at the
+//!   last delivered timestamp; when it did not, nothing was written since, and the
+//!   partition reports a watermark (the time of the check, less a slack). It also reopens
+//!   every [`PartitionReadConfig::refresh`] in case the count does not move;
 //! - transient failures are retried with backoff and resume after the last delivered
 //!   timestamp.
 
@@ -41,8 +44,12 @@ use crate::time::TimeSpec;
 pub struct PartitionReadConfig {
     /// A stream without data for this long is considered quiet (and reopened).
     pub quiet: Duration,
-    /// Longest interval between reopens of an idle partition when following.
-    pub max_idle: Duration,
+    /// Following, how often an idle partition asks the broker whether it grew
+    /// (`GetPartitionRangeInfo`), reporting a watermark when it did not.
+    pub poll: Duration,
+    /// Following, the longest time an idle partition keeps one subscription before
+    /// reopening it anyway (in case the broker's counts do not move).
+    pub refresh: Duration,
     /// Reading from the earliest, how long to keep reopening without progress while the
     /// broker's count says more records exist, before declaring the history complete.
     pub settle: Duration,
@@ -59,7 +66,8 @@ impl Default for PartitionReadConfig {
     fn default() -> Self {
         PartitionReadConfig {
             quiet: Duration::from_millis(150),
-            max_idle: Duration::from_millis(800),
+            poll: Duration::from_millis(150),
+            refresh: Duration::from_secs(2),
             settle: Duration::from_secs(3),
             window: 256,
             watermark_slack: Duration::from_millis(250),
@@ -120,14 +128,14 @@ struct Reader {
     got_new: bool,
     /// Consecutive quiet periods without anything new.
     empty_reopens: u32,
-    /// When the current subscription was opened (ns).
-    opened_at_ns: i64,
     last_progress: Instant,
     /// Retry attempt (0: none in progress).
     attempt: u32,
     watermark: i64,
-    /// The broker's count at the last idle check.
-    last_count: Option<i64>,
+    /// The broker's count taken just before the current subscription was opened.
+    count_at_open: Option<i64>,
+    /// When the current subscription was opened.
+    opened_at: Instant,
     sub: Sub,
     /// The current subscription has ended (its channel gives nothing more).
     sub_done: bool,
@@ -144,8 +152,24 @@ impl Reader {
         }
     }
 
-    /// Opens a new subscription at the resume point, then cancels the old one.
-    fn reopen(&mut self, wait: Duration) {
+    /// The broker's count of records in this partition (`max(record_count, hwm)`).
+    async fn broker_count(&self) -> Option<i64> {
+        let r = self
+            .client
+            .range_info(&self.job.topic, &self.job.part)
+            .await;
+        r.ok().map(|r| r.record_count.max(r.high_water_mark))
+    }
+
+    /// Opens a new subscription at the resume point, then cancels the old one. Following,
+    /// the broker's count is taken first (`count`, or asked now).
+    async fn reopen(&mut self, wait: Duration, count: Option<i64>) {
+        if self.job.follow {
+            self.count_at_open = match count {
+                Some(c) => Some(c),
+                None => self.broker_count().await,
+            };
+        }
         let next = Sub::open(
             &self.client,
             &self.job.topic,
@@ -153,7 +177,7 @@ impl Reader {
             self.start_at(),
             self.cfg.window,
         );
-        self.opened_at_ns = crate::time::now_ns();
+        self.opened_at = Instant::now();
         self.sub = next;
         self.sub_done = false;
         self.got_new = false;
@@ -289,7 +313,7 @@ impl Reader {
             _ = self.tx.closed() => return Flow::Stop,
             _ = tokio::time::sleep(backoff(self.attempt)) => {}
         }
-        self.reopen(self.cfg.quiet);
+        self.reopen(self.cfg.quiet, None).await;
         Flow::Go
     }
 
@@ -315,38 +339,36 @@ impl Reader {
                 return Flow::Stop;
             }
         }
-        let mut wait = self.cfg.quiet;
-        if self.caught_up && self.empty_reopens > 0 {
-            // Idle at the live edge: nothing stamped before the last empty reopen (less
-            // a slack) is still to come.
-            let wm = self.opened_at_ns - self.cfg.watermark_slack.as_nanos() as i64;
-            let wm = wm.max(self.last.map_or(i64::MIN, |l| l + 1));
-            if wm > self.watermark {
-                self.watermark = wm;
-                if let Flow::Stop = self.send(PartEvent::Watermark(wm)).await {
-                    return Flow::Stop;
-                }
-            }
-            // Pace the reopens, unless the broker counts more records than before.
-            let grew = match self
-                .client
-                .range_info(&self.job.topic, &self.job.part)
-                .await
-            {
-                Ok(r) => {
-                    let c = r.record_count.max(r.high_water_mark);
-                    let grew = self.last_count.is_some_and(|l| c > l);
-                    self.last_count = Some(c);
-                    grew
-                }
-                Err(_) => false,
-            };
-            if !grew {
-                let f = 1u32 << self.empty_reopens.min(6);
-                wait = (self.cfg.quiet * f).min(self.cfg.max_idle);
+        if !self.caught_up || self.got_new {
+            // Still reading history, or the stream delivered and may have stopped short
+            // at the live edge: confirm with a fresh subscription.
+            self.reopen(self.cfg.quiet, None).await;
+            return Flow::Go;
+        }
+        // Idle at the live edge, and the current subscription (opened after
+        // `count_at_open` was taken) brought nothing new: it has delivered all of it.
+        let checked_ns = crate::time::now_ns();
+        let count = self.broker_count().await;
+        let grew = match (count, self.count_at_open) {
+            (Some(c), Some(at_open)) => c > at_open,
+            (Some(_), None) => true,
+            (None, _) => false,
+        };
+        if grew || self.opened_at.elapsed() >= self.cfg.refresh {
+            self.reopen(self.cfg.quiet, count).await;
+            return Flow::Go;
+        }
+        // Nothing was written since: nothing stamped before now (less a slack for
+        // publishers' clocks and writes in flight) can still come.
+        let wm = checked_ns - self.cfg.watermark_slack.as_nanos() as i64;
+        let wm = wm.max(self.last.map_or(i64::MIN, |l| l + 1));
+        if wm > self.watermark {
+            self.watermark = wm;
+            if let Flow::Stop = self.send(PartEvent::Watermark(wm)).await {
+                return Flow::Stop;
             }
         }
-        self.reopen(wait);
+        self.quiet_at = Instant::now() + self.cfg.poll;
         Flow::Go
     }
 
@@ -395,7 +417,8 @@ pub async fn read_partition(
         cfg.window,
     );
     let mut r = Reader {
-        last_count: job.count_at_start,
+        count_at_open: job.count_at_start,
+        opened_at: Instant::now(),
         client,
         job,
         cfg,
@@ -406,7 +429,6 @@ pub async fn read_partition(
         caught_up: false,
         got_new: false,
         empty_reopens: 0,
-        opened_at_ns: crate::time::now_ns(),
         last_progress: Instant::now(),
         attempt: 0,
         watermark: i64::MIN,
