@@ -153,6 +153,8 @@ pub fn json_line(r: &Record) -> String {
 pub struct JsonLineWriter {
     sec: Option<i64>,
     prefix: String,
+    topic: Option<std::sync::Arc<crate::client::TopicName>>,
+    head: Vec<u8>,
 }
 
 impl JsonLineWriter {
@@ -171,10 +173,15 @@ impl JsonLineWriter {
             out.push(b'\n');
             return;
         }
-        out.extend_from_slice(b"{\"namespace\":");
-        json_str(out, &r.topic.namespace);
-        out.extend_from_slice(b",\"topic\":");
-        json_str(out, &r.topic.name);
+        if self.topic.as_ref().is_none_or(|t| **t != *r.topic) {
+            self.head.clear();
+            self.head.extend_from_slice(b"{\"namespace\":");
+            json_str(&mut self.head, &r.topic.namespace);
+            self.head.extend_from_slice(b",\"topic\":");
+            json_str(&mut self.head, &r.topic.name);
+            self.topic = Some(r.topic.clone());
+        }
+        out.extend_from_slice(&self.head);
         let _ = write!(
             out,
             ",\"partition\":{},\"ts_ns\":{},\"time\":\"",
@@ -482,6 +489,9 @@ mod tests {
             ("k".into(), Bytes::from_static(b"2")),
         ];
         recs.push(r.clone());
+        r.topic = Arc::new(TopicName::parse("other/t\"q").unwrap());
+        recs.push(r.clone());
+        recs.push(rec(b"back"));
         r.headers.clear();
         for ts in [
             0,

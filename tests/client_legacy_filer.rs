@@ -122,7 +122,50 @@ async fn lists_and_describes_the_2x_layout_from_the_real_filer() {
     // 2-minute buckets from 13:00: 13:07 → bucket 3, 13:09 → bucket 4.
     assert_eq!(h.counts, vec![0, 0, 0, 300, 200]);
 
+    // Without a range: the topic's first file to the end of its last file's minute.
+    let all = c
+        .histogram(
+            &name,
+            HistogramRequest {
+                start_ns: None,
+                stop_ns: None,
+                buckets: 1,
+            },
+        )
+        .await
+        .expect("histogram through the filer");
+    assert_eq!(all.counts, vec![550]);
+    assert_eq!(all.stop_ns, DAY + 24 * 60 * MINUTE + 2 * MINUTE);
+
     let missing = TopicName::new(&ns, "nope").unwrap();
     let e = c.describe(&missing, None).await.unwrap_err();
     assert!(matches!(e, ClientError::TopicNotFound(_)), "{e:?}");
+}
+
+#[tokio::test]
+async fn a_broker_without_admin_counts_topics_from_the_filer() {
+    let Some(w) = support::weed::weed() else {
+        return;
+    };
+    let ns = support::unique_namespace("legacycount");
+    put_file(
+        &w.filer_http,
+        &format!("/topics/{ns}/one/2026-11-27/10-00.part00"),
+        b"1",
+    );
+    put_file(&w.filer_http, &format!("/topics/{ns}/two/p00.md5"), b"x");
+    let e = support::embedded::start_embedded().await;
+    let proxy = support::v2only::v2_only_proxy(&e.addr).await;
+    let mut opts = ConnectOptions::new(&proxy);
+    opts.filer = w.filer.clone();
+    let ch = swmq::client::detect::open_channel(&proxy, Duration::from_secs(3))
+        .await
+        .unwrap();
+    let c = LegacyClient::new(&opts, ch);
+    let st = c.status().await.unwrap();
+    assert_eq!(st.embedded_version, None);
+    let listed = c.list_topics().await.unwrap();
+    assert!(listed.iter().filter(|t| t.name.namespace == ns).count() == 2);
+    let count = st.topic_count.expect("counted from the filer");
+    assert!(count >= 2, "{count}");
 }

@@ -206,6 +206,11 @@ pub struct PublishArgs {
     #[arg(long, value_name = "N", default_value_t = 1,
           value_parser = clap::value_parser!(u64).range(1..))]
     pub count: u64,
+    /// When the topic does not exist, create it with N partitions (4.x needs a topic before
+    /// the first publish; 2.x creates one with 4 partitions otherwise).
+    #[arg(long, value_name = "N",
+          value_parser = clap::value_parser!(u32).range(1..=2520))]
+    pub partitions: Option<u32>,
     /// Read messages from this file ('-': stdin).
     #[arg(long, value_name = "PATH")]
     pub file: Option<PathBuf>,

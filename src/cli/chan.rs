@@ -65,7 +65,7 @@ pub async fn run(cfg: &Config, cmd: ChanCommand) -> CliResult {
                 format,
                 grep: None,
             };
-            stream_records(cfg, &client, plan, "chan read").await
+            stream_records(cfg, &client, plan, what).await
         }
         ChanCommand::Delete { name, yes } => {
             let topic = super::parse_channel(&name)?;

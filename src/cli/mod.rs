@@ -97,20 +97,42 @@ async fn dispatch(cli: Cli) -> CliResult {
         Command::Delete(a) => delete::run(&cfg, a).await,
         Command::Chan(c) => chan::run(&cfg, c).await,
         Command::Broker(a) => serve::run_broker(a).await.map_err(CliError::Runtime),
-        Command::Demo(_) => Err(CliError::runtime(
-            "demo: the embedded demo broker is not available in this build yet",
-        )),
+        Command::Demo(a) => run_demo(&cfg, a).await,
     }
 }
 
+/// `swmq demo`: on a terminal, the TUI on a freshly seeded embedded broker (stopped when
+/// the TUI quits); otherwise the headless demo broker until Ctrl-C.
+async fn run_demo(cfg: &Config, args: serve::DemoArgs) -> CliResult {
+    if !(output::stdin_is_terminal() && std::io::IsTerminal::is_terminal(&std::io::stdout())) {
+        return serve::run_demo(args).await.map_err(CliError::Runtime);
+    }
+    let demo = crate::broker::demo::start_demo(args.data)
+        .await
+        .map_err(|e| CliError::runtime(format!("demo: starting the embedded broker: {e}")))?;
+    let mut cfg = cfg.clone();
+    cfg.connect.broker = demo.addr().to_string();
+    cfg.connect.protocol = crate::client::ProtocolChoice::Legacy;
+    let result = run_tui_labelled(&cfg, Some("embedded demo".into())).await;
+    let stopped = demo
+        .shutdown()
+        .await
+        .map_err(|e| CliError::runtime(format!("demo: stopping the embedded broker: {e}")));
+    result.and(stopped)
+}
+
 async fn run_tui(cfg: &Config) -> CliResult {
+    run_tui_labelled(cfg, None).await
+}
+
+async fn run_tui_labelled(cfg: &Config, label: Option<String>) -> CliResult {
     let opts = crate::tui::TuiOptions {
         connect: cfg.connect.clone(),
         read_only: cfg.read_only,
         utc: cfg.utc,
         buffer: cfg.tui_buffer,
         log_file: cfg.log_file.clone(),
-        label: None,
+        label,
     };
     crate::tui::run(opts).await.map_err(CliError::Runtime)
 }

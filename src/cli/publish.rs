@@ -12,7 +12,7 @@ use tokio::sync::mpsc;
 use super::args::{InputFormat, PublishArgs};
 use super::error::{CliError, CliResult, client_error};
 use super::output::{Out, progress};
-use crate::client::{Client, OutMessage, PublishOutcome, TopicName};
+use crate::client::{Client, ClientError, OutMessage, PublishOutcome, TopicName};
 use crate::config::Config;
 use crate::format::JsonRecord;
 
@@ -82,7 +82,9 @@ pub async fn run(cfg: &Config, a: PublishArgs) -> CliResult {
             .open()
             .map_err(|e| CliError::runtime(format!("{what}: {e}")))?;
         let client = super::connect(cfg).await?;
-        let outcomes = publish_stream(&client, &topic, input, a.input, ov, a.count).await?;
+        precreate(&client, &topic, a.partitions, &what).await?;
+        let outcomes =
+            publish_stream(&client, &topic, input, a.input, ov, a.count, a.partitions).await?;
         return report(&topic, &outcomes);
     }
     let msgs: Vec<OutMessage> = a
@@ -92,8 +94,60 @@ pub async fn run(cfg: &Config, a: PublishArgs) -> CliResult {
         .map(|v| ov.message(Bytes::copy_from_slice(v.as_bytes())))
         .collect();
     let client = super::connect(cfg).await?;
-    let outcomes = publish_values(&client, &topic, msgs, &what).await?;
+    precreate(&client, &topic, a.partitions, &what).await?;
+    let outcomes = match client.publish(&topic, msgs.clone()).await {
+        Err(ClientError::TopicNotFound(_)) => {
+            create(&client, &topic, a.partitions, &what).await?;
+            publish_values(&client, &topic, msgs, &what).await?
+        }
+        r => r.map_err(|e| client_error(&what, Some(&client), e))?,
+    };
     report(&topic, &outcomes)
+}
+
+/// The partition count of a topic that `publish` creates when `--partitions` is not given
+/// (what the 2.x Go `msgclient` assumes).
+pub const DEFAULT_PARTITIONS: u32 = 4;
+
+/// With an explicit `--partitions N`, creates the topic first when it does not exist.
+async fn precreate(
+    client: &Client,
+    topic: &TopicName,
+    partitions: Option<u32>,
+    what: &str,
+) -> CliResult {
+    let Some(n) = partitions else { return Ok(()) };
+    match client.describe(topic, None).await {
+        Ok(d) => {
+            let have = d.info.partitions.len();
+            if have != 0 && have != n as usize {
+                eprintln!("swmq: {topic} exists with {have} partitions; --partitions {n} ignored");
+            }
+            Ok(())
+        }
+        Err(ClientError::TopicNotFound(_)) => create(client, topic, Some(n), what).await,
+        Err(e) => Err(client_error(what, Some(client), e)),
+    }
+}
+
+/// Creates the topic (after the broker said it does not exist) and says so on stderr.
+async fn create(
+    client: &Client,
+    topic: &TopicName,
+    partitions: Option<u32>,
+    what: &str,
+) -> CliResult {
+    let n = partitions.unwrap_or(if topic.is_channel() {
+        1
+    } else {
+        DEFAULT_PARTITIONS
+    });
+    client
+        .create_topic(topic, n)
+        .await
+        .map_err(|e| client_error(&format!("{what}: creating it"), Some(client), e))?;
+    eprintln!("swmq: created topic {topic} with {n} partitions");
+    Ok(())
 }
 
 /// Publishes a list of messages (VALUE arguments, `chan publish`).
@@ -153,6 +207,7 @@ async fn publish_stream(
     format: InputFormat,
     ov: Overrides,
     count: u64,
+    partitions: Option<u32>,
 ) -> CliResult<Vec<PublishOutcome>> {
     let what = format!("publish {topic}");
     let pb = match input.len {
@@ -162,10 +217,14 @@ async fn publish_stream(
     let (tx, mut rx) = mpsc::channel::<Parsed>(4096);
     let name = input.name.clone();
     let reader = std::thread::spawn(move || read_input(input, format, &ov, &tx));
-    let publisher = client
-        .publisher(topic)
-        .await
-        .map_err(|e| client_error(&what, Some(client), e))?;
+    let publisher = match client.publisher(topic).await {
+        Err(ClientError::TopicNotFound(_)) => {
+            create(client, topic, partitions, &what).await?;
+            client.publisher(topic).await
+        }
+        r => r,
+    }
+    .map_err(|e| client_error(&what, Some(client), e))?;
     let mut input_error = None;
     'outer: while let Some(item) = rx.recv().await {
         match item {

@@ -78,7 +78,8 @@ impl TailPlan {
 pub async fn run(cfg: &Config, args: TailArgs) -> CliResult {
     let plan = TailPlan::from_args(&args)?;
     let client = super::connect(cfg).await?;
-    stream_records(cfg, &client, plan, "tail").await
+    let what = format!("tail {}", plan.topic);
+    stream_records(cfg, &client, plan, what).await
 }
 
 /// Reads per `plan` and prints until the read ends, `count` is reached, Ctrl-C, or the
@@ -87,9 +88,8 @@ pub async fn stream_records(
     cfg: &Config,
     client: &Client,
     plan: TailPlan,
-    verb: &str,
+    what: String,
 ) -> CliResult {
-    let what = format!("{verb} {}", plan.topic);
     let mut stream = client
         .read(&plan.topic, plan.spec.clone())
         .await

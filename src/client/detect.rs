@@ -97,7 +97,8 @@ pub async fn open_channel(addr: &str, timeout: Duration) -> Result<Channel, Clie
         .map_err(|e| ClientError::invalid("address", format!("{addr:?}: {e}")))?
         .connect_timeout(timeout)
         .tcp_nodelay(true)
-        .http2_adaptive_window(true)
+        // No adaptive window: its BDP pings make grpc-go servers (weed 4.48) answer
+        // GOAWAY ENHANCE_YOUR_CALM "too_many_pings" during a fast publish (seen).
         .initial_stream_window_size(Some(4 << 20))
         .initial_connection_window_size(Some(16 << 20));
     match tokio::time::timeout(timeout, ep.connect()).await {

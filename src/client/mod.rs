@@ -102,6 +102,16 @@ impl Client {
         delegate!(self, c => c.publisher(topic).await)
     }
 
+    /// Creates a topic with `partitions` partitions (`ConfigureTopic`). 4.x needs it before
+    /// the first publish (1..=2520 partitions); 2.x topics also exist on first publish.
+    pub async fn create_topic(
+        &self,
+        topic: &TopicName,
+        partitions: u32,
+    ) -> Result<(), ClientError> {
+        delegate!(self, c => c.create_topic(topic, partitions).await)
+    }
+
     /// Deletes a topic with all its data.
     pub async fn delete(&self, topic: &TopicName) -> Result<DeleteOutcome, ClientError> {
         delegate!(self, c => c.delete(topic).await)

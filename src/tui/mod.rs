@@ -1,4 +1,19 @@
-//! The TUI. PLACEHOLDER: being written.
+//! The TUI: a topic browser, a live tail, a timestamp scrubber, publish and delete.
+//!
+//! Elm style: a [`model::Model`], a pure [`update::update`] that returns
+//! [`msg::Command`]s, and a side-effect-free [`view::view`]. One task ([`app`]) owns the
+//! terminal; a worker actor ([`worker`]) owns the client. Keys are data ([`keymap`]).
+
+pub mod app;
+pub mod buffer;
+pub mod dialog;
+pub mod keymap;
+pub mod layout;
+pub mod model;
+pub mod msg;
+pub mod update;
+pub mod view;
+pub mod worker;
 
 use std::path::PathBuf;
 
@@ -22,6 +37,6 @@ pub struct TuiOptions {
 }
 
 /// Runs the TUI until the user quits; restores the terminal on every exit path.
-pub async fn run(_opts: TuiOptions) -> anyhow::Result<()> {
-    anyhow::bail!("the TUI is not built yet")
+pub async fn run(opts: TuiOptions) -> anyhow::Result<()> {
+    app::run(opts).await
 }

@@ -25,3 +25,4 @@ pub fn free_port() -> u16 {
 }
 
 pub mod embedded;
+pub mod v2only;

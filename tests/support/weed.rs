@@ -192,6 +192,14 @@ fn wait_ready(w: &Weed) -> Result<(), String> {
     let deadline = Instant::now() + Duration::from_secs(90);
     let mut last = String::new();
     while Instant::now() < deadline {
+        // 4.48 crashes (nil pointer in isLockOwner) on a ListTopics that arrives after the
+        // broker listens but before it has found its balancer: wait for that first.
+        let log = std::fs::read_to_string(&w.log).unwrap_or_default();
+        if !log.contains("found balanacer") && !log.contains("found balancer") {
+            last = "broker has not found its balancer yet".into();
+            std::thread::sleep(Duration::from_millis(200));
+            continue;
+        }
         let ok = rt.block_on(async {
             let opts = swmq::client::ConnectOptions::new(&w.broker);
             let ch = swmq::client::detect::open_channel(&w.broker, Duration::from_secs(2))

@@ -7,21 +7,20 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{NaiveDate, NaiveTime};
-use tonic::transport::Channel;
-
+use crate::client::filer::{FilerClient, entry_size};
 use crate::client::{
     ClientError, Histogram, HistogramRequest, HistogramUnit, PartitionInfo, TopicInfo, TopicName,
 };
 use crate::proto::filer as fpb;
-use crate::proto::filer::seaweed_filer_client::SeaweedFilerClient;
+use chrono::{NaiveDate, NaiveTime};
+use futures::{StreamExt as _, TryStreamExt as _};
 
 /// The root of the topics tree in the filer.
 pub const TOPICS_ROOT: &str = "/topics";
 
 const MINUTE_NS: i64 = 60_000_000_000;
-/// Entries per `ListEntries` page.
-const PAGE: u32 = 1000;
+/// Directories listed at once.
+const SCAN_CONCURRENCY: usize = 8;
 
 /// One flushed log file of a partition.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -135,79 +134,32 @@ pub fn parse_close_marker(name: &str) -> Option<i32> {
     n.parse().ok()
 }
 
-/// The stored size of an entry: the largest of its attribute size, chunk extent and
-/// inline content.
-pub fn entry_size(e: &fpb::Entry) -> u64 {
-    let attr = e.attributes.as_ref().map_or(0, |a| a.file_size);
-    let chunks = e
-        .chunks
-        .iter()
-        .map(|c| (c.offset.max(0) as u64).saturating_add(c.size))
-        .max()
-        .unwrap_or(0);
-    attr.max(chunks).max(e.content.len() as u64)
-}
-
 /// Lists the 2.x layout through the filer's gRPC API.
 pub struct FilerLayout {
-    client: SeaweedFilerClient<Channel>,
-    addr: String,
+    filer: FilerClient,
 }
 
 impl FilerLayout {
-    /// A lister over a channel to the filer at `addr`.
-    pub fn new(channel: Channel, addr: String) -> Self {
-        FilerLayout {
-            client: SeaweedFilerClient::new(channel),
-            addr,
-        }
+    /// A lister over a filer client.
+    pub fn new(filer: FilerClient) -> Self {
+        FilerLayout { filer }
     }
 
-    fn err(&self, what: &str, s: tonic::Status) -> ClientError {
-        ClientError::rpc(format!("{what} on filer {}", self.addr), s)
-    }
-
-    /// Every entry of `dir` (paged); an absent directory lists as empty.
-    pub async fn list(&self, dir: &str) -> Result<Vec<fpb::Entry>, ClientError> {
-        let mut out = Vec::new();
-        let mut start = String::new();
-        loop {
-            let req = fpb::ListEntriesRequest {
-                directory: dir.to_string(),
-                start_from_file_name: start.clone(),
-                inclusive_start_from: false,
-                limit: PAGE,
-                ..Default::default()
-            };
-            let mut c = self.client.clone();
-            let mut stream = match c.list_entries(req).await {
-                Ok(r) => r.into_inner(),
-                Err(s) if is_not_found(&s) => return Ok(out),
-                Err(s) => return Err(self.err(&format!("listing {dir}"), s)),
-            };
-            let mut n = 0u32;
-            loop {
-                match stream.message().await {
-                    Ok(Some(r)) => {
-                        if let Some(e) = r.entry {
-                            start.clone_from(&e.name);
-                            out.push(e);
-                            n += 1;
-                        }
-                    }
-                    Ok(None) => break,
-                    Err(s) if is_not_found(&s) => return Ok(out),
-                    Err(s) => return Err(self.err(&format!("listing {dir}"), s)),
-                }
-            }
-            if n < PAGE {
-                return Ok(out);
-            }
-        }
+    async fn list(&self, dir: &str) -> Result<Vec<fpb::Entry>, ClientError> {
+        self.filer.list_entries(dir).await
     }
 
     /// Every topic under `/topics`.
     pub async fn list_all(&self) -> Result<Vec<LayoutTopic>, ClientError> {
+        let names = self.topic_names().await?;
+        futures::stream::iter(names.into_iter().map(|n| self.scan(n)))
+            .buffered(SCAN_CONCURRENCY)
+            .try_collect()
+            .await
+    }
+
+    /// The names of every topic under `/topics` (namespace and topic directories only).
+    pub async fn topic_names(&self) -> Result<Vec<TopicName>, ClientError> {
         let mut names = Vec::new();
         for ns in self.list(TOPICS_ROOT).await? {
             if !ns.is_directory {
@@ -222,27 +174,15 @@ impl FilerLayout {
                 }
             }
         }
-        let mut out = Vec::with_capacity(names.len());
-        for name in names {
-            out.push(self.scan(name).await?);
-        }
-        Ok(out)
+        Ok(names)
     }
 
     /// One topic; `TopicNotFound` when its directory does not exist.
     pub async fn topic(&self, topic: &TopicName) -> Result<LayoutTopic, ClientError> {
-        let req = fpb::LookupDirectoryEntryRequest {
-            directory: format!("{TOPICS_ROOT}/{}", topic.namespace),
-            name: topic.name.clone(),
-        };
-        let mut c = self.client.clone();
-        match c.lookup_directory_entry(req).await {
-            Ok(r) if r.get_ref().entry.as_ref().is_some_and(|e| e.is_directory) => {}
-            Ok(_) => return Err(ClientError::TopicNotFound(topic.to_string())),
-            Err(s) if is_not_found(&s) => {
-                return Err(ClientError::TopicNotFound(topic.to_string()));
-            }
-            Err(s) => return Err(self.err(&format!("looking up {topic}"), s)),
+        let dir = format!("{TOPICS_ROOT}/{}", topic.namespace);
+        match self.filer.lookup(&dir, &topic.name).await? {
+            Some(e) if e.is_directory => {}
+            _ => return Err(ClientError::TopicNotFound(topic.to_string())),
         }
         self.scan(topic.clone()).await
     }
@@ -251,6 +191,7 @@ impl FilerLayout {
     async fn scan(&self, name: TopicName) -> Result<LayoutTopic, ClientError> {
         let dir = format!("{TOPICS_ROOT}/{}/{}", name.namespace, name.name);
         let mut partitions: BTreeMap<i32, LayoutPartition> = BTreeMap::new();
+        let mut days = Vec::new();
         for e in self.list(&dir).await? {
             if !e.is_directory {
                 if let Some(p) = parse_close_marker(&e.name) {
@@ -258,10 +199,17 @@ impl FilerLayout {
                 }
                 continue;
             }
-            let Some(day) = parse_day_dir(&e.name) else {
-                continue;
-            };
-            for f in self.list(&format!("{dir}/{}", e.name)).await? {
+            if let Some(day) = parse_day_dir(&e.name) {
+                days.push((day, format!("{dir}/{}", e.name)));
+            }
+        }
+        let listed: Vec<(i64, Vec<fpb::Entry>)> = futures::stream::iter(days)
+            .map(|(day, d)| async move { Ok::<_, ClientError>((day, self.list(&d).await?)) })
+            .buffered(SCAN_CONCURRENCY)
+            .try_collect()
+            .await?;
+        for (day, files) in listed {
+            for f in files {
                 if f.is_directory {
                     continue;
                 }
@@ -278,12 +226,6 @@ impl FilerLayout {
         }
         Ok(LayoutTopic { name, partitions })
     }
-}
-
-fn is_not_found(s: &tonic::Status) -> bool {
-    s.code() == tonic::Code::NotFound
-        || s.message().contains("not found")
-        || s.message().contains("no entry is found")
 }
 
 #[cfg(test)]

@@ -3,8 +3,8 @@
 //!
 //! - listing, describing and histograms go to the admin service (`swmq.admin.v1`) when it
 //!   answers, else to the filer ([`layout`]);
-//! - reads open one `Subscribe` stream per partition and merge them ([`read`]);
-//! - publishing follows the Go `msgclient` ([`publish`]): `xxhash64(key) % partitions`, round
+//! - reads open one `Subscribe` stream per partition and merge them (module `read`);
+//! - publishing follows the Go `msgclient` (module `publish`): `xxhash64(key) % partitions`, round
 //!   robin without a key, one `Publish` stream per partition.
 
 mod admin;
@@ -18,6 +18,7 @@ use std::time::Duration;
 use tokio::sync::OnceCell;
 use tonic::transport::Channel;
 
+use super::filer::FilerClient;
 use super::*;
 use crate::proto::admin as adm;
 use crate::proto::admin::swmq_admin_client::SwmqAdminClient;
@@ -40,8 +41,8 @@ pub struct LegacyClient {
     opts: ConnectOptions,
     /// Whether the broker serves the admin extension (asked once).
     admin: Arc<OnceCell<bool>>,
-    /// The filer channel, opened on first use.
-    filer: Arc<OnceCell<Channel>>,
+    /// The filer (`--filer`), connected on first use.
+    filer: FilerClient,
 }
 
 impl LegacyClient {
@@ -52,7 +53,7 @@ impl LegacyClient {
             channel,
             opts: opts.clone(),
             admin: Arc::new(OnceCell::new()),
-            filer: Arc::new(OnceCell::new()),
+            filer: FilerClient::new(opts.filer.clone(), opts.connect_timeout),
         }
     }
 
@@ -96,16 +97,8 @@ impl LegacyClient {
         Ok(has.then(|| self.admin_client()))
     }
 
-    /// The filer channel (`--filer`), connected on first use.
-    async fn filer_channel(&self) -> Result<Channel, ClientError> {
-        self.filer
-            .get_or_try_init(|| detect::open_channel(&self.opts.filer, self.opts.connect_timeout))
-            .await
-            .cloned()
-    }
-
-    fn filer_lister(&self, channel: Channel) -> layout::FilerLayout {
-        layout::FilerLayout::new(channel, self.opts.filer.clone())
+    fn filer_layout(&self) -> layout::FilerLayout {
+        layout::FilerLayout::new(self.filer.clone())
     }
 
     /// What the broker says about itself: `FindBroker` answers (so it is 2.x); the admin
@@ -145,7 +138,7 @@ impl LegacyClient {
             }
             None => {
                 // Best effort: an original broker's filer may not be reachable from here.
-                if let Ok(topics) = self.filer_list_topics().await {
+                if let Ok(topics) = self.filer_layout().topic_names().await {
                     status.topic_count = Some(topics.len());
                 }
             }
@@ -172,8 +165,7 @@ impl LegacyClient {
     }
 
     async fn filer_list_topics(&self) -> Result<Vec<TopicInfo>, ClientError> {
-        let ch = self.filer_channel().await?;
-        let topics = self.filer_lister(ch).list_all().await?;
+        let topics = self.filer_layout().list_all().await?;
         Ok(topics.iter().map(layout::LayoutTopic::info).collect())
     }
 
@@ -211,8 +203,7 @@ impl LegacyClient {
             };
             return Ok(TopicDescription { info, histogram });
         }
-        let ch = self.filer_channel().await?;
-        let t = self.filer_lister(ch).topic(topic).await?;
+        let t = self.filer_layout().topic(topic).await?;
         let histogram = match histogram {
             Some(req) => Some(t.histogram(req)?),
             None => None,
@@ -230,16 +221,10 @@ impl LegacyClient {
         topic: &TopicName,
         req: HistogramRequest,
     ) -> Result<Histogram, ClientError> {
-        Ok(self
-            .describe(topic, Some(req))
-            .await?
-            .histogram
-            .unwrap_or_else(|| Histogram {
-                start_ns: 0,
-                stop_ns: 1,
-                counts: vec![0; req.buckets as usize],
-                unit: HistogramUnit::Messages,
-            }))
+        if let Some(info) = self.admin_describe(topic).await? {
+            return self.admin_histogram(topic, &info, req).await;
+        }
+        self.filer_layout().topic(topic).await?.histogram(req)
     }
 
     async fn admin_histogram(

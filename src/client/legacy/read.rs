@@ -6,6 +6,7 @@
 //!   reported when the read began (without the admin service: a quiet period);
 //! - in follow mode a caught-up partition reports a watermark of the local clock minus a
 //!   slack (the broker's clock stamps messages; on loopback that clock is ours);
+//! - a record's `ts_ns` is its log timestamp (see [`to_record`]);
 //! - a transient failure is retried with backoff and the partition resumes at
 //!   `TIMESTAMP(last delivered)`: no gap, no duplicate.
 
@@ -114,6 +115,8 @@ pub(super) async fn start(
     let start = Start::from_spec(spec.from, now);
     let mut inputs = Vec::with_capacity(partitions.len());
     for p in partitions {
+        let closed = matches!(&stats, Some(Some(info))
+            if info.partitions.iter().any(|x| x.id == p && x.closed));
         let end = match &stats {
             None => HistoryEnd::Quiet,
             Some(None) => HistoryEnd::Known(None),
@@ -131,6 +134,7 @@ pub(super) async fn start(
             partition: p,
             start,
             end,
+            closed,
             follow: spec.follow,
             tx,
         };
@@ -184,7 +188,9 @@ fn subscriber_id(partition: i32) -> String {
 fn transient(s: &tonic::Status) -> bool {
     use tonic::Code;
     match s.code() {
-        Code::Unavailable | Code::Aborted | Code::Cancelled => true,
+        // The embedded broker says ABORTED when the topic was deleted under the reader.
+        Code::Aborted => !s.message().contains("deleted"),
+        Code::Unavailable | Code::Cancelled => true,
         Code::Unknown | Code::Internal => {
             let m = s.message().to_ascii_lowercase();
             [
@@ -205,19 +211,26 @@ fn transient(s: &tonic::Status) -> bool {
 }
 
 /// A record from a stored message; `None` for a heartbeat (no data).
+///
+/// `floor` is the log timestamp the record is known to be after (the previous record's,
+/// or the `TIMESTAMP` the subscription started after). The broker stamps a message with
+/// `max(event time, previous + 1)` but keeps the publisher's `event_time_ns` when one was
+/// set, so `max(event_time_ns, floor + 1)` is exactly the log timestamp: the one `TIMESTAMP`
+/// resumes from, the admin statistics report, and that orders the partition.
 fn to_record(
     topic: &Arc<TopicName>,
     partition: i32,
-    last: Option<i64>,
+    floor: Option<i64>,
     bm: v2::BrokerMessage,
 ) -> Option<Record> {
     let m = bm.data?;
-    // The embedded broker stores the log timestamp in event_time_ns; an original broker
-    // leaves 0 there when the publisher did: stamp those in arrival order.
+    let after = floor.map_or(i64::MIN, |f| f.saturating_add(1));
     let ts_ns = if m.event_time_ns > 0 {
-        m.event_time_ns
+        m.event_time_ns.max(after)
     } else {
-        now_ns().max(last.map_or(i64::MIN, |l| l + 1))
+        // An original 2.x broker leaves 0 when the publisher did (the Go client never
+        // sets it): stamp those on arrival, in order.
+        now_ns().max(after)
     };
     let mut headers: Vec<(String, bytes::Bytes)> = m.headers.into_iter().collect();
     headers.sort_by(|a, b| a.0.cmp(&b.0));
@@ -243,27 +256,61 @@ enum Outcome {
     Fatal(ClientError),
 }
 
+/// An open subscription: the messages, and the request side that keeps it alive.
+type Sub = (
+    Streaming<v2::BrokerMessage>,
+    mpsc::Sender<v2::SubscriberMessage>,
+);
+
+/// The result of opening a subscription.
+enum Subscribed {
+    Open(Box<Sub>),
+    /// The reader is finished (merger gone, or a non-follow read caught up meanwhile).
+    Stop,
+    Failed(tonic::Status),
+}
+
+fn watermark_ticks() -> tokio::time::Interval {
+    let mut tick = tokio::time::interval(WATERMARK_TICK);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    tick
+}
+
 struct PartReader {
     client: LegacyClient,
     topic: Arc<TopicName>,
     partition: i32,
     start: Start,
     end: HistoryEnd,
+    /// The partition was sealed when the read began: a subscription that ends cleanly has
+    /// delivered everything (the broker ends it at the end of a closed partition).
+    closed: bool,
     follow: bool,
     tx: mpsc::Sender<PartEvent>,
 }
 
 /// The reader's progress, kept across reconnects.
 struct State {
+    /// The log timestamp of the last record delivered.
     last: Option<i64>,
+    /// What the current subscription started strictly after (`TIMESTAMP`), if anything.
+    after: Option<i64>,
     caught_up: bool,
     watermark: i64,
+}
+
+impl State {
+    /// The log timestamp the next record is known to be after.
+    fn floor(&self) -> Option<i64> {
+        self.last.or(self.after)
+    }
 }
 
 impl PartReader {
     async fn run(self) {
         let mut st = State {
             last: None,
+            after: None,
             caught_up: false,
             watermark: i64::MIN,
         };
@@ -278,18 +325,23 @@ impl PartReader {
         let mut start = self.start;
         let mut attempt = 0u32;
         loop {
-            let outcome = match self.subscribe(start, st.last).await {
-                Ok(stream) => {
+            st.after = match start.position(st.last) {
+                (StartPosition::Timestamp, t) => Some(t),
+                _ => None,
+            };
+            let outcome = match self.subscribe(start, &mut st).await {
+                Subscribed::Open(sub) => {
                     if attempt > 0 {
                         attempt = 0;
                         if self.tx.send(PartEvent::Reconnected).await.is_err() {
                             return;
                         }
                     }
-                    self.pump(stream, &mut st).await
+                    self.pump(*sub, &mut st).await
                 }
-                Err(s) if transient(&s) => Outcome::Retry(self.describe_error(&s)),
-                Err(s) => Outcome::Fatal(ClientError::rpc(self.context(), s)),
+                Subscribed::Stop => return,
+                Subscribed::Failed(s) if transient(&s) => Outcome::Retry(self.describe_error(&s)),
+                Subscribed::Failed(s) => Outcome::Fatal(ClientError::rpc(self.context(), s)),
             };
             let error = match outcome {
                 Outcome::Done => return,
@@ -334,18 +386,11 @@ impl PartReader {
         format!("{}: {}", self.context(), s.message())
     }
 
-    async fn subscribe(
-        &self,
-        start: Start,
-        last: Option<i64>,
-    ) -> Result<
-        (
-            Streaming<v2::BrokerMessage>,
-            mpsc::Sender<v2::SubscriberMessage>,
-        ),
-        tonic::Status,
-    > {
-        let (position, ts) = start.position(last);
+    /// Opens a subscription. The broker may hold back the response headers until it has
+    /// a message to send (a Go broker does), so the wait counts as quiet time and, once
+    /// caught up, as idle time (watermarks).
+    async fn subscribe(&self, start: Start, st: &mut State) -> Subscribed {
+        let (position, ts) = start.position(st.last);
         let init = v2::SubscriberMessage {
             init: Some(v2::subscriber_message::InitMessage {
                 namespace: self.topic.namespace.clone(),
@@ -361,12 +406,42 @@ impl PartReader {
         // Cannot fail: the receiver is alive and the queue empty.
         let _ = tx.try_send(init);
         let mut client = self.client.v2();
-        let stream = tokio::select! {
-            r = client.subscribe(ReceiverStream::new(rx)) => r?.into_inner(),
-            _ = self.tx.closed() => return Err(tonic::Status::cancelled("read ended")),
-        };
-        // `tx` keeps the request side open for as long as the subscription lives.
-        Ok((stream, tx))
+        let call = client.subscribe(ReceiverStream::new(rx));
+        tokio::pin!(call);
+        let quiet = matches!(self.end, HistoryEnd::Quiet);
+        let quiet_deadline = Instant::now() + QUIET_END;
+        let mut tick = watermark_ticks();
+        loop {
+            tokio::select! {
+                r = &mut call => return match r {
+                    // `tx` keeps the request side open for as long as the subscription lives.
+                    Ok(resp) => Subscribed::Open(Box::new((resp.into_inner(), tx))),
+                    Err(s) => Subscribed::Failed(s),
+                },
+                _ = self.tx.closed() => return Subscribed::Stop,
+                _ = tick.tick(), if st.caught_up && self.follow => {
+                    if !self.watermark(st).await {
+                        return Subscribed::Stop;
+                    }
+                }
+                _ = tokio::time::sleep_until(quiet_deadline), if quiet && !st.caught_up => {
+                    if !self.caught_up(st).await {
+                        return Subscribed::Stop;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Reports the watermark of an idle live partition; `false` when the merger is gone.
+    async fn watermark(&self, st: &mut State) -> bool {
+        let wm =
+            (now_ns() - WATERMARK_SLACK.as_nanos() as i64).max(st.last.map_or(i64::MIN, |l| l + 1));
+        if wm > st.watermark {
+            st.watermark = wm;
+            return self.tx.send(PartEvent::Watermark(wm)).await.is_ok();
+        }
+        true
     }
 
     /// Reports `CaughtUp`; `false` when the reader should stop (non-follow, or the merger
@@ -377,29 +452,16 @@ impl PartReader {
     }
 
     /// Forwards one subscription's messages until it ends.
-    async fn pump(
-        &self,
-        (mut stream, _requests): (
-            Streaming<v2::BrokerMessage>,
-            mpsc::Sender<v2::SubscriberMessage>,
-        ),
-        st: &mut State,
-    ) -> Outcome {
+    async fn pump(&self, (mut stream, _requests): Sub, st: &mut State) -> Outcome {
         let quiet = matches!(self.end, HistoryEnd::Quiet);
         let mut quiet_deadline = Instant::now() + QUIET_END;
-        let mut tick = tokio::time::interval(WATERMARK_TICK);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut tick = watermark_ticks();
         loop {
             let first = tokio::select! {
                 _ = self.tx.closed() => return Outcome::Done,
                 _ = tick.tick(), if st.caught_up && self.follow => {
-                    let wm = (now_ns() - WATERMARK_SLACK.as_nanos() as i64)
-                        .max(st.last.map_or(i64::MIN, |l| l + 1));
-                    if wm > st.watermark {
-                        st.watermark = wm;
-                        if self.tx.send(PartEvent::Watermark(wm)).await.is_err() {
-                            return Outcome::Done;
-                        }
+                    if !self.watermark(st).await {
+                        return Outcome::Done;
                     }
                     continue;
                 }
@@ -419,9 +481,7 @@ impl PartReader {
             loop {
                 match next {
                     Ok(Some(bm)) => {
-                        if let Some(r) = to_record(&self.topic, self.partition, st.last, bm)
-                            && st.last.is_none_or(|l| r.ts_ns > l)
-                        {
+                        if let Some(r) = to_record(&self.topic, self.partition, st.floor(), bm) {
                             st.last = Some(r.ts_ns);
                             bytes += r.value.len() + r.key.len();
                             let close = r.is_close;
@@ -439,6 +499,10 @@ impl PartReader {
                                 break;
                             }
                         }
+                    }
+                    Ok(None) if self.closed => {
+                        ended = Some(Outcome::Done);
+                        break;
                     }
                     Ok(None) => {
                         ended = Some(Outcome::Retry(format!(
@@ -486,90 +550,4 @@ impl PartReader {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use std::collections::HashMap;
-
-    #[test]
-    fn start_positions() {
-        assert_eq!(
-            Start::from_spec(TimeSpec::At(1000), 5).position(None),
-            (StartPosition::Timestamp, 999)
-        );
-        assert_eq!(
-            Start::from_spec(TimeSpec::Earliest, 5).position(None),
-            (StartPosition::Earliest, 0)
-        );
-        assert_eq!(
-            Start::from_spec(TimeSpec::Latest, 5).position(None),
-            (StartPosition::Latest, 0)
-        );
-        assert_eq!(
-            Start::from_spec(TimeSpec::Latest, 5)
-                .resumed()
-                .position(None),
-            (StartPosition::Timestamp, 5)
-        );
-        assert_eq!(
-            Start::Earliest.position(Some(77)),
-            (StartPosition::Timestamp, 77)
-        );
-        assert_eq!(Start::from_spec(TimeSpec::At(0), 5), Start::Earliest);
-    }
-
-    #[test]
-    fn partitions_are_validated() {
-        let t = TopicName::new("ns", "t").unwrap();
-        assert_eq!(select_partitions(&t, 4, None).unwrap(), vec![0, 1, 2, 3]);
-        assert_eq!(
-            select_partitions(&t, 4, Some(&[3, 1, 3])).unwrap(),
-            vec![1, 3]
-        );
-        let e = select_partitions(&t, 4, Some(&[4]))
-            .unwrap_err()
-            .to_string();
-        assert!(
-            e.contains("ns/t has 4 partitions") && e.contains("no partition 4"),
-            "{e}"
-        );
-        assert!(select_partitions(&t, 1, Some(&[-1])).is_err());
-    }
-
-    #[test]
-    fn records_sort_headers_and_skip_heartbeats() {
-        let t = Arc::new(TopicName::new("ns", "t").unwrap());
-        assert!(to_record(&t, 0, None, v2::BrokerMessage { data: None }).is_none());
-        let mut headers = HashMap::new();
-        headers.insert("b".to_string(), bytes::Bytes::from_static(b"2"));
-        headers.insert("a".to_string(), bytes::Bytes::from_static(b"1"));
-        let m = v2::Message {
-            event_time_ns: 42,
-            key: bytes::Bytes::from_static(b"k"),
-            value: bytes::Bytes::from_static(b"\x00\x01"),
-            headers,
-            is_close: false,
-        };
-        let r = to_record(&t, 2, None, v2::BrokerMessage { data: Some(m) }).unwrap();
-        assert_eq!((r.partition, r.ts_ns, r.offset), (2, 42, None));
-        assert_eq!(r.headers[0].0, "a");
-        assert_eq!(r.headers[1].0, "b");
-        // A message without event time is stamped after the last one.
-        let z = v2::Message {
-            event_time_ns: 0,
-            ..Default::default()
-        };
-        let far = i64::MAX - 10;
-        let r = to_record(&t, 0, Some(far), v2::BrokerMessage { data: Some(z) }).unwrap();
-        assert_eq!(r.ts_ns, far + 1);
-    }
-
-    #[test]
-    fn transient_statuses() {
-        assert!(transient(&tonic::Status::unavailable("x")));
-        assert!(transient(&tonic::Status::unknown(
-            "h2 protocol error: error reading a body from connection"
-        )));
-        assert!(!transient(&tonic::Status::invalid_argument("bad")));
-        assert!(!transient(&tonic::Status::not_found("nope")));
-    }
-}
+mod tests;

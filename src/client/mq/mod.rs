@@ -1,0 +1,273 @@
+//! SeaweedFS MQ 4.x client, written against the behaviour of a real `weed` 4.48
+//! (`shared/protocol/seaweedfs-4x.md`).
+//!
+//! Rules kept everywhere in this module:
+//! - a `Partition` is always sent with the four fields exactly as `LookupTopicBrokers`
+//!   returned them ([`Part::pb`]);
+//! - `follower_broker` stays empty, subscriptions use `sliding_window_size ≥ 1`, a unique
+//!   ephemeral consumer group and never a `RESUME_*` offset type (no consumer-group state);
+//! - `ConfigureTopic` only with `1..=2520` partitions.
+//!
+//! Submodules: [`hash`] (the Go client's partitioning), `topics` (status, listing,
+//! histogram, create, delete), `publish`, `read` (the per-partition readers).
+
+pub mod hash;
+pub mod logs;
+mod publish;
+pub mod read;
+mod sub;
+mod topics;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tonic::transport::Channel;
+
+use super::filer::FilerClient;
+use super::*;
+use crate::proto::mq::messaging_pb::seaweed_messaging_client::SeaweedMessagingClient;
+use crate::proto::mq::messaging_pb::{LookupTopicBrokersRequest, LookupTopicBrokersResponse};
+use crate::proto::mq::schema_pb;
+
+pub use read::{PartitionRead, PartitionReadConfig, read_partition};
+
+/// How long, following, an idle partition may hold the others back.
+const MERGE_MAX_WAIT: Duration = Duration::from_millis(1000);
+
+/// Largest gRPC message accepted from the broker (1 MiB values and their batches).
+const MAX_MESSAGE: usize = 64 << 20;
+
+/// SeaweedFS MQ 4.x client.
+#[derive(Clone)]
+pub struct MqClient {
+    addr: String,
+    channel: Channel,
+    opts: ConnectOptions,
+    filer: FilerClient,
+    /// Channels to partition leaders other than `addr`, by address.
+    leaders: Arc<Mutex<HashMap<String, Channel>>>,
+}
+
+/// One partition of a topic as `LookupTopicBrokers` returned it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Part {
+    /// The partition number: its index in `range_start` order.
+    pub index: i32,
+    /// The ring range and generation, exactly as returned.
+    pub ring: RingRange,
+    /// The broker hosting it (may be empty).
+    pub leader: String,
+}
+
+impl Part {
+    /// The partition message to send: all four fields exactly as returned.
+    pub fn pb(&self) -> schema_pb::Partition {
+        schema_pb::Partition {
+            ring_size: self.ring.ring_size,
+            range_start: self.ring.range_start,
+            range_stop: self.ring.range_stop,
+            unix_time_ns: self.ring.unix_time_ns,
+        }
+    }
+}
+
+/// The `schema_pb.Topic` for a topic name.
+pub(crate) fn pb_topic(t: &TopicName) -> schema_pb::Topic {
+    schema_pb::Topic {
+        namespace: t.namespace.clone(),
+        name: t.name.clone(),
+    }
+}
+
+/// The filer directory of a topic: `/topics/<ns>/<topic>`.
+pub fn topic_dir(t: &TopicName) -> String {
+    format!("/topics/{}/{}", t.namespace, t.name)
+}
+
+/// Whether a broker status says the topic does not exist (4.48 answers UNKNOWN with a text).
+pub(crate) fn is_missing_topic(s: &tonic::Status) -> bool {
+    let m = s.message().to_ascii_lowercase();
+    s.code() == tonic::Code::NotFound
+        || m.contains("not found")
+        || m.contains("not exist")
+        || m.contains("no such")
+}
+
+/// Parses partitions out of assignments, sorted by `range_start`, numbered from 0.
+pub(crate) fn parts_from(
+    assignments: &[crate::proto::mq::messaging_pb::BrokerPartitionAssignment],
+) -> Vec<Part> {
+    let mut parts: Vec<Part> = assignments
+        .iter()
+        .filter_map(|a| {
+            let p = a.partition.as_ref()?;
+            Some(Part {
+                index: 0,
+                ring: RingRange {
+                    ring_size: p.ring_size,
+                    range_start: p.range_start,
+                    range_stop: p.range_stop,
+                    unix_time_ns: p.unix_time_ns,
+                },
+                leader: a.leader_broker.clone(),
+            })
+        })
+        .collect();
+    parts.sort_by_key(|p| (p.ring.range_start, p.ring.unix_time_ns));
+    for (i, p) in parts.iter_mut().enumerate() {
+        p.index = i as i32;
+    }
+    parts
+}
+
+impl MqClient {
+    /// A client over an open channel to the broker.
+    pub fn new(opts: &ConnectOptions, channel: Channel) -> Self {
+        MqClient {
+            addr: opts.broker.clone(),
+            channel,
+            opts: opts.clone(),
+            filer: FilerClient::new(opts.filer.clone(), opts.connect_timeout),
+            leaders: Arc::new(Mutex::new(HashMap::new())),
+        }
+    }
+
+    /// The broker address.
+    pub fn broker_addr(&self) -> &str {
+        &self.addr
+    }
+
+    /// The filer client (connected on first use).
+    pub fn filer(&self) -> &FilerClient {
+        &self.filer
+    }
+
+    /// A gRPC client of the broker this client was connected to.
+    pub(crate) fn broker(&self) -> SeaweedMessagingClient<Channel> {
+        SeaweedMessagingClient::new(self.channel.clone())
+            .max_decoding_message_size(MAX_MESSAGE)
+            .max_encoding_message_size(MAX_MESSAGE)
+    }
+
+    /// A gRPC client of a partition's leader (the connected broker when it is the leader,
+    /// when no leader is named, or when the leader cannot be reached).
+    pub(crate) async fn broker_for(&self, leader: &str) -> SeaweedMessagingClient<Channel> {
+        if leader.is_empty() || leader == self.addr {
+            return self.broker();
+        }
+        let cached = self
+            .leaders
+            .lock()
+            .ok()
+            .and_then(|m| m.get(leader).cloned());
+        let ch = match cached {
+            Some(ch) => ch,
+            None => match detect::open_channel(leader, self.opts.connect_timeout).await {
+                Ok(ch) => {
+                    if let Ok(mut m) = self.leaders.lock() {
+                        m.insert(leader.to_string(), ch.clone());
+                    }
+                    ch
+                }
+                Err(e) => {
+                    tracing::warn!(
+                        "partition leader {leader} unreachable ({e}); using {}",
+                        self.addr
+                    );
+                    return self.broker();
+                }
+            },
+        };
+        SeaweedMessagingClient::new(ch)
+            .max_decoding_message_size(MAX_MESSAGE)
+            .max_encoding_message_size(MAX_MESSAGE)
+    }
+
+    /// `LookupTopicBrokers` as returned.
+    pub(crate) async fn lookup_raw(
+        &self,
+        topic: &TopicName,
+    ) -> Result<LookupTopicBrokersResponse, ClientError> {
+        let req = LookupTopicBrokersRequest {
+            topic: Some(pb_topic(topic)),
+        };
+        match self.broker().lookup_topic_brokers(req).await {
+            Ok(r) => Ok(r.into_inner()),
+            Err(s) if is_missing_topic(&s) => Err(ClientError::TopicNotFound(topic.to_string())),
+            Err(s) => Err(ClientError::rpc(
+                format!("look up {topic} at {}", self.addr),
+                s,
+            )),
+        }
+    }
+
+    /// The partitions of a topic, numbered in `range_start` order.
+    pub async fn partitions(&self, topic: &TopicName) -> Result<Vec<Part>, ClientError> {
+        let resp = self.lookup_raw(topic).await?;
+        let parts = parts_from(&resp.broker_partition_assignments);
+        if parts.is_empty() {
+            return Err(ClientError::TopicNotFound(topic.to_string()));
+        }
+        Ok(parts)
+    }
+
+    /// A merged read of the partitions chosen by `spec` (all by default), one reader task
+    /// per partition (see [`read`]); dropping the stream cancels them.
+    pub async fn read(&self, topic: &TopicName, spec: ReadSpec) -> Result<ReadStream, ClientError> {
+        self.read_with(topic, spec, PartitionReadConfig::default())
+            .await
+    }
+
+    /// [`MqClient::read`] with explicit reader timing.
+    pub async fn read_with(
+        &self,
+        topic: &TopicName,
+        spec: ReadSpec,
+        cfg: PartitionReadConfig,
+    ) -> Result<ReadStream, ClientError> {
+        let all = self.partitions(topic).await?;
+        let parts: Vec<Part> = match &spec.partitions {
+            None => all,
+            Some(wanted) => {
+                let mut v = Vec::new();
+                for &i in wanted {
+                    let p = all.iter().find(|p| p.index == i).ok_or_else(|| {
+                        ClientError::invalid(
+                            "partition",
+                            format!("{i}: {topic} has partitions 0..{}", all.len()),
+                        )
+                    })?;
+                    if !v.contains(p) {
+                        v.push(p.clone());
+                    }
+                }
+                v
+            }
+        };
+        let began_ns = crate::time::now_ns();
+        let counts =
+            futures::future::join_all(parts.iter().map(|p| self.range_info(topic, p))).await;
+        let topic = Arc::new(topic.clone());
+        let mut inputs = Vec::with_capacity(parts.len());
+        for (part, count) in parts.into_iter().zip(counts) {
+            let (tx, rx) = tokio::sync::mpsc::channel(16);
+            let job = PartitionRead {
+                topic: topic.clone(),
+                part,
+                from: spec.from,
+                until: spec.until,
+                follow: spec.follow,
+                began_ns,
+                count_at_start: count.ok().map(|r| r.record_count.max(r.high_water_mark)),
+            };
+            tokio::spawn(read_partition(self.clone(), job, cfg, tx));
+            inputs.push(rx);
+        }
+        Ok(crate::client::merge::spawn_merged(
+            inputs,
+            spec,
+            MERGE_MAX_WAIT,
+        ))
+    }
+}

@@ -1,0 +1,354 @@
+//! Publishing to 4.x (`PublishMessage`), partitioned like the Go client.
+//!
+//! One stream per partition: `init {topic, partition (as looked up), ack_interval 1,
+//! publisher_name, follower_broker ""}`, one empty answer, then one ack per `data` in order
+//! (`ack_ts_ns`, `assigned_offset`), matched by position because the first ack of a fresh
+//! partition may be all defaults. A stream refused with "log buffer is stopping" (the
+//! partition was unloading) is reopened a second later and the unacknowledged messages are
+//! sent again.
+
+use std::collections::{HashMap, VecDeque};
+use std::time::Duration;
+
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+use tokio_stream::wrappers::ReceiverStream;
+
+use super::hash::partition_for;
+use super::{MqClient, Part, pb_topic};
+use crate::client::{
+    CHANNELS_ONLY_V2, ClientError, OutMessage, PublishOutcome, Publisher, TopicName,
+};
+use crate::proto::mq::messaging_pb::publish_message_request::{InitMessage, Message};
+use crate::proto::mq::messaging_pb::{DataMessage, PublishMessageRequest, PublishMessageResponse};
+
+/// Messages in flight per partition stream.
+const WINDOW: usize = 1024;
+/// Bytes in flight per partition stream.
+const WINDOW_BYTES: usize = 32 << 20;
+/// Attempts to open (or reopen) a partition stream.
+const ATTEMPTS: u32 = 6;
+/// Wait before reopening a stream the broker refused while unloading.
+const RETRY_DELAY: Duration = Duration::from_millis(1000);
+
+/// The error for headers on 4.x.
+pub const NO_HEADERS: &str = "SeaweedFS MQ 4.x messages have no headers; \
+publish without headers (headers exist only in SeaweedFS 2.x messaging)";
+
+/// Refuses what 4.x cannot store: headers and close messages.
+pub(crate) fn check_message(m: &OutMessage) -> Result<(), ClientError> {
+    if !m.headers.is_empty() {
+        return Err(ClientError::Unsupported(NO_HEADERS.into()));
+    }
+    if m.is_close {
+        return Err(ClientError::Unsupported(CHANNELS_ONLY_V2.into()));
+    }
+    Ok(())
+}
+
+type SessionResult = Result<Vec<(usize, PublishOutcome)>, ClientError>;
+
+impl MqClient {
+    /// Publishes messages in order (per partition) and returns where each one landed, in
+    /// the order given.
+    pub async fn publish(
+        &self,
+        topic: &TopicName,
+        messages: Vec<OutMessage>,
+    ) -> Result<Vec<PublishOutcome>, ClientError> {
+        for m in &messages {
+            check_message(m)?;
+        }
+        let p = self.publisher(topic).await?;
+        for m in messages {
+            if p.send(m).await.is_err() {
+                break; // the task failed: finish() says why
+            }
+        }
+        p.finish().await
+    }
+
+    /// A long-lived publisher; fails when the topic does not exist (4.x topics are created
+    /// with [`MqClient::create_topic`]).
+    pub async fn publisher(&self, topic: &TopicName) -> Result<Publisher, ClientError> {
+        let parts = self.partitions(topic).await?;
+        let (tx, rx) = mpsc::channel(256);
+        let task = tokio::spawn(run_publisher(self.clone(), topic.clone(), parts, rx));
+        Ok(Publisher::new(tx, task))
+    }
+}
+
+struct Session {
+    tx: mpsc::Sender<(usize, DataMessage)>,
+    task: JoinHandle<SessionResult>,
+}
+
+async fn join_session(topic: &TopicName, task: JoinHandle<SessionResult>) -> SessionResult {
+    task.await.unwrap_or_else(|e| {
+        Err(ClientError::Rpc {
+            context: format!("publish to {topic}"),
+            code: tonic::Code::Internal,
+            message: format!("publishing task failed: {e}"),
+        })
+    })
+}
+
+async fn run_publisher(
+    client: MqClient,
+    topic: TopicName,
+    parts: Vec<Part>,
+    mut rx: mpsc::Receiver<OutMessage>,
+) -> Result<Vec<PublishOutcome>, ClientError> {
+    let name = format!("swmq-{}", std::process::id());
+    let mut sessions: HashMap<i32, Session> = HashMap::new();
+    let mut n = 0usize;
+    let mut failure: Option<ClientError> = None;
+    while let Some(m) = rx.recv().await {
+        if let Err(e) = check_message(&m) {
+            failure = Some(e);
+            break;
+        }
+        let Some(part) = partition_for(&parts, &m.key) else {
+            failure = Some(ClientError::invalid(
+                "partitions",
+                format!("{topic}: no partition holds the key's ring slot"),
+            ));
+            break;
+        };
+        let s = sessions.entry(part.index).or_insert_with(|| {
+            let (tx, srx) = mpsc::channel(256);
+            let task = tokio::spawn(partition_session(
+                client.clone(),
+                topic.clone(),
+                part.clone(),
+                name.clone(),
+                srx,
+            ));
+            Session { tx, task }
+        });
+        let data = DataMessage {
+            key: m.key,
+            value: m.value,
+            ts_ns: m.ts_ns.unwrap_or_else(crate::time::now_ns),
+            ctrl: None,
+        };
+        if s.tx.send((n, data)).await.is_err() {
+            // The session ended early: its result says why.
+            if let Some(s) = sessions.remove(&part.index) {
+                failure = join_session(&topic, s.task).await.err();
+            }
+            break;
+        }
+        n += 1;
+    }
+    let mut outcomes: Vec<(usize, PublishOutcome)> = Vec::with_capacity(n);
+    for (_, s) in sessions {
+        drop(s.tx);
+        match join_session(&topic, s.task).await {
+            Ok(v) => outcomes.extend(v),
+            Err(e) => {
+                failure.get_or_insert(e);
+            }
+        }
+    }
+    if let Some(e) = failure {
+        return Err(e);
+    }
+    outcomes.sort_by_key(|(i, _)| *i);
+    Ok(outcomes.into_iter().map(|(_, o)| o).collect())
+}
+
+/// Why a stream broke, and whether reopening it may help.
+fn retryable(e: &ClientError) -> bool {
+    match e {
+        ClientError::Rpc { message, .. } if message.contains("log buffer is stopping") => true,
+        other => other.is_transient(),
+    }
+}
+
+fn response_error(topic: &TopicName, r: &PublishMessageResponse) -> Option<ClientError> {
+    if r.error.is_empty() && r.error_code == 0 {
+        return None;
+    }
+    if r.error_code == 2 && r.error.to_ascii_lowercase().contains("not") {
+        return Some(ClientError::TopicNotFound(topic.to_string()));
+    }
+    Some(ClientError::Rpc {
+        context: format!("publish to {topic}"),
+        code: tonic::Code::Unknown,
+        message: format!("{} (error_code {})", r.error, r.error_code),
+    })
+}
+
+/// One partition's publishing stream, reopened on "log buffer is stopping" and on
+/// transient failures; returns `(message number, outcome)` per message.
+async fn partition_session(
+    client: MqClient,
+    topic: TopicName,
+    part: Part,
+    publisher_name: String,
+    mut input: mpsc::Receiver<(usize, DataMessage)>,
+) -> SessionResult {
+    let ctx = format!("publish to {topic} partition {} at {}", part.index, {
+        if part.leader.is_empty() {
+            client.broker_addr()
+        } else {
+            part.leader.as_str()
+        }
+    });
+    let mut out = Vec::new();
+    let mut pending: VecDeque<(usize, DataMessage)> = VecDeque::new();
+    let mut pending_bytes = 0usize;
+    let mut input_done = false;
+    let mut attempt = 0u32;
+    loop {
+        attempt += 1;
+        let err = match stream_once(
+            &client,
+            &topic,
+            &part,
+            &publisher_name,
+            &ctx,
+            &mut input,
+            &mut pending,
+            &mut pending_bytes,
+            &mut input_done,
+            &mut out,
+        )
+        .await
+        {
+            Ok(()) => return Ok(out),
+            Err((e, progressed)) => {
+                if progressed {
+                    attempt = 1;
+                }
+                e
+            }
+        };
+        if !retryable(&err) || attempt >= ATTEMPTS {
+            return Err(err);
+        }
+        tracing::debug!("{ctx}: {err}; retrying");
+        tokio::time::sleep(RETRY_DELAY).await;
+    }
+}
+
+/// One stream: sends `pending` again, then new input, until input ends and all is acked.
+/// On failure returns the error and whether any message was acknowledged.
+#[allow(clippy::too_many_arguments)]
+async fn stream_once(
+    client: &MqClient,
+    topic: &TopicName,
+    part: &Part,
+    publisher_name: &str,
+    ctx: &str,
+    input: &mut mpsc::Receiver<(usize, DataMessage)>,
+    pending: &mut VecDeque<(usize, DataMessage)>,
+    pending_bytes: &mut usize,
+    input_done: &mut bool,
+    out: &mut Vec<(usize, PublishOutcome)>,
+) -> Result<(), (ClientError, bool)> {
+    let rpc = |s: tonic::Status| ClientError::rpc(ctx.to_string(), s);
+    let (req_tx, req_rx) = mpsc::channel::<PublishMessageRequest>(WINDOW + 8);
+    let init = PublishMessageRequest {
+        message: Some(Message::Init(InitMessage {
+            topic: Some(pb_topic(topic)),
+            partition: Some(part.pb()),
+            ack_interval: 1,
+            follower_broker: String::new(),
+            publisher_name: publisher_name.to_string(),
+        })),
+    };
+    let _ = req_tx.send(init).await;
+    let mut broker = client.broker_for(&part.leader).await;
+    let mut stream = broker
+        .publish_message(ReceiverStream::new(req_rx))
+        .await
+        .map_err(|s| (rpc(s), false))?
+        .into_inner();
+    // The answer to init.
+    match stream.message().await {
+        Ok(Some(r)) => {
+            if let Some(e) = response_error(topic, &r) {
+                return Err((e, false));
+            }
+        }
+        Ok(None) => {
+            return Err((
+                ClientError::Rpc {
+                    context: ctx.to_string(),
+                    code: tonic::Code::Unavailable,
+                    message: "the broker ended the stream before accepting it".into(),
+                },
+                false,
+            ));
+        }
+        Err(s) => return Err((rpc(s), false)),
+    }
+    for (_, d) in pending.iter() {
+        let req = PublishMessageRequest {
+            message: Some(Message::Data(d.clone())),
+        };
+        if req_tx.send(req).await.is_err() {
+            break; // the stream failed: the response side says why
+        }
+    }
+    let mut progressed = false;
+    let mut req_tx = Some(req_tx);
+    loop {
+        if *input_done && pending.is_empty() {
+            // Everything acknowledged: half-close and let the broker end the stream.
+            drop(req_tx.take());
+            let _ = tokio::time::timeout(Duration::from_secs(2), async {
+                while let Ok(Some(_)) = stream.message().await {}
+            })
+            .await;
+            return Ok(());
+        }
+        let room = pending.len() < WINDOW && *pending_bytes < WINDOW_BYTES;
+        tokio::select! {
+            m = input.recv(), if !*input_done && room => match m {
+                None => *input_done = true,
+                Some((i, d)) => {
+                    *pending_bytes += d.value.len() + d.key.len();
+                    pending.push_back((i, d.clone()));
+                    if let Some(tx) = &req_tx {
+                        let req = PublishMessageRequest { message: Some(Message::Data(d)) };
+                        if tx.send(req).await.is_err() {
+                            req_tx = None;
+                        }
+                    }
+                }
+            },
+            r = stream.message() => match r {
+                Ok(Some(resp)) => {
+                    if let Some(e) = response_error(topic, &resp) {
+                        return Err((e, progressed));
+                    }
+                    let Some((i, d)) = pending.pop_front() else {
+                        tracing::debug!("{ctx}: an ack beyond the messages sent: {resp:?}");
+                        continue;
+                    };
+                    *pending_bytes = pending_bytes.saturating_sub(d.value.len() + d.key.len());
+                    progressed = true;
+                    out.push((i, PublishOutcome {
+                        partition: part.index,
+                        offset: Some(resp.assigned_offset),
+                        ts_ns: (resp.ack_ts_ns != 0).then_some(resp.ack_ts_ns),
+                    }));
+                }
+                Ok(None) => {
+                    return Err((ClientError::Rpc {
+                        context: ctx.to_string(),
+                        code: tonic::Code::Unavailable,
+                        message: format!(
+                            "the broker ended the stream with {} message(s) unacknowledged",
+                            pending.len()
+                        ),
+                    }, progressed));
+                }
+                Err(s) => return Err((rpc(s), progressed)),
+            },
+        }
+    }
+}

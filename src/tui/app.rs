@@ -1,0 +1,195 @@
+//! The terminal task: owns the terminal, `select!`s over terminal events, worker events
+//! and a frame deadline, drains a capped batch, and draws once when something changed.
+
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::Context;
+use base64::Engine;
+use crossterm::event::{DisableMouseCapture, EnableMouseCapture, Event, EventStream};
+use crossterm::terminal::{
+    EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
+};
+use crossterm::{cursor, execute};
+use futures::StreamExt;
+use ratatui::Terminal;
+use ratatui::backend::CrosstermBackend;
+use tokio::time::Instant;
+
+use super::TuiOptions;
+use super::model::Model;
+use super::msg::{Command, Msg};
+use super::update::update;
+use super::view::view;
+use super::worker::{self, WorkerHandle};
+use crate::time::now_ns;
+
+/// The shortest time between two frames.
+pub const FRAME: Duration = Duration::from_millis(16);
+/// How often time ticks (debounce, rates, ages).
+pub const TICK: Duration = Duration::from_millis(50);
+/// Events handled per wake-up before drawing.
+pub const BATCH: usize = 512;
+
+/// Runs the TUI until the user quits.
+pub async fn run(opts: TuiOptions) -> anyhow::Result<()> {
+    init_logging(opts.log_file.as_deref());
+    let mut model = Model::new(
+        &opts.connect.broker,
+        opts.read_only,
+        opts.utc,
+        opts.buffer.max(1),
+        now_ns(),
+    );
+    model.label = opts.label.clone();
+    model.no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let worker = worker::spawn(opts.connect.clone());
+    let mut terminal = setup().context("setting up the terminal")?;
+    let result = event_loop(&mut terminal, &mut model, worker).await;
+    restore();
+    result
+}
+
+type Term = Terminal<CrosstermBackend<io::Stdout>>;
+
+fn setup() -> io::Result<Term> {
+    let hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        restore();
+        hook(info);
+    }));
+    enable_raw_mode()?;
+    if let Err(e) = execute!(io::stdout(), EnterAlternateScreen, EnableMouseCapture) {
+        restore();
+        return Err(e);
+    }
+    Terminal::new(CrosstermBackend::new(io::stdout()))
+}
+
+/// Puts the terminal back: raw mode off, mouse capture off, main screen, cursor shown.
+pub fn restore() {
+    let _ = disable_raw_mode();
+    let _ = execute!(
+        io::stdout(),
+        DisableMouseCapture,
+        LeaveAlternateScreen,
+        cursor::Show
+    );
+}
+
+/// The default log file: `$XDG_STATE_HOME/swmq/tui.log` (or the platform equivalent).
+pub fn default_log_file() -> PathBuf {
+    dirs::state_dir()
+        .or_else(dirs::cache_dir)
+        .unwrap_or_else(std::env::temp_dir)
+        .join("swmq")
+        .join("tui.log")
+}
+
+fn init_logging(path: Option<&Path>) {
+    let path = path.map_or_else(default_log_file, Path::to_path_buf);
+    if let Some(dir) = path.parent() {
+        let _ = std::fs::create_dir_all(dir);
+    }
+    let Ok(file) = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+    else {
+        return; // no log rather than log lines on the screen
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("swmq=info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(false)
+        .with_writer(std::sync::Mutex::new(file))
+        .try_init();
+    tracing::info!(log = %path.display(), "swmq TUI starting");
+}
+
+/// Writes an OSC 52 clipboard sequence.
+fn copy_osc52(text: &str) {
+    let b64 = base64::engine::general_purpose::STANDARD.encode(text.as_bytes());
+    let mut out = io::stdout();
+    let _ = write!(out, "\x1b]52;c;{b64}\x07");
+    let _ = out.flush();
+}
+
+async fn apply(model: &mut Model, msg: Msg, worker: &WorkerHandle) {
+    for cmd in update(model, msg) {
+        match cmd {
+            Command::Quit => {}
+            Command::Copy(text) => copy_osc52(&text),
+            other => {
+                if worker.commands.send(other).await.is_err() {
+                    tracing::warn!("worker gone");
+                }
+            }
+        }
+    }
+}
+
+fn terminal_msg(ev: Event) -> Option<Msg> {
+    match ev {
+        Event::Key(k) => Some(Msg::Key(k)),
+        Event::Mouse(m) => Some(Msg::Mouse(m)),
+        Event::Resize(w, h) => Some(Msg::Resize(w, h)),
+        _ => None,
+    }
+}
+
+async fn event_loop(
+    terminal: &mut Term,
+    model: &mut Model,
+    mut worker: WorkerHandle,
+) -> anyhow::Result<()> {
+    let size = terminal.size()?;
+    apply(model, Msg::Resize(size.width, size.height), &worker).await;
+    terminal.draw(|f| view(model, f))?;
+    model.dirty = false;
+    let mut last_draw = Instant::now();
+    let mut events = EventStream::new();
+    let mut tick = tokio::time::interval(TICK);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    let result = loop {
+        let deadline = last_draw + FRAME;
+        tokio::select! {
+            biased;
+            ev = events.next() => match ev {
+                Some(Ok(ev)) => {
+                    if let Some(msg) = terminal_msg(ev) {
+                        apply(model, msg, &worker).await;
+                    }
+                }
+                Some(Err(e)) => break Err(anyhow::Error::from(e).context("reading the terminal")),
+                None => break Ok(()),
+            },
+            ev = worker.events.recv() => match ev {
+                Some(ev) => apply(model, Msg::Worker(ev), &worker).await,
+                None => break Err(anyhow::anyhow!("the worker stopped")),
+            },
+            _ = tick.tick() => apply(model, Msg::Tick(now_ns()), &worker).await,
+            _ = tokio::time::sleep_until(deadline), if model.dirty => {}
+        }
+        // Drain the worker events already there (capped). Terminal input needs no drain:
+        // the biased select takes it first on every turn.
+        for _ in 0..BATCH {
+            match worker.events.try_recv() {
+                Ok(ev) => apply(model, Msg::Worker(ev), &worker).await,
+                Err(_) => break,
+            }
+        }
+        if model.quit {
+            break Ok(());
+        }
+        if model.dirty && Instant::now() >= last_draw + FRAME {
+            terminal.draw(|f| view(model, f))?;
+            model.dirty = false;
+            last_draw = Instant::now();
+        }
+    };
+    worker.shutdown.cancel();
+    result
+}

@@ -1,0 +1,280 @@
+//! The tail's capped ring of records with a dropped counter and incremental search
+//! matches. Records are addressed by a sequence number that never changes while the
+//! record is buffered, so selections survive eviction.
+
+use std::collections::VecDeque;
+
+use crate::client::Record;
+
+/// The default capacity, in records.
+pub const DEFAULT_CAPACITY: usize = 10_000;
+
+/// A capped ring of records.
+#[derive(Debug, Clone)]
+pub struct Buffer {
+    recs: VecDeque<Record>,
+    base: u64,
+    cap: usize,
+    /// Records evicted to keep the cap.
+    pub dropped: u64,
+    /// Records refused because the buffer was full and `evict` was off.
+    pub refused: u64,
+    /// Evict the oldest when full (live tail); `false` keeps the first records (scrubbing).
+    pub evict: bool,
+    query: Option<String>,
+    matches: VecDeque<u64>,
+}
+
+impl Buffer {
+    /// An empty buffer holding at most `cap` records (at least 1).
+    pub fn new(cap: usize) -> Self {
+        Buffer {
+            recs: VecDeque::with_capacity(cap.clamp(1, 4096)),
+            base: 0,
+            cap: cap.max(1),
+            dropped: 0,
+            refused: 0,
+            evict: true,
+            query: None,
+            matches: VecDeque::new(),
+        }
+    }
+
+    /// Capacity.
+    pub fn capacity(&self) -> usize {
+        self.cap
+    }
+
+    /// Records buffered.
+    pub fn len(&self) -> usize {
+        self.recs.len()
+    }
+
+    /// Whether nothing is buffered.
+    pub fn is_empty(&self) -> bool {
+        self.recs.is_empty()
+    }
+
+    /// Whether the buffer holds `cap` records.
+    pub fn is_full(&self) -> bool {
+        self.recs.len() >= self.cap
+    }
+
+    /// The sequence number of the oldest buffered record.
+    pub fn first_seq(&self) -> u64 {
+        self.base
+    }
+
+    /// One past the newest record's sequence number.
+    pub fn end_seq(&self) -> u64 {
+        self.base + self.recs.len() as u64
+    }
+
+    /// The record with sequence number `seq`, if still buffered.
+    pub fn get(&self, seq: u64) -> Option<&Record> {
+        seq.checked_sub(self.base)
+            .and_then(|i| self.recs.get(usize::try_from(i).ok()?))
+    }
+
+    /// The newest record.
+    pub fn last(&self) -> Option<&Record> {
+        self.recs.back()
+    }
+
+    /// Appends a record; `false` when it was refused (full and not evicting).
+    pub fn push(&mut self, r: Record) -> bool {
+        if self.recs.len() >= self.cap {
+            if !self.evict {
+                self.refused += 1;
+                return false;
+            }
+            self.recs.pop_front();
+            self.base += 1;
+            self.dropped += 1;
+            while self.matches.front().is_some_and(|s| *s < self.base) {
+                self.matches.pop_front();
+            }
+        }
+        let seq = self.end_seq();
+        if let Some(q) = &self.query
+            && record_matches(&r, q)
+        {
+            self.matches.push_back(seq);
+        }
+        self.recs.push_back(r);
+        true
+    }
+
+    /// Removes every record (sequence numbers keep growing).
+    pub fn clear(&mut self) {
+        self.base = self.end_seq();
+        self.recs.clear();
+        self.matches.clear();
+        self.dropped = 0;
+        self.refused = 0;
+    }
+
+    /// Sets (or clears, with `None` or "") the search query and recomputes the matches.
+    pub fn set_query(&mut self, q: Option<&str>) {
+        self.query = q.filter(|q| !q.is_empty()).map(str::to_lowercase);
+        self.matches.clear();
+        if let Some(q) = &self.query {
+            for (i, r) in self.recs.iter().enumerate() {
+                if record_matches(r, q) {
+                    self.matches.push_back(self.base + i as u64);
+                }
+            }
+        }
+    }
+
+    /// The search query (lower-cased).
+    pub fn query(&self) -> Option<&str> {
+        self.query.as_deref()
+    }
+
+    /// Sequence numbers of the matching records, oldest first.
+    pub fn matches(&self) -> &VecDeque<u64> {
+        &self.matches
+    }
+
+    /// Whether record `seq` matches the query.
+    pub fn is_match(&self, seq: u64) -> bool {
+        self.matches.binary_search(&seq).is_ok()
+    }
+
+    /// The rows shown: all records, or only matches when `filtered` (and a query is set).
+    pub fn rows(&self, filtered: bool) -> Rows<'_> {
+        Rows {
+            buf: self,
+            filtered: filtered && self.query.is_some(),
+        }
+    }
+}
+
+/// Rows of a buffer as displayed: row index ↔ sequence number.
+#[derive(Debug, Clone, Copy)]
+pub struct Rows<'a> {
+    buf: &'a Buffer,
+    filtered: bool,
+}
+
+impl<'a> Rows<'a> {
+    /// Number of rows.
+    pub fn len(&self) -> usize {
+        if self.filtered {
+            self.buf.matches.len()
+        } else {
+            self.buf.len()
+        }
+    }
+
+    /// Whether there are no rows.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The sequence number of row `i`.
+    pub fn seq(&self, i: usize) -> Option<u64> {
+        if i >= self.len() {
+            None
+        } else if self.filtered {
+            self.buf.matches.get(i).copied()
+        } else {
+            Some(self.buf.base + i as u64)
+        }
+    }
+
+    /// The row showing `seq`, or the nearest row after it (clamped to the last row).
+    pub fn row_of(&self, seq: u64) -> usize {
+        let n = self.len();
+        if n == 0 {
+            return 0;
+        }
+        let r = if self.filtered {
+            match self.buf.matches.binary_search(&seq) {
+                Ok(i) | Err(i) => i,
+            }
+        } else {
+            seq.saturating_sub(self.buf.base) as usize
+        };
+        r.min(n - 1)
+    }
+
+    /// The record of row `i`.
+    pub fn record(&self, i: usize) -> Option<(u64, &'a Record)> {
+        let s = self.seq(i)?;
+        self.buf.get(s).map(|r| (s, r))
+    }
+}
+
+/// Case-insensitive substring match on the key and the value (text only).
+pub fn record_matches(r: &Record, q_lower: &str) -> bool {
+    bytes_match(&r.key, q_lower) || bytes_match(&r.value, q_lower)
+}
+
+fn bytes_match(b: &[u8], q_lower: &str) -> bool {
+    match std::str::from_utf8(b) {
+        Ok(s) if s.is_ascii() && q_lower.is_ascii() => s
+            .as_bytes()
+            .windows(q_lower.len().max(1))
+            .any(|w| w.eq_ignore_ascii_case(q_lower.as_bytes())),
+        Ok(s) => s.to_lowercase().contains(q_lower),
+        Err(_) => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::client::TopicName;
+    use std::sync::Arc;
+
+    fn rec(i: i64, v: &str) -> Record {
+        Record {
+            topic: Arc::new(TopicName::parse("a/b").unwrap()),
+            partition: 0,
+            ts_ns: i,
+            key: Default::default(),
+            value: bytes::Bytes::copy_from_slice(v.as_bytes()),
+            headers: vec![],
+            is_close: false,
+            offset: None,
+        }
+    }
+
+    #[test]
+    fn ring_evicts_and_counts() {
+        let mut b = Buffer::new(3);
+        for i in 0..5 {
+            assert!(b.push(rec(i, "x")));
+        }
+        assert_eq!(b.len(), 3);
+        assert_eq!(b.dropped, 2);
+        assert_eq!(b.first_seq(), 2);
+        assert_eq!(b.get(2).unwrap().ts_ns, 2);
+        assert!(b.get(1).is_none());
+        b.evict = false;
+        assert!(!b.push(rec(9, "x")));
+        assert_eq!(b.refused, 1);
+    }
+
+    #[test]
+    fn matches_follow_pushes_and_eviction() {
+        let mut b = Buffer::new(4);
+        b.push(rec(0, "Hello"));
+        b.push(rec(1, "nope"));
+        b.set_query(Some("HEL"));
+        assert_eq!(b.matches().iter().copied().collect::<Vec<_>>(), vec![0]);
+        b.push(rec(2, "say hello"));
+        b.push(rec(3, "x"));
+        b.push(rec(4, "x")); // evicts seq 0
+        assert_eq!(b.matches().iter().copied().collect::<Vec<_>>(), vec![2]);
+        let rows = b.rows(true);
+        assert_eq!(rows.len(), 1);
+        assert_eq!(rows.seq(0), Some(2));
+        assert_eq!(b.rows(false).len(), 4);
+        assert_eq!(b.rows(false).row_of(3), 2);
+        assert!(b.is_match(2) && !b.is_match(3));
+        assert!(!record_matches(&rec(0, "\u{1}\u{2}"), "zz"));
+    }
+}

@@ -1,0 +1,423 @@
+//! Dialogs built from field descriptors: publish, close-channel and delete confirmations,
+//! and the go-to-time prompt. Fields are found by their [`FieldId`], never by position.
+
+use bytes::Bytes;
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+use crate::client::{OutMessage, TopicName};
+use crate::time::{TimeSpec, parse_spec};
+
+/// What a field holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldId {
+    /// Target topic `ns/topic`.
+    Topic,
+    /// Message key.
+    Key,
+    /// Headers, one `k=v` per line.
+    Headers,
+    /// Message value.
+    Value,
+    /// Repeat count.
+    Count,
+    /// The typed confirmation (the topic's full name).
+    Confirm,
+    /// A time SPEC.
+    Time,
+}
+
+/// How a field is edited.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldKind {
+    /// One line.
+    Line,
+    /// Several lines (Alt+Enter or Ctrl+J inserts a newline).
+    Multi,
+    /// Digits only.
+    Number,
+}
+
+/// A field's description.
+#[derive(Debug)]
+pub struct FieldSpec {
+    /// Its identity.
+    pub id: FieldId,
+    /// Its label.
+    pub label: &'static str,
+    /// How it is edited.
+    pub kind: FieldKind,
+    /// Shown under the field when focused.
+    pub help: &'static str,
+}
+
+static TOPIC: FieldSpec = FieldSpec {
+    id: FieldId::Topic,
+    label: "Topic",
+    kind: FieldKind::Line,
+    help: "namespace/topic",
+};
+static KEY: FieldSpec = FieldSpec {
+    id: FieldId::Key,
+    label: "Key",
+    kind: FieldKind::Line,
+    help: "empty: no key",
+};
+static HEADERS: FieldSpec = FieldSpec {
+    id: FieldId::Headers,
+    label: "Headers",
+    kind: FieldKind::Multi,
+    help: "one k=v per line (Alt+Enter / Ctrl+J: new line; 2.x only)",
+};
+static VALUE: FieldSpec = FieldSpec {
+    id: FieldId::Value,
+    label: "Value",
+    kind: FieldKind::Multi,
+    help: "Alt+Enter / Ctrl+J: new line",
+};
+static COUNT: FieldSpec = FieldSpec {
+    id: FieldId::Count,
+    label: "Count",
+    kind: FieldKind::Number,
+    help: "how many copies to send (1-100000)",
+};
+static CONFIRM: FieldSpec = FieldSpec {
+    id: FieldId::Confirm,
+    label: "Type the full name",
+    kind: FieldKind::Line,
+    help: "Enter deletes only when it matches exactly",
+};
+static TIME: FieldSpec = FieldSpec {
+    id: FieldId::Time,
+    label: "Time",
+    kind: FieldKind::Line,
+    help: "-15m, 2026-11-26T23:10:52Z, ns since epoch, earliest, latest, now",
+};
+
+/// Which dialog.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DialogKind {
+    /// Publish messages.
+    Publish,
+    /// Seal a channel (a yes/no confirmation).
+    CloseChannel(String),
+    /// Delete a topic (type its name).
+    Delete(TopicName),
+    /// Move the timeline cursor to a time.
+    GoToTime,
+}
+
+/// One field with its text.
+#[derive(Debug, Clone)]
+pub struct Field {
+    /// The descriptor.
+    pub spec: &'static FieldSpec,
+    /// The text.
+    pub text: String,
+}
+
+/// An open dialog.
+#[derive(Debug, Clone)]
+pub struct Dialog {
+    /// Which one.
+    pub kind: DialogKind,
+    /// Its fields.
+    pub fields: Vec<Field>,
+    /// The focused field.
+    pub focus: usize,
+    /// A validation or request error, shown inline.
+    pub error: Option<String>,
+    /// A note (e.g. 4.x listing delay).
+    pub note: Option<String>,
+    /// The request sent for it, while in flight (submits are blocked).
+    pub in_flight: Option<u64>,
+}
+
+/// What a key did to a dialog.
+#[derive(Debug, PartialEq)]
+pub enum DialogKey {
+    /// Edited or moved; nothing to do.
+    Edited,
+    /// Enter: validate and submit.
+    Submit,
+    /// Esc: close.
+    Cancel,
+    /// Not for the dialog.
+    Ignored,
+}
+
+/// What a valid submit asks for.
+#[derive(Debug, PartialEq)]
+pub enum Submit {
+    /// Publish these messages to the topic.
+    Publish(TopicName, Vec<OutMessage>),
+    /// Close the channel.
+    CloseChannel(String),
+    /// Delete the topic.
+    Delete(TopicName),
+    /// Go to the time.
+    GoTo(TimeSpec),
+    /// Nothing (e.g. the confirmation does not match).
+    Nothing,
+}
+
+impl Dialog {
+    fn with(kind: DialogKind, specs: &[&'static FieldSpec]) -> Self {
+        Dialog {
+            kind,
+            fields: specs
+                .iter()
+                .map(|s| Field {
+                    spec: s,
+                    text: String::new(),
+                })
+                .collect(),
+            focus: 0,
+            error: None,
+            note: None,
+            in_flight: None,
+        }
+    }
+
+    /// The publish dialog, targeting `topic` when given.
+    pub fn publish(topic: Option<&TopicName>) -> Self {
+        let mut d = Dialog::with(
+            DialogKind::Publish,
+            &[&TOPIC, &KEY, &HEADERS, &VALUE, &COUNT],
+        );
+        if let Some(t) = topic {
+            d.set(FieldId::Topic, &t.to_string());
+            d.focus = 1;
+        }
+        d.set(FieldId::Count, "1");
+        d
+    }
+
+    /// The close-channel confirmation.
+    pub fn close_channel(name: &str) -> Self {
+        Dialog::with(DialogKind::CloseChannel(name.to_string()), &[])
+    }
+
+    /// The delete confirmation; `note` says what the user should know (4.x delay).
+    pub fn delete(topic: &TopicName, note: Option<String>) -> Self {
+        let mut d = Dialog::with(DialogKind::Delete(topic.clone()), &[&CONFIRM]);
+        d.note = note;
+        d
+    }
+
+    /// The go-to-time prompt.
+    pub fn go_to_time() -> Self {
+        Dialog::with(DialogKind::GoToTime, &[&TIME])
+    }
+
+    /// The title.
+    pub fn title(&self) -> String {
+        match &self.kind {
+            DialogKind::Publish => "Publish".into(),
+            DialogKind::CloseChannel(n) => format!("Close channel {n}"),
+            DialogKind::Delete(t) => format!("Delete {t}"),
+            DialogKind::GoToTime => "Go to time".into(),
+        }
+    }
+
+    /// The text of a field ("" when the dialog has no such field).
+    pub fn get(&self, id: FieldId) -> &str {
+        self.fields
+            .iter()
+            .find(|f| f.spec.id == id)
+            .map_or("", |f| f.text.as_str())
+    }
+
+    /// Sets a field's text.
+    pub fn set(&mut self, id: FieldId, text: &str) {
+        if let Some(f) = self.fields.iter_mut().find(|f| f.spec.id == id) {
+            f.text = text.to_string();
+        }
+    }
+
+    /// Applies a key to the focused field.
+    pub fn key(&mut self, ev: &KeyEvent) -> DialogKey {
+        let ctrl = ev.modifiers.contains(KeyModifiers::CONTROL);
+        let alt = ev.modifiers.contains(KeyModifiers::ALT);
+        let kind = self.fields.get(self.focus).map(|f| f.spec.kind);
+        match ev.code {
+            KeyCode::Esc => return DialogKey::Cancel,
+            KeyCode::Enter if alt && kind == Some(FieldKind::Multi) => self.insert('\n'),
+            KeyCode::Char('j') if ctrl && kind == Some(FieldKind::Multi) => self.insert('\n'),
+            KeyCode::Enter => return DialogKey::Submit,
+            KeyCode::Char('y') if self.fields.is_empty() => return DialogKey::Submit,
+            KeyCode::Char('n') if self.fields.is_empty() => return DialogKey::Cancel,
+            KeyCode::Tab | KeyCode::Down if !self.fields.is_empty() => {
+                self.focus = (self.focus + 1) % self.fields.len();
+            }
+            KeyCode::BackTab | KeyCode::Up if !self.fields.is_empty() => {
+                self.focus = (self.focus + self.fields.len() - 1) % self.fields.len();
+            }
+            KeyCode::Backspace => {
+                if let Some(f) = self.fields.get_mut(self.focus) {
+                    f.text.pop();
+                }
+            }
+            KeyCode::Char('u') if ctrl => {
+                if let Some(f) = self.fields.get_mut(self.focus) {
+                    f.text.clear();
+                }
+            }
+            KeyCode::Char(c) if !ctrl => self.insert(c),
+            _ => return DialogKey::Ignored,
+        }
+        self.error = None;
+        DialogKey::Edited
+    }
+
+    fn insert(&mut self, c: char) {
+        if let Some(f) = self.fields.get_mut(self.focus) {
+            if f.spec.kind == FieldKind::Number && !c.is_ascii_digit() {
+                return;
+            }
+            f.text.push(c);
+        }
+    }
+
+    /// Validates the fields and says what to do; `Err` is shown inline.
+    pub fn submit(&self, now_ns: i64) -> Result<Submit, String> {
+        match &self.kind {
+            DialogKind::Publish => {
+                let topic =
+                    TopicName::parse(self.get(FieldId::Topic).trim()).map_err(|e| e.to_string())?;
+                let headers = parse_headers(self.get(FieldId::Headers))?;
+                let count_s = self.get(FieldId::Count).trim();
+                let count: usize = if count_s.is_empty() {
+                    1
+                } else {
+                    count_s
+                        .parse()
+                        .map_err(|_| format!("invalid count {count_s:?}"))?
+                };
+                if !(1..=100_000).contains(&count) {
+                    return Err(format!("count must be 1-100000, not {count}"));
+                }
+                let m = OutMessage {
+                    key: Bytes::copy_from_slice(self.get(FieldId::Key).as_bytes()),
+                    value: Bytes::copy_from_slice(self.get(FieldId::Value).as_bytes()),
+                    headers,
+                    ts_ns: None,
+                    is_close: false,
+                };
+                Ok(Submit::Publish(topic, vec![m; count]))
+            }
+            DialogKind::CloseChannel(n) => Ok(Submit::CloseChannel(n.clone())),
+            DialogKind::Delete(t) => {
+                if self.get(FieldId::Confirm) == t.to_string() {
+                    Ok(Submit::Delete(t.clone()))
+                } else {
+                    Ok(Submit::Nothing)
+                }
+            }
+            DialogKind::GoToTime => parse_spec(self.get(FieldId::Time), now_ns)
+                .map(Submit::GoTo)
+                .map_err(|e| format!("invalid time {:?}: {}", e.input, e.reason)),
+        }
+    }
+}
+
+/// Parses `k=v` lines (blank lines skipped) into sorted headers.
+pub fn parse_headers(s: &str) -> Result<Vec<(String, Bytes)>, String> {
+    let mut out = Vec::new();
+    for (i, line) in s.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let Some((k, v)) = line.split_once('=') else {
+            return Err(format!("header line {}: {line:?} is not k=v", i + 1));
+        };
+        let k = k.trim();
+        if k.is_empty() {
+            return Err(format!("header line {}: empty name", i + 1));
+        }
+        out.push((k.to_string(), Bytes::copy_from_slice(v.as_bytes())));
+    }
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(c: KeyCode) -> KeyEvent {
+        KeyEvent::new(c, KeyModifiers::NONE)
+    }
+
+    fn type_in(d: &mut Dialog, s: &str) {
+        for c in s.chars() {
+            d.key(&key(KeyCode::Char(c)));
+        }
+    }
+
+    #[test]
+    fn publish_builds_messages_from_fields() {
+        let t = TopicName::parse("demo/orders").unwrap();
+        let mut d = Dialog::publish(Some(&t));
+        assert_eq!(d.fields[d.focus].spec.id, FieldId::Key);
+        type_in(&mut d, "k1");
+        d.key(&key(KeyCode::Tab));
+        type_in(&mut d, "b=2");
+        d.key(&KeyEvent::new(KeyCode::Char('j'), KeyModifiers::CONTROL));
+        type_in(&mut d, "a=1");
+        d.key(&key(KeyCode::Tab));
+        type_in(&mut d, "line1");
+        d.key(&KeyEvent::new(KeyCode::Enter, KeyModifiers::ALT));
+        type_in(&mut d, "line2");
+        d.key(&key(KeyCode::Tab));
+        d.key(&key(KeyCode::Backspace));
+        type_in(&mut d, "x3");
+        assert_eq!(d.get(FieldId::Count), "3");
+        assert_eq!(d.key(&key(KeyCode::Enter)), DialogKey::Submit);
+        let Ok(Submit::Publish(topic, msgs)) = d.submit(0) else {
+            panic!("not a publish")
+        };
+        assert_eq!(topic, t);
+        assert_eq!(msgs.len(), 3);
+        assert_eq!(&msgs[0].key[..], b"k1");
+        assert_eq!(&msgs[0].value[..], b"line1\nline2");
+        assert_eq!(msgs[0].headers[0].0, "a");
+        assert_eq!(&msgs[0].headers[1].1[..], b"2");
+    }
+
+    #[test]
+    fn publish_errors_name_the_field() {
+        let mut d = Dialog::publish(None);
+        type_in(&mut d, "nope");
+        assert!(d.submit(0).unwrap_err().contains("NAMESPACE/TOPIC"));
+        d.set(FieldId::Topic, "a/b");
+        d.set(FieldId::Headers, "novalue");
+        assert!(d.submit(0).unwrap_err().contains("not k=v"));
+        d.set(FieldId::Headers, "");
+        d.set(FieldId::Count, "0");
+        assert!(d.submit(0).unwrap_err().contains("count"));
+    }
+
+    #[test]
+    fn delete_requires_the_exact_name() {
+        let t = TopicName::parse("chan/x").unwrap();
+        let mut d = Dialog::delete(&t, None);
+        type_in(&mut d, "chan/");
+        assert_eq!(d.submit(0), Ok(Submit::Nothing));
+        type_in(&mut d, "x");
+        assert_eq!(d.submit(0), Ok(Submit::Delete(t)));
+    }
+
+    #[test]
+    fn go_to_time_parses_every_spec() {
+        let mut d = Dialog::go_to_time();
+        type_in(&mut d, "-15m");
+        assert_eq!(
+            d.submit(1_000 * 60_000_000_000),
+            Ok(Submit::GoTo(TimeSpec::At(985 * 60_000_000_000)))
+        );
+        d.set(FieldId::Time, "yesterday");
+        assert!(d.submit(0).unwrap_err().contains("yesterday"));
+        d.set(FieldId::Time, "earliest");
+        assert_eq!(d.submit(0), Ok(Submit::GoTo(TimeSpec::Earliest)));
+    }
+}

@@ -1,0 +1,186 @@
+//! The messages of the Elm loop: what `update` consumes ([`Msg`]), what it asks the
+//! outside world to do ([`Command`]), and what the worker reports ([`WorkerEvent`]).
+
+use crossterm::event::{KeyEvent, MouseEvent};
+
+use crate::client::{
+    DeleteOutcome, Histogram, OutMessage, Protocol, PublishOutcome, Record, TopicInfo, TopicName,
+};
+
+/// Identifies one tail subscription; events of a replaced subscription are dropped.
+pub type SubId = u64;
+
+/// Identifies one request (histogram, publish, close, delete).
+pub type ReqId = u64;
+
+/// An input to [`update`](super::update::update).
+#[derive(Debug)]
+pub enum Msg {
+    /// A key press.
+    Key(KeyEvent),
+    /// A mouse event.
+    Mouse(MouseEvent),
+    /// The terminal has a new size (columns, rows).
+    Resize(u16, u16),
+    /// Time passes: the current time in ns since the epoch (the only clock `update` sees).
+    Tick(i64),
+    /// Something the worker reports.
+    Worker(WorkerEvent),
+}
+
+/// Where a tail subscription starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Start {
+    /// About the newest `n` records (the worker finds the time from the histogram).
+    Newest(usize),
+    /// The first record with `ts_ns >= t`.
+    At(i64),
+}
+
+/// A side effect `update` asks for. Most go to the worker; `Copy` and `Quit` are handled
+/// by the terminal task.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Command {
+    /// Start a tail subscription (following) of `topic`.
+    Subscribe {
+        /// The new subscription's id.
+        id: SubId,
+        /// What to read.
+        topic: TopicName,
+        /// Where to start.
+        start: Start,
+    },
+    /// Cancel a subscription.
+    Cancel {
+        /// Which one.
+        id: SubId,
+    },
+    /// Ask for a density histogram of `topic` between two times.
+    Histogram {
+        /// Request id (stale answers are dropped).
+        id: ReqId,
+        /// Which topic.
+        topic: TopicName,
+        /// Window start.
+        start_ns: i64,
+        /// Window stop.
+        stop_ns: i64,
+        /// Buckets (the timeline's width).
+        buckets: u32,
+    },
+    /// List the topics now.
+    RefreshTopics,
+    /// Publish messages.
+    Publish {
+        /// Request id.
+        req: ReqId,
+        /// Target topic.
+        topic: TopicName,
+        /// The messages, in order.
+        messages: Vec<OutMessage>,
+    },
+    /// Seal a 2.x channel.
+    CloseChannel {
+        /// Request id.
+        req: ReqId,
+        /// The channel name (without `chan/`).
+        name: String,
+    },
+    /// Delete a topic.
+    Delete {
+        /// Request id.
+        req: ReqId,
+        /// Which topic.
+        topic: TopicName,
+    },
+    /// Copy text to the clipboard (OSC 52).
+    Copy(String),
+    /// Leave the TUI.
+    Quit,
+}
+
+/// What the worker reports.
+#[derive(Debug, Clone)]
+pub enum WorkerEvent {
+    /// Connected (again) to the broker.
+    Connected {
+        /// The detected protocol.
+        protocol: Protocol,
+        /// The broker address.
+        addr: String,
+    },
+    /// The broker could not be reached (at start, or while disconnected).
+    Unreachable {
+        /// The address tried.
+        addr: String,
+        /// Why.
+        error: String,
+        /// Attempt number, from 1.
+        attempt: u32,
+        /// When the next attempt is due, in ms.
+        retry_in_ms: u64,
+    },
+    /// The topic list.
+    Topics(Vec<TopicInfo>),
+    /// Records of subscription `id`, in time order.
+    Records {
+        /// The subscription.
+        id: SubId,
+        /// The records.
+        records: Vec<Record>,
+    },
+    /// Subscription `id` has delivered the history; what follows is live.
+    CaughtUp {
+        /// The subscription.
+        id: SubId,
+    },
+    /// Subscription `id` lost its stream and is retrying.
+    TailReconnecting {
+        /// The subscription.
+        id: SubId,
+        /// What failed.
+        error: String,
+        /// Attempt number.
+        attempt: u32,
+    },
+    /// Subscription `id` is streaming again.
+    TailReconnected {
+        /// The subscription.
+        id: SubId,
+    },
+    /// Subscription `id` ended (a closed channel, or a fatal error).
+    TailEnded {
+        /// The subscription.
+        id: SubId,
+        /// The error, if it failed.
+        error: Option<String>,
+    },
+    /// A histogram answer.
+    Histogram {
+        /// The request.
+        id: ReqId,
+        /// The histogram or the error.
+        result: Result<Histogram, String>,
+    },
+    /// A publish answer.
+    Published {
+        /// The request.
+        req: ReqId,
+        /// Where each message landed, or the error.
+        result: Result<Vec<PublishOutcome>, String>,
+    },
+    /// A channel close answer.
+    ChannelClosed {
+        /// The request.
+        req: ReqId,
+        /// The close message's outcome, or the error.
+        result: Result<PublishOutcome, String>,
+    },
+    /// A delete answer.
+    Deleted {
+        /// The request.
+        req: ReqId,
+        /// The outcome, or the error.
+        result: Result<DeleteOutcome, String>,
+    },
+}

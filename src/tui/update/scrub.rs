@@ -1,0 +1,236 @@
+//! The scrubber: cursor moves, zoom, go-to-time, the debounced re-subscribe, histograms.
+
+use super::super::layout;
+use super::super::model::{DEBOUNCE_NS, Level, Model, SEC};
+use super::super::msg::{Command, Start};
+use crate::time::TimeSpec;
+
+/// Buckets the timeline shows (its inner width).
+pub fn buckets(m: &Model) -> i64 {
+    i64::from(layout::areas(m.size).timeline_inner.width.max(1))
+}
+
+/// Width of one timeline bucket in ns.
+pub fn bucket_ns(m: &Model) -> i64 {
+    let (start, stop) = m.window();
+    ((stop - start) / buckets(m)).max(1)
+}
+
+/// Asks for the histogram of the current window.
+pub fn request_histogram(m: &mut Model, cmds: &mut Vec<Command>) {
+    let Some(topic) = m.tail.topic.clone() else {
+        return;
+    };
+    let id = m.fresh_id();
+    let (start_ns, stop_ns) = m.window();
+    m.scrub.hist_id = id;
+    m.scrub.hist_at = m.now;
+    cmds.push(Command::Histogram {
+        id,
+        topic,
+        start_ns,
+        stop_ns,
+        buckets: buckets(m) as u32,
+    });
+}
+
+/// Moves the cursor by `n` buckets (negative: back).
+pub fn move_cursor(m: &mut Model, n: i64, cmds: &mut Vec<Command>) {
+    if m.tail.topic.is_none() {
+        m.say(
+            Level::Info,
+            "select a topic first (Enter in the topic list)",
+        );
+        return;
+    }
+    let (_, stop) = m.window();
+    let cur = m.scrub.cursor.unwrap_or(stop.min(m.now));
+    let target = cur.saturating_add(n.saturating_mul(bucket_ns(m)));
+    if n > 0 && target >= m.now {
+        go_live(m, cmds);
+        return;
+    }
+    set_cursor(m, target, cmds);
+}
+
+/// Puts the cursor at `t` (clamped to the topic's history), cancels the current
+/// subscription and schedules the re-subscribe at `t` after the debounce.
+pub fn set_cursor(m: &mut Model, t: i64, cmds: &mut Vec<Command>) {
+    let t = t.clamp(m.history_start(), m.now.max(m.history_start()));
+    m.scrub.cursor = Some(t);
+    if let Some((start, stop)) = m.scrub.window {
+        let span = stop - start;
+        if t < start || t >= stop {
+            let ns = t - span / 2;
+            m.scrub.window = Some((ns, ns + span));
+            request_histogram(m, cmds);
+        }
+    }
+    if let Some(old) = m.tail.sub.take() {
+        cmds.push(Command::Cancel { id: old });
+        // What was shown is not "from the cursor": clear it until the new read delivers.
+        reset_tail_buffer(m);
+    }
+    m.tail.frozen = None;
+    m.tail.follow = false;
+    m.scrub.resub_at = Some(m.now + DEBOUNCE_NS);
+    m.dirty = true;
+}
+
+/// Fires the debounced re-subscribe when due.
+pub fn fire_resubscribe(m: &mut Model, cmds: &mut Vec<Command>) {
+    let (Some(due), Some(cursor), Some(topic)) =
+        (m.scrub.resub_at, m.scrub.cursor, m.tail.topic.clone())
+    else {
+        return;
+    };
+    if m.now < due {
+        return;
+    }
+    m.scrub.resub_at = None;
+    if let Some(old) = m.tail.sub.take() {
+        cmds.push(Command::Cancel { id: old });
+    }
+    let id = m.fresh_id();
+    m.tail.sub = Some(id);
+    reset_tail_buffer(m);
+    // From the cursor: keep the first records (the ones at the cursor), not the newest.
+    m.tail.live.evict = false;
+    m.tail.follow = false;
+    m.tail.sel = m.tail.live.end_seq();
+    m.tail.top = m.tail.sel;
+    cmds.push(Command::Subscribe {
+        id,
+        topic,
+        start: Start::At(cursor),
+    });
+}
+
+/// Empties the tail buffer for a new subscription.
+pub fn reset_tail_buffer(m: &mut Model) {
+    m.tail.live.clear();
+    m.tail.frozen = None;
+    m.tail.caught_up = false;
+    m.tail.reconnecting = None;
+    m.tail.ended = None;
+    m.tail.received = 0;
+    m.tail.since_pause = 0;
+    m.tail.last_ts = None;
+    m.dirty = true;
+}
+
+/// Back to live: newest records, following, full-history timeline.
+pub fn go_live(m: &mut Model, cmds: &mut Vec<Command>) {
+    let was_scrubbing = m.scrub.cursor.is_some() || m.scrub.resub_at.is_some();
+    m.scrub.cursor = None;
+    m.scrub.resub_at = None;
+    m.tail.follow = true;
+    if !was_scrubbing {
+        return;
+    }
+    let zoomed = m.scrub.window.take().is_some();
+    let Some(topic) = m.tail.topic.clone() else {
+        return;
+    };
+    if let Some(old) = m.tail.sub.take() {
+        cmds.push(Command::Cancel { id: old });
+    }
+    let id = m.fresh_id();
+    m.tail.sub = Some(id);
+    reset_tail_buffer(m);
+    m.tail.live.evict = true;
+    cmds.push(Command::Subscribe {
+        id,
+        topic,
+        start: Start::Newest(m.tail.live.capacity()),
+    });
+    if zoomed {
+        request_histogram(m, cmds);
+    }
+}
+
+/// Zooms the window by `factor` (2.0 out, 0.5 in) around the cursor (or now).
+pub fn zoom(m: &mut Model, factor: f64, cmds: &mut Vec<Command>) {
+    if m.tail.topic.is_none() {
+        m.say(
+            Level::Info,
+            "select a topic first (Enter in the topic list)",
+        );
+        return;
+    }
+    let (start, stop) = m.window();
+    let span = (stop - start) as f64;
+    let min_span = (buckets(m) * 1_000_000) as f64; // 1 ms per bucket
+    let new_span = (span * factor).max(min_span).min(1e18) as i64;
+    let center = m.scrub.cursor.unwrap_or(stop);
+    // Keep the cursor at the same relative place.
+    let rel = if span > 0.0 {
+        (center - start) as f64 / span
+    } else {
+        1.0
+    };
+    let mut new_start = center - (new_span as f64 * rel) as i64;
+    let mut new_stop = new_start + new_span;
+    if new_stop > m.now && m.scrub.cursor.is_none() {
+        new_stop = m.now;
+        new_start = new_stop - new_span;
+    }
+    let full = {
+        let saved = m.scrub.window.take();
+        let w = m.window();
+        m.scrub.window = saved;
+        w
+    };
+    if factor > 1.0 && new_start <= full.0 && new_stop >= full.1 {
+        m.scrub.window = None; // zoomed out to the whole history
+    } else {
+        m.scrub.window = Some((new_start, new_stop));
+    }
+    m.say(
+        Level::Info,
+        format!("zoom {}", crate::time::format_duration(new_span)),
+    );
+    request_histogram(m, cmds);
+}
+
+/// Applies a go-to-time SPEC.
+pub fn go_to(m: &mut Model, spec: TimeSpec, cmds: &mut Vec<Command>) {
+    match spec {
+        TimeSpec::Latest => go_live(m, cmds),
+        TimeSpec::Earliest => {
+            let t = m.history_start();
+            set_cursor(m, t, cmds);
+        }
+        TimeSpec::At(t) => {
+            // Make the target visible: recentre a zoomed window on it.
+            if t < m.history_start() {
+                m.say(
+                    Level::Info,
+                    "before the topic's first message: showing from the first one",
+                );
+            }
+            set_cursor(m, t, cmds);
+        }
+    }
+}
+
+/// Live timeline: refreshes the histogram every few seconds.
+pub fn refresh_histogram_if_due(m: &mut Model, cmds: &mut Vec<Command>) {
+    if m.tail.topic.is_some()
+        && m.scrub.window.is_none()
+        && m.now - m.scrub.hist_at >= super::super::model::HISTOGRAM_REFRESH_NS
+    {
+        request_histogram(m, cmds);
+    }
+}
+
+/// The time at column `col` of the timeline.
+pub fn time_at_column(m: &Model, col: u16) -> i64 {
+    let (start, _) = m.window();
+    start + i64::from(col) * bucket_ns(m)
+}
+
+/// Seconds as ns (for tests and callers).
+pub const fn secs(s: i64) -> i64 {
+    s * SEC
+}

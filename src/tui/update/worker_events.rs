@@ -1,0 +1,188 @@
+//! What the worker reports, applied to the model.
+
+use super::super::model::{ConnState, Level, Model, Overlay};
+use super::super::msg::{Command, WorkerEvent};
+use super::{dialog_waiting, nav};
+
+/// Applies a worker event.
+pub fn on_event(m: &mut Model, ev: WorkerEvent, cmds: &mut Vec<Command>) {
+    m.dirty = true;
+    match ev {
+        WorkerEvent::Connected { protocol, addr } => {
+            if matches!(m.conn, ConnState::Disconnected { .. }) {
+                m.say(Level::Info, format!("reconnected to {addr}"));
+            }
+            m.protocol = Some(protocol);
+            m.addr = addr;
+            m.conn = ConnState::Connected;
+        }
+        WorkerEvent::Unreachable {
+            addr,
+            error,
+            attempt,
+            retry_in_ms,
+        } => {
+            m.addr = addr;
+            m.conn = match m.conn {
+                ConnState::Connected | ConnState::Disconnected { .. } => {
+                    ConnState::Disconnected { error, attempt }
+                }
+                _ => ConnState::Unreachable {
+                    error,
+                    attempt,
+                    retry_in_ms,
+                },
+            };
+        }
+        WorkerEvent::Topics(mut list) => {
+            list.sort_by(|a, b| a.name.cmp(&b.name));
+            let old_row = m.browser.sel_row(&m.browser.rows());
+            m.browser.topics = list;
+            m.browser.loaded = true;
+            nav::browser_reselect(m, old_row);
+        }
+        WorkerEvent::Records { id, records } => {
+            if m.tail.sub != Some(id) {
+                return; // stale: a replaced subscription
+            }
+            let n = records.len() as u64;
+            let was_empty = m.tail.live.is_empty();
+            for r in records {
+                m.tail.last_ts = Some(r.ts_ns);
+                m.tail.live.push(r);
+            }
+            m.tail.received += n;
+            m.rate_window.1 += n;
+            if m.tail.paused() {
+                m.tail.since_pause += n;
+            }
+            if was_empty && !m.tail.follow && m.tail.sel < m.tail.live.first_seq() {
+                m.tail.sel = m.tail.live.first_seq();
+                m.tail.top = m.tail.sel;
+            }
+            if m.tail.live.refused > 0 && !m.tail.live.evict {
+                // From a cursor: the window is full; stop reading instead of dropping.
+                m.tail.sub = None;
+                cmds.push(Command::Cancel { id });
+            }
+        }
+        WorkerEvent::CaughtUp { id } if m.tail.sub == Some(id) => m.tail.caught_up = true,
+        WorkerEvent::TailReconnecting { id, error, .. } if m.tail.sub == Some(id) => {
+            m.tail.reconnecting = Some(error);
+        }
+        WorkerEvent::TailReconnected { id } if m.tail.sub == Some(id) => {
+            m.tail.reconnecting = None;
+        }
+        WorkerEvent::TailEnded { id, error } if m.tail.sub == Some(id) => {
+            m.tail.sub = None;
+            match error {
+                Some(e) => {
+                    m.say(Level::Error, format!("tail stopped: {e}"));
+                    m.tail.ended = Some(e);
+                }
+                None => m.tail.ended = Some("ended".into()),
+            }
+        }
+        WorkerEvent::CaughtUp { .. }
+        | WorkerEvent::TailReconnecting { .. }
+        | WorkerEvent::TailReconnected { .. }
+        | WorkerEvent::TailEnded { .. } => {}
+        WorkerEvent::Histogram { id, result } => {
+            if id != m.scrub.hist_id {
+                return;
+            }
+            match result {
+                Ok(h) => {
+                    m.scrub.hist = Some(h);
+                    m.scrub.hist_error = None;
+                }
+                Err(e) => m.scrub.hist_error = Some(e),
+            }
+        }
+        WorkerEvent::Published { req, result } => {
+            let text = match &result {
+                Ok(outs) => {
+                    let mut s = format!("published {} message(s)", outs.len());
+                    if let Some(last) = outs.last() {
+                        s.push_str(&format!(" → p{}", last.partition));
+                        if let Some(o) = last.offset {
+                            s.push_str(&format!(" offset {o}"));
+                        }
+                        if let Some(t) = last.ts_ns {
+                            s.push_str(&format!(" at {}", crate::time::format_rfc3339(t)));
+                        }
+                    }
+                    s
+                }
+                Err(e) => format!("publish failed: {e}"),
+            };
+            finish_request(m, req, result.is_ok(), text);
+        }
+        WorkerEvent::ChannelClosed { req, result } => {
+            let text = match &result {
+                Ok(_) => "channel closed".to_string(),
+                Err(e) => format!("close failed: {e}"),
+            };
+            let ok = result.is_ok();
+            finish_request(m, req, ok, text);
+            if ok {
+                cmds.push(Command::RefreshTopics);
+            }
+        }
+        WorkerEvent::Deleted { req, result } => {
+            let deleted = match &m.overlay {
+                Some(Overlay::Dialog(d)) if d.in_flight == Some(req) => match &d.kind {
+                    super::DialogKind::Delete(t) => Some(t.clone()),
+                    _ => None,
+                },
+                _ => None,
+            };
+            let text = match (&result, &deleted) {
+                (Ok(o), Some(t)) => {
+                    let mut s = format!("deleted {t}");
+                    if o.existed == Some(false) {
+                        s.push_str(" (it did not exist)");
+                    }
+                    if let Some(n) = &o.note {
+                        s.push_str(&format!("; {n}"));
+                    }
+                    s
+                }
+                (Ok(_), None) => "deleted".to_string(),
+                (Err(e), _) => format!("delete failed: {e}"),
+            };
+            let ok = result.is_ok();
+            finish_request(m, req, ok, text);
+            if ok {
+                if let Some(t) = deleted {
+                    m.browser.topics.retain(|i| i.name != t);
+                    let old = m.browser.sel_row(&m.browser.rows());
+                    nav::browser_reselect(m, old);
+                    if m.tail.topic.as_ref() == Some(&t) {
+                        if let Some(id) = m.tail.sub.take() {
+                            cmds.push(Command::Cancel { id });
+                        }
+                        m.tail.topic = None;
+                        super::scrub::reset_tail_buffer(m);
+                        m.scrub = Default::default();
+                    }
+                }
+                cmds.push(Command::RefreshTopics);
+            }
+        }
+    }
+}
+
+/// Closes the dialog waiting for `req` on success (or shows the error in it), and says
+/// the result in the status line.
+fn finish_request(m: &mut Model, req: u64, ok: bool, text: String) {
+    if dialog_waiting(m, req) {
+        if ok {
+            m.overlay = None;
+        } else if let Some(Overlay::Dialog(d)) = &mut m.overlay {
+            d.in_flight = None;
+            d.error = Some(text.clone());
+        }
+    }
+    m.say(if ok { Level::Info } else { Level::Error }, text);
+}

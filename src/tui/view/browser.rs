@@ -1,0 +1,146 @@
+//! The topic browser: namespaces → topics, channels with their state.
+
+use ratatui::Frame;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Paragraph};
+
+use super::super::layout::{self, Areas};
+use super::super::model::{Model, Pane, TreeRow};
+use super::theme::Theme;
+use super::{fit, pad};
+use crate::client::{CHANNEL_NAMESPACE, TopicInfo};
+use crate::format::{human_bytes, human_count};
+use crate::time::format_duration;
+
+/// Draws the browser.
+pub fn browser(m: &Model, f: &mut Frame, a: &Areas) {
+    let t = Theme::of(m);
+    let focused = m.focus == Pane::Browser && m.overlay.is_none();
+    let title = if m.browser.loaded {
+        format!(" Topics ({}) ", m.browser.topics.len())
+    } else {
+        " Topics (loading…) ".to_string()
+    };
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(if focused {
+            t.border_focus()
+        } else {
+            t.border()
+        })
+        .title(Span::styled(title, t.title()));
+    f.render_widget(block, a.browser);
+    let filter_line = m.browser.editing || !m.browser.filter.is_empty();
+    let rows_area = layout::browser_rows(a, filter_line);
+    let w = rows_area.width as usize;
+    if filter_line {
+        let cursor = if m.browser.editing { "▏" } else { "" };
+        let r = ratatui::layout::Rect::new(rows_area.x, rows_area.y - 1, rows_area.width, 1);
+        f.render_widget(
+            Paragraph::new(Line::from(vec![
+                Span::styled("/", t.key()),
+                Span::raw(fit(&format!("{}{cursor}", m.browser.filter), w - 1)),
+            ])),
+            r,
+        );
+    }
+    let rows = m.browser.rows();
+    if rows.is_empty() {
+        let msg = if !m.browser.loaded {
+            "loading…"
+        } else if m.browser.filter.is_empty() {
+            "no topics yet — press p to publish one"
+        } else {
+            "no topic matches the filter"
+        };
+        f.render_widget(
+            Paragraph::new(Span::styled(fit(msg, w), t.dim())),
+            rows_area,
+        );
+        return;
+    }
+    let sel = m.browser.sel_row(&rows);
+    let mut lines = Vec::with_capacity(rows_area.height as usize);
+    for (i, row) in rows
+        .iter()
+        .enumerate()
+        .skip(m.browser.scroll)
+        .take(rows_area.height as usize)
+    {
+        let mut line = match row {
+            TreeRow::Namespace(ns, collapsed, n) => {
+                let arrow = if *collapsed { "▸" } else { "▾" };
+                let name = if *ns == CHANNEL_NAMESPACE {
+                    "channels"
+                } else {
+                    ns
+                };
+                Line::from(vec![
+                    Span::styled(format!("{arrow} "), t.dim()),
+                    Span::styled(fit(name, w.saturating_sub(8)), t.title()),
+                    Span::styled(format!(" ({n})"), t.dim()),
+                ])
+            }
+            TreeRow::Topic(info) => topic_line(m, info, w, t),
+        };
+        if Some(i) == sel {
+            line = line.patch_style(t.selected(focused));
+            let used = line.width();
+            if used < w {
+                line.push_span(Span::styled(" ".repeat(w - used), t.selected(focused)));
+            }
+        }
+        lines.push(line);
+    }
+    f.render_widget(Paragraph::new(lines), rows_area);
+}
+
+fn topic_line<'a>(m: &Model, info: &'a TopicInfo, w: usize, t: Theme) -> Line<'a> {
+    let tailing = m.tail.topic.as_ref() == Some(&info.name);
+    let marker = if info.name.is_channel() {
+        if info.closed() {
+            Span::styled("○ ", t.dim())
+        } else {
+            Span::styled("◉ ", t.ok())
+        }
+    } else if tailing {
+        Span::styled("● ", t.ok())
+    } else {
+        Span::raw("  ")
+    };
+    let count = info.message_count().map(human_count).unwrap_or_default();
+    let size = info.bytes().map(human_bytes).unwrap_or_default();
+    let age = info
+        .last_ts_ns()
+        .map(|ts| format_duration(m.now - ts))
+        .unwrap_or_default();
+    let state = if info.name.is_channel() {
+        if info.closed() { "closed" } else { "open" }
+    } else {
+        ""
+    };
+    // name  count  size  age (columns shrink away on narrow panes)
+    let mut right = String::new();
+    if w >= 30 {
+        right = format!("{count:>6}");
+    }
+    if w >= 40 {
+        right.push_str(&format!(" {size:>9}"));
+    }
+    if w >= 34 {
+        right.push_str(&format!(" {age:>4}"));
+    }
+    if !state.is_empty() {
+        right = format!("{state:>7}{right}");
+    }
+    let name_w = w.saturating_sub(4 + right.chars().count());
+    Line::from(vec![
+        Span::raw("  "),
+        marker,
+        Span::styled(
+            pad(&info.name.name, name_w),
+            if tailing { t.title() } else { t.text() },
+        ),
+        Span::styled(right, t.dim()),
+    ])
+}

@@ -1,0 +1,119 @@
+//! The record detail view.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph};
+
+use super::super::keymap::{self, Ctx};
+use super::super::model::Model;
+use super::theme::Theme;
+use crate::format::{ValueView, preview, value_view};
+use crate::time;
+
+/// The lines of a record's detail (without scrolling).
+pub fn detail_lines(m: &Model, seq: u64, t: Theme) -> Vec<Line<'static>> {
+    let Some(r) = m.tail.shown().get(seq) else {
+        return vec![Line::from(Span::styled(
+            "This record is no longer buffered (the ring moved on). Pause with Space to keep it.",
+            t.dim(),
+        ))];
+    };
+    let label = |s: &str| Span::styled(format!("{s:<10}"), t.key());
+    let mut lines = vec![
+        Line::from(vec![label("Topic"), Span::raw(r.topic.to_string())]),
+        Line::from(vec![
+            label("Partition"),
+            Span::raw(format!("p{}", r.partition)),
+            Span::styled("   offset ", t.key()),
+            Span::raw(r.offset.map_or("unknown".to_string(), |o| o.to_string())),
+        ]),
+        Line::from(vec![
+            label("Time"),
+            Span::styled(time::format_rfc3339(r.ts_ns), t.time()),
+            Span::styled(format!("   {} ns", r.ts_ns), t.dim()),
+        ]),
+        Line::from(vec![
+            label(""),
+            Span::styled(
+                format!(
+                    "{} {}",
+                    time::format_datetime(r.ts_ns, m.utc),
+                    if m.utc { "" } else { "local" }
+                ),
+                t.dim(),
+            ),
+        ]),
+        Line::from(vec![
+            label("Key"),
+            Span::raw(if r.key.is_empty() {
+                "(none)".to_string()
+            } else {
+                preview(&r.key, 200)
+            }),
+        ]),
+    ];
+    if r.is_close {
+        lines.push(Line::from(vec![
+            label("Close"),
+            Span::raw("a close message (seals the channel)"),
+        ]));
+    }
+    if r.headers.is_empty() {
+        lines.push(Line::from(vec![
+            label("Headers"),
+            Span::styled("(none)", t.dim()),
+        ]));
+    } else {
+        for (i, (k, v)) in r.headers.iter().enumerate() {
+            lines.push(Line::from(vec![
+                label(if i == 0 { "Headers" } else { "" }),
+                Span::styled(format!("{k}: "), t.title()),
+                Span::raw(preview(v, 200)),
+            ]));
+        }
+    }
+    let (kind, body) = match value_view(&r.value) {
+        ValueView::Json(l) => ("JSON", l),
+        ValueView::Text(l) => ("text", l),
+        ValueView::Hex(l) => ("hex", l),
+    };
+    lines.push(Line::from(""));
+    lines.push(Line::from(vec![
+        label("Value"),
+        Span::styled(format!("{kind}, {} B", r.value.len()), t.dim()),
+    ]));
+    lines.extend(body.into_iter().map(|l| Line::from(Span::raw(l))));
+    lines
+}
+
+/// Draws the detail overlay.
+pub fn detail(m: &Model, f: &mut Frame, area: Rect, seq: u64, scroll: u16) {
+    let t = Theme::of(m);
+    let r = Rect::new(
+        area.x,
+        area.y + 1,
+        area.width,
+        area.height.saturating_sub(2),
+    );
+    let rows = m.tail.shown().rows(m.tail.filter);
+    let pos = format!(" Record {}/{} ", rows.row_of(seq) + 1, rows.len());
+    let hints: String = keymap::hints(&[Ctx::Detail], m.read_only)
+        .into_iter()
+        .map(|(k, h)| format!(" {k} {h} "))
+        .collect();
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(t.border_focus())
+        .title(Span::styled(pos, t.title()))
+        .title_bottom(Span::styled(hints, t.dim()));
+    let lines = detail_lines(m, seq, t);
+    let max_scroll = (lines.len() as u16).saturating_sub(r.height.saturating_sub(2));
+    f.render_widget(Clear, r);
+    f.render_widget(
+        Paragraph::new(lines)
+            .block(block)
+            .scroll((scroll.min(max_scroll), 0)),
+        r,
+    );
+}

@@ -1,0 +1,217 @@
+//! Help, dialogs, and the whole-screen notices (too small, no broker).
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
+
+use super::super::dialog::{Dialog, DialogKind, FieldKind};
+use super::super::keymap;
+use super::super::model::{ConnState, MIN_SIZE, Model};
+use super::centered;
+use super::theme::Theme;
+
+/// The "terminal too small" notice.
+pub fn too_small(m: &Model, f: &mut Frame, area: Rect) {
+    let t = Theme::of(m);
+    let text = vec![
+        Line::from(Span::styled("Terminal too small", t.error())),
+        Line::from(format!("{}×{}", area.width, area.height)),
+        Line::from(format!("needs at least {}×{}", MIN_SIZE.0, MIN_SIZE.1)),
+        Line::from(Span::styled("q quits", t.dim())),
+    ];
+    let h = (text.len() as u16).min(area.height);
+    let r = Rect::new(area.x, area.y + (area.height - h) / 2, area.width, h);
+    f.render_widget(
+        Paragraph::new(text)
+            .alignment(ratatui::layout::Alignment::Center)
+            .wrap(Wrap { trim: true }),
+        r,
+    );
+}
+
+/// The screen shown while no broker has answered yet.
+pub fn no_broker(m: &Model, f: &mut Frame, area: Rect) {
+    let t = Theme::of(m);
+    let mut text = vec![Line::from(Span::styled("swmq", t.title())), Line::from("")];
+    match &m.conn {
+        ConnState::Unreachable {
+            error,
+            attempt,
+            retry_in_ms,
+        } => {
+            text.push(Line::from(Span::styled(
+                format!("No SeaweedFS message broker reachable at {}", m.addr),
+                t.error(),
+            )));
+            text.push(Line::from(""));
+            text.push(Line::from(Span::styled(error.clone(), t.dim())));
+            text.push(Line::from(""));
+            text.push(Line::from("Try one of:"));
+            text.push(Line::from(vec![
+                Span::styled("  swmq demo", t.key()),
+                Span::raw("                      an embedded broker with sample data"),
+            ]));
+            text.push(Line::from(vec![
+                Span::styled("  swmq --broker HOST:PORT", t.key()),
+                Span::raw("        your broker (default port 17777)"),
+            ]));
+            text.push(Line::from(""));
+            text.push(Line::from(Span::styled(
+                format!(
+                    "attempt {attempt}; retrying in {:.1}s … q quits",
+                    *retry_in_ms as f64 / 1000.0
+                ),
+                t.dim(),
+            )));
+        }
+        _ => text.push(Line::from(format!("Connecting to {} …", m.addr))),
+    }
+    let r = centered(area, 76, text.len() as u16 + 2);
+    f.render_widget(
+        Paragraph::new(text)
+            .block(
+                Block::default()
+                    .borders(Borders::ALL)
+                    .border_style(t.border()),
+            )
+            .wrap(Wrap { trim: false }),
+        r,
+    );
+}
+
+/// The key help, generated from the keymap, grouped by pane.
+pub fn help(m: &Model, f: &mut Frame, area: Rect, scroll: u16) {
+    let t = Theme::of(m);
+    let mut lines = Vec::new();
+    for (ctx, entries) in keymap::help_groups(m.read_only) {
+        if entries.is_empty() {
+            continue;
+        }
+        lines.push(Line::from(Span::styled(ctx.title(), t.title())));
+        for (keys, help) in entries {
+            lines.push(Line::from(vec![
+                Span::styled(format!("  {keys:<16}"), t.key()),
+                Span::raw(help),
+            ]));
+        }
+        lines.push(Line::from(""));
+    }
+    lines.push(Line::from(Span::styled(
+        "Mouse: click selects a topic, a record or a time on the timeline; the wheel scrolls.",
+        t.dim(),
+    )));
+    if m.read_only {
+        lines.push(Line::from(Span::styled(
+            "Read-only: publish, close and delete are disabled.",
+            t.warn(),
+        )));
+    }
+    let r = centered(area, 84, area.height.saturating_sub(2));
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(t.border_focus())
+        .title(Span::styled(" Keys ", t.title()))
+        .title_bottom(Span::styled(" j/k scroll · any other key closes ", t.dim()));
+    f.render_widget(Clear, r);
+    f.render_widget(Paragraph::new(lines).block(block).scroll((scroll, 0)), r);
+}
+
+/// A dialog, drawn from its field descriptors.
+pub fn dialog(m: &Model, f: &mut Frame, area: Rect, d: &Dialog) {
+    let t = Theme::of(m);
+    let width = 72.min(area.width.saturating_sub(4));
+    let inner_w = width.saturating_sub(4) as usize;
+    let mut lines: Vec<Line> = Vec::new();
+    match &d.kind {
+        DialogKind::CloseChannel(name) => {
+            lines.push(Line::from(format!(
+                "Seal channel {name} with a close message? Readers will see it end."
+            )));
+            lines.push(Line::from(""));
+            lines.push(Line::from(vec![
+                Span::styled("y/Enter", t.key()),
+                Span::raw(" close   "),
+                Span::styled("n/Esc", t.key()),
+                Span::raw(" cancel"),
+            ]));
+        }
+        DialogKind::Delete(topic) => {
+            lines.push(Line::from(vec![
+                Span::raw("This deletes "),
+                Span::styled(topic.to_string(), t.error()),
+                Span::raw(" and all its messages."),
+            ]));
+            lines.push(Line::from(format!("Type {topic} and press Enter.")));
+            lines.push(Line::from(""));
+        }
+        _ => {}
+    }
+    for (i, field) in d.fields.iter().enumerate() {
+        let focused = i == d.focus;
+        let label_style = if focused { t.key() } else { t.dim() };
+        lines.push(Line::from(Span::styled(field.spec.label, label_style)));
+        let cursor = if focused { "▏" } else { "" };
+        let text_lines: Vec<&str> = if field.text.is_empty() {
+            vec![""]
+        } else {
+            field.text.split('\n').collect()
+        };
+        let max = if field.spec.kind == FieldKind::Multi {
+            4
+        } else {
+            1
+        };
+        let skip = text_lines.len().saturating_sub(max);
+        let n = text_lines.len();
+        for (j, l) in text_lines.into_iter().enumerate().skip(skip) {
+            let c = if j + 1 == n { cursor } else { "" };
+            let shown = super::fit(&format!("{l}{c}"), inner_w.saturating_sub(2));
+            lines.push(Line::from(vec![
+                Span::styled("› ", label_style),
+                Span::raw(shown),
+            ]));
+        }
+        if focused {
+            lines.push(Line::from(Span::styled(
+                format!("  {}", field.spec.help),
+                t.dim(),
+            )));
+        }
+    }
+    if let Some(note) = &d.note {
+        lines.push(Line::from(""));
+        lines.push(Line::from(Span::styled(note.clone(), t.warn())));
+    }
+    if let Some(e) = &d.error {
+        lines.push(Line::from(""));
+        lines.push(Line::from(Span::styled(e.clone(), t.error())));
+    }
+    if d.in_flight.is_some() {
+        lines.push(Line::from(Span::styled(
+            "sending… (waiting for the broker)",
+            t.warn(),
+        )));
+    }
+    let footer = match d.kind {
+        DialogKind::Publish => " Enter send · Tab next field · Esc cancel ",
+        DialogKind::Delete(_) => " Enter delete (when the name matches) · Esc cancel ",
+        DialogKind::GoToTime => " Enter go · Esc cancel ",
+        DialogKind::CloseChannel(_) => "",
+    };
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(t.border_focus())
+        .title(Span::styled(format!(" {} ", d.title()), t.title()))
+        .title_bottom(Span::styled(footer, t.dim()));
+    let text_w = (width.saturating_sub(2) as usize).max(1);
+    let rows: usize = lines
+        .iter()
+        .map(|l| l.width().max(1).div_ceil(text_w))
+        .sum();
+    let para = Paragraph::new(lines).wrap(Wrap { trim: false });
+    let height = (rows as u16 + 2).min(area.height);
+    let r = centered(area, width, height);
+    f.render_widget(Clear, r);
+    f.render_widget(para.block(block), r);
+}

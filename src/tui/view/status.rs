@@ -1,0 +1,149 @@
+//! The top status bar and the bottom hint / message line.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+use super::super::keymap;
+use super::super::model::{ConnState, Level, Model, Overlay};
+use super::super::update::contexts;
+use super::theme::Theme;
+use crate::time;
+
+/// The tail's mode word: following / paused / at cursor / live-paused.
+pub fn mode_word(m: &Model) -> String {
+    if m.scrub.cursor.is_some() {
+        if m.tail.paused() {
+            "scrub (paused)".into()
+        } else {
+            "scrub".into()
+        }
+    } else if m.tail.paused() {
+        format!("paused (+{} new)", m.tail.since_pause)
+    } else if m.tail.follow {
+        "following".into()
+    } else {
+        "browsing (G: follow)".into()
+    }
+}
+
+/// `1,234`.
+pub fn thousands(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// The top bar.
+pub fn status_bar(m: &Model, f: &mut Frame, area: Rect) {
+    let t = Theme::of(m);
+    let sep = Span::styled(" ─ ", t.dim());
+    let mut parts = vec![
+        Span::styled(" swmq", t.title()),
+        sep.clone(),
+        Span::raw(m.addr.clone()),
+    ];
+    if let Some(p) = m.protocol {
+        parts.push(sep.clone());
+        let mut s = match p {
+            crate::client::Protocol::Mq => "SeaweedFS MQ 4.x".to_string(),
+            crate::client::Protocol::Legacy => "SeaweedFS 2.x".to_string(),
+        };
+        if let Some(l) = &m.label {
+            s.push_str(&format!(" ({l})"));
+        }
+        parts.push(Span::raw(s));
+    }
+    parts.push(sep.clone());
+    parts.push(match &m.conn {
+        ConnState::Connected => Span::styled("connected", t.ok()),
+        ConnState::Connecting => Span::styled("connecting…", t.warn()),
+        ConnState::Unreachable { .. } => Span::styled("unreachable", t.error()),
+        ConnState::Disconnected { attempt, .. } => Span::styled(
+            format!("DISCONNECTED, reconnecting (attempt {attempt})"),
+            t.error(),
+        ),
+    });
+    if m.read_only {
+        parts.push(Span::raw(" "));
+        parts.push(Span::styled(" READ-ONLY ", t.error()));
+    }
+    if m.tail.topic.is_some() {
+        parts.push(sep.clone());
+        parts.push(Span::styled(mode_word(m), t.title()));
+        if let Some(c) = m.scrub.cursor {
+            parts.push(sep.clone());
+            parts.push(Span::styled(
+                format!("cursor {}", time::format_datetime(c, m.utc)),
+                t.time(),
+            ));
+        }
+        parts.push(sep.clone());
+        parts.push(Span::raw(format!("{:.0} msg/s", m.rate)));
+        parts.push(sep.clone());
+        parts.push(Span::raw(format!(
+            "{}/{} buf",
+            thousands(m.tail.live.len() as u64),
+            thousands(m.tail.live.capacity() as u64)
+        )));
+        if m.tail.live.dropped > 0 {
+            parts.push(Span::styled(
+                format!(" ({} dropped)", thousands(m.tail.live.dropped)),
+                t.dim(),
+            ));
+        }
+    }
+    let used: usize = parts.iter().map(|s| s.content.chars().count()).sum();
+    let right = if m.utc { "UTC  ? help " } else { "? help " };
+    let gap = (area.width as usize).saturating_sub(used + right.chars().count());
+    parts.push(Span::raw(" ".repeat(gap)));
+    parts.push(Span::styled(right, t.dim()));
+    f.render_widget(Paragraph::new(Line::from(parts)), area);
+}
+
+/// The bottom line: the status message, else the keys that work here (from the keymap).
+pub fn hint_line(m: &Model, f: &mut Frame, area: Rect) {
+    let t = Theme::of(m);
+    let mut parts = Vec::new();
+    if let Some(s) = &m.status {
+        let style = if s.level == Level::Error {
+            t.error()
+        } else {
+            t.ok()
+        };
+        parts.push(Span::styled(format!(" {} ", s.text), style));
+        parts.push(Span::styled("│", t.dim()));
+    } else if let ConnState::Disconnected { error, .. } = &m.conn {
+        parts.push(Span::styled(format!(" {error} "), t.error()));
+        parts.push(Span::styled("│", t.dim()));
+    }
+    if m.browser.editing {
+        parts.push(Span::styled(
+            " type to filter topics · Enter keep · Esc clear",
+            t.dim(),
+        ));
+    } else if m.tail.searching {
+        parts.push(Span::styled(
+            " type to search · Enter find · Esc clear",
+            t.dim(),
+        ));
+    } else if !matches!(m.overlay, Some(Overlay::Dialog(_))) {
+        let ctx = contexts(m);
+        for (keys, hint) in keymap::hints(ctx, m.read_only) {
+            if !keys.is_empty() {
+                parts.push(Span::styled(format!(" {keys}"), t.key()));
+            } else {
+                parts.push(Span::raw(" "));
+            }
+            parts.push(Span::styled(format!(" {hint} "), t.dim()));
+        }
+    }
+    f.render_widget(Paragraph::new(Line::from(parts)), area);
+}

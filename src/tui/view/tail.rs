@@ -1,0 +1,207 @@
+//! The tail pane: merged records in time order, with search highlights.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Paragraph};
+
+use super::super::layout::Areas;
+use super::super::model::{Model, Pane};
+use super::super::update::nav::tail_window;
+use super::status::{mode_word, thousands};
+use super::theme::Theme;
+use super::{fit, pad};
+use crate::client::Record;
+use crate::format::preview;
+use crate::time;
+
+const KEY_W: usize = 14;
+
+/// Draws the tail pane.
+pub fn tail(m: &Model, f: &mut Frame, a: &Areas) {
+    let t = Theme::of(m);
+    let focused = m.focus == Pane::Tail && m.overlay.is_none();
+    let title = match &m.tail.topic {
+        None => " Tail ".to_string(),
+        Some(topic) => {
+            let parts = m
+                .browser
+                .info(topic)
+                .map(|i| i.partitions.len())
+                .filter(|n| *n > 0)
+                .map(|n| format!(" ─ {n} partition{}", if n == 1 { "" } else { "s" }))
+                .unwrap_or_default();
+            let mut s = format!(" {topic}{parts} ─ {}", mode_word(m));
+            if let Some(c) = m.scrub.cursor {
+                s.push_str(&format!(" from {}", time::format_clock(c, m.utc)));
+            }
+            if m.tail.live.refused > 0 {
+                s.push_str(&format!(
+                    " ─ first {} shown (more after)",
+                    thousands(m.tail.live.len() as u64)
+                ));
+            }
+            if !m.tail.search.is_empty() {
+                s.push_str(&format!(
+                    " ─ /{} {} match{}{}",
+                    m.tail.search,
+                    m.tail.shown().matches().len(),
+                    if m.tail.shown().matches().len() == 1 {
+                        ""
+                    } else {
+                        "es"
+                    },
+                    if m.tail.filter { " (filtered)" } else { "" }
+                ));
+            }
+            s.push(' ');
+            s
+        }
+    };
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(if focused {
+            t.border_focus()
+        } else {
+            t.border()
+        })
+        .title(Span::styled(title, t.title()));
+    f.render_widget(block, a.tail);
+    let inner = Rect::new(
+        a.tail.x + 1,
+        a.tail.y + 1,
+        a.tail.width.saturating_sub(2),
+        1,
+    );
+    let w = inner.width as usize;
+    let time_w = if m.utc { 13 } else { 12 };
+    let value_w = w.saturating_sub(time_w + 2 + 4 + 2 + KEY_W + 2);
+    let header = if m.tail.searching {
+        Line::from(vec![
+            Span::styled("search: ", t.key()),
+            Span::raw(format!("{}▏", m.tail.search)),
+        ])
+    } else {
+        Line::from(Span::styled(
+            fit(
+                &format!(
+                    "{}  {}  {}  VALUE",
+                    pad(if m.utc { "TIME (UTC)" } else { "TIME" }, time_w),
+                    pad("PART", 4),
+                    pad("KEY", KEY_W)
+                ),
+                w,
+            ),
+            t.dim(),
+        ))
+    };
+    f.render_widget(Paragraph::new(header), inner);
+    let area = a.tail_rows;
+    let buf = m.tail.shown();
+    let rows = buf.rows(m.tail.filter);
+    if rows.is_empty() {
+        let msg = empty_message(m);
+        f.render_widget(Paragraph::new(Span::styled(fit(&msg, w), t.dim())), area);
+        return;
+    }
+    let (top, sel) = tail_window(m);
+    let query = buf.query();
+    let mut lines = Vec::with_capacity(area.height as usize);
+    for row in top..(top + area.height as usize).min(rows.len()) {
+        let Some((_, r)) = rows.record(row) else {
+            continue;
+        };
+        let mut line = record_line(m, r, time_w, value_w, query, t);
+        if row == sel && !m.tail.follow {
+            line = line.patch_style(t.selected(focused));
+            let used = line.width();
+            if used < w {
+                line.push_span(Span::styled(" ".repeat(w - used), t.selected(focused)));
+            }
+        }
+        lines.push(line);
+    }
+    f.render_widget(Paragraph::new(lines), area);
+}
+
+fn empty_message(m: &Model) -> String {
+    if m.tail.topic.is_none() {
+        return "Select a topic and press Enter to tail it.".into();
+    }
+    if let Some(e) = &m.tail.ended {
+        return format!("The subscription ended: {e}");
+    }
+    if m.scrub.resub_at.is_some() {
+        return "Moving to the cursor…".into();
+    }
+    if m.tail.filter && !m.tail.live.is_empty() {
+        return "No record matches the search (f shows all).".into();
+    }
+    if m.tail.caught_up || m.scrub.cursor.is_some() {
+        "No messages yet — waiting for new ones…".into()
+    } else {
+        "Reading…".into()
+    }
+}
+
+fn record_line<'a>(
+    m: &Model,
+    r: &Record,
+    time_w: usize,
+    value_w: usize,
+    query: Option<&str>,
+    t: Theme,
+) -> Line<'a> {
+    let clock = time::format_clock(r.ts_ns, m.utc);
+    let clock = if m.utc { format!("{clock}Z") } else { clock };
+    let key = if r.key.is_empty() {
+        "─".to_string()
+    } else {
+        preview(&r.key, KEY_W)
+    };
+    let mut value = preview(&r.value, value_w.max(1));
+    if r.is_close {
+        value = format!("[close] {value}");
+    }
+    let mut spans = vec![
+        Span::styled(pad(&clock, time_w), t.time()),
+        Span::raw("  "),
+        Span::styled(pad(&format!("p{}", r.partition), 4), t.dim()),
+        Span::raw("  "),
+    ];
+    spans.extend(highlight(&pad(&key, KEY_W), query, t.text(), t.hit()));
+    spans.push(Span::raw("  "));
+    spans.extend(highlight(&value, query, t.text(), t.hit()));
+    Line::from(spans)
+}
+
+/// Splits `s` into spans, styling case-insensitive occurrences of `q` with `hit`.
+pub fn highlight(s: &str, q: Option<&str>, base: Style, hit: Style) -> Vec<Span<'static>> {
+    let Some(q) = q.filter(|q| !q.is_empty()) else {
+        return vec![Span::styled(s.to_string(), base)];
+    };
+    let lower = s.to_lowercase();
+    if lower.len() != s.len() {
+        // Lower-casing changed byte lengths: no safe offsets; no highlight.
+        return vec![Span::styled(s.to_string(), base)];
+    }
+    let mut out = Vec::new();
+    let mut i = 0;
+    while let Some(p) = lower[i..].find(q) {
+        let start = i + p;
+        let end = start + q.len();
+        if !s.is_char_boundary(start) || !s.is_char_boundary(end) {
+            break;
+        }
+        if start > i {
+            out.push(Span::styled(s[i..start].to_string(), base));
+        }
+        out.push(Span::styled(s[start..end].to_string(), hit));
+        i = end;
+    }
+    if i < s.len() {
+        out.push(Span::styled(s[i..].to_string(), base));
+    }
+    out
+}

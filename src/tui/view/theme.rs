@@ -1,0 +1,96 @@
+//! Styles, with a monochrome variant for `NO_COLOR`.
+
+use ratatui::style::{Color, Modifier, Style};
+
+use super::super::model::Model;
+
+/// The styles the views use.
+#[derive(Debug, Clone, Copy)]
+pub struct Theme {
+    /// Whether colours are allowed.
+    pub color: bool,
+}
+
+impl Theme {
+    /// The theme for a model.
+    pub fn of(m: &Model) -> Self {
+        Theme { color: !m.no_color }
+    }
+
+    fn c(self, fg: Color) -> Style {
+        if self.color {
+            Style::new().fg(fg)
+        } else {
+            Style::new()
+        }
+    }
+
+    /// Ordinary text.
+    pub fn text(self) -> Style {
+        Style::new()
+    }
+    /// Secondary text.
+    pub fn dim(self) -> Style {
+        if self.color {
+            Style::new().fg(Color::DarkGray)
+        } else {
+            Style::new().add_modifier(Modifier::DIM)
+        }
+    }
+    /// Titles and headings.
+    pub fn title(self) -> Style {
+        self.c(Color::Cyan).add_modifier(Modifier::BOLD)
+    }
+    /// The focused pane's border.
+    pub fn border_focus(self) -> Style {
+        self.c(Color::Cyan)
+    }
+    /// Other borders.
+    pub fn border(self) -> Style {
+        self.dim()
+    }
+    /// The selected row.
+    pub fn selected(self, focused: bool) -> Style {
+        if focused {
+            Style::new().add_modifier(Modifier::REVERSED)
+        } else {
+            Style::new().add_modifier(Modifier::UNDERLINED)
+        }
+    }
+    /// A search hit.
+    pub fn hit(self) -> Style {
+        if self.color {
+            Style::new().fg(Color::Black).bg(Color::Yellow)
+        } else {
+            Style::new().add_modifier(Modifier::UNDERLINED | Modifier::BOLD)
+        }
+    }
+    /// Good news.
+    pub fn ok(self) -> Style {
+        self.c(Color::Green)
+    }
+    /// Bad news.
+    pub fn error(self) -> Style {
+        self.c(Color::Red).add_modifier(Modifier::BOLD)
+    }
+    /// Warnings.
+    pub fn warn(self) -> Style {
+        self.c(Color::Yellow)
+    }
+    /// Keys in hints.
+    pub fn key(self) -> Style {
+        self.c(Color::Cyan).add_modifier(Modifier::BOLD)
+    }
+    /// Timestamps.
+    pub fn time(self) -> Style {
+        self.c(Color::Blue)
+    }
+    /// Histogram bars.
+    pub fn bars(self) -> Style {
+        self.c(Color::Green)
+    }
+    /// The timeline cursor.
+    pub fn cursor(self) -> Style {
+        Style::new().add_modifier(Modifier::REVERSED | Modifier::BOLD)
+    }
+}

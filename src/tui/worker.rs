@@ -1,0 +1,397 @@
+//! The worker actor: owns the client, takes [`Command`]s, reports [`WorkerEvent`]s.
+//!
+//! Every tail subscription runs in its own task with a [`CancellationToken`]; its events
+//! carry its id so the UI drops stale ones. A refresher task lists the topics every few
+//! seconds and doubles as the connection watchdog (reconnecting with backoff).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::{Notify, mpsc};
+use tokio_util::sync::CancellationToken;
+
+use super::msg::{Command, Start, SubId, WorkerEvent};
+use crate::client::{
+    Client, ClientError, ConnectOptions, HistogramRequest, HistogramUnit, ReadEvent, ReadSpec,
+    TopicName,
+};
+use crate::time::TimeSpec;
+
+/// How often the topic list is refreshed.
+pub const REFRESH_EVERY: Duration = Duration::from_secs(3);
+/// Capacity of the command and event channels.
+pub const CHANNEL_CAPACITY: usize = 1024;
+
+/// The UI's ends of the worker's channels.
+pub struct WorkerHandle {
+    /// Commands to the worker.
+    pub commands: mpsc::Sender<Command>,
+    /// Events from the worker.
+    pub events: mpsc::Receiver<WorkerEvent>,
+    /// Stops the worker and all its tasks.
+    pub shutdown: CancellationToken,
+}
+
+/// Backoff for attempt `n` (from 1): 250 ms doubling up to 5 s.
+pub fn backoff(attempt: u32) -> Duration {
+    let ms = 250u64.saturating_mul(1u64 << attempt.saturating_sub(1).min(5));
+    Duration::from_millis(ms.min(5_000))
+}
+
+/// Starts the worker: it connects (retrying with backoff), then serves commands.
+pub fn spawn(opts: ConnectOptions) -> WorkerHandle {
+    let (ctx, crx) = mpsc::channel(CHANNEL_CAPACITY);
+    let (etx, erx) = mpsc::channel(CHANNEL_CAPACITY);
+    let shutdown = CancellationToken::new();
+    tokio::spawn(run(opts, crx, etx, shutdown.clone()));
+    WorkerHandle {
+        commands: ctx,
+        events: erx,
+        shutdown,
+    }
+}
+
+async fn send(tx: &mpsc::Sender<WorkerEvent>, stop: &CancellationToken, ev: WorkerEvent) -> bool {
+    tokio::select! {
+        r = tx.send(ev) => r.is_ok(),
+        _ = stop.cancelled() => false,
+    }
+}
+
+async fn connect(
+    opts: &ConnectOptions,
+    tx: &mpsc::Sender<WorkerEvent>,
+    stop: &CancellationToken,
+) -> Option<Client> {
+    let mut attempt = 0;
+    loop {
+        match Client::connect(opts).await {
+            Ok(c) => return Some(c),
+            Err(e) => {
+                attempt += 1;
+                let wait = backoff(attempt).max(Duration::from_secs(1));
+                tracing::info!(addr = %opts.broker, error = %e, attempt, "broker unreachable");
+                let ev = WorkerEvent::Unreachable {
+                    addr: opts.broker.clone(),
+                    error: e.to_string(),
+                    attempt,
+                    retry_in_ms: wait.as_millis() as u64,
+                };
+                if !send(tx, stop, ev).await {
+                    return None;
+                }
+                tokio::select! {
+                    _ = tokio::time::sleep(wait) => {}
+                    _ = stop.cancelled() => return None,
+                }
+            }
+        }
+    }
+}
+
+async fn run(
+    opts: ConnectOptions,
+    mut commands: mpsc::Receiver<Command>,
+    tx: mpsc::Sender<WorkerEvent>,
+    stop: CancellationToken,
+) {
+    // Commands sent before the connection exists are kept until it does.
+    let client = tokio::select! {
+        c = connect(&opts, &tx, &stop) => c,
+        _ = stop.cancelled() => None,
+    };
+    let Some(client) = client else {
+        return;
+    };
+    tracing::info!(addr = client.broker_addr(), protocol = %client.protocol(), "connected");
+    let connected = WorkerEvent::Connected {
+        protocol: client.protocol(),
+        addr: client.broker_addr().to_string(),
+    };
+    if !send(&tx, &stop, connected).await {
+        return;
+    }
+    let refresh = Arc::new(Notify::new());
+    tokio::spawn(refresher(
+        client.clone(),
+        tx.clone(),
+        stop.clone(),
+        refresh.clone(),
+    ));
+    let mut subs: HashMap<SubId, CancellationToken> = HashMap::new();
+    loop {
+        let cmd = tokio::select! {
+            c = commands.recv() => c,
+            _ = stop.cancelled() => None,
+        };
+        let Some(cmd) = cmd else {
+            break;
+        };
+        tracing::debug!(?cmd, "command");
+        let (c, tx, stop2) = (client.clone(), tx.clone(), stop.clone());
+        match cmd {
+            Command::Subscribe { id, topic, start } => {
+                subs.retain(|_, t| !t.is_cancelled());
+                let token = stop.child_token();
+                subs.insert(id, token.clone());
+                tokio::spawn(tail(c, id, topic, start, token, tx));
+            }
+            Command::Cancel { id } => {
+                if let Some(t) = subs.remove(&id) {
+                    t.cancel();
+                }
+            }
+            Command::RefreshTopics => refresh.notify_one(),
+            Command::Histogram {
+                id,
+                topic,
+                start_ns,
+                stop_ns,
+                buckets,
+            } => {
+                tokio::spawn(async move {
+                    let req = HistogramRequest {
+                        start_ns: Some(start_ns),
+                        stop_ns: Some(stop_ns),
+                        buckets: buckets.max(1),
+                    };
+                    let result = c.histogram(&topic, req).await.map_err(|e| e.to_string());
+                    send(&tx, &stop2, WorkerEvent::Histogram { id, result }).await;
+                });
+            }
+            Command::Publish {
+                req,
+                topic,
+                messages,
+            } => {
+                tokio::spawn(async move {
+                    let result = c.publish(&topic, messages).await.map_err(|e| e.to_string());
+                    send(&tx, &stop2, WorkerEvent::Published { req, result }).await;
+                });
+            }
+            Command::CloseChannel { req, name } => {
+                tokio::spawn(async move {
+                    let result = c.chan_close(&name).await.map_err(|e| e.to_string());
+                    send(&tx, &stop2, WorkerEvent::ChannelClosed { req, result }).await;
+                });
+            }
+            Command::Delete { req, topic } => {
+                let refresh = refresh.clone();
+                tokio::spawn(async move {
+                    let result = c.delete(&topic).await.map_err(|e| e.to_string());
+                    send(&tx, &stop2, WorkerEvent::Deleted { req, result }).await;
+                    refresh.notify_one();
+                });
+            }
+            Command::Copy(_) | Command::Quit => {}
+        }
+    }
+    for t in subs.values() {
+        t.cancel();
+    }
+}
+
+/// Lists topics every [`REFRESH_EVERY`] (or when notified); reports the connection going
+/// away and coming back, with backoff while it is away.
+async fn refresher(
+    client: Client,
+    tx: mpsc::Sender<WorkerEvent>,
+    stop: CancellationToken,
+    now: Arc<Notify>,
+) {
+    let mut failures = 0u32;
+    loop {
+        let wait = match client.list_topics().await {
+            Ok(list) => {
+                if failures > 0 {
+                    failures = 0;
+                    let ev = WorkerEvent::Connected {
+                        protocol: client.protocol(),
+                        addr: client.broker_addr().to_string(),
+                    };
+                    if !send(&tx, &stop, ev).await {
+                        return;
+                    }
+                }
+                if !send(&tx, &stop, WorkerEvent::Topics(list)).await {
+                    return;
+                }
+                REFRESH_EVERY
+            }
+            Err(e) => {
+                failures += 1;
+                let wait = backoff(failures);
+                tracing::warn!(error = %e, failures, "listing topics failed");
+                let ev = WorkerEvent::Unreachable {
+                    addr: client.broker_addr().to_string(),
+                    error: e.to_string(),
+                    attempt: failures,
+                    retry_in_ms: wait.as_millis() as u64,
+                };
+                if !send(&tx, &stop, ev).await {
+                    return;
+                }
+                wait
+            }
+        };
+        tokio::select! {
+            _ = tokio::time::sleep(wait) => {}
+            _ = now.notified() => {}
+            _ = stop.cancelled() => return,
+        }
+    }
+}
+
+/// Where to start for about the newest `n` records: walks the histogram back from the end.
+pub async fn newest_start(client: &Client, topic: &TopicName, n: usize) -> TimeSpec {
+    let req = HistogramRequest {
+        start_ns: None,
+        stop_ns: None,
+        buckets: 256,
+    };
+    let h = match client.histogram(topic, req).await {
+        Ok(h) => h,
+        Err(e) => {
+            tracing::debug!(%topic, error = %e, "no histogram; reading from the earliest");
+            return TimeSpec::Earliest;
+        }
+    };
+    let want = match h.unit {
+        HistogramUnit::Messages => n as u64,
+        HistogramUnit::Bytes => {
+            let avg = match client.describe(topic, None).await {
+                Ok(d) => match (d.info.bytes(), d.info.message_count()) {
+                    (Some(b), Some(c)) if c > 0 => (b / c).max(1),
+                    _ => 256,
+                },
+                Err(_) => 256,
+            };
+            (n as u64).saturating_mul(avg)
+        }
+    };
+    start_for_newest(&h, want)
+}
+
+/// The start of the latest bucket from which the histogram holds at least `want`.
+pub fn start_for_newest(h: &crate::client::Histogram, want: u64) -> TimeSpec {
+    let w = h.bucket_width();
+    let mut sum = 0u64;
+    for (i, c) in h.counts.iter().enumerate().rev() {
+        sum = sum.saturating_add(*c);
+        if sum >= want {
+            return TimeSpec::At(h.start_ns + i as i64 * w);
+        }
+    }
+    TimeSpec::Earliest
+}
+
+/// One tail subscription: reads (following) and forwards batches until cancelled;
+/// on a transient failure re-reads from just after the last record forwarded.
+async fn tail(
+    client: Client,
+    id: SubId,
+    topic: TopicName,
+    start: Start,
+    stop: CancellationToken,
+    tx: mpsc::Sender<WorkerEvent>,
+) {
+    let first = match start {
+        Start::At(t) => TimeSpec::At(t),
+        Start::Newest(n) => tokio::select! {
+            s = newest_start(&client, &topic, n) => s,
+            _ = stop.cancelled() => return,
+        },
+    };
+    let mut last_ts: Option<i64> = None;
+    let mut attempt = 0u32;
+    loop {
+        let spec = ReadSpec {
+            from: last_ts.map_or(first, |t| TimeSpec::At(t.saturating_add(1))),
+            until: None,
+            partitions: None,
+            follow: true,
+        };
+        let opened = tokio::select! {
+            r = client.read(&topic, spec) => r,
+            _ = stop.cancelled() => return,
+        };
+        let failure = match opened {
+            Ok(mut stream) => {
+                if attempt > 0 {
+                    attempt = 0;
+                    if !send(&tx, &stop, WorkerEvent::TailReconnected { id }).await {
+                        return;
+                    }
+                }
+                loop {
+                    let ev = tokio::select! {
+                        e = stream.next() => e,
+                        _ = stop.cancelled() => return,
+                    };
+                    let out = match ev {
+                        None => {
+                            send(&tx, &stop, WorkerEvent::TailEnded { id, error: None }).await;
+                            return;
+                        }
+                        Some(Ok(ReadEvent::Records(records))) => {
+                            if let Some(r) = records.last() {
+                                last_ts = Some(r.ts_ns);
+                            }
+                            WorkerEvent::Records { id, records }
+                        }
+                        Some(Ok(ReadEvent::CaughtUp)) => WorkerEvent::CaughtUp { id },
+                        Some(Ok(ReadEvent::Reconnecting { error, attempt })) => {
+                            WorkerEvent::TailReconnecting { id, error, attempt }
+                        }
+                        Some(Ok(ReadEvent::Reconnected)) => WorkerEvent::TailReconnected { id },
+                        Some(Err(e)) => break e,
+                    };
+                    if !send(&tx, &stop, out).await {
+                        return;
+                    }
+                }
+            }
+            Err(e) => e,
+        };
+        if !failure.is_transient() || matches!(failure, ClientError::Cancelled) {
+            let error = Some(failure.to_string());
+            send(&tx, &stop, WorkerEvent::TailEnded { id, error }).await;
+            return;
+        }
+        attempt += 1;
+        let ev = WorkerEvent::TailReconnecting {
+            id,
+            error: failure.to_string(),
+            attempt,
+        };
+        if !send(&tx, &stop, ev).await {
+            return;
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(backoff(attempt)) => {}
+            _ = stop.cancelled() => return,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::client::Histogram;
+
+    #[test]
+    fn newest_start_walks_back_from_the_end() {
+        let h = Histogram {
+            start_ns: 1000,
+            stop_ns: 1400,
+            counts: vec![5, 5, 5, 5],
+            unit: HistogramUnit::Messages,
+        };
+        assert_eq!(start_for_newest(&h, 7), TimeSpec::At(1200));
+        assert_eq!(start_for_newest(&h, 5), TimeSpec::At(1300));
+        assert_eq!(start_for_newest(&h, 100), TimeSpec::Earliest);
+        assert_eq!(backoff(1), Duration::from_millis(250));
+        assert_eq!(backoff(30), Duration::from_secs(5));
+    }
+}

@@ -1,0 +1,79 @@
+//! Every CLI command end to end through the binary against the embedded 2.x broker
+//! (each test starts its own broker on a free loopback port).
+mod cli_common;
+mod support;
+
+use cli_common::*;
+use support::embedded::{Embedded, start_embedded};
+
+async fn target() -> (Embedded, Target) {
+    let e = start_embedded().await;
+    let t = Target {
+        broker: e.addr.clone(),
+        // No filer: the embedded broker's admin service answers listings.
+        filer: format!("127.0.0.1:{}", support::free_port()),
+        protocol: "legacy",
+    };
+    (e, t)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn status_reports_legacy() {
+    let (_e, t) = target().await;
+    check_status(&t).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn json_tail_publish_roundtrip_is_byte_exact() {
+    let (_e, t) = target().await;
+    check_json_roundtrip(&t, "rt").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn time_ranges_count_partition_grep() {
+    let (_e, t) = target().await;
+    check_time_ranges(&t, "tr").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn topics_and_describe() {
+    let (_e, t) = target().await;
+    check_topics_describe(&t, "td").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn closed_stdout_ends_quietly() {
+    let (_e, t) = target().await;
+    check_closed_stdout(&t, "hd").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn follow_then_ctrl_c() {
+    let (_e, t) = target().await;
+    check_follow_and_ctrl_c(&t, "fw").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn read_only_and_unconfirmed_delete() {
+    let (_e, t) = target().await;
+    check_read_only(&t, "ro").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn delete_with_yes() {
+    let (_e, t) = target().await;
+    check_delete(&t, "dl").await;
+    // On 2.x the topic is gone at once.
+    let out = swmq(
+        &t,
+        &["tail", "dl/gone", "--from", "earliest", "--no-follow"],
+    )
+    .await;
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn channels() {
+    let (_e, t) = target().await;
+    check_channels(&t, "nightly").await;
+}

@@ -1,0 +1,347 @@
+//! End to end: the real `swmq` binary in a pseudo-terminal against the embedded broker
+//! with seeded data (and, when available, against a real SeaweedFS 4.48).
+
+mod support;
+
+use std::io::{Read, Write};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use portable_pty::{CommandBuilder, PtySize, native_pty_system};
+use swmq::client::{Client, ConnectOptions, OutMessage, ReadEvent, ReadSpec, TopicName};
+use swmq::time::TimeSpec;
+
+const ROWS: u16 = 40;
+const COLS: u16 = 140;
+
+/// The binary in a pty, its screen parsed by vt100, and every byte it wrote.
+struct Tui {
+    parser: Arc<Mutex<vt100::Parser>>,
+    raw: Arc<Mutex<Vec<u8>>>,
+    writer: Box<dyn Write + Send>,
+    child: Box<dyn portable_pty::Child + Send + Sync>,
+    _dir: tempfile::TempDir,
+}
+
+impl Tui {
+    fn start(args: &[&str]) -> Tui {
+        let dir = tempfile::tempdir().unwrap();
+        let pty = native_pty_system()
+            .openpty(PtySize {
+                rows: ROWS,
+                cols: COLS,
+                pixel_width: 0,
+                pixel_height: 0,
+            })
+            .expect("openpty");
+        let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_swmq"));
+        cmd.args(args);
+        cmd.args(["--utc", "--log-file"]);
+        cmd.arg(dir.path().join("tui.log"));
+        cmd.env("NO_COLOR", "1");
+        cmd.env("TERM", "xterm-256color");
+        cmd.env_remove("SWMQ_BROKER");
+        let child = pty.slave.spawn_command(cmd).expect("spawn swmq");
+        drop(pty.slave);
+        let mut reader = pty.master.try_clone_reader().unwrap();
+        let writer = pty.master.take_writer().unwrap();
+        let parser = Arc::new(Mutex::new(vt100::Parser::new(ROWS, COLS, 0)));
+        let raw = Arc::new(Mutex::new(Vec::new()));
+        let (p, r) = (parser.clone(), raw.clone());
+        std::thread::spawn(move || {
+            let _master = pty.master; // keep the pty open while reading
+            let mut buf = [0u8; 8192];
+            while let Ok(n) = reader.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                p.lock().unwrap().process(&buf[..n]);
+                r.lock().unwrap().extend_from_slice(&buf[..n]);
+            }
+        });
+        Tui {
+            parser,
+            raw,
+            writer,
+            child,
+            _dir: dir,
+        }
+    }
+
+    fn screen(&self) -> String {
+        self.parser.lock().unwrap().screen().contents()
+    }
+
+    /// Waits until `pred(screen)` holds; panics with the screen after `secs`.
+    fn wait(&self, what: &str, secs: u64, pred: impl Fn(&str) -> bool) -> String {
+        let end = Instant::now() + Duration::from_secs(secs);
+        loop {
+            let s = self.screen();
+            if pred(&s) {
+                return s;
+            }
+            if Instant::now() > end {
+                panic!("timed out waiting for {what}; screen:\n{s}");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn keys(&mut self, s: &str) {
+        self.writer.write_all(s.as_bytes()).unwrap();
+        self.writer.flush().unwrap();
+        std::thread::sleep(Duration::from_millis(30));
+    }
+
+    /// Waits for the process to exit; returns its exit code.
+    fn exit_code(&mut self, secs: u64) -> u32 {
+        let end = Instant::now() + Duration::from_secs(secs);
+        loop {
+            if let Some(st) = self.child.try_wait().unwrap() {
+                return st.exit_code();
+            }
+            if Instant::now() > end {
+                let _ = self.child.kill();
+                panic!("swmq did not exit; screen:\n{}", self.screen());
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Tui {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+    }
+}
+
+/// The first tail record row: the line after the column header.
+fn first_record_line(screen: &str) -> String {
+    let mut lines = screen.lines();
+    lines.find(|l| l.contains("TIME (UTC)"));
+    lines.next().unwrap_or_default().to_string()
+}
+
+/// Publishes the values; returns `(ts_ns, value)` of every record in merged order.
+async fn seed(addr: &str, topic: &TopicName, values: &[String]) -> Vec<(i64, String)> {
+    let client = Client::connect(&ConnectOptions::new(addr)).await.unwrap();
+    let msgs = values
+        .iter()
+        .map(|v| OutMessage {
+            value: Bytes::from(v.clone()),
+            ..Default::default()
+        })
+        .collect();
+    client.publish(topic, msgs).await.unwrap();
+    // Read back the stored timestamps, in merged order.
+    let mut s = client
+        .read(
+            topic,
+            ReadSpec {
+                from: TimeSpec::Earliest,
+                follow: false,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let mut ts = Vec::new();
+    while let Some(ev) = s.next().await {
+        if let ReadEvent::Records(rs) = ev.unwrap() {
+            ts.extend(
+                rs.iter()
+                    .map(|r| (r.ts_ns, String::from_utf8_lossy(&r.value).into_owned())),
+            );
+        }
+    }
+    ts
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tui_against_the_embedded_broker() {
+    let emb = support::embedded::start_embedded().await;
+    let orders = TopicName::parse("e2e/orders").unwrap();
+    let mut ts = Vec::new();
+    for batch in 0..3 {
+        let values: Vec<String> = (0..10)
+            .map(|i| format!("order-{:03}", batch * 10 + i))
+            .collect();
+        ts.extend(
+            seed(&emb.addr, &orders, &values)
+                .await
+                .into_iter()
+                .skip(batch * 10),
+        );
+        tokio::time::sleep(Duration::from_millis(30)).await;
+    }
+    assert_eq!(ts.len(), 30);
+    // A record whose timestamp is strictly after its predecessor's (ties across partitions
+    // would make "the first at or after" ambiguous).
+    let i = (10..30)
+        .find(|&i| ts[i - 1].0 < ts[i].0)
+        .expect("distinct timestamps");
+    let (at, expect) = (ts[i].0 - 1, ts[i].1.clone());
+    seed(
+        &emb.addr,
+        &TopicName::parse("e2e/refunds").unwrap(),
+        &["r1".to_string()],
+    )
+    .await;
+
+    let mut tui = Tui::start(&["--broker", &emb.addr]);
+    // The browser lists the seeded topics.
+    tui.wait("the topic list", 20, |s| {
+        s.contains("orders") && s.contains("refunds")
+    });
+    // Select e2e/orders (filter, then Enter) and see its newest messages, following.
+    tui.keys("/orders\r");
+    tui.keys("\r");
+    let s = tui.wait("the newest record", 15, |s| s.contains("order-029"));
+    assert!(s.contains("following"), "{s}");
+    // Go to a time: the first record shown is the first seeded message at or after it.
+    tui.keys("t");
+    tui.wait("the go-to-time prompt", 5, |s| s.contains("Go to time"));
+    tui.keys(&swmq::time::format_rfc3339(at));
+    tui.keys("\r");
+    let s = tui.wait("records from the cursor", 15, |s| {
+        first_record_line(s).contains("order-")
+    });
+    assert!(
+        first_record_line(&s).contains(&expect),
+        "first record should be {expect}:\n{s}"
+    );
+    assert!(s.contains("scrub"), "{s}");
+    // Back to live, publish, and see it in the tail.
+    tui.keys("G");
+    tui.wait("live again", 10, |s| {
+        s.contains("following") && s.contains("order-029")
+    });
+    tui.keys("p");
+    tui.wait("the publish dialog", 5, |s| s.contains("Publish"));
+    tui.keys("k-e2e\t\thello-from-the-tui\r");
+    let s = tui.wait("the published message in the tail", 15, |s| {
+        s.contains("hello-from-the-tui") && !s.contains("Enter send")
+    });
+    assert!(s.contains("published 1 message(s)"), "{s}");
+    // Delete the topic (type its full name) and see it disappear.
+    tui.keys("D");
+    tui.wait("the delete dialog", 5, |s| s.contains("Type e2e/orders"));
+    tui.keys("e2e/order\r"); // not the full name: nothing happens
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(tui.screen().contains("Type e2e/orders"));
+    tui.keys("s\r");
+    let s = tui.wait("the topic gone", 15, |s| {
+        s.contains("deleted e2e/orders") && !s.contains(" orders ")
+    });
+    assert!(s.contains("Topics (1)"), "e2e/refunds remains: {s}");
+    // q backs out of the tail pane, then quits; the terminal is restored.
+    tui.keys("q");
+    tui.keys("q");
+    assert_eq!(tui.exit_code(10), 0);
+    std::thread::sleep(Duration::from_millis(200));
+    let raw = tui.raw.lock().unwrap().clone();
+    let tail = String::from_utf8_lossy(&raw[raw.len().saturating_sub(200)..]).into_owned();
+    assert!(
+        tail.contains("\x1b[?1049l"),
+        "alternate screen left: {tail:?}"
+    );
+    assert!(tail.contains("\x1b[?25h"), "cursor shown: {tail:?}");
+    let (alt, hidden) = {
+        let p = tui.parser.lock().unwrap();
+        (p.screen().alternate_screen(), p.screen().hide_cursor())
+    };
+    assert!(!alt && !hidden, "terminal restored");
+    emb.broker.shutdown().await.unwrap();
+}
+
+#[test]
+fn no_broker_screen_names_the_address() {
+    let port = support::free_port();
+    let addr = format!("127.0.0.1:{port}");
+    let mut tui = Tui::start(&["--broker", &addr, "--connect-timeout", "1"]);
+    let s = tui.wait("the no-broker screen", 15, |s| s.contains("swmq demo"));
+    assert!(s.contains(&addr) && s.contains("--broker"), "{s}");
+    tui.keys("q");
+    assert_eq!(tui.exit_code(10), 0);
+}
+
+/// The same screens against a real SeaweedFS 4.48: browse, tail, scrub (go to a time),
+/// publish.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tui_against_weed_4_48() {
+    let Some(w) = support::weed::weed() else {
+        return;
+    };
+    let mut o = ConnectOptions::new(&w.broker);
+    o.filer = w.filer.clone();
+    let Client::Mq(c) = Client::connect(&o).await.expect("connect to weed") else {
+        panic!("weed detected as 2.x")
+    };
+    let ns = support::unique_namespace("tui");
+    let t = TopicName::new(&ns, "events").unwrap();
+    c.create_topic(&t, 2).await.unwrap();
+    let msgs: Vec<OutMessage> = (0..20)
+        .map(|i| OutMessage {
+            key: Bytes::from(format!("k{i}")),
+            value: Bytes::from(format!("w-{i:03}")),
+            ..Default::default()
+        })
+        .collect();
+    c.publish(&t, msgs).await.unwrap();
+    let client = Client::Mq(c);
+    let mut s = client
+        .read(
+            &t,
+            ReadSpec {
+                from: TimeSpec::Earliest,
+                follow: false,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let mut all = Vec::new();
+    while let Some(ev) = s.next().await {
+        if let ReadEvent::Records(rs) = ev.unwrap() {
+            all.extend(rs);
+        }
+    }
+    assert_eq!(all.len(), 20);
+    let i = (5..20)
+        .find(|&i| all[i - 1].ts_ns < all[i].ts_ns)
+        .expect("distinct timestamps");
+    let expect = String::from_utf8_lossy(&all[i].value).into_owned();
+
+    let mut tui = Tui::start(&["--broker", &w.broker, "--filer", &w.filer]);
+    tui.wait("the namespace", 30, |s| s.contains(&ns));
+    tui.keys(&format!("/{ns}\r\r"));
+    let s = tui.wait("the newest records", 30, |s| s.contains("w-019"));
+    assert!(s.contains("SeaweedFS MQ 4.x"), "{s}");
+    // Scrub: go to just before record i; the first record shown is record i.
+    tui.keys("t");
+    tui.wait("the go-to-time prompt", 5, |s| s.contains("Go to time"));
+    tui.keys(&swmq::time::format_rfc3339(all[i].ts_ns - 1));
+    tui.keys("\r");
+    let s = tui.wait("records from the cursor", 30, |s| {
+        first_record_line(s).contains("w-0")
+    });
+    assert!(
+        first_record_line(&s).contains(&expect),
+        "first record should be {expect}:\n{s}"
+    );
+    // The timeline has a histogram (bytes per bucket on 4.x) and a cursor.
+    assert!(s.contains('▲'), "{s}");
+    // Back to live and publish.
+    tui.keys("G");
+    tui.wait("live", 10, |s| s.contains("following"));
+    tui.keys("p");
+    tui.wait("the publish dialog", 5, |s| s.contains("Publish"));
+    tui.keys("kk\t\tfrom-the-tui-on-4x\r");
+    tui.wait("the published message in the tail", 30, |s| {
+        s.contains("from-the-tui-on-4x") && !s.contains("Enter send")
+    });
+    tui.keys("q");
+    tui.keys("q");
+    assert_eq!(tui.exit_code(10), 0);
+}

@@ -1,0 +1,432 @@
+//! Snapshot tests of every TUI screen: ratatui `TestBackend` + insta. Deterministic: fixed
+//! times (shown in UTC), fixed sizes, hand-built topics, records and histograms.
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use swmq::client::{
+    Histogram, HistogramUnit, PartitionInfo, Protocol, Record, TopicInfo, TopicName,
+};
+use swmq::tui::model::{Model, SEC};
+use swmq::tui::msg::{Command, Msg, WorkerEvent};
+use swmq::tui::update::update;
+use swmq::tui::view::view;
+
+/// 2026-11-26T14:02:12Z.
+const NOW: i64 = 1_795_701_732 * SEC;
+
+fn topic(s: &str) -> TopicName {
+    TopicName::parse(s).unwrap()
+}
+
+fn info(
+    name: &str,
+    parts: usize,
+    count: u64,
+    closed: bool,
+    first_age: i64,
+    last_age: i64,
+) -> TopicInfo {
+    TopicInfo {
+        name: topic(name),
+        partitions: (0..parts)
+            .map(|i| PartitionInfo {
+                id: i as i32,
+                message_count: Some(count / parts as u64),
+                bytes: Some(count / parts as u64 * 120),
+                first_ts_ns: Some(NOW - first_age),
+                last_ts_ns: Some(NOW - last_age),
+                closed,
+                ..Default::default()
+            })
+            .collect(),
+        publishers: None,
+        subscribers: None,
+    }
+}
+
+fn topics() -> Vec<TopicInfo> {
+    vec![
+        info("demo/orders", 4, 48_200, false, 7200 * SEC, SEC),
+        info("demo/payments", 2, 12_900, false, 3600 * SEC, 42 * SEC),
+        info("logs/api", 1, 301_000, false, 86_400 * SEC, 3 * SEC),
+        info("chan/nightly-export", 1, 120, false, 600 * SEC, 60 * SEC),
+        info("chan/backfill-07", 1, 88, true, 9000 * SEC, 5000 * SEC),
+    ]
+}
+
+fn order(i: i64) -> Record {
+    let value = format!(
+        r#"{{"order":{},"sku":"A-{}","qty":{},"eur":{}.50}}"#,
+        1000 + i,
+        i % 20,
+        i % 5 + 1,
+        i * 3
+    );
+    Record {
+        topic: Arc::new(topic("demo/orders")),
+        partition: (i % 4) as i32,
+        ts_ns: NOW - 60 * SEC + i * 37_000_000,
+        key: Bytes::from(format!("ord-{}", 1000 + i)),
+        value: Bytes::from(value),
+        headers: vec![("source".into(), Bytes::from_static(b"checkout"))],
+        is_close: false,
+        offset: Some(i / 4),
+    }
+}
+
+fn key(c: KeyCode) -> Msg {
+    Msg::Key(KeyEvent::new(c, KeyModifiers::NONE))
+}
+
+fn chr(c: char) -> Msg {
+    key(KeyCode::Char(c))
+}
+
+fn typed(m: &mut Model, s: &str) {
+    for c in s.chars() {
+        update(m, chr(c));
+    }
+}
+
+fn connected(read_only: bool) -> Model {
+    let mut m = Model::new("127.0.0.1:17777", read_only, true, 10_000, NOW);
+    m.no_color = true;
+    update(&mut m, Msg::Resize(120, 32));
+    update(
+        &mut m,
+        Msg::Worker(WorkerEvent::Connected {
+            protocol: Protocol::Legacy,
+            addr: "127.0.0.1:17777".into(),
+        }),
+    );
+    update(&mut m, Msg::Worker(WorkerEvent::Topics(topics())));
+    m
+}
+
+/// Connected, tailing demo/orders with 60 records and a histogram.
+fn tailing() -> Model {
+    let mut m = connected(false);
+    update(&mut m, key(KeyCode::Enter)); // tails the first topic (demo/orders)
+    let id = m.tail.sub.unwrap();
+    let hist_id = m.scrub.hist_id;
+    update(
+        &mut m,
+        Msg::Worker(WorkerEvent::Records {
+            id,
+            records: (0..60).map(order).collect(),
+        }),
+    );
+    update(&mut m, Msg::Worker(WorkerEvent::CaughtUp { id }));
+    let (start, stop) = m.window();
+    let counts: Vec<u64> = (0..118u64)
+        .map(|i| (i * 7 % 23) + if (40..55).contains(&i) { 60 } else { 0 } + i / 4)
+        .collect();
+    update(
+        &mut m,
+        Msg::Worker(WorkerEvent::Histogram {
+            id: hist_id,
+            result: Ok(Histogram {
+                start_ns: start,
+                stop_ns: stop,
+                counts,
+                unit: HistogramUnit::Messages,
+            }),
+        }),
+    );
+    m
+}
+
+fn render(m: &Model) -> String {
+    let mut t = Terminal::new(TestBackend::new(m.size.0, m.size.1)).unwrap();
+    t.draw(|f| view(m, f)).unwrap();
+    let buf = t.backend().buffer();
+    let mut out = String::new();
+    for y in 0..buf.area.height {
+        let mut line = String::new();
+        for x in 0..buf.area.width {
+            line.push_str(buf[(x, y)].symbol());
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+#[test]
+fn browser_with_topics_and_channels() {
+    let m = connected(false);
+    insta::assert_snapshot!(render(&m));
+}
+#[test]
+fn tailing_follows() {
+    let m = tailing();
+    insta::assert_snapshot!(render(&m));
+}
+
+#[test]
+fn paused_keeps_a_frozen_snapshot_while_counting() {
+    let mut m = tailing();
+    update(&mut m, chr(' '));
+    let id = m.tail.sub.unwrap();
+    update(
+        &mut m,
+        Msg::Worker(WorkerEvent::Records {
+            id,
+            records: (60..75).map(order).collect(),
+        }),
+    );
+    let screen = render(&m);
+    assert!(screen.contains("paused (+15 new)"), "{screen}");
+    assert!(
+        !screen.contains("ord-1074"),
+        "frozen snapshot must not show new records"
+    );
+    insta::assert_snapshot!(screen);
+}
+
+#[test]
+fn search_highlights_and_jumps() {
+    let mut m = tailing();
+    m.no_color = false;
+    update(&mut m, chr('/'));
+    typed(&mut m, "a-17");
+    update(&mut m, key(KeyCode::Enter));
+    let screen = render(&m);
+    assert!(screen.contains("/a-17 3 matches"), "{screen}");
+    insta::assert_snapshot!(screen);
+    // The highlight is a style: check the hit cells are styled differently.
+    let mut t = Terminal::new(TestBackend::new(120, 32)).unwrap();
+    t.draw(|f| view(&m, f)).unwrap();
+    let buf = t.backend().buffer().clone();
+    let hits = (0..buf.area.height)
+        .flat_map(|y| (0..buf.area.width).map(move |x| (x, y)))
+        .filter(|&(x, y)| buf[(x, y)].bg == ratatui::style::Color::Yellow)
+        .count();
+    assert!(hits >= 2 * 4, "highlighted cells: {hits}");
+}
+
+#[test]
+fn filter_hides_non_matching_records() {
+    let mut m = tailing();
+    update(&mut m, chr('/'));
+    typed(&mut m, "a-17");
+    update(&mut m, key(KeyCode::Enter));
+    update(&mut m, chr('f'));
+    insta::assert_snapshot!(render(&m));
+}
+
+fn detail_of(value: &[u8], key_bytes: &[u8]) -> Model {
+    let mut m = tailing();
+    let id = m.tail.sub.unwrap();
+    let mut r = order(61);
+    r.value = Bytes::copy_from_slice(value);
+    r.key = Bytes::copy_from_slice(key_bytes);
+    update(
+        &mut m,
+        Msg::Worker(WorkerEvent::Records {
+            id,
+            records: vec![r],
+        }),
+    );
+    update(&mut m, key(KeyCode::Enter));
+    m
+}
+
+#[test]
+fn detail_json() {
+    let m = detail_of(
+        br#"{"order":1061,"sku":"A-1","lines":[{"qty":2},{"qty":1}]}"#,
+        b"ord-1061",
+    );
+    insta::assert_snapshot!(render(&m));
+}
+
+#[test]
+fn detail_text() {
+    let m = detail_of(b"payment declined\nretry in 30s\tcode=51", b"");
+    insta::assert_snapshot!(render(&m));
+}
+
+#[test]
+fn detail_hex() {
+    let bin: Vec<u8> = (0u8..40).map(|i| i.wrapping_mul(37) ^ 0x7f).collect();
+    let m = detail_of(&bin, b"\x00\x01bin");
+    insta::assert_snapshot!(render(&m));
+}
+
+#[test]
+fn scrubber_with_histogram_and_cursor() {
+    let mut m = tailing();
+    for _ in 0..3 {
+        update(
+            &mut m,
+            Msg::Key(KeyEvent::new(KeyCode::Left, KeyModifiers::SHIFT)),
+        );
+    }
+    let cmds = update(&mut m, Msg::Tick(NOW + 200_000_000));
+    let Some(Command::Subscribe {
+        id,
+        start: swmq::tui::msg::Start::At(at),
+        ..
+    }) = cmds.last().cloned()
+    else {
+        panic!("{cmds:?}")
+    };
+    let records: Vec<Record> = (0..30)
+        .map(|i| Record {
+            ts_ns: at + i * 1_000_000_000,
+            ..order(i)
+        })
+        .collect();
+    update(&mut m, Msg::Worker(WorkerEvent::Records { id, records }));
+    let screen = render(&m);
+    assert!(screen.contains("cursor 2026-11-26"), "{screen}");
+    assert!(screen.contains('▲'));
+    insta::assert_snapshot!(screen);
+}
+
+#[test]
+fn go_to_time_shows_an_invalid_time_inline() {
+    let mut m = tailing();
+    update(&mut m, chr('t'));
+    typed(&mut m, "yesterday");
+    let cmds = update(&mut m, key(KeyCode::Enter));
+    assert!(cmds.is_empty());
+    let screen = render(&m);
+    assert!(screen.contains("invalid time \"yesterday\""), "{screen}");
+    insta::assert_snapshot!(screen);
+}
+
+#[test]
+fn publish_dialog() {
+    let mut m = tailing();
+    update(&mut m, chr('p'));
+    typed(&mut m, "ord-9");
+    update(&mut m, key(KeyCode::Tab));
+    typed(&mut m, "source=tui");
+    update(&mut m, key(KeyCode::Tab));
+    typed(&mut m, r#"{"order":9}"#);
+    insta::assert_snapshot!(render(&m));
+}
+
+#[test]
+fn delete_confirmation() {
+    let mut m = connected(false);
+    update(&mut m, chr('D'));
+    typed(&mut m, "demo/ord");
+    let screen = render(&m);
+    assert!(screen.contains("Type demo/orders"), "{screen}");
+    insta::assert_snapshot!(screen);
+}
+
+#[test]
+fn delete_confirmation_on_4x_warns_about_listing() {
+    let mut m = connected(false);
+    m.protocol = Some(Protocol::Mq);
+    update(&mut m, chr('D'));
+    let screen = render(&m);
+    assert!(screen.contains("~30 s"), "{screen}");
+}
+
+#[test]
+fn help_generated_from_the_keymap() {
+    let mut m = connected(false);
+    m.size = (120, 60);
+    update(&mut m, chr('?'));
+    let screen = render(&m);
+    assert!(screen.contains("publish a message"));
+    insta::assert_snapshot!(screen);
+}
+
+#[test]
+fn read_only_has_no_writing_keys() {
+    let mut m = connected(true);
+    m.size = (120, 60);
+    update(&mut m, chr('p'));
+    assert!(m.overlay.is_none());
+    let bar = render(&m);
+    assert!(bar.contains("read-only: publish is disabled"), "{bar}");
+    assert!(bar.contains("READ-ONLY"));
+    update(&mut m, chr('?'));
+    let screen = render(&m);
+    assert!(!screen.contains("publish a message"), "{screen}");
+    assert!(!screen.contains("delete the selected"), "{screen}");
+    insta::assert_snapshot!(screen);
+}
+
+#[test]
+fn disconnected_status() {
+    let mut m = tailing();
+    update(
+        &mut m,
+        Msg::Worker(WorkerEvent::Unreachable {
+            addr: "127.0.0.1:17777".into(),
+            error: "cannot connect to broker at 127.0.0.1:17777: connection refused".into(),
+            attempt: 3,
+            retry_in_ms: 1000,
+        }),
+    );
+    let screen = render(&m);
+    assert!(screen.contains("DISCONNECTED"), "{screen}");
+    insta::assert_snapshot!(screen);
+}
+
+#[test]
+fn no_broker_at_start() {
+    let mut m = Model::new("10.0.0.9:17777", false, true, 10_000, NOW);
+    m.no_color = true;
+    update(&mut m, Msg::Resize(100, 24));
+    update(
+        &mut m,
+        Msg::Worker(WorkerEvent::Unreachable {
+            addr: "10.0.0.9:17777".into(),
+            error: "timed out after 3.0s waiting for 10.0.0.9:17777".into(),
+            attempt: 1,
+            retry_in_ms: 1000,
+        }),
+    );
+    let screen = render(&m);
+    assert!(
+        screen.contains("swmq demo") && screen.contains("--broker"),
+        "{screen}"
+    );
+    insta::assert_snapshot!(screen);
+}
+
+#[test]
+fn too_small() {
+    let mut m = tailing();
+    update(&mut m, Msg::Resize(40, 10));
+    insta::assert_snapshot!(render(&m));
+}
+
+#[test]
+fn publish_result_in_status_bar() {
+    let mut m = tailing();
+    update(&mut m, chr('p'));
+    typed(&mut m, "k");
+    let cmds = update(&mut m, key(KeyCode::Enter));
+    let Some(Command::Publish { req, .. }) = cmds.first().cloned() else {
+        panic!("{cmds:?}")
+    };
+    update(
+        &mut m,
+        Msg::Worker(WorkerEvent::Published {
+            req,
+            result: Ok(vec![swmq::client::PublishOutcome {
+                partition: 2,
+                offset: Some(17),
+                ts_ns: None,
+            }]),
+        }),
+    );
+    let screen = render(&m);
+    assert!(
+        screen.contains("published 1 message(s) → p2 offset 17"),
+        "{screen}"
+    );
+}
