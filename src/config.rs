@@ -13,7 +13,7 @@ pub const DEFAULT_FILER: &str = "localhost:18888";
 /// Default connect (and protocol detection) timeout in seconds.
 pub const DEFAULT_CONNECT_TIMEOUT_SECS: f64 = 3.0;
 /// Default capacity of the TUI's tail ring buffer, in records.
-pub const DEFAULT_TUI_BUFFER: usize = 100_000;
+pub const DEFAULT_TUI_BUFFER: usize = crate::tui::buffer::DEFAULT_CAPACITY;
 
 /// Environment variable for the broker address.
 pub const ENV_BROKER: &str = "SWMQ_BROKER";

@@ -345,3 +345,60 @@ async fn tui_against_weed_4_48() {
     tui.keys("q");
     assert_eq!(tui.exit_code(10), 0);
 }
+
+/// `swmq demo` on a terminal opens the TUI on the seeded embedded broker, labelled, and
+/// stops it on exit.
+#[test]
+fn demo_opens_the_tui_on_the_embedded_broker() {
+    let started = Instant::now();
+    let mut tui = Tui::start(&["demo"]);
+    let s = tui.wait("the demo's topics", 30, |s| {
+        s.contains("embedded demo") && s.contains("orders")
+    });
+    eprintln!("demo topics listed after {:?}", started.elapsed());
+    assert!(s.contains("SeaweedFS 2.x (embedded demo)"), "{s}");
+    assert!(s.contains("channels"), "{s}");
+    // Tail the first topic, scrub back ten buckets, and see records from there.
+    tui.keys("\r");
+    tui.wait("records", 20, |s| first_record_line(s).contains(':'));
+    tui.keys("\x1b[1;2D"); // Shift+←
+    let s = tui.wait("the cursor", 10, |s| s.contains("cursor 20"));
+    eprintln!("{s}");
+    tui.keys("q");
+    tui.keys("q");
+    assert_eq!(tui.exit_code(15), 0);
+}
+
+/// The broker goes away: the status bar says so; it comes back (same address and data):
+/// the tail resumes after the last record shown, without gap or duplicate.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tail_resumes_after_the_broker_comes_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let addr = format!("127.0.0.1:{}", support::free_port());
+    let config =
+        || swmq::broker::BrokerConfig::new(addr.parse().unwrap(), dir.path().to_path_buf());
+    let broker = swmq::broker::start(config()).await.unwrap();
+    let topic = TopicName::parse("e2e/live").unwrap();
+    let first: Vec<String> = (0..8).map(|i| format!("before-{i}")).collect();
+    seed(&addr, &topic, &first).await;
+
+    let mut tui = Tui::start(&["--broker", &addr]);
+    tui.wait("the topic", 20, |s| s.contains("live"));
+    tui.keys("\r");
+    tui.wait("the records", 15, |s| s.contains("before-7"));
+    broker.shutdown().await.unwrap();
+    tui.wait("the disconnection", 20, |s| s.contains("DISCONNECTED"));
+    let broker = swmq::broker::start(config()).await.unwrap();
+    let second: Vec<String> = (0..5).map(|i| format!("after-{i}")).collect();
+    seed(&addr, &topic, &second).await;
+    let s = tui.wait("the records published after the restart", 30, |s| {
+        s.contains("after-4") && s.contains("connected")
+    });
+    for v in first.iter().chain(&second) {
+        assert_eq!(s.matches(v.as_str()).count(), 1, "{v} exactly once:\n{s}");
+    }
+    tui.keys("q");
+    tui.keys("q");
+    assert_eq!(tui.exit_code(10), 0);
+    broker.shutdown().await.unwrap();
+}

@@ -102,9 +102,11 @@ pub fn status_bar(m: &Model, f: &mut Frame, area: Rect) {
     }
     let used: usize = parts.iter().map(|s| s.content.chars().count()).sum();
     let right = if m.utc { "UTC  ? help " } else { "? help " };
-    let gap = (area.width as usize).saturating_sub(used + right.chars().count());
-    parts.push(Span::raw(" ".repeat(gap)));
-    parts.push(Span::styled(right, t.dim()));
+    let need = used + right.chars().count() + 1;
+    if need <= area.width as usize {
+        parts.push(Span::raw(" ".repeat(area.width as usize - need + 1)));
+        parts.push(Span::styled(right, t.dim()));
+    }
     f.render_widget(Paragraph::new(Line::from(parts)), area);
 }
 
