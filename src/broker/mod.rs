@@ -246,3 +246,29 @@ impl RunningBroker {
         served
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults() {
+        let c = BrokerConfig::new(DEFAULT_LISTEN.parse().unwrap(), "/d".into());
+        assert!(c.listen.ip().is_loopback());
+        assert_eq!(c.listen.port(), 17777);
+        assert_eq!(c.segment_bytes, 64 << 20);
+        assert_eq!(c.max_message_bytes, 16 << 20);
+        assert!(default_data_dir().ends_with("swmq/broker"));
+    }
+
+    #[test]
+    fn errors_map_to_statuses() {
+        let s: tonic::Status = BrokerError::Closed("channel is already closed".into()).into();
+        assert_eq!(s.code(), tonic::Code::FailedPrecondition);
+        assert_eq!(s.message(), "channel is already closed");
+        let s: tonic::Status = BrokerError::InvalidArgument("bad".into()).into();
+        assert_eq!(s.code(), tonic::Code::InvalidArgument);
+        let s: tonic::Status = BrokerError::NotFound("x".into()).into();
+        assert_eq!(s.code(), tonic::Code::NotFound);
+    }
+}
