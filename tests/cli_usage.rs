@@ -226,3 +226,21 @@ fn publish_file_missing_is_a_runtime_error() {
         .stderr(one_line_error())
         .stderr(predicate::str::contains("/nonexistent/x.jsonl"));
 }
+
+#[test]
+fn a_silent_listener_times_out_after_connect_timeout() {
+    // Accepts TCP connections (the kernel does) but never speaks HTTP/2.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let started = std::time::Instant::now();
+    swmq()
+        .args(["--broker", &addr, "--connect-timeout", "0.5", "status"])
+        .assert()
+        .code(1)
+        .stderr(one_line_error())
+        .stderr(predicate::str::contains(&addr))
+        .stderr(predicate::str::contains("timed out"));
+    let took = started.elapsed();
+    assert!(took < std::time::Duration::from_secs(3), "took {took:?}");
+    drop(listener);
+}

@@ -115,12 +115,8 @@ impl Partition {
     pub fn open(topic_dir: &Path, number: u32, limits: Limits) -> io::Result<Partition> {
         let dir = names::partition_dir(topic_dir, number);
         let mut segments = Vec::new();
-        let mut file = None;
         if dir.is_dir() {
             segments = recover_segments(&dir, limits.max_record)?;
-            if let Some(last) = segments.last() {
-                file = Some(OpenOptions::new().append(true).open(&last.path)?);
-            }
         }
         let marker = names::close_marker(topic_dir, number);
         let mut closed = marker.exists();
@@ -142,7 +138,7 @@ impl Partition {
             limits,
             state: Mutex::new(State {
                 segments,
-                file,
+                file: None,
                 buf: Vec::new(),
                 pending: Vec::new(),
                 last_ts,
@@ -211,6 +207,11 @@ impl Partition {
         self.lock().closed
     }
 
+    /// Whether the topic was deleted under this partition.
+    pub fn is_deleted(&self) -> bool {
+        self.lock().deleted
+    }
+
     /// Makes buffered records visible to readers.
     pub fn flush(&self) -> Result<(), BrokerError> {
         let mut st = self.lock();
@@ -247,6 +248,12 @@ impl Partition {
         }
         *synced = written;
         Ok(())
+    }
+
+    /// Whether bytes were written that are not fsynced yet (and no sync is running).
+    pub fn needs_sync(&self) -> bool {
+        let written = self.lock().written;
+        self.synced.try_lock().is_ok_and(|synced| *synced < written)
     }
 
     /// After a close record was appended: makes it durable and writes the close marker.
@@ -290,10 +297,20 @@ impl Partition {
         Ok(())
     }
 
+    /// Opens the active segment for appending (lazily: a partition that is only read keeps
+    /// no file open), creating the first segment when there is none.
     fn ensure_active(&self, st: &mut State) -> Result<(), BrokerError> {
         if st.file.is_some() {
             return Ok(());
         }
+        if let Some(last) = st.segments.last() {
+            st.file = Some(OpenOptions::new().append(true).open(&last.path)?);
+            return Ok(());
+        }
+        self.create_segment(st)
+    }
+
+    fn create_segment(&self, st: &mut State) -> Result<(), BrokerError> {
         let base = st.end_ord();
         fs::create_dir_all(&self.dir)?;
         let seg = Segment::empty(&self.dir, base);
@@ -319,7 +336,7 @@ impl Partition {
             seg.save_index()?;
         }
         st.file = None;
-        self.ensure_active(st)
+        self.create_segment(st)
     }
 }
 
