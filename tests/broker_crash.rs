@@ -38,7 +38,9 @@ fn spawn_broker(dir: &Path) -> (Child, String) {
 }
 
 fn value(writer: usize, batch: usize, i: usize) -> String {
-    format!("w{writer}-b{batch:05}-m{i:03}")
+    // Sizes vary (up to ~3 KB) so records straddle pages and writes tear in odd places.
+    let pad = (batch * 131 + i * 37) % 3000;
+    format!("w{writer}-b{batch:05}-m{i:03}-{}", "p".repeat(pad))
 }
 
 fn parse(v: &str) -> (usize, usize, usize) {
@@ -69,20 +71,25 @@ async fn read_everything(addr: &str, partition: i32) -> Vec<String> {
     out
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sigkill_during_publishes_loses_nothing_acknowledged() {
-    let dir = tempfile::tempdir().unwrap();
-    let (mut child, addr) = spawn_broker(dir.path());
+/// Runs 4 writers against `addr` until at least `min_acked` batches were acknowledged, then
+/// SIGKILLs the broker with publishes in flight; returns the acknowledged batches.
+async fn write_then_kill(
+    mut child: Child,
+    addr: &str,
+    first_writer: usize,
+    min_acked: usize,
+) -> Vec<(usize, usize)> {
     // Writers 0..3 share partition 0 (group commit), writer 3 has partition 1. Each
     // publishes batches of 40 on fresh streams and records the batches that ended OK.
     let acked: Arc<Mutex<Vec<(usize, usize)>>> = Arc::default();
     let mut writers = Vec::new();
-    for w in 0..4 {
-        let (addr, acked) = (addr.clone(), Arc::clone(&acked));
+    for k in 0..4 {
+        let (addr, acked) = (addr.to_string(), Arc::clone(&acked));
+        let w = first_writer + k;
         writers.push(tokio::spawn(async move {
             for b in 0.. {
                 let msgs: Vec<Message> = (0..40).map(|i| msg(&value(w, b, i))).collect();
-                let part = if w == 3 { 1 } else { 0 };
+                let part = if k == 3 { 1 } else { 0 };
                 if publish(&addr, "crash", "t", part, msgs).await.is_err() {
                     return;
                 }
@@ -91,21 +98,32 @@ async fn sigkill_during_publishes_loses_nothing_acknowledged() {
         }));
     }
     let t0 = Instant::now();
-    while acked.lock().unwrap().len() < 60 && t0.elapsed() < Duration::from_secs(20) {
-        tokio::time::sleep(Duration::from_millis(20)).await;
+    while acked.lock().unwrap().len() < min_acked && t0.elapsed() < Duration::from_secs(20) {
+        tokio::time::sleep(Duration::from_millis(10)).await;
     }
     child.kill().unwrap(); // SIGKILL, with publishes in flight
     child.wait().unwrap();
-    let acked = acked.lock().unwrap().clone();
     for w in writers {
         let _ = w.await;
     }
+    let acked = acked.lock().unwrap().clone();
     assert!(
-        acked.len() >= 60,
+        acked.len() >= min_acked,
         "only {} batches acknowledged",
         acked.len()
     );
+    acked
+}
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigkill_during_publishes_loses_nothing_acknowledged() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut acked = Vec::new();
+    // Two crashes in a row: the second recovery starts from a recovered log.
+    for round in 0..2 {
+        let (child, addr) = spawn_broker(dir.path());
+        acked.extend(write_then_kill(child, &addr, round * 4, 30).await);
+    }
     let (mut child, addr) = spawn_broker(dir.path());
     let mut seen = std::collections::HashSet::new();
     for part in [0, 1] {
@@ -115,7 +133,8 @@ async fn sigkill_during_publishes_loses_nothing_acknowledged() {
         let mut last: std::collections::HashMap<usize, (usize, usize)> = Default::default();
         for v in &values {
             let (w, b, i) = parse(v);
-            assert_eq!(w == 3, part == 1, "{v} in partition {part}");
+            assert_eq!(*v, value(w, b, i), "damaged value");
+            assert_eq!(w % 4 == 3, part == 1, "{v} in partition {part}");
             match last.get(&w) {
                 Some(&(pb, pi)) if pb == b => assert_eq!(i, pi + 1, "{v} after {pb}/{pi}"),
                 Some(&(pb, _)) => assert!(b > pb && i == 0, "{v} after batch {pb}"),
@@ -135,11 +154,11 @@ async fn sigkill_during_publishes_loses_nothing_acknowledged() {
         }
     }
     // The restarted broker takes new publishes after the recovered data.
-    publish(&addr, "crash", "t", 0, vec![msg("w9-b00000-m000")])
+    publish(&addr, "crash", "t", 0, vec![msg("w99-b00000-m000-")])
         .await
         .unwrap();
     let values = read_everything(&addr, 0).await;
-    assert_eq!(values.last().unwrap(), "w9-b00000-m000");
+    assert_eq!(values.last().unwrap(), "w99-b00000-m000-");
     child.kill().unwrap();
     child.wait().unwrap();
 }

@@ -154,6 +154,16 @@ async fn oversized_messages_are_refused_and_earlier_ones_kept() {
         .await
         .unwrap_err();
     assert_invalid(err, "limit of 1000 bytes");
+    // Far above the limit, the request frame itself is refused, with a status too.
+    let huge = Message {
+        value: vec![7u8; 200_000].into(),
+        ..Default::default()
+    };
+    let err = publish(&addr, "ns", "big", 0, vec![huge])
+        .await
+        .unwrap_err();
+    assert_ne!(err.code(), tonic::Code::Ok);
+    assert!(err.message().contains("bad publish request"), "{err}");
     let mut sub = subscribe(&addr, "ns", "big", 0, StartPosition::Earliest, 0)
         .await
         .unwrap();

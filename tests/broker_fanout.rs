@@ -59,6 +59,27 @@ async fn a_slow_subscriber_blocks_no_publisher_and_catches_up_from_disk() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stalled_subscriber_of_small_messages_survives() {
+    // Small messages trickling in while a subscriber does not read: the broker must not
+    // send so many tiny DATA frames that the client's HTTP/2 layer calls it a flood.
+    let e = start_embedded().await;
+    const N: usize = 30_000;
+    let mut slow = subscribe(&e.addr, "ns", "small", 0, StartPosition::Earliest, 0)
+        .await
+        .unwrap();
+    for b in 0..300 {
+        let msgs = (b * 100..(b + 1) * 100)
+            .map(|i| msg(&format!("{i:08}")))
+            .collect();
+        publish(&e.addr, "ns", "small", 0, msgs).await.unwrap();
+    }
+    for i in 0..N {
+        let m = slow.next().await.unwrap().unwrap();
+        assert_eq!(m.value, format!("{i:08}"), "message {i}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn many_subscribers_on_one_partition_get_everything() {
     let e = start_embedded().await;
     let mut subs = Vec::new();

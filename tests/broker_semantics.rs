@@ -218,12 +218,20 @@ async fn delete_topic_removes_everything_and_succeeds_when_missing() {
     publish(&e.addr, "ns", "gone", 3, vec![msg("b")])
         .await
         .unwrap();
+    let mut before = subscribe(&e.addr, "ns", "gone", 0, StartPosition::Earliest, 0)
+        .await
+        .unwrap();
+    assert_eq!(values(&drain(&mut before, 1).await), ["a"]);
     let mut c = v2_client(&e.addr).await;
     let del = |t: &str| DeleteTopicRequest {
         namespace: "ns".into(),
         topic: t.into(),
     };
     c.delete_topic(del("gone")).await.unwrap();
+    // A subscriber of the deleted topic is told so.
+    let err = before.next().await.unwrap_err();
+    assert_eq!(err.code(), tonic::Code::Aborted, "{err}");
+    assert!(err.message().contains("deleted"), "{err}");
     assert!(!e.dir.path().join("topics/ns/gone").exists());
     c.delete_topic(del("gone")).await.unwrap();
     c.delete_topic(del("never-existed")).await.unwrap();

@@ -402,3 +402,45 @@ async fn tail_resumes_after_the_broker_comes_back() {
     assert_eq!(tui.exit_code(10), 0);
     broker.shutdown().await.unwrap();
 }
+
+/// A 2.x channel: listed as open, closed with `C` after a confirmation, then listed as
+/// closed; the tail of the channel shows that it ended.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn close_a_channel_from_the_tui() {
+    let emb = support::embedded::start_embedded().await;
+    let chan = TopicName::channel("e2e-jobs").unwrap();
+    seed(
+        &emb.addr,
+        &chan,
+        &["job-1".to_string(), "job-2".to_string()],
+    )
+    .await;
+    let mut tui = Tui::start(&["--broker", &emb.addr]);
+    tui.wait("the open channel", 20, |s| {
+        s.contains("e2e-jobs") && s.contains("open")
+    });
+    tui.keys("\r"); // the only topic is preselected: tail it
+    tui.wait("the channel's records", 15, |s| s.contains("job-2"));
+    tui.keys("C");
+    tui.wait("the confirmation", 5, |s| {
+        s.contains("Seal channel e2e-jobs")
+    });
+    tui.keys("y");
+    let s = tui.wait("the channel closed", 15, |s| {
+        let row = s
+            .lines()
+            .find(|l| l.contains("○ e2e-jobs"))
+            .unwrap_or_default();
+        s.contains("channel closed")
+            && row.contains("closed")
+            && s.contains("ended (closed channel)")
+    });
+    assert!(
+        s.contains("[close]"),
+        "the close message shows in the tail:\n{s}"
+    );
+    tui.keys("q");
+    tui.keys("q");
+    assert_eq!(tui.exit_code(10), 0);
+    emb.broker.shutdown().await.unwrap();
+}

@@ -66,6 +66,14 @@ pub enum BrokerError {
     /// A storage error.
     #[error("storage error: {0}")]
     Io(#[from] std::io::Error),
+    /// The data directory could not be opened or recovered.
+    #[error("cannot use the data directory {dir}: {source}")]
+    DataDir {
+        /// The directory.
+        dir: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
     /// The listen address could not be bound.
     #[error("cannot listen on {addr}: {source}")]
     Bind {
@@ -158,7 +166,14 @@ pub async fn start(config: BrokerConfig) -> Result<RunningBroker, BrokerError> {
     let data_dir = config.data_dir.clone();
     let store = tokio::task::spawn_blocking(move || store::Store::open(&data_dir, limits))
         .await
-        .map_err(|e| BrokerError::Server(e.to_string()))??;
+        .map_err(|e| BrokerError::Server(e.to_string()))?
+        .map_err(|e| match e {
+            BrokerError::Io(source) => BrokerError::DataDir {
+                dir: config.data_dir.clone(),
+                source,
+            },
+            e => e,
+        })?;
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .map_err(|source| BrokerError::Bind {
@@ -244,5 +259,46 @@ impl RunningBroker {
             .await
             .map_err(|e| BrokerError::Server(e.to_string()))??;
         served
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults() {
+        let c = BrokerConfig::new(DEFAULT_LISTEN.parse().unwrap(), "/d".into());
+        assert!(c.listen.ip().is_loopback());
+        assert_eq!(c.listen.port(), 17777);
+        assert_eq!(c.segment_bytes, 64 << 20);
+        assert_eq!(c.max_message_bytes, 16 << 20);
+        assert!(default_data_dir().ends_with("swmq/broker"));
+    }
+
+    #[test]
+    fn errors_map_to_statuses() {
+        let s: tonic::Status = BrokerError::Closed("channel is already closed".into()).into();
+        assert_eq!(s.code(), tonic::Code::FailedPrecondition);
+        assert_eq!(s.message(), "channel is already closed");
+        let s: tonic::Status = BrokerError::InvalidArgument("bad".into()).into();
+        assert_eq!(s.code(), tonic::Code::InvalidArgument);
+        let s: tonic::Status = BrokerError::NotFound("x".into()).into();
+        assert_eq!(s.code(), tonic::Code::NotFound);
+    }
+
+    #[tokio::test]
+    async fn an_unusable_data_dir_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("not-a-dir");
+        std::fs::write(&file, b"x").unwrap();
+        let err = start(BrokerConfig::new(
+            "127.0.0.1:0".parse().unwrap(),
+            file.clone(),
+        ))
+        .await
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("not-a-dir"), "{err}");
     }
 }

@@ -115,12 +115,8 @@ impl Partition {
     pub fn open(topic_dir: &Path, number: u32, limits: Limits) -> io::Result<Partition> {
         let dir = names::partition_dir(topic_dir, number);
         let mut segments = Vec::new();
-        let mut file = None;
         if dir.is_dir() {
             segments = recover_segments(&dir, limits.max_record)?;
-            if let Some(last) = segments.last() {
-                file = Some(OpenOptions::new().append(true).open(&last.path)?);
-            }
         }
         let marker = names::close_marker(topic_dir, number);
         let mut closed = marker.exists();
@@ -142,7 +138,7 @@ impl Partition {
             limits,
             state: Mutex::new(State {
                 segments,
-                file,
+                file: None,
                 buf: Vec::new(),
                 pending: Vec::new(),
                 last_ts,
@@ -209,6 +205,11 @@ impl Partition {
     /// Whether a close message was stored (publishes are refused).
     pub fn is_closed(&self) -> bool {
         self.lock().closed
+    }
+
+    /// Whether the topic was deleted under this partition.
+    pub fn is_deleted(&self) -> bool {
+        self.lock().deleted
     }
 
     /// Makes buffered records visible to readers.
@@ -290,10 +291,20 @@ impl Partition {
         Ok(())
     }
 
+    /// Opens the active segment for appending (lazily: a partition that is only read keeps
+    /// no file open), creating the first segment when there is none.
     fn ensure_active(&self, st: &mut State) -> Result<(), BrokerError> {
         if st.file.is_some() {
             return Ok(());
         }
+        if let Some(last) = st.segments.last() {
+            st.file = Some(OpenOptions::new().append(true).open(&last.path)?);
+            return Ok(());
+        }
+        self.create_segment(st)
+    }
+
+    fn create_segment(&self, st: &mut State) -> Result<(), BrokerError> {
         let base = st.end_ord();
         fs::create_dir_all(&self.dir)?;
         let seg = Segment::empty(&self.dir, base);
@@ -319,7 +330,7 @@ impl Partition {
             seg.save_index()?;
         }
         st.file = None;
-        self.ensure_active(st)
+        self.create_segment(st)
     }
 }
 

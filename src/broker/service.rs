@@ -79,8 +79,13 @@ impl MessagingService {
                 match item {
                     None => break Some(None),
                     Some(Err(status)) => {
-                        tracing::debug!(%status, "publisher went away");
-                        break Some(None);
+                        // A client that went away does not read this; one whose request
+                        // could not be decoded (e.g. above the size limit) learns why.
+                        tracing::debug!(%status, "publish stream failed");
+                        break Some(Some(Err(Status::new(
+                            status.code(),
+                            format!("bad publish request: {}", status.message()),
+                        ))));
                     }
                     Some(Ok(req)) => match self.publish_step(&part, req).await {
                         Step::Continue => {}
@@ -132,9 +137,15 @@ impl MessagingService {
             };
             match chunk {
                 Err(e) => {
-                    let _ = tx
-                        .send(Err(Status::internal(format!("reading the log: {e}"))))
-                        .await;
+                    let status = if part.is_deleted() {
+                        Status::aborted(format!(
+                            "topic {}/{} was deleted",
+                            init.namespace, init.topic
+                        ))
+                    } else {
+                        Status::internal(format!("reading the log: {e}"))
+                    };
+                    let _ = tx.send(Err(status)).await;
                     return;
                 }
                 Ok(Chunk::Records(recs)) => {

@@ -45,8 +45,11 @@ pub struct MqClient {
     channel: Channel,
     opts: ConnectOptions,
     filer: FilerClient,
-    /// Channels to partition leaders other than `addr`, by address.
-    leaders: Arc<Mutex<HashMap<String, Channel>>>,
+    /// Channels to partition leaders other than `addr`, by address (`None`: unreachable,
+    /// the connected broker is used instead).
+    leaders: Arc<Mutex<HashMap<String, Option<Channel>>>>,
+    /// Whether publishes, subscriptions and range queries go to each partition's leader.
+    route_to_leaders: bool,
 }
 
 /// One partition of a topic as `LookupTopicBrokers` returned it.
@@ -130,7 +133,16 @@ impl MqClient {
             opts: opts.clone(),
             filer: FilerClient::new(opts.filer.clone(), opts.connect_timeout),
             leaders: Arc::new(Mutex::new(HashMap::new())),
+            route_to_leaders: true,
         }
+    }
+
+    /// With `false`, every call goes through the connected broker instead of each
+    /// partition's leader (for a broker reached through a port-forward or proxy, whose
+    /// advertised addresses are not reachable). On by default.
+    pub fn route_to_leaders(mut self, on: bool) -> Self {
+        self.route_to_leaders = on;
+        self
     }
 
     /// The broker address.
@@ -153,7 +165,7 @@ impl MqClient {
     /// A gRPC client of a partition's leader (the connected broker when it is the leader,
     /// when no leader is named, or when the leader cannot be reached).
     pub(crate) async fn broker_for(&self, leader: &str) -> SeaweedMessagingClient<Channel> {
-        if leader.is_empty() || leader == self.addr {
+        if !self.route_to_leaders || leader.is_empty() || leader == self.addr {
             return self.broker();
         }
         let cached = self
@@ -162,22 +174,27 @@ impl MqClient {
             .ok()
             .and_then(|m| m.get(leader).cloned());
         let ch = match cached {
-            Some(ch) => ch,
-            None => match detect::open_channel(leader, self.opts.connect_timeout).await {
-                Ok(ch) => {
-                    if let Ok(mut m) = self.leaders.lock() {
-                        m.insert(leader.to_string(), ch.clone());
+            Some(Some(ch)) => ch,
+            Some(None) => return self.broker(),
+            None => {
+                let ch = match detect::open_channel(leader, self.opts.connect_timeout).await {
+                    Ok(ch) => Some(ch),
+                    Err(e) => {
+                        tracing::warn!(
+                            "partition leader {leader} unreachable ({e}); using {}",
+                            self.addr
+                        );
+                        None
                     }
-                    ch
+                };
+                if let Ok(mut m) = self.leaders.lock() {
+                    m.insert(leader.to_string(), ch.clone());
                 }
-                Err(e) => {
-                    tracing::warn!(
-                        "partition leader {leader} unreachable ({e}); using {}",
-                        self.addr
-                    );
-                    return self.broker();
+                match ch {
+                    Some(ch) => ch,
+                    None => return self.broker(),
                 }
-            },
+            }
         };
         SeaweedMessagingClient::new(ch)
             .max_decoding_message_size(MAX_MESSAGE)

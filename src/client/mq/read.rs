@@ -68,7 +68,7 @@ impl Default for PartitionReadConfig {
             quiet: Duration::from_millis(150),
             poll: Duration::from_millis(150),
             refresh: Duration::from_secs(2),
-            settle: Duration::from_secs(3),
+            settle: Duration::from_secs(2),
             window: 256,
             watermark_slack: Duration::from_millis(250),
             batch: 1000,

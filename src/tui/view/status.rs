@@ -13,6 +13,16 @@ use crate::time;
 
 /// The tail's mode word: following / paused / at cursor / live-paused.
 pub fn mode_word(m: &Model) -> String {
+    if let Some(e) = &m.tail.ended {
+        return if e == "ended" {
+            "ended (closed channel)".into()
+        } else {
+            "stopped (error)".into()
+        };
+    }
+    if let Some(e) = &m.tail.reconnecting {
+        return format!("reconnecting: {}", super::fit(e, 40));
+    }
     if m.scrub.cursor.is_some() {
         if m.tail.paused() {
             "scrub (paused)".into()
