@@ -336,3 +336,37 @@ async fn subscriber_is_close_ends_the_subscription() {
         .unwrap();
     assert_eq!(sub.next().await.unwrap(), None);
 }
+
+#[tokio::test]
+async fn segments_are_seaweedfs_log_records() {
+    use prost::Message as _;
+    let e = start_embedded().await;
+    let m = Message {
+        key: "k1".into(),
+        ..at("payload", 77)
+    };
+    publish(&e.addr, "ns", "disk", 1, vec![m.clone(), msg("second")])
+        .await
+        .unwrap();
+    let seg = e
+        .dir
+        .path()
+        .join("topics/ns/disk/p01/00000000000000000000.log");
+    let bytes = std::fs::read(&seg).unwrap();
+    // 4-byte big-endian length + filer_pb.LogEntry whose data is a messaging_pb.Message.
+    let mut rest = bytes.as_slice();
+    let mut entries = Vec::new();
+    while !rest.is_empty() {
+        let len = u32::from_be_bytes(rest[..4].try_into().unwrap()) as usize;
+        entries.push(swmq::proto::filer::LogEntry::decode(&rest[4..4 + len]).unwrap());
+        rest = &rest[4 + len..];
+    }
+    assert_eq!(entries.len(), 2);
+    assert_eq!(entries[0].ts_ns, 77);
+    assert_eq!(entries[0].key, "k1");
+    assert_eq!((entries[0].offset, entries[1].offset), (0, 1));
+    assert_eq!(Message::decode(entries[0].data.clone()).unwrap(), m);
+    let second = Message::decode(entries[1].data.clone()).unwrap();
+    assert_eq!(second.value, "second");
+    assert_eq!(second.event_time_ns, entries[1].ts_ns);
+}

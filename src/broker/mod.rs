@@ -45,6 +45,8 @@ pub const DEFAULT_LISTEN: &str = "127.0.0.1:17777";
 pub const DEFAULT_SEGMENT_BYTES: u64 = 64 * 1024 * 1024;
 /// Default message size limit: 16 MiB.
 pub const DEFAULT_MAX_MESSAGE_BYTES: usize = 16 * 1024 * 1024;
+/// Data written by publish streams that stay open is fsynced at least this often.
+pub const BACKGROUND_SYNC: Duration = Duration::from_secs(1);
 /// How long in-flight publishes may take to finish on shutdown.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(3);
 
@@ -214,6 +216,16 @@ pub async fn start(config: BrokerConfig) -> Result<RunningBroker, BrokerError> {
             .add_service(admin)
             .serve_with_incoming_shutdown(incoming, async move { stopping.cancelled().await }),
     );
+    let bg = Arc::clone(&shared);
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(BACKGROUND_SYNC);
+        loop {
+            tokio::select! {
+                _ = tick.tick() => bg.store.sync_dirty().await,
+                _ = bg.stopping.cancelled() => break,
+            }
+        }
+    });
     tracing::info!(%addr, data = %config.data_dir.display(), "broker started");
     Ok(RunningBroker {
         addr,

@@ -250,6 +250,12 @@ impl Partition {
         Ok(())
     }
 
+    /// Whether bytes were written that are not fsynced yet (and no sync is running).
+    pub fn needs_sync(&self) -> bool {
+        let written = self.lock().written;
+        self.synced.try_lock().is_ok_and(|synced| *synced < written)
+    }
+
     /// After a close record was appended: makes it durable and writes the close marker.
     pub async fn seal(self: &Arc<Self>) -> Result<(), BrokerError> {
         self.sync().await?;

@@ -210,3 +210,15 @@ async fn close_marker_is_restored_after_a_crash_before_it() {
     let err = p.append(m(10, "x")).unwrap_err().to_string();
     assert!(err.contains("channel is already closed"), "{err}");
 }
+
+#[tokio::test]
+async fn needs_sync_tracks_unsynced_writes() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = Partition::open(dir.path(), 0, LIMITS).unwrap();
+    assert!(!p.needs_sync());
+    p.append(m(1, "a")).unwrap();
+    p.flush().unwrap();
+    assert!(p.needs_sync());
+    p.sync().await.unwrap();
+    assert!(!p.needs_sync());
+}

@@ -241,6 +241,21 @@ impl Store {
         Ok(t.configuration())
     }
 
+    /// fsyncs every partition written to since its last sync (bounds what a power loss can
+    /// take from publishers that keep their streams open for long).
+    pub async fn sync_dirty(&self) {
+        let topics: Vec<Arc<Topic>> = lock(&self.topics).values().cloned().collect();
+        for t in topics {
+            for p in t.partitions() {
+                if p.needs_sync()
+                    && let Err(e) = p.sync().await
+                {
+                    tracing::warn!(dir = %p.dir.display(), "background sync failed: {e}");
+                }
+            }
+        }
+    }
+
     /// Flushes and syncs every partition and saves the active indexes.
     pub fn shutdown(&self) -> io::Result<()> {
         let topics: Vec<Arc<Topic>> = lock(&self.topics).values().cloned().collect();
