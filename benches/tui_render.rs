@@ -158,6 +158,13 @@ fn main() {
         }
     );
 
+    let t = Instant::now();
+    for _ in 0..100 {
+        black_box(full.tail.live.clone());
+    }
+    println!("pause snapshot of 10,000 records: {:.3} ms", t.elapsed().as_secs_f64() * 10.0);
+    frame_loop();
+
     // Sustained ingest: batches of 1,000 records through update(), default buffer.
     let mut m = model(0);
     let t0 = m.browser.topics[0].name.clone();
@@ -201,4 +208,51 @@ fn main() {
         "  growth from first to last sample: {:.1} MiB (target: flat, < 60 MiB total)",
         (last - first) / 1024.0
     );
+}
+
+/// 100k records/s in 16 ms frames: per frame, 1,600 records through `update()`, one key
+/// press, and one full draw at 200×50. The work per frame must stay well under 16 ms.
+fn frame_loop() {
+    let mut m = model(0);
+    let t0 = m.browser.topics[0].name.clone();
+    swmq::tui::update::start_tail(&mut m, t0.clone(), &mut Vec::new());
+    let id = m.tail.sub.unwrap();
+    let topic = Arc::new(t0);
+    let mut term = Terminal::new(TestBackend::new(200, 50)).unwrap();
+    let frames: i64 = std::env::var("SWMQ_BENCH_FRAMES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(3_000);
+    let per_frame = 1_600i64;
+    let keys = [' ', ' ', 'k', 'G', 'n'];
+    let mut times = Vec::with_capacity(frames as usize);
+    let mut per_key = [0f64; 5];
+    for f in 0..frames {
+        let records: Vec<Record> = (f * per_frame..(f + 1) * per_frame)
+            .map(|j| record(&topic, j))
+            .collect();
+        let start = Instant::now();
+        update(&mut m, Msg::Worker(WorkerEvent::Records { id, records }));
+        let c = keys[(f as usize) % keys.len()];
+        update(
+            &mut m,
+            Msg::Key(crossterm::event::KeyEvent::new(
+                crossterm::event::KeyCode::Char(c),
+                crossterm::event::KeyModifiers::NONE,
+            )),
+        );
+        term.draw(|fr| view(&m, fr)).unwrap();
+        let ms = start.elapsed().as_secs_f64() * 1e3;
+        per_key[(f as usize) % keys.len()] = per_key[(f as usize) % keys.len()].max(ms);
+        times.push(ms);
+    }
+    times.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    let pct = |p: f64| times[((times.len() as f64 - 1.0) * p) as usize];
+    println!(
+        "frame loop at 100k records/s ({frames} frames of {per_frame} records + a key + a draw): median {:.2} ms, p99 {:.2} ms, max {:.2} ms (frame budget 16 ms)",
+        pct(0.5),
+        pct(0.99),
+        times[times.len() - 1]
+    );
+    println!("  worst frame by key: {:?}", keys.iter().zip(per_key).collect::<Vec<_>>());
 }
