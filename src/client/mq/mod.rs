@@ -11,6 +11,7 @@
 //! Submodules: [`hash`] (the Go client's partitioning), `topics` (status, listing,
 //! histogram, create, delete), `publish`, `read` (the per-partition readers).
 
+mod bounds;
 pub mod hash;
 pub mod logs;
 mod publish;

@@ -33,6 +33,8 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 
 use super::sub::{StartAt, Sub, SubItem};
+
+mod fetch;
 use super::{MqClient, Part};
 use crate::client::merge::PartEvent;
 use crate::client::{ClientError, Record, TopicName};
@@ -65,7 +67,7 @@ pub struct PartitionReadConfig {
 impl Default for PartitionReadConfig {
     fn default() -> Self {
         PartitionReadConfig {
-            quiet: Duration::from_millis(150),
+            quiet: Duration::from_millis(300),
             poll: Duration::from_millis(150),
             refresh: Duration::from_secs(2),
             settle: Duration::from_secs(2),
@@ -202,7 +204,7 @@ impl Reader {
     /// Adds a message to `batch` unless it is a duplicate or out of bounds; `true` when
     /// the read of this partition is over (past `until`, or past its start when not
     /// following).
-    fn take(&mut self, d: DataMessage, batch: &mut Vec<Record>) -> bool {
+    fn take(&mut self, d: DataMessage, offset: Option<i64>, batch: &mut Vec<Record>) -> bool {
         if self.last.is_some_and(|l| d.ts_ns <= l) || self.lower.is_some_and(|lo| d.ts_ns < lo) {
             return false;
         }
@@ -221,7 +223,7 @@ impl Reader {
             value: d.value,
             headers: Vec::new(),
             is_close: false,
-            offset: None,
+            offset,
         });
         false
     }
@@ -229,11 +231,11 @@ impl Reader {
     /// A message arrived: takes it and whatever else is ready, sends one batch.
     async fn on_data(&mut self, first: DataMessage) -> Flow {
         let mut batch = Vec::new();
-        let mut done = self.take(first, &mut batch);
+        let mut done = self.take(first, None, &mut batch);
         let mut other = None;
         while !done && batch.len() < self.cfg.batch {
             match self.sub.rx.try_recv() {
-                Ok(SubItem::Data(d)) => done = self.take(d, &mut batch),
+                Ok(SubItem::Data(d)) => done = self.take(d, None, &mut batch),
                 Ok(item) => {
                     other = Some(item);
                     break;
@@ -405,17 +407,6 @@ pub async fn read_partition(
         TimeSpec::At(t) => Some(t),
         TimeSpec::Latest => Some(job.began_ns),
     };
-    let placeholder = Sub::open(
-        &client,
-        &job.topic,
-        &job.part,
-        match job.from {
-            TimeSpec::Earliest => StartAt::Earliest,
-            TimeSpec::At(t) => StartAt::Ts(t.saturating_sub(1)),
-            TimeSpec::Latest => StartAt::Ts(job.began_ns.saturating_sub(1)),
-        },
-        cfg.window,
-    );
     let mut r = Reader {
         count_at_open: job.count_at_start,
         opened_at: Instant::now(),
@@ -432,10 +423,15 @@ pub async fn read_partition(
         last_progress: Instant::now(),
         attempt: 0,
         watermark: i64::MIN,
-        sub: placeholder,
-        sub_done: false,
+        sub: Sub::none(),
+        sub_done: true,
         quiet_at: Instant::now() + cfg.quiet,
     };
+    if let Flow::Stop = r.fetch_history().await {
+        return;
+    }
+    let count = r.count_at_open;
+    r.reopen(r.cfg.quiet, count).await;
     loop {
         let flow = tokio::select! {
             biased;

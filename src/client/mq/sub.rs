@@ -67,6 +67,15 @@ fn ephemeral_name() -> String {
 }
 
 impl Sub {
+    /// A subscription that delivers nothing (a placeholder until the first one opens).
+    pub fn none() -> Sub {
+        let (_tx, rx) = mpsc::channel(1);
+        Sub {
+            rx,
+            task: tokio::spawn(async {}),
+        }
+    }
+
     /// Opens a subscription of `part` starting at `start`.
     pub fn open(
         client: &MqClient,

@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use futures::StreamExt;
 
+use super::bounds::exact_bounds;
 use super::logs::{LogFile, histogram_of, list_log_files};
 use super::{MqClient, Part, is_missing_topic, pb_topic, topic_dir};
 use crate::client::filer::split;
@@ -101,8 +102,26 @@ impl MqClient {
         histogram: Option<HistogramRequest>,
     ) -> Result<TopicDescription, ClientError> {
         let parts = self.partitions(topic).await?;
-        let (info, files) = self.topic_info_with(topic, &parts).await?;
-        let histogram = histogram.map(|req| histogram_for(&files, &info, req));
+        let (mut info, files) = self.topic_info_with(topic, &parts).await?;
+        // Exact first/last timestamps (the filer gives seconds, and nothing for data
+        // still in memory).
+        let bounds = futures::future::join_all(
+            parts
+                .iter()
+                .zip(&files)
+                .map(|(p, f)| exact_bounds(self, topic, p, f)),
+        )
+        .await;
+        for (pi, (first, last)) in info.partitions.iter_mut().zip(bounds) {
+            if first.is_some() {
+                pi.first_ts_ns = first;
+            }
+            if last.is_some() {
+                pi.last_ts_ns = last;
+            }
+        }
+        let all: Vec<LogFile> = files.into_iter().flatten().collect();
+        let histogram = histogram.map(|req| histogram_for(&all, &info, req));
         Ok(TopicDescription { info, histogram })
     }
 
@@ -223,7 +242,7 @@ impl MqClient {
         &self,
         topic: &TopicName,
         parts: &[Part],
-    ) -> Result<(TopicInfo, Vec<LogFile>), ClientError> {
+    ) -> Result<(TopicInfo, Vec<Vec<LogFile>>), ClientError> {
         let stats = futures::future::join_all(parts.iter().map(|p| self.part_stats(topic, p)));
         let req = || Some(pb_topic(topic));
         let mut b1 = self.broker();
@@ -236,7 +255,7 @@ impl MqClient {
         for (p, s) in parts.iter().zip(stats) {
             let s = s?;
             partitions.push(part_info(p, s.count, &s.files));
-            all_files.extend(s.files);
+            all_files.push(s.files);
         }
         let info = TopicInfo {
             name: topic.clone(),
