@@ -162,7 +162,10 @@ fn main() {
     for _ in 0..100 {
         black_box(full.tail.live.clone());
     }
-    println!("pause snapshot of 10,000 records: {:.3} ms", t.elapsed().as_secs_f64() * 10.0);
+    println!(
+        "pause snapshot of 10,000 records: {:.3} ms",
+        t.elapsed().as_secs_f64() * 10.0
+    );
     frame_loop();
 
     // Sustained ingest: batches of 1,000 records through update(), default buffer.
@@ -254,5 +257,8 @@ fn frame_loop() {
         pct(0.99),
         times[times.len() - 1]
     );
-    println!("  worst frame by key: {:?}", keys.iter().zip(per_key).collect::<Vec<_>>());
+    println!(
+        "  worst frame by key: {:?}",
+        keys.iter().zip(per_key).collect::<Vec<_>>()
+    );
 }
