@@ -90,14 +90,16 @@ pub async fn run_demo(args: DemoArgs) -> anyhow::Result<()> {
     println!("try, in another terminal:");
     for cmd in [
         "topics",
-        "tail shop/orders --from earliest",
-        "tail logs/app --follow",
+        "describe shop/orders",
+        "tail logs/app",
+        "tail shop/orders --from earliest --no-follow",
         "chan read deploy-1842",
-        "publish chan/jobs '{\"job\":\"mine\"}'",
+        "chan publish jobs '{\"job\":\"mine\"}'",
+        "",
     ] {
         println!("  swmq --broker {addr} {cmd}");
     }
-    println!("Ctrl-C stops it.");
+    println!("(the last one opens the TUI) Ctrl-C stops the demo.");
     shutdown_signal().await;
     demo.shutdown().await?;
     Ok(())
