@@ -444,3 +444,25 @@ async fn close_a_channel_from_the_tui() {
     assert_eq!(tui.exit_code(10), 0);
     emb.broker.shutdown().await.unwrap();
 }
+
+/// SIGTERM ends the TUI like `q`: exit 0, terminal restored.
+#[test]
+fn sigterm_restores_the_terminal() {
+    let addr = format!("127.0.0.1:{}", support::free_port());
+    let mut tui = Tui::start(&["--broker", &addr, "--connect-timeout", "1"]);
+    tui.wait("the no-broker screen", 15, |s| s.contains("swmq demo"));
+    let pid = tui.child.process_id().expect("pid");
+    let st = std::process::Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status()
+        .unwrap();
+    assert!(st.success());
+    assert_eq!(tui.exit_code(10), 0);
+    std::thread::sleep(Duration::from_millis(200));
+    let raw = tui.raw.lock().unwrap().clone();
+    let tail = String::from_utf8_lossy(&raw[raw.len().saturating_sub(200)..]).into_owned();
+    assert!(
+        tail.contains("\x1b[?1049l") && tail.contains("\x1b[?25h"),
+        "{tail:?}"
+    );
+}

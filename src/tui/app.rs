@@ -140,6 +140,31 @@ fn terminal_msg(ev: Event) -> Option<Msg> {
     }
 }
 
+/// SIGTERM / SIGHUP end the TUI like `q` does (restoring the terminal).
+#[cfg(unix)]
+fn terminate_signal() -> tokio::sync::mpsc::Receiver<()> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (tx, rx) = tokio::sync::mpsc::channel(1);
+    for kind in [SignalKind::terminate(), SignalKind::hangup()] {
+        if let Ok(mut sig) = signal(kind) {
+            let tx = tx.clone();
+            tokio::spawn(async move {
+                if sig.recv().await.is_some() {
+                    let _ = tx.send(()).await;
+                }
+            });
+        }
+    }
+    rx
+}
+
+#[cfg(not(unix))]
+fn terminate_signal() -> tokio::sync::mpsc::Receiver<()> {
+    let (tx, rx) = tokio::sync::mpsc::channel(1);
+    std::mem::forget(tx);
+    rx
+}
+
 async fn event_loop(
     terminal: &mut Term,
     model: &mut Model,
@@ -151,6 +176,7 @@ async fn event_loop(
     model.dirty = false;
     let mut last_draw = Instant::now();
     let mut events = EventStream::new();
+    let mut terminate = terminate_signal();
     let mut tick = tokio::time::interval(TICK);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let result = loop {
@@ -172,6 +198,7 @@ async fn event_loop(
             },
             _ = tick.tick() => apply(model, Msg::Tick(now_ns()), &worker).await,
             _ = tokio::time::sleep_until(deadline), if model.dirty => {}
+            Some(()) = terminate.recv() => break Ok(()),
         }
         // Drain the worker events already there (capped). Terminal input needs no drain:
         // the biased select takes it first on every turn.

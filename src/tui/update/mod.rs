@@ -385,6 +385,13 @@ fn dialog_key(m: &mut Model, k: &KeyEvent, cmds: &mut Vec<Command>) {
     let Some(Overlay::Dialog(d)) = &mut m.overlay else {
         return;
     };
+    if d.in_flight.is_some() && k.code != KeyCode::Esc {
+        // The request is in flight: the fields are what was sent; no edit, no resubmit.
+        if k.code == KeyCode::Enter {
+            d.error = Some("a request is in flight; wait for its answer".into());
+        }
+        return;
+    }
     match d.key(k) {
         DialogKey::Edited | DialogKey::Ignored => {}
         DialogKey::Cancel => m.overlay = None,

@@ -65,12 +65,13 @@ pub fn timeline(m: &Model, f: &mut Frame, area: Rect) {
     }
     title.push_str(&format!(" ─ span {}", time::format_duration(span)));
     if let Some(h) = &m.scrub.hist {
-        let unit = match h.unit {
-            HistogramUnit::Messages => "messages",
-            HistogramUnit::Bytes => "bytes",
-        };
         let total: u64 = h.counts.iter().sum();
-        title.push_str(&format!(" ─ {} {unit}", crate::format::human_count(total)));
+        title.push_str(&match h.unit {
+            HistogramUnit::Messages => {
+                format!(" ─ {} messages", crate::format::human_count(total))
+            }
+            HistogramUnit::Bytes => format!(" ─ {} stored", crate::format::human_bytes(total)),
+        });
     }
     title.push(' ');
     let block = Block::default()

@@ -187,6 +187,12 @@ fn publish_blocks_a_second_submit_while_in_flight() {
         panic!()
     };
     assert!(d.error.as_ref().unwrap().contains("in flight"));
+    // No edits while in flight either.
+    update(&mut m, chr('x'));
+    let Some(Overlay::Dialog(d)) = &m.overlay else {
+        panic!()
+    };
+    assert_eq!(d.get(crate::tui::dialog::FieldId::Key), "key1");
     // An error keeps the dialog open and allows a retry.
     update(
         &mut m,
