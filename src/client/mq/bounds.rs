@@ -19,7 +19,7 @@ use crate::client::TopicName;
 const FIRST_WAIT: Duration = Duration::from_millis(1500);
 /// Quiet time that ends the scan for the last message (a repeated key costs the broker
 /// ~137 ms per message, so this stays above that).
-const QUIET: Duration = Duration::from_millis(300);
+const QUIET: Duration = Duration::from_millis(500);
 /// Longest scan for the last message.
 const LAST_BUDGET: Duration = Duration::from_secs(3);
 
@@ -40,7 +40,9 @@ pub async fn exact_bounds(
         .unwrap_or(first - 1)
         .max(first - 1);
     let last = last_ts(client, topic, part, from).await;
-    (Some(first), last.or(Some(first)))
+    // The scan cannot end before the last log file begins.
+    let floor = files.last().map_or(first, |f| f.start_ns.max(first));
+    (Some(first), Some(last.unwrap_or(first).max(floor)))
 }
 
 async fn first_ts(client: &MqClient, topic: &TopicName, part: &Part) -> Option<i64> {

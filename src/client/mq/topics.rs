@@ -105,12 +105,15 @@ impl MqClient {
         let (mut info, files) = self.topic_info_with(topic, &parts).await?;
         // Exact first/last timestamps (the filer gives seconds, and nothing for data
         // still in memory).
-        let bounds = futures::future::join_all(
-            parts
-                .iter()
-                .zip(&files)
-                .map(|(p, f)| exact_bounds(self, topic, p, f)),
-        )
+        let bounds = futures::future::join_all(parts.iter().zip(&files).zip(&info.partitions).map(
+            |((p, f), pi)| async move {
+                // An empty partition has no bounds (and would only make us wait).
+                if pi.message_count == Some(0) {
+                    return (None, None);
+                }
+                exact_bounds(self, topic, p, f).await
+            },
+        ))
         .await;
         for (pi, (first, last)) in info.partitions.iter_mut().zip(bounds) {
             if first.is_some() {

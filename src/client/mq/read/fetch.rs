@@ -110,3 +110,15 @@ fn chunks<T>(mut v: Vec<T>, n: usize) -> Vec<Vec<T>> {
     out.push(v);
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::chunks;
+
+    #[test]
+    fn chunks_keep_order_and_bound_size() {
+        let c = chunks((0..10).collect::<Vec<_>>(), 4);
+        assert_eq!(c, vec![vec![0, 1, 2, 3], vec![4, 5, 6, 7], vec![8, 9]]);
+        assert_eq!(chunks(Vec::<u8>::new(), 4), vec![Vec::<u8>::new()]);
+    }
+}
