@@ -140,6 +140,14 @@ async fn histogram_counts_are_exact() {
         .collect();
     assert_eq!(h.counts, want);
 
+    // Many buckets: one per timestamp, every block shared by 64 boundaries.
+    let h = c
+        .histogram(req(1000, 2000, 1000, vec![0]))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(h.counts, vec![1; 1000]);
+
     for bad in [
         req(10, 10, 4, vec![]),
         req(0, 10, 0, vec![]),

@@ -137,19 +137,10 @@ impl SwmqAdmin for AdminService {
             if stats.count == 0 {
                 continue;
             }
-            let mut below = Vec::with_capacity(bounds.len());
-            for &b in &bounds {
-                let n = if b <= stats.first_ts {
-                    0
-                } else if b > stats.last_ts {
-                    stats.count
-                } else {
-                    p.count_before(b)
-                        .await
-                        .map_err(|e| Status::internal(format!("reading the index: {e}")))?
-                };
-                below.push(n);
-            }
+            let below = p
+                .count_before_many(bounds.clone())
+                .await
+                .map_err(|e| Status::internal(format!("reading the index: {e}")))?;
             for (i, c) in counts.iter_mut().enumerate() {
                 *c += below[i + 1].saturating_sub(below[i]);
             }

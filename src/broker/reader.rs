@@ -2,11 +2,14 @@
 //! timestamp (for histograms) and statistics. Reads snapshot the segment list under the
 //! lock and do file I/O outside of it, on the blocking pool.
 
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::io;
+use std::path::PathBuf;
 
 use super::partition::Partition;
 use super::record::StoredRecord;
-use super::segment::{self, Segment};
+use super::segment::{self, IndexEntry, Segment};
 
 /// A reader's position in a partition.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -163,25 +166,59 @@ impl Partition {
 
     /// The exact number of records with `ts < t`: binary searches plus one read of at most
     /// one index block.
+    #[cfg(test)]
     pub async fn count_before(&self, t: i64) -> io::Result<u64> {
-        let (seg, block) = {
+        Ok(self.count_before_many(vec![t]).await?[0])
+    }
+
+    /// [`Partition::count_before`] for many timestamps (histogram boundaries) at once: one
+    /// trip to the blocking pool, and each index block read at most once.
+    pub async fn count_before_many(&self, ts: Vec<i64>) -> io::Result<Vec<u64>> {
+        enum Query {
+            Known(u64),
+            Block(PathBuf, IndexEntry, u64, i64),
+        }
+        let queries: Vec<Query> = {
             let st = self.lock();
-            let i = st
-                .segments
-                .partition_point(|s| s.count > 0 && s.last_ts < t);
-            match st.segments.get(i) {
-                None => return Ok(st.segments.last().map_or(0, Segment::end_ord)),
-                Some(s) if s.count == 0 => return Ok(s.base_ord),
-                Some(s) => match s.block_below(t) {
-                    None => return Ok(s.base_ord),
-                    Some(b) => (s.path.clone(), b),
-                },
-            }
+            ts.iter()
+                .map(|&t| {
+                    let i = st
+                        .segments
+                        .partition_point(|s| s.count > 0 && s.last_ts < t);
+                    match st.segments.get(i) {
+                        None => Query::Known(st.segments.last().map_or(0, Segment::end_ord)),
+                        Some(s) if s.count == 0 => Query::Known(s.base_ord),
+                        Some(s) => match s.block_below(t) {
+                            None => Query::Known(s.base_ord),
+                            Some((e, end)) => Query::Block(s.path.clone(), e, end, t),
+                        },
+                    }
+                })
+                .collect()
         };
-        let ((e, end), max_record) = (block, self.limits.max_record);
-        let recs =
-            blocking(move || segment::read_range(&seg, e.pos, end, e.ord, max_record)).await?;
-        Ok(e.ord + recs.iter().take_while(|r| r.ts_ns < t).count() as u64)
+        let max_record = self.limits.max_record;
+        blocking(move || {
+            let mut blocks: HashMap<(PathBuf, u64), Vec<i64>> = HashMap::new();
+            queries
+                .into_iter()
+                .map(|q| match q {
+                    Query::Known(n) => Ok(n),
+                    Query::Block(path, e, end, t) => {
+                        let key = (path, e.pos);
+                        let stamps = match blocks.entry(key) {
+                            Entry::Occupied(o) => o.into_mut(),
+                            Entry::Vacant(v) => {
+                                let recs =
+                                    segment::read_range(&v.key().0, e.pos, end, e.ord, max_record)?;
+                                v.insert(recs.iter().map(|r| r.ts_ns).collect())
+                            }
+                        };
+                        Ok(e.ord + stamps.iter().take_while(|&&x| x < t).count() as u64)
+                    }
+                })
+                .collect()
+        })
+        .await
     }
 
     /// Counts, bytes, time range and closed state of the flushed records.

@@ -518,6 +518,32 @@ pub async fn check_closed_stdout(t: &Target, ns: &str) {
     }
 }
 
+/// `| head` while tail follows and nothing is written: it still ends quietly, soon.
+pub async fn check_closed_stdout_while_idle(t: &Target, ns: &str) {
+    let topic = format!("{ns}/idle");
+    ok(&swmq(t, &["publish", &topic, "x"]).await, "publish");
+    let mut c = command(t, &["tail", &topic]); // follows from latest: prints nothing
+    let out = tokio::task::spawn_blocking(move || {
+        c.stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = c.spawn().unwrap();
+        std::thread::sleep(Duration::from_millis(1500));
+        drop(child.stdout.take()); // the reader goes away
+        wait_output(child, Duration::from_secs(10))
+    })
+    .await
+    .unwrap()
+    .expect("an idle tail must end once its stdout is closed");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "");
+}
+
 /// A record published while tail follows appears within a few seconds; Ctrl-C then ends
 /// tail with exit 0.
 pub async fn check_follow_and_ctrl_c(t: &Target, ns: &str) {
