@@ -88,9 +88,9 @@ pub fn progress(len: Option<u64>, bytes: bool, what: &str) -> ProgressBar {
     pb.set_draw_target(ProgressDrawTarget::stderr_with_hz(10));
     let template = match (len.is_some(), bytes) {
         (true, true) => "{msg} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
-        (true, false) => "{msg} [{bar:30}] {human_pos}/{human_len} {per_sec} eta {eta}",
+        (true, false) => "{msg} [{bar:30}] {human_pos}/{human_len} eta {eta}",
         (false, true) => "{msg} {bytes} {bytes_per_sec}",
-        (false, false) => "{msg} {human_pos} {per_sec}",
+        (false, false) => "{msg} {human_pos}",
     };
     if let Ok(style) = ProgressStyle::with_template(template) {
         pb.set_style(style.progress_chars("=> "));
