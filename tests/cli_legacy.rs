@@ -77,3 +77,9 @@ async fn channels() {
     let (_e, t) = target().await;
     check_channels(&t, "nightly").await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn closed_stdout_ends_an_idle_tail() {
+    let (_e, t) = target().await;
+    check_closed_stdout_while_idle(&t, "id").await;
+}

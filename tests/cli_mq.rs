@@ -74,3 +74,9 @@ async fn forcing_the_wrong_protocol_is_one_line() {
     let err = fails(&out, 1, "legacy against 4.x");
     assert!(err.contains(&t.broker), "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn closed_stdout_ends_an_idle_tail() {
+    let Some(t) = target() else { return };
+    check_closed_stdout_while_idle(&t, &support::unique_namespace("cliid")).await;
+}

@@ -210,3 +210,34 @@ async fn unreachable_broker_is_reported_with_its_address_and_retried() {
     }
     w.shutdown.cancel();
 }
+
+#[tokio::test]
+async fn a_broker_that_appears_later_is_connected_to() {
+    let port = support::free_port();
+    let addr = format!("127.0.0.1:{port}");
+    let mut o = ConnectOptions::new(&addr);
+    o.connect_timeout = Duration::from_millis(500);
+    let mut w = worker::spawn(o);
+    next(&mut w, "unreachable", |e| {
+        matches!(e, WorkerEvent::Unreachable { .. })
+    })
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let broker = swmq::broker::start(swmq::broker::BrokerConfig::new(
+        addr.parse().unwrap(),
+        dir.path().to_path_buf(),
+    ))
+    .await
+    .unwrap();
+    let ev = next(&mut w, "connected", |e| {
+        matches!(e, WorkerEvent::Connected { .. })
+    })
+    .await;
+    let WorkerEvent::Connected { protocol, .. } = ev else {
+        unreachable!()
+    };
+    assert_eq!(protocol, swmq::client::Protocol::Legacy);
+    next(&mut w, "a listing", |e| matches!(e, WorkerEvent::Topics(_))).await;
+    w.shutdown.cancel();
+    broker.shutdown().await.unwrap();
+}

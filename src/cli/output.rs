@@ -88,13 +88,37 @@ pub fn progress(len: Option<u64>, bytes: bool, what: &str) -> ProgressBar {
     pb.set_draw_target(ProgressDrawTarget::stderr_with_hz(10));
     let template = match (len.is_some(), bytes) {
         (true, true) => "{msg} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
-        (true, false) => "{msg} [{bar:30}] {human_pos}/{human_len} {per_sec} eta {eta}",
+        (true, false) => "{msg} [{bar:30}] {human_pos}/{human_len} eta {eta}",
         (false, true) => "{msg} {bytes} {bytes_per_sec}",
-        (false, false) => "{msg} {human_pos} {per_sec}",
+        (false, false) => "{msg} {human_pos}",
     };
     if let Ok(style) = ProgressStyle::with_template(template) {
         pb.set_style(style.progress_chars("=> "));
     }
     pb.set_message(what.to_string());
     pb
+}
+
+/// Resolves once stdout is a pipe whose reader has gone away (`| head` after its last line),
+/// even while nothing is being written; never resolves when that cannot be watched
+/// (a file, `/dev/null`, a non-Unix system).
+pub async fn stdout_closed() {
+    #[cfg(unix)]
+    {
+        use std::os::fd::AsFd;
+        use tokio::io::Interest;
+        use tokio::io::unix::AsyncFd;
+        // Only a pipe (or socket) reports its reader's departure as an error condition.
+        if !io::stdout().is_terminal()
+            && let Ok(fd) = io::stdout().as_fd().try_clone_to_owned()
+            // SAFETY: the AsyncFd owns this duplicate of stdout, which stays open and refers
+            // to the same file description until the AsyncFd is dropped.
+            && let Ok(afd) = unsafe { AsyncFd::register_with_interest(fd, Interest::ERROR) }
+            && let Ok(mut guard) = afd.ready(Interest::ERROR).await
+        {
+            guard.retain_ready();
+            return;
+        }
+    }
+    std::future::pending::<()>().await
 }

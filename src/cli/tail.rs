@@ -5,7 +5,7 @@ use regex::bytes::Regex;
 
 use super::args::{TailArgs, TextOrJson};
 use super::error::{CliError, CliResult, client_error};
-use super::output::{FLUSH_AT, Out, progress};
+use super::output::{FLUSH_AT, Out, progress, stdout_closed};
 use crate::client::{Client, ReadEvent, ReadSpec, Record, TopicName};
 use crate::config::Config;
 use crate::format::{JsonLineWriter, text_line};
@@ -103,10 +103,17 @@ pub async fn stream_records(
     let follow = plan.spec.follow;
     let ctrl_c = tokio::signal::ctrl_c();
     tokio::pin!(ctrl_c);
+    let closed = stdout_closed();
+    tokio::pin!(closed);
     let result = loop {
         let ev = tokio::select! {
             biased;
             _ = &mut ctrl_c => break Ok(()),
+            // The reader of stdout left while nothing was written: end quietly.
+            _ = &mut closed => {
+                stream.cancel();
+                return Ok(());
+            }
             ev = stream.next() => ev,
         };
         match ev {

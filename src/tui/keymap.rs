@@ -395,6 +395,15 @@ mod tests {
     }
 
     #[test]
+    fn every_binding_has_keys_and_help() {
+        assert!(
+            BINDINGS
+                .iter()
+                .all(|b| !b.keys.is_empty() && !b.help.is_empty())
+        );
+    }
+
+    #[test]
     fn labels() {
         assert_eq!(key_label(&shift(C::Left)), "S-←");
         assert_eq!(key_label(&ctrl('c')), "C-c");

@@ -372,6 +372,10 @@ impl Reader {
                 return Flow::Stop;
             }
         }
+        if self.job.until.is_some_and(|u| wm > u) {
+            // Nothing at or before `until` can come any more.
+            return Flow::Stop;
+        }
         self.quiet_at = Instant::now() + self.cfg.poll;
         Flow::Go
     }

@@ -39,7 +39,10 @@ pub fn browser(m: &Model, f: &mut Frame, a: &Areas) {
         f.render_widget(
             Paragraph::new(Line::from(vec![
                 Span::styled("/", t.key()),
-                Span::raw(fit(&format!("{}{cursor}", m.browser.filter), w - 1)),
+                Span::raw(fit(
+                    &format!("{}{cursor}", m.browser.filter),
+                    w.saturating_sub(1),
+                )),
             ])),
             r,
         );

@@ -36,6 +36,7 @@ pub fn tail(m: &Model, f: &mut Frame, a: &Areas) {
             if let Some(c) = m.scrub.cursor {
                 s.push_str(&format!(" from {}", time::format_clock(c, m.utc)));
             }
+            s.push_str(&format!(" ─ {:.0} msg/s", m.rate));
             if m.tail.live.refused > 0 {
                 s.push_str(&format!(
                     " ─ first {} shown (more after)",

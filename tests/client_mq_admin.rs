@@ -1,0 +1,181 @@
+//! The 4.x client against a real SeaweedFS 4.48: refusing bad requests, status, listing,
+//! deleting, and following with `until` / from `latest`.
+mod support;
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use swmq::client::mq::MqClient;
+use swmq::client::*;
+use swmq::time::TimeSpec;
+
+async fn mq(w: &support::weed::Weed) -> MqClient {
+    let mut o = ConnectOptions::new(&w.broker);
+    o.filer = w.filer.clone();
+    match Client::connect(&o).await.expect("connect to weed") {
+        Client::Mq(c) => c,
+        Client::Legacy(_) => panic!("weed 4.48 detected as 2.x"),
+    }
+}
+
+fn msg(key: &str, value: &str) -> OutMessage {
+    OutMessage {
+        key: Bytes::from(key.to_string()),
+        value: Bytes::from(value.to_string()),
+        ..Default::default()
+    }
+}
+
+/// Reads until the stream ends; fails after `limit`.
+async fn read_all(c: &MqClient, t: &TopicName, spec: ReadSpec, limit: Duration) -> Vec<Record> {
+    let mut s = c.read(t, spec).await.expect("read");
+    let mut out = Vec::new();
+    let deadline = tokio::time::Instant::now() + limit;
+    loop {
+        match tokio::time::timeout_at(deadline, s.next()).await {
+            Err(_) => panic!("read of {t} did not end within {limit:?}"),
+            Ok(None) => return out,
+            Ok(Some(Err(e))) => panic!("read of {t} failed: {e}"),
+            Ok(Some(Ok(ReadEvent::Records(r)))) => out.extend(r),
+            Ok(Some(Ok(_))) => {}
+        }
+    }
+}
+
+fn history() -> ReadSpec {
+    ReadSpec {
+        follow: false,
+        ..Default::default()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_requests_are_refused_before_reaching_the_broker() {
+    let Some(w) = support::weed::weed() else {
+        return;
+    };
+    let c = mq(w).await;
+    let t = TopicName::new(&support::unique_namespace("bad"), "t").unwrap();
+    for n in [0, 2521] {
+        let e = c.create_topic(&t, n).await.unwrap_err();
+        assert!(matches!(e, ClientError::Invalid { .. }), "{e}");
+    }
+    // Nothing was created.
+    assert!(matches!(
+        c.partitions(&t).await,
+        Err(ClientError::TopicNotFound(_))
+    ));
+    assert!(matches!(
+        c.publish(&t, vec![msg("k", "v")]).await,
+        Err(ClientError::TopicNotFound(_))
+    ));
+    assert!(matches!(
+        c.read(&t, history()).await,
+        Err(ClientError::TopicNotFound(_))
+    ));
+    c.create_topic(&t, 1).await.unwrap();
+    let mut h = msg("k", "v");
+    h.headers = vec![("h".into(), Bytes::from_static(b"1"))];
+    let e = c.publish(&t, vec![h]).await.unwrap_err();
+    assert!(
+        matches!(&e, ClientError::Unsupported(m) if m.contains("headers")),
+        "{e}"
+    );
+    let close = OutMessage {
+        is_close: true,
+        ..Default::default()
+    };
+    assert!(matches!(
+        c.publish(&t, vec![close]).await,
+        Err(ClientError::Unsupported(_))
+    ));
+    // The broker is still alive.
+    c.status().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn list_status_and_delete() {
+    let Some(w) = support::weed::weed() else {
+        return;
+    };
+    let c = mq(w).await;
+    let ns = support::unique_namespace("del");
+    let t = TopicName::new(&ns, "gone").unwrap();
+    let keep = TopicName::new(&ns, "kept").unwrap();
+    c.create_topic(&t, 2).await.unwrap();
+    c.create_topic(&keep, 1).await.unwrap();
+    c.publish(&t, (0..6).map(|i| msg(&format!("d{i}"), "v")).collect())
+        .await
+        .unwrap();
+    c.publish(&keep, vec![msg("x", "y")]).await.unwrap();
+
+    let st = c.status().await.unwrap();
+    assert_eq!(st.protocol, Protocol::Mq);
+    assert!(st.balancer.is_some() && st.topic_count.unwrap() >= 2);
+    let list = c.list_topics().await.unwrap();
+    let mine: Vec<&TopicInfo> = list.iter().filter(|i| i.name.namespace == ns).collect();
+    assert_eq!(mine.len(), 2, "{mine:?}");
+    let gone = mine.iter().find(|i| i.name == t).unwrap();
+    assert_eq!(gone.partitions.len(), 2);
+    assert_eq!(gone.message_count(), Some(6));
+    assert!(gone.publishers.is_some() && gone.subscribers.is_some());
+
+    let dir = swmq::client::mq::topic_dir(&t);
+    let (parent, name) = swmq::client::filer::split(&dir);
+    assert!(c.filer().lookup(&parent, &name).await.unwrap().is_some());
+    let out = c.delete(&t).await.unwrap();
+    assert_eq!(out.existed, Some(true));
+    assert!(out.note.unwrap().contains("30 s"));
+    assert!(c.filer().lookup(&parent, &name).await.unwrap().is_none());
+    assert!(c.filer().list_entries(&dir).await.unwrap().is_empty());
+    // The other topic is untouched.
+    let kept = read_all(&c, &keep, history(), Duration::from_secs(20)).await;
+    assert_eq!(kept.len(), 1);
+    // Deleting again is not an error.
+    c.delete(&t).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn following_from_latest_sees_only_new_records_and_until_ends_an_idle_tail() {
+    let Some(w) = support::weed::weed() else {
+        return;
+    };
+    let c = mq(w).await;
+    let t = TopicName::new(&support::unique_namespace("latest"), "t").unwrap();
+    c.create_topic(&t, 2).await.unwrap();
+    c.publish(&t, vec![msg("old1", "o"), msg("old2", "o")])
+        .await
+        .unwrap();
+    let spec = ReadSpec {
+        from: TimeSpec::Latest,
+        ..Default::default()
+    };
+    let mut s = c.read(&t, spec).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    c.publish(&t, vec![msg("new", "n")]).await.unwrap();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        match tokio::time::timeout_at(deadline, s.next())
+            .await
+            .expect("new record")
+        {
+            Some(Ok(ReadEvent::Records(r))) => {
+                assert!(r.iter().all(|r| r.key == "new".as_bytes()), "{r:?}");
+                if !r.is_empty() {
+                    break;
+                }
+            }
+            Some(Ok(_)) => {}
+            other => panic!("{other:?}"),
+        }
+    }
+    // A follow read with `until` in the near future ends by itself on an idle topic.
+    let until = swmq::time::now_ns() + 500_000_000;
+    let spec = ReadSpec {
+        until: Some(until),
+        ..Default::default()
+    };
+    let got = read_all(&c, &t, spec, Duration::from_secs(15)).await;
+    assert_eq!(got.len(), 3);
+    assert!(got.iter().all(|r| r.ts_ns <= until));
+}
