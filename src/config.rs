@@ -19,6 +19,9 @@ pub const DEFAULT_TUI_BUFFER: usize = crate::tui::buffer::DEFAULT_CAPACITY;
 pub const ENV_BROKER: &str = "SWMQ_BROKER";
 /// Environment variable for the filer address.
 pub const ENV_FILER: &str = "SWMQ_FILER";
+/// Environment variable with a log filter (`debug`, `swmq=trace`) for one-shot commands,
+/// which then log to stderr.
+pub const ENV_LOG: &str = "SWMQ_LOG";
 /// Environment variable that turns on read-only mode (`1`, `true`, `yes`, `on`).
 pub const ENV_READ_ONLY: &str = "SWMQ_READ_ONLY";
 

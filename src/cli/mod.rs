@@ -83,11 +83,28 @@ pub fn config_from(g: &args::GlobalArgs) -> Config {
     c
 }
 
+/// Opt-in diagnostics for one-shot commands: `SWMQ_LOG=debug` (an `EnvFilter`) logs to
+/// stderr. The TUI logs to its file instead.
+fn init_cli_logging() {
+    let Ok(spec) = std::env::var(crate::config::ENV_LOG) else {
+        return;
+    };
+    if let Ok(filter) = tracing_subscriber::EnvFilter::try_new(spec) {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_writer(std::io::stderr)
+            .try_init();
+    }
+}
+
 async fn dispatch(cli: Cli) -> CliResult {
     let cfg = config_from(&cli.global);
     let Some(cmd) = cli.command else {
         return run_tui(&cfg).await;
     };
+    if !matches!(cmd, Command::Demo(_)) {
+        init_cli_logging();
+    }
     match cmd {
         Command::Status(a) => status::run(&cfg, a).await,
         Command::Topics(a) => info::topics(&cfg, a).await,
