@@ -287,6 +287,20 @@ fn scrubber_with_histogram_and_cursor() {
     assert!(screen.contains("cursor 2026-11-26"), "{screen}");
     assert!(screen.contains('▲'));
     insta::assert_snapshot!(screen);
+    // The buffered records' span is underlined on the bottom row of bars.
+    let mut t = Terminal::new(TestBackend::new(m.size.0, m.size.1)).unwrap();
+    t.draw(|f| view(&m, f)).unwrap();
+    let a = swmq::tui::layout::areas(m.size);
+    let y = a.timeline_inner.y + 1;
+    let buf = t.backend().buffer().clone();
+    let underlined = (0..m.size.0)
+        .filter(|&x| {
+            buf[(x, y)]
+                .modifier
+                .contains(ratatui::style::Modifier::UNDERLINED)
+        })
+        .count();
+    assert!(underlined >= 1, "no buffered span marked");
 }
 
 #[test]

@@ -167,6 +167,40 @@ async fn seeks(addr: &str, topic: &str, count: usize) -> Vec<Duration> {
     out
 }
 
+async fn histograms(addr: &str, topic: &str, count: usize) -> Vec<Duration> {
+    let mut admin = SwmqAdminClient::new(channel(addr).await);
+    let d = admin
+        .describe_topic(DescribeTopicRequest {
+            namespace: "bench".into(),
+            topic: topic.into(),
+        })
+        .await
+        .expect("describe")
+        .into_inner()
+        .topic
+        .unwrap();
+    let p = &d.partitions[0];
+    let mut out = Vec::new();
+    for _ in 0..count {
+        let t0 = Instant::now();
+        let h = admin
+            .histogram(swmq::proto::admin::HistogramRequest {
+                namespace: "bench".into(),
+                topic: topic.into(),
+                start_ts_ns: p.first_ts_ns,
+                stop_ts_ns: p.last_ts_ns + 1,
+                buckets: 200,
+                partitions: vec![],
+            })
+            .await
+            .expect("histogram")
+            .into_inner();
+        out.push(t0.elapsed());
+        assert_eq!(h.counts.iter().sum::<u64>(), p.message_count);
+    }
+    out
+}
+
 async fn live(addr: &str, count: usize) -> Vec<Duration> {
     let ch = channel(addr).await;
     let (_stx, mut s) = subscribe(ch.clone(), "live", 0, StartPosition::Latest, 0).await;
@@ -234,6 +268,7 @@ pub async fn run(o: Opts) -> Figures {
     f.read_4 = Some(read_back(&addr, "four", 4, n).await);
     eprintln!("swmq: read back 4×{} in {:?}", n / 4, f.read_4.unwrap());
     f.seek = seeks(&addr, "one", o.seeks).await;
+    f.histogram = histograms(&addr, "one", 50).await;
     f.live = live(&addr, o.live).await;
     eprintln!("swmq: seeks and live done");
     let _ = child.kill();

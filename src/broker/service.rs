@@ -19,7 +19,9 @@ use crate::proto::v2::*;
 
 /// Messages buffered per subscriber; a slower subscriber waits and continues from disk.
 const SUBSCRIBER_QUEUE: usize = 512;
-/// Bytes read from disk per step of a subscriber.
+/// Bytes read from disk per step of a subscriber: small at first (the first message of a
+/// seek comes quickly), doubling up to the maximum while it streams history.
+const FIRST_READ: u64 = 8 * 1024;
 const READ_CHUNK: u64 = 256 * 1024;
 
 type BoxStream<T> = Pin<Box<dyn Stream<Item = Result<T, Status>> + Send + 'static>>;
@@ -129,10 +131,11 @@ impl MessagingService {
             StartPosition::Timestamp => (part.cursor_after(init.timestamp_ns), init.timestamp_ns),
         };
         let mut changes = part.watch.subscribe();
+        let mut step = FIRST_READ;
         loop {
             changes.borrow_and_update();
             let chunk = tokio::select! {
-                c = part.read(&mut cur, READ_CHUNK) => c,
+                c = part.read(&mut cur, step) => c,
                 _ = cancel.cancelled() => return,
             };
             match chunk {
@@ -149,6 +152,7 @@ impl MessagingService {
                     return;
                 }
                 Ok(Chunk::Records(recs)) => {
+                    step = (step * 2).min(READ_CHUNK);
                     for r in recs {
                         if r.ts_ns <= skip_upto {
                             continue;

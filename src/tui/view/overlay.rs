@@ -101,6 +101,11 @@ pub fn help(m: &Model, f: &mut Frame, area: Rect, scroll: u16) {
         "Mouse: click selects a topic, a record or a time on the timeline; the wheel scrolls.",
         t.dim(),
     )));
+    lines.push(Line::from(Span::styled(
+        "Timeline: bars are the broker's counts per bucket; ▲ is the cursor; the underlined \
+         span is what the tail holds.",
+        t.dim(),
+    )));
     if m.read_only {
         lines.push(Line::from(Span::styled(
             "Read-only: publish, close and delete are disabled.",

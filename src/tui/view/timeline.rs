@@ -2,6 +2,7 @@
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
+use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph};
 
@@ -32,6 +33,27 @@ pub fn columns(h: &Histogram, start: i64, stop: i64, cols: usize) -> Vec<u64> {
         out[col.min(cols - 1)] += c;
     }
     out
+}
+
+/// Cells to spans: one span per run of equal style.
+fn coalesce(cells: Vec<(char, Style)>) -> Vec<Span<'static>> {
+    let mut spans = Vec::new();
+    let mut run = String::new();
+    let mut cur: Option<Style> = None;
+    for (ch, st) in cells {
+        if cur.is_some_and(|c| c != st) {
+            spans.push(Span::styled(
+                std::mem::take(&mut run),
+                cur.unwrap_or_default(),
+            ));
+        }
+        cur = Some(st);
+        run.push(ch);
+    }
+    if let Some(st) = cur {
+        spans.push(Span::styled(run, st));
+    }
+    spans
 }
 
 /// The column of time `t` in a window of `cols` columns.
@@ -104,10 +126,19 @@ pub fn timeline(m: &Model, f: &mut Frame, area: Rect) {
     let cursor_col = m.scrub.cursor.and_then(|c| column_of(c, start, stop, cols));
     let bar_rows = inner.height.saturating_sub(1).max(1) as usize;
     let levels = bar_rows * 8;
+    // The span of the buffered records, underlined on the bottom row.
+    let buf = m.tail.shown();
+    let held = match (buf.get(buf.first_seq()), buf.last()) {
+        (Some(a), Some(b)) => {
+            let a = column_of(a.ts_ns.clamp(start, stop), start, stop, cols);
+            let b = column_of(b.ts_ns.clamp(start, stop), start, stop, cols);
+            a.zip(b)
+        }
+        _ => None,
+    };
     let mut lines: Vec<Line> = Vec::new();
     for row in (0..bar_rows).rev() {
-        let mut spans = Vec::with_capacity(3);
-        let mut run = String::new();
+        let mut cells: Vec<(char, Style)> = Vec::with_capacity(cols);
         for (col, c) in counts.iter().enumerate() {
             let level = if *c == 0 || max == 0 {
                 0
@@ -115,23 +146,17 @@ pub fn timeline(m: &Model, f: &mut Frame, area: Rect) {
                 ((*c as u128 * levels as u128).div_ceil(max as u128) as usize).max(1)
             };
             let here = level.saturating_sub(row * 8).min(8);
-            let ch = BARS[here];
+            let mut style = t.bars();
+            if row == 0 && held.is_some_and(|(a, b)| (a..=b).contains(&col)) {
+                style = style.add_modifier(Modifier::UNDERLINED);
+            }
             if Some(col) == cursor_col {
-                spans.push(Span::styled(std::mem::take(&mut run), t.bars()));
-                spans.push(Span::styled(
-                    if here == 0 {
-                        "│".to_string()
-                    } else {
-                        ch.to_string()
-                    },
-                    t.cursor(),
-                ));
+                cells.push((if here == 0 { '│' } else { BARS[here] }, t.cursor()));
             } else {
-                run.push(ch);
+                cells.push((BARS[here], style));
             }
         }
-        spans.push(Span::styled(run, t.bars()));
-        lines.push(Line::from(spans));
+        lines.push(Line::from(coalesce(cells)));
     }
     if let Some(e) = &m.scrub.hist_error {
         lines[0] = Line::from(Span::styled(
