@@ -17,14 +17,17 @@ use crate::proto::mq::messaging_pb::{
 
 /// Topics described at once by `list_topics`.
 const LIST_CONCURRENCY: usize = 8;
-/// Time allowed to `ClosePublishers` / `CloseSubscribers` of one generation.
-const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
+/// Time allowed to `ClosePublishers` / `CloseSubscribers` of one generation. 4.48's
+/// `ClosePublishers` waits for the publishers to leave and an idle one does not (seen:
+/// it never returned), so the delete goes on after this.
+const CLOSE_TIMEOUT: Duration = Duration::from_secs(3);
 /// Time allowed to describe one topic in `list_topics` (then only its name is shown).
 const TOPIC_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The note a 4.x delete carries.
 pub const DELETE_NOTE: &str = "deleted from the filer; brokers may still list the topic \
-(from memory and their 30 s cache) for up to ~30 s";
+(from memory and their 30 s cache) for up to ~30 s, and a publisher still connected may \
+recreate partition directories (delete again once it has gone)";
 
 /// Counts and byte/time bounds of one partition.
 struct PartStats {
