@@ -83,3 +83,20 @@ async fn closed_stdout_ends_an_idle_tail() {
     let (_e, t) = target().await;
     check_closed_stdout_while_idle(&t, "id").await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forcing_the_wrong_protocol_is_one_line() {
+    let (_e, t) = target().await;
+    ok(&swmq(&t, &["publish", "w/p", "x"]).await, "publish");
+    for args in [
+        &["--protocol", "mq", "status"][..],
+        &["--protocol", "mq", "tail", "w/p", "--no-follow"],
+    ] {
+        let err = fails(&swmq(&t, args).await, 1, &format!("{args:?}"));
+        assert!(
+            err.contains(&t.broker) && err.contains("SeaweedFS MQ 4.x"),
+            "{err}"
+        );
+        assert!(err.contains("Unimplemented"), "{err}");
+    }
+}

@@ -179,3 +179,36 @@ async fn following_from_latest_sees_only_new_records_and_until_ends_an_idle_tail
     assert_eq!(got.len(), 3);
     assert!(got.iter().all(|r| r.ts_ns <= until));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_a_filer_describe_still_counts_and_histogram_names_the_filer() {
+    let Some(w) = support::weed::weed() else {
+        return;
+    };
+    let good = mq(w).await;
+    let t = TopicName::new(&support::unique_namespace("nofiler"), "t").unwrap();
+    good.create_topic(&t, 1).await.unwrap();
+    good.publish(&t, vec![msg("k", "v")]).await.unwrap();
+    let dead = format!("127.0.0.1:{}", support::free_port());
+    let mut o = ConnectOptions::new(&w.broker);
+    o.filer = dead.clone();
+    let Client::Mq(c) = Client::connect(&o).await.unwrap() else {
+        panic!("not mq")
+    };
+    let d = c.describe(&t, None).await.unwrap();
+    assert_eq!(d.info.message_count(), Some(1));
+    assert_eq!(d.info.bytes(), None);
+    // Exact times come from the broker, not the filer.
+    assert!(d.info.first_ts_ns().is_some());
+    let req = HistogramRequest {
+        start_ns: None,
+        stop_ns: None,
+        buckets: 4,
+    };
+    let e = c.histogram(&t, req).await.unwrap_err();
+    assert!(e.to_string().contains(&dead), "{e}");
+    // The failure is remembered: the next call fails at once.
+    let started = std::time::Instant::now();
+    assert!(c.histogram(&t, req).await.is_err());
+    assert!(started.elapsed() < Duration::from_millis(500));
+}

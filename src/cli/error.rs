@@ -84,7 +84,18 @@ pub fn client_error(what: &str, client: Option<&Client>, e: ClientError) -> CliE
         Some(c) => format!(" on {} ({})", c.broker_addr(), c.protocol().describe()),
         None => String::new(),
     };
-    let msg = format!("{what}{at}: {e}");
+    let cause = match &e {
+        // A bare status (UNIMPLEMENTED from the wrong protocol) has no text: name the code.
+        ClientError::Rpc {
+            context,
+            code,
+            message,
+        } if message.trim().is_empty() => {
+            format!("{context}: {code:?} ({})", code.description())
+        }
+        e => e.to_string(),
+    };
+    let msg = format!("{what}{at}: {cause}");
     match e {
         ClientError::Invalid { .. } => CliError::Usage(msg),
         _ => CliError::Runtime(anyhow::anyhow!(msg)),
@@ -114,5 +125,14 @@ mod tests {
         let e = client_error("tail a/b", None, ClientError::TopicNotFound("a/b".into()));
         assert_eq!(e.exit_code(), 1);
         assert_eq!(e.message().unwrap(), "tail a/b: topic a/b not found");
+        let e = client_error(
+            "tail a/b",
+            None,
+            ClientError::rpc("look up a/b", tonic::Status::unimplemented("")),
+        );
+        assert_eq!(
+            e.message().unwrap(),
+            "tail a/b: look up a/b: Unimplemented (Operation is not implemented or not supported)"
+        );
     }
 }

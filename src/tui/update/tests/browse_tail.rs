@@ -213,3 +213,38 @@ fn search_highlight_jumps_and_filter() {
     update(&mut m, chr('n'));
     assert!(m.status.as_ref().unwrap().text.contains("press /"));
 }
+
+#[test]
+fn remaining_keys_refresh_back_tab_and_detail_paging() {
+    let mut m = tailing();
+    update(&mut m, shift(KeyCode::BackTab));
+    assert_eq!(m.focus, Pane::Browser);
+    assert_eq!(update(&mut m, chr('r')), vec![Command::RefreshTopics]);
+    update(&mut m, key(KeyCode::Tab));
+    assert_eq!(m.focus, Pane::Tail);
+    update(&mut m, key(KeyCode::Esc)); // Esc: back to the browser, never quits
+    assert_eq!(m.focus, Pane::Browser);
+    assert!(!m.quit);
+    update(&mut m, key(KeyCode::Tab));
+    update(&mut m, key(KeyCode::Enter));
+    update(
+        &mut m,
+        Msg::Key(KeyEvent::new(KeyCode::Char('d'), KeyModifiers::CONTROL)),
+    );
+    let Some(Overlay::Detail { scroll, .. }) = m.overlay else {
+        panic!()
+    };
+    assert!(scroll > 1);
+    update(&mut m, key(KeyCode::PageUp));
+    let Some(Overlay::Detail { scroll, .. }) = m.overlay else {
+        panic!()
+    };
+    assert_eq!(scroll, 0);
+    update(&mut m, key(KeyCode::Esc));
+    assert!(m.overlay.is_none());
+    // Key releases are ignored.
+    let mut release = KeyEvent::new(KeyCode::Char('q'), KeyModifiers::NONE);
+    release.kind = crossterm::event::KeyEventKind::Release;
+    assert!(update(&mut m, Msg::Key(release)).is_empty());
+    assert!(!m.quit);
+}
