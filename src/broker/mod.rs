@@ -219,6 +219,10 @@ pub async fn start(config: BrokerConfig) -> Result<RunningBroker, BrokerError> {
     let stopping = shared.stopping.clone();
     let server = tokio::spawn(
         tonic::transport::Server::builder()
+            // Clients that vanish without closing (a dead peer, a network partition) are
+            // found by HTTP/2 pings, so their subscriptions and publishes end.
+            .http2_keepalive_interval(Some(Duration::from_secs(30)))
+            .http2_keepalive_timeout(Some(Duration::from_secs(20)))
             .add_service(messaging)
             .add_service(admin)
             .serve_with_incoming_shutdown(incoming, async move { stopping.cancelled().await }),
