@@ -272,3 +272,32 @@ async fn deleting_a_topic_with_a_live_tail_and_publisher_leaves_nothing_behind()
         left.iter().map(|e| &e.name).collect::<Vec<_>>()
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn listing_many_topics_describes_each_concurrently() {
+    let Some(w) = support::weed::weed() else {
+        return;
+    };
+    let c = mq(w).await;
+    let ns = support::unique_namespace("many");
+    // ConfigureTopic takes ~0.7 s on 4.48: a dozen topics is enough to see concurrency.
+    let n = 12;
+    for i in 0..n {
+        let t = TopicName::new(&ns, &format!("t{i:02}")).unwrap();
+        c.create_topic(&t, 1 + (i % 3)).await.unwrap();
+    }
+    let t0 = TopicName::new(&ns, "t00").unwrap();
+    c.publish(&t0, vec![msg("k", "v")]).await.unwrap();
+    let started = std::time::Instant::now();
+    let list = c.list_topics().await.unwrap();
+    eprintln!("listed {} topics in {:?}", list.len(), started.elapsed());
+    let mine: Vec<&TopicInfo> = list.iter().filter(|i| i.name.namespace == ns).collect();
+    assert_eq!(mine.len(), n as usize);
+    for (i, info) in mine.iter().enumerate() {
+        assert_eq!(info.name.name, format!("t{i:02}"), "sorted by name");
+        assert_eq!(info.partitions.len(), 1 + i % 3, "{info:?}");
+        assert!(info.partitions.iter().all(|p| p.ring.is_some()));
+    }
+    assert_eq!(mine[0].message_count(), Some(1));
+    assert_eq!(mine[1].message_count(), Some(0));
+}
