@@ -375,13 +375,16 @@ fn histogram_for(files: &[LogFile], info: &TopicInfo, req: HistogramRequest) -> 
     let first = files.iter().map(|f| f.start_ns).min();
     let last = files
         .iter()
-        .map(|f| f.end_ns.max(f.start_ns + 1_000_000_000))
+        .map(|f| f.end_ns.max(f.start_ns.saturating_add(1_000_000_000)))
         .max();
     let start = req
         .start_ns
         .or(first)
         .or(info.first_ts_ns())
         .unwrap_or_else(crate::time::now_ns);
-    let stop = req.stop_ns.or(last).unwrap_or(start + 1_000_000_000);
+    let stop = req
+        .stop_ns
+        .or(last)
+        .unwrap_or(start.saturating_add(1_000_000_000));
     histogram_of(files, start, stop, req.buckets)
 }
