@@ -106,6 +106,9 @@ fn backoff(attempt: u32) -> Duration {
     Duration::from_millis(ms.min(5000))
 }
 
+/// After this long without a record, an idle partition polls at a third of the rate.
+const LONG_IDLE: Duration = Duration::from_secs(5);
+
 /// Failures of the broker's control messages tolerated in a row before giving up.
 const MAX_CTRL_ERRORS: u32 = 5;
 
@@ -380,7 +383,13 @@ impl Reader {
             // Nothing at or before `until` can come any more.
             return Flow::Stop;
         }
-        self.quiet_at = Instant::now() + self.cfg.poll;
+        // Long idle partitions are asked less often (the broker's load, many partitions).
+        let poll = if self.last_progress.elapsed() < LONG_IDLE {
+            self.cfg.poll
+        } else {
+            self.cfg.poll * 3
+        };
+        self.quiet_at = Instant::now() + poll;
         Flow::Go
     }
 
