@@ -188,9 +188,10 @@ async fn a_record_published_while_tailing_appears_within_two_seconds() {
         }
     }
     assert_eq!(seen.len(), 2);
-    for round in 0..3 {
-        // Let the reader go idle at the live edge first.
-        tokio::time::sleep(Duration::from_millis(700)).await;
+    for (round, idle_ms) in [700u64, 700, 5500].into_iter().enumerate() {
+        // Let the reader go idle at the live edge first (the last time long enough for
+        // its slower polling of long-idle partitions).
+        tokio::time::sleep(Duration::from_millis(idle_ms)).await;
         let key = format!("live{round}");
         let sent = Instant::now();
         c.publish(&t, vec![msg(&key, "new")]).await.unwrap();

@@ -65,28 +65,35 @@ pub enum BrokerError {
     /// The topic was deleted while in use.
     #[error("{0}")]
     Gone(String),
-    /// A storage error.
+    /// A storage error. (Its message includes the I/O error's, so it is not chained as a
+    /// `source` as well: printed with its chain it would repeat.)
     #[error("storage error: {0}")]
-    Io(#[from] std::io::Error),
+    Io(std::io::Error),
     /// The data directory could not be opened or recovered.
-    #[error("cannot use the data directory {dir}: {source}")]
+    #[error("cannot use the data directory {}: {error}", dir.display())]
     DataDir {
         /// The directory.
         dir: PathBuf,
         /// Why.
-        source: std::io::Error,
+        error: std::io::Error,
     },
     /// The listen address could not be bound.
-    #[error("cannot listen on {addr}: {source}")]
+    #[error("cannot listen on {addr}: {error}")]
     Bind {
         /// The address.
         addr: SocketAddr,
         /// Why.
-        source: std::io::Error,
+        error: std::io::Error,
     },
     /// The gRPC server failed.
     #[error("gRPC server error: {0}")]
     Server(String),
+}
+
+impl From<std::io::Error> for BrokerError {
+    fn from(e: std::io::Error) -> Self {
+        BrokerError::Io(e)
+    }
 }
 
 impl From<BrokerError> for tonic::Status {
@@ -170,17 +177,17 @@ pub async fn start(config: BrokerConfig) -> Result<RunningBroker, BrokerError> {
         .await
         .map_err(|e| BrokerError::Server(e.to_string()))?
         .map_err(|e| match e {
-            BrokerError::Io(source) => BrokerError::DataDir {
+            BrokerError::Io(error) => BrokerError::DataDir {
                 dir: config.data_dir.clone(),
-                source,
+                error,
             },
             e => e,
         })?;
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
-        .map_err(|source| BrokerError::Bind {
+        .map_err(|error| BrokerError::Bind {
             addr: config.listen,
-            source,
+            error,
         })?;
     let addr = listener.local_addr()?;
     let shared = Arc::new(Shared {
@@ -212,6 +219,10 @@ pub async fn start(config: BrokerConfig) -> Result<RunningBroker, BrokerError> {
     let stopping = shared.stopping.clone();
     let server = tokio::spawn(
         tonic::transport::Server::builder()
+            // Clients that vanish without closing (a dead peer, a network partition) are
+            // found by HTTP/2 pings, so their subscriptions and publishes end.
+            .http2_keepalive_interval(Some(Duration::from_secs(30)))
+            .http2_keepalive_timeout(Some(Duration::from_secs(20)))
             .add_service(messaging)
             .add_service(admin)
             .serve_with_incoming_shutdown(incoming, async move { stopping.cancelled().await }),

@@ -8,8 +8,8 @@
 //! stream; `DeleteEntry` reports failure in the response's `error` field and treats a
 //! missing entry as success.
 
-use std::sync::Arc;
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use tokio::sync::OnceCell;
 use tonic::transport::Channel;
@@ -23,6 +23,8 @@ use crate::proto::filer::{
 
 /// Entries asked for per `ListEntries` page.
 const PAGE: u32 = 1000;
+/// How long a failed connection attempt is remembered (calls fail at once meanwhile).
+const FAILURE_MEMORY: Duration = Duration::from_secs(10);
 
 /// A lazily connected client of a SeaweedFS filer's gRPC port.
 #[derive(Clone)]
@@ -30,6 +32,8 @@ pub struct FilerClient {
     addr: String,
     timeout: Duration,
     channel: Arc<OnceCell<Channel>>,
+    /// The last failed connection attempt, to fail fast for a while after it.
+    failed: Arc<Mutex<Option<(Instant, ClientError)>>>,
 }
 
 impl std::fmt::Debug for FilerClient {
@@ -67,6 +71,7 @@ impl FilerClient {
             addr: addr.into(),
             timeout,
             channel: Arc::new(OnceCell::new()),
+            failed: Arc::new(Mutex::new(None)),
         }
     }
 
@@ -76,16 +81,29 @@ impl FilerClient {
     }
 
     async fn client(&self) -> Result<SeaweedFilerClient<Channel>, ClientError> {
+        if self.channel.get().is_none()
+            && let Ok(f) = self.failed.lock()
+            && let Some((at, e)) = f.as_ref()
+            && at.elapsed() < FAILURE_MEMORY
+        {
+            return Err(copy_error(e));
+        }
         let ch = self
             .channel
             .get_or_try_init(|| open_channel(&self.addr, self.timeout))
             .await
-            .map_err(|e| match e {
-                ClientError::Connect { addr, cause } => ClientError::Connect {
-                    addr: format!("filer {addr}"),
-                    cause,
-                },
-                other => other,
+            .map_err(|e| {
+                let e = match e {
+                    ClientError::Connect { addr, cause } => ClientError::Connect {
+                        addr: format!("filer {addr}"),
+                        cause,
+                    },
+                    other => other,
+                };
+                if let Ok(mut f) = self.failed.lock() {
+                    *f = Some((Instant::now(), copy_error(&e)));
+                }
+                e
             })?;
         Ok(SeaweedFilerClient::new(ch.clone()).max_decoding_message_size(64 << 20))
     }
@@ -182,6 +200,24 @@ impl FilerClient {
                 message: resp.error,
             })
         }
+    }
+}
+
+/// A copy of a connection error (ClientError is not Clone).
+fn copy_error(e: &ClientError) -> ClientError {
+    match e {
+        ClientError::Connect { addr, cause } => ClientError::Connect {
+            addr: addr.clone(),
+            cause: cause.clone(),
+        },
+        ClientError::Timeout { addr, secs } => ClientError::Timeout {
+            addr: addr.clone(),
+            secs: *secs,
+        },
+        other => ClientError::Connect {
+            addr: "filer".into(),
+            cause: other.to_string(),
+        },
     }
 }
 

@@ -79,21 +79,22 @@ pub async fn list_log_files(
 /// Spreads each file's bytes evenly over `[start_ns, max(end_ns, start_ns + 1 s))` and
 /// sums them into `buckets` buckets between `start_ns` and `stop_ns`.
 pub fn histogram_of(files: &[LogFile], start_ns: i64, stop_ns: i64, buckets: u32) -> Histogram {
-    let n = buckets.max(1) as usize;
-    let stop_ns = stop_ns.max(start_ns + 1);
+    let n = buckets.clamp(1, 100_000) as usize;
+    let stop_ns = stop_ns.max(start_ns.saturating_add(1));
     let mut counts = vec![0f64; n];
-    let width = (stop_ns - start_ns) as f64 / n as f64;
+    let width = (i128::from(stop_ns) - i128::from(start_ns)) as f64 / n as f64;
     for f in files {
-        let (a, b) = (f.start_ns, f.end_ns.max(f.start_ns + NS));
-        let span = (b - a) as f64;
+        let (a, b) = (f.start_ns, f.end_ns.max(f.start_ns.saturating_add(NS)));
+        let span = ((i128::from(b) - i128::from(a)) as f64).max(1.0);
         // Overlap of [a, b) with each bucket.
         let lo = a.max(start_ns);
         let hi = b.min(stop_ns);
         if hi <= lo {
             continue;
         }
-        let first = (((lo - start_ns) as f64) / width).floor() as usize;
-        let last = ((((hi - start_ns) as f64) / width).ceil() as usize).min(n);
+        let first = (((i128::from(lo) - i128::from(start_ns)) as f64) / width).floor() as usize;
+        let last =
+            ((((i128::from(hi) - i128::from(start_ns)) as f64) / width).ceil() as usize).min(n);
         for (i, c) in counts.iter_mut().enumerate().take(last).skip(first) {
             let bs = start_ns as f64 + i as f64 * width;
             let be = bs + width;
@@ -179,5 +180,10 @@ mod tests {
         assert_eq!(h.counts, vec![200, 0]);
         let h = histogram_of(&files[1..], 10 * NS, 14 * NS, 3);
         assert_eq!(h.counts.iter().sum::<u64>(), 400);
+        // Extreme ranges neither panic nor lose the bytes inside them.
+        let h = histogram_of(&files, i64::MIN, i64::MAX, 7);
+        assert_eq!(h.counts.iter().sum::<u64>(), 1400);
+        let h = histogram_of(&files, i64::MAX, i64::MIN, 1);
+        assert_eq!(h.counts, vec![0]);
     }
 }

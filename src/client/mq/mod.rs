@@ -288,4 +288,15 @@ impl MqClient {
             MERGE_MAX_WAIT,
         ))
     }
+
+    /// Whether the topic's `topic.conf` still exists in the filer (`None`: the filer could
+    /// not be asked). Brokers keep serving a deleted topic from memory for ~30 s; this is
+    /// how readers and publishers notice a delete.
+    pub(crate) async fn topic_in_filer(&self, topic: &TopicName) -> Option<bool> {
+        // A publisher still connected recreates partition directories, never topic.conf.
+        match self.filer.lookup(&topic_dir(topic), "topic.conf").await {
+            Ok(e) => Some(e.is_some()),
+            Err(_) => None,
+        }
+    }
 }

@@ -325,6 +325,18 @@ async fn stream_once(
                     if let Some(e) = response_error(topic, &resp) {
                         return Err((e, progressed));
                     }
+                    if resp.should_close {
+                        // ClosePublishers (a delete): leave, and do not come back.
+                        return Err((ClientError::Rpc {
+                            context: ctx.to_string(),
+                            code: tonic::Code::FailedPrecondition,
+                            message: format!(
+                                "the broker closed this publisher (topic deleted or \
+                                 reconfigured) with {} message(s) unacknowledged",
+                                pending.len()
+                            ),
+                        }, progressed));
+                    }
                     let Some((i, d)) = pending.pop_front() else {
                         tracing::debug!("{ctx}: an ack beyond the messages sent: {resp:?}");
                         continue;

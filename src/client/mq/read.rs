@@ -106,6 +106,9 @@ fn backoff(attempt: u32) -> Duration {
     Duration::from_millis(ms.min(5000))
 }
 
+/// After this long without a record, an idle partition polls at a third of the rate.
+const LONG_IDLE: Duration = Duration::from_secs(5);
+
 /// Failures of the broker's control messages tolerated in a row before giving up.
 const MAX_CTRL_ERRORS: u32 = 5;
 
@@ -272,9 +275,10 @@ impl Reader {
         match item {
             SubItem::Data(d) => self.on_data(d).await,
             SubItem::Ended | SubItem::Ctrl { end: true, .. } => {
-                // Nothing more on this stream: the quiet deadline reopens it.
+                // The broker ended the stream (it keeps idle ones open): a delete
+                // (CloseSubscribers) ends the read instead of reloading the topic.
                 self.sub_done = true;
-                Flow::Go
+                self.check_deleted().await
             }
             SubItem::Ctrl { error, .. } if error.is_empty() => Flow::Go,
             SubItem::Ctrl { error, .. } => {
@@ -359,6 +363,9 @@ impl Reader {
             (None, _) => false,
         };
         if grew || self.opened_at.elapsed() >= self.cfg.refresh {
+            if let Flow::Stop = self.check_deleted().await {
+                return Flow::Stop;
+            }
             self.reopen(self.cfg.quiet, count).await;
             return Flow::Go;
         }
@@ -376,7 +383,24 @@ impl Reader {
             // Nothing at or before `until` can come any more.
             return Flow::Stop;
         }
-        self.quiet_at = Instant::now() + self.cfg.poll;
+        // Long idle partitions are asked less often (the broker's load, many partitions).
+        let poll = if self.last_progress.elapsed() < LONG_IDLE {
+            self.cfg.poll
+        } else {
+            self.cfg.poll * 3
+        };
+        self.quiet_at = Instant::now() + poll;
+        Flow::Go
+    }
+
+    /// Ends the read with `TopicNotFound` when the topic's directory is gone from the
+    /// filer (deleted); goes on when it exists or the filer cannot be asked.
+    async fn check_deleted(&mut self) -> Flow {
+        if self.client.topic_in_filer(&self.job.topic).await == Some(false) {
+            let e = ClientError::TopicNotFound(format!("{} (deleted)", self.job.topic));
+            let _ = self.send(PartEvent::Failed(e)).await;
+            return Flow::Stop;
+        }
         Flow::Go
     }
 

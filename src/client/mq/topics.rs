@@ -17,17 +17,23 @@ use crate::proto::mq::messaging_pb::{
 
 /// Topics described at once by `list_topics`.
 const LIST_CONCURRENCY: usize = 8;
+/// Time allowed to `ClosePublishers` / `CloseSubscribers` of one generation. 4.48's
+/// `ClosePublishers` waits for the publishers to leave and an idle one does not (seen:
+/// it never returned), so the delete goes on after this.
+const CLOSE_TIMEOUT: Duration = Duration::from_secs(3);
 /// Time allowed to describe one topic in `list_topics` (then only its name is shown).
 const TOPIC_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The note a 4.x delete carries.
 pub const DELETE_NOTE: &str = "deleted from the filer; brokers may still list the topic \
-(from memory and their 30 s cache) for up to ~30 s";
+(from memory and their 30 s cache) for up to ~30 s, and a publisher still connected may \
+recreate partition directories (delete again once it has gone)";
 
 /// Counts and byte/time bounds of one partition.
 struct PartStats {
     count: Option<u64>,
-    files: Vec<LogFile>,
+    /// `None` when the filer could not be asked.
+    files: Option<Vec<LogFile>>,
 }
 
 impl MqClient {
@@ -186,31 +192,52 @@ impl MqClient {
         let mut gens: Vec<i64> = parts.iter().map(|p| p.ring.unix_time_ns).collect();
         gens.sort_unstable();
         gens.dedup();
+        // ClosePublishers blocks (seen: until a 10 s timeout) when the generation has no
+        // publisher: close only the generations that have live streams.
         let mut b = self.broker();
+        let pubs = b
+            .get_topic_publishers(GetTopicPublishersRequest {
+                topic: Some(pb_topic(topic)),
+            })
+            .await
+            .map(|r| r.into_inner().publishers)
+            .unwrap_or_default();
+        let subs = b
+            .get_topic_subscribers(GetTopicSubscribersRequest {
+                topic: Some(pb_topic(topic)),
+            })
+            .await
+            .map(|r| r.into_inner().subscribers)
+            .unwrap_or_default();
+        let gen_of =
+            |p: &Option<crate::proto::mq::schema_pb::Partition>| p.as_ref().map(|p| p.unix_time_ns);
         for g in gens {
             let t = Some(pb_topic(topic));
-            let closed = tokio::time::timeout(
-                Duration::from_secs(10),
-                b.close_publishers(ClosePublishersRequest {
+            if pubs.iter().any(|p| gen_of(&p.partition) == Some(g)) {
+                let req = ClosePublishersRequest {
                     topic: t.clone(),
                     unix_time_ns: g,
-                }),
-            )
-            .await;
-            if let Ok(Err(s)) = &closed
-                && !is_missing_topic(s)
-            {
-                tracing::warn!("ClosePublishers {topic} {g}: {s}");
+                };
+                match tokio::time::timeout(CLOSE_TIMEOUT, b.close_publishers(req)).await {
+                    Ok(Err(s)) if !is_missing_topic(&s) => {
+                        tracing::warn!("ClosePublishers {topic} {g}: {s}")
+                    }
+                    Err(_) => tracing::warn!("ClosePublishers {topic} {g}: timed out"),
+                    _ => {}
+                }
             }
-            if let Err(s) = b
-                .close_subscribers(CloseSubscribersRequest {
+            if subs.iter().any(|s| gen_of(&s.partition) == Some(g)) {
+                let req = CloseSubscribersRequest {
                     topic: t,
                     unix_time_ns: g,
-                })
-                .await
-                && !is_missing_topic(&s)
-            {
-                tracing::warn!("CloseSubscribers {topic} {g}: {s}");
+                };
+                match tokio::time::timeout(CLOSE_TIMEOUT, b.close_subscribers(req)).await {
+                    Ok(Err(s)) if !is_missing_topic(&s) => {
+                        tracing::warn!("CloseSubscribers {topic} {g}: {s}")
+                    }
+                    Err(_) => tracing::warn!("CloseSubscribers {topic} {g}: timed out"),
+                    _ => {}
+                }
             }
         }
         let dir = topic_dir(topic);
@@ -257,8 +284,12 @@ impl MqClient {
         let mut partitions = Vec::with_capacity(parts.len());
         for (p, s) in parts.iter().zip(stats) {
             let s = s?;
-            partitions.push(part_info(p, s.count, &s.files));
-            all_files.push(s.files);
+            let mut info = part_info(p, s.count, s.files.as_deref().unwrap_or(&[]));
+            if s.files.is_none() {
+                info.bytes = None;
+            }
+            partitions.push(info);
+            all_files.push(s.files.unwrap_or_default());
         }
         let info = TopicInfo {
             name: topic.clone(),
@@ -273,11 +304,16 @@ impl MqClient {
         let files = list_log_files(&self.filer, topic, part);
         let count = self.range_info(topic, part);
         let (files, count) = tokio::join!(files, count);
+        // Without the filer, bytes and times stay unknown; the counts still come.
+        let files = files.map(Some).unwrap_or_else(|e| {
+            tracing::warn!("listing the log files of {topic}: {e}");
+            None
+        });
         Ok(PartStats {
             count: count
                 .ok()
                 .and_then(|r| u64::try_from(r.record_count.max(r.high_water_mark)).ok()),
-            files: files?,
+            files,
         })
     }
 
@@ -339,13 +375,16 @@ fn histogram_for(files: &[LogFile], info: &TopicInfo, req: HistogramRequest) -> 
     let first = files.iter().map(|f| f.start_ns).min();
     let last = files
         .iter()
-        .map(|f| f.end_ns.max(f.start_ns + 1_000_000_000))
+        .map(|f| f.end_ns.max(f.start_ns.saturating_add(1_000_000_000)))
         .max();
     let start = req
         .start_ns
         .or(first)
         .or(info.first_ts_ns())
         .unwrap_or_else(crate::time::now_ns);
-    let stop = req.stop_ns.or(last).unwrap_or(start + 1_000_000_000);
+    let stop = req
+        .stop_ns
+        .or(last)
+        .unwrap_or(start.saturating_add(1_000_000_000));
     histogram_of(files, start, stop, req.buckets)
 }
