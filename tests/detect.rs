@@ -106,3 +106,50 @@ async fn a_silent_server_times_out_with_the_configured_timeout() {
     );
     assert!(err.to_string().contains(&addr), "{err}");
 }
+
+/// Detection must never take a broker down. 4.48 crashes on a `ListTopics` that arrives
+/// while its broker is still looking for its balancer; detection asks `FindBrokerLeader`
+/// instead. Probe a starting server from its first moment until well after it is ready.
+#[tokio::test]
+async fn detecting_a_starting_weed_does_not_crash_it() {
+    if support::weed::weed().is_none() {
+        return; // no weed here (outside CI): skipped, as `weed()` said
+    }
+    let w = support::weed::spawn_server().expect("spawn a second weed");
+    let mut opts = ConnectOptions::new(&w.broker);
+    opts.connect_timeout = std::time::Duration::from_millis(500);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(90);
+    let mut probes_before_ready = 0;
+    let mut detected_after_balancer = 0;
+    while std::time::Instant::now() < deadline && detected_after_balancer < 5 {
+        let ready = w.log_text().contains("found balanacer");
+        match Client::connect(&opts).await {
+            Ok(c) => {
+                assert_eq!(c.protocol(), Protocol::Mq);
+                if ready {
+                    detected_after_balancer += 1;
+                } else {
+                    probes_before_ready += 1;
+                }
+            }
+            Err(_) if !ready => {} // not listening yet
+            Err(e) => panic!("detection failed on a ready broker: {e}"),
+        }
+        assert!(
+            w.is_alive(),
+            "weed died while being probed; log tail:\n{}",
+            w.log_text()
+                .lines()
+                .rev()
+                .take(20)
+                .collect::<Vec<_>>()
+                .join("\n")
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let log = w.log_text();
+    w.kill();
+    assert_eq!(detected_after_balancer, 5, "never became ready");
+    assert!(!log.contains("panic:"), "weed panicked");
+    eprintln!("{probes_before_ready} successful probes before the balancer was found");
+}

@@ -1,7 +1,11 @@
 //! Connecting, and telling a 4.x broker from a 2.x one.
 //!
-//! A 4.x broker answers `ListTopics`; a 2.x broker answers `FindBroker` and says
-//! `UNIMPLEMENTED` to `ListTopics`. Both live under `/messaging_pb.SeaweedMessaging/`.
+//! Both generations live under `/messaging_pb.SeaweedMessaging/`. A 4.x broker answers the
+//! 4.x-only calls (`ListTopics`, `FindBrokerLeader`); a 2.x broker answers `FindBroker` and
+//! says `UNIMPLEMENTED` to them. Detection asks `FindBrokerLeader` rather than
+//! `ListTopics`: a 4.48 broker that is still looking for its balancer (its first seconds)
+//! crashes on `ListTopics` (nil pointer in `isLockOwner`), while `FindBrokerLeader` is
+//! answered safely from the first moment. An inspector must never take a broker down.
 
 use std::fmt;
 use std::time::Duration;
@@ -166,14 +170,16 @@ pub async fn detect(
         proto::mq::messaging_pb::seaweed_messaging_client::SeaweedMessagingClient::new(
             channel.clone(),
         );
-    let req = tonic::Request::new(proto::mq::messaging_pb::ListTopicsRequest {});
-    let mq_status = match tokio::time::timeout(timeout, mq_client.list_topics(req)).await {
+    let req = tonic::Request::new(proto::mq::messaging_pb::FindBrokerLeaderRequest {
+        filer_group: String::new(),
+    });
+    let mq_status = match tokio::time::timeout(timeout, mq_client.find_broker_leader(req)).await {
         Err(_) => return Err(timed_out()),
         Ok(Ok(_)) => return Ok(Protocol::Mq),
         Ok(Err(status)) => status,
     };
     if mq_status.code() != tonic::Code::Unimplemented {
-        return Err(status_error(addr, "ListTopics", &mq_status));
+        return Err(status_error(addr, "FindBrokerLeader", &mq_status));
     }
     let mut v2_client = proto::v2::seaweed_messaging_client::SeaweedMessagingClient::new(channel);
     let req = tonic::Request::new(proto::v2::FindBrokerRequest {

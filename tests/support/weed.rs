@@ -102,6 +102,43 @@ pub fn require_weed() -> &'static Weed {
 }
 
 fn start() -> Result<Weed, String> {
+    let w = spawn_server()?;
+    wait_ready(&w).map_err(|e| {
+        let tail = std::fs::read_to_string(&w.log).unwrap_or_default();
+        let tail: Vec<&str> = tail.lines().rev().take(15).collect();
+        format!(
+            "{e}; weed log tail:\n{}",
+            tail.into_iter().rev().collect::<Vec<_>>().join("\n")
+        )
+    })?;
+    Ok(w)
+}
+
+impl Weed {
+    /// Whether the server process is still alive.
+    pub fn is_alive(&self) -> bool {
+        Command::new("kill")
+            .args(["-0", &self.pgid.to_string()])
+            .status()
+            .is_ok_and(|s| s.success())
+    }
+
+    /// Kills the server's process group (for servers of one test, see [`spawn_server`]).
+    pub fn kill(&self) {
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &format!("-{}", self.pgid)])
+            .status();
+    }
+
+    /// The server's log so far.
+    pub fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+/// Spawns a `weed server` of its own (not the shared one) and returns at once, before it is
+/// ready. The caller kills it ([`Weed::kill`]); the watchdog does if the test dies first.
+pub fn spawn_server() -> Result<Weed, String> {
     let bin = weed_binary()?;
     let dir = tempfile::Builder::new()
         .prefix("swmq-weed-")
@@ -154,14 +191,6 @@ fn start() -> Result<Weed, String> {
         dir,
         log,
     };
-    wait_ready(&w).map_err(|e| {
-        let tail = std::fs::read_to_string(&w.log).unwrap_or_default();
-        let tail: Vec<&str> = tail.lines().rev().take(15).collect();
-        format!(
-            "{e}; weed log tail:\n{}",
-            tail.into_iter().rev().collect::<Vec<_>>().join("\n")
-        )
-    })?;
     Ok(w)
 }
 
