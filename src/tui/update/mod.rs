@@ -357,7 +357,9 @@ fn search_key(m: &mut Model, k: &KeyEvent) {
         KeyCode::Enter => {
             m.tail.searching = false;
             if !m.tail.search.is_empty() {
-                nav::jump_match(m, true);
+                // Following, the newest match is the nearest one (not the oldest record).
+                let following = m.tail.follow;
+                nav::jump_match(m, !following);
             }
             return;
         }
