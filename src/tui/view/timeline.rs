@@ -37,6 +37,17 @@ pub fn columns(h: &Histogram, start: i64, stop: i64, cols: usize) -> Vec<u64> {
     out
 }
 
+/// Timestamps of the received records the histogram `h` does not count yet (at or after
+/// its stop), newest first; none for a histogram of bytes.
+fn newer_than<'a>(m: &'a Model, h: &'a Histogram) -> impl Iterator<Item = i64> + 'a {
+    let buf = &m.tail.live;
+    let messages = h.unit == HistogramUnit::Messages;
+    (buf.first_seq()..buf.end_seq())
+        .rev()
+        .map_while(move |seq| buf.get(seq).map(|r| r.ts_ns))
+        .take_while(move |ts| messages && *ts >= h.stop_ns)
+}
+
 /// Cells to spans: one span per run of equal style.
 fn coalesce(cells: Vec<(char, Style)>) -> Vec<Span<'static>> {
     let mut spans = Vec::new();
@@ -89,7 +100,7 @@ pub fn timeline(m: &Model, f: &mut Frame, area: Rect) {
     }
     title.push_str(&format!(" ─ span {}", time::format_duration(span)));
     if let Some(h) = &m.scrub.hist {
-        let total: u64 = h.counts.iter().sum();
+        let total: u64 = h.counts.iter().sum::<u64>() + newer_than(m, h).count() as u64;
         title.push_str(&match h.unit {
             HistogramUnit::Messages => {
                 format!(" ─ {} messages", crate::format::human_count(total))
@@ -122,7 +133,17 @@ pub fn timeline(m: &Model, f: &mut Frame, area: Rect) {
         .scrub
         .hist
         .as_ref()
-        .map(|h| columns(h, start, stop, cols))
+        .map(|h| {
+            let mut counts = columns(h, start, stop, cols);
+            // Records that arrived since the histogram was taken are counted too, so the
+            // live edge of the timeline does not lag by the refresh interval.
+            for ts in newer_than(m, h) {
+                if let Some(c) = column_of(ts, start, stop, cols) {
+                    counts[c] += 1;
+                }
+            }
+            counts
+        })
         .unwrap_or_else(|| vec![0; cols]);
     let max = counts.iter().copied().max().unwrap_or(0);
     let cursor_col = m.scrub.cursor.and_then(|c| column_of(c, start, stop, cols));
@@ -300,6 +321,36 @@ mod tests {
     use super::*;
 
     const MIN: i64 = 60 * NS_PER_SEC;
+
+    #[test]
+    fn records_newer_than_the_histogram_are_counted_on_the_live_edge() {
+        let now = 1_795_720_775 * NS_PER_SEC;
+        let mut m = Model::new("127.0.0.1:1", false, true, 100, now);
+        let topic = std::sync::Arc::new(crate::client::TopicName::parse("a/b").expect("name"));
+        for i in 0..10 {
+            m.tail.live.push(crate::client::Record {
+                topic: topic.clone(),
+                partition: 0,
+                ts_ns: now - 10 * NS_PER_SEC + i * NS_PER_SEC,
+                key: Default::default(),
+                value: Default::default(),
+                headers: vec![],
+                is_close: false,
+                offset: None,
+            });
+        }
+        let mut h = Histogram {
+            start_ns: now - 60 * NS_PER_SEC,
+            stop_ns: now - 3 * NS_PER_SEC,
+            counts: vec![1; 10],
+            unit: HistogramUnit::Messages,
+        };
+        let newer: Vec<i64> = newer_than(&m, &h).collect();
+        let secs = |ts: &i64| (now - ts) / NS_PER_SEC;
+        assert_eq!(newer.iter().map(secs).collect::<Vec<_>>(), vec![1, 2, 3]);
+        h.unit = HistogramUnit::Bytes;
+        assert_eq!(newer_than(&m, &h).count(), 0);
+    }
 
     #[test]
     fn axis_labels_are_round_times_and_end_at_now() {
