@@ -127,6 +127,29 @@ fn zoom_requests_histograms_of_the_new_window() {
 }
 
 #[test]
+fn a_window_zoomed_while_live_slides_with_the_clock() {
+    let mut m = tailing();
+    update(&mut m, chr(']'));
+    let (start, stop) = m.window();
+    assert_eq!(stop, NOW);
+    assert!(m.window_is_live());
+    update(&mut m, Msg::Tick(NOW + 2 * SEC));
+    assert_eq!(m.window(), (start + 2 * SEC, stop + 2 * SEC));
+    // Its histogram refreshes like the whole-history one, for the slid window.
+    let cmds = update(&mut m, Msg::Tick(NOW + 6 * SEC));
+    let [Command::Histogram { stop_ns, .. }] = cmds.as_slice() else {
+        panic!("{cmds:?}")
+    };
+    assert_eq!(*stop_ns, NOW + 6 * SEC);
+    // With a cursor the window holds still.
+    update(&mut m, key(KeyCode::Left));
+    assert!(!m.window_is_live());
+    let w = m.window();
+    update(&mut m, Msg::Tick(NOW + 9 * SEC));
+    assert_eq!(m.window(), w);
+}
+
+#[test]
 fn go_to_time_sets_the_exact_cursor() {
     let mut m = tailing();
     update(&mut m, chr('t'));
