@@ -63,6 +63,7 @@ fn on_tick(m: &mut Model, now: i64, cmds: &mut Vec<Command>) {
         m.status = None;
         m.dirty = true;
     }
+    scrub::slide_live_window(m, old);
     scrub::fire_resubscribe(m, cmds);
     scrub::refresh_histogram_if_due(m, cmds);
 }

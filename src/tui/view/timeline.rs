@@ -83,7 +83,7 @@ pub fn timeline(m: &Model, f: &mut Frame, area: Rect) {
     let t = Theme::of(m);
     let (start, stop) = m.window();
     let span = stop - start;
-    let live_window = m.scrub.window.is_none();
+    let live_window = m.window_is_live();
     let seconds = span < 20 * 60 * 1_000_000_000;
     let mut title = format!(
         " Timeline ─ {} → {}",
@@ -291,7 +291,7 @@ fn axis(
     t: Theme,
 ) -> Line<'static> {
     let mut chars = vec![' '; cols];
-    for (col, text) in axis_labels(start, stop, cols, m.utc, m.scrub.window.is_none()) {
+    for (col, text) in axis_labels(start, stop, cols, m.utc, m.window_is_live()) {
         // A label the cursor mark would cut in two is left out.
         if cursor.is_some_and(|c| c + 1 >= col && c <= col + text.chars().count()) {
             continue;
