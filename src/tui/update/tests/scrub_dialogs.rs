@@ -183,6 +183,30 @@ fn go_to_time_sets_the_exact_cursor() {
     }
     update(&mut m, key(KeyCode::Enter));
     assert_eq!(m.scrub.cursor, Some(NOW - 3600 * SEC));
+    // `now` (or any later time) follows live rather than parking the cursor on nothing.
+    for spec in ["now", "2099-01-01T00:00:00Z"] {
+        update(&mut m, key(KeyCode::Left)); // scrubbing
+        assert!(m.scrub.cursor.is_some());
+        update(&mut m, chr('t'));
+        for c in spec.chars() {
+            update(&mut m, chr(c));
+        }
+        let cmds = update(&mut m, key(KeyCode::Enter));
+        assert!(m.overlay.is_none(), "{spec}");
+        assert_eq!(m.scrub.cursor, None, "{spec}");
+        assert!(m.tail.follow);
+        assert!(
+            cmds.iter().any(|c| matches!(
+                c,
+                Command::Subscribe {
+                    start: Start::Newest(_),
+                    ..
+                }
+            )),
+            "{spec}: {cmds:?}"
+        );
+        assert!(m.status.as_ref().unwrap().text.contains("following live"));
+    }
 }
 
 #[test]
