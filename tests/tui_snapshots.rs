@@ -194,9 +194,17 @@ fn search_highlights_and_jumps() {
     m.no_color = false;
     update(&mut m, chr('/'));
     typed(&mut m, "a-17");
-    update(&mut m, key(KeyCode::Enter));
+    update(&mut m, key(KeyCode::Enter)); // following: the newest match (ord-1057)
+    update(
+        &mut m,
+        Msg::Key(KeyEvent::new(KeyCode::Char('N'), KeyModifiers::SHIFT)),
+    ); // ord-1037
     let screen = render(&m);
     assert!(screen.contains("/a-17 3 matches"), "{screen}");
+    assert!(
+        screen.contains("ord-1037") && screen.contains("ord-1057"),
+        "{screen}"
+    );
     insta::assert_snapshot!(screen);
     // The highlight is a style: check the hit cells are styled differently.
     let mut t = Terminal::new(TestBackend::new(120, 32)).unwrap();

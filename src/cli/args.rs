@@ -18,6 +18,9 @@ to now (-15m, -1h30m, -45s, -2d).
 
 Exit codes: 0 ok, 1 runtime error (broker, network, refused), 2 usage error.
 
+Environment: SWMQ_BROKER, SWMQ_FILER, SWMQ_READ_ONLY=1, SWMQ_LOG=debug (commands log to
+stderr).
+
 Examples:
   swmq status --format json
   swmq topics

@@ -385,6 +385,15 @@ impl Model {
         (first.min(stop - SEC), stop)
     }
 
+    /// Whether the timeline's window ends at now: the whole history, or a window zoomed
+    /// while live (no cursor), which slides along with the clock.
+    pub fn window_is_live(&self) -> bool {
+        match self.scrub.window {
+            None => true,
+            Some((_, stop)) => self.scrub.cursor.is_none() && stop >= self.now,
+        }
+    }
+
     /// The earliest time the cursor may reach.
     pub fn history_start(&self) -> i64 {
         let (start, _) = self.window();

@@ -63,6 +63,7 @@ fn on_tick(m: &mut Model, now: i64, cmds: &mut Vec<Command>) {
         m.status = None;
         m.dirty = true;
     }
+    scrub::slide_live_window(m, old);
     scrub::fire_resubscribe(m, cmds);
     scrub::refresh_histogram_if_due(m, cmds);
 }
@@ -357,7 +358,9 @@ fn search_key(m: &mut Model, k: &KeyEvent) {
         KeyCode::Enter => {
             m.tail.searching = false;
             if !m.tail.search.is_empty() {
-                nav::jump_match(m, true);
+                // Following, the newest match is the nearest one (not the oldest record).
+                let following = m.tail.follow;
+                nav::jump_match(m, !following);
             }
             return;
         }

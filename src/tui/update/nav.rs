@@ -135,12 +135,16 @@ pub fn browser_keep_visible(m: &mut Model) {
         return;
     };
     drop(rows);
+    if h == 0 {
+        return; // too small to show any row: keep the scroll for when it grows again
+    }
     if r < m.browser.scroll {
         m.browser.scroll = r;
     } else if r >= m.browser.scroll + h {
         m.browser.scroll = r + 1 - h;
     }
-    m.browser.scroll = m.browser.scroll.min(n.saturating_sub(1));
+    // Never scrolled further than needed: a list that fits starts at its first row.
+    m.browser.scroll = m.browser.scroll.min(n.saturating_sub(h));
 }
 
 /// After a new listing: keeps the selection, or selects the row where it was, or the

@@ -214,10 +214,24 @@ pub fn go_to(m: &mut Model, spec: TimeSpec, cmds: &mut Vec<Command>) {
     }
 }
 
+/// The clock moved from `old_now`: a window zoomed while live keeps its span and slides
+/// with now (instead of freezing at the moment of the zoom while still saying "live").
+pub fn slide_live_window(m: &mut Model, old_now: i64) {
+    if m.scrub.cursor.is_some() {
+        return;
+    }
+    if let Some((start, stop)) = m.scrub.window
+        && stop >= old_now
+        && stop < m.now
+    {
+        m.scrub.window = Some((m.now - (stop - start), m.now));
+    }
+}
+
 /// Live timeline: refreshes the histogram every few seconds.
 pub fn refresh_histogram_if_due(m: &mut Model, cmds: &mut Vec<Command>) {
     if m.tail.topic.is_some()
-        && m.scrub.window.is_none()
+        && m.window_is_live()
         && m.now - m.scrub.hist_at >= super::super::model::HISTOGRAM_REFRESH_NS
     {
         request_histogram(m, cmds);

@@ -52,7 +52,10 @@ pub fn on_event(m: &mut Model, ev: WorkerEvent, cmds: &mut Vec<Command>) {
                 m.tail.live.push(r);
             }
             m.tail.received += n;
-            m.rate_window.1 += n;
+            if m.tail.caught_up {
+                // msg/s is the topic's live rate, not the speed history is replayed at.
+                m.rate_window.1 += n;
+            }
             if m.tail.paused() {
                 m.tail.since_pause += n;
             }

@@ -115,7 +115,7 @@ fn topic_line<'a>(m: &Model, info: &'a TopicInfo, w: usize, t: Theme) -> Line<'a
     let size = info.bytes().map(human_bytes).unwrap_or_default();
     let age = info
         .last_ts_ns()
-        .map(|ts| format_duration(m.now - ts))
+        .map(|ts| age_label(m.now - ts))
         .unwrap_or_default();
     let state = if info.name.is_channel() {
         if info.closed() { "closed" } else { "open" }
@@ -146,4 +146,24 @@ fn topic_line<'a>(m: &Model, info: &'a TopicInfo, w: usize, t: Theme) -> Line<'a
         ),
         Span::styled(right, t.dim()),
     ])
+}
+
+/// The last-message age of a browser row, at most 5 columns: "now" under a second
+/// (not "750ms", which pushed the row out of its columns).
+fn age_label(age_ns: i64) -> String {
+    if age_ns < 1_000_000_000 {
+        "now".into()
+    } else {
+        format_duration(age_ns)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn ages_under_a_second_say_now() {
+        assert_eq!(super::age_label(750_000_000), "now");
+        assert_eq!(super::age_label(-5), "now"); // a clock slightly behind the broker's
+        assert_eq!(super::age_label(42_000_000_000), "42s");
+    }
 }

@@ -149,11 +149,12 @@ pub fn hint_line(m: &Model, f: &mut Frame, area: Rect) {
     } else if !matches!(m.overlay, Some(Overlay::Dialog(_))) {
         let ctx = contexts(m);
         for (keys, hint) in keymap::hints(ctx, m.read_only) {
-            if !keys.is_empty() {
-                parts.push(Span::styled(format!(" {keys}"), t.key()));
-            } else {
-                parts.push(Span::raw(" "));
-            }
+            // A hint carrying its own key glyphs ("←→ scrub") shows them as keys too.
+            let (keys, hint) = match (keys.is_empty(), hint.split_once(' ')) {
+                (true, Some((glyphs, rest))) => (glyphs.to_string(), rest),
+                _ => (keys, hint),
+            };
+            parts.push(Span::styled(format!(" {keys}"), t.key()));
             parts.push(Span::styled(format!(" {hint} "), t.dim()));
         }
     }

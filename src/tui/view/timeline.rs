@@ -11,6 +11,8 @@ use super::theme::Theme;
 use crate::client::{Histogram, HistogramUnit};
 use crate::time;
 
+const NS_PER_SEC: i64 = 1_000_000_000;
+
 const BARS: [char; 9] = [' ', '▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
 
 /// Resamples a histogram onto `cols` columns covering `[start, stop)`.
@@ -33,6 +35,17 @@ pub fn columns(h: &Histogram, start: i64, stop: i64, cols: usize) -> Vec<u64> {
         out[col.min(cols - 1)] += c;
     }
     out
+}
+
+/// Timestamps of the received records the histogram `h` does not count yet (at or after
+/// its stop), newest first; none for a histogram of bytes.
+fn newer_than<'a>(m: &'a Model, h: &'a Histogram) -> impl Iterator<Item = i64> + 'a {
+    let buf = &m.tail.live;
+    let messages = h.unit == HistogramUnit::Messages;
+    (buf.first_seq()..buf.end_seq())
+        .rev()
+        .map_while(move |seq| buf.get(seq).map(|r| r.ts_ns))
+        .take_while(move |ts| messages && *ts >= h.stop_ns)
 }
 
 /// Cells to spans: one span per run of equal style.
@@ -70,7 +83,7 @@ pub fn timeline(m: &Model, f: &mut Frame, area: Rect) {
     let t = Theme::of(m);
     let (start, stop) = m.window();
     let span = stop - start;
-    let live_window = m.scrub.window.is_none();
+    let live_window = m.window_is_live();
     let seconds = span < 20 * 60 * 1_000_000_000;
     let mut title = format!(
         " Timeline ─ {} → {}",
@@ -87,7 +100,7 @@ pub fn timeline(m: &Model, f: &mut Frame, area: Rect) {
     }
     title.push_str(&format!(" ─ span {}", time::format_duration(span)));
     if let Some(h) = &m.scrub.hist {
-        let total: u64 = h.counts.iter().sum();
+        let total: u64 = h.counts.iter().sum::<u64>() + newer_than(m, h).count() as u64;
         title.push_str(&match h.unit {
             HistogramUnit::Messages => {
                 format!(" ─ {} messages", crate::format::human_count(total))
@@ -120,7 +133,17 @@ pub fn timeline(m: &Model, f: &mut Frame, area: Rect) {
         .scrub
         .hist
         .as_ref()
-        .map(|h| columns(h, start, stop, cols))
+        .map(|h| {
+            let mut counts = columns(h, start, stop, cols);
+            // Records that arrived since the histogram was taken are counted too, so the
+            // live edge of the timeline does not lag by the refresh interval.
+            for ts in newer_than(m, h) {
+                if let Some(c) = column_of(ts, start, stop, cols) {
+                    counts[c] += 1;
+                }
+            }
+            counts
+        })
         .unwrap_or_else(|| vec![0; cols]);
     let max = counts.iter().copied().max().unwrap_or(0);
     let cursor_col = m.scrub.cursor.and_then(|c| column_of(c, start, stop, cols));
@@ -165,9 +188,98 @@ pub fn timeline(m: &Model, f: &mut Frame, area: Rect) {
         ));
     }
     if inner.height > 1 {
-        lines.push(axis(m, start, stop, cols, cursor_col, seconds, t));
+        lines.push(axis(m, start, stop, cols, cursor_col, t));
     }
     f.render_widget(Paragraph::new(lines), inner);
+}
+
+/// Axis tick intervals, in seconds (sub-second ones in `SUB_SECOND_TICKS_MS`).
+const TICKS_S: [i64; 20] = [
+    1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1_800, 3_600, 7_200, 10_800, 21_600, 43_200,
+    86_400, 172_800, 604_800,
+];
+const SUB_SECOND_TICKS_MS: [i64; 6] = [10, 20, 50, 100, 200, 500];
+
+/// The axis labels of `[start, stop]` on `cols` columns: `(column, text)`, at round times
+/// (every 10 s, 5 min, 1 h, ... in the shown time zone) far enough apart to stay legible,
+/// the last one at the right edge (`now` for the live window, else the window's end).
+pub fn axis_labels(
+    start: i64,
+    stop: i64,
+    cols: usize,
+    utc: bool,
+    live: bool,
+) -> Vec<(usize, String)> {
+    let span = stop - start;
+    if cols == 0 || span <= 0 {
+        return Vec::new();
+    }
+    let intervals = SUB_SECOND_TICKS_MS
+        .iter()
+        .map(|ms| ms * 1_000_000)
+        .chain(TICKS_S.iter().map(|s| s * NS_PER_SEC));
+    let width_of = |iv: i64| axis_format(iv).len();
+    // The smallest interval whose labels are at least two columns apart.
+    let interval = intervals
+        .clone()
+        .find(|&iv| (iv as i128 * cols as i128 / span as i128) >= (width_of(iv) + 2) as i128)
+        .unwrap_or(TICKS_S[TICKS_S.len() - 1] * NS_PER_SEC);
+    let fmt = axis_format(interval);
+    let label = |ts: i64| format_in_zone(ts, utc, fmt);
+    let end_text = if live { "now".to_string() } else { label(stop) };
+    let end_col = cols.saturating_sub(end_text.chars().count());
+    let mut out = Vec::new();
+    // Round in the shown zone: local midnight, not UTC midnight, for day and hour ticks.
+    let offset = if utc { 0 } else { local_offset_ns(start) };
+    let first = (start + offset).div_euclid(interval) * interval - offset;
+    let mut ts = if first < start {
+        first + interval
+    } else {
+        first
+    };
+    let mut free_from = 0usize;
+    while ts <= stop {
+        let text = label(ts);
+        let w = text.chars().count();
+        let tick = column_of(ts, start, stop, cols).unwrap_or(cols);
+        let col = tick.saturating_sub(w / 2);
+        if col >= free_from && col + w < end_col {
+            out.push((col, text));
+            free_from = col + w + 2;
+        }
+        ts += interval;
+    }
+    if end_text.chars().count() <= cols && (end_col >= free_from || out.is_empty()) {
+        out.push((end_col, end_text));
+    }
+    out
+}
+
+fn axis_format(interval: i64) -> &'static str {
+    if interval < NS_PER_SEC {
+        "%H:%M:%S%.3f"
+    } else if interval < 60 * NS_PER_SEC {
+        "%H:%M:%S"
+    } else if interval < 86_400 * NS_PER_SEC {
+        "%H:%M"
+    } else {
+        "%b %d"
+    }
+}
+
+fn format_in_zone(ns: i64, utc: bool, fmt: &str) -> String {
+    let t = chrono::DateTime::from_timestamp_nanos(ns);
+    if utc {
+        t.format(fmt).to_string()
+    } else {
+        t.with_timezone(&chrono::Local).format(fmt).to_string()
+    }
+}
+
+fn local_offset_ns(ns: i64) -> i64 {
+    use chrono::Offset;
+    let t = chrono::DateTime::from_timestamp_nanos(ns).with_timezone(&chrono::Local);
+    i64::from(t.offset().fix().local_minus_utc()) * NS_PER_SEC
 }
 
 fn axis(
@@ -176,19 +288,19 @@ fn axis(
     stop: i64,
     cols: usize,
     cursor: Option<usize>,
-    seconds: bool,
     t: Theme,
 ) -> Line<'static> {
     let mut chars = vec![' '; cols];
-    let label_w = if seconds { 8 } else { 5 };
-    let step = (label_w + 6).max(1);
-    let mut col = 0;
-    while col + label_w <= cols {
-        let ts = start + ((stop - start) as i128 * col as i128 / cols as i128) as i64;
-        for (i, ch) in time::format_axis(ts, m.utc, seconds).chars().enumerate() {
-            chars[col + i] = ch;
+    for (col, text) in axis_labels(start, stop, cols, m.utc, m.window_is_live()) {
+        // A label the cursor mark would cut in two is left out.
+        if cursor.is_some_and(|c| c + 1 >= col && c <= col + text.chars().count()) {
+            continue;
         }
-        col += step;
+        for (i, ch) in text.chars().enumerate() {
+            if let Some(c) = chars.get_mut(col + i) {
+                *c = ch;
+            }
+        }
     }
     let mut spans = Vec::new();
     match cursor {
@@ -202,4 +314,82 @@ fn axis(
         None => spans.push(Span::styled(chars.iter().collect::<String>(), t.dim())),
     }
     Line::from(spans)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MIN: i64 = 60 * NS_PER_SEC;
+
+    #[test]
+    fn records_newer_than_the_histogram_are_counted_on_the_live_edge() {
+        let now = 1_795_720_775 * NS_PER_SEC;
+        let mut m = Model::new("127.0.0.1:1", false, true, 100, now);
+        let topic = std::sync::Arc::new(crate::client::TopicName::parse("a/b").expect("name"));
+        for i in 0..10 {
+            m.tail.live.push(crate::client::Record {
+                topic: topic.clone(),
+                partition: 0,
+                ts_ns: now - 10 * NS_PER_SEC + i * NS_PER_SEC,
+                key: Default::default(),
+                value: Default::default(),
+                headers: vec![],
+                is_close: false,
+                offset: None,
+            });
+        }
+        let mut h = Histogram {
+            start_ns: now - 60 * NS_PER_SEC,
+            stop_ns: now - 3 * NS_PER_SEC,
+            counts: vec![1; 10],
+            unit: HistogramUnit::Messages,
+        };
+        let newer: Vec<i64> = newer_than(&m, &h).collect();
+        let secs = |ts: &i64| (now - ts) / NS_PER_SEC;
+        assert_eq!(newer.iter().map(secs).collect::<Vec<_>>(), vec![1, 2, 3]);
+        h.unit = HistogramUnit::Bytes;
+        assert_eq!(newer_than(&m, &h).count(), 0);
+    }
+
+    #[test]
+    fn axis_labels_are_round_times_and_end_at_now() {
+        // 2026-11-26T19:19:35Z .. 2026-11-27T01:20:12Z on 158 columns, UTC.
+        let start = 1_795_720_775 * NS_PER_SEC;
+        let stop = start + 6 * 60 * MIN + 37 * NS_PER_SEC;
+        let labels = axis_labels(start, stop, 158, true, true);
+        let texts: Vec<&str> = labels.iter().map(|(_, t)| t.as_str()).collect();
+        assert_eq!(texts.last(), Some(&"now"), "{texts:?}");
+        assert_eq!(labels.last().map(|l| l.0), Some(155));
+        for t in &texts[..texts.len() - 1] {
+            assert!(t.ends_with(":00") || t.ends_with(":30"), "{texts:?}");
+        }
+        assert!(
+            texts.contains(&"20:00") && texts.contains(&"01:00"),
+            "{texts:?}"
+        );
+        // Labels never overlap and stay inside the row.
+        for w in labels.windows(2) {
+            assert!(w[0].0 + w[0].1.len() < w[1].0, "{labels:?}");
+        }
+    }
+
+    #[test]
+    fn axis_labels_of_a_zoomed_window_end_at_its_stop_and_show_seconds() {
+        let start = 1_795_720_775 * NS_PER_SEC;
+        let stop = start + 90 * NS_PER_SEC;
+        let labels = axis_labels(start, stop, 100, true, false);
+        let last = &labels.last().expect("labels").1;
+        assert_eq!(last, "19:21:05");
+        assert!(labels.iter().any(|(_, t)| t == "19:20:00"), "{labels:?}");
+        // Sub-second windows label milliseconds, not the same second over and over.
+        let labels = axis_labels(start, start + 300_000_000, 100, true, false);
+        let texts: Vec<&String> = labels.iter().map(|(_, t)| t).collect();
+        assert!(texts.len() >= 3, "{texts:?}");
+        let mut dedup = texts.clone();
+        dedup.dedup();
+        assert_eq!(dedup, texts);
+        assert!(axis_labels(start, start, 10, true, true).is_empty());
+        assert_eq!(axis_labels(start, stop, 2, true, true), vec![]);
+    }
 }

@@ -193,12 +193,20 @@ fn search_highlight_jumps_and_filter() {
     assert_eq!(m.tail.live.matches().len(), 8); // 0,7,..,49
     update(&mut m, key(KeyCode::Enter));
     assert!(!m.tail.searching);
-    assert_eq!(sel_value(&m), "needle 0"); // from follow: wraps to the first
-    update(&mut m, chr('n'));
-    assert_eq!(sel_value(&m), "needle 7");
+    // From follow the nearest match is the newest, not the oldest record of the buffer.
+    assert_eq!(sel_value(&m), "needle 49");
+    assert!(!m.tail.follow);
     update(&mut m, shift(KeyCode::Char('N')));
+    assert_eq!(sel_value(&m), "needle 42");
+    update(&mut m, chr('n'));
+    update(&mut m, chr('n'));
+    assert_eq!(sel_value(&m), "needle 0"); // wrapped forwards
     update(&mut m, shift(KeyCode::Char('N')));
     assert_eq!(sel_value(&m), "needle 49"); // wrapped backwards
+    update(&mut m, chr('/'));
+    update(&mut m, key(KeyCode::Enter)); // not following: forward from the selection
+    assert_eq!(sel_value(&m), "needle 0");
+    update(&mut m, shift(KeyCode::Char('N')));
     update(&mut m, chr('f'));
     assert!(m.tail.filter);
     assert_eq!(m.tail.shown().rows(true).len(), 8);

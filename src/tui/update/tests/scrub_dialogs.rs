@@ -127,6 +127,29 @@ fn zoom_requests_histograms_of_the_new_window() {
 }
 
 #[test]
+fn a_window_zoomed_while_live_slides_with_the_clock() {
+    let mut m = tailing();
+    update(&mut m, chr(']'));
+    let (start, stop) = m.window();
+    assert_eq!(stop, NOW);
+    assert!(m.window_is_live());
+    update(&mut m, Msg::Tick(NOW + 2 * SEC));
+    assert_eq!(m.window(), (start + 2 * SEC, stop + 2 * SEC));
+    // Its histogram refreshes like the whole-history one, for the slid window.
+    let cmds = update(&mut m, Msg::Tick(NOW + 6 * SEC));
+    let [Command::Histogram { stop_ns, .. }] = cmds.as_slice() else {
+        panic!("{cmds:?}")
+    };
+    assert_eq!(*stop_ns, NOW + 6 * SEC);
+    // With a cursor the window holds still.
+    update(&mut m, key(KeyCode::Left));
+    assert!(!m.window_is_live());
+    let w = m.window();
+    update(&mut m, Msg::Tick(NOW + 9 * SEC));
+    assert_eq!(m.window(), w);
+}
+
+#[test]
 fn go_to_time_sets_the_exact_cursor() {
     let mut m = tailing();
     update(&mut m, chr('t'));
@@ -417,9 +440,11 @@ fn tail_events_and_ticks() {
     assert!(m.tail.reconnecting.is_none());
     update(&mut m, ev(WorkerEvent::CaughtUp { id }));
     assert!(m.tail.caught_up);
-    // Rate: 50 records in the first second.
+    // Rate: the 50 history records replayed before CaughtUp do not count; 7 live ones do.
+    let live = (50..57).map(|i| rec(i, "live")).collect();
+    update(&mut m, ev(WorkerEvent::Records { id, records: live }));
     update(&mut m, Msg::Tick(NOW + SEC));
-    assert!((m.rate - 50.0).abs() < 1e-9);
+    assert!((m.rate - 7.0).abs() < 1e-9, "{}", m.rate);
     update(&mut m, Msg::Tick(NOW + 2 * SEC));
     assert_eq!(m.rate, 0.0);
     // The live histogram refreshes every few seconds.
@@ -479,10 +504,15 @@ fn mouse_clicks_and_wheel() {
 #[test]
 fn resize_and_utc_toggle() {
     let mut m = tailing();
+    update(&mut m, chr('j')); // a topic below the namespace row is selected
+    assert_eq!(m.browser.scroll, 0);
     update(&mut m, Msg::Resize(50, 10));
     assert!(m.too_small());
+    update(&mut m, Msg::Resize(1, 1));
     update(&mut m, Msg::Resize(100, 30));
     assert!(!m.too_small());
+    // Back at a size where the whole list fits, it is not left scrolled past its top.
+    assert_eq!(m.browser.scroll, 0);
     update(&mut m, chr('u'));
     assert!(!m.utc);
 }
