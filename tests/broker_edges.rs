@@ -219,7 +219,7 @@ async fn concurrent_publishers_on_one_partition_lose_nothing() {
         .unwrap();
     let mut last = 0;
     let mut seen = std::collections::HashSet::new();
-    let mut per_writer = vec![-1i64; 8];
+    let mut per_writer = [-1i64; 8];
     for _ in 0..1600 {
         let m = sub.next().await.unwrap().unwrap();
         assert!(m.event_time_ns > last);
