@@ -13,6 +13,8 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
+pub use detail::max_scroll as detail_max_scroll;
+
 use super::layout;
 use super::model::{ConnState, Model, Overlay};
 
