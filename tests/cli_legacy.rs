@@ -100,3 +100,73 @@ async fn forcing_the_wrong_protocol_is_one_line() {
         assert!(err.contains("Unimplemented"), "{err}");
     }
 }
+
+/// A broker that dies under a running `tail` and comes back: the tail says so on stderr,
+/// one line per attempt (not one per partition), resumes without loss and still ends with
+/// exit 0 on Ctrl-C.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tail_survives_a_broker_restart_and_says_so_once_per_attempt() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+    use std::time::Duration;
+    let (e, t) = target().await;
+    let topic = "rs/live";
+    let four = ["publish", topic, "b1", "b2", "b3", "before"];
+    ok(&swmq(&t, &four).await, "publish");
+    let mut c = cli_common::command(&t, &["tail", topic, "--from", "earliest"]);
+    c.stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = c.spawn().unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<String>();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    for _ in 0..3 {
+        let line = tokio::time::timeout(Duration::from_secs(20), rx.recv()).await;
+        line.expect("history").unwrap();
+    }
+    let line = tokio::time::timeout(Duration::from_secs(20), rx.recv()).await;
+    assert!(line.unwrap().unwrap().ends_with("before"));
+    let addr = e.broker.addr();
+    e.broker.shutdown().await.unwrap();
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let config = swmq::broker::BrokerConfig::new(addr, e.dir.path().to_path_buf());
+    let again = swmq::broker::start(config).await.expect("restart broker");
+    ok(&swmq(&t, &["publish", topic, "after"]).await, "publish");
+    let line = tokio::time::timeout(Duration::from_secs(20), rx.recv()).await;
+    assert!(line.unwrap().unwrap().ends_with("after"));
+    let pid = child.id().to_string();
+    let killed = std::process::Command::new("kill")
+        .args(["-INT", &pid])
+        .status();
+    assert!(killed.unwrap().success());
+    let out = tokio::task::spawn_blocking(move || wait_output(child, Duration::from_secs(10)))
+        .await
+        .unwrap()
+        .expect("tail ends on Ctrl-C");
+    assert_eq!(out.status.code(), Some(0));
+    let err = String::from_utf8_lossy(&out.stderr);
+    let attempts: Vec<&str> = err.lines().filter(|l| l.contains("reconnecting")).collect();
+    assert!(!attempts.is_empty(), "{err}");
+    for (i, l) in attempts.iter().enumerate() {
+        assert!(
+            l.starts_with(&format!(
+                "swmq: tail {topic}: reconnecting (attempt {})",
+                i + 1
+            )),
+            "{err}"
+        );
+    }
+    assert_eq!(
+        err.lines().filter(|l| l.ends_with(": reconnected")).count(),
+        1,
+        "{err}"
+    );
+    again.shutdown().await.unwrap();
+}
