@@ -167,8 +167,11 @@ struct Printer<'a> {
 impl<'a> Printer<'a> {
     fn new(plan: &'a TailPlan, utc: bool, out: &Out) -> Self {
         let cut = out.is_terminal().then(|| {
+            // A terminal that reports no size (0 columns) is cut at 100, not to nothing.
             crossterm::terminal::size()
+                .ok()
                 .map(|(w, _)| w as usize)
+                .filter(|&w| w > 0)
                 .unwrap_or(100)
         });
         Printer {
