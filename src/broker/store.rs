@@ -109,6 +109,12 @@ impl Store {
         })
     }
 
+    /// The storage limits.
+    #[cfg(test)]
+    pub fn limits(&self) -> Limits {
+        self.limits
+    }
+
     /// The data directory.
     pub fn data_dir(&self) -> &Path {
         &self.data_dir
@@ -354,14 +360,14 @@ impl Topic {
         lock(&self.partitions).values().cloned().collect()
     }
 
-    /// The stored configuration, or one derived from the existing partitions.
+    /// The stored configuration (else a default one) with the partition count the topic
+    /// really has: a 2.x publisher picks its partition itself, so one beyond the configured
+    /// count is accepted and counts, as in listings.
     pub fn configuration(&self) -> TopicConfiguration {
-        if let Some(c) = lock(&self.config).clone() {
-            return c;
-        }
+        let stored = lock(&self.config).clone();
         TopicConfiguration {
             partition_count: self.partition_count(),
-            ..Default::default()
+            ..stored.unwrap_or_default()
         }
     }
 
