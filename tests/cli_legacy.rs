@@ -170,3 +170,28 @@ async fn tail_survives_a_broker_restart_and_says_so_once_per_attempt() {
     );
     again.shutdown().await.unwrap();
 }
+
+/// `describe` of a topic whose records span a few milliseconds: the histogram's bucket
+/// width and row labels stay meaningful (no "per 0ms", no identical labels).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn describe_histogram_of_a_millisecond_span() {
+    let (_e, t) = target().await;
+    let topic = "ms/burst";
+    let publish = ["publish", topic, "--partitions", "1", "a", "b", "c"];
+    ok(&swmq(&t, &publish).await, "publish");
+    let out = ok(
+        &swmq(&t, &["describe", topic, "--buckets", "10", "--utc"]).await,
+        "describe",
+    );
+    assert!(!out.contains("0ms") && !out.contains("span 0"), "{out}");
+    let rows: Vec<&str> = out
+        .lines()
+        .skip_while(|l| !l.starts_with("messages per"))
+        .skip(1)
+        .map(|l| l.split("  ").next().unwrap_or(""))
+        .collect();
+    assert_eq!(rows.len(), 10, "{out}");
+    let mut uniq = rows.clone();
+    uniq.dedup();
+    assert_eq!(uniq, rows, "{out}");
+}

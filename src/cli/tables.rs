@@ -172,7 +172,7 @@ pub fn describe_table(d: &TopicDescription, protocol: &str, utc: bool) -> Vec<St
         opt(first, |ns| time::format_datetime(ns, utc))
     ));
     let span = match (first, last) {
-        (Some(f), Some(l)) => format!("  (span {})", time::format_duration(l - f)),
+        (Some(f), Some(l)) => format!("  (span {})", precise_duration(l - f)),
         _ => String::new(),
     };
     out.push(format!(
@@ -274,7 +274,7 @@ pub fn histogram_lines(h: &Histogram, utc: bool) -> Vec<String> {
     let label = Labels::new(h.start_ns, h.stop_ns, w, utc);
     let span = format!(
         "{what} per {}, {} → {}",
-        bucket_width_label(w),
+        precise_duration(w),
         label.full(h.start_ns),
         label.row(h.stop_ns)
     );
@@ -315,7 +315,13 @@ pub fn histogram_lines(h: &Histogram, utc: bool) -> Vec<String> {
         let start = h
             .start_ns
             .saturating_add(w.saturating_mul((row * ROW) as i64));
-        let stop = start.saturating_add(w.saturating_mul(chunk.len() as i64));
+        // The last label is the histogram's end (not start + width × buckets, which the
+        // integer bucket width leaves short of it).
+        let stop = if (row + 1) * ROW >= h.counts.len() {
+            h.stop_ns
+        } else {
+            start.saturating_add(w.saturating_mul(chunk.len() as i64))
+        };
         out.push(sparkline(chunk));
         let (a, b) = (label.row(start), label.row(stop));
         let gap = chunk.len().max(a.len() + b.len() + 1) - a.len() - b.len();
@@ -324,12 +330,14 @@ pub fn histogram_lines(h: &Histogram, utc: bool) -> Vec<String> {
     out
 }
 
-/// A bucket width, exact enough to tell what a bucket holds at any span: `375µs`,
-/// `1.5ms`, `2.25s`, `8m34s`, `1h30m`, `2d`.
-pub fn bucket_width_label(ns: i64) -> String {
+/// A duration (bucket width, span) exact enough at any scale: `0s`, `375µs`, `1.5ms`,
+/// `2.25s`, `8m34s`, `1h30m`, `2d`.
+pub fn precise_duration(ns: i64) -> String {
     const US: i64 = 1_000;
     const MS: i64 = 1_000_000;
-    let ns = ns.max(1);
+    if ns <= 0 {
+        return "0s".into();
+    }
     let decimal = |v: i64, unit: i64, name: &str| {
         let s = format!("{:.3}", v as f64 / unit as f64);
         let s = s.trim_end_matches('0').trim_end_matches('.');
@@ -507,11 +515,32 @@ mod tests {
 
     #[test]
     fn histogram_labels_distinct_at_every_span() {
-        assert_eq!(bucket_width_label(375_000), "375µs");
-        assert_eq!(bucket_width_label(1_500_000), "1.5ms");
-        assert_eq!(bucket_width_label(514_285_714_285), "8m34s");
-        assert_eq!(bucket_width_label(60_000_000_000), "1m");
-        assert_eq!(bucket_width_label(400), "400ns");
+        assert_eq!(precise_duration(375_000), "375µs");
+        assert_eq!(precise_duration(1_500_000), "1.5ms");
+        assert_eq!(precise_duration(514_285_714_285), "8m34s");
+        assert_eq!(precise_duration(60_000_000_000), "1m");
+        assert_eq!(precise_duration(400), "400ns");
+        assert_eq!(precise_duration(0), "0s");
+        let mut short = topic("w/a", 1);
+        short.partitions[0].last_ts_ns = Some(1_764_198_652_123_456_789 + 19_438);
+        short.partitions[0].first_ts_ns = Some(1_764_198_652_123_456_789);
+        let d = TopicDescription {
+            info: short,
+            histogram: None,
+        };
+        let lines = describe_table(&d, "SeaweedFS MQ 4.x", true);
+        assert!(
+            lines.iter().any(|l| l.ends_with("(span 19.438µs)")),
+            "{lines:?}"
+        );
+        let h = Histogram {
+            start_ns: 1_764_198_652_000_000_000,
+            stop_ns: 1_764_198_653_000_000_000,
+            counts: vec![1; 60],
+            unit: HistogramUnit::Bytes,
+        };
+        let lines = histogram_lines(&h, true);
+        assert!(lines[2].ends_with("23:10:53.000"), "{lines:?}");
         for (span, buckets) in [
             (9_000_000i64, 24usize),
             (9_000_000, 60),
