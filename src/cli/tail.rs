@@ -51,14 +51,14 @@ impl TailPlan {
             TimeSpec::Latest => Some(now),
             TimeSpec::Earliest => None,
         };
-        if let (Some(f), Some(u)) = (from_ns, until) {
-            if u < f {
-                return Err(CliError::usage(format!(
-                    "--until {} is before --from {}: the window is empty",
-                    time::format_rfc3339(u),
-                    time::format_rfc3339(f)
-                )));
-            }
+        if let (Some(f), Some(u)) = (from_ns, until)
+            && u < f
+        {
+            return Err(CliError::usage(format!(
+                "--until {} is before --from {}: the window is empty",
+                time::format_rfc3339(u),
+                time::format_rfc3339(f)
+            )));
         }
         let grep = match &a.grep {
             Some(re) => {
