@@ -195,3 +195,30 @@ async fn describe_histogram_of_a_millisecond_span() {
     uniq.dedup();
     assert_eq!(uniq, rows, "{out}");
 }
+
+/// A bad line in `publish --input json` stops the publish with exit 1 and one line naming
+/// the line and saying, in English, what was published before it (which reads back).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_json_input_line_says_what_was_published() {
+    let (_e, t) = target().await;
+    let topic = "bj/in";
+    let made = swmq(&t, &["publish", topic, "--partitions", "1", "zero"]).await;
+    let note = String::from_utf8_lossy(&made.stderr).to_string();
+    assert_eq!(note, "swmq: created topic bj/in with 1 partition\n");
+    let input = b"{\"value\":\"a\"}\nnot json\n{\"value\":\"c\"}\n".to_vec();
+    let args = ["publish", topic, "--input", "json", "--partitions", "1"];
+    let err = fails(&swmq_in(&t, &args, Some(input)).await, 1, "bad json line");
+    assert!(
+        err.contains("stdin: line 2: ")
+            && err.ends_with("(the 1 message before it was published)\n"),
+        "{err}"
+    );
+    let out = ok(
+        &swmq(&t, &["tail", topic, "--from", "earliest", "--no-follow"]).await,
+        "tail",
+    );
+    assert_eq!(out.lines().count(), 2, "{out}");
+    let input = b"nope\n".to_vec();
+    let err = fails(&swmq_in(&t, &args, Some(input)).await, 1, "first line bad");
+    assert!(err.ends_with("(nothing was published)\n"), "{err}");
+}

@@ -244,3 +244,26 @@ fn a_silent_listener_times_out_after_connect_timeout() {
     assert!(took < std::time::Duration::from_secs(3), "took {took:?}");
     drop(listener);
 }
+
+/// A command's help lists its own options first and the global ones after, under their own
+/// heading (they were interleaved, `--broker` before `--from`).
+#[test]
+fn command_help_puts_its_own_options_before_the_global_ones() {
+    for (cmd, own) in [
+        ("tail", "--from <SPEC>"),
+        ("publish", "--key <K>"),
+        ("describe", "--buckets <N>"),
+    ] {
+        let out = swmq().args([cmd, "--help"]).output().unwrap();
+        let help = String::from_utf8(out.stdout).unwrap();
+        let at = |s: &str| {
+            help.find(s)
+                .unwrap_or_else(|| panic!("{cmd}: no {s}: {help}"))
+        };
+        assert!(at(own) < at("Global options:"), "{cmd}: {help}");
+        assert!(
+            at("Global options:") < at("--broker <ADDR>"),
+            "{cmd}: {help}"
+        );
+    }
+}
