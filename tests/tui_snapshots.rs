@@ -448,7 +448,7 @@ fn publish_result_in_status_bar() {
     );
     let screen = render(&m);
     assert!(
-        screen.contains("published 1 message(s) → p2 offset 17"),
+        screen.contains("published 1 message(s) to demo/orders → p2 offset 17"),
         "{screen}"
     );
 }
