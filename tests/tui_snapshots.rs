@@ -483,3 +483,15 @@ fn narrow_status_bar_keeps_mode_and_cursor_time() {
         "{top}"
     );
 }
+
+#[test]
+fn wide_terminal_shows_channel_names_whole_with_their_sizes() {
+    let mut m = connected(false);
+    update(&mut m, Msg::Resize(160, 40));
+    let screen = render(&m);
+    let row = screen
+        .lines()
+        .find(|l| l.contains("nightly-export"))
+        .unwrap_or_else(|| panic!("{screen}"));
+    assert!(row.contains("open") && row.contains("KiB"), "{row}");
+}
