@@ -267,3 +267,39 @@ fn command_help_puts_its_own_options_before_the_global_ones() {
         );
     }
 }
+
+/// `--until` before `--from` is a usage error naming both times, before connecting (it
+/// used to read nothing and exit 0).
+#[test]
+fn until_before_from_is_a_usage_error() {
+    for args in [
+        ["--from", "now", "--until", "-1h"],
+        [
+            "--from",
+            "2026-11-27T01:00:00Z",
+            "--until",
+            "2026-11-27T00:59:59Z",
+        ],
+    ] {
+        swmq()
+            .args(["--broker", &dead_addr(), "tail", "a/b"])
+            .args(args)
+            .assert()
+            .code(2)
+            .stderr(one_line_error())
+            .stderr(
+                predicate::str::contains("--until 20")
+                    .and(predicate::str::contains("is before --from 20")),
+            );
+    }
+    swmq()
+        .args(["--broker", &dead_addr(), "tail", "a/b", "--no-follow"])
+        .args([
+            "--from",
+            "2026-11-27T01:00:00Z",
+            "--until",
+            "2026-11-27T01:00:00Z",
+        ])
+        .assert()
+        .code(1);
+}
