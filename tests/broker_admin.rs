@@ -147,11 +147,22 @@ async fn histogram_counts_are_exact() {
         .unwrap()
         .into_inner();
     assert_eq!(h.counts, vec![1; 1000]);
+    // Bucket edges: a message exactly at a boundary counts in the bucket it starts, one at
+    // stop is outside; with more buckets than nanoseconds, all land in the last bucket.
+    let h = c.histogram(req(1500, 1502, 2, vec![0])).await.unwrap();
+    assert_eq!(h.into_inner().counts, [1, 1]);
+    let h = c.histogram(req(1999, 2000, 1, vec![])).await.unwrap();
+    assert_eq!(h.into_inner().counts, [1]);
+    let h = c.histogram(req(1000, 1003, 5, vec![0])).await.unwrap();
+    assert_eq!(h.into_inner().counts, [0, 0, 0, 0, 3]);
 
     for bad in [
         req(10, 10, 4, vec![]),
         req(0, 10, 0, vec![]),
         req(0, 10, 2, vec![-1]),
+        req(10, 5, 4, vec![]),
+        req(0, 10, 10_001, vec![]),
+        req(0, 10, u32::MAX, vec![]),
     ] {
         let err = c.histogram(bad).await.unwrap_err();
         assert_eq!(err.code(), tonic::Code::InvalidArgument, "{err}");

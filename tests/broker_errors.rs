@@ -83,11 +83,12 @@ async fn invalid_names_and_partitions_are_refused() {
         .unwrap_err();
     assert_invalid(err, "..");
     // Nothing was created outside topics/.
-    let entries: Vec<_> = std::fs::read_dir(e.dir.path())
+    let mut entries: Vec<_> = std::fs::read_dir(e.dir.path())
         .unwrap()
         .map(|e| e.unwrap().file_name())
         .collect();
-    assert_eq!(entries, ["topics"]);
+    entries.sort();
+    assert_eq!(entries, ["swmq-broker-data", "topics"]);
 }
 
 #[tokio::test]

@@ -108,3 +108,45 @@ async fn a_publisher_outliving_the_grace_period_is_told_and_kept() {
     assert_eq!(sub.next().await.unwrap().unwrap().value, "kept");
     b.shutdown().await.unwrap();
 }
+
+/// `swmq broker` refuses what it cannot use with one line on stderr and exit code 1.
+#[test]
+fn broker_command_errors_are_one_line_and_exit_1() {
+    let dir = tempfile::tempdir().unwrap();
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    let file = dir.path().join("a-file");
+    std::fs::write(&file, "x").unwrap();
+    let foreign = dir.path().join("foreign");
+    std::fs::create_dir(&foreign).unwrap();
+    std::fs::write(foreign.join("notes.txt"), "mine").unwrap();
+    let data = dir.path().join("data");
+    for (listen, data, needle) in [
+        (addr.as_str(), &data, format!("cannot listen on {addr}")),
+        (
+            "127.0.0.1:0",
+            &file,
+            "a-file is not a directory".to_string(),
+        ),
+        (
+            "127.0.0.1:0",
+            &foreign,
+            "not an swmq broker data directory".to_string(),
+        ),
+    ] {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_swmq"))
+            .args(["broker", "--listen", listen, "--data"])
+            .arg(data)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{err}");
+        assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+        assert!(err.contains(&needle), "{needle}: {err}");
+    }
+    assert_eq!(
+        std::fs::read_dir(&foreign).unwrap().count(),
+        1,
+        "foreign dir untouched"
+    );
+}

@@ -283,6 +283,24 @@ async fn find_broker_and_topic_configuration() {
     .unwrap();
     let got = c.get_topic_configuration(get("cfg")).await.unwrap();
     assert_eq!(got.into_inner().configuration, Some(config.clone()));
+    // A partition beyond the configured count is accepted (a 2.x publisher picks it), and
+    // the configuration reports the count the topic really has, as listings do.
+    publish(&e.addr, "ns", "cfg", 5, vec![msg("p5")])
+        .await
+        .unwrap();
+    let got = c.get_topic_configuration(get("cfg")).await.unwrap();
+    let got = got.into_inner().configuration.unwrap();
+    assert_eq!((got.partition_count, got.partitoning), (6, 2));
+    let mut a = admin_client(&e.addr).await;
+    let d = a
+        .describe_topic(swmq::proto::admin::DescribeTopicRequest {
+            namespace: "ns".into(),
+            topic: "cfg".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(d.topic.unwrap().partition_count, 6);
 
     // Without a stored configuration, the partition count comes from the data.
     publish(&e.addr, "ns", "derived", 2, vec![msg("x")])
@@ -297,7 +315,11 @@ async fn find_broker_and_topic_configuration() {
     let b = start_in(dir.path().to_path_buf()).await;
     let mut c = v2_client(&b.addr().to_string()).await;
     let got = c.get_topic_configuration(get("cfg")).await.unwrap();
-    assert_eq!(got.into_inner().configuration, Some(config));
+    let want = TopicConfiguration {
+        partition_count: 6,
+        ..config
+    };
+    assert_eq!(got.into_inner().configuration, Some(want));
     b.shutdown().await.unwrap();
 }
 

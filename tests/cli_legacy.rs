@@ -100,3 +100,125 @@ async fn forcing_the_wrong_protocol_is_one_line() {
         assert!(err.contains("Unimplemented"), "{err}");
     }
 }
+
+/// A broker that dies under a running `tail` and comes back: the tail says so on stderr,
+/// one line per attempt (not one per partition), resumes without loss and still ends with
+/// exit 0 on Ctrl-C.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tail_survives_a_broker_restart_and_says_so_once_per_attempt() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+    use std::time::Duration;
+    let (e, t) = target().await;
+    let topic = "rs/live";
+    let four = ["publish", topic, "b1", "b2", "b3", "before"];
+    ok(&swmq(&t, &four).await, "publish");
+    let mut c = cli_common::command(&t, &["tail", topic, "--from", "earliest"]);
+    c.stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = c.spawn().unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<String>();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    for _ in 0..3 {
+        let line = tokio::time::timeout(Duration::from_secs(20), rx.recv()).await;
+        line.expect("history").unwrap();
+    }
+    let line = tokio::time::timeout(Duration::from_secs(20), rx.recv()).await;
+    assert!(line.unwrap().unwrap().ends_with("before"));
+    let addr = e.broker.addr();
+    e.broker.shutdown().await.unwrap();
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let config = swmq::broker::BrokerConfig::new(addr, e.dir.path().to_path_buf());
+    let again = swmq::broker::start(config).await.expect("restart broker");
+    ok(&swmq(&t, &["publish", topic, "after"]).await, "publish");
+    let line = tokio::time::timeout(Duration::from_secs(20), rx.recv()).await;
+    assert!(line.unwrap().unwrap().ends_with("after"));
+    let pid = child.id().to_string();
+    let killed = std::process::Command::new("kill")
+        .args(["-INT", &pid])
+        .status();
+    assert!(killed.unwrap().success());
+    let out = tokio::task::spawn_blocking(move || wait_output(child, Duration::from_secs(10)))
+        .await
+        .unwrap()
+        .expect("tail ends on Ctrl-C");
+    assert_eq!(out.status.code(), Some(0));
+    let err = String::from_utf8_lossy(&out.stderr);
+    let attempts: Vec<&str> = err.lines().filter(|l| l.contains("reconnecting")).collect();
+    assert!(!attempts.is_empty(), "{err}");
+    for (i, l) in attempts.iter().enumerate() {
+        assert!(
+            l.starts_with(&format!(
+                "swmq: tail {topic}: reconnecting (attempt {})",
+                i + 1
+            )),
+            "{err}"
+        );
+    }
+    assert_eq!(
+        err.lines().filter(|l| l.ends_with(": reconnected")).count(),
+        1,
+        "{err}"
+    );
+    again.shutdown().await.unwrap();
+}
+
+/// `describe` of a topic whose records span a few milliseconds: the histogram's bucket
+/// width and row labels stay meaningful (no "per 0ms", no identical labels).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn describe_histogram_of_a_millisecond_span() {
+    let (_e, t) = target().await;
+    let topic = "ms/burst";
+    let publish = ["publish", topic, "--partitions", "1", "a", "b", "c"];
+    ok(&swmq(&t, &publish).await, "publish");
+    let out = ok(
+        &swmq(&t, &["describe", topic, "--buckets", "10", "--utc"]).await,
+        "describe",
+    );
+    assert!(!out.contains("0ms") && !out.contains("span 0"), "{out}");
+    let rows: Vec<&str> = out
+        .lines()
+        .skip_while(|l| !l.starts_with("messages per"))
+        .skip(1)
+        .map(|l| l.split("  ").next().unwrap_or(""))
+        .collect();
+    assert_eq!(rows.len(), 10, "{out}");
+    let mut uniq = rows.clone();
+    uniq.dedup();
+    assert_eq!(uniq, rows, "{out}");
+}
+
+/// A bad line in `publish --input json` stops the publish with exit 1 and one line naming
+/// the line and saying, in English, what was published before it (which reads back).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_json_input_line_says_what_was_published() {
+    let (_e, t) = target().await;
+    let topic = "bj/in";
+    let made = swmq(&t, &["publish", topic, "--partitions", "1", "zero"]).await;
+    let note = String::from_utf8_lossy(&made.stderr).to_string();
+    assert_eq!(note, "swmq: created topic bj/in with 1 partition\n");
+    let input = b"{\"value\":\"a\"}\nnot json\n{\"value\":\"c\"}\n".to_vec();
+    let args = ["publish", topic, "--input", "json", "--partitions", "1"];
+    let err = fails(&swmq_in(&t, &args, Some(input)).await, 1, "bad json line");
+    assert!(
+        err.contains("stdin: line 2: ")
+            && err.ends_with("(the 1 message before it was published)\n"),
+        "{err}"
+    );
+    let out = ok(
+        &swmq(&t, &["tail", topic, "--from", "earliest", "--no-follow"]).await,
+        "tail",
+    );
+    assert_eq!(out.lines().count(), 2, "{out}");
+    let input = b"nope\n".to_vec();
+    let err = fails(&swmq_in(&t, &args, Some(input)).await, 1, "first line bad");
+    assert!(err.ends_with("(nothing was published)\n"), "{err}");
+}

@@ -11,10 +11,16 @@ use portable_pty::{CommandBuilder, PtySize, native_pty_system};
 /// Runs `swmq ARGS` in a 100x30 pseudo-terminal, typing `answer` once `prompt` shows;
 /// returns the final screen and the exit code.
 fn in_pty(args: &[&str], typed: Option<(&str, &str)>) -> (String, i32) {
+    in_pty_cols(args, typed, 100)
+}
+
+/// `in_pty` on a terminal that reports `cols` columns (0: a terminal that reports no size,
+/// like a serial console; the screen is then read 200 columns wide).
+fn in_pty_cols(args: &[&str], typed: Option<(&str, &str)>, cols: u16) -> (String, i32) {
     let pty = native_pty_system()
         .openpty(PtySize {
             rows: 30,
-            cols: 100,
+            cols,
             pixel_width: 0,
             pixel_height: 0,
         })
@@ -27,7 +33,11 @@ fn in_pty(args: &[&str], typed: Option<(&str, &str)>) -> (String, i32) {
     drop(pty.slave);
     let mut reader = pty.master.try_clone_reader().unwrap();
     let mut writer = pty.master.take_writer().unwrap();
-    let parser = Arc::new(Mutex::new(vt100::Parser::new(30, 100, 0)));
+    let parser = Arc::new(Mutex::new(vt100::Parser::new(
+        30,
+        if cols == 0 { 200 } else { cols },
+        0,
+    )));
     let p = parser.clone();
     std::thread::spawn(move || {
         let _master = pty.master;
@@ -132,6 +142,30 @@ async fn tail_cuts_text_lines_to_the_terminal_width() {
             1,
             "{screen}"
         );
+    })
+    .await
+    .unwrap();
+}
+
+/// A terminal that reports 0 columns (serial consoles, some CI ptys) does not cut every
+/// line to nothing: tail falls back to 100 columns.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tail_on_a_terminal_without_a_size_still_shows_the_values() {
+    let e = support::embedded::start_embedded().await;
+    let addr = e.addr.clone();
+    tokio::task::spawn_blocking(move || {
+        assert!(
+            swmq(&addr, &["publish", "tty/nosize", "hello-value"])
+                .status
+                .success()
+        );
+        let (screen, code) = in_pty_cols(
+            &["--broker", &addr, "tail", "tty/nosize", "--no-follow"],
+            None,
+            0,
+        );
+        assert_eq!(code, 0, "{screen}");
+        assert!(screen.contains("hello-value"), "{screen}");
     })
     .await
     .unwrap();

@@ -452,3 +452,34 @@ fn publish_result_in_status_bar() {
         "{screen}"
     );
 }
+
+#[test]
+fn browser_filter_shows_how_many_topics_match() {
+    let mut m = connected(false);
+    update(&mut m, chr('/'));
+    typed(&mut m, "chan");
+    let screen = render(&m);
+    assert!(screen.contains("Topics (2/5)"), "{screen}");
+    assert!(screen.contains("nightly-export") && !screen.contains("payments"));
+    update(&mut m, key(KeyCode::Esc));
+    assert!(render(&m).contains("Topics (5)"));
+}
+
+#[test]
+fn narrow_status_bar_keeps_mode_and_cursor_time() {
+    let mut m = tailing();
+    m.label = Some("embedded demo".into());
+    update(&mut m, Msg::Resize(80, 24));
+    update(&mut m, key(KeyCode::Left));
+    let screen = render(&m);
+    let top = screen.lines().next().unwrap_or_default();
+    assert!(top.contains("connected ─ scrub ─ cursor 2026-"), "{top}");
+    assert!(!top.contains("embedded demo"), "{top}"); // the label gave way first
+    // Wide enough, everything is there.
+    update(&mut m, Msg::Resize(160, 30));
+    let top = render(&m).lines().next().unwrap_or_default().to_string();
+    assert!(
+        top.contains("(embedded demo)") && top.contains(" buf"),
+        "{top}"
+    );
+}

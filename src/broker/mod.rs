@@ -13,7 +13,8 @@
 //! `ConfigureTopic`/`GetTopicConfiguration` are implemented; a subscriber that half-closes
 //! its request stream keeps its live tail (it ends the subscription with `is_close` or by
 //! cancelling the call); a subscriber at the end of a closed partition gets its stream
-//! ended instead of waiting forever.
+//! ended instead of waiting forever; streams of a deleted topic fail with ABORTED; see
+//! `docs/embedded-broker.md` for the full list.
 
 mod admin;
 pub mod demo;
@@ -150,6 +151,8 @@ pub fn default_data_dir() -> PathBuf {
 pub(crate) struct Shared {
     store: store::Store,
     advertised: String,
+    /// Bound to an unspecified address (0.0.0.0, ::) without `--advertise`.
+    advertise_local: bool,
     max_message_bytes: usize,
     started_at_ns: i64,
     /// Shutdown began: subscribers end, no new connections.
@@ -196,6 +199,7 @@ pub async fn start(config: BrokerConfig) -> Result<RunningBroker, BrokerError> {
             .advertised
             .clone()
             .unwrap_or_else(|| addr.to_string()),
+        advertise_local: config.advertised.is_none() && addr.ip().is_unspecified(),
         max_message_bytes: config.max_message_bytes,
         started_at_ns: crate::time::now_ns(),
         stopping: CancellationToken::new(),
@@ -243,6 +247,18 @@ pub async fn start(config: BrokerConfig) -> Result<RunningBroker, BrokerError> {
         shared,
         server,
     })
+}
+
+impl Shared {
+    /// The address `FindBroker` answers: the advertised one, except that a broker bound to
+    /// an unspecified address (whose bound address, `0.0.0.0:PORT`, reaches nothing from
+    /// another host) answers the address the client reached it on.
+    fn find_broker_answer(&self, local: Option<SocketAddr>) -> String {
+        match local {
+            Some(local) if self.advertise_local => local.to_string(),
+            _ => self.advertised.clone(),
+        }
+    }
 }
 
 impl RunningBroker {
@@ -308,6 +324,33 @@ mod tests {
         assert_eq!(s.code(), tonic::Code::InvalidArgument);
         let s: tonic::Status = BrokerError::NotFound("x".into()).into();
         assert_eq!(s.code(), tonic::Code::NotFound);
+    }
+
+    #[tokio::test]
+    async fn find_broker_on_an_unspecified_address_answers_the_one_reached() {
+        let dir = tempfile::tempdir().unwrap();
+        let b = start(BrokerConfig::new(
+            "127.0.0.1:0".parse().unwrap(),
+            dir.path().into(),
+        ))
+        .await
+        .unwrap();
+        let reached: SocketAddr = "192.0.2.7:17777".parse().unwrap();
+        assert_eq!(
+            b.shared.find_broker_answer(Some(reached)),
+            b.addr().to_string()
+        );
+        let shared = Shared {
+            store: store::Store::open(dir.path(), b.shared.store.limits()).unwrap(),
+            advertised: "0.0.0.0:17777".into(),
+            advertise_local: true,
+            max_message_bytes: 1,
+            started_at_ns: 0,
+            stopping: CancellationToken::new(),
+            hard_stop: CancellationToken::new(),
+        };
+        assert_eq!(shared.find_broker_answer(Some(reached)), "192.0.2.7:17777");
+        b.shutdown().await.unwrap();
     }
 
     #[tokio::test]

@@ -262,7 +262,16 @@ impl Partition {
         let me = Arc::clone(self);
         tokio::task::spawn_blocking(move || {
             let segments = me.lock().segments.clone();
-            write_marker(&me.topic_dir, me.number, &segments, me.limits.max_record)
+            let hex = values_md5(&segments, me.limits.max_record)?;
+            // Under the lock: a delete (which marks the partition first, then moves the
+            // directory) cannot slip in, so the marker never lands in a recreated topic.
+            let st = me.lock();
+            if st.deleted {
+                return Err(BrokerError::Gone("the topic was deleted".into()));
+            }
+            write_marker_file(&me.topic_dir, me.number, &hex)?;
+            drop(st);
+            Ok(())
         })
         .await
         .map_err(|e| io::Error::other(e.to_string()))??;
@@ -420,6 +429,11 @@ fn write_marker(
     segments: &[Segment],
     max_record: usize,
 ) -> io::Result<()> {
+    write_marker_file(topic_dir, number, &values_md5(segments, max_record)?)
+}
+
+/// The hex MD5 of all values of a partition.
+fn values_md5(segments: &[Segment], max_record: usize) -> io::Result<String> {
     use md5::Digest;
     let mut h = md5::Md5::new();
     for seg in segments.iter().filter(|s| s.count > 0) {
@@ -428,7 +442,11 @@ fn write_marker(
             h.update(&r.message.value);
         }
     }
-    let hex: String = h.finalize().iter().map(|b| format!("{b:02x}")).collect();
+    Ok(h.finalize().iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// Writes the close marker atomically (temp file, fsync, rename, fsync of the directory).
+fn write_marker_file(topic_dir: &Path, number: u32, hex: &str) -> io::Result<()> {
     let marker = names::close_marker(topic_dir, number);
     let tmp = marker.with_extension("md5.tmp");
     let mut f = File::create(&tmp)?;

@@ -222,3 +222,21 @@ async fn needs_sync_tracks_unsynced_writes() {
     p.sync().await.unwrap();
     assert!(!p.needs_sync());
 }
+
+#[tokio::test]
+async fn a_close_sealed_after_a_delete_writes_no_marker() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = Arc::new(Partition::open(dir.path(), 0, LIMITS).unwrap());
+    p.append(m(1, "a")).unwrap();
+    p.append(Message {
+        is_close: true,
+        ..m(2, "")
+    })
+    .unwrap();
+    // The topic is deleted between the close being stored and its marker being written
+    // (the directory may already hold the topic's next incarnation).
+    p.mark_deleted();
+    let err = p.seal().await.unwrap_err();
+    assert!(err.to_string().contains("deleted"), "{err}");
+    assert!(!names::close_marker(dir.path(), 0).exists());
+}

@@ -319,11 +319,12 @@ impl SeaweedMessaging for MessagingService {
         &self,
         request: Request<FindBrokerRequest>,
     ) -> Result<Response<FindBrokerResponse>, Status> {
+        let local = request.local_addr();
         let r = request.into_inner();
         super::names::validate_topic(&r.namespace, &r.topic)?;
         super::names::validate_partition(r.parition)?;
         Ok(Response::new(FindBrokerResponse {
-            broker: self.shared.advertised.clone(),
+            broker: self.shared.find_broker_answer(local),
         }))
     }
 }

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use prost::Message as _;
@@ -20,6 +20,11 @@ use crate::proto::v2::TopicConfiguration;
 pub const MAX_PARTITIONS: i32 = 4096;
 
 const CONFIG_FILE: &str = "topic.conf";
+/// The file that marks a directory as an swmq broker's data directory.
+pub const DATA_DIR_MARK: &str = "swmq-broker-data";
+/// What a data directory made before the mark existed may hold (anything else: the
+/// directory belongs to another program, and the broker will not delete or write in it).
+const OWN_ENTRIES: [&str; 3] = [DATA_DIR_MARK, "topics", ".trash"];
 
 /// All topics of a broker.
 #[derive(Debug)]
@@ -41,6 +46,9 @@ pub struct Topic {
     pub dir: PathBuf,
     partitions: Mutex<BTreeMap<u32, Arc<Partition>>>,
     config: Mutex<Option<TopicConfiguration>>,
+    /// Deleted: no partition or configuration may be added to it any more (a caller that
+    /// looked it up before the delete goes to the topic's next incarnation instead).
+    deleted: AtomicBool,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -68,6 +76,7 @@ fn dir_names(dir: &Path) -> io::Result<Vec<String>> {
 impl Store {
     /// Opens the data directory, recovering every partition found in it.
     pub fn open(data_dir: &Path, limits: Limits) -> Result<Store, BrokerError> {
+        claim_data_dir(data_dir)?;
         let root = names::topics_root(data_dir);
         fs::create_dir_all(&root)?;
         let _ = fs::remove_dir_all(data_dir.join(".trash"));
@@ -100,6 +109,12 @@ impl Store {
         })
     }
 
+    /// The storage limits.
+    #[cfg(test)]
+    pub fn limits(&self) -> Limits {
+        self.limits
+    }
+
     /// The data directory.
     pub fn data_dir(&self) -> &Path {
         &self.data_dir
@@ -123,14 +138,26 @@ impl Store {
         partition: i32,
     ) -> Result<Arc<Partition>, BrokerError> {
         let n = names::validate_partition(partition)?;
-        let t = self.topic_entry(namespace, topic)?;
+        loop {
+            let t = self.topic_entry(namespace, topic)?;
+            if let Some(p) = self.partition_of(&t, n)? {
+                return Ok(p);
+            }
+        }
+    }
+
+    /// Partition `n` of `t`, opened when new; `None` when `t` was deleted meanwhile.
+    fn partition_of(&self, t: &Topic, n: u32) -> Result<Option<Arc<Partition>>, BrokerError> {
         let mut parts = lock(&t.partitions);
+        if t.deleted.load(Ordering::Acquire) {
+            return Ok(None);
+        }
         if let Some(p) = parts.get(&n) {
-            return Ok(Arc::clone(p));
+            return Ok(Some(Arc::clone(p)));
         }
         let p = Arc::new(Partition::open(&t.dir, n, self.limits)?);
         parts.insert(n, Arc::clone(&p));
-        Ok(p)
+        Ok(Some(p))
     }
 
     /// An existing topic (one with data, a close marker or a stored configuration).
@@ -171,7 +198,12 @@ impl Store {
         {
             let mut topics = lock(&self.topics);
             if let Some(t) = topics.remove(&(namespace.to_string(), topic.to_string())) {
-                for p in lock(&t.partitions).values() {
+                // The config lock first (as everywhere): a configure in progress finishes
+                // before the directory moves; later ones see the flag.
+                let _config = lock(&t.config);
+                let parts = lock(&t.partitions);
+                t.deleted.store(true, Ordering::Release);
+                for p in parts.values() {
                     p.mark_deleted();
                 }
             }
@@ -212,20 +244,25 @@ impl Store {
                 config.partitoning
             )));
         }
-        let t = self.topic_entry(namespace, topic)?;
-        let mut cfg = lock(&t.config);
-        fs::create_dir_all(&t.dir)?;
-        let path = t.dir.join(CONFIG_FILE);
-        let tmp = path.with_extension("conf.tmp");
-        fs::write(&tmp, config.encode_to_vec())?;
-        fs::File::open(&tmp)?.sync_all()?;
-        fs::rename(&tmp, &path)?;
-        fsync_dir(&t.dir)?;
-        if let Some(ns_dir) = t.dir.parent() {
-            fsync_dir(ns_dir)?;
+        loop {
+            let t = self.topic_entry(namespace, topic)?;
+            let mut cfg = lock(&t.config);
+            if t.deleted.load(Ordering::Acquire) {
+                continue; // deleted since the lookup: configure its next incarnation
+            }
+            fs::create_dir_all(&t.dir)?;
+            let path = t.dir.join(CONFIG_FILE);
+            let tmp = path.with_extension("conf.tmp");
+            fs::write(&tmp, config.encode_to_vec())?;
+            fs::File::open(&tmp)?.sync_all()?;
+            fs::rename(&tmp, &path)?;
+            fsync_dir(&t.dir)?;
+            if let Some(ns_dir) = t.dir.parent() {
+                fsync_dir(ns_dir)?;
+            }
+            *cfg = Some(config);
+            return Ok(());
         }
-        *cfg = Some(config);
-        Ok(())
     }
 
     /// A topic's configuration: the stored one, else one derived from its partitions;
@@ -268,6 +305,31 @@ impl Store {
     }
 }
 
+/// Makes sure `data_dir` is (or becomes) an swmq broker data directory: a new or empty
+/// directory gets the mark; one that holds anything besides the broker's own entries and has
+/// no mark belongs to another program and is refused (the broker deletes `.trash` in it).
+fn claim_data_dir(data_dir: &Path) -> io::Result<()> {
+    fs::create_dir_all(data_dir)?;
+    let mark = data_dir.join(DATA_DIR_MARK);
+    if mark.is_file() {
+        return Ok(());
+    }
+    for e in fs::read_dir(data_dir)? {
+        let name = e?.file_name();
+        if !OWN_ENTRIES.iter().any(|own| name == *own) {
+            return Err(io::Error::other(format!(
+                "it already holds {name:?} and has no {DATA_DIR_MARK} file, so it is not an \
+                 swmq broker data directory (use a new or empty directory)"
+            )));
+        }
+    }
+    fs::write(
+        &mark,
+        "swmq embedded broker data directory (SeaweedFS messaging 2.x)\n",
+    )?;
+    fsync_dir(data_dir)
+}
+
 fn read_config(dir: &Path) -> Result<Option<TopicConfiguration>, BrokerError> {
     match fs::read(dir.join(CONFIG_FILE)) {
         Ok(b) => Ok(TopicConfiguration::decode(b.as_slice()).ok()),
@@ -284,6 +346,7 @@ impl Topic {
             dir: names::topic_dir(data_dir, namespace, name),
             partitions: Mutex::new(BTreeMap::new()),
             config: Mutex::new(None),
+            deleted: AtomicBool::new(false),
         }
     }
 
@@ -297,14 +360,14 @@ impl Topic {
         lock(&self.partitions).values().cloned().collect()
     }
 
-    /// The stored configuration, or one derived from the existing partitions.
+    /// The stored configuration (else a default one) with the partition count the topic
+    /// really has: a 2.x publisher picks its partition itself, so one beyond the configured
+    /// count is accepted and counts, as in listings.
     pub fn configuration(&self) -> TopicConfiguration {
-        if let Some(c) = lock(&self.config).clone() {
-            return c;
-        }
+        let stored = lock(&self.config).clone();
         TopicConfiguration {
             partition_count: self.partition_count(),
-            ..Default::default()
+            ..stored.unwrap_or_default()
         }
     }
 
@@ -327,5 +390,52 @@ impl Topic {
         (0..count)
             .map(|n| (n, parts.get(&n).map(|p| p.stats()).unwrap_or_default()))
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LIMITS: Limits = Limits {
+        segment_bytes: 4096,
+        max_record: 1 << 20,
+    };
+
+    #[tokio::test]
+    async fn a_lookup_racing_a_delete_lands_in_the_new_topic() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path(), LIMITS).unwrap();
+        // A publisher looked the topic up, then the topic was deleted before it opened its
+        // partition: the partition it gets must be the one the store serves from now on.
+        let old = store.topic_entry("ns", "t").unwrap();
+        store.delete_topic("ns", "t").await.unwrap();
+        assert!(store.partition_of(&old, 0).unwrap().is_none());
+        let p = store.partition("ns", "t", 0).unwrap();
+        assert!(Arc::ptr_eq(&p, &store.partition("ns", "t", 0).unwrap()));
+    }
+
+    #[test]
+    fn a_directory_of_another_program_is_refused_and_left_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::create_dir(dir.path().join(".trash")).unwrap();
+        fs::write(dir.path().join(".trash/keep"), "x").unwrap();
+        fs::write(dir.path().join("notes.txt"), "mine").unwrap();
+        let err = Store::open(dir.path(), LIMITS).unwrap_err().to_string();
+        assert!(
+            err.contains("notes.txt") && err.contains(DATA_DIR_MARK),
+            "{err}"
+        );
+        assert!(dir.path().join(".trash/keep").exists());
+        assert!(!dir.path().join("topics").exists());
+        // New, empty and marked directories, and ones an older swmq made, are fine.
+        let fresh = dir.path().join("new/broker");
+        Store::open(&fresh, LIMITS).unwrap();
+        assert!(fresh.join(DATA_DIR_MARK).is_file());
+        Store::open(&fresh, LIMITS).unwrap();
+        let older = tempfile::tempdir().unwrap();
+        fs::create_dir_all(older.path().join("topics/ns")).unwrap();
+        Store::open(older.path(), LIMITS).unwrap();
+        assert!(older.path().join(DATA_DIR_MARK).is_file());
     }
 }

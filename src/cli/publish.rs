@@ -146,7 +146,8 @@ async fn create(
         .create_topic(topic, n)
         .await
         .map_err(|e| client_error(&format!("{what}: creating it"), Some(client), e))?;
-    eprintln!("swmq: created topic {topic} with {n} partitions");
+    let s = if n == 1 { "" } else { "s" };
+    eprintln!("swmq: created topic {topic} with {n} partition{s}");
     Ok(())
 }
 
@@ -251,10 +252,12 @@ async fn publish_stream(
     pb.finish_and_clear();
     let outcomes = result.map_err(|e| client_error(&what, Some(client), e))?;
     if let Some(e) = input_error {
-        return Err(CliError::runtime(format!(
-            "{what}: {name}: {e} ({} messages before it were published)",
-            outcomes.len()
-        )));
+        let before = match outcomes.len() {
+            0 => "nothing was published".to_string(),
+            1 => "the 1 message before it was published".to_string(),
+            n => format!("the {n} messages before it were published"),
+        };
+        return Err(CliError::runtime(format!("{what}: {name}: {e} ({before})")));
     }
     Ok(outcomes)
 }

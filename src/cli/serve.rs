@@ -61,6 +61,9 @@ pub async fn shutdown_signal() {
 /// Runs the embedded broker until Ctrl-C / SIGTERM, then shuts down gracefully.
 pub async fn run_broker(args: BrokerArgs) -> anyhow::Result<()> {
     let data = args.data.unwrap_or_else(broker::default_data_dir);
+    if data.exists() && !data.is_dir() {
+        anyhow::bail!("the data directory {} is not a directory", data.display());
+    }
     std::fs::create_dir_all(&data)
         .with_context(|| format!("creating the data directory {}", data.display()))?;
     let mut config = BrokerConfig::new(args.listen, data.clone());

@@ -7,6 +7,8 @@ use crate::client::{Histogram, HistogramUnit, PartitionInfo, TopicDescription, T
 use crate::format::human_bytes;
 use crate::time;
 
+const NS_PER_SEC: i64 = 1_000_000_000;
+
 /// The width every table fits in.
 pub const WIDTH: usize = 80;
 
@@ -170,7 +172,7 @@ pub fn describe_table(d: &TopicDescription, protocol: &str, utc: bool) -> Vec<St
         opt(first, |ns| time::format_datetime(ns, utc))
     ));
     let span = match (first, last) {
-        (Some(f), Some(l)) => format!("  (span {})", time::format_duration(l - f)),
+        (Some(f), Some(l)) => format!("  (span {})", precise_duration(l - f)),
         _ => String::new(),
     };
     out.push(format!(
@@ -269,14 +271,23 @@ pub fn histogram_lines(h: &Histogram, utc: bool) -> Vec<String> {
     let peak = h.counts.iter().copied().max().unwrap_or(0);
     let total: u64 = h.counts.iter().sum();
     let w = h.bucket_width();
-    let mut out = vec![format!(
-        "{what} per {}, {} → {}, total {}, peak {}",
-        time::format_duration(w),
-        short_time(h.start_ns, utc),
-        short_time(h.stop_ns, utc),
+    let label = Labels::new(h.start_ns, h.stop_ns, w, utc);
+    let span = format!(
+        "{what} per {}, {} → {}",
+        precise_duration(w),
+        label.full(h.start_ns),
+        label.row(h.stop_ns)
+    );
+    let sums = format!(
+        "total {}, peak {}",
         unit_cell(h.unit, total),
         unit_cell(h.unit, peak)
-    )];
+    );
+    let mut out = if width_of(&span) + 2 + width_of(&sums) <= WIDTH {
+        vec![format!("{span}, {sums}")]
+    } else {
+        vec![span, sums]
+    };
     if h.counts.len() <= 24 {
         const BAR: usize = 40;
         for (i, &c) in h.counts.iter().enumerate() {
@@ -292,7 +303,7 @@ pub fn histogram_lines(h: &Histogram, utc: bool) -> Vec<String> {
             }
             out.push(format!(
                 "{}  {:<BAR$}  {}",
-                short_time(start, utc),
+                label.row(start),
                 bar,
                 unit_cell(h.unit, c)
             ));
@@ -304,13 +315,117 @@ pub fn histogram_lines(h: &Histogram, utc: bool) -> Vec<String> {
         let start = h
             .start_ns
             .saturating_add(w.saturating_mul((row * ROW) as i64));
-        let stop = start.saturating_add(w.saturating_mul(chunk.len() as i64));
+        // The last label is the histogram's end (not start + width × buckets, which the
+        // integer bucket width leaves short of it).
+        let stop = if (row + 1) * ROW >= h.counts.len() {
+            h.stop_ns
+        } else {
+            start.saturating_add(w.saturating_mul(chunk.len() as i64))
+        };
         out.push(sparkline(chunk));
-        let (a, b) = (short_time(start, utc), short_time(stop, utc));
+        let (a, b) = (label.row(start), label.row(stop));
         let gap = chunk.len().max(a.len() + b.len() + 1) - a.len() - b.len();
         out.push(format!("{a}{}{b}", " ".repeat(gap)));
     }
     out
+}
+
+/// A duration (bucket width, span) exact enough at any scale: `0s`, `375µs`, `1.5ms`,
+/// `2.25s`, `8m34s`, `1h30m`, `2d`.
+pub fn precise_duration(ns: i64) -> String {
+    const US: i64 = 1_000;
+    const MS: i64 = 1_000_000;
+    if ns <= 0 {
+        return "0s".into();
+    }
+    let decimal = |v: i64, unit: i64, name: &str| {
+        let s = format!("{:.3}", v as f64 / unit as f64);
+        let s = s.trim_end_matches('0').trim_end_matches('.');
+        format!("{s}{name}")
+    };
+    if ns < US {
+        format!("{ns}ns")
+    } else if ns < MS {
+        decimal(ns, US, "µs")
+    } else if ns < NS_PER_SEC {
+        decimal(ns, MS, "ms")
+    } else if ns < 60 * NS_PER_SEC {
+        decimal(ns, NS_PER_SEC, "s")
+    } else if ns < 3_600 * NS_PER_SEC {
+        let secs = ns / NS_PER_SEC;
+        match secs % 60 {
+            0 => format!("{}m", secs / 60),
+            s => format!("{}m{s}s", secs / 60),
+        }
+    } else {
+        time::format_duration(ns)
+    }
+}
+
+/// Histogram time labels with the precision the bucket width needs, so that consecutive
+/// buckets never share a label: minutes for wide buckets, down to nanoseconds; the date
+/// is shown on rows only when the span crosses a day.
+struct Labels {
+    utc: bool,
+    /// Digits after the second (None: minute precision).
+    frac: Option<usize>,
+    date_on_rows: bool,
+}
+
+impl Labels {
+    fn new(start_ns: i64, stop_ns: i64, width_ns: i64, utc: bool) -> Self {
+        let frac = if width_ns >= 60 * NS_PER_SEC {
+            None
+        } else if width_ns >= NS_PER_SEC {
+            Some(0)
+        } else if width_ns >= 1_000_000 {
+            Some(3)
+        } else if width_ns >= 1_000 {
+            Some(6)
+        } else {
+            Some(9)
+        };
+        let day = |ns: i64| Self::at(ns, utc, "%Y-%m-%d");
+        let date_on_rows = frac.is_none() || day(start_ns) != day(stop_ns.saturating_sub(1));
+        Labels {
+            utc,
+            frac,
+            date_on_rows,
+        }
+    }
+
+    fn at(ns: i64, utc: bool, fmt: &str) -> String {
+        let t = Utc.timestamp_nanos(ns);
+        if utc {
+            t.format(fmt).to_string()
+        } else {
+            t.with_timezone(&Local).format(fmt).to_string()
+        }
+    }
+
+    fn fmt(&self, ns: i64, date: bool) -> String {
+        let clock = match self.frac {
+            None => "%H:%M".to_string(),
+            Some(0) => "%H:%M:%S".to_string(),
+            Some(n) => format!("%H:%M:%S%.{n}f"),
+        };
+        let fmt = if date {
+            format!("%m-%d {clock}")
+        } else {
+            clock
+        };
+        Self::at(ns, self.utc, &fmt)
+    }
+
+    /// With the date (header).
+    fn full(&self, ns: i64) -> String {
+        self.fmt(ns, true)
+    }
+
+    /// A row or axis label.
+    fn row(&self, ns: i64) -> String {
+        self.fmt(ns, self.date_on_rows)
+    }
 }
 
 #[cfg(test)]
@@ -396,5 +511,65 @@ mod tests {
         assert_eq!(group(1_234), "1,234");
         assert_eq!(group(48_213_001), "48,213,001");
         assert_eq!(truncate("abcdef", 4), "abc…");
+    }
+
+    #[test]
+    fn histogram_labels_distinct_at_every_span() {
+        assert_eq!(precise_duration(375_000), "375µs");
+        assert_eq!(precise_duration(1_500_000), "1.5ms");
+        assert_eq!(precise_duration(514_285_714_285), "8m34s");
+        assert_eq!(precise_duration(60_000_000_000), "1m");
+        assert_eq!(precise_duration(400), "400ns");
+        assert_eq!(precise_duration(0), "0s");
+        let mut short = topic("w/a", 1);
+        short.partitions[0].last_ts_ns = Some(1_764_198_652_123_456_789 + 19_438);
+        short.partitions[0].first_ts_ns = Some(1_764_198_652_123_456_789);
+        let d = TopicDescription {
+            info: short,
+            histogram: None,
+        };
+        let lines = describe_table(&d, "SeaweedFS MQ 4.x", true);
+        assert!(
+            lines.iter().any(|l| l.ends_with("(span 19.438µs)")),
+            "{lines:?}"
+        );
+        let h = Histogram {
+            start_ns: 1_764_198_652_000_000_000,
+            stop_ns: 1_764_198_653_000_000_000,
+            counts: vec![1; 60],
+            unit: HistogramUnit::Bytes,
+        };
+        let lines = histogram_lines(&h, true);
+        assert!(lines[2].ends_with("23:10:53.000"), "{lines:?}");
+        for (span, buckets) in [
+            (9_000_000i64, 24usize),
+            (9_000_000, 60),
+            (900, 10),
+            (5_000_000_000, 20),
+            (90_000_000_000_000, 300),
+            (86_400_000_000_000 * 3, 12),
+        ] {
+            let h = Histogram {
+                start_ns: 1_764_198_652_123_000_000,
+                stop_ns: 1_764_198_652_123_000_000 + span,
+                counts: vec![1; buckets],
+                unit: HistogramUnit::Messages,
+            };
+            let lines = histogram_lines(&h, true);
+            assert!(!lines[0].contains(" 0ms"), "{}", lines[0]);
+            for l in &lines {
+                assert!(l.chars().count() <= 80, "{} > 80: {l}", l.chars().count());
+            }
+            if buckets <= 24 {
+                let first = lines.iter().position(|l| l.contains("  ")).unwrap();
+                let labels: Vec<&str> = lines[first..]
+                    .iter()
+                    .map(|l| l.split("  ").next().unwrap())
+                    .collect();
+                let mut uniq = labels.clone();
+                uniq.dedup();
+                assert_eq!(uniq.len(), labels.len(), "span {span}: {labels:?}");
+            }
+        }
     }
 }

@@ -105,6 +105,7 @@ pub async fn stream_records(
     tokio::pin!(ctrl_c);
     let closed = stdout_closed();
     tokio::pin!(closed);
+    let mut said_attempt = 0u32;
     let result = loop {
         let ev = tokio::select! {
             biased;
@@ -132,12 +133,18 @@ pub async fn stream_records(
                 }
             }
             Some(Ok(ReadEvent::CaughtUp)) => out.flush()?,
-            Some(Ok(ReadEvent::Reconnecting { error, attempt })) => {
+            // Every partition reader retries on its own: say each attempt number once, not
+            // once per partition.
+            Some(Ok(ReadEvent::Reconnecting { error, attempt })) if attempt > said_attempt => {
+                said_attempt = attempt;
                 pb.suspend(|| eprintln!("swmq: {what}: reconnecting (attempt {attempt}): {error}"));
             }
-            Some(Ok(ReadEvent::Reconnected)) => {
+            Some(Ok(ReadEvent::Reconnecting { .. })) => {}
+            Some(Ok(ReadEvent::Reconnected)) if said_attempt > 0 => {
+                said_attempt = 0;
                 pb.suspend(|| eprintln!("swmq: {what}: reconnected"));
             }
+            Some(Ok(ReadEvent::Reconnected)) => {}
         }
     };
     pb.finish_and_clear();
@@ -160,8 +167,11 @@ struct Printer<'a> {
 impl<'a> Printer<'a> {
     fn new(plan: &'a TailPlan, utc: bool, out: &Out) -> Self {
         let cut = out.is_terminal().then(|| {
+            // A terminal that reports no size (0 columns) is cut at 100, not to nothing.
             crossterm::terminal::size()
+                .ok()
                 .map(|(w, _)| w as usize)
+                .filter(|&w| w > 0)
                 .unwrap_or(100)
         });
         Printer {

@@ -159,8 +159,8 @@ pub fn action(m: &mut Model, a: Action, cmds: &mut Vec<Command>) {
                 Action::PageUp => -page,
                 _ => page,
             };
-            if let Some(Overlay::Detail { scroll, .. }) = &mut m.overlay {
-                *scroll = scroll.saturating_add_signed(delta as i16);
+            if let Some(Overlay::Detail { seq, .. }) = m.overlay {
+                scroll_detail(m, seq, delta as i64);
             } else if in_tail {
                 nav::tail_move(m, delta);
             } else {
@@ -435,18 +435,25 @@ fn dialog_key(m: &mut Model, k: &KeyEvent, cmds: &mut Vec<Command>) {
     }
 }
 
+/// Scrolls the detail view by `delta` lines, never past its last line (so that the
+/// first key back up moves it again).
+fn scroll_detail(m: &mut Model, seq: u64, delta: i64) {
+    let max = super::view::detail_max_scroll(m, seq, m.size);
+    if let Some(Overlay::Detail { scroll, .. }) = &mut m.overlay {
+        let moved = i64::from(*scroll) + delta;
+        *scroll = u16::try_from(moved.clamp(0, i64::from(max))).unwrap_or(0);
+        m.dirty = true;
+    }
+}
+
 fn on_mouse(m: &mut Model, e: MouseEvent, cmds: &mut Vec<Command>) {
     if m.overlay.is_some() || m.too_small() {
-        if let (Some(Overlay::Detail { scroll, .. }), MouseEventKind::ScrollDown) =
-            (&mut m.overlay, e.kind)
-        {
-            *scroll = scroll.saturating_add(3);
-            m.dirty = true;
-        } else if let (Some(Overlay::Detail { scroll, .. }), MouseEventKind::ScrollUp) =
-            (&mut m.overlay, e.kind)
-        {
-            *scroll = scroll.saturating_sub(3);
-            m.dirty = true;
+        if let Some(Overlay::Detail { seq, .. }) = m.overlay {
+            match e.kind {
+                MouseEventKind::ScrollDown => scroll_detail(m, seq, 3),
+                MouseEventKind::ScrollUp => scroll_detail(m, seq, -3),
+                _ => {}
+            }
         }
         return;
     }

@@ -201,6 +201,12 @@ pub fn go_to(m: &mut Model, spec: TimeSpec, cmds: &mut Vec<Command>) {
             let t = m.history_start();
             set_cursor(m, t, cmds);
         }
+        TimeSpec::At(t) if t >= m.now => {
+            // "now" or a future time: nothing is there yet; follow live instead of
+            // parking the cursor at the right edge on an empty tail.
+            go_live(m, cmds);
+            m.say(Level::Info, "that is now or later: following live");
+        }
         TimeSpec::At(t) => {
             // Make the target visible: recentre a zoomed window on it.
             if t < m.history_start() {

@@ -16,7 +16,17 @@ use crate::time::format_duration;
 pub fn browser(m: &Model, f: &mut Frame, a: &Areas) {
     let t = Theme::of(m);
     let focused = m.focus == Pane::Browser && m.overlay.is_none();
-    let title = if m.browser.loaded {
+    let title = if m.browser.loaded && !m.browser.filter.is_empty() {
+        // Filtered: how many of all match.
+        let f = m.browser.filter.to_lowercase();
+        let shown = m
+            .browser
+            .topics
+            .iter()
+            .filter(|t| t.name.to_string().to_lowercase().contains(&f))
+            .count();
+        format!(" Topics ({shown}/{}) ", m.browser.topics.len())
+    } else if m.browser.loaded {
         format!(" Topics ({}) ", m.browser.topics.len())
     } else {
         " Topics (loading…) ".to_string()

@@ -4,6 +4,7 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph};
+use unicode_width::UnicodeWidthChar;
 
 use super::super::keymap::{self, Ctx};
 use super::super::model::Model;
@@ -11,8 +12,9 @@ use super::theme::Theme;
 use crate::format::{ValueView, preview, value_view};
 use crate::time;
 
-/// The lines of a record's detail (without scrolling).
-pub fn detail_lines(m: &Model, seq: u64, t: Theme) -> Vec<Line<'static>> {
+/// The lines of a record's detail (without scrolling), the value wrapped at `width`
+/// columns so that no part of a long text or JSON string is cut off at the edge.
+pub fn detail_lines(m: &Model, seq: u64, width: usize, t: Theme) -> Vec<Line<'static>> {
     let Some(r) = m.tail.shown().get(seq) else {
         return vec![Line::from(Span::styled(
             "This record is no longer buffered (the ring moved on). Pause with Space to keep it.",
@@ -83,19 +85,55 @@ pub fn detail_lines(m: &Model, seq: u64, t: Theme) -> Vec<Line<'static>> {
         label("Value"),
         Span::styled(format!("{kind}, {} B", r.value.len()), t.dim()),
     ]));
-    lines.extend(body.into_iter().map(|l| Line::from(Span::raw(l))));
+    lines.extend(
+        body.iter()
+            .flat_map(|l| wrap(l, width))
+            .map(|l| Line::from(Span::raw(l))),
+    );
     lines
 }
 
-/// Draws the detail overlay.
-pub fn detail(m: &Model, f: &mut Frame, area: Rect, seq: u64, scroll: u16) {
-    let t = Theme::of(m);
+/// Splits `s` into pieces of at most `width` terminal columns (at least one piece).
+pub fn wrap(s: &str, width: usize) -> Vec<String> {
+    let width = width.max(2);
+    let mut out = vec![String::new()];
+    let mut used = 0;
+    for ch in s.chars() {
+        let w = ch.width().unwrap_or(0);
+        if used + w > width {
+            out.push(String::new());
+            used = 0;
+        }
+        used += w;
+        out.last_mut().expect("at least one piece").push(ch);
+    }
+    out
+}
+
+/// The detail overlay's area and the columns inside its border.
+fn detail_area(area: Rect) -> (Rect, usize) {
     let r = Rect::new(
         area.x,
         area.y + 1,
         area.width,
         area.height.saturating_sub(2),
     );
+    (r, usize::from(r.width.saturating_sub(2)))
+}
+
+/// How far the detail of record `seq` can scroll on a terminal of `size`.
+pub fn max_scroll(m: &Model, seq: u64, size: (u16, u16)) -> u16 {
+    let (r, width) = detail_area(Rect::new(0, 0, size.0, size.1));
+    let n = detail_lines(m, seq, width, Theme::of(m)).len();
+    u16::try_from(n)
+        .unwrap_or(u16::MAX)
+        .saturating_sub(r.height.saturating_sub(2))
+}
+
+/// Draws the detail overlay.
+pub fn detail(m: &Model, f: &mut Frame, area: Rect, seq: u64, scroll: u16) {
+    let t = Theme::of(m);
+    let (r, width) = detail_area(area);
     let rows = m.tail.shown().rows(m.tail.filter);
     let pos = format!(" Record {}/{} ", rows.row_of(seq) + 1, rows.len());
     let hints: String = keymap::hints(&[Ctx::Detail], m.read_only)
@@ -107,8 +145,10 @@ pub fn detail(m: &Model, f: &mut Frame, area: Rect, seq: u64, scroll: u16) {
         .border_style(t.border_focus())
         .title(Span::styled(pos, t.title()))
         .title_bottom(Span::styled(hints, t.dim()));
-    let lines = detail_lines(m, seq, t);
-    let max_scroll = (lines.len() as u16).saturating_sub(r.height.saturating_sub(2));
+    let lines = detail_lines(m, seq, width, t);
+    let max_scroll = u16::try_from(lines.len())
+        .unwrap_or(u16::MAX)
+        .saturating_sub(r.height.saturating_sub(2));
     f.render_widget(Clear, r);
     f.render_widget(
         Paragraph::new(lines)
@@ -116,4 +156,17 @@ pub fn detail(m: &Model, f: &mut Frame, area: Rect, seq: u64, scroll: u16) {
             .scroll((scroll.min(max_scroll), 0)),
         r,
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::wrap;
+
+    #[test]
+    fn long_value_lines_wrap_by_terminal_columns() {
+        assert_eq!(wrap("abcdefg", 3), vec!["abc", "def", "g"]);
+        assert_eq!(wrap("", 3), vec![""]);
+        // Wide characters take two columns and are never split.
+        assert_eq!(wrap("日本語の", 5), vec!["日本", "語の"]);
+    }
 }

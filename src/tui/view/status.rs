@@ -51,66 +51,99 @@ pub fn thousands(n: u64) -> String {
     out
 }
 
-/// The top bar.
+/// The top bar. On a narrow terminal the least important pieces give way first (the
+/// demo label, the buffer fill, the rate, the protocol, the address), so that the
+/// connection state, the mode and the cursor time stay readable.
 pub fn status_bar(m: &Model, f: &mut Frame, area: Rect) {
     let t = Theme::of(m);
-    let sep = Span::styled(" ─ ", t.dim());
-    let mut parts = vec![
-        Span::styled(" swmq", t.title()),
-        sep.clone(),
-        Span::raw(m.addr.clone()),
+    let sep = || Span::styled(" ─ ", t.dim());
+    // (priority: higher stays longer, spans)
+    let mut groups: Vec<(u8, Vec<Span>)> = vec![
+        (9, vec![Span::styled(" swmq", t.title())]),
+        (5, vec![sep(), Span::raw(m.addr.clone())]),
     ];
     if let Some(p) = m.protocol {
-        parts.push(sep.clone());
-        let mut s = match p {
-            crate::client::Protocol::Mq => "SeaweedFS MQ 4.x".to_string(),
-            crate::client::Protocol::Legacy => "SeaweedFS 2.x".to_string(),
+        let s = match p {
+            crate::client::Protocol::Mq => "SeaweedFS MQ 4.x",
+            crate::client::Protocol::Legacy => "SeaweedFS 2.x",
         };
+        groups.push((6, vec![sep(), Span::raw(s)]));
         if let Some(l) = &m.label {
-            s.push_str(&format!(" ({l})"));
+            groups.push((1, vec![Span::raw(format!(" ({l})"))]));
         }
-        parts.push(Span::raw(s));
     }
-    parts.push(sep.clone());
-    parts.push(match &m.conn {
-        ConnState::Connected => Span::styled("connected", t.ok()),
-        ConnState::Connecting => Span::styled("connecting…", t.warn()),
-        ConnState::Unreachable { .. } => Span::styled("unreachable", t.error()),
-        ConnState::Disconnected { attempt, .. } => Span::styled(
-            format!("DISCONNECTED, reconnecting (attempt {attempt})"),
-            t.error(),
-        ),
-    });
+    groups.push((
+        10,
+        vec![
+            sep(),
+            match &m.conn {
+                ConnState::Connected => Span::styled("connected", t.ok()),
+                ConnState::Connecting => Span::styled("connecting…", t.warn()),
+                ConnState::Unreachable { .. } => Span::styled("unreachable", t.error()),
+                ConnState::Disconnected { attempt, .. } => Span::styled(
+                    format!("DISCONNECTED, reconnecting (attempt {attempt})"),
+                    t.error(),
+                ),
+            },
+        ],
+    ));
     if m.read_only {
-        parts.push(Span::raw(" "));
-        parts.push(Span::styled(" READ-ONLY ", t.error()));
+        groups.push((
+            10,
+            vec![Span::raw(" "), Span::styled(" READ-ONLY ", t.error())],
+        ));
     }
     if m.tail.topic.is_some() {
-        parts.push(sep.clone());
-        parts.push(Span::styled(mode_word(m), t.title()));
+        groups.push((10, vec![sep(), Span::styled(mode_word(m), t.title())]));
         if let Some(c) = m.scrub.cursor {
-            parts.push(sep.clone());
-            parts.push(Span::styled(
-                format!("cursor {}", time::format_datetime(c, m.utc)),
-                t.time(),
+            groups.push((
+                8,
+                vec![
+                    sep(),
+                    Span::styled(
+                        format!("cursor {}", time::format_datetime(c, m.utc)),
+                        t.time(),
+                    ),
+                ],
             ));
         }
-        parts.push(sep.clone());
-        parts.push(Span::raw(format!("{:.0} msg/s", m.rate)));
-        parts.push(sep.clone());
-        parts.push(Span::raw(format!(
-            "{}/{} buf",
-            thousands(m.tail.live.len() as u64),
-            thousands(m.tail.live.capacity() as u64)
-        )));
+        groups.push((4, vec![sep(), Span::raw(format!("{:.0} msg/s", m.rate))]));
+        let mut buf = vec![
+            sep(),
+            Span::raw(format!(
+                "{}/{} buf",
+                thousands(m.tail.live.len() as u64),
+                thousands(m.tail.live.capacity() as u64)
+            )),
+        ];
         if m.tail.live.dropped > 0 {
-            parts.push(Span::styled(
+            buf.push(Span::styled(
                 format!(" ({} dropped)", thousands(m.tail.live.dropped)),
                 t.dim(),
             ));
         }
+        groups.push((2, buf));
     }
-    let used: usize = parts.iter().map(|s| s.content.chars().count()).sum();
+    let width = |g: &[(u8, Vec<Span>)]| -> usize {
+        g.iter()
+            .flat_map(|(_, spans)| spans.iter())
+            .map(|s| s.width())
+            .sum()
+    };
+    while width(&groups) > area.width as usize {
+        let Some(lowest) = groups
+            .iter()
+            .enumerate()
+            .filter(|(_, (p, _))| *p < 9)
+            .min_by_key(|(_, (p, _))| *p)
+            .map(|(i, _)| i)
+        else {
+            break;
+        };
+        groups.remove(lowest);
+    }
+    let used = width(&groups);
+    let mut parts: Vec<Span> = groups.into_iter().flat_map(|(_, s)| s).collect();
     let right = if m.utc { "UTC  ? help " } else { "? help " };
     let need = used + right.chars().count() + 1;
     if need <= area.width as usize {

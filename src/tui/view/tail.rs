@@ -165,6 +165,8 @@ fn record_line<'a>(
     if r.is_close {
         value = format!("[close] {value}");
     }
+    // The preview is cut in characters; wide ones (CJK, emoji) need the cut in columns.
+    let value = fit(&value, value_w.max(1));
     let mut spans = vec![
         Span::styled(pad(&clock, time_w), t.time()),
         Span::raw("  "),

@@ -243,13 +243,14 @@ pub fn axis_labels(
         let w = text.chars().count();
         let tick = column_of(ts, start, stop, cols).unwrap_or(cols);
         let col = tick.saturating_sub(w / 2);
-        if col >= free_from && col + w < end_col {
+        if col >= free_from && col + w + 2 <= end_col {
             out.push((col, text));
             free_from = col + w + 2;
         }
         ts += interval;
     }
-    if end_text.chars().count() <= cols && (end_col >= free_from || out.is_empty()) {
+    // The right edge is always labelled (regular labels keep clear of it).
+    if end_text.chars().count() <= cols {
         out.push((end_col, end_text));
     }
     out
@@ -371,6 +372,27 @@ mod tests {
         // Labels never overlap and stay inside the row.
         for w in labels.windows(2) {
             assert!(w[0].0 + w[0].1.len() < w[1].0, "{labels:?}");
+        }
+    }
+
+    #[test]
+    fn axis_labels_always_end_with_the_right_edge() {
+        let start = 1_795_720_775 * NS_PER_SEC;
+        for cols in [40usize, 60, 80, 118, 158, 200] {
+            for secs in [7i64, 28, 31, 90, 600, 3_700, 21_600, 200_000] {
+                let stop = start + secs * NS_PER_SEC;
+                for live in [true, false] {
+                    let labels = axis_labels(start, stop, cols, true, live);
+                    let (col, text) = labels.last().expect("labels");
+                    assert_eq!(col + text.len(), cols, "{cols} {secs} {labels:?}");
+                    if live {
+                        assert_eq!(text, "now");
+                    }
+                    for w in labels.windows(2) {
+                        assert!(w[0].0 + w[0].1.len() < w[1].0, "{labels:?}");
+                    }
+                }
+            }
         }
     }
 

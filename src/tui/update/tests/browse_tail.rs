@@ -234,16 +234,38 @@ fn remaining_keys_refresh_back_tab_and_detail_paging() {
     assert_eq!(m.focus, Pane::Browser);
     assert!(!m.quit);
     update(&mut m, key(KeyCode::Tab));
+    // A value of 100 lines, one of them longer than the screen is wide (it wraps).
+    let long: Vec<String> = (0..100)
+        .map(|i| {
+            if i == 5 {
+                "x".repeat(300)
+            } else {
+                format!("line {i}")
+            }
+        })
+        .collect();
+    let id = m.tail.sub.unwrap();
+    let records = vec![rec(50, &long.join("\n"))];
+    update(&mut m, ev(WorkerEvent::Records { id, records }));
     update(&mut m, key(KeyCode::Enter));
-    update(
-        &mut m,
-        Msg::Key(KeyEvent::new(KeyCode::Char('d'), KeyModifiers::CONTROL)),
-    );
-    let Some(Overlay::Detail { scroll, .. }) = m.overlay else {
+    let ctrl_d = || Msg::Key(KeyEvent::new(KeyCode::Char('d'), KeyModifiers::CONTROL));
+    update(&mut m, ctrl_d());
+    let Some(Overlay::Detail { scroll, seq }) = m.overlay else {
         panic!()
     };
     assert!(scroll > 1);
-    update(&mut m, key(KeyCode::PageUp));
+    // Scrolling stops at the last line (wrapped lines counted): one key back moves again.
+    let max = crate::tui::view::detail_max_scroll(&m, seq, m.size);
+    assert!(max > 60, "{max}");
+    for _ in 0..20 {
+        update(&mut m, ctrl_d());
+    }
+    assert!(matches!(m.overlay, Some(Overlay::Detail { scroll, .. }) if scroll == max));
+    update(&mut m, chr('k'));
+    assert!(matches!(m.overlay, Some(Overlay::Detail { scroll, .. }) if scroll == max - 1));
+    for _ in 0..4 {
+        update(&mut m, key(KeyCode::PageUp));
+    }
     let Some(Overlay::Detail { scroll, .. }) = m.overlay else {
         panic!()
     };

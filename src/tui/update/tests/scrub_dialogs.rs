@@ -183,6 +183,30 @@ fn go_to_time_sets_the_exact_cursor() {
     }
     update(&mut m, key(KeyCode::Enter));
     assert_eq!(m.scrub.cursor, Some(NOW - 3600 * SEC));
+    // `now` (or any later time) follows live rather than parking the cursor on nothing.
+    for spec in ["now", "2099-01-01T00:00:00Z"] {
+        update(&mut m, key(KeyCode::Left)); // scrubbing
+        assert!(m.scrub.cursor.is_some());
+        update(&mut m, chr('t'));
+        for c in spec.chars() {
+            update(&mut m, chr(c));
+        }
+        let cmds = update(&mut m, key(KeyCode::Enter));
+        assert!(m.overlay.is_none(), "{spec}");
+        assert_eq!(m.scrub.cursor, None, "{spec}");
+        assert!(m.tail.follow);
+        assert!(
+            cmds.iter().any(|c| matches!(
+                c,
+                Command::Subscribe {
+                    start: Start::Newest(_),
+                    ..
+                }
+            )),
+            "{spec}: {cmds:?}"
+        );
+        assert!(m.status.as_ref().unwrap().text.contains("following live"));
+    }
 }
 
 #[test]
@@ -379,7 +403,7 @@ fn detail_navigation_and_copy() {
     };
     assert_eq!(
         (m.tail.live.get(seq).unwrap().value.as_ref(), scroll),
-        (&b"needle 49"[..], 1)
+        (&b"needle 49"[..], 0) // it fits: nothing to scroll
     );
     assert_eq!(
         update(&mut m, chr('c')),
