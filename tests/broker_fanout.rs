@@ -146,3 +146,49 @@ async fn live_messages_are_pushed_promptly() {
         assert_eq!(m.value, i.to_string());
     }
 }
+
+/// A stalled subscriber of large messages holds a bounded number of bytes in memory, not
+/// its whole queue of messages: after the topic is deleted (the files gone), it receives
+/// only what was buffered, far fewer than the 64 MiB it would otherwise have queued.
+#[tokio::test]
+async fn a_stalled_subscriber_of_large_messages_buffers_bounded_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config =
+        swmq::broker::BrokerConfig::new("127.0.0.1:0".parse().unwrap(), dir.path().into());
+    config.max_message_bytes = 2 << 20;
+    let b = swmq::broker::start(config).await.unwrap();
+    let addr = b.addr().to_string();
+    let mb = |i: u8| Message {
+        value: vec![i; 1 << 20].into(),
+        ..Default::default()
+    };
+    publish(&addr, "ns", "large", 0, (0..64).map(mb).collect())
+        .await
+        .unwrap();
+    let mut sub = subscribe(&addr, "ns", "large", 0, StartPosition::Earliest, 0)
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await; // the queue fills up
+    v2_client(&addr)
+        .await
+        .delete_topic(swmq::proto::v2::DeleteTopicRequest {
+            namespace: "ns".into(),
+            topic: "large".into(),
+        })
+        .await
+        .unwrap();
+    let mut got = 0;
+    let err = loop {
+        match sub.next().await {
+            Ok(Some(_)) => got += 1,
+            Ok(None) => panic!("ended OK after {got}"),
+            Err(e) => break e,
+        }
+    };
+    assert_eq!(err.code(), tonic::Code::Aborted, "{err}");
+    assert!(
+        got < 32,
+        "{got} of 64 MiB were buffered for a stalled subscriber"
+    );
+    b.shutdown().await.unwrap();
+}

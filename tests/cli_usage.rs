@@ -244,3 +244,62 @@ fn a_silent_listener_times_out_after_connect_timeout() {
     assert!(took < std::time::Duration::from_secs(3), "took {took:?}");
     drop(listener);
 }
+
+/// A command's help lists its own options first and the global ones after, under their own
+/// heading (they were interleaved, `--broker` before `--from`).
+#[test]
+fn command_help_puts_its_own_options_before_the_global_ones() {
+    for (cmd, own) in [
+        ("tail", "--from <SPEC>"),
+        ("publish", "--key <K>"),
+        ("describe", "--buckets <N>"),
+    ] {
+        let out = swmq().args([cmd, "--help"]).output().unwrap();
+        let help = String::from_utf8(out.stdout).unwrap();
+        let at = |s: &str| {
+            help.find(s)
+                .unwrap_or_else(|| panic!("{cmd}: no {s}: {help}"))
+        };
+        assert!(at(own) < at("Global options:"), "{cmd}: {help}");
+        assert!(
+            at("Global options:") < at("--broker <ADDR>"),
+            "{cmd}: {help}"
+        );
+    }
+}
+
+/// `--until` before `--from` is a usage error naming both times, before connecting (it
+/// used to read nothing and exit 0).
+#[test]
+fn until_before_from_is_a_usage_error() {
+    for args in [
+        ["--from", "now", "--until", "-1h"],
+        [
+            "--from",
+            "2026-11-27T01:00:00Z",
+            "--until",
+            "2026-11-27T00:59:59Z",
+        ],
+    ] {
+        swmq()
+            .args(["--broker", &dead_addr(), "tail", "a/b"])
+            .args(args)
+            .assert()
+            .code(2)
+            .stderr(one_line_error())
+            .stderr(
+                predicate::str::contains("--until 20")
+                    .and(predicate::str::contains("is before --from 20")),
+            );
+    }
+    swmq()
+        .args(["--broker", &dead_addr(), "tail", "a/b", "--no-follow"])
+        .args([
+            "--from",
+            "2026-11-27T01:00:00Z",
+            "--until",
+            "2026-11-27T01:00:00Z",
+        ])
+        .assert()
+        .code(1);
+}

@@ -448,7 +448,7 @@ fn publish_result_in_status_bar() {
     );
     let screen = render(&m);
     assert!(
-        screen.contains("published 1 message(s) → p2 offset 17"),
+        screen.contains("published 1 message(s) to demo/orders → p2 offset 17"),
         "{screen}"
     );
 }
@@ -482,4 +482,16 @@ fn narrow_status_bar_keeps_mode_and_cursor_time() {
         top.contains("(embedded demo)") && top.contains(" buf"),
         "{top}"
     );
+}
+
+#[test]
+fn wide_terminal_shows_channel_names_whole_with_their_sizes() {
+    let mut m = connected(false);
+    update(&mut m, Msg::Resize(160, 40));
+    let screen = render(&m);
+    let row = screen
+        .lines()
+        .find(|l| l.contains("nightly-export"))
+        .unwrap_or_else(|| panic!("{screen}"));
+    assert!(row.contains("open") && row.contains("KiB"), "{row}");
 }

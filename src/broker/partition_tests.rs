@@ -240,3 +240,44 @@ async fn a_close_sealed_after_a_delete_writes_no_marker() {
     assert!(err.to_string().contains("deleted"), "{err}");
     assert!(!names::close_marker(dir.path(), 0).exists());
 }
+
+#[tokio::test]
+async fn a_half_written_marker_or_a_torn_close_record_is_recovered() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let p = Partition::open(dir.path(), 0, LIMITS).unwrap();
+        p.append(m(5, "v")).unwrap();
+        p.append(Message {
+            is_close: true,
+            ..m(6, "")
+        })
+        .unwrap();
+        p.sync().await.unwrap();
+    }
+    // Killed while writing the marker: only a torn temp file exists.
+    let marker = names::close_marker(dir.path(), 0);
+    fs::write(marker.with_extension("md5.tmp"), "3a7").unwrap();
+    let p = Partition::open(dir.path(), 0, LIMITS).unwrap();
+    assert!(p.is_closed());
+    // The MD5 of all values ("v" and the close's empty value), as 2.x wrote it.
+    assert_eq!(
+        fs::read_to_string(&marker).unwrap(),
+        "9e3669d19b675bd57058fd4664205d2a"
+    );
+    drop(p);
+    // Killed while writing the close record itself: it is cut off, the partition stays open.
+    fs::remove_file(&marker).unwrap();
+    let log = dir.path().join("p00").join(Segment::file_name(0));
+    let len = fs::metadata(&log).unwrap().len();
+    OpenOptions::new()
+        .write(true)
+        .open(&log)
+        .unwrap()
+        .set_len(len - 2)
+        .unwrap();
+    fs::remove_file(log.with_extension("idx")).ok();
+    let p = Partition::open(dir.path(), 0, LIMITS).unwrap();
+    assert!(!p.is_closed() && !marker.exists());
+    assert_eq!(read_all(&p, p.cursor_start()).await, [(5, "v".to_string())]);
+    p.append(m(7, "after")).unwrap();
+}

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use futures::{FutureExt, Stream, StreamExt};
 use prost::Message as _;
-use tokio::sync::mpsc;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status, Streaming};
 
@@ -19,10 +19,17 @@ use crate::proto::v2::*;
 
 /// Messages buffered per subscriber; a slower subscriber waits and continues from disk.
 const SUBSCRIBER_QUEUE: usize = 512;
+/// Bytes buffered per subscriber, at most (a slow subscriber of large messages must not
+/// hold 512 of them in memory).
+const SUBSCRIBER_QUEUE_BYTES: u32 = 8 * 1024 * 1024;
 /// Bytes read from disk per step of a subscriber: small at first (the first message of a
 /// seek comes quickly), doubling up to the maximum while it streams history.
 const FIRST_READ: u64 = 8 * 1024;
 const READ_CHUNK: u64 = 256 * 1024;
+
+/// A queued item of a subscription, with its share of the byte budget (released when the
+/// response stream hands the item to the transport).
+type Queued = (Result<BrokerMessage, Status>, Option<OwnedSemaphorePermit>);
 
 type BoxStream<T> = Pin<Box<dyn Stream<Item = Result<T, Status>> + Send + 'static>>;
 
@@ -122,9 +129,10 @@ impl MessagingService {
         part: Arc<Partition>,
         init: subscriber_message::InitMessage,
         start: StartPosition,
-        tx: mpsc::Sender<Result<BrokerMessage, Status>>,
+        tx: mpsc::Sender<Queued>,
         cancel: tokio_util::sync::CancellationToken,
     ) {
+        let budget = Arc::new(Semaphore::new(SUBSCRIBER_QUEUE_BYTES as usize));
         let (mut cur, skip_upto) = match start {
             StartPosition::Latest => (part.cursor_end(), i64::MIN),
             StartPosition::Earliest => (part.cursor_start(), i64::MIN),
@@ -148,7 +156,7 @@ impl MessagingService {
                     } else {
                         Status::internal(format!("reading the log: {e}"))
                     };
-                    let _ = tx.send(Err(status)).await;
+                    let _ = tx.send((Err(status), None)).await;
                     return;
                 }
                 Ok(Chunk::Records(recs)) => {
@@ -158,11 +166,17 @@ impl MessagingService {
                             continue;
                         }
                         let is_close = r.message.is_close;
+                        let size =
+                            (r.message.encoded_len() as u32).clamp(1, SUBSCRIBER_QUEUE_BYTES);
+                        let permit = tokio::select! {
+                            p = Arc::clone(&budget).acquire_many_owned(size) => p.ok(),
+                            _ = cancel.cancelled() => return,
+                        };
                         let msg = Ok(BrokerMessage {
                             data: Some(r.message),
                         });
                         tokio::select! {
-                            sent = tx.send(msg) => if sent.is_err() { return },
+                            sent = tx.send((msg, permit)) => if sent.is_err() { return },
                             _ = cancel.cancelled() => return,
                         }
                         if is_close {
@@ -171,12 +185,11 @@ impl MessagingService {
                     }
                 }
                 Ok(Chunk::AtEnd { deleted: true, .. }) => {
-                    let _ = tx
-                        .send(Err(Status::aborted(format!(
-                            "topic {}/{} was deleted",
-                            init.namespace, init.topic
-                        ))))
-                        .await;
+                    let status = Status::aborted(format!(
+                        "topic {}/{} was deleted",
+                        init.namespace, init.topic
+                    ));
+                    let _ = tx.send((Err(status), None)).await;
                     return;
                 }
                 Ok(Chunk::AtEnd { closed: true, .. }) => return,
@@ -243,7 +256,8 @@ impl SeaweedMessaging for MessagingService {
             let _guard = guard;
             Self::subscribe_loop(part, init, start, tx, cancel).await;
         });
-        Ok(Response::new(Box::pin(ReceiverStream::new(rx))))
+        let items = ReceiverStream::new(rx).map(|(item, _permit): Queued| item);
+        Ok(Response::new(Box::pin(items)))
     }
 
     async fn publish(

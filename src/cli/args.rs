@@ -43,8 +43,9 @@ pub struct Cli {
     pub command: Option<Command>,
 }
 
-/// Options shared by every command.
+/// Options shared by every command (listed after each command's own options).
 #[derive(Debug, Args)]
+#[command(next_help_heading = "Global options")]
 pub struct GlobalArgs {
     /// Broker gRPC address, HOST:PORT.
     #[arg(long, global = true, value_name = "ADDR", env = config::ENV_BROKER,

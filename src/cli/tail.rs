@@ -45,6 +45,21 @@ impl TailPlan {
             Some(s) => Some(parse_spec_flag("--until", s, now)?.resolve(now)),
             None => None,
         };
+        // An empty window is a mistake in the script, not a read of nothing.
+        let from_ns = match from {
+            TimeSpec::At(f) => Some(f),
+            TimeSpec::Latest => Some(now),
+            TimeSpec::Earliest => None,
+        };
+        if let (Some(f), Some(u)) = (from_ns, until)
+            && u < f
+        {
+            return Err(CliError::usage(format!(
+                "--until {} is before --from {}: the window is empty",
+                time::format_rfc3339(u),
+                time::format_rfc3339(f)
+            )));
+        }
         let grep = match &a.grep {
             Some(re) => {
                 Some(Regex::new(re).map_err(|e| CliError::usage(format!("--grep {re:?}: {e}")))?)

@@ -33,7 +33,9 @@ pub fn areas(size: (u16, u16)) -> Areas {
     let timeline_h = TIMELINE_HEIGHT.min(h.saturating_sub(2));
     let body_h = h.saturating_sub(2 + timeline_h);
     let timeline = Rect::new(0, 1 + body_h, w, timeline_h);
-    let bw = (w / 3).clamp(20.min(w), 44);
+    // A third of the width, up to 52 columns: room for a channel name, its state, count,
+    // size and age without cutting the name on a wide terminal.
+    let bw = (w / 3).clamp(20.min(w), 52);
     let browser = Rect::new(0, 1, bw, body_h);
     let tail = Rect::new(bw, 1, w.saturating_sub(bw), body_h);
     let tail_rows = Rect::new(

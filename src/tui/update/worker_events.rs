@@ -103,9 +103,20 @@ pub fn on_event(m: &mut Model, ev: WorkerEvent, cmds: &mut Vec<Command>) {
             }
         }
         WorkerEvent::Published { req, result } => {
+            // The target, from the dialog that sent it (named in the result: a typo in the
+            // topic field publishes somewhere else, and the status must say where).
+            let target = match &m.overlay {
+                Some(Overlay::Dialog(d)) if d.in_flight == Some(req) => {
+                    Some(d.get(crate::tui::dialog::FieldId::Topic).trim().to_string())
+                }
+                _ => None,
+            };
             let text = match &result {
                 Ok(outs) => {
                     let mut s = format!("published {} message(s)", outs.len());
+                    if let Some(t) = &target {
+                        s.push_str(&format!(" to {t}"));
+                    }
                     if let Some(last) = outs.last() {
                         s.push_str(&format!(" → p{}", last.partition));
                         if let Some(o) = last.offset {
@@ -119,7 +130,13 @@ pub fn on_event(m: &mut Model, ev: WorkerEvent, cmds: &mut Vec<Command>) {
                 }
                 Err(e) => format!("publish failed: {e}"),
             };
+            let new_topic = target.is_some_and(|t| {
+                result.is_ok() && !m.browser.topics.iter().any(|i| i.name.to_string() == t)
+            });
             finish_request(m, req, result.is_ok(), text);
+            if new_topic {
+                cmds.push(Command::RefreshTopics); // it created a topic: list it now
+            }
         }
         WorkerEvent::ChannelClosed { req, result } => {
             let text = match &result {

@@ -256,7 +256,7 @@ fn publish_blocks_a_second_submit_while_in_flight() {
     let [Command::Publish { req, .. }] = cmds.as_slice() else {
         panic!()
     };
-    update(
+    let cmds = update(
         &mut m,
         ev(WorkerEvent::Published {
             req: *req,
@@ -268,7 +268,41 @@ fn publish_blocks_a_second_submit_while_in_flight() {
         }),
     );
     assert!(m.overlay.is_none());
-    assert!(m.status.as_ref().unwrap().text.contains("p1 offset 5"));
+    let text = &m.status.as_ref().unwrap().text;
+    assert!(text.contains("to demo/orders → p1 offset 5"), "{text}");
+    assert!(cmds.is_empty(), "a known topic: {cmds:?}");
+}
+
+#[test]
+fn publishing_to_a_new_topic_names_it_and_lists_it() {
+    let mut m = tailing();
+    update(&mut m, chr('p'));
+    update(&mut m, shift(KeyCode::BackTab)); // back to the topic field
+    for c in "-typo".chars() {
+        update(&mut m, chr(c));
+    }
+    let cmds = update(&mut m, key(KeyCode::Enter));
+    let [Command::Publish { req, topic, .. }] = cmds.as_slice() else {
+        panic!("{cmds:?}")
+    };
+    assert_eq!(topic, &t("demo/orders-typo"));
+    let cmds = update(
+        &mut m,
+        ev(WorkerEvent::Published {
+            req: *req,
+            result: Ok(vec![PublishOutcome {
+                partition: 0,
+                offset: None,
+                ts_ns: None,
+            }]),
+        }),
+    );
+    let text = &m.status.as_ref().unwrap().text;
+    assert!(
+        text.contains("published 1 message(s) to demo/orders-typo"),
+        "{text}"
+    );
+    assert_eq!(cmds, vec![Command::RefreshTopics]);
 }
 
 #[test]
