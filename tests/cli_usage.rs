@@ -303,3 +303,29 @@ fn until_before_from_is_a_usage_error() {
         .assert()
         .code(1);
 }
+
+/// An integer SPEC of epoch seconds (`date +%s`) or milliseconds is refused with a hint
+/// (read as nanoseconds it silently meant 1970 and returned the whole topic).
+#[test]
+fn epoch_seconds_spec_is_refused_with_a_hint() {
+    for v in ["1795743111", "1795743111000", "0"] {
+        swmq()
+            .args(["--broker", &dead_addr(), "tail", "a/b", "--from", v])
+            .assert()
+            .code(2)
+            .stderr(one_line_error())
+            .stderr(predicate::str::contains("nanoseconds"));
+    }
+    // Nanoseconds still pass the parser (and then fail to connect: exit 1).
+    swmq()
+        .args([
+            "--broker",
+            &dead_addr(),
+            "tail",
+            "a/b",
+            "--from",
+            "1795743111000000000",
+        ])
+        .assert()
+        .code(1);
+}

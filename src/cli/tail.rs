@@ -27,6 +27,15 @@ pub struct TailPlan {
 
 /// Parses a time SPEC flag; a bad one is a usage error listing the accepted forms.
 pub fn parse_spec_flag(flag: &str, s: &str, now: i64) -> CliResult<TimeSpec> {
+    // Epoch seconds (`date +%s`, 10 digits) or milliseconds (13) read as nanoseconds would
+    // silently mean the first minutes of 1970: say what the integer form is instead.
+    let digits = s.trim();
+    if !digits.is_empty() && digits.len() <= 13 && digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(CliError::usage(format!(
+            "{flag}: {digits} looks like seconds or milliseconds since the epoch; integer SPECs \
+             are nanoseconds (seconds {digits} = {digits}000000000), or use RFC 3339 or -15m"
+        )));
+    }
     time::parse_spec(s, now).map_err(|e| CliError::usage(format!("{flag}: {e}")))
 }
 
@@ -254,11 +263,12 @@ mod tests {
         let p = plan(&["a/b", "--no-follow"]).ok().unwrap();
         assert_eq!(p.spec.from, TimeSpec::Earliest);
         assert!(!p.spec.follow);
-        let p = plan(&["a/b", "--from", "123", "--until", "456", "--partition", "2"])
+        let (f, u) = ("1795743111000000123", "1795743111000000456");
+        let p = plan(&["a/b", "--from", f, "--until", u, "--partition", "2"])
             .ok()
             .unwrap();
-        assert_eq!(p.spec.from, TimeSpec::At(123));
-        assert_eq!(p.spec.until, Some(456));
+        assert_eq!(p.spec.from, TimeSpec::At(1_795_743_111_000_000_123));
+        assert_eq!(p.spec.until, Some(1_795_743_111_000_000_456));
         assert_eq!(p.spec.partitions, Some(vec![2]));
     }
 
