@@ -75,6 +75,20 @@ fn help_documents_the_contract() {
 
 #[test]
 fn clap_errors_exit_2() {
+    // One line each, naming what was wrong.
+    for (args, names) in [
+        (&["tail"][..], "<NS/TOPIC>"),
+        (&["tail", "a/b", "--count", "-1"], "'-1'"),
+        (&["publish", "a/b", "--file", "f", "v"], "--file"),
+        (&["topics", "--format", "xml"], "xml"),
+    ] {
+        swmq()
+            .args(args)
+            .assert()
+            .code(2)
+            .stderr(one_line_error())
+            .stderr(predicate::str::contains(names));
+    }
     swmq().arg("tail").assert().code(2);
     swmq().args(["topics", "--format", "xml"]).assert().code(2);
     swmq()

@@ -31,6 +31,20 @@ pub fn run() -> i32 {
     run_from(std::env::args_os())
 }
 
+/// A clap usage error as one line (the contract: errors are one line on stderr): its
+/// message, the arguments it names and its tip, without the usage block.
+fn one_line_usage_error(rendered: &str) -> String {
+    let body: Vec<&str> = rendered
+        .lines()
+        .map(str::trim)
+        .take_while(|l| !l.starts_with("Usage:") && !l.starts_with("For more information"))
+        .filter(|l| !l.is_empty())
+        .collect();
+    let msg = body.join(" ").replace(" tip: ", "; tip: ");
+    let msg = msg.strip_prefix("error: ").unwrap_or(&msg);
+    format!("{msg} (see --help)")
+}
+
 /// Runs the CLI on the given arguments (the first is the program name); returns the exit code.
 pub fn run_from<I, T>(args: I) -> i32
 where
@@ -41,9 +55,12 @@ where
         Ok(c) => c,
         Err(e) => {
             // --help / --version print to stdout and succeed; real errors exit 2.
-            let code = if e.use_stderr() { EXIT_USAGE } else { EXIT_OK };
-            let _ = e.print();
-            return code;
+            if !e.use_stderr() {
+                let _ = e.print();
+                return EXIT_OK;
+            }
+            eprintln!("swmq: {}", one_line_usage_error(&e.render().to_string()));
+            return EXIT_USAGE;
         }
     };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
