@@ -418,11 +418,15 @@ pub(crate) fn histogram_range(
     }
     let now = crate::time::now_ns();
     let start = req.start_ns.or(first).unwrap_or(now - 60_000_000_000);
-    let stop = req
-        .stop_ns
-        .or(last.map(|l| l.saturating_add(pad)))
-        .unwrap_or(now)
-        .max(start.saturating_add(1));
+    let stop = match req.stop_ns {
+        Some(stop) => stop,
+        // A defaulted range is at least one nanosecond per bucket, so that a topic whose
+        // messages share a few nanoseconds still gets distinct buckets inside the range.
+        None => last
+            .map(|l| l.saturating_add(pad))
+            .unwrap_or(now)
+            .max(start.saturating_add(i64::from(req.buckets))),
+    };
     Ok((start, stop))
 }
 
@@ -466,6 +470,11 @@ mod tests {
             (150, 260)
         );
         assert!(histogram_range(req(None, None, 0), Some(1), Some(2), 1).is_err());
+        // One message: the defaulted range still has one nanosecond per bucket.
+        assert_eq!(
+            histogram_range(req(None, None, 3), Some(100), Some(100), 1).unwrap(),
+            (100, 103)
+        );
         assert!(histogram_range(req(Some(5), Some(5), 3), None, None, 1).is_err());
         let (s, e) = histogram_range(req(None, None, 3), None, None, 1).unwrap();
         assert!(e > s);
