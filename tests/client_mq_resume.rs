@@ -195,3 +195,69 @@ async fn publisher_churn_loses_nothing_for_history_or_a_running_tail() {
         got.iter().map(|r| r.ts_ns).collect::<Vec<_>>()
     );
 }
+
+/// A publish whose connection is cut mid-stream never duplicates: it is not retried once
+/// messages went out (the broker may have stored some it did not acknowledge); it fails
+/// saying how many were acknowledged, and every acknowledged one is stored exactly once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_publish_cut_mid_stream_fails_without_duplicating() {
+    let Some(w) = support::weed::weed() else {
+        return;
+    };
+    let direct = mq(&w.broker, &w.filer).await;
+    let proxy = Proxy::start(w.broker.clone()).await;
+    let via = mq(&proxy.addr, &w.filer).await.route_to_leaders(false);
+    let t = TopicName::new(&support::unique_namespace("pubcut"), "t").unwrap();
+    direct.create_topic(&t, 1).await.unwrap();
+    let n = 3000;
+    let p = via.publisher(&t).await.unwrap();
+    let mut sent = 0;
+    for i in 0..n {
+        if i == n / 2 {
+            // Half of them out, many unacknowledged: cut.
+            proxy.cut();
+        }
+        if p.send(msg(i)).await.is_err() {
+            break;
+        }
+        sent += 1;
+    }
+    let acked = match p.finish().await {
+        Ok(o) => o.len(),
+        Err(e) => {
+            let text = e.to_string();
+            assert!(text.contains("acknowledged"), "{text}");
+            let acked: usize = text
+                .split("; ")
+                .find_map(|part| part.split(" message(s) acknowledged").next()?.parse().ok())
+                .unwrap_or_else(|| panic!("no count in: {text}"));
+            eprintln!("failed after {sent} sent: {text}");
+            acked
+        }
+    };
+    let spec = ReadSpec {
+        from: swmq::time::TimeSpec::Earliest,
+        follow: false,
+        ..ReadSpec::default()
+    };
+    let mut s = direct.read(&t, spec).await.unwrap();
+    let mut got: Vec<Record> = Vec::new();
+    while let Some(ev) = tokio::time::timeout(Duration::from_secs(30), s.next())
+        .await
+        .expect("read back in time")
+    {
+        if let ReadEvent::Records(r) = ev.unwrap() {
+            got.extend(r);
+        }
+    }
+    let mut keys: Vec<&[u8]> = got.iter().map(|r| r.key.as_ref()).collect();
+    keys.sort();
+    keys.dedup();
+    assert_eq!(keys.len(), got.len(), "duplicates stored");
+    assert!(
+        got.len() >= acked,
+        "{} stored < {acked} acknowledged",
+        got.len()
+    );
+    assert!(got.len() <= n);
+}

@@ -5,7 +5,10 @@
 //! (`ack_ts_ns`, `assigned_offset`), matched by position because the first ack of a fresh
 //! partition may be all defaults. A stream refused with "log buffer is stopping" (the
 //! partition was unloading) is reopened a second later and the unacknowledged messages are
-//! sent again.
+//! sent again. A retry never duplicates: a stream is reopened only when it failed before
+//! any message was sent on it (then the broker cannot have stored an unacknowledged one);
+//! a failure after that ends the publish with an error that says how many messages were
+//! acknowledged (the broker may have stored some of the others).
 
 use std::collections::{HashMap, VecDeque};
 use std::time::Duration;
@@ -47,6 +50,26 @@ pub(crate) fn check_message(m: &OutMessage) -> Result<(), ClientError> {
 }
 
 type SessionResult = Result<Vec<(usize, PublishOutcome)>, ClientError>;
+
+/// Adds to a publish error how many messages were acknowledged (and so stored), and that
+/// the others were not sent again.
+fn with_acked(e: ClientError, acked: usize) -> ClientError {
+    match e {
+        ClientError::Rpc {
+            context,
+            code,
+            message,
+        } => ClientError::Rpc {
+            context,
+            code,
+            message: format!(
+                "{message}; {acked} message(s) acknowledged, the others not sent again \
+                 (the broker may have stored some of them)"
+            ),
+        },
+        other => other,
+    }
+}
 
 impl MqClient {
     /// Publishes messages in order (per partition) and returns where each one landed, in
@@ -152,10 +175,15 @@ async fn run_publisher(
         }
     }
     if let Some(e) = failure {
-        return Err(e);
+        return Err(with_acked(e, outcomes.len()));
     }
     outcomes.sort_by_key(|(i, _)| *i);
     Ok(outcomes.into_iter().map(|(_, o)| o).collect())
+}
+
+/// A refusal of the broker that stored nothing (the partition was unloading).
+fn retryable_refusal(e: &ClientError) -> bool {
+    matches!(e, ClientError::Rpc { message, .. } if message.contains("log buffer is stopping"))
 }
 
 /// Why a stream broke, and whether reopening it may help.
@@ -218,9 +246,14 @@ async fn partition_session(
         .await
         {
             Ok(()) => return Ok(out),
-            Err((e, progressed)) => {
+            Err((e, progressed, sent)) => {
                 if progressed {
                     attempt = 1;
+                }
+                if sent {
+                    // Messages went out on this stream: the broker may have stored some
+                    // it did not acknowledge, and sending them again could duplicate.
+                    return Err(e);
                 }
                 e
             }
@@ -234,7 +267,8 @@ async fn partition_session(
 }
 
 /// One stream: sends `pending` again, then new input, until input ends and all is acked.
-/// On failure returns the error and whether any message was acknowledged.
+/// On failure returns the error, whether any message was acknowledged, and whether any
+/// message was sent on this stream.
 #[allow(clippy::too_many_arguments)]
 async fn stream_once(
     client: &MqClient,
@@ -247,7 +281,7 @@ async fn stream_once(
     pending_bytes: &mut usize,
     input_done: &mut bool,
     out: &mut Vec<(usize, PublishOutcome)>,
-) -> Result<(), (ClientError, bool)> {
+) -> Result<(), (ClientError, bool, bool)> {
     let rpc = |s: tonic::Status| ClientError::rpc(ctx.to_string(), s);
     let (req_tx, req_rx) = mpsc::channel::<PublishMessageRequest>(WINDOW + 8);
     let init = PublishMessageRequest {
@@ -264,13 +298,13 @@ async fn stream_once(
     let mut stream = broker
         .publish_message(ReceiverStream::new(req_rx))
         .await
-        .map_err(|s| (rpc(s), false))?
+        .map_err(|s| (rpc(s), false, false))?
         .into_inner();
     // The answer to init.
     match stream.message().await {
         Ok(Some(r)) => {
             if let Some(e) = response_error(topic, &r) {
-                return Err((e, false));
+                return Err((e, false, false));
             }
         }
         Ok(None) => {
@@ -281,10 +315,13 @@ async fn stream_once(
                     message: "the broker ended the stream before accepting it".into(),
                 },
                 false,
+                false,
             ));
         }
-        Err(s) => return Err((rpc(s), false)),
+        Err(s) => return Err((rpc(s), false, false)),
     }
+    // Once a message went out, a failure is not retried (see the module's doc).
+    let mut sent = !pending.is_empty();
     for (_, d) in pending.iter() {
         let req = PublishMessageRequest {
             message: Some(Message::Data(d.clone())),
@@ -312,6 +349,7 @@ async fn stream_once(
                 Some((i, d)) => {
                     *pending_bytes += d.value.len() + d.key.len();
                     pending.push_back((i, d.clone()));
+                    sent = true;
                     if let Some(tx) = &req_tx {
                         let req = PublishMessageRequest { message: Some(Message::Data(d)) };
                         if tx.send(req).await.is_err() {
@@ -323,7 +361,11 @@ async fn stream_once(
             r = stream.message() => match r {
                 Ok(Some(resp)) => {
                     if let Some(e) = response_error(topic, &resp) {
-                        return Err((e, progressed));
+                        // The broker refused this message (the first unacknowledged
+                        // one) and handles a stream's messages in order: "log buffer is
+                        // stopping" means it stored none of the unacknowledged ones.
+                        let stored_none = retryable_refusal(&e);
+                        return Err((e, progressed, sent && !stored_none));
                     }
                     if resp.should_close {
                         // ClosePublishers (a delete): leave, and do not come back.
@@ -335,7 +377,7 @@ async fn stream_once(
                                  reconfigured) with {} message(s) unacknowledged",
                                 pending.len()
                             ),
-                        }, progressed));
+                        }, progressed, sent));
                     }
                     let Some((i, d)) = pending.pop_front() else {
                         tracing::debug!("{ctx}: an ack beyond the messages sent: {resp:?}");
@@ -357,9 +399,14 @@ async fn stream_once(
                             "the broker ended the stream with {} message(s) unacknowledged",
                             pending.len()
                         ),
-                    }, progressed));
+                    }, progressed, sent));
                 }
-                Err(s) => return Err((rpc(s), progressed)),
+                Err(s) => {
+                    // Same refusal as a status: the acks before it all arrived first.
+                    let e = rpc(s);
+                    let stored_none = retryable_refusal(&e);
+                    return Err((e, progressed, sent && !stored_none));
+                }
             },
         }
     }

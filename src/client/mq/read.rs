@@ -146,6 +146,9 @@ struct Reader {
     sub: Sub,
     /// The current subscription has ended (its channel gives nothing more).
     sub_done: bool,
+    /// `FetchMessage`'s first answer confirmed the count of the start (reading from the
+    /// earliest): it can read on where the subscriptions stall.
+    fetch_trusted: bool,
     quiet_at: Instant,
 }
 
@@ -177,6 +180,14 @@ impl Reader {
                 None => self.broker_count().await,
             };
         }
+        tracing::debug!(
+            "{} partition {}: subscribe at {:?} ({} delivered, {} empty reopens)",
+            self.job.topic,
+            self.job.part.index,
+            self.start_at(),
+            self.seen,
+            self.empty_reopens
+        );
         let next = Sub::open(
             &self.client,
             &self.job.topic,
@@ -338,6 +349,19 @@ impl Reader {
         {
             return Flow::Stop;
         }
+        if !self.caught_up
+            && self.fetch_trusted
+            && self.empty_reopens >= 2
+            && self.job.count_at_start.is_some_and(|c| self.seen < c)
+        {
+            if let Flow::Stop = self.fetch_rest().await {
+                return Flow::Stop;
+            }
+            if self.caught_up {
+                self.reopen(self.cfg.quiet, None).await;
+                return Flow::Go;
+            }
+        }
         if !self.caught_up && self.history_complete() {
             self.caught_up = true;
             if let Flow::Stop = self.send(PartEvent::CaughtUp).await {
@@ -457,6 +481,7 @@ pub async fn read_partition(
         watermark: i64::MIN,
         sub: Sub::none(),
         sub_done: true,
+        fetch_trusted: false,
         quiet_at: Instant::now() + cfg.quiet,
     };
     if let Flow::Stop = r.fetch_history().await {
