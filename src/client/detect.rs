@@ -103,8 +103,13 @@ pub async fn open_channel(addr: &str, timeout: Duration) -> Result<Channel, Clie
         .tcp_nodelay(true)
         // No adaptive window: its BDP pings make grpc-go servers (weed 4.48) answer
         // GOAWAY ENHANCE_YOUR_CALM "too_many_pings" during a fast publish (seen).
-        .initial_stream_window_size(Some(4 << 20))
-        .initial_connection_window_size(Some(16 << 20));
+        // Large fixed windows: h2 (0.4.19+) closes a connection with GOAWAY
+        // ENHANCE_YOUR_CALM "too_many_data_frames" when unread small DATA frames exceed a
+        // budget of half the connection window, and weed 4.48 sends one small frame per
+        // message (and per ack). 32 MiB gives a 16 MiB budget: no trip while a slower
+        // consumer (a debug build, a paused terminal) falls behind.
+        .initial_stream_window_size(Some(8 << 20))
+        .initial_connection_window_size(Some(32 << 20));
     match tokio::time::timeout(timeout, ep.connect()).await {
         Err(_) => Err(ClientError::Timeout {
             addr: addr.to_string(),
