@@ -76,6 +76,9 @@ impl ClientError {
                 matches!(code, tonic::Code::Unavailable | tonic::Code::Aborted)
                     || (*code == tonic::Code::Unknown
                         && (message.contains("transport") || message.contains("reset")))
+                    // A server shutting down (weed 4.48's filer: "grpc: the client
+                    // connection is closing"); our own cancellations are `Cancelled`.
+                    || (*code == tonic::Code::Cancelled && message.contains("closing"))
             }
             _ => false,
         }
@@ -500,4 +503,26 @@ pub struct BrokerStatus {
     pub topic_count: Option<usize>,
     /// The embedded swmq broker's version, when it is one.
     pub embedded_version: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn transient_errors() {
+        let rpc = |code, m: &str| ClientError::rpc("x", tonic::Status::new(code, m));
+        assert!(rpc(tonic::Code::Unavailable, "down").is_transient());
+        assert!(
+            rpc(
+                tonic::Code::Cancelled,
+                "grpc: the client connection is closing"
+            )
+            .is_transient()
+        );
+        assert!(!rpc(tonic::Code::Cancelled, "context canceled").is_transient());
+        assert!(!rpc(tonic::Code::InvalidArgument, "bad").is_transient());
+        assert!(!ClientError::Cancelled.is_transient());
+        assert!(!ClientError::TopicNotFound("a/b".into()).is_transient());
+    }
 }
