@@ -5,26 +5,11 @@ mod support;
 use std::time::Duration;
 
 use bytes::Bytes;
+use support::out_msg as msg;
+use support::weed::mq_client as mq;
 use swmq::client::mq::MqClient;
 use swmq::client::*;
 use swmq::time::TimeSpec;
-
-async fn mq(w: &support::weed::Weed) -> MqClient {
-    let mut o = ConnectOptions::new(&w.broker);
-    o.filer = w.filer.clone();
-    match Client::connect(&o).await.expect("connect to weed") {
-        Client::Mq(c) => c,
-        Client::Legacy(_) => panic!("weed 4.48 detected as 2.x"),
-    }
-}
-
-fn msg(key: &str, value: &str) -> OutMessage {
-    OutMessage {
-        key: Bytes::from(key.to_string()),
-        value: Bytes::from(value.to_string()),
-        ..Default::default()
-    }
-}
 
 /// Reads until the stream ends; fails after `limit`.
 async fn read_all(c: &MqClient, t: &TopicName, spec: ReadSpec, limit: Duration) -> Vec<Record> {

@@ -26,3 +26,12 @@ pub fn free_port() -> u16 {
 
 pub mod embedded;
 pub mod v2only;
+
+/// A message with a UTF-8 key and value.
+pub fn out_msg(key: &str, value: &str) -> swmq::client::OutMessage {
+    swmq::client::OutMessage {
+        key: bytes::Bytes::from(key.to_string()),
+        value: bytes::Bytes::from(value.to_string()),
+        ..Default::default()
+    }
+}

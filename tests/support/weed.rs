@@ -262,3 +262,16 @@ fn wait_ready(w: &Weed) -> Result<(), String> {
     }
     Err(format!("weed did not become ready in 90 s: {last}"))
 }
+
+/// A 4.x client of `w` (broker and filer), failing the test if it is detected as 2.x.
+pub async fn mq_client(w: &Weed) -> swmq::client::mq::MqClient {
+    let mut o = swmq::client::ConnectOptions::new(&w.broker);
+    o.filer = w.filer.clone();
+    match swmq::client::Client::connect(&o)
+        .await
+        .expect("connect to weed")
+    {
+        swmq::client::Client::Mq(c) => c,
+        swmq::client::Client::Legacy(_) => panic!("weed 4.48 detected as 2.x"),
+    }
+}
