@@ -2,7 +2,7 @@
 
 use ratatui::Frame;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Paragraph};
+use ratatui::widgets::Paragraph;
 
 use super::super::layout::{self, Areas};
 use super::super::model::{Model, Pane, TreeRow};
@@ -31,14 +31,7 @@ pub fn browser(m: &Model, f: &mut Frame, a: &Areas) {
     } else {
         " Topics (loading…) ".to_string()
     };
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .border_style(if focused {
-            t.border_focus()
-        } else {
-            t.border()
-        })
-        .title(Span::styled(title, t.title()));
+    let block = t.pane(title, focused);
     f.render_widget(block, a.browser);
     let filter_line = m.browser.editing || !m.browser.filter.is_empty();
     let rows_area = layout::browser_rows(a, filter_line);

@@ -4,7 +4,7 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Paragraph};
+use ratatui::widgets::Paragraph;
 
 use super::super::layout::Areas;
 use super::super::model::{Model, Pane};
@@ -60,14 +60,7 @@ pub fn tail(m: &Model, f: &mut Frame, a: &Areas) {
             s
         }
     };
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .border_style(if focused {
-            t.border_focus()
-        } else {
-            t.border()
-        })
-        .title(Span::styled(title, t.title()));
+    let block = t.pane(title, focused);
     f.render_widget(block, a.tail);
     let inner = Rect::new(
         a.tail.x + 1,

@@ -1,6 +1,8 @@
 //! Styles, with a monochrome variant for `NO_COLOR`.
 
 use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::Span;
+use ratatui::widgets::{Block, Borders};
 
 use super::super::model::Model;
 
@@ -48,6 +50,17 @@ impl Theme {
     /// Other borders.
     pub fn border(self) -> Style {
         self.dim()
+    }
+    /// A pane's bordered block with its title, highlighted when the pane has focus.
+    pub fn pane(self, title: String, focused: bool) -> Block<'static> {
+        Block::default()
+            .borders(Borders::ALL)
+            .border_style(if focused {
+                self.border_focus()
+            } else {
+                self.border()
+            })
+            .title(Span::styled(title, self.title()))
     }
     /// The selected row.
     pub fn selected(self, focused: bool) -> Style {
