@@ -421,7 +421,7 @@ async fn a_tail_resumes_across_a_broker_restart_without_gap_or_duplicate() {
             Err(_) => panic!("tail did not resume: {} records", got.len()),
             Ok(None) => panic!("tail ended"),
             Ok(Some(Ok(ReadEvent::Records(rs)))) => got.extend(rs),
-            Ok(Some(Ok(ReadEvent::Reconnecting { .. } | ReadEvent::Reconnected))) => {
+            Ok(Some(Ok(ReadEvent::Reconnecting { .. } | ReadEvent::Reconnected { .. }))) => {
                 reconnect_events += 1
             }
             Ok(Some(Ok(_))) => {}

@@ -387,7 +387,10 @@ fn disconnected_status() {
         &mut m,
         Msg::Worker(WorkerEvent::Unreachable {
             addr: "127.0.0.1:17777".into(),
-            error: "cannot connect to broker at 127.0.0.1:17777: connection refused".into(),
+            error: swmq::client::ClientError::Connect {
+                addr: "127.0.0.1:17777".into(),
+                cause: "connection refused".into(),
+            },
             attempt: 3,
             retry_in_ms: 1000,
         }),
@@ -406,7 +409,10 @@ fn no_broker_at_start() {
         &mut m,
         Msg::Worker(WorkerEvent::Unreachable {
             addr: "10.0.0.9:17777".into(),
-            error: "timed out after 3.0s waiting for 10.0.0.9:17777".into(),
+            error: swmq::client::ClientError::Timeout {
+                addr: "10.0.0.9:17777".into(),
+                secs: 3.0,
+            },
             attempt: 1,
             retry_in_ms: 1000,
         }),

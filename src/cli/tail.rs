@@ -129,7 +129,7 @@ pub async fn stream_records(
     tokio::pin!(ctrl_c);
     let closed = stdout_closed();
     tokio::pin!(closed);
-    let mut said_attempt = 0u32;
+    let mut faults = Faults::default();
     let result = loop {
         let ev = tokio::select! {
             biased;
@@ -157,25 +157,69 @@ pub async fn stream_records(
                 }
             }
             Some(Ok(ReadEvent::CaughtUp)) => out.flush()?,
-            // Every partition reader retries on its own: say each attempt number once, not
-            // once per partition.
-            Some(Ok(ReadEvent::Reconnecting { error, attempt })) if attempt > said_attempt => {
-                said_attempt = attempt;
-                pb.suspend(|| eprintln!("swmq: {what}: reconnecting (attempt {attempt}): {error}"));
+            Some(Ok(ev)) => {
+                if let Some(line) = faults.line(ev) {
+                    pb.suspend(|| eprintln!("swmq: {what}: {line}"));
+                }
             }
-            Some(Ok(ReadEvent::Reconnecting { .. })) => {}
-            Some(Ok(ReadEvent::Reconnected)) if said_attempt > 0 => {
-                said_attempt = 0;
-                pb.suspend(|| eprintln!("swmq: {what}: reconnected"));
-            }
-            Some(Ok(ReadEvent::Reconnected)) => {}
         }
     };
     pb.finish_and_clear();
     stream.cancel();
     // Print what was read even when the read failed, then report the failure.
     let flushed = out.flush();
-    result.and(flushed)
+    result.and(flushed)?;
+    match faults.failed.is_empty() {
+        true => Ok(()),
+        // What the other partitions had was printed; the read is incomplete.
+        false => Err(CliError::runtime(format!(
+            "{what}: incomplete: partition(s) {:?} failed (see above)",
+            faults.failed
+        ))),
+    }
+}
+
+/// What the CLI says on stderr about failing partitions: each partition's first attempt,
+/// then every tenth, its recovery, and each partition that gave up.
+#[derive(Default)]
+struct Faults {
+    /// Partitions (or the whole read, `None`) reconnecting, with the attempt said last.
+    down: std::collections::HashMap<Option<i32>, u32>,
+    /// Partitions that gave up.
+    failed: Vec<i32>,
+}
+
+impl Faults {
+    fn line(&mut self, ev: ReadEvent) -> Option<String> {
+        let name = |p: Option<i32>| p.map_or(String::new(), |p| format!("partition {p}: "));
+        match ev {
+            ReadEvent::Reconnecting {
+                partition,
+                error,
+                attempt,
+            } => {
+                let said = self.down.insert(partition, attempt);
+                (said.is_none() || attempt % 10 == 0).then(|| {
+                    format!(
+                        "{}reconnecting (attempt {attempt}): {error}",
+                        name(partition)
+                    )
+                })
+            }
+            ReadEvent::Reconnected { partition } => self
+                .down
+                .remove(&partition)
+                .map(|_| format!("{}reconnected", name(partition))),
+            ReadEvent::PartitionFailed { partition, error } => {
+                self.down.remove(&Some(partition));
+                self.failed.push(partition);
+                Some(format!(
+                    "partition {partition} failed, the others go on: {error}"
+                ))
+            }
+            ReadEvent::Records(_) | ReadEvent::CaughtUp => None,
+        }
+    }
 }
 
 /// Formats records, applying `--grep` and `--count`.

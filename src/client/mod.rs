@@ -6,6 +6,7 @@
 //! broker and its admin extension), with [`filer`] for the filer calls both use.
 
 pub mod detect;
+mod error;
 pub mod filer;
 pub mod legacy;
 pub mod merge;
@@ -13,6 +14,7 @@ pub mod mq;
 mod types;
 
 pub use detect::{ConnectOptions, Protocol, ProtocolChoice};
+pub use error::{ClientError, ErrorClass, classify, is_missing_topic};
 pub use types::*;
 
 /// A connected client of either protocol generation.
@@ -55,6 +57,23 @@ impl Client {
     /// What the broker says about itself.
     pub async fn status(&self) -> Result<BrokerStatus, ClientError> {
         delegate!(self, c => c.status().await)
+    }
+
+    /// A cheap probe that the broker answers (4.x: and names its balancer, so that other
+    /// calls are safe to send to it: see [`mq::MqClient::ready_after_fault`]).
+    pub async fn ping(&self) -> Result<(), ClientError> {
+        match self {
+            Client::Mq(c) => c.probe("").await,
+            Client::Legacy(c) => c.status().await.map(|_| ()),
+        }
+    }
+
+    /// After a fault: waits until calls other than [`Client::ping`] are safe to send.
+    pub async fn ready_after_fault(&self) -> Result<(), ClientError> {
+        match self {
+            Client::Mq(c) => c.ready_after_fault("").await,
+            Client::Legacy(c) => c.status().await.map(|_| ()),
+        }
     }
 
     /// Every namespace and topic with what the broker can tell about it.

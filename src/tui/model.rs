@@ -150,6 +150,15 @@ impl Browser {
     }
 }
 
+/// A partition of the tail that is not streaming.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PartFault {
+    /// Retrying (why).
+    Reconnecting(String),
+    /// Gave up (why).
+    Failed(String),
+}
+
 /// The tail pane.
 #[derive(Debug, Clone)]
 pub struct Tail {
@@ -177,8 +186,10 @@ pub struct Tail {
     pub caught_up: bool,
     /// The subscription's stream is retrying.
     pub reconnecting: Option<String>,
+    /// Partitions of the subscription that are retrying or gave up (the others go on).
+    pub faults: std::collections::BTreeMap<i32, PartFault>,
     /// The subscription ended (closed channel or error).
-    pub ended: Option<String>,
+    pub ended: Option<super::msg::TailEnd>,
     /// Records received by this subscription (including dropped ones).
     pub received: u64,
     /// Records received since the pause.
@@ -203,6 +214,7 @@ impl Tail {
             filter: false,
             caught_up: false,
             reconnecting: None,
+            faults: Default::default(),
             ended: None,
             received: 0,
             since_pause: 0,

@@ -261,11 +261,7 @@ impl PartStream {
 fn joined(
     r: Result<Result<bool, ClientError>, tokio::task::JoinError>,
 ) -> Result<bool, ClientError> {
-    r.unwrap_or_else(|e| {
-        Err(ClientError::Unsupported(format!(
-            "publish task failed: {e}"
-        )))
-    })
+    r.unwrap_or_else(|e| Err(ClientError::task("publish task", &e)))
 }
 
 fn context(topic: &TopicName, partition: i32, addr: &str) -> String {

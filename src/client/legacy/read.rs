@@ -21,7 +21,7 @@ use tokio_stream::wrappers::ReceiverStream;
 use tonic::codec::Streaming;
 
 use super::{LegacyClient, backoff};
-use crate::client::merge::{PartEvent, spawn_merged};
+use crate::client::merge::{PartEvent, spawn_merged_parts};
 use crate::client::{ClientError, ReadSpec, ReadStream, Record, TopicName};
 use crate::proto::v2;
 use crate::proto::v2::subscriber_message::init_message::StartPosition;
@@ -114,7 +114,7 @@ pub(super) async fn start(
     let now = now_ns();
     let start = Start::from_spec(spec.from, now);
     let mut inputs = Vec::with_capacity(partitions.len());
-    for p in partitions {
+    for &p in &partitions {
         let closed = matches!(&stats, Some(Some(info))
             if info.partitions.iter().any(|x| x.id == p && x.closed));
         let end = match &stats {
@@ -141,7 +141,7 @@ pub(super) async fn start(
         tokio::spawn(reader.run());
         inputs.push(rx);
     }
-    Ok(spawn_merged(inputs, spec, MAX_WAIT))
+    Ok(spawn_merged_parts(partitions, inputs, spec, MAX_WAIT))
 }
 
 /// The partitions to read: the requested ones (validated, sorted, deduplicated) or all.
@@ -184,30 +184,9 @@ fn subscriber_id(partition: i32) -> String {
     )
 }
 
-/// Whether a failed subscription may succeed when retried (the broker went away).
+/// Whether a failed subscription may succeed when retried (the one classifier).
 fn transient(s: &tonic::Status) -> bool {
-    use tonic::Code;
-    match s.code() {
-        // The embedded broker says ABORTED when the topic was deleted under the reader.
-        Code::Aborted => !s.message().contains("deleted"),
-        Code::Unavailable | Code::Cancelled => true,
-        Code::Unknown | Code::Internal => {
-            let m = s.message().to_ascii_lowercase();
-            [
-                "transport",
-                "reset",
-                "connection",
-                "h2",
-                "body",
-                "broken pipe",
-                "stream",
-                "eof",
-            ]
-            .iter()
-            .any(|w| m.contains(w))
-        }
-        _ => false,
-    }
+    crate::client::classify(s.code(), s.message()) == crate::client::ErrorClass::Transient
 }
 
 /// A record from a stored message; `None` for a heartbeat (no data).
@@ -251,7 +230,7 @@ enum Outcome {
     /// The reader is finished (closed partition, end of a non-follow read, merger gone).
     Done,
     /// A transient failure: resubscribe.
-    Retry(String),
+    Retry(ClientError),
     /// A fatal failure.
     Fatal(ClientError),
 }
@@ -340,7 +319,7 @@ impl PartReader {
                     self.pump(*sub, &mut st).await
                 }
                 Subscribed::Stop => return,
-                Subscribed::Failed(s) if transient(&s) => Outcome::Retry(self.describe_error(&s)),
+                Subscribed::Failed(s) if transient(&s) => Outcome::Retry(self.describe_error(s)),
                 Subscribed::Failed(s) => Outcome::Fatal(ClientError::rpc(self.context(), s)),
             };
             let error = match outcome {
@@ -382,8 +361,8 @@ impl PartReader {
         )
     }
 
-    fn describe_error(&self, s: &tonic::Status) -> String {
-        format!("{}: {}", self.context(), s.message())
+    fn describe_error(&self, s: tonic::Status) -> ClientError {
+        ClientError::rpc(self.context(), s)
     }
 
     /// Opens a subscription. The broker may hold back the response headers until it has
@@ -505,14 +484,15 @@ impl PartReader {
                         break;
                     }
                     Ok(None) => {
-                        ended = Some(Outcome::Retry(format!(
-                            "{}: the broker ended the subscription",
-                            self.context()
-                        )));
+                        ended = Some(Outcome::Retry(ClientError::Rpc {
+                            context: self.context(),
+                            code: tonic::Code::Unavailable,
+                            message: "the broker ended the subscription".into(),
+                        }));
                         break;
                     }
                     Err(s) if transient(&s) => {
-                        ended = Some(Outcome::Retry(self.describe_error(&s)));
+                        ended = Some(Outcome::Retry(self.describe_error(s)));
                         break;
                     }
                     Err(s) => {

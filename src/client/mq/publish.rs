@@ -107,13 +107,8 @@ struct Session {
 }
 
 async fn join_session(topic: &TopicName, task: JoinHandle<SessionResult>) -> SessionResult {
-    task.await.unwrap_or_else(|e| {
-        Err(ClientError::Rpc {
-            context: format!("publish to {topic}"),
-            code: tonic::Code::Internal,
-            message: format!("publishing task failed: {e}"),
-        })
-    })
+    task.await
+        .unwrap_or_else(|e| Err(ClientError::task(format!("publishing to {topic}"), &e)))
 }
 
 async fn run_publisher(
@@ -181,19 +176,6 @@ async fn run_publisher(
     Ok(outcomes.into_iter().map(|(_, o)| o).collect())
 }
 
-/// A refusal of the broker that stored nothing (the partition was unloading).
-fn retryable_refusal(e: &ClientError) -> bool {
-    matches!(e, ClientError::Rpc { message, .. } if message.contains("log buffer is stopping"))
-}
-
-/// Why a stream broke, and whether reopening it may help.
-fn retryable(e: &ClientError) -> bool {
-    match e {
-        ClientError::Rpc { message, .. } if message.contains("log buffer is stopping") => true,
-        other => other.is_transient(),
-    }
-}
-
 fn response_error(topic: &TopicName, r: &PublishMessageResponse) -> Option<ClientError> {
     if r.error.is_empty() && r.error_code == 0 {
         return None;
@@ -213,17 +195,10 @@ fn response_error(topic: &TopicName, r: &PublishMessageResponse) -> Option<Clien
 async fn partition_session(
     client: MqClient,
     topic: TopicName,
-    part: Part,
+    mut part: Part,
     publisher_name: String,
     mut input: mpsc::Receiver<(usize, DataMessage)>,
 ) -> SessionResult {
-    let ctx = format!("publish to {topic} partition {} at {}", part.index, {
-        if part.leader.is_empty() {
-            client.broker_addr()
-        } else {
-            part.leader.as_str()
-        }
-    });
     let mut out = Vec::new();
     let mut pending: VecDeque<(usize, DataMessage)> = VecDeque::new();
     let mut pending_bytes = 0usize;
@@ -231,6 +206,14 @@ async fn partition_session(
     let mut attempt = 0u32;
     loop {
         attempt += 1;
+        let ctx = format!("publish to {topic} partition {} at {}", part.index, {
+            if part.leader.is_empty() {
+                client.broker_addr()
+            } else {
+                part.leader.as_str()
+            }
+        });
+        client.check_publishable(&topic, &part).await?;
         let err = match stream_once(
             &client,
             &topic,
@@ -258,11 +241,15 @@ async fn partition_session(
                 e
             }
         };
-        if !retryable(&err) || attempt >= ATTEMPTS {
+        if !err.is_transient() || attempt >= ATTEMPTS {
             return Err(err);
         }
         tracing::debug!("{ctx}: {err}; retrying");
         tokio::time::sleep(RETRY_DELAY).await;
+        // The leader may have moved (a broker restarted or died).
+        if let Some(p) = client.relookup_part(&topic, &part).await {
+            part.leader = p.leader;
+        }
     }
 }
 
@@ -364,7 +351,7 @@ async fn stream_once(
                         // The broker refused this message (the first unacknowledged
                         // one) and handles a stream's messages in order: "log buffer is
                         // stopping" means it stored none of the unacknowledged ones.
-                        let stored_none = retryable_refusal(&e);
+                        let stored_none = e.stored_nothing();
                         return Err((e, progressed, sent && !stored_none));
                     }
                     if resp.should_close {
@@ -404,7 +391,7 @@ async fn stream_once(
                 Err(s) => {
                     // Same refusal as a status: the acks before it all arrived first.
                     let e = rpc(s);
-                    let stored_none = retryable_refusal(&e);
+                    let stored_none = e.stored_nothing();
                     return Err((e, progressed, sent && !stored_none));
                 }
             },

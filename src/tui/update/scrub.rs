@@ -112,6 +112,7 @@ pub fn reset_tail_buffer(m: &mut Model) {
     m.tail.frozen = None;
     m.tail.caught_up = false;
     m.tail.reconnecting = None;
+    m.tail.faults.clear();
     m.tail.ended = None;
     m.tail.received = 0;
     m.tail.since_pause = 0;

@@ -1,7 +1,8 @@
 //! What the worker reports, applied to the model.
 
+use super::super::model::PartFault;
 use super::super::model::{ConnState, Level, Model, Overlay};
-use super::super::msg::{Command, WorkerEvent};
+use super::super::msg::{Command, TailEnd, WorkerEvent};
 use super::{dialog_waiting, nav};
 
 /// Applies a worker event.
@@ -23,6 +24,7 @@ pub fn on_event(m: &mut Model, ev: WorkerEvent, cmds: &mut Vec<Command>) {
             retry_in_ms,
         } => {
             m.addr = addr;
+            let error = error.to_string();
             m.conn = match m.conn {
                 ConnState::Connected | ConnState::Disconnected { .. } => {
                     ConnState::Disconnected { error, attempt }
@@ -70,25 +72,50 @@ pub fn on_event(m: &mut Model, ev: WorkerEvent, cmds: &mut Vec<Command>) {
             }
         }
         WorkerEvent::CaughtUp { id } if m.tail.sub == Some(id) => m.tail.caught_up = true,
-        WorkerEvent::TailReconnecting { id, error, .. } if m.tail.sub == Some(id) => {
-            m.tail.reconnecting = Some(error);
-        }
-        WorkerEvent::TailReconnected { id } if m.tail.sub == Some(id) => {
-            m.tail.reconnecting = None;
-        }
-        WorkerEvent::TailEnded { id, error } if m.tail.sub == Some(id) => {
-            m.tail.sub = None;
-            match error {
-                Some(e) => {
-                    m.say(Level::Error, format!("tail stopped: {e}"));
-                    m.tail.ended = Some(e);
-                }
-                None => m.tail.ended = Some("ended".into()),
+        WorkerEvent::TailReconnecting {
+            id,
+            partition,
+            error,
+            ..
+        } if m.tail.sub == Some(id) => match partition {
+            Some(p) => {
+                m.tail
+                    .faults
+                    .insert(p, PartFault::Reconnecting(error.to_string()));
             }
+            None => m.tail.reconnecting = Some(error.to_string()),
+        },
+        WorkerEvent::TailReconnected { id, partition } if m.tail.sub == Some(id) => match partition
+        {
+            Some(p) => {
+                m.tail.faults.remove(&p);
+            }
+            None => m.tail.reconnecting = None,
+        },
+        WorkerEvent::TailPartitionFailed {
+            id,
+            partition,
+            error,
+        } if m.tail.sub == Some(id) => {
+            m.say(
+                Level::Error,
+                format!("partition {partition} failed (the others go on): {error}"),
+            );
+            m.tail
+                .faults
+                .insert(partition, PartFault::Failed(error.to_string()));
+        }
+        WorkerEvent::TailEnded { id, end } if m.tail.sub == Some(id) => {
+            m.tail.sub = None;
+            if let TailEnd::Failed(e) = &end {
+                m.say(Level::Error, format!("tail stopped: {e}"));
+            }
+            m.tail.ended = Some(end);
         }
         WorkerEvent::CaughtUp { .. }
         | WorkerEvent::TailReconnecting { .. }
         | WorkerEvent::TailReconnected { .. }
+        | WorkerEvent::TailPartitionFailed { .. }
         | WorkerEvent::TailEnded { .. } => {}
         WorkerEvent::Histogram { id, result } => {
             if id != m.scrub.hist_id {
@@ -99,7 +126,7 @@ pub fn on_event(m: &mut Model, ev: WorkerEvent, cmds: &mut Vec<Command>) {
                     m.scrub.hist = Some(h);
                     m.scrub.hist_error = None;
                 }
-                Err(e) => m.scrub.hist_error = Some(e),
+                Err(e) => m.scrub.hist_error = Some(e.to_string()),
             }
         }
         WorkerEvent::Published { req, result } => {

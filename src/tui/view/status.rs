@@ -6,19 +6,18 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use super::super::keymap;
-use super::super::model::{ConnState, Level, Model, Overlay};
+use super::super::model::{ConnState, Level, Model, Overlay, PartFault};
+use super::super::msg::TailEnd;
 use super::super::update::contexts;
 use super::theme::Theme;
 use crate::time;
 
 /// The tail's mode word: following / paused / at cursor / live-paused.
 pub fn mode_word(m: &Model) -> String {
-    if let Some(e) = &m.tail.ended {
-        return if e == "ended" {
-            "ended (closed channel)".into()
-        } else {
-            "stopped (error)".into()
-        };
+    match &m.tail.ended {
+        Some(TailEnd::Closed) => return "ended (closed channel)".into(),
+        Some(TailEnd::Failed(_)) => return "stopped (error)".into(),
+        None => {}
     }
     if let Some(e) = &m.tail.reconnecting {
         return format!("reconnecting: {}", super::fit(e, 40));
@@ -36,6 +35,19 @@ pub fn mode_word(m: &Model) -> String {
     } else {
         "browsing (G: follow)".into()
     }
+}
+
+/// The badges of the partitions that are not streaming: ` ─ p3 reconnecting ─ p5 failed`.
+pub fn fault_badges(m: &Model) -> String {
+    let mut s = String::new();
+    for (p, f) in &m.tail.faults {
+        let word = match f {
+            PartFault::Reconnecting(_) => "reconnecting",
+            PartFault::Failed(_) => "failed",
+        };
+        s.push_str(&format!(" ─ p{p} {word}"));
+    }
+    s
 }
 
 /// `1,234`.

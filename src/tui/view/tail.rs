@@ -8,6 +8,7 @@ use ratatui::widgets::Paragraph;
 
 use super::super::layout::Areas;
 use super::super::model::{Model, Pane};
+use super::super::msg::TailEnd;
 use super::super::update::nav::tail_window;
 use super::status::{mode_word, thousands};
 use super::theme::Theme;
@@ -33,6 +34,7 @@ pub fn tail(m: &Model, f: &mut Frame, a: &Areas) {
                 .map(|n| format!(" ─ {n} partition{}", if n == 1 { "" } else { "s" }))
                 .unwrap_or_default();
             let mut s = format!(" {topic}{parts} ─ {}", mode_word(m));
+            s.push_str(&super::status::fault_badges(m));
             if let Some(c) = m.scrub.cursor {
                 s.push_str(&format!(" from {}", time::format_clock(c, m.utc)));
             }
@@ -123,8 +125,10 @@ fn empty_message(m: &Model) -> String {
     if m.tail.topic.is_none() {
         return "Select a topic and press Enter to tail it.".into();
     }
-    if let Some(e) = &m.tail.ended {
-        return format!("The subscription ended: {e}");
+    match &m.tail.ended {
+        Some(TailEnd::Failed(e)) => return format!("The subscription ended: {e}"),
+        Some(TailEnd::Closed) => return "The subscription ended: the channel is closed.".into(),
+        None => {}
     }
     if m.scrub.resub_at.is_some() {
         return "Moving to the cursor…".into();

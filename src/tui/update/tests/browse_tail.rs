@@ -94,7 +94,9 @@ fn stale_subscription_results_are_dropped() {
         &mut m,
         ev(WorkerEvent::TailEnded {
             id: old,
-            error: Some("x".into()),
+            end: crate::tui::msg::TailEnd::Failed(crate::client::ClientError::Unsupported(
+                "x".into(),
+            )),
         }),
     );
     assert!(m.tail.ended.is_none());

@@ -245,7 +245,7 @@ fn publish_blocks_a_second_submit_while_in_flight() {
         &mut m,
         ev(WorkerEvent::Published {
             req: *req,
-            result: Err("boom".into()),
+            result: Err(crate::client::ClientError::Unsupported("boom".into())),
         }),
     );
     let Some(Overlay::Dialog(d)) = &m.overlay else {
@@ -453,7 +453,10 @@ fn connection_events() {
     let mut m = Model::new("h:1", false, true, 10, NOW);
     let unreachable = || WorkerEvent::Unreachable {
         addr: "h:1".into(),
-        error: "refused".into(),
+        error: crate::client::ClientError::Connect {
+            addr: "b:1".into(),
+            cause: "refused".into(),
+        },
         attempt: 1,
         retry_in_ms: 500,
     };
@@ -489,12 +492,19 @@ fn tail_events_and_ticks() {
         &mut m,
         ev(WorkerEvent::TailReconnecting {
             id,
-            error: "reset".into(),
+            partition: None,
+            error: crate::client::ClientError::Unsupported("reset".into()),
             attempt: 1,
         }),
     );
     assert_eq!(m.tail.reconnecting.as_deref(), Some("reset"));
-    update(&mut m, ev(WorkerEvent::TailReconnected { id }));
+    update(
+        &mut m,
+        ev(WorkerEvent::TailReconnected {
+            id,
+            partition: None,
+        }),
+    );
     assert!(m.tail.reconnecting.is_none());
     update(&mut m, ev(WorkerEvent::CaughtUp { id }));
     assert!(m.tail.caught_up);
@@ -511,9 +521,15 @@ fn tail_events_and_ticks() {
     m.say(crate::tui::model::Level::Info, "hello");
     update(&mut m, Msg::Tick(NOW + 60 * SEC));
     assert!(m.status.is_none());
-    update(&mut m, ev(WorkerEvent::TailEnded { id, error: None }));
+    update(
+        &mut m,
+        ev(WorkerEvent::TailEnded {
+            id,
+            end: crate::tui::msg::TailEnd::Closed,
+        }),
+    );
     assert_eq!(m.tail.sub, None);
-    assert_eq!(m.tail.ended.as_deref(), Some("ended"));
+    assert_eq!(m.tail.ended, Some(crate::tui::msg::TailEnd::Closed));
 }
 
 #[test]
