@@ -249,6 +249,9 @@ pub enum ChanCommand {
     Close {
         /// The channel name.
         name: String,
+        /// Close the channel even when it does not exist yet (creates it sealed).
+        #[arg(long)]
+        create: bool,
     },
     /// Print a channel's messages from the start until it is closed.
     Read {

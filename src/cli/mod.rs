@@ -186,7 +186,7 @@ pub fn parse_topic(s: &str) -> CliResult<TopicName> {
 
 /// The channel topic `chan/NAME`; a bad name is a usage error.
 pub fn parse_channel(name: &str) -> CliResult<TopicName> {
-    TopicName::channel(name).map_err(|e| CliError::usage(format!("channel {name:?}: {e}")))
+    TopicName::channel(name).map_err(|e| CliError::usage(format!("bad channel name: {e}")))
 }
 
 /// Refuses a write in read-only mode (exit 1).

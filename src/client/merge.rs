@@ -319,6 +319,24 @@ pub async fn merge_partitions(
     out: ReadSender,
     max_wait: Duration,
 ) {
+    merge_growing(ids, inputs, None, spec, out, max_wait).await
+}
+
+/// The receiving end of partitions added while a read runs: each new partition's number and
+/// the events of its reader.
+pub type AddedParts = mpsc::Receiver<(i32, mpsc::Receiver<PartEvent>)>;
+
+/// [`merge_partitions`] that also takes partitions added while it runs (`added`). A new
+/// partition reading its history holds the others back like any other, so its records
+/// merge in time order from then on.
+pub async fn merge_growing(
+    ids: Vec<i32>,
+    inputs: Vec<mpsc::Receiver<PartEvent>>,
+    mut added: Option<AddedParts>,
+    spec: &ReadSpec,
+    out: ReadSender,
+    max_wait: Duration,
+) {
     let mut m = Merger::new(&ids, spec, max_wait);
     let mut streams = StreamMap::new();
     for (i, rx) in inputs.into_iter().enumerate() {
@@ -336,6 +354,16 @@ pub async fn merge_partitions(
             _ = out.cancel.cancelled() => return,
             ev = streams.next() => ev,
             _ = sleep_until_opt(deadline) => None,
+            new = recv_opt(&mut added) => {
+                match new {
+                    Some((id, rx)) => {
+                        streams.insert(m.parts.len(), ReceiverStream::new(rx));
+                        m.parts.push(Part { id, ..Part::default() });
+                    }
+                    None => added = None,
+                }
+                continue;
+            }
         };
         let mut events: Vec<(usize, PartEvent)> = first.into_iter().collect();
         while events.len() < MAX_DRAIN {
@@ -387,6 +415,14 @@ pub async fn merge_partitions(
     }
 }
 
+/// The next added partition; pending forever without (or after the end of) `added`.
+async fn recv_opt(added: &mut Option<AddedParts>) -> Option<(i32, mpsc::Receiver<PartEvent>)> {
+    match added {
+        Some(rx) => rx.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
 async fn sleep_until_opt(deadline: Option<Instant>) {
     match deadline {
         Some(d) => tokio::time::sleep_until(d).await,
@@ -402,8 +438,19 @@ pub fn spawn_merged_parts(
     spec: ReadSpec,
     max_wait: Duration,
 ) -> ReadStream {
+    spawn_merged_growing(ids, inputs, None, spec, max_wait)
+}
+
+/// Spawns [`merge_growing`] on a task and returns the stream it feeds.
+pub fn spawn_merged_growing(
+    ids: Vec<i32>,
+    inputs: Vec<mpsc::Receiver<PartEvent>>,
+    added: Option<AddedParts>,
+    spec: ReadSpec,
+    max_wait: Duration,
+) -> ReadStream {
     let (tx, stream) = ReadStream::channel(64);
-    tokio::spawn(async move { merge_partitions(ids, inputs, &spec, tx, max_wait).await });
+    tokio::spawn(async move { merge_growing(ids, inputs, added, &spec, tx, max_wait).await });
     stream
 }
 

@@ -144,6 +144,15 @@ impl Client {
         }
     }
 
+    /// Whether 2.x channel `name` exists (`None`: the broker cannot tell). 4.x has no
+    /// channels.
+    pub async fn channel_exists(&self, name: &str) -> Result<Option<bool>, ClientError> {
+        match self {
+            Client::Legacy(c) => c.channel_exists(name).await,
+            Client::Mq(_) => Err(ClientError::Unsupported(CHANNELS_ONLY_V2.into())),
+        }
+    }
+
     /// Fails on 4.x with a clear message: channels exist only in 2.x messaging.
     pub fn require_channels(&self) -> Result<(), ClientError> {
         match self {

@@ -41,7 +41,7 @@ impl TopicName {
             Some((ns, t)) => TopicName::new(ns, t),
             None => Err(ClientError::invalid(
                 "topic",
-                format!("{s:?} is not NAMESPACE/TOPIC"),
+                format!("{} is not NAMESPACE/TOPIC", crate::names::quote(s)),
             )),
         }
     }
@@ -63,26 +63,11 @@ impl fmt::Display for TopicName {
     }
 }
 
-/// Validates a namespace or topic name: not empty, at most 255 bytes, no `/`, NUL or
-/// control characters, and not `.` or `..`.
+/// Validates a namespace or topic name ([`crate::names::check_name`]): not empty or
+/// whitespace-only, at most 255 bytes, not `.` or `..`, no `/`, control, Unicode format
+/// or line-separator characters. The error quotes the name escaped and shortened.
 pub fn validate_name_part(what: &str, s: &str) -> Result<(), ClientError> {
-    let bad = |d: &str| Err(ClientError::invalid(what, format!("{s:?}: {d}")));
-    if s.is_empty() {
-        return bad("empty");
-    }
-    if s.len() > 255 {
-        return bad("longer than 255 bytes");
-    }
-    if s == "." || s == ".." {
-        return bad("not a name");
-    }
-    if s.contains('/') {
-        return bad("contains '/'");
-    }
-    if s.chars().any(|c| c == '\0' || c.is_control()) {
-        return bad("contains a control character");
-    }
-    Ok(())
+    crate::names::check_name(s).map_err(|detail| ClientError::invalid(what, detail))
 }
 
 /// One message as read from a broker.
@@ -238,7 +223,8 @@ pub struct Histogram {
 impl Histogram {
     /// Width of one bucket in ns (at least 1).
     pub fn bucket_width(&self) -> i64 {
-        ((self.stop_ns - self.start_ns) / self.counts.len().max(1) as i64).max(1)
+        // Checked: both ends come from the server.
+        (self.stop_ns.saturating_sub(self.start_ns) / self.counts.len().max(1) as i64).max(1)
     }
 }
 

@@ -313,3 +313,52 @@ fn a_reconnecting_partition_holds_the_others_back_only_for_the_stall_limit() {
     assert_eq!(released(&mut m, later), vec![(1, 5)]);
     assert_eq!(m.apply(1, PartEvent::Reconnected, later), Applied::Quiet);
 }
+
+#[tokio::test]
+async fn partitions_added_while_running_are_merged() {
+    let (tx, rx) = inputs(1);
+    let (add_tx, add_rx) = mpsc::channel(4);
+    let mut s = spawn_merged_growing(
+        vec![0],
+        rx,
+        Some(add_rx),
+        spec(true, None),
+        Duration::from_millis(50),
+    );
+    tx[0]
+        .send(PartEvent::Records(vec![rec(0, 10)]))
+        .await
+        .unwrap();
+    tx[0].send(PartEvent::CaughtUp).await.unwrap();
+    let (got, _) = collect(&mut s, 1).await;
+    assert_eq!(got, vec![(0, 10)]);
+    // A partition appears: its history (older and newer) holds partition 0's next record
+    // back until it is caught up, then everything comes out in time order.
+    let (tx1, rx1) = mpsc::channel(16);
+    add_tx.send((1, rx1)).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    tx[0]
+        .send(PartEvent::Records(vec![rec(0, 30)]))
+        .await
+        .unwrap();
+    tx1.send(PartEvent::Records(vec![rec(1, 5), rec(1, 20)]))
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    tx1.send(PartEvent::Records(vec![rec(1, 40)]))
+        .await
+        .unwrap();
+    tx1.send(PartEvent::CaughtUp).await.unwrap();
+    tx[0].send(PartEvent::Watermark(i64::MAX)).await.unwrap();
+    tx1.send(PartEvent::Watermark(i64::MAX)).await.unwrap();
+    let (got, _) = collect(&mut s, 4).await;
+    assert_eq!(got, vec![(1, 5), (1, 20), (0, 30), (1, 40)]);
+    // The end of `added` does not end the read.
+    drop(add_tx);
+    tx[0]
+        .send(PartEvent::Records(vec![rec(0, 50)]))
+        .await
+        .unwrap();
+    let (got, _) = collect(&mut s, 1).await;
+    assert_eq!(got, vec![(0, 50)]);
+}
