@@ -102,6 +102,15 @@ impl Client {
         delegate!(self, c => c.publisher(topic).await)
     }
 
+    /// [`Client::publisher`] spreading messages by `rule` instead of the protocol's key rule.
+    pub async fn publisher_with(
+        &self,
+        topic: &TopicName,
+        rule: Partitioner,
+    ) -> Result<Publisher, ClientError> {
+        delegate!(self, c => c.publisher_with(topic, rule).await)
+    }
+
     /// Creates a topic with `partitions` partitions (`ConfigureTopic`). 4.x needs it before
     /// the first publish (1..=2520 partitions); 2.x topics also exist on first publish.
     pub async fn create_topic(

@@ -157,14 +157,7 @@ fn select_partitions(
     let mut out = Vec::with_capacity(wanted.len());
     for &p in wanted {
         if p < 0 || p >= count {
-            return Err(ClientError::invalid(
-                "partition",
-                format!(
-                    "{topic} has {count} partition{} (0..={}); there is no partition {p}",
-                    if count == 1 { "" } else { "s" },
-                    count - 1
-                ),
-            ));
+            return Err(crate::client::no_such_partition(topic, p, count as usize));
         }
         out.push(p);
     }
