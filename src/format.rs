@@ -9,6 +9,8 @@ use serde::{Deserialize, Serialize};
 use crate::client::{OutMessage, Record};
 use crate::time;
 
+pub mod template;
+
 /// How bytes are written in JSON: `utf8` when they are valid UTF-8, else `base64`.
 pub fn encode_bytes(b: &[u8]) -> (String, &'static str) {
     match std::str::from_utf8(b) {
