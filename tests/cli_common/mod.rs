@@ -163,6 +163,8 @@ pub async fn read_n(t: &Target, topic: &str, n: usize) -> Vec<Value> {
 
 mod data;
 mod flow;
+mod usability;
 
 pub use data::*;
 pub use flow::*;
+pub use usability::*;
