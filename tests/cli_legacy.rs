@@ -196,31 +196,31 @@ async fn describe_histogram_of_a_millisecond_span() {
     assert_eq!(uniq, rows, "{out}");
 }
 
-/// A bad line in `publish --input json` stops the publish with exit 1 and one line naming
-/// the line and saying, in English, what was published before it (which reads back).
+/// A bad line in `publish --input json` is a usage error (exit 2) naming the line, and
+/// nothing is published, not even the lines before it (issue 13, CLI item 1).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn bad_json_input_line_says_what_was_published() {
+async fn bad_json_input_line_publishes_nothing() {
     let (_e, t) = target().await;
     let topic = "bj/in";
     let made = swmq(&t, &["publish", topic, "--partitions", "1", "zero"]).await;
     let note = String::from_utf8_lossy(&made.stderr).to_string();
     assert_eq!(note, "swmq: created topic bj/in with 1 partition\n");
+    // The whole input is checked first: a bad line 2 stops line 1 from going out too.
     let input = b"{\"value\":\"a\"}\nnot json\n{\"value\":\"c\"}\n".to_vec();
     let args = ["publish", topic, "--input", "json", "--partitions", "1"];
-    let err = fails(&swmq_in(&t, &args, Some(input)).await, 1, "bad json line");
+    let err = fails(&swmq_in(&t, &args, Some(input)).await, 2, "bad json line");
     assert!(
-        err.contains("stdin: line 2: ")
-            && err.ends_with("(the 1 message before it was published)\n"),
+        err.contains("stdin: line 2: not JSON") && err.ends_with("nothing was published\n"),
         "{err}"
     );
     let out = ok(
         &swmq(&t, &["tail", topic, "--from", "earliest", "--no-follow"]).await,
         "tail",
     );
-    assert_eq!(out.lines().count(), 2, "{out}");
+    assert_eq!(out.lines().count(), 1, "{out}");
     let input = b"nope\n".to_vec();
-    let err = fails(&swmq_in(&t, &args, Some(input)).await, 1, "first line bad");
-    assert!(err.ends_with("(nothing was published)\n"), "{err}");
+    let err = fails(&swmq_in(&t, &args, Some(input)).await, 2, "first line bad");
+    assert!(err.ends_with("nothing was published\n"), "{err}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

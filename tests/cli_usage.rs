@@ -363,7 +363,7 @@ fn man_pages_and_completion_scripts() {
         assert!(main.contains(word), "man lacks {word}");
     }
     let tail = page(&["man", "tail"]);
-    assert!(tail.contains(".TH swmq\\-tail"), "{tail}");
+    assert!(tail.contains(".TH swmq-tail 1"), "{tail}");
     for word in ["\\-\\-last", "\\-o", "%{.a.b[0]}", ".time"] {
         assert!(tail.contains(word), "man tail lacks {word}");
     }
