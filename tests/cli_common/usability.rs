@@ -2,7 +2,6 @@
 //! ranges, partitioners, exact `.time`, short flags and format strings, `tail --last`.
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader};
 
 use super::*;
 
@@ -363,21 +362,7 @@ pub async fn check_last(t: &Target, ns: &str) {
     let out = swmq(t, &["tail", &topic, "--last", "0", "-e"]).await;
     fails(&out, 2, "--last 0");
     // Follow: the last 2, then what is published next.
-    let mut c = command(t, &["tail", &topic, "--last", "2", "-f", "%s"]);
-    c.stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let mut child = c.spawn().unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<String>();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines() {
-            let Ok(line) = line else { break };
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
+    let (mut child, mut rx) = spawn_lines(t, &["tail", &topic, "--last", "2", "-f", "%s"]);
     let mut next = async || {
         tokio::time::timeout(Duration::from_secs(20), rx.recv())
             .await
