@@ -10,9 +10,11 @@ pub mod filer;
 pub mod legacy;
 pub mod merge;
 pub mod mq;
+mod partitioning;
 mod types;
 
 pub use detect::{ConnectOptions, Protocol, ProtocolChoice};
+pub use partitioning::*;
 pub use types::*;
 
 /// A connected client of either protocol generation.
