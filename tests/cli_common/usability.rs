@@ -359,6 +359,13 @@ pub async fn check_last(t: &Target, ns: &str) {
         .map(|v| format!("1 {}", v["value"].as_str().unwrap()))
         .collect();
     assert_eq!(lines(&ok(&out, "--last -p 1")), want[want.len() - 2..]);
+    // With --until: the last N at or before it.
+    let until = all[9]["time"].as_str().unwrap();
+    let args = ["tail", &topic, "--last", "3", "--until", until, "-f", "%s"];
+    assert_eq!(
+        lines(&ok(&swmq(t, &args).await, "--last --until")),
+        values[7..10]
+    );
     let out = swmq(t, &["tail", &topic, "--last", "0", "-e"]).await;
     fails(&out, 2, "--last 0");
     // Follow: the last 2, then what is published next.
