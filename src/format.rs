@@ -10,6 +10,7 @@ use crate::client::{OutMessage, Record};
 use crate::time;
 
 pub mod escape;
+pub mod template;
 
 /// How bytes are written in JSON: `utf8` when they are valid UTF-8, else `base64`.
 pub fn encode_bytes(b: &[u8]) -> (String, &'static str) {

@@ -6,9 +6,11 @@
 
 pub mod args;
 mod chan;
+mod complete;
 mod delete;
 pub mod error;
 mod info;
+mod last;
 pub mod output;
 mod publish;
 pub mod serve;
@@ -28,6 +30,8 @@ use crate::config::Config;
 
 /// Runs the CLI on the process arguments; returns the exit code.
 pub fn run() -> i32 {
+    // A completion script asking for candidates: answered here, then the process exits.
+    complete::complete_from_env();
     run_from(std::env::args_os())
 }
 
@@ -132,6 +136,8 @@ async fn dispatch(cli: Cli) -> CliResult {
         Command::Chan(c) => chan::run(&cfg, c).await,
         Command::Broker(a) => serve::run_broker(a).await.map_err(CliError::Runtime),
         Command::Demo(a) => run_demo(&cfg, a).await,
+        Command::Completions(a) => complete::completions(&a),
+        Command::Man(a) => complete::man(&a),
     }
 }
 

@@ -11,10 +11,12 @@ pub mod filer;
 pub mod legacy;
 pub mod merge;
 pub mod mq;
+mod partitioning;
 mod types;
 
 pub use detect::{ConnectOptions, Protocol, ProtocolChoice};
 pub use error::{ClientError, ErrorClass, classify, is_missing_topic};
+pub use partitioning::*;
 pub use types::*;
 
 /// A connected client of either protocol generation.
@@ -119,6 +121,15 @@ impl Client {
     /// Opens a long-lived publisher for streaming many messages (`publish --file`).
     pub async fn publisher(&self, topic: &TopicName) -> Result<Publisher, ClientError> {
         delegate!(self, c => c.publisher(topic).await)
+    }
+
+    /// [`Client::publisher`] spreading messages by `rule` instead of the protocol's key rule.
+    pub async fn publisher_with(
+        &self,
+        topic: &TopicName,
+        rule: Partitioner,
+    ) -> Result<Publisher, ClientError> {
+        delegate!(self, c => c.publisher_with(topic, rule).await)
     }
 
     /// Creates a topic with `partitions` partitions (`ConfigureTopic`). 4.x needs it before

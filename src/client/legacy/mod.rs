@@ -364,11 +364,21 @@ impl LegacyClient {
     /// A long-lived publisher: one `Publish` stream per partition used; `finish` returns once
     /// every stream has ended cleanly (everything durable).
     pub async fn publisher(&self, topic: &TopicName) -> Result<Publisher, ClientError> {
+        self.publisher_with(topic, Partitioner::Hash).await
+    }
+
+    /// [`LegacyClient::publisher`] spreading messages by `rule` (`Hash`: `msgclient`'s).
+    pub async fn publisher_with(
+        &self,
+        topic: &TopicName,
+        rule: Partitioner,
+    ) -> Result<Publisher, ClientError> {
         let partitions = self.partition_count(topic).await?;
         Ok(publish::start(
             self.clone(),
             Arc::new(topic.clone()),
             partitions,
+            rule,
         ))
     }
 

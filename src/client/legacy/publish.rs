@@ -12,7 +12,9 @@ use tokio::task::JoinHandle;
 use tokio_stream::wrappers::ReceiverStream;
 
 use super::{LegacyClient, is_closed_status};
-use crate::client::{ClientError, OutMessage, PublishOutcome, Publisher, TopicName};
+use crate::client::{
+    ClientError, OutMessage, PartitionPicker, Partitioner, PublishOutcome, Publisher, TopicName,
+};
 use crate::proto::v2;
 
 /// Messages queued between the caller and the publishing task.
@@ -34,9 +36,15 @@ pub fn partition_for_key(key: &[u8], partitions: u32) -> Option<i32> {
 }
 
 /// Starts the publishing task of `topic` with `partitions` partitions.
-pub(super) fn start(client: LegacyClient, topic: Arc<TopicName>, partitions: u32) -> Publisher {
+pub(super) fn start(
+    client: LegacyClient,
+    topic: Arc<TopicName>,
+    partitions: u32,
+    rule: Partitioner,
+) -> Publisher {
     let (tx, rx) = mpsc::channel(QUEUE);
-    let task = tokio::spawn(run(client, topic, partitions.max(1), rx));
+    let picker = PartitionPicker::new(rule);
+    let task = tokio::spawn(run(client, topic, partitions.max(1), picker, rx));
     Publisher::new(tx, task)
 }
 
@@ -44,6 +52,7 @@ async fn run(
     client: LegacyClient,
     topic: Arc<TopicName>,
     partitions: u32,
+    mut picker: PartitionPicker,
     mut rx: mpsc::Receiver<OutMessage>,
 ) -> Result<Vec<PublishOutcome>, ClientError> {
     let mut streams: BTreeMap<i32, PartStream> = BTreeMap::new();
@@ -52,6 +61,8 @@ async fn run(
     while let Some(m) = rx.recv().await {
         let p = if topic.is_channel() {
             0
+        } else if let Some(i) = picker.pick(partitions as usize) {
+            i as i32
         } else {
             partition_for_key(&m.key, partitions).unwrap_or_else(|| {
                 let p = round_robin % partitions;

@@ -118,7 +118,9 @@ pub(super) async fn start(
     } else {
         None
     };
-    Ok(spawn_merged_growing(partitions, inputs, added, spec, MAX_WAIT))
+    Ok(spawn_merged_growing(
+        partitions, inputs, added, spec, MAX_WAIT,
+    ))
 }
 
 /// A unique subscriber id (the broker keeps no state for it; it names the subscription).

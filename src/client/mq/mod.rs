@@ -254,12 +254,10 @@ impl MqClient {
             Some(wanted) => {
                 let mut v = Vec::new();
                 for &i in wanted {
-                    let p = all.iter().find(|p| p.index == i).ok_or_else(|| {
-                        ClientError::invalid(
-                            "partition",
-                            format!("{i}: {topic} has partitions 0..{}", all.len()),
-                        )
-                    })?;
+                    let p = all
+                        .iter()
+                        .find(|p| p.index == i)
+                        .ok_or_else(|| crate::client::no_such_partition(topic, i, all.len()))?;
                     if !v.contains(p) {
                         v.push(p.clone());
                     }

@@ -20,7 +20,8 @@ use tokio_stream::wrappers::ReceiverStream;
 use super::hash::partition_for;
 use super::{MqClient, Part, pb_topic};
 use crate::client::{
-    CHANNELS_ONLY_V2, ClientError, OutMessage, PublishOutcome, Publisher, TopicName,
+    CHANNELS_ONLY_V2, ClientError, OutMessage, PartitionPicker, Partitioner, PublishOutcome,
+    Publisher, TopicName,
 };
 use crate::proto::mq::messaging_pb::publish_message_request::{InitMessage, Message};
 use crate::proto::mq::messaging_pb::{DataMessage, PublishMessageRequest, PublishMessageResponse};
@@ -94,9 +95,25 @@ impl MqClient {
     /// A long-lived publisher; fails when the topic does not exist (4.x topics are created
     /// with [`MqClient::create_topic`]).
     pub async fn publisher(&self, topic: &TopicName) -> Result<Publisher, ClientError> {
+        self.publisher_with(topic, Partitioner::Hash).await
+    }
+
+    /// [`MqClient::publisher`] spreading messages by `rule` (`Hash`: the Go client's).
+    pub async fn publisher_with(
+        &self,
+        topic: &TopicName,
+        rule: Partitioner,
+    ) -> Result<Publisher, ClientError> {
         let parts = self.partitions(topic).await?;
         let (tx, rx) = mpsc::channel(256);
-        let task = tokio::spawn(run_publisher(self.clone(), topic.clone(), parts, rx));
+        let picker = PartitionPicker::new(rule);
+        let task = tokio::spawn(run_publisher(
+            self.clone(),
+            topic.clone(),
+            parts,
+            picker,
+            rx,
+        ));
         Ok(Publisher::new(tx, task))
     }
 }
@@ -115,6 +132,7 @@ async fn run_publisher(
     client: MqClient,
     topic: TopicName,
     parts: Vec<Part>,
+    mut picker: PartitionPicker,
     mut rx: mpsc::Receiver<OutMessage>,
 ) -> Result<Vec<PublishOutcome>, ClientError> {
     let name = format!("swmq-{}", std::process::id());
@@ -126,7 +144,11 @@ async fn run_publisher(
             failure = Some(e);
             break;
         }
-        let Some(part) = partition_for(&parts, &m.key) else {
+        let chosen = match picker.pick(parts.len()) {
+            Some(i) => parts.get(i),
+            None => partition_for(&parts, &m.key),
+        };
+        let Some(part) = chosen else {
             failure = Some(ClientError::invalid(
                 "partitions",
                 format!("{topic}: no partition holds the key's ring slot"),

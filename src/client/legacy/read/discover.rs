@@ -122,14 +122,7 @@ impl Snapshot {
         let mut out = Vec::with_capacity(wanted.len());
         for &p in wanted {
             if p < 0 || (u32::try_from(p).is_ok_and(|q| q >= count) && !listed(p)) {
-                return Err(ClientError::invalid(
-                    "partition",
-                    format!(
-                        "{topic} has {count} partition{} (0..={}); there is no partition {p}",
-                        if count == 1 { "" } else { "s" },
-                        count - 1
-                    ),
-                ));
+                return Err(crate::client::no_such_partition(topic, p, count as usize));
             }
             out.push(p);
         }
