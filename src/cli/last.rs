@@ -119,6 +119,7 @@ async fn read_window(
     let mut matched = 0u64;
     let ctrl_c = tokio::signal::ctrl_c();
     tokio::pin!(ctrl_c);
+    let mut faults = super::tail::Faults::default();
     loop {
         let ev = tokio::select! {
             biased;
@@ -137,10 +138,11 @@ async fn read_window(
                     last.push_back(r);
                 }
             }
-            Some(Ok(ReadEvent::Reconnecting { error, attempt })) => {
-                eprintln!("swmq: {what}: reconnecting (attempt {attempt}): {error}");
+            Some(Ok(ev)) => {
+                if let Some(line) = faults.line(ev) {
+                    eprintln!("swmq: {what}: {line}");
+                }
             }
-            Some(Ok(ReadEvent::Reconnected)) => {}
         }
     }
     Ok(Some(Window {

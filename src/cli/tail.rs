@@ -215,15 +215,16 @@ pub(super) async fn pump(
 /// What the CLI says on stderr about failing partitions: each partition's first attempt,
 /// then every tenth, its recovery, and each partition that gave up.
 #[derive(Default)]
-struct Faults {
+pub(super) struct Faults {
     /// Partitions (or the whole read, `None`) reconnecting, with the attempt said last.
     down: std::collections::HashMap<Option<i32>, u32>,
     /// Partitions that gave up.
-    failed: Vec<i32>,
+    pub(super) failed: Vec<i32>,
 }
 
 impl Faults {
-    fn line(&mut self, ev: ReadEvent) -> Option<String> {
+    /// The stderr line for a fault event, if it deserves one.
+    pub(super) fn line(&mut self, ev: ReadEvent) -> Option<String> {
         let name = |p: Option<i32>| p.map_or(String::new(), |p| format!("partition {p}: "));
         match ev {
             ReadEvent::Reconnecting {
