@@ -110,12 +110,14 @@ impl Proc {
             .status();
     }
 
-    /// Sends `sig`, waits until the process is gone (KILL after 15 s); returns how long.
+    /// Sends `sig`, waits until the process is gone (KILL after 5 s: `weed server` does
+    /// not exit on TERM within 15 s, seen); returns how long.
     pub fn stop(&self, sig: &str) -> Duration {
+        let kill_after = Duration::from_secs(5);
         let t = Instant::now();
         self.signal(sig);
         while self.is_alive() {
-            if t.elapsed() > Duration::from_secs(15) {
+            if t.elapsed() > kill_after {
                 self.signal("KILL");
             }
             std::thread::sleep(Duration::from_millis(50));

@@ -112,6 +112,9 @@ const LONG_IDLE: Duration = Duration::from_secs(5);
 /// Failures of the broker's control messages tolerated in a row before giving up.
 const MAX_CTRL_ERRORS: u32 = 5;
 
+/// "Topic not found" answers in a row retried while the filer cannot confirm it.
+const MAX_NOT_FOUND_UNCONFIRMED: u32 = 15;
+
 /// Transient failures in a row a non-follow read retries before it reports the
 /// partition failed (about 21 s of backoff); a following read retries for ever.
 const MAX_ATTEMPTS_NO_FOLLOW: u32 = 8;
@@ -320,13 +323,20 @@ impl Reader {
             )
         };
         let retry = match &err {
+            // Unless the filer confirms it is gone: a broker shutting down (seen on TERM)
+            // or starting says "not found" while the filer cannot be asked.
             ClientError::TopicNotFound(_) => {
                 match self.client.topic_in_filer(&self.job.topic).await {
                     Some(exists) => exists,
-                    None => self.attempt > 0,
+                    None => self.attempt < MAX_NOT_FOUND_UNCONFIRMED,
                 }
             }
-            e => e.is_transient() || (from_ctrl && self.attempt < MAX_CTRL_ERRORS),
+            // Following, any other failure of one partition is retried (reported each
+            // time): a restarted weed refuses partitions until it has reassigned them,
+            // and a broker that cannot load a partition may get it back.
+            e => {
+                e.is_transient() || self.job.follow || (from_ctrl && self.attempt < MAX_CTRL_ERRORS)
+            }
         };
         if !retry {
             let _ = self.send(PartEvent::Failed(err)).await;
