@@ -378,7 +378,38 @@ impl Cluster {
         for i in 0..2 {
             c.wait_broker(i).unwrap();
         }
+        c.wait_balancer_knows_both().unwrap();
         Some(c)
+    }
+
+    /// Waits until the balancer assigns partitions to both brokers (a broker registers
+    /// with the balancer a while after it has found it): creates probe topics of 8
+    /// partitions in namespace `swmqprobe` until one is spread over both.
+    pub fn wait_balancer_knows_both(&self) -> Result<(), String> {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let t = Instant::now();
+        let mut n = 0;
+        while t.elapsed() < Duration::from_secs(60) {
+            n += 1;
+            let spread = rt.block_on(async {
+                let c = self.client(0).await;
+                let topic = swmq::client::TopicName::new("swmqprobe", &format!("p{n}")).unwrap();
+                c.create_topic(&topic, 8).await.map_err(|e| e.to_string())?;
+                let parts = c.partitions(&topic).await.map_err(|e| e.to_string())?;
+                let leaders: std::collections::BTreeSet<String> =
+                    parts.into_iter().map(|p| p.leader).collect();
+                Ok::<bool, String>(self.brokers.iter().all(|b| leaders.contains(b)))
+            });
+            match spread {
+                Ok(true) => return Ok(()),
+                Ok(false) => std::thread::sleep(Duration::from_millis(500)),
+                Err(e) => return Err(e),
+            }
+        }
+        Err("the balancer never spread a topic over both brokers in 60 s".into())
     }
 
     /// Waits until broker `i` (started or restarted) is ready.

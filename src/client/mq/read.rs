@@ -112,6 +112,9 @@ const LONG_IDLE: Duration = Duration::from_secs(5);
 /// Failures of the broker's control messages tolerated in a row before giving up.
 const MAX_CTRL_ERRORS: u32 = 5;
 
+/// How long a reader waits before it subscribes again after the broker ended its stream.
+const ENDED_PAUSE: Duration = Duration::from_secs(2);
+
 /// "Topic not found" answers in a row retried while the filer cannot confirm it.
 const MAX_NOT_FOUND_UNCONFIRMED: u32 = 15;
 
@@ -296,7 +299,12 @@ impl Reader {
                 // The broker ended the stream (it keeps idle ones open): a delete
                 // (CloseSubscribers) ends the read instead of reloading the topic.
                 self.sub_done = true;
-                self.check_deleted().await
+                let flow = self.check_deleted().await;
+                // Not at once: a broker that ended the stream may be shutting the partition
+                // down, and 4.48 crashed ("close of closed channel") when a subscription
+                // arrived during that shutdown.
+                self.quiet_at = Instant::now() + ENDED_PAUSE;
+                flow
             }
             SubItem::Ctrl { error, .. } if error.is_empty() => Flow::Go,
             SubItem::Ctrl { error, .. } => {
