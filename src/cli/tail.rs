@@ -212,12 +212,15 @@ pub(super) async fn pump(
     }
 }
 
-/// What the CLI says on stderr about failing partitions: each partition's first attempt,
-/// then every tenth, its recovery, and each partition that gave up.
+/// What the CLI says on stderr about failing partitions: each attempt number once (not
+/// once per partition; the error names the partition), "reconnected" once every partition
+/// is back, and each partition that gave up.
 #[derive(Default)]
 pub(super) struct Faults {
-    /// Partitions (or the whole read, `None`) reconnecting, with the attempt said last.
-    down: std::collections::HashMap<Option<i32>, u32>,
+    /// Partitions (or the whole read, `None`) reconnecting.
+    down: std::collections::HashSet<Option<i32>>,
+    /// The highest attempt number said since the last "reconnected".
+    said: u32,
     /// Partitions that gave up.
     pub(super) failed: Vec<i32>,
 }
@@ -225,25 +228,25 @@ pub(super) struct Faults {
 impl Faults {
     /// The stderr line for a fault event, if it deserves one.
     pub(super) fn line(&mut self, ev: ReadEvent) -> Option<String> {
-        let name = |p: Option<i32>| p.map_or(String::new(), |p| format!("partition {p}: "));
         match ev {
             ReadEvent::Reconnecting {
                 partition,
                 error,
                 attempt,
             } => {
-                let said = self.down.insert(partition, attempt);
-                (said.is_none() || attempt % 10 == 0).then(|| {
-                    format!(
-                        "{}reconnecting (attempt {attempt}): {error}",
-                        name(partition)
-                    )
+                self.down.insert(partition);
+                (attempt > self.said).then(|| {
+                    self.said = attempt;
+                    format!("reconnecting (attempt {attempt}): {error}")
                 })
             }
-            ReadEvent::Reconnected { partition } => self
-                .down
-                .remove(&partition)
-                .map(|_| format!("{}reconnected", name(partition))),
+            ReadEvent::Reconnected { partition } => {
+                self.down.remove(&partition);
+                (self.down.is_empty() && self.said > 0).then(|| {
+                    self.said = 0;
+                    "reconnected".to_string()
+                })
+            }
             ReadEvent::PartitionFailed { partition, error } => {
                 self.down.remove(&Some(partition));
                 self.failed.push(partition);
@@ -253,6 +256,52 @@ impl Faults {
             }
             ReadEvent::Records(_) | ReadEvent::CaughtUp => None,
         }
+    }
+}
+
+#[cfg(test)]
+mod fault_tests {
+    use super::*;
+    use crate::client::ClientError;
+
+    #[test]
+    fn each_attempt_once_then_reconnected_once_all_are_back() {
+        let mut f = Faults::default();
+        let e = |p: i32| {
+            ClientError::rpc(
+                format!("read partition {p}"),
+                tonic::Status::unavailable("x"),
+            )
+        };
+        let down = |p: i32, a: u32| ReadEvent::Reconnecting {
+            partition: Some(p),
+            error: e(p),
+            attempt: a,
+        };
+        let up = |p: i32| ReadEvent::Reconnected { partition: Some(p) };
+        assert!(
+            f.line(down(0, 1))
+                .unwrap()
+                .starts_with("reconnecting (attempt 1): read partition 0")
+        );
+        assert_eq!(f.line(down(1, 1)), None);
+        assert!(
+            f.line(down(1, 2))
+                .unwrap()
+                .starts_with("reconnecting (attempt 2)")
+        );
+        assert_eq!(f.line(up(0)), None);
+        assert_eq!(f.line(up(1)).as_deref(), Some("reconnected"));
+        let failed = ReadEvent::PartitionFailed {
+            partition: 3,
+            error: e(3),
+        };
+        assert!(
+            f.line(failed)
+                .unwrap()
+                .starts_with("partition 3 failed, the others go on")
+        );
+        assert_eq!(f.failed, vec![3]);
     }
 }
 

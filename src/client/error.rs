@@ -105,7 +105,14 @@ const CONNECTION_WORDS: &[&str] = &[
 /// A publish sent to a broker that is no longer the partition's leader is refused at
 /// `init` ("not the leader for this partition, leader is: …", error code 6): look the
 /// leader up again and retry.
-const PASSING_REFUSALS: &[&str] = &["log buffer is stopping", "not the leader"];
+/// A (re)started 4.48 broker refuses a publish with "failed to find leader for topic
+/// partition: no broker assignment found for partition" (error code 2) until its balancer
+/// has registered the brokers and reassigned the partitions (seen after a restart).
+const PASSING_REFUSALS: &[&str] = &[
+    "log buffer is stopping",
+    "not the leader",
+    "no broker assignment",
+];
 
 /// Classifies a gRPC status, from either protocol's brokers or the filer. The only place
 /// where status codes and texts decide transience.
@@ -269,6 +276,11 @@ mod tests {
         (
             Code::Unknown,
             "not the leader for this partition, leader is: 127.0.0.1:17001 (error_code 6)",
+            ErrorClass::Transient,
+        ),
+        (
+            Code::Unknown,
+            "failed to find leader for topic partition: no broker assignment found for partition (error_code 2)",
             ErrorClass::Transient,
         ),
         // GOAWAY ENHANCE_YOUR_CALM.

@@ -44,7 +44,7 @@ pub struct Proc {
     cwd: PathBuf,
     /// Its log file (all runs).
     pub log: PathBuf,
-    pgid: Mutex<u32>,
+    child: Mutex<Option<std::process::Child>>,
     /// The log's length when the current run started.
     log_start: Mutex<u64>,
 }
@@ -58,7 +58,7 @@ impl Proc {
             args,
             cwd: cwd.to_path_buf(),
             log: log.to_path_buf(),
-            pgid: Mutex::new(0),
+            child: Mutex::new(None),
             log_start: Mutex::new(0),
         };
         p.spawn();
@@ -83,24 +83,21 @@ impl Proc {
         let child = cmd
             .spawn()
             .unwrap_or_else(|e| panic!("spawning {}: {e}", self.bin.display()));
-        *self.pgid.lock().unwrap() = child.id();
         watchdog(child.id());
+        *self.child.lock().unwrap() = Some(child);
     }
 
-    /// The process group.
+    /// The process group (= the pid of the process started last).
     pub fn pgid(&self) -> u32 {
-        *self.pgid.lock().unwrap()
+        self.child.lock().unwrap().as_ref().map_or(0, |c| c.id())
     }
 
-    /// Whether the process is alive.
+    /// Whether the process is alive (reaps it when it has exited).
     pub fn is_alive(&self) -> bool {
-        let out = Command::new("ps")
-            .args(["-o", "stat=", "-p", &self.pgid().to_string()])
-            .output()
-            .unwrap();
-        let stat = String::from_utf8_lossy(&out.stdout);
-        // A zombie (never reaped: the child handle is dropped) is dead.
-        !stat.trim().is_empty() && !stat.trim().starts_with('Z')
+        match self.child.lock().unwrap().as_mut() {
+            Some(c) => matches!(c.try_wait(), Ok(None)),
+            None => false,
+        }
     }
 
     /// Sends `sig` (`TERM`, `KILL`, …) to the process group.
@@ -110,12 +107,14 @@ impl Proc {
             .status();
     }
 
-    /// Sends `sig`, waits until the process is gone (KILL after 15 s); returns how long.
+    /// Sends `sig`, waits until the process is gone (KILL after 5 s: `weed server` does
+    /// not exit on TERM within 15 s, seen); returns how long.
     pub fn stop(&self, sig: &str) -> Duration {
+        let kill_after = Duration::from_secs(5);
         let t = Instant::now();
         self.signal(sig);
         while self.is_alive() {
-            if t.elapsed() > Duration::from_secs(15) {
+            if t.elapsed() > kill_after {
                 self.signal("KILL");
             }
             std::thread::sleep(Duration::from_millis(50));
@@ -166,6 +165,9 @@ impl Proc {
 impl Drop for Proc {
     fn drop(&mut self) {
         self.signal("KILL");
+        if let Some(mut c) = self.child.lock().unwrap().take() {
+            let _ = c.wait();
+        }
     }
 }
 
@@ -247,6 +249,29 @@ pub fn wait_broker_ready(broker: &str, filer: &str, timeout: Duration) -> Result
     Err(format!("{broker} not ready after {timeout:?}: {last}"))
 }
 
+/// `weed server -filer` on loopback with the data under `dir/data`; ports: master HTTP and
+/// gRPC, volume HTTP and gRPC, filer HTTP and gRPC (`p[0..6]`).
+fn server_args(dir: &Path, p: &[u16]) -> Vec<String> {
+    let data = dir.join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    vec![
+        "server".into(),
+        "-ip=127.0.0.1".into(),
+        "-ip.bind=127.0.0.1".into(),
+        "-filer".into(),
+        format!("-dir={}", data.display()),
+        format!("-master.port={}", p[0]),
+        format!("-master.port.grpc={}", p[1]),
+        format!("-volume.port={}", p[2]),
+        format!("-volume.port.grpc={}", p[3]),
+        format!("-filer.port={}", p[4]),
+        format!("-filer.port.grpc={}", p[5]),
+        "-master.volumeSizeLimitMB=64".into(),
+        "-volume.max=200".into(),
+        format!("-filer.localSocket={}", dir.join("filer.sock").display()),
+    ]
+}
+
 /// A whole `weed server -filer -mq.broker` on fixed ports and a fixed data directory,
 /// stopped and restarted by the test.
 pub struct RestartableWeed {
@@ -263,27 +288,10 @@ impl RestartableWeed {
     pub fn start() -> Option<RestartableWeed> {
         let bin = weed_or_skip()?;
         let dir = temp_dir("swmq-weedrs-");
-        let data = dir.join("data");
-        std::fs::create_dir_all(&data).unwrap();
         let p: Vec<u16> = (0..7).map(|_| free_port()).collect();
-        let args = vec![
-            "server".into(),
-            "-ip=127.0.0.1".into(),
-            "-ip.bind=127.0.0.1".into(),
-            "-filer".into(),
-            "-mq.broker".into(),
-            format!("-dir={}", data.display()),
-            format!("-master.port={}", p[0]),
-            format!("-master.port.grpc={}", p[1]),
-            format!("-volume.port={}", p[2]),
-            format!("-volume.port.grpc={}", p[3]),
-            format!("-filer.port={}", p[4]),
-            format!("-filer.port.grpc={}", p[5]),
-            format!("-mq.broker.port={}", p[6]),
-            "-master.volumeSizeLimitMB=64".into(),
-            "-volume.max=200".into(),
-            format!("-filer.localSocket={}", dir.join("filer.sock").display()),
-        ];
+        let mut args = server_args(&dir, &p);
+        args.insert(4, "-mq.broker".into());
+        args.push(format!("-mq.broker.port={}", p[6]));
         let proc = Proc::start("weed server", &bin, args, &dir, &dir.join("weed.log"));
         let w = RestartableWeed {
             broker: format!("127.0.0.1:{}", p[6]),
@@ -323,25 +331,8 @@ impl Cluster {
     pub fn start() -> Option<Cluster> {
         let bin = weed_or_skip()?;
         let dir = temp_dir("swmq-cluster-");
-        let data = dir.join("data");
-        std::fs::create_dir_all(&data).unwrap();
         let p: Vec<u16> = (0..6).map(|_| free_port()).collect();
-        let args = vec![
-            "server".into(),
-            "-ip=127.0.0.1".into(),
-            "-ip.bind=127.0.0.1".into(),
-            "-filer".into(),
-            format!("-dir={}", data.display()),
-            format!("-master.port={}", p[0]),
-            format!("-master.port.grpc={}", p[1]),
-            format!("-volume.port={}", p[2]),
-            format!("-volume.port.grpc={}", p[3]),
-            format!("-filer.port={}", p[4]),
-            format!("-filer.port.grpc={}", p[5]),
-            "-master.volumeSizeLimitMB=64".into(),
-            "-volume.max=200".into(),
-            format!("-filer.localSocket={}", dir.join("filer.sock").display()),
-        ];
+        let args = server_args(&dir, &p);
         let server = Proc::start(
             "weed server -filer",
             &bin,
@@ -376,7 +367,38 @@ impl Cluster {
         for i in 0..2 {
             c.wait_broker(i).unwrap();
         }
+        c.wait_balancer_knows_both().unwrap();
         Some(c)
+    }
+
+    /// Waits until the balancer assigns partitions to both brokers (a broker registers
+    /// with the balancer a while after it has found it): creates probe topics of 8
+    /// partitions in namespace `swmqprobe` until one is spread over both.
+    pub fn wait_balancer_knows_both(&self) -> Result<(), String> {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let t = Instant::now();
+        let mut n = 0;
+        while t.elapsed() < Duration::from_secs(60) {
+            n += 1;
+            let spread = rt.block_on(async {
+                let c = self.client(0).await;
+                let topic = swmq::client::TopicName::new("swmqprobe", &format!("p{n}")).unwrap();
+                c.create_topic(&topic, 8).await.map_err(|e| e.to_string())?;
+                let parts = c.partitions(&topic).await.map_err(|e| e.to_string())?;
+                let leaders: std::collections::BTreeSet<String> =
+                    parts.into_iter().map(|p| p.leader).collect();
+                Ok::<bool, String>(self.brokers.iter().all(|b| leaders.contains(b)))
+            });
+            match spread {
+                Ok(true) => return Ok(()),
+                Ok(false) => std::thread::sleep(Duration::from_millis(500)),
+                Err(e) => return Err(e),
+            }
+        }
+        Err("the balancer never spread a topic over both brokers in 60 s".into())
     }
 
     /// Waits until broker `i` (started or restarted) is ready.

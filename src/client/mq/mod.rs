@@ -49,8 +49,8 @@ const LEADER_REDIAL: Duration = Duration::from_secs(3);
 /// Largest gRPC message accepted from the broker (1 MiB values and their batches).
 const MAX_MESSAGE: usize = 64 << 20;
 
-/// Channels to partition leaders by address, with when each was made (`None`: unreachable).
-type LeaderChannels = HashMap<String, (Instant, Option<Channel>)>;
+/// A channel to a partition leader, or when it was last found unreachable.
+type LeaderChannel = (Instant, Option<Channel>);
 
 /// SeaweedFS MQ 4.x client.
 #[derive(Clone)]
@@ -62,7 +62,7 @@ pub struct MqClient {
     /// Channels to partition leaders other than `addr`, by address (`None`: unreachable
     /// when last dialled, at that instant; the connected broker is used instead until
     /// [`LEADER_REDIAL`] has passed).
-    leaders: Arc<Mutex<LeaderChannels>>,
+    leaders: Arc<Mutex<HashMap<String, LeaderChannel>>>,
     /// Whether publishes, subscriptions and range queries go to each partition's leader.
     route_to_leaders: bool,
 }

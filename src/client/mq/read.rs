@@ -112,6 +112,12 @@ const LONG_IDLE: Duration = Duration::from_secs(5);
 /// Failures of the broker's control messages tolerated in a row before giving up.
 const MAX_CTRL_ERRORS: u32 = 5;
 
+/// How long a reader waits before it subscribes again after the broker ended its stream.
+const ENDED_PAUSE: Duration = Duration::from_secs(2);
+
+/// "Topic not found" answers in a row retried while the filer cannot confirm it.
+const MAX_NOT_FOUND_UNCONFIRMED: u32 = 15;
+
 /// Transient failures in a row a non-follow read retries before it reports the
 /// partition failed (about 21 s of backoff); a following read retries for ever.
 const MAX_ATTEMPTS_NO_FOLLOW: u32 = 8;
@@ -293,7 +299,12 @@ impl Reader {
                 // The broker ended the stream (it keeps idle ones open): a delete
                 // (CloseSubscribers) ends the read instead of reloading the topic.
                 self.sub_done = true;
-                self.check_deleted().await
+                let flow = self.check_deleted().await;
+                // Not at once: a broker that ended the stream may be shutting the partition
+                // down, and 4.48 crashed ("close of closed channel") when a subscription
+                // arrived during that shutdown.
+                self.quiet_at = Instant::now() + ENDED_PAUSE;
+                flow
             }
             SubItem::Ctrl { error, .. } if error.is_empty() => Flow::Go,
             SubItem::Ctrl { error, .. } => {
@@ -320,13 +331,20 @@ impl Reader {
             )
         };
         let retry = match &err {
+            // Unless the filer confirms it is gone: a broker shutting down (seen on TERM)
+            // or starting says "not found" while the filer cannot be asked.
             ClientError::TopicNotFound(_) => {
                 match self.client.topic_in_filer(&self.job.topic).await {
                     Some(exists) => exists,
-                    None => self.attempt > 0,
+                    None => self.attempt < MAX_NOT_FOUND_UNCONFIRMED,
                 }
             }
-            e => e.is_transient() || (from_ctrl && self.attempt < MAX_CTRL_ERRORS),
+            // Following, any other failure of one partition is retried (reported each
+            // time): a restarted weed refuses partitions until it has reassigned them,
+            // and a broker that cannot load a partition may get it back.
+            e => {
+                e.is_transient() || self.job.follow || (from_ctrl && self.attempt < MAX_CTRL_ERRORS)
+            }
         };
         if !retry {
             let _ = self.send(PartEvent::Failed(err)).await;
