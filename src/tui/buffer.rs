@@ -5,6 +5,7 @@
 use std::collections::VecDeque;
 
 use crate::client::Record;
+use crate::matcher::Matcher;
 
 /// The default capacity, in records.
 pub const DEFAULT_CAPACITY: usize = 10_000;
@@ -21,7 +22,7 @@ pub struct Buffer {
     pub refused: u64,
     /// Evict the oldest when full (live tail); `false` keeps the first records (scrubbing).
     pub evict: bool,
-    query: Option<String>,
+    query: Option<Matcher>,
     matches: VecDeque<u64>,
 }
 
@@ -97,7 +98,7 @@ impl Buffer {
         }
         let seq = self.end_seq();
         if let Some(q) = &self.query
-            && record_matches(&r, q)
+            && q.matches(&r)
         {
             self.matches.push_back(seq);
         }
@@ -114,22 +115,25 @@ impl Buffer {
         self.refused = 0;
     }
 
-    /// Sets (or clears, with `None` or "") the search query and recomputes the matches.
-    pub fn set_query(&mut self, q: Option<&str>) {
-        self.query = q.filter(|q| !q.is_empty()).map(str::to_lowercase);
+    /// Sets (or clears, with `None`) the search and recomputes the matches.
+    pub fn set_query(&mut self, q: Option<Matcher>) {
+        if self.query == q {
+            return;
+        }
+        self.query = q;
         self.matches.clear();
         if let Some(q) = &self.query {
             for (i, r) in self.recs.iter().enumerate() {
-                if record_matches(r, q) {
+                if q.matches(r) {
                     self.matches.push_back(self.base + i as u64);
                 }
             }
         }
     }
 
-    /// The search query (lower-cased).
-    pub fn query(&self) -> Option<&str> {
-        self.query.as_deref()
+    /// The search.
+    pub fn query(&self) -> Option<&Matcher> {
+        self.query.as_ref()
     }
 
     /// Sequence numbers of the matching records, oldest first.
@@ -207,26 +211,15 @@ impl<'a> Rows<'a> {
     }
 }
 
-/// Case-insensitive substring match on the key and the value (text only).
-pub fn record_matches(r: &Record, q_lower: &str) -> bool {
-    bytes_match(&r.key, q_lower) || bytes_match(&r.value, q_lower)
-}
-
-fn bytes_match(b: &[u8], q_lower: &str) -> bool {
-    match std::str::from_utf8(b) {
-        Ok(s) if s.is_ascii() && q_lower.is_ascii() => s
-            .as_bytes()
-            .windows(q_lower.len().max(1))
-            .any(|w| w.eq_ignore_ascii_case(q_lower.as_bytes())),
-        Ok(s) => s.to_lowercase().contains(q_lower),
-        Err(_) => false,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::client::TopicName;
+    use crate::matcher::{Case, Syntax};
+
+    fn q(s: &str) -> Option<Matcher> {
+        Some(Matcher::new(s, Syntax::Regex, Case::Smart).unwrap())
+    }
     use std::sync::Arc;
 
     fn rec(i: i64, v: &str) -> Record {
@@ -263,7 +256,7 @@ mod tests {
         let mut b = Buffer::new(4);
         b.push(rec(0, "Hello"));
         b.push(rec(1, "nope"));
-        b.set_query(Some("HEL"));
+        b.set_query(q("hel"));
         assert_eq!(b.matches().iter().copied().collect::<Vec<_>>(), vec![0]);
         b.push(rec(2, "say hello"));
         b.push(rec(3, "x"));
@@ -275,6 +268,6 @@ mod tests {
         assert_eq!(b.rows(false).len(), 4);
         assert_eq!(b.rows(false).row_of(3), 2);
         assert!(b.is_match(2) && !b.is_match(3));
-        assert!(!record_matches(&rec(0, "\u{1}\u{2}"), "zz"));
+        assert!(!q("zz").unwrap().matches(&rec(0, "\u{1}\u{2}")));
     }
 }

@@ -2,6 +2,7 @@
 
 mod browse_tail;
 mod scrub_dialogs;
+mod small_things;
 
 pub use std::sync::Arc;
 
