@@ -165,3 +165,59 @@ async fn mouse_clicks_select_and_the_wheel_scrolls() {
     assert_eq!(tui.exit_code(10), 0);
     emb.broker.shutdown().await.unwrap();
 }
+
+/// Scrub to a record, then move up past it: earlier records are paged in (backward
+/// reads) and the position holds; the same from a live tail holding only the newest.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn paging_back_before_the_cursor() {
+    let emb = support::embedded::start_embedded().await;
+    let ts = seed_orders(&emb.addr).await;
+    let i = (15..30)
+        .find(|&i| ts[i - 1].0 < ts[i].0)
+        .expect("distinct timestamps");
+    let mut tui = Tui::start(&["--broker", &emb.addr]);
+    tui.wait("the topic list", 20, |s| s.contains("Topics (2)"));
+    tui.keys("\r");
+    tui.wait("the tail", 15, |s| s.contains("order-029"));
+    tui.keys("t");
+    tui.wait("the prompt", 5, |s| s.contains("Go to time"));
+    tui.keys(&swmq::time::format_rfc3339(ts[i].0 - 1));
+    tui.keys("\r");
+    let s = tui.wait("records from the cursor", 15, |s| {
+        first_record_line(s).contains("order-")
+    });
+    assert!(first_record_line(&s).contains(&ts[i].1), "{s}");
+    // Up from the first record: the one before the cursor comes in, selected, on top.
+    tui.keys("k");
+    let s = tui.wait("the record before the cursor", 15, |s| {
+        first_record_line(s).contains(&ts[i - 1].1)
+    });
+    assert!(s.contains(&ts[i].1), "the cursor's record stays: {s}");
+    for _ in 0..5 {
+        tui.keys("k");
+    }
+    tui.wait("five more back", 15, |s| {
+        first_record_line(s).contains(&ts[i - 6].1)
+    });
+    // All the way back to the topic's first message.
+    tui.keys("\x1b[5~"); // PageUp
+    tui.keys("\x1b[5~");
+    tui.wait("the first message", 15, |s| {
+        first_record_line(s).contains("order-000") && s.contains("first message")
+    });
+    tui.keys("q");
+    assert_eq!(tui.exit_code(10), 0);
+
+    // Live, with a ring of 10: only the newest are loaded; paging back brings the rest.
+    let mut tui = Tui::start(&["--broker", &emb.addr, "--buffer", "10"]);
+    tui.wait("the topic list", 20, |s| s.contains("Topics (2)"));
+    tui.keys("\r");
+    let s = tui.wait("the newest", 15, |s| s.contains("order-029"));
+    assert!(!s.contains("order-005"), "only the newest are loaded: {s}");
+    tui.keys("g");
+    tui.keys("\x1b[5~");
+    tui.wait("earlier records paged in", 15, |s| s.contains("order-015"));
+    tui.keys("q");
+    assert_eq!(tui.exit_code(10), 0);
+    emb.broker.shutdown().await.unwrap();
+}

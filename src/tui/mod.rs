@@ -12,6 +12,7 @@ pub mod keymap;
 pub mod layout;
 pub mod model;
 pub mod msg;
+pub mod pages;
 pub mod query;
 pub mod update;
 pub mod view;

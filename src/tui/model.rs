@@ -275,6 +275,11 @@ pub struct Tail {
     pub since_pause: u64,
     /// Timestamp of the newest record received.
     pub last_ts: Option<i64>,
+    /// The page-back request in flight: its id, the first loaded time it reads before,
+    /// and the rows to move once it is in.
+    pub paging: Option<(ReqId, i64, isize)>,
+    /// Nothing earlier than the first loaded record: the topic's beginning.
+    pub at_beginning: bool,
 }
 
 impl Tail {
@@ -299,6 +304,8 @@ impl Tail {
             received: 0,
             since_pause: 0,
             last_ts: None,
+            paging: None,
+            at_beginning: false,
         }
     }
 

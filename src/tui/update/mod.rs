@@ -2,6 +2,7 @@
 //! time comes in with `Msg::Tick`.
 
 pub mod nav;
+mod paging;
 pub mod scrub;
 mod worker_events;
 
@@ -164,6 +165,7 @@ pub fn action(m: &mut Model, a: Action, cmds: &mut Vec<Command>) {
             if let Some(Overlay::Detail { seq, .. }) = m.overlay {
                 scroll_detail(m, seq, delta as i64);
             } else if in_tail {
+                paging::want_earlier(m, delta, cmds);
                 nav::tail_move(m, delta);
             } else {
                 nav::browser_move(m, delta, false);
@@ -528,6 +530,7 @@ fn on_mouse(m: &mut Model, e: MouseEvent, cmds: &mut Vec<Command>) {
                 3
             };
             if in_tail {
+                paging::want_earlier(m, d, cmds);
                 nav::tail_move(m, d);
             } else if in_browser {
                 nav::browser_move(m, d, false);

@@ -120,6 +120,8 @@ pub fn reset_tail_buffer(m: &mut Model) {
     m.tail.received = 0;
     m.tail.since_pause = 0;
     m.tail.last_ts = None;
+    m.tail.paging = None;
+    m.tail.at_beginning = false;
     m.dirty = true;
 }
 

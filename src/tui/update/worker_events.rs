@@ -149,6 +149,7 @@ pub fn on_event(m: &mut Model, ev: WorkerEvent, cmds: &mut Vec<Command>) {
                 cmds.push(Command::RefreshTopics);
             }
         }
+        WorkerEvent::Earlier { req, result } => super::paging::on_earlier(m, req, result),
         WorkerEvent::Deleted { req, result } => {
             let deleted = match &m.overlay {
                 Some(Overlay::Dialog(d)) if d.in_flight == Some(req) => match &d.kind {

@@ -477,32 +477,6 @@ fn detail_navigation_and_copy() {
 }
 
 #[test]
-fn detail_n_and_shift_n_go_to_the_next_and_previous_match() {
-    let mut m = tailing();
-    update(&mut m, chr('/'));
-    for c in "needle (35|42)".chars() {
-        update(&mut m, chr(c));
-    }
-    update(&mut m, key(KeyCode::Enter)); // ends the search: jumps to the newest match
-    let detail_value = |m: &Model| {
-        let Some(Overlay::Detail { seq, .. }) = m.overlay else {
-            panic!("no detail")
-        };
-        String::from_utf8_lossy(&m.tail.shown().get(seq).unwrap().value).into_owned()
-    };
-    // A regex: needle 35 and needle 42 only.
-    assert_eq!(sel_value(&m), "needle 42");
-    update(&mut m, key(KeyCode::Enter));
-    assert_eq!(detail_value(&m), "needle 42");
-    update(&mut m, shift(KeyCode::Char('N')));
-    assert_eq!(detail_value(&m), "needle 35");
-    update(&mut m, chr('n'));
-    assert_eq!(detail_value(&m), "needle 42");
-    update(&mut m, chr('n')); // wraps around
-    assert_eq!(detail_value(&m), "needle 35");
-}
-
-#[test]
 fn connection_events() {
     let mut m = Model::new("h:1", false, true, 10, NOW);
     let unreachable = || WorkerEvent::Unreachable {

@@ -271,3 +271,29 @@ fn help_scrolls_no_further_than_its_last_line() {
     update(&mut m, chr('k'));
     assert!(matches!(m.overlay, Some(Overlay::Help { scroll }) if scroll == max - 1));
 }
+
+#[test]
+fn detail_n_and_shift_n_go_to_the_next_and_previous_match() {
+    let mut m = tailing();
+    update(&mut m, chr('/'));
+    for c in "needle (35|42)".chars() {
+        update(&mut m, chr(c));
+    }
+    update(&mut m, key(KeyCode::Enter)); // ends the search: jumps to the newest match
+    let detail_value = |m: &Model| {
+        let Some(Overlay::Detail { seq, .. }) = m.overlay else {
+            panic!("no detail")
+        };
+        String::from_utf8_lossy(&m.tail.shown().get(seq).unwrap().value).into_owned()
+    };
+    // A regex: needle 35 and needle 42 only.
+    assert_eq!(sel_value(&m), "needle 42");
+    update(&mut m, key(KeyCode::Enter));
+    assert_eq!(detail_value(&m), "needle 42");
+    update(&mut m, shift(KeyCode::Char('N')));
+    assert_eq!(detail_value(&m), "needle 35");
+    update(&mut m, chr('n'));
+    assert_eq!(detail_value(&m), "needle 42");
+    update(&mut m, chr('n')); // wraps around
+    assert_eq!(detail_value(&m), "needle 35");
+}
