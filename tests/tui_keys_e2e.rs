@@ -149,11 +149,21 @@ async fn mouse_clicks_select_and_the_wheel_scrolls() {
     let (row, col) = tui.find("order-020").expect("order-020 shown");
     tui.click(col, row);
     tui.wait("browsing", 5, |s| s.contains("browsing"));
-    // The wheel scrolls the selection: up three rows a notch.
+    // The wheel scrolls the selection, three rows a notch: the record three rows below.
+    let below = tui
+        .screen()
+        .lines()
+        .nth(usize::from(row) + 3)
+        .and_then(|l| l.split_whitespace().find(|w| w.starts_with("order-")))
+        .map(str::to_string)
+        .expect("a record three rows below");
     tui.wheel(col, row, true, 1);
     tui.keys("\r");
     let s = tui.wait("the detail", 5, |s| s.contains("Record "));
-    assert!(s.contains("order-023"), "wheel down 3 from order-020: {s}");
+    assert!(
+        s.contains(&below),
+        "wheel down 3 from order-020 is {below}: {s}"
+    );
     tui.keys("\x1b");
     // Click on the timeline: the cursor moves there (scrub mode).
     let (trow, _) = tui.find(" Timeline").expect("timeline");
