@@ -7,6 +7,7 @@ pub mod broker;
 pub mod cli;
 pub mod client;
 pub mod config;
+pub mod fields;
 pub mod format;
 pub mod matcher;
 pub mod proto;

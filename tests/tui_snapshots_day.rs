@@ -135,3 +135,20 @@ fn detail_highlights_the_search() {
     assert!(!buf[(x - 2, row)].modifier.contains(hit), "{screen}");
     insta::assert_snapshot!(screen);
 }
+
+#[test]
+fn json_fields_as_columns_at_80x24_and_200x50() {
+    for (w, h) in [(80u16, 24u16), (200, 50)] {
+        let mut m = tailing();
+        update(&mut m, Msg::Resize(w, h));
+        update(&mut m, chr('c'));
+        typed(&mut m, "sku, eur");
+        update(&mut m, key(KeyCode::Enter));
+        let screen = render(&m);
+        assert!(
+            screen.contains("SKU") && screen.contains("A-19"),
+            "{screen}"
+        );
+        insta::assert_snapshot!(format!("json_columns_{w}x{h}"), screen);
+    }
+}

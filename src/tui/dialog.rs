@@ -24,6 +24,8 @@ pub enum FieldId {
     Confirm,
     /// A time SPEC.
     Time,
+    /// JSON field paths, comma-separated.
+    Columns,
 }
 
 /// How a field is edited.
@@ -93,6 +95,13 @@ static TIME: FieldSpec = FieldSpec {
     help: "16:40, 2026-11-26 16:40:00.123, -15m, RFC 3339, ns, earliest, latest",
 };
 
+static COLUMNS: FieldSpec = FieldSpec {
+    id: FieldId::Columns,
+    label: "JSON fields shown as columns",
+    kind: FieldKind::Line,
+    help: "comma-separated paths (customer.city, lines.0.qty); Tab completes; empty: none",
+};
+
 /// Which dialog.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DialogKind {
@@ -104,6 +113,8 @@ pub enum DialogKind {
     Delete(TopicName),
     /// Move the timeline cursor to a time.
     GoToTime,
+    /// Pick JSON fields as tail columns.
+    Columns,
 }
 
 /// One field with its text.
@@ -136,6 +147,8 @@ pub struct Dialog {
     pub in_flight: Option<u64>,
     /// Times without a zone are UTC (`--utc`, `u`), else local time.
     pub utc: bool,
+    /// What Tab completes the focused field from (JSON paths seen); empty: Tab moves.
+    pub completions: Vec<String>,
 }
 
 /// What a key did to a dialog.
@@ -162,6 +175,8 @@ pub enum Submit {
     Delete(TopicName),
     /// Go to the time.
     GoTo(TimeSpec),
+    /// Show these JSON fields as columns.
+    Columns(Vec<String>),
     /// Nothing (e.g. the confirmation does not match).
     Nothing,
 }
@@ -184,6 +199,7 @@ impl Dialog {
             note: None,
             in_flight: None,
             utc: false,
+            completions: Vec::new(),
         }
     }
 
@@ -230,6 +246,35 @@ impl Dialog {
         d
     }
 
+    /// The field-columns prompt: `current` columns, completion from `seen` paths.
+    pub fn columns(current: &[String], seen: Vec<String>) -> Self {
+        let mut d = Dialog::with(DialogKind::Columns, &[&COLUMNS]);
+        d.set(FieldId::Columns, &current.join(", "));
+        if seen.is_empty() {
+            d.note = Some("no JSON objects among the records shown: nothing to complete".into());
+        }
+        d.completions = seen;
+        d
+    }
+
+    /// Tab in a field with completions: completes its last item; lists the matches.
+    fn complete(&mut self) {
+        let Some(f) = self.fields.get_mut(self.focus) else {
+            return;
+        };
+        let (text, hits) = crate::fields::complete(&f.text, &self.completions);
+        f.text = text;
+        f.help = Some(match hits.len() {
+            0 => "no field starts so".to_string(),
+            1 => f.spec.help.to_string(),
+            n => {
+                let shown: Vec<&str> = hits.iter().take(8).map(String::as_str).collect();
+                let more = if n > 8 { " …" } else { "" };
+                format!("{n} fields: {}{more}", shown.join(" "))
+            }
+        });
+    }
+
     /// The title.
     pub fn title(&self) -> String {
         match &self.kind {
@@ -237,6 +282,7 @@ impl Dialog {
             DialogKind::CloseChannel(n) => format!("Close channel {n}"),
             DialogKind::Delete(t) => format!("Delete {t}"),
             DialogKind::GoToTime => "Go to time".into(),
+            DialogKind::Columns => "Columns".into(),
         }
     }
 
@@ -267,6 +313,7 @@ impl Dialog {
             KeyCode::Enter => return DialogKey::Submit,
             KeyCode::Char('y') if self.fields.is_empty() => return DialogKey::Submit,
             KeyCode::Char('n') if self.fields.is_empty() => return DialogKey::Cancel,
+            KeyCode::Tab if !self.completions.is_empty() => self.complete(),
             KeyCode::Tab | KeyCode::Down if !self.fields.is_empty() => {
                 self.focus = (self.focus + 1) % self.fields.len();
             }
@@ -341,6 +388,9 @@ impl Dialog {
                     Ok(Submit::Nothing)
                 }
             }
+            DialogKind::Columns => Ok(Submit::Columns(crate::fields::parse_list(
+                self.get(FieldId::Columns),
+            ))),
             DialogKind::GoToTime => parse_spec_in(self.get(FieldId::Time), now_ns, self.utc)
                 .map(Submit::GoTo)
                 .map_err(|e| format!("invalid time {:?}: {}", e.input, e.reason)),

@@ -76,6 +76,8 @@ pub enum Action {
     Sort,
     /// Hide / show the topic browser (the tail takes the full width).
     ToggleBrowser,
+    /// Tail: pick JSON fields as columns.
+    Columns,
     /// Detail: copy the value (OSC 52).
     Copy,
     /// Detail: next record.
@@ -242,6 +244,7 @@ pub static BINDINGS: &[Binding] = &[
     b(&[shift(C::Char('N')), k('N')], A::PrevMatch, Ctx::Tail, "", "previous match"),
     b(&[k('f')], A::ToggleFilter, Ctx::Tail, "", "show only matching records / all"),
     b(&[k('u')], A::ToggleUtc, Ctx::Tail, "", "local time / UTC"),
+    b(&[k('c')], A::Columns, Ctx::Tail, "columns", "JSON fields as columns (Tab completes; kept per topic)"),
     // Timeline (with the tail pane).
     b(&[code(C::Left), k('h')], A::ScrubBack, Ctx::Timeline, "scrub", "cursor one bucket back (re-subscribes there)").hk("←→"),
     b(&[code(C::Right), k('l')], A::ScrubFwd, Ctx::Timeline, "", "cursor one bucket forward"),

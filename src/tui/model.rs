@@ -280,6 +280,8 @@ pub struct Tail {
     pub paging: Option<(ReqId, i64, isize)>,
     /// Nothing earlier than the first loaded record: the topic's beginning.
     pub at_beginning: bool,
+    /// JSON fields shown as columns (paths); empty: the whole value.
+    pub columns: Vec<String>,
 }
 
 impl Tail {
@@ -306,6 +308,7 @@ impl Tail {
             last_ts: None,
             paging: None,
             at_beginning: false,
+            columns: Vec::new(),
         }
     }
 
@@ -437,6 +440,8 @@ pub struct Model {
     pub rate_window: (i64, u64),
     /// The next subscription / request id.
     pub next_id: u64,
+    /// The field columns picked per topic (this session).
+    pub columns_by_topic: HashMap<TopicName, Vec<String>>,
     /// Something visible changed since the last draw.
     pub dirty: bool,
     /// Set when the user quits.
@@ -465,6 +470,7 @@ impl Model {
             rate: 0.0,
             rate_window: (now, 0),
             next_id: 1,
+            columns_by_topic: HashMap::new(),
             dirty: true,
             quit: false,
         }

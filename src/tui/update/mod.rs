@@ -155,6 +155,14 @@ pub fn action(m: &mut Model, a: Action, cmds: &mut Vec<Command>) {
             );
         }
         Action::ToggleBrowser => toggle_browser(m),
+        Action::Columns => {
+            let buf = m.tail.shown();
+            let from = buf.end_seq().saturating_sub(500).max(buf.first_seq());
+            let seen = crate::fields::paths(
+                (from..buf.end_seq()).filter_map(|s| buf.get(s).map(|r| &r.value[..])),
+            );
+            m.overlay = Some(Overlay::Dialog(Dialog::columns(&m.tail.columns, seen)));
+        }
         Action::Up | Action::Down | Action::PageUp | Action::PageDown => {
             let delta = match a {
                 Action::Up => -1,
@@ -291,6 +299,21 @@ pub fn action(m: &mut Model, a: Action, cmds: &mut Vec<Command>) {
     }
 }
 
+/// Shows `cols` as the tail's field columns, remembered for the topic (this session).
+fn set_columns(m: &mut Model, cols: Vec<String>) {
+    let Some(t) = m.tail.topic.clone() else {
+        return;
+    };
+    let text = if cols.is_empty() {
+        "no field columns: the whole value".to_string()
+    } else {
+        format!("columns: {}", cols.join(", "))
+    };
+    m.columns_by_topic.insert(t, cols.clone());
+    m.tail.columns = cols;
+    m.say(Level::Info, text);
+}
+
 fn toggle_browser(m: &mut Model) {
     if m.browser.hidden {
         m.browser.hidden = false;
@@ -357,6 +380,7 @@ fn toggle_pause(m: &mut Model) {
 /// Starts tailing `topic` from about its newest records, following.
 pub fn start_tail(m: &mut Model, topic: TopicName, cmds: &mut Vec<Command>) {
     m.tail.topic = Some(topic.clone());
+    m.tail.columns = m.columns_by_topic.get(&topic).cloned().unwrap_or_default();
     scrub::resubscribe(m, Start::Newest(m.tail.live.capacity()), cmds);
     m.tail.follow = true;
     m.scrub = Default::default();
@@ -468,6 +492,10 @@ fn dialog_key(m: &mut Model, k: &KeyEvent, cmds: &mut Vec<Command>) {
             match d.submit(m.now) {
                 Err(e) => d.error = Some(e),
                 Ok(Submit::Nothing) => {}
+                Ok(Submit::Columns(cols)) => {
+                    m.overlay = None;
+                    set_columns(m, cols);
+                }
                 Ok(Submit::GoTo(spec)) => {
                     m.overlay = None;
                     m.focus = Pane::Tail;
@@ -488,7 +516,7 @@ fn dialog_key(m: &mut Model, k: &KeyEvent, cmds: &mut Vec<Command>) {
                         },
                         Submit::CloseChannel(name) => Command::CloseChannel { req, name },
                         Submit::Delete(topic) => Command::Delete { req, topic },
-                        Submit::GoTo(_) | Submit::Nothing => return,
+                        Submit::GoTo(_) | Submit::Columns(_) | Submit::Nothing => return,
                     });
                 }
             }

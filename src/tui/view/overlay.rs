@@ -194,6 +194,7 @@ pub fn dialog(m: &Model, f: &mut Frame, area: Rect, d: &Dialog) {
         DialogKind::Publish => " Enter send · Tab next field · Esc cancel ",
         DialogKind::Delete(_) => " Enter delete (when the name matches) · Esc cancel ",
         DialogKind::GoToTime => " Enter go · Esc cancel ",
+        DialogKind::Columns => " Enter show · Tab complete · Esc cancel ",
         DialogKind::CloseChannel(_) => "",
     };
     let block = Block::default()

@@ -297,3 +297,54 @@ fn detail_n_and_shift_n_go_to_the_next_and_previous_match() {
     update(&mut m, chr('n')); // wraps around
     assert_eq!(detail_value(&m), "needle 35");
 }
+
+#[test]
+fn c_picks_json_fields_as_columns_with_completion_kept_per_topic() {
+    let mut m = tailing();
+    let id = m.tail.sub.unwrap();
+    let records = (50..53)
+        .map(|i| {
+            rec(
+                i,
+                &format!(r#"{{"currency":"EUR","customer":{{"city":"c{i}","id":{i}}}}}"#),
+            )
+        })
+        .collect();
+    update(&mut m, ev(WorkerEvent::Records { id, records }));
+    update(&mut m, chr('c'));
+    let field = |m: &Model| match &m.overlay {
+        Some(Overlay::Dialog(d)) => d.get(crate::tui::dialog::FieldId::Columns).to_string(),
+        _ => panic!("no dialog"),
+    };
+    for ch in "cus".chars() {
+        update(&mut m, chr(ch));
+    }
+    update(&mut m, key(KeyCode::Tab));
+    assert_eq!(field(&m), "customer");
+    update(&mut m, chr('.'));
+    update(&mut m, chr('c'));
+    update(&mut m, key(KeyCode::Tab));
+    assert_eq!(field(&m), "customer.city");
+    for ch in ", cur".chars() {
+        update(&mut m, chr(ch));
+    }
+    update(&mut m, key(KeyCode::Tab));
+    assert_eq!(field(&m), "customer.city, currency");
+    update(&mut m, key(KeyCode::Enter));
+    assert!(m.overlay.is_none());
+    assert_eq!(m.tail.columns, ["customer.city", "currency"]);
+    // Another topic has its own (none); coming back, orders has them again.
+    let mut cmds = Vec::new();
+    crate::tui::update::start_tail(&mut m, t("demo/payments"), &mut cmds);
+    assert!(m.tail.columns.is_empty());
+    crate::tui::update::start_tail(&mut m, t("demo/orders"), &mut cmds);
+    assert_eq!(m.tail.columns, ["customer.city", "currency"]);
+    // Emptied: the whole value again.
+    update(&mut m, chr('c'));
+    update(
+        &mut m,
+        Msg::Key(KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL)),
+    );
+    update(&mut m, key(KeyCode::Enter));
+    assert!(m.tail.columns.is_empty());
+}
