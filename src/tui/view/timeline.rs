@@ -388,6 +388,23 @@ mod tests {
     }
 
     #[test]
+    fn a_zoomed_axis_keeps_labels_at_every_span() {
+        let start = 1_795_720_775 * NS_PER_SEC + 123_456_789;
+        for cols in [58usize, 78, 118, 198] {
+            // From the narrowest zoom (1 ms a column) to weeks.
+            let mut span = cols as i64 * 1_000_000;
+            while span < 60 * 86_400 * NS_PER_SEC {
+                let labels = axis_labels(start, start + span, cols, true, false);
+                assert!(
+                    labels.len() >= 2,
+                    "{cols} cols, span {span} ns: only {labels:?}"
+                );
+                span = span * 3 / 2;
+            }
+        }
+    }
+
+    #[test]
     fn axis_labels_are_round_times_and_end_at_now() {
         // 2026-11-26T19:19:35Z .. 2026-11-27T01:20:12Z on 158 columns, UTC.
         let start = 1_795_720_775 * NS_PER_SEC;
