@@ -1,6 +1,7 @@
 //! The pure state transition: `update(&mut Model, Msg) -> Vec<Command>`. No I/O, no clock:
 //! time comes in with `Msg::Tick`.
 
+mod actions;
 pub mod nav;
 mod paging;
 pub mod scrub;
@@ -13,13 +14,12 @@ use crossterm::event::{
     KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseButton, MouseEvent, MouseEventKind,
 };
 
-use super::dialog::{Dialog, DialogKey, DialogKind, Submit};
+use super::dialog::{DialogKey, DialogKind, Submit};
 use super::keymap::{self, Action};
 use super::layout;
 use super::model::{ConnState, Level, Model, Overlay, Pane, SEC, Sel};
 use super::msg::{Command, Msg, Start};
-use super::query::{self, target_topic};
-use crate::client::{CHANNELS_ONLY_V2, Protocol, TopicName};
+use crate::client::TopicName;
 
 /// Applies one message to the model and returns the side effects to perform.
 pub fn update(m: &mut Model, msg: Msg) -> Vec<Command> {
@@ -132,11 +132,6 @@ fn quit(m: &mut Model, cmds: &mut Vec<Command>) {
 /// Performs an action (from a key binding).
 pub fn action(m: &mut Model, a: Action, cmds: &mut Vec<Command>) {
     let in_tail = m.focus == Pane::Tail;
-    let page = if in_tail {
-        nav::tail_height(m)
-    } else {
-        nav::browser_height(m)
-    } as isize;
     match a {
         Action::Back => back(m),
         Action::Quit => quit(m, cmds),
@@ -155,74 +150,28 @@ pub fn action(m: &mut Model, a: Action, cmds: &mut Vec<Command>) {
             );
         }
         Action::ToggleBrowser => toggle_browser(m),
-        Action::Columns => {
-            let buf = m.tail.shown();
-            let from = buf.end_seq().saturating_sub(500).max(buf.first_seq());
-            let seen = crate::fields::paths(
-                (from..buf.end_seq()).filter_map(|s| buf.get(s).map(|r| &r.value[..])),
-            );
-            m.overlay = Some(Overlay::Dialog(Dialog::columns(&m.tail.columns, seen)));
-        }
-        Action::Up | Action::Down | Action::PageUp | Action::PageDown => {
-            let delta = match a {
-                Action::Up => -1,
-                Action::Down => 1,
-                Action::PageUp => -page,
-                _ => page,
-            };
-            if let Some(Overlay::Detail { seq, .. }) = m.overlay {
-                scroll_detail(m, seq, delta as i64);
-            } else if in_tail {
-                paging::want_earlier(m, delta, cmds);
-                nav::tail_move(m, delta);
-            } else {
-                nav::browser_move(m, delta, false);
-            }
-        }
-        Action::Top => {
-            if in_tail {
-                nav::tail_select_row(m, 0);
-            } else {
-                nav::browser_move(m, 0, true);
-            }
-        }
-        Action::Open => {
-            if in_tail {
-                let (_, row) = nav::tail_window(m);
-                if let Some(seq) = m.tail.shown().rows(m.tail.filter).seq(row) {
-                    m.overlay = Some(Overlay::Detail { seq, scroll: 0 });
-                }
-            } else {
-                match m.browser.sel.clone() {
-                    Some(Sel::Topic(t)) => start_tail(m, t, cmds),
-                    Some(Sel::Namespace(ns)) => toggle_collapse(m, &ns, None),
-                    None => {}
-                }
-            }
-        }
-        Action::Collapse | Action::Expand => {
-            let ns = match &m.browser.sel {
-                Some(Sel::Namespace(ns)) => ns.clone(),
-                Some(Sel::Topic(t)) => t.namespace.clone(),
-                None => return,
-            };
-            toggle_collapse(m, &ns, Some(a == Action::Collapse));
-        }
+        Action::Up
+        | Action::Down
+        | Action::PageUp
+        | Action::PageDown
+        | Action::Top
+        | Action::Open
+        | Action::Collapse
+        | Action::Expand
+        | Action::NextMatch
+        | Action::PrevMatch
+        | Action::NextRecord
+        | Action::PrevRecord => actions::navigate(m, a, cmds),
+        Action::Columns
+        | Action::GoToTime
+        | Action::Publish
+        | Action::CloseChannel
+        | Action::Delete => actions::open_dialog(m, a),
         Action::Find => {
             if in_tail {
                 m.tail.searching = true;
             } else {
                 m.browser.editing = true;
-            }
-        }
-        Action::NextMatch | Action::PrevMatch => {
-            nav::jump_match(m, a == Action::NextMatch);
-            if let Some(Overlay::Detail { seq, scroll }) = &mut m.overlay {
-                // The detail follows the match (the tail selection moved to it).
-                if *seq != m.tail.sel {
-                    *seq = m.tail.sel;
-                    *scroll = 0;
-                }
             }
         }
         Action::ToggleFilter => {
@@ -244,58 +193,8 @@ pub fn action(m: &mut Model, a: Action, cmds: &mut Vec<Command>) {
         Action::ScrubFwd10 => scrub::move_cursor(m, 10, cmds),
         Action::ZoomOut => scrub::zoom(m, 2.0, cmds),
         Action::ZoomIn => scrub::zoom(m, 0.5, cmds),
-        Action::GoToTime => {
-            if m.tail.topic.is_some() {
-                // Prefilled with the cursor's time (live: now), exact, in the zone shown.
-                let at = m.scrub.cursor.unwrap_or(m.now);
-                m.overlay = Some(Overlay::Dialog(Dialog::go_to_time(at, m.now, m.utc)));
-            } else {
-                m.say(
-                    Level::Info,
-                    "select a topic first (Enter in the topic list)",
-                );
-            }
-        }
-        Action::Publish => {
-            let t = target_topic(m);
-            m.overlay = Some(Overlay::Dialog(Dialog::publish(t.as_ref())));
-        }
-        Action::CloseChannel => match target_topic(m) {
-            _ if m.protocol == Some(Protocol::Mq) => m.say(Level::Error, CHANNELS_ONLY_V2),
-            Some(t) if t.is_channel() && !query::target_is_open_channel(m) => {
-                m.say(Level::Error, format!("{t} is already closed"));
-            }
-            Some(t) if t.is_channel() => {
-                m.overlay = Some(Overlay::Dialog(Dialog::close_channel(&t.name)));
-            }
-            Some(t) => m.say(Level::Error, format!("{t} is not a channel (chan/<name>)")),
-            None => m.say(Level::Info, "select a channel first"),
-        },
-        Action::Delete => match target_topic(m) {
-            Some(t) => {
-                let note = (m.protocol == Some(Protocol::Mq)).then(|| {
-                    "SeaweedFS 4.x brokers may keep listing the topic for up to ~30 s".to_string()
-                });
-                m.overlay = Some(Overlay::Dialog(Dialog::delete(&t, note)));
-            }
-            None => m.say(Level::Info, "select a topic first"),
-        },
         Action::Refresh => cmds.push(Command::RefreshTopics),
-        Action::Copy => {
-            if let Some(Overlay::Detail { seq, .. }) = &m.overlay
-                && let Some(r) = m.tail.shown().get(*seq)
-            {
-                let text = match std::str::from_utf8(&r.value) {
-                    Ok(s) => s.to_string(),
-                    Err(_) => crate::format::hex_dump(&r.value).join("\n"),
-                };
-                let n = r.value.len();
-                cmds.push(Command::Copy(text));
-                m.say(Level::Info, format!("copied the value ({n} B) via OSC 52"));
-            }
-        }
-        Action::NextRecord => nav::detail_step(m, 1),
-        Action::PrevRecord => nav::detail_step(m, -1),
+        Action::Copy => actions::copy_value(m, cmds),
     }
 }
 
