@@ -88,10 +88,8 @@ pub fn column_of(t: i64, start: i64, stop: i64, cols: usize) -> Option<usize> {
     Some(c.min(cols - 1))
 }
 
-/// Draws the timeline block.
-pub fn timeline(m: &Model, f: &mut Frame, area: Rect) {
-    let t = Theme::of(m);
-    let (start, stop) = m.window();
+/// The timeline's title: the window, the cursor (or live), the span and the total.
+fn title(m: &Model, start: i64, stop: i64) -> String {
     let span = stop - start;
     let live_window = m.window_is_live();
     let seconds = span < 20 * 60 * 1_000_000_000;
@@ -119,6 +117,14 @@ pub fn timeline(m: &Model, f: &mut Frame, area: Rect) {
         });
     }
     title.push(' ');
+    title
+}
+
+/// Draws the timeline block.
+pub fn timeline(m: &Model, f: &mut Frame, area: Rect) {
+    let t = Theme::of(m);
+    let (start, stop) = m.window();
+    let title = title(m, start, stop);
     let block = t.pane(title, false);
     let inner = block.inner(area);
     f.render_widget(block, area);
