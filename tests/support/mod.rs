@@ -27,6 +27,8 @@ pub fn free_port() -> u16 {
 pub mod cluster;
 pub mod embedded;
 pub mod hostile;
+pub mod pty;
+pub mod screens;
 pub mod v2only;
 
 /// A message with a UTF-8 key and value.
