@@ -235,19 +235,37 @@ impl SeaweedMessaging for MessagingService {
             .partition(&init.namespace, &init.topic, init.partition)?;
         let (tx, rx) = mpsc::channel(SUBSCRIBER_QUEUE);
         let cancel = self.shared.stopping.child_token();
+        // Recorded for the admin service (who read the partition, through its close?).
+        let session = Arc::new(
+            self.shared
+                .subscribers
+                .session(&part, &init.subscriber_id)
+                .await,
+        );
+        // Fires when the response stream is dropped (delivered, or the client went away).
+        let served = tokio_util::sync::CancellationToken::new();
         // The subscription ends when the client sends is_close or its side fails; a clean
         // half-close keeps the live tail going (the response side still reaches the client).
+        // The request side is read until the response is over: a client's is_close after
+        // the close message is its receipt of it.
         let watcher = cancel.clone();
+        let (receipt, done) = (Arc::clone(&session), served.clone());
         tokio::spawn(async move {
             loop {
                 tokio::select! {
                     m = inbound.message() => match m {
-                        Ok(Some(m)) if m.is_close => break watcher.cancel(),
+                        Ok(Some(m)) if m.is_close => {
+                            receipt.client_closed();
+                            break watcher.cancel();
+                        }
                         Ok(Some(_)) => {}
-                        Ok(None) => break,
-                        Err(_) => break watcher.cancel(),
+                        Ok(None) => break receipt.client_gone(),
+                        Err(_) => {
+                            receipt.client_gone();
+                            break watcher.cancel();
+                        }
                     },
-                    _ = watcher.cancelled() => break,
+                    _ = done.cancelled() => break,
                 }
             }
         });
@@ -256,7 +274,22 @@ impl SeaweedMessaging for MessagingService {
             let _guard = guard;
             Self::subscribe_loop(part, init, start, tx, cancel).await;
         });
-        let items = ReceiverStream::new(rx).map(|(item, _permit): Queued| item);
+        let (recorder, stopping) = (Arc::clone(&session), self.shared.stopping.clone());
+        let served = served.drop_guard();
+        let items = ReceiverStream::new(rx)
+            .map(move |(item, _permit): Queued| {
+                if let Ok(BrokerMessage { data: Some(m) }) = &item {
+                    recorder.delivered(m);
+                }
+                item
+            })
+            .chain(
+                futures::stream::once(async move {
+                    session.linger(&stopping).await;
+                    drop(served);
+                })
+                .filter_map(|()| async { None }),
+            );
         Ok(Response::new(Box::pin(items)))
     }
 

@@ -5,6 +5,7 @@
 //! module: [`mq`] (SeaweedFS MQ 4.x) and [`legacy`] (messaging 2.x, including the embedded
 //! broker and its admin extension), with [`filer`] for the filer calls both use.
 
+mod consumption;
 pub mod detect;
 pub mod filer;
 pub mod legacy;
@@ -12,6 +13,7 @@ pub mod merge;
 pub mod mq;
 mod types;
 
+pub use consumption::{ChannelFilter, Consumed, SubscriberInfo, consumed_from_wire};
 pub use detect::{ConnectOptions, Protocol, ProtocolChoice};
 pub use types::*;
 

@@ -24,6 +24,7 @@ pub fn free_port() -> u16 {
         .port()
 }
 
+pub mod chan;
 pub mod embedded;
 pub mod v2only;
 

@@ -57,6 +57,8 @@ fn partition_info(p: &adm::PartitionStats) -> PartitionInfo {
         first_ts_ns: ts(p.first_ts_ns),
         last_ts_ns: ts(p.last_ts_ns),
         closed: p.closed,
+        consumed: crate::client::consumed_from_wire(p.consumed),
+        subscribers: p.subscribers.iter().cloned().map(Into::into).collect(),
     }
 }
 
@@ -77,6 +79,7 @@ mod tests {
                 first_ts_ns: 10,
                 last_ts_ns: 20,
                 closed: true,
+                ..Default::default()
             }],
         };
         let info = topic_info(t);
