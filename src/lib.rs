@@ -8,6 +8,7 @@ pub mod cli;
 pub mod client;
 pub mod config;
 pub mod format;
+pub mod matcher;
 pub mod proto;
 pub mod time;
 pub mod tui;

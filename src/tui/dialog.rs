@@ -5,7 +5,7 @@ use bytes::Bytes;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use crate::client::{OutMessage, TopicName};
-use crate::time::{TimeSpec, parse_spec};
+use crate::time::{TimeSpec, parse_spec_in};
 
 /// What a field holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -90,7 +90,7 @@ static TIME: FieldSpec = FieldSpec {
     id: FieldId::Time,
     label: "Time",
     kind: FieldKind::Line,
-    help: "-15m, 2026-11-26T23:10:52Z, ns since epoch, earliest, latest, now",
+    help: "16:40, 2026-11-26 16:40:00.123, -15m, RFC 3339, ns, earliest, latest",
 };
 
 /// Which dialog.
@@ -113,6 +113,10 @@ pub struct Field {
     pub spec: &'static FieldSpec,
     /// The text.
     pub text: String,
+    /// Prefilled and untouched: the first typed character replaces it.
+    pub fresh: bool,
+    /// The help line in place of the descriptor's (e.g. an example with today's date).
+    pub help: Option<String>,
 }
 
 /// An open dialog.
@@ -130,6 +134,8 @@ pub struct Dialog {
     pub note: Option<String>,
     /// The request sent for it, while in flight (submits are blocked).
     pub in_flight: Option<u64>,
+    /// Times without a zone are UTC (`--utc`, `u`), else local time.
+    pub utc: bool,
 }
 
 /// What a key did to a dialog.
@@ -169,12 +175,15 @@ impl Dialog {
                 .map(|s| Field {
                     spec: s,
                     text: String::new(),
+                    fresh: false,
+                    help: None,
                 })
                 .collect(),
             focus: 0,
             error: None,
             note: None,
             in_flight: None,
+            utc: false,
         }
     }
 
@@ -204,9 +213,21 @@ impl Dialog {
         d
     }
 
-    /// The go-to-time prompt.
-    pub fn go_to_time() -> Self {
-        Dialog::with(DialogKind::GoToTime, &[&TIME])
+    /// The go-to-time prompt, prefilled with `at` (the cursor's time, exact to the ns) in
+    /// the zone shown; its example uses the date of `now_ns`.
+    pub fn go_to_time(at: i64, now_ns: i64, utc: bool) -> Self {
+        let mut d = Dialog::with(DialogKind::GoToTime, &[&TIME]);
+        d.utc = utc;
+        let zone = if utc { "UTC" } else { "local time" };
+        let today = crate::time::format_date(now_ns, utc);
+        if let Some(f) = d.fields.first_mut() {
+            f.text = crate::time::format_datetime_exact(at, utc);
+            f.fresh = true;
+            f.help = Some(format!(
+                "e.g. 16:40 (today), {today} 16:40:05.250, -15m, earliest, latest ({zone})"
+            ));
+        }
+        d
     }
 
     /// The title.
@@ -257,6 +278,7 @@ impl Dialog {
                     f.text.pop();
                 }
             }
+            KeyCode::Left | KeyCode::Right | KeyCode::End => {} // keep the prefill, edit it
             KeyCode::Char('u') if ctrl => {
                 if let Some(f) = self.fields.get_mut(self.focus) {
                     f.text.clear();
@@ -264,6 +286,9 @@ impl Dialog {
             }
             KeyCode::Char(c) if !ctrl => self.insert(c),
             _ => return DialogKey::Ignored,
+        }
+        if let Some(f) = self.fields.get_mut(self.focus) {
+            f.fresh = false;
         }
         self.error = None;
         DialogKey::Edited
@@ -273,6 +298,9 @@ impl Dialog {
         if let Some(f) = self.fields.get_mut(self.focus) {
             if f.spec.kind == FieldKind::Number && !c.is_ascii_digit() {
                 return;
+            }
+            if f.fresh {
+                f.text.clear();
             }
             f.text.push(c);
         }
@@ -313,7 +341,7 @@ impl Dialog {
                     Ok(Submit::Nothing)
                 }
             }
-            DialogKind::GoToTime => parse_spec(self.get(FieldId::Time), now_ns)
+            DialogKind::GoToTime => parse_spec_in(self.get(FieldId::Time), now_ns, self.utc)
                 .map(Submit::GoTo)
                 .map_err(|e| format!("invalid time {:?}: {}", e.input, e.reason)),
         }
@@ -408,8 +436,34 @@ mod tests {
     }
 
     #[test]
+    fn go_to_time_is_prefilled_and_typing_replaces_the_prefill() {
+        let at = 1_764_198_652_123_456_789; // 2025-11-26T23:10:52.123456789Z
+        let mut d = Dialog::go_to_time(at, at, true);
+        assert_eq!(d.get(FieldId::Time), "2025-11-26 23:10:52.123456789Z");
+        assert!(
+            d.fields[0]
+                .help
+                .as_ref()
+                .unwrap()
+                .contains("2025-11-26 16:40")
+        );
+        // Enter on the prefill goes exactly where the cursor is.
+        assert_eq!(d.submit(at), Ok(Submit::GoTo(TimeSpec::At(at))));
+        // Backspace edits the prefill; a typed character replaces an untouched one.
+        d.key(&key(KeyCode::Backspace));
+        assert_eq!(d.get(FieldId::Time), "2025-11-26 23:10:52.123456789");
+        let mut d = Dialog::go_to_time(at, at, true);
+        type_in(&mut d, "23:10");
+        assert_eq!(d.get(FieldId::Time), "23:10");
+        assert_eq!(
+            d.submit(at),
+            Ok(Submit::GoTo(TimeSpec::At(at - 52_123_456_789)))
+        );
+    }
+
+    #[test]
     fn go_to_time_parses_every_spec() {
-        let mut d = Dialog::go_to_time();
+        let mut d = Dialog::go_to_time(0, 0, true);
         type_in(&mut d, "-15m");
         assert_eq!(
             d.submit(1_000 * 60_000_000_000),

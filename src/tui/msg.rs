@@ -93,6 +93,20 @@ pub enum Command {
         /// Which topic.
         topic: TopicName,
     },
+    /// Read the newest `limit` records before `before_ns` (paging back before the first
+    /// loaded record), down to `floor_ns` (the topic's first message).
+    ReadBefore {
+        /// Request id (stale answers are dropped).
+        req: ReqId,
+        /// Which topic.
+        topic: TopicName,
+        /// Records strictly before this time.
+        before_ns: i64,
+        /// Not before this time.
+        floor_ns: i64,
+        /// How many.
+        limit: usize,
+    },
     /// Copy text to the clipboard (OSC 52).
     Copy(String),
     /// Leave the TUI.
@@ -175,6 +189,13 @@ pub enum WorkerEvent {
         req: ReqId,
         /// The close message's outcome, or the error.
         result: Result<PublishOutcome, String>,
+    },
+    /// Records before the first loaded one (a page back), oldest first.
+    Earlier {
+        /// The request.
+        req: ReqId,
+        /// The records and whether the topic has nothing earlier, or the error.
+        result: Result<(Vec<Record>, bool), String>,
     },
     /// A delete answer.
     Deleted {

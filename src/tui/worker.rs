@@ -184,6 +184,22 @@ async fn run(
                     refresh.notify_one();
                 });
             }
+            Command::ReadBefore {
+                req,
+                topic,
+                before_ns,
+                floor_ns,
+                limit,
+            } => {
+                tokio::spawn(async move {
+                    let read = super::pages::read_before(&c, &topic, before_ns, floor_ns, limit);
+                    let result = tokio::select! {
+                        r = read => r.map_err(|e| e.to_string()),
+                        _ = stop2.cancelled() => return,
+                    };
+                    send(&tx, &stop2, WorkerEvent::Earlier { req, result }).await;
+                });
+            }
             Command::Copy(_) | Command::Quit => {}
         }
     }

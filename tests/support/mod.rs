@@ -26,6 +26,8 @@ pub fn free_port() -> u16 {
 
 pub mod chan;
 pub mod embedded;
+pub mod pty;
+pub mod screens;
 pub mod v2only;
 
 /// A message with a UTF-8 key and value.

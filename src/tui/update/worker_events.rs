@@ -37,8 +37,7 @@ pub fn on_event(m: &mut Model, ev: WorkerEvent, cmds: &mut Vec<Command>) {
         WorkerEvent::Topics(mut list) => {
             list.sort_by(|a, b| a.name.cmp(&b.name));
             let old_row = m.browser.sel_row(&m.browser.rows());
-            m.browser.topics = list;
-            m.browser.loaded = true;
+            m.browser.take_listing(list, m.now);
             nav::browser_reselect(m, old_row);
         }
         WorkerEvent::Records { id, records } => {
@@ -133,7 +132,8 @@ pub fn on_event(m: &mut Model, ev: WorkerEvent, cmds: &mut Vec<Command>) {
             let new_topic = target.is_some_and(|t| {
                 result.is_ok() && !m.browser.topics.iter().any(|i| i.name.to_string() == t)
             });
-            finish_request(m, req, result.is_ok(), text);
+            // A failed publish keeps its dialog (fix the fields, send again).
+            finish_request(m, req, result.is_ok(), false, text);
             if new_topic {
                 cmds.push(Command::RefreshTopics); // it created a topic: list it now
             }
@@ -144,11 +144,12 @@ pub fn on_event(m: &mut Model, ev: WorkerEvent, cmds: &mut Vec<Command>) {
                 Err(e) => format!("close failed: {e}"),
             };
             let ok = result.is_ok();
-            finish_request(m, req, ok, text);
+            finish_request(m, req, ok, true, text);
             if ok {
                 cmds.push(Command::RefreshTopics);
             }
         }
+        WorkerEvent::Earlier { req, result } => super::paging::on_earlier(m, req, result),
         WorkerEvent::Deleted { req, result } => {
             let deleted = match &m.overlay {
                 Some(Overlay::Dialog(d)) if d.in_flight == Some(req) => match &d.kind {
@@ -172,11 +173,17 @@ pub fn on_event(m: &mut Model, ev: WorkerEvent, cmds: &mut Vec<Command>) {
                 (Err(e), _) => format!("delete failed: {e}"),
             };
             let ok = result.is_ok();
-            finish_request(m, req, ok, text);
+            finish_request(m, req, ok, true, text);
             if ok {
                 if let Some(t) = deleted {
+                    // The row of the deleted topic: its successor takes the selection.
+                    let old = m.browser.rows().iter().position(
+                        |r| matches!(r, super::super::model::TreeRow::Topic(i) if i.name == t),
+                    );
                     m.browser.topics.retain(|i| i.name != t);
-                    let old = m.browser.sel_row(&m.browser.rows());
+                    if m.browser.selected_topic() == Some(&t) {
+                        m.browser.sel = None;
+                    }
                     nav::browser_reselect(m, old);
                     if m.tail.topic.as_ref() == Some(&t) {
                         if let Some(id) = m.tail.sub.take() {
@@ -193,11 +200,11 @@ pub fn on_event(m: &mut Model, ev: WorkerEvent, cmds: &mut Vec<Command>) {
     }
 }
 
-/// Closes the dialog waiting for `req` on success (or shows the error in it), and says
-/// the result in the status line.
-fn finish_request(m: &mut Model, req: u64, ok: bool, text: String) {
+/// Closes the dialog waiting for `req` on success (and on failure when `close_on_error`;
+/// else the error shows in it), and says the result in the status line.
+fn finish_request(m: &mut Model, req: u64, ok: bool, close_on_error: bool, text: String) {
     if dialog_waiting(m, req) {
-        if ok {
+        if ok || close_on_error {
             m.overlay = None;
         } else if let Some(Overlay::Dialog(d)) = &mut m.overlay {
             d.in_flight = None;

@@ -14,6 +14,7 @@ use super::theme::Theme;
 use super::{fit, pad};
 use crate::client::Record;
 use crate::format::preview;
+use crate::matcher::Matcher;
 use crate::time;
 
 const KEY_W: usize = 14;
@@ -72,10 +73,15 @@ pub fn tail(m: &Model, f: &mut Frame, a: &Areas) {
     let time_w = if m.utc { 13 } else { 12 };
     let value_w = w.saturating_sub(time_w + 2 + 4 + 2 + KEY_W + 2);
     let header = if m.tail.searching {
-        Line::from(vec![
-            Span::styled("search: ", t.key()),
+        let mode = if m.tail.literal { "literal" } else { "regex" };
+        let mut spans = vec![
+            Span::styled(format!("search ({mode}, Tab switches): "), t.key()),
             Span::raw(format!("{}▏", m.tail.search)),
-        ])
+        ];
+        if let Some(e) = &m.tail.search_error {
+            spans.push(Span::styled(format!("  {e}"), t.error()));
+        }
+        Line::from(spans)
     } else {
         Line::from(Span::styled(
             fit(
@@ -144,7 +150,7 @@ fn record_line<'a>(
     r: &Record,
     time_w: usize,
     value_w: usize,
-    query: Option<&str>,
+    query: Option<&Matcher>,
     t: Theme,
 ) -> Line<'a> {
     let clock = time::format_clock(r.ts_ns, m.utc);
@@ -172,31 +178,21 @@ fn record_line<'a>(
     Line::from(spans)
 }
 
-/// Splits `s` into spans, styling case-insensitive occurrences of `q` with `hit`.
-pub fn highlight(s: &str, q: Option<&str>, base: Style, hit: Style) -> Vec<Span<'static>> {
-    let Some(q) = q.filter(|q| !q.is_empty()) else {
+/// Splits `s` into spans, styling the search's matches in it with `hit`.
+pub fn highlight(s: &str, q: Option<&Matcher>, base: Style, hit: Style) -> Vec<Span<'static>> {
+    let Some(q) = q else {
         return vec![Span::styled(s.to_string(), base)];
     };
-    let lower = s.to_lowercase();
-    if lower.len() != s.len() {
-        // Lower-casing changed byte lengths: no safe offsets; no highlight.
-        return vec![Span::styled(s.to_string(), base)];
-    }
     let mut out = Vec::new();
     let mut i = 0;
-    while let Some(p) = lower[i..].find(q) {
-        let start = i + p;
-        let end = start + q.len();
-        if !s.is_char_boundary(start) || !s.is_char_boundary(end) {
-            break;
-        }
+    for (start, end) in q.ranges(s) {
         if start > i {
             out.push(Span::styled(s[i..start].to_string(), base));
         }
         out.push(Span::styled(s[start..end].to_string(), hit));
         i = end;
     }
-    if i < s.len() {
+    if i < s.len() || out.is_empty() {
         out.push(Span::styled(s[i..].to_string(), base));
     }
     out

@@ -403,10 +403,38 @@ fn quit_back_help_and_ctrl_c() {
     update(&mut m, chr('j'));
     update(&mut m, chr('x'));
     assert!(m.overlay.is_none());
-    assert!(update(&mut m, chr('q')).is_empty());
+    // Esc backs out step by step and never quits: search, tail pane, filter, then nothing.
+    for c in "/needle\r".chars() {
+        update(
+            &mut m,
+            if c == '\r' {
+                key(KeyCode::Enter)
+            } else {
+                chr(c)
+            },
+        );
+    }
+    assert!(!m.tail.shown().matches().is_empty());
+    assert!(update(&mut m, key(KeyCode::Esc)).is_empty());
+    assert!(m.tail.search.is_empty() && m.tail.shown().matches().is_empty());
+    assert_eq!(m.focus, Pane::Tail);
+    assert!(update(&mut m, key(KeyCode::Esc)).is_empty());
     assert_eq!(m.focus, Pane::Browser);
+    m.browser.filter = "orders".into();
+    assert!(update(&mut m, key(KeyCode::Esc)).is_empty());
+    assert!(m.browser.filter.is_empty());
+    assert!(update(&mut m, key(KeyCode::Esc)).is_empty());
+    assert!(!m.quit);
+    assert!(m.status.as_ref().unwrap().text.contains("q quits"));
+    // q quits from the tail pane as from the list.
+    update(&mut m, key(KeyCode::Tab));
+    assert_eq!(m.focus, Pane::Tail);
     assert_eq!(update(&mut m, chr('q')), vec![Command::Quit]);
     assert!(m.quit);
+    // On the no-broker screen too: q quits, Esc does not.
+    let mut m = Model::new("127.0.0.1:1", false, true, 100, NOW);
+    assert!(update(&mut m, key(KeyCode::Esc)).is_empty());
+    assert_eq!(update(&mut m, chr('q')), vec![Command::Quit]);
     // Ctrl-C quits even inside a dialog.
     let mut m = tailing();
     update(&mut m, chr('p'));
@@ -425,12 +453,12 @@ fn detail_navigation_and_copy() {
         panic!()
     };
     assert_eq!(m.tail.live.get(seq).unwrap().value, "needle 49");
-    update(&mut m, chr('p'));
+    update(&mut m, key(KeyCode::Left));
     let Some(Overlay::Detail { seq, .. }) = m.overlay else {
         panic!()
     };
     assert_eq!(m.tail.live.get(seq).unwrap().value, "v48");
-    update(&mut m, chr('n'));
+    update(&mut m, chr('l'));
     update(&mut m, chr('j'));
     let Some(Overlay::Detail { seq, scroll }) = m.overlay else {
         panic!()
