@@ -1,6 +1,7 @@
 //! The pure state transition: `update(&mut Model, Msg) -> Vec<Command>`. No I/O, no clock:
 //! time comes in with `Msg::Tick`.
 
+mod marks;
 pub mod nav;
 mod paging;
 pub mod scrub;
@@ -263,6 +264,10 @@ pub fn action(m: &mut Model, a: Action, cmds: &mut Vec<Command>) {
             Some(t) => m.say(Level::Error, format!("{t} is not a channel (chan/<name>)")),
             None => m.say(Level::Info, "select a channel first"),
         },
+        Action::Mark => marks::toggle_mark(m),
+        Action::DoneFilter => marks::toggle_done_filter(m),
+        Action::Cleanup => marks::quick_cleanup(m),
+        Action::Delete if marks::delete_marked(m) => {}
         Action::Delete => match target_topic(m) {
             Some(t) => {
                 let note = (m.protocol == Some(Protocol::Mq)).then(|| {
@@ -320,6 +325,7 @@ fn back(m: &mut Model) {
         m.browser.filter.clear();
         nav::browser_reselect(m, None);
         nav::browser_keep_visible(m);
+    } else if marks::clear_marks(m) {
     } else {
         m.say(Level::Info, "q quits");
     }
@@ -488,6 +494,7 @@ fn dialog_key(m: &mut Model, k: &KeyEvent, cmds: &mut Vec<Command>) {
                         },
                         Submit::CloseChannel(name) => Command::CloseChannel { req, name },
                         Submit::Delete(topic) => Command::Delete { req, topic },
+                        Submit::DeleteMany(topics) => Command::DeleteMany { req, topics },
                         Submit::GoTo(_) | Submit::Nothing => return,
                     });
                 }
