@@ -24,12 +24,7 @@ const CONFIG_FILE: &str = "topic.conf";
 pub const DATA_DIR_MARK: &str = "swmq-broker-data";
 /// What a data directory made before the mark existed may hold (anything else: the
 /// directory belongs to another program, and the broker will not delete or write in it).
-const OWN_ENTRIES: [&str; 4] = [
-    DATA_DIR_MARK,
-    "topics",
-    ".trash",
-    super::subscribers::SINCE_FILE,
-];
+const OWN_ENTRIES: [&str; 3] = [DATA_DIR_MARK, "topics", ".trash"];
 
 /// All topics of a broker.
 #[derive(Debug)]

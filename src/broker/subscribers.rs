@@ -13,8 +13,9 @@
 //!   disconnects never counts, even if the broker had already buffered the close for it.
 //! - swmq's own readers (ids starting with [`INSPECTOR_PREFIX`]) are inspectors: recorded,
 //!   but they never make a partition consumed.
-//! - A partition closed before this broker began recording (`subscribers-since` in the data
-//!   directory) and without a recorded consumer is "unknown", never "not consumed".
+//! - A partition closed before this data directory began recording subscribers
+//!   (`topics/.subscribers-since`) and without a recorded consumer is "unknown", never
+//!   "not consumed".
 
 use std::collections::HashMap;
 use std::fs;
@@ -42,8 +43,9 @@ pub const INSPECTOR_PREFIX: &str = "swmq-";
 pub const ECHO_WAIT: Duration = Duration::from_secs(2);
 /// Records are written at least this often while they change.
 pub const FLUSH_EVERY: Duration = Duration::from_secs(1);
-/// The file in the data directory holding when recording began (ns since the epoch).
-pub const SINCE_FILE: &str = "subscribers-since";
+/// The file under `<data>/topics` holding when recording began (ns since the epoch; a
+/// file there is never taken for a namespace, which are directories).
+pub const SINCE_FILE: &str = ".subscribers-since";
 const FILE_VERSION: u32 = 1;
 /// A records file larger than this is not read (64 records take a few KiB).
 const MAX_FILE_BYTES: u64 = 1 << 20;
@@ -120,7 +122,9 @@ pub fn records_path(topic_dir: &Path, number: u32) -> PathBuf {
 impl Registry {
     /// Opens the registry of a data directory (recording "since" now on first use).
     pub fn open(data_dir: &Path) -> io::Result<Registry> {
-        let path = data_dir.join(SINCE_FILE);
+        let root = super::names::topics_root(data_dir);
+        fs::create_dir_all(&root)?;
+        let path = root.join(SINCE_FILE);
         let since_ns = match fs::read_to_string(&path) {
             Ok(s) => s.trim().parse().unwrap_or_else(|_| {
                 tracing::warn!(path = %path.display(), "unreadable; recording since now");
