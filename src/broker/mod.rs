@@ -28,6 +28,7 @@ mod recovery;
 mod segment;
 mod service;
 mod store;
+mod subscribers;
 mod writer;
 
 #[cfg(test)]
@@ -160,6 +161,8 @@ pub fn default_data_dir() -> PathBuf {
 #[derive(Debug)]
 pub(crate) struct Shared {
     store: Arc<store::Store>,
+    /// Who read each partition (served by the admin service).
+    subscribers: Arc<subscribers::Registry>,
     advertised: String,
     /// Bound to an unspecified address (0.0.0.0, ::) without `--advertise`.
     advertise_local: bool,
@@ -202,6 +205,14 @@ pub async fn start(config: BrokerConfig) -> Result<RunningBroker, BrokerError> {
                 },
                 e => e,
             })?;
+    let data_dir = config.data_dir.clone();
+    let subscribers = tokio::task::spawn_blocking(move || subscribers::Registry::open(&data_dir))
+        .await
+        .map_err(|e| BrokerError::Server(e.to_string()))?
+        .map_err(|error| BrokerError::DataDir {
+            dir: config.data_dir.clone(),
+            error,
+        })?;
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .map_err(|error| BrokerError::Bind {
@@ -211,6 +222,7 @@ pub async fn start(config: BrokerConfig) -> Result<RunningBroker, BrokerError> {
     let addr = listener.local_addr()?;
     let shared = Arc::new(Shared {
         store,
+        subscribers: Arc::new(subscribers),
         advertised: config
             .advertised
             .clone()
@@ -257,12 +269,29 @@ pub async fn start(config: BrokerConfig) -> Result<RunningBroker, BrokerError> {
             }
         }
     });
+    tokio::spawn(record_subscribers(Arc::clone(&shared)));
     tracing::info!(%addr, data = %config.data_dir.display(), "broker started");
     Ok(RunningBroker {
         addr,
         shared,
         server,
     })
+}
+
+/// Writes subscriber records as they change: soon after a wake-up (coalescing what
+/// follows it), else every [`subscribers::FLUSH_EVERY`]; never on the publish path.
+async fn record_subscribers(shared: Arc<Shared>) {
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(subscribers::FLUSH_EVERY) => {}
+            _ = shared.subscribers.wake.notified() => {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            _ = shared.stopping.cancelled() => break,
+        }
+        let reg = Arc::clone(&shared.subscribers);
+        let _ = tokio::task::spawn_blocking(move || reg.flush_dirty()).await;
+    }
 }
 
 impl Shared {
@@ -310,9 +339,12 @@ impl RunningBroker {
         timer.abort();
         self.shared.hard_stop.cancel();
         let shared = Arc::clone(&self.shared);
-        tokio::task::spawn_blocking(move || shared.store.shutdown())
-            .await
-            .map_err(|e| BrokerError::Server(e.to_string()))??;
+        tokio::task::spawn_blocking(move || {
+            shared.subscribers.flush_dirty();
+            shared.store.shutdown()
+        })
+        .await
+        .map_err(|e| BrokerError::Server(e.to_string()))??;
         served
     }
 }
@@ -358,6 +390,7 @@ mod tests {
         );
         let shared = Shared {
             store: Arc::new(store::Store::open(dir.path(), b.shared.store.limits()).unwrap()),
+            subscribers: Arc::clone(&b.shared.subscribers),
             advertised: "0.0.0.0:17777".into(),
             advertise_local: true,
             started_at_ns: 0,

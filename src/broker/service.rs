@@ -13,6 +13,7 @@ use tonic::{Request, Response, Status, Streaming};
 use super::Shared;
 use super::partition::Partition;
 use super::reader::Chunk;
+use super::subscribers::Session;
 use crate::proto::v2::seaweed_messaging_server::SeaweedMessaging;
 use crate::proto::v2::subscriber_message::init_message::StartPosition;
 use crate::proto::v2::*;
@@ -222,6 +223,62 @@ impl MessagingService {
     }
 }
 
+/// Reads a subscription's request side. The subscription ends when the client sends
+/// is_close or its side fails; a clean half-close keeps the live tail going (the response
+/// side still reaches the client). It is read until the response is over (`done`): a
+/// client's is_close after the close message is its receipt of it.
+async fn watch_requests(
+    mut inbound: Streaming<SubscriberMessage>,
+    cancel: tokio_util::sync::CancellationToken,
+    receipt: Arc<Session>,
+    done: tokio_util::sync::CancellationToken,
+) {
+    loop {
+        tokio::select! {
+            m = inbound.message() => match m {
+                Ok(Some(m)) if m.is_close => {
+                    receipt.client_closed();
+                    break cancel.cancel();
+                }
+                Ok(Some(_)) => {}
+                Ok(None) => break receipt.client_gone(),
+                Err(_) => {
+                    receipt.client_gone();
+                    break cancel.cancel();
+                }
+            },
+            _ = done.cancelled() => break,
+        }
+    }
+}
+
+/// The response stream: every message handed out is recorded in the session; after a close
+/// message it stays open for the subscriber's receipt ([`Session::linger`]); `served` fires
+/// when it is dropped.
+fn recorded(
+    rx: mpsc::Receiver<Queued>,
+    session: Arc<Session>,
+    served: tokio_util::sync::CancellationToken,
+    stopping: tokio_util::sync::CancellationToken,
+) -> impl Stream<Item = Result<BrokerMessage, Status>> + Send + 'static {
+    let recorder = Arc::clone(&session);
+    let served = served.drop_guard();
+    ReceiverStream::new(rx)
+        .map(move |(item, _permit): Queued| {
+            if let Ok(BrokerMessage { data: Some(m) }) = &item {
+                recorder.delivered(m);
+            }
+            item
+        })
+        .chain(
+            futures::stream::once(async move {
+                session.linger(&stopping).await;
+                drop(served);
+            })
+            .filter_map(|()| async { None }),
+        )
+}
+
 #[tonic::async_trait]
 impl SeaweedMessaging for MessagingService {
     type SubscribeStream = BoxStream<BrokerMessage>;
@@ -253,28 +310,27 @@ impl SeaweedMessaging for MessagingService {
             .await?;
         let (tx, rx) = mpsc::channel(SUBSCRIBER_QUEUE);
         let cancel = self.shared.stopping.child_token();
-        // The subscription ends when the client sends is_close or its side fails; a clean
-        // half-close keeps the live tail going (the response side still reaches the client).
-        let watcher = cancel.clone();
-        tokio::spawn(async move {
-            loop {
-                tokio::select! {
-                    m = inbound.message() => match m {
-                        Ok(Some(m)) if m.is_close => break watcher.cancel(),
-                        Ok(Some(_)) => {}
-                        Ok(None) => break,
-                        Err(_) => break watcher.cancel(),
-                    },
-                    _ = watcher.cancelled() => break,
-                }
-            }
-        });
+        // Recorded for the admin service (who read the partition, through its close?).
+        let session = Arc::new(
+            self.shared
+                .subscribers
+                .session(&part, &init.subscriber_id)
+                .await,
+        );
+        // Fires when the response stream is dropped (delivered, or the client went away).
+        let served = tokio_util::sync::CancellationToken::new();
+        tokio::spawn(watch_requests(
+            inbound,
+            cancel.clone(),
+            Arc::clone(&session),
+            served.clone(),
+        ));
         let guard = cancel.clone().drop_guard();
         tokio::spawn(async move {
             let _guard = guard;
             Self::subscribe_loop(part, init, start, tx, cancel).await;
         });
-        let items = ReceiverStream::new(rx).map(|(item, _permit): Queued| item);
+        let items = recorded(rx, session, served, self.shared.stopping.clone());
         Ok(Response::new(Box::pin(items)))
     }
 

@@ -35,7 +35,9 @@ Examples:
   swmq tail demo/orders --last 20
   swmq publish demo/orders --key ord-1 '{\"order\":1}'
   swmq publish demo/copy --input json --file orders.jsonl
-  swmq chan read nightly-export --no-follow";
+  swmq chan read nightly-export --no-follow
+  swmq chan list --closed --consumed --older-than 1d
+  swmq chan delete --closed --consumed --older-than 1d --yes";
 
 /// swmq: inspect and administer the SeaweedFS message queue (MQ 4.x and messaging 2.x).
 #[derive(Debug, Parser)]
@@ -358,15 +360,60 @@ pub enum ChanCommand {
         #[arg(long, short = 'e', visible_alias = "exit")]
         no_follow: bool,
     },
-    /// Delete a channel (asks for the name unless --yes).
+    /// Delete a channel (asks for the name unless --yes), or in bulk every closed channel a
+    /// subscriber read through its close: --closed --consumed [--older-than D] shows them,
+    /// --yes deletes them. A bulk delete never touches an open or unconsumed channel.
     Delete {
-        /// The channel name.
-        #[arg(add = channel_completer())]
-        name: String,
-        /// Do not ask for confirmation.
+        /// The channel name (none: a bulk delete, which needs --closed --consumed).
+        #[arg(add = channel_completer(), required_unless_present_any = ["closed", "consumed", "older_than"])]
+        name: Option<String>,
+        /// Do not ask for confirmation (bulk: delete instead of only showing).
         #[arg(long, short = 'y')]
         yes: bool,
+        /// Bulk: closed channels only (required).
+        #[arg(long, conflicts_with = "name")]
+        closed: bool,
+        /// Bulk: channels a subscriber read through their close only (required).
+        #[arg(long, conflicts_with = "name")]
+        consumed: bool,
+        /// Bulk: only channels whose last message is older than D (1d, 12h, 30m).
+        #[arg(long, value_name = "D", conflicts_with = "name", value_parser = parse_age)]
+        older_than: Option<i64>,
+        /// Bulk: output format.
+        #[arg(long, value_enum, default_value_t = TableOrJson::Table)]
+        format: TableOrJson,
     },
+    /// List channels: open or closed, consumed (by whom, when), messages, size, age.
+    List {
+        /// Which channels.
+        #[command(flatten)]
+        filter: ChanListFilter,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = TableOrJson::Table)]
+        format: TableOrJson,
+    },
+}
+
+/// The filters of `swmq chan list`.
+#[derive(Debug, Clone, Args)]
+pub struct ChanListFilter {
+    /// Closed channels only.
+    #[arg(long)]
+    pub closed: bool,
+    /// Channels a subscriber read through their close only.
+    #[arg(long, conflicts_with = "unconsumed")]
+    pub consumed: bool,
+    /// Channels not known to be consumed only (not consumed, or unknown).
+    #[arg(long)]
+    pub unconsumed: bool,
+    /// Only channels whose last message is older than D (1d, 12h, 30m).
+    #[arg(long, value_name = "D", value_parser = parse_age)]
+    pub older_than: Option<i64>,
+}
+
+/// An age such as `1d`, `12h`, `1h30m` (ns).
+fn parse_age(s: &str) -> Result<i64, String> {
+    crate::time::parse_duration(s)
 }
 
 #[cfg(test)]
@@ -401,6 +448,42 @@ mod tests {
         };
         assert_eq!(t.from.as_deref(), Some("-15m"));
         assert_eq!(t.partitions, vec![1, 3]);
+    }
+
+    #[test]
+    fn chan_delete_is_one_name_or_a_bulk_selection() {
+        let c = Cli::try_parse_from(["swmq", "chan", "delete", "x", "--yes"]).unwrap();
+        let Some(Command::Chan(ChanCommand::Delete { name, closed, .. })) = c.command else {
+            panic!()
+        };
+        assert_eq!(name.as_deref(), Some("x"));
+        assert!(!closed);
+        let c = Cli::try_parse_from([
+            "swmq",
+            "chan",
+            "delete",
+            "--closed",
+            "--consumed",
+            "--older-than",
+            "1d",
+        ])
+        .unwrap();
+        let Some(Command::Chan(ChanCommand::Delete {
+            name, older_than, ..
+        })) = c.command
+        else {
+            panic!()
+        };
+        assert_eq!((name, older_than), (None, Some(86_400_000_000_000)));
+        for bad in [
+            &["swmq", "chan", "delete"][..],
+            &["swmq", "chan", "delete", "x", "--closed"],
+            &["swmq", "chan", "delete", "--closed", "--unconsumed"],
+            &["swmq", "chan", "list", "--consumed", "--unconsumed"],
+            &["swmq", "chan", "list", "--older-than", "yesterday"],
+        ] {
+            assert!(Cli::try_parse_from(bad).is_err(), "{bad:?}");
+        }
     }
 
     #[test]

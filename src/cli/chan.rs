@@ -70,7 +70,29 @@ pub async fn run(cfg: &Config, cmd: ChanCommand) -> CliResult {
             };
             stream_records(cfg, &client, plan, what).await
         }
-        ChanCommand::Delete { name, yes } => {
+        ChanCommand::List { filter, format } => super::chan_bulk::list(cfg, &filter, format).await,
+        ChanCommand::Delete {
+            name: None,
+            yes,
+            closed,
+            consumed,
+            older_than,
+            format,
+        } => {
+            let bulk = super::chan_bulk::BulkDelete {
+                closed,
+                consumed,
+                older_than,
+                yes,
+                format,
+            };
+            super::chan_bulk::delete(cfg, bulk).await
+        }
+        ChanCommand::Delete {
+            name: Some(name),
+            yes,
+            ..
+        } => {
             let topic = super::parse_channel(&name)?;
             let what = format!("chan delete {name}");
             super::refuse_if_read_only(cfg, &what)?;
@@ -109,7 +131,7 @@ async fn require_existing(client: &Client, name: &str, what: &str) -> CliResult 
 }
 
 /// Connects and insists on a 2.x broker.
-async fn channels(cfg: &Config, what: &str) -> CliResult<Client> {
+pub(super) async fn channels(cfg: &Config, what: &str) -> CliResult<Client> {
     let client = super::connect(cfg).await?;
     client
         .require_channels()

@@ -6,6 +6,7 @@
 
 pub mod args;
 mod chan;
+mod chan_bulk;
 mod complete;
 mod delete;
 pub mod error;

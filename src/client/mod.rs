@@ -5,6 +5,7 @@
 //! module: [`mq`] (SeaweedFS MQ 4.x) and [`legacy`] (messaging 2.x, including the embedded
 //! broker and its admin extension), with [`filer`] for the filer calls both use.
 
+mod consumption;
 pub mod detect;
 mod error;
 pub mod filer;
@@ -14,6 +15,7 @@ pub mod mq;
 mod partitioning;
 mod types;
 
+pub use consumption::{ChannelFilter, Consumed, SubscriberInfo, consumed_from_wire};
 pub use detect::{ConnectOptions, Protocol, ProtocolChoice};
 pub use error::{ClientError, ErrorClass, classify, is_missing_topic};
 pub use partitioning::*;

@@ -123,6 +123,10 @@ pub struct PartitionInfo {
     pub last_ts_ns: Option<i64>,
     /// Sealed by a close message (2.x).
     pub closed: bool,
+    /// Read through its close message (see [`super::Consumed`]).
+    pub consumed: super::Consumed,
+    /// The subscribers it has served, most recent first (embedded broker only).
+    pub subscribers: Vec<super::SubscriberInfo>,
 }
 
 /// A topic with what the broker can tell about it.

@@ -88,6 +88,12 @@ static CONFIRM: FieldSpec = FieldSpec {
     kind: FieldKind::Line,
     help: "Enter deletes only when it matches exactly",
 };
+static CONFIRM_COUNT: FieldSpec = FieldSpec {
+    id: FieldId::Confirm,
+    label: "Type the number of topics being deleted",
+    kind: FieldKind::Number,
+    help: "Enter deletes only when it matches exactly",
+};
 static TIME: FieldSpec = FieldSpec {
     id: FieldId::Time,
     label: "Time",
@@ -111,6 +117,8 @@ pub enum DialogKind {
     CloseChannel(String),
     /// Delete a topic (type its name).
     Delete(TopicName),
+    /// Delete several marked topics together (type how many).
+    DeleteMany(Vec<TopicName>),
     /// Move the timeline cursor to a time.
     GoToTime,
     /// Pick JSON fields as tail columns.
@@ -173,6 +181,8 @@ pub enum Submit {
     CloseChannel(String),
     /// Delete the topic.
     Delete(TopicName),
+    /// Delete these topics.
+    DeleteMany(Vec<TopicName>),
     /// Go to the time.
     GoTo(TimeSpec),
     /// Show these JSON fields as columns.
@@ -229,6 +239,14 @@ impl Dialog {
         d
     }
 
+    /// The confirmation of a delete of several topics; `note` says what the user should
+    /// know (open or unconsumed channels among them, the 4.x delay).
+    pub fn delete_many(topics: Vec<TopicName>, note: Option<String>) -> Self {
+        let mut d = Dialog::with(DialogKind::DeleteMany(topics), &[&CONFIRM_COUNT]);
+        d.note = note;
+        d
+    }
+
     /// The go-to-time prompt, prefilled with `at` (the cursor's time, exact to the ns) in
     /// the zone shown; its example uses the date of `now_ns`.
     pub fn go_to_time(at: i64, now_ns: i64, utc: bool) -> Self {
@@ -281,6 +299,7 @@ impl Dialog {
             DialogKind::Publish => "Publish".into(),
             DialogKind::CloseChannel(n) => format!("Close channel {n}"),
             DialogKind::Delete(t) => format!("Delete {t}"),
+            DialogKind::DeleteMany(ts) => format!("Delete {} topics", ts.len()),
             DialogKind::GoToTime => "Go to time".into(),
             DialogKind::Columns => "Columns".into(),
         }
@@ -391,6 +410,13 @@ impl Dialog {
             DialogKind::Columns => Ok(Submit::Columns(crate::fields::parse_list(
                 self.get(FieldId::Columns),
             ))),
+            DialogKind::DeleteMany(ts) => {
+                if !ts.is_empty() && self.get(FieldId::Confirm).trim() == ts.len().to_string() {
+                    Ok(Submit::DeleteMany(ts.clone()))
+                } else {
+                    Ok(Submit::Nothing)
+                }
+            }
             DialogKind::GoToTime => parse_spec_in(self.get(FieldId::Time), now_ns, self.utc)
                 .map(Submit::GoTo)
                 .map_err(|e| format!("invalid time {:?}: {}", e.input, e.reason)),
@@ -473,6 +499,22 @@ mod tests {
         d.set(FieldId::Headers, "");
         d.set(FieldId::Count, "0");
         assert!(d.submit(0).unwrap_err().contains("count"));
+    }
+
+    #[test]
+    fn deleting_several_requires_their_number() {
+        let ts = vec![
+            TopicName::channel("a").unwrap(),
+            TopicName::channel("b").unwrap(),
+        ];
+        let mut d = Dialog::delete_many(ts.clone(), None);
+        assert_eq!(d.title(), "Delete 2 topics");
+        type_in(&mut d, "1");
+        assert_eq!(d.submit(0), Ok(Submit::Nothing));
+        d.key(&key(KeyCode::Backspace));
+        type_in(&mut d, "x2");
+        assert_eq!(d.get(FieldId::Confirm), "2", "digits only");
+        assert_eq!(d.submit(0), Ok(Submit::DeleteMany(ts)));
     }
 
     #[test]

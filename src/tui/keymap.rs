@@ -68,8 +68,14 @@ pub enum Action {
     Publish,
     /// Close the selected channel.
     CloseChannel,
-    /// Delete the selected topic.
+    /// Delete the selected topic (or the marked ones together).
     Delete,
+    /// Browser: mark / unmark the selected topic for a delete together.
+    Mark,
+    /// Browser: only closed, consumed channels / all topics.
+    DoneFilter,
+    /// Propose deleting the closed, consumed channels older than an hour.
+    Cleanup,
     /// Refresh the topic list now.
     Refresh,
     /// Browser: next sort key (name, msgs/s, size, last message).
@@ -231,6 +237,8 @@ pub static BINDINGS: &[Binding] = &[
     b(&[k('/')], A::Find, Ctx::Browser, "filter", "filter topics by name"),
     b(&[k('r')], A::Refresh, Ctx::Browser, "", "refresh the topic list now"),
     b(&[k('s')], A::Sort, Ctx::Browser, "sort", "sort topics: name, msgs/s, size, last message"),
+    b(&[k(' ')], A::Mark, Ctx::Browser, "mark", "mark / unmark the topic (D deletes the marked ones together; Esc unmarks all)"),
+    b(&[k('c')], A::DoneFilter, Ctx::Browser, "", "show only closed channels a subscriber read through their close / all"),
     // Tail.
     b(&[k('j'), code(C::Down)], A::Down, Ctx::Tail, "", "next record (leaves follow mode)"),
     b(&[k('k'), code(C::Up)], A::Up, Ctx::Tail, "", "previous record (leaves follow mode)"),
@@ -257,7 +265,8 @@ pub static BINDINGS: &[Binding] = &[
     // Global.
     w(&[k('p')], A::Publish, Ctx::Global, "publish", "publish a message to the selected topic"),
     w(&[shift(C::Char('C')), k('C')], A::CloseChannel, Ctx::Global, "close chan", "close the selected channel (asks first)"),
-    w(&[shift(C::Char('D')), k('D')], A::Delete, Ctx::Global, "delete", "delete the selected topic (type its name)"),
+    w(&[shift(C::Char('D')), k('D')], A::Delete, Ctx::Global, "delete", "delete the selected topic (type its name), or the marked ones (type how many)"),
+    w(&[shift(C::Char('X')), k('X')], A::Cleanup, Ctx::Global, "", "clean up: delete the closed, consumed channels older than 1h (asks first)"),
     b(&[code(C::Tab)], A::FocusNext, Ctx::Global, "pane", "next pane"),
     b(&[k('b')], A::ToggleBrowser, Ctx::Global, "", "hide / show the topic list (the tail takes the full width)"),
     b(&[code(C::BackTab), shift(C::BackTab)], A::FocusPrev, Ctx::Global, "", "previous pane"),

@@ -5,7 +5,7 @@ use std::collections::{BTreeSet, HashMap};
 use super::buffer::Buffer;
 use super::dialog::Dialog;
 use super::msg::{ReqId, SubId};
-use crate::client::{CHANNEL_NAMESPACE, Histogram, Protocol, TopicInfo, TopicName};
+use crate::client::{CHANNEL_NAMESPACE, ChannelFilter, Histogram, Protocol, TopicInfo, TopicName};
 
 /// Nanoseconds per millisecond.
 pub const MS: i64 = 1_000_000;
@@ -147,6 +147,10 @@ pub struct Browser {
     pub counts_at: HashMap<TopicName, (i64, u64)>,
     /// Hidden: the tail takes the full width.
     pub hidden: bool,
+    /// Topics marked (Space) to be deleted together.
+    pub marked: BTreeSet<TopicName>,
+    /// Show only closed channels a subscriber read through their close.
+    pub done_only: bool,
 }
 
 impl Browser {
@@ -157,6 +161,7 @@ impl Browser {
             .topics
             .iter()
             .filter(|t| f.is_empty() || t.name.to_string().to_lowercase().contains(&f))
+            .filter(|t| !self.done_only || ChannelFilter::done(None).matches(t, 0))
             .collect();
         let mut namespaces: Vec<&str> = shown.iter().map(|t| t.name.namespace.as_str()).collect();
         namespaces.dedup();

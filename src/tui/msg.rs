@@ -94,6 +94,13 @@ pub enum Command {
         /// Which topic.
         topic: TopicName,
     },
+    /// Delete several topics, one after the other.
+    DeleteMany {
+        /// Request id.
+        req: ReqId,
+        /// Which topics.
+        topics: Vec<TopicName>,
+    },
     /// Read the newest `limit` records before `before_ns` (paging back before the first
     /// loaded record), down to `floor_ns` (the topic's first message).
     ReadBefore {
@@ -217,6 +224,15 @@ pub enum WorkerEvent {
         req: ReqId,
         /// The outcome, or the error.
         result: Result<DeleteOutcome, ClientError>,
+    },
+    /// The answer to deleting several topics.
+    DeletedMany {
+        /// The request.
+        req: ReqId,
+        /// Those deleted.
+        deleted: Vec<TopicName>,
+        /// Those that could not be, and why.
+        failed: Vec<(TopicName, String)>,
     },
 }
 

@@ -188,6 +188,25 @@ async fn run(
                     refresh.notify_one();
                 });
             }
+            Command::DeleteMany { req, topics } => {
+                let refresh = refresh.clone();
+                tokio::spawn(async move {
+                    let (mut deleted, mut failed) = (Vec::new(), Vec::new());
+                    for t in topics {
+                        match c.delete(&t).await {
+                            Ok(_) => deleted.push(t),
+                            Err(e) => failed.push((t, e.to_string())),
+                        }
+                    }
+                    let ev = WorkerEvent::DeletedMany {
+                        req,
+                        deleted,
+                        failed,
+                    };
+                    send(&tx, &stop2, ev).await;
+                    refresh.notify_one();
+                });
+            }
             Command::ReadBefore {
                 req,
                 topic,

@@ -53,6 +53,7 @@ fn topic_stats(namespace: &str, topic: &str) -> adm::TopicStats {
                 first_ts_ns: ts.max(1),
                 last_ts_ns: ts.max(1),
                 closed: false,
+                ..Default::default()
             })
             .collect(),
     }

@@ -24,6 +24,7 @@ pub fn free_port() -> u16 {
         .port()
 }
 
+pub mod chan;
 pub mod cluster;
 pub mod embedded;
 pub mod hostile;

@@ -60,6 +60,8 @@ fn partition_info(p: &adm::PartitionStats) -> PartitionInfo {
         first_ts_ns: ts(p.first_ts_ns),
         last_ts_ns: ts(p.last_ts_ns),
         closed: p.closed,
+        consumed: crate::client::consumed_from_wire(p.consumed),
+        subscribers: p.subscribers.iter().cloned().map(Into::into).collect(),
     }
 }
 
@@ -80,6 +82,7 @@ mod tests {
                 first_ts_ns: 10,
                 last_ts_ns: 20,
                 closed: true,
+                ..Default::default()
             }],
         };
         let info = topic_info(t);
@@ -102,6 +105,7 @@ mod tests {
             first_ts_ns: 1,
             last_ts_ns: 2,
             closed: false,
+            ..Default::default()
         };
         let t = adm::TopicStats {
             namespace: "ns".into(),

@@ -72,6 +72,9 @@ impl LayoutTopic {
                     first_ts_ns: p.files.iter().map(|f| f.minute_ns).min(),
                     last_ts_ns: p.files.iter().map(|f| f.minute_ns).max(),
                     closed: p.closed,
+                    // No subscriber records here: whether it was read is unknown.
+                    consumed: crate::client::Consumed::Unknown,
+                    subscribers: Vec::new(),
                 }
             })
             .collect();

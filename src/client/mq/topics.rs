@@ -313,6 +313,9 @@ fn part_info(p: &Part, count: Option<u64>, files: &[LogFile]) -> PartitionInfo {
         first_ts_ns: files.first().map(|f| f.start_ns),
         last_ts_ns: files.iter().map(|f| f.end_ns).max(),
         closed: false,
+        // No subscriber records here: whether it was read is unknown.
+        consumed: Consumed::Unknown,
+        subscribers: Vec::new(),
     }
 }
 

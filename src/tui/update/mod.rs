@@ -2,6 +2,7 @@
 //! time comes in with `Msg::Tick`.
 
 mod actions;
+mod marks;
 pub mod nav;
 mod paging;
 pub mod scrub;
@@ -162,6 +163,10 @@ pub fn action(m: &mut Model, a: Action, cmds: &mut Vec<Command>) {
         | Action::PrevMatch
         | Action::NextRecord
         | Action::PrevRecord => actions::navigate(m, a, cmds),
+        Action::Mark => marks::toggle_mark(m),
+        Action::DoneFilter => marks::toggle_done_filter(m),
+        Action::Cleanup => marks::quick_cleanup(m),
+        Action::Delete if marks::delete_marked(m) => {}
         Action::Columns
         | Action::GoToTime
         | Action::Publish
@@ -242,6 +247,7 @@ fn back(m: &mut Model) {
         m.browser.filter.clear();
         nav::browser_reselect(m, None);
         nav::browser_keep_visible(m);
+    } else if marks::clear_marks(m) {
     } else {
         m.say(Level::Info, "q quits");
     }
@@ -415,6 +421,7 @@ fn dialog_key(m: &mut Model, k: &KeyEvent, cmds: &mut Vec<Command>) {
                         },
                         Submit::CloseChannel(name) => Command::CloseChannel { req, name },
                         Submit::Delete(topic) => Command::Delete { req, topic },
+                        Submit::DeleteMany(topics) => Command::DeleteMany { req, topics },
                         Submit::GoTo(_) | Submit::Columns(_) | Submit::Nothing => return,
                     });
                 }

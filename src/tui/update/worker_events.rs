@@ -115,6 +115,15 @@ pub fn on_event(m: &mut Model, ev: WorkerEvent, cmds: &mut Vec<Command>) {
             }
         }
         WorkerEvent::Earlier { req, result } => super::paging::on_earlier(m, req, result),
+        WorkerEvent::DeletedMany {
+            req,
+            deleted,
+            failed,
+        } => {
+            let text = super::marks::deleted_many_text(deleted.len(), &failed);
+            finish_request(m, req, failed.is_empty(), true, text);
+            super::marks::on_deleted_many(m, &deleted, cmds);
+        }
         WorkerEvent::Deleted { req, result } => on_deleted(m, req, result, cmds),
     }
 }

@@ -201,14 +201,24 @@ fn topic_line<'a>(m: &Model, info: &'a TopicInfo, w: usize, t: Theme) -> Line<'a
         .unwrap_or_default();
     let rate = rate_label(m.browser.rates.get(&info.name).copied());
     let mut right = right_cells(cols(w, m.browser.sort), &count, &rate, &age, &size);
-    // The marker says open (◉) or closed (○); the word too where there is room.
-    if info.name.is_channel() && w >= 44 {
-        let state = if info.closed() { "closed" } else { "open" };
-        right = format!(" {state:>6}{right}");
+    // The marker says open (◉) or closed (○); the word too where there is room; then
+    // consumed: ✓ (by whom, when, where there is room), ✗ or ?.
+    if info.name.is_channel() {
+        let state = if w >= 44 {
+            format!(" {:>6}", if info.closed() { "closed" } else { "open" })
+        } else {
+            String::new()
+        };
+        right = format!("{state} {}{right}", consumed_label(m, info, w));
     }
     let name_w = w.saturating_sub(4 + right.width());
+    let mark = if m.browser.marked.contains(&info.name) {
+        Span::styled("+ ", t.warn())
+    } else {
+        Span::raw("  ")
+    };
     Line::from(vec![
-        Span::raw("  "),
+        mark,
         marker,
         Span::styled(
             pad(&info.name.name, name_w),
@@ -216,6 +226,21 @@ fn topic_line<'a>(m: &Model, info: &'a TopicInfo, w: usize, t: Theme) -> Line<'a
         ),
         Span::styled(right, t.dim()),
     ])
+}
+
+/// A channel's consumed cell: `✓ worker-3 2h` on wide panes, else `✓`, `✗` or `?`.
+fn consumed_label(m: &Model, info: &TopicInfo, w: usize) -> String {
+    match info.consumer() {
+        Some(s) if w >= 64 && info.consumed() == crate::client::Consumed::Yes => {
+            let at = s.close_received_at_ns.unwrap_or(m.now);
+            format!(
+                "✓ {:<10} {:>4}",
+                crate::format::preview(s.id.as_bytes(), 10),
+                age_label(m.now - at)
+            )
+        }
+        _ => info.consumed().mark().to_string(),
+    }
 }
 
 /// The last-message age of a browser row, at most 5 columns: "now" under a second

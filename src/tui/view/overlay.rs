@@ -10,6 +10,8 @@ use super::super::help::{HelpRow, help_area, help_max_scroll, help_rows};
 use super::super::model::{ConnState, MIN_SIZE, Model};
 use super::centered;
 use super::theme::Theme;
+use crate::client::{Consumed, TopicName};
+use crate::format::{human_bytes, human_count, preview};
 
 /// The "terminal too small" notice.
 pub fn too_small(m: &Model, f: &mut Frame, area: Rect) {
@@ -144,6 +146,7 @@ pub fn dialog(m: &Model, f: &mut Frame, area: Rect, d: &Dialog) {
             lines.push(Line::from(format!("Type {topic} and press Enter.")));
             lines.push(Line::from(""));
         }
+        DialogKind::DeleteMany(topics) => delete_many_lines(m, topics, inner_w, &mut lines),
         _ => {}
     }
     for (i, field) in d.fields.iter().enumerate() {
@@ -193,6 +196,7 @@ pub fn dialog(m: &Model, f: &mut Frame, area: Rect, d: &Dialog) {
     let footer = match d.kind {
         DialogKind::Publish => " Enter send · Tab next field · Esc cancel ",
         DialogKind::Delete(_) => " Enter delete (when the name matches) · Esc cancel ",
+        DialogKind::DeleteMany(_) => " Enter delete (when the number matches) · Esc cancel ",
         DialogKind::GoToTime => " Enter go · Esc cancel ",
         DialogKind::Columns => " Enter show · Tab complete · Esc cancel ",
         DialogKind::CloseChannel(_) => "",
@@ -212,4 +216,70 @@ pub fn dialog(m: &Model, f: &mut Frame, area: Rect, d: &Dialog) {
     let r = centered(area, width, height);
     f.render_widget(Clear, r);
     f.render_widget(para.block(block), r);
+}
+
+/// The most topics a delete confirmation lists one per line.
+const LISTED: usize = 12;
+
+/// Every topic of a delete of several: name, count, size and (channels) open/closed and
+/// consumed, open or unconsumed channels called out.
+fn delete_many_lines(m: &Model, topics: &[TopicName], w: usize, lines: &mut Vec<Line<'static>>) {
+    let t = Theme::of(m);
+    lines.push(Line::from(vec![
+        Span::raw("This deletes "),
+        Span::styled(format!("{} topics", topics.len()), t.error()),
+        Span::raw(" and all their messages:"),
+    ]));
+    for name in topics.iter().take(LISTED) {
+        let info = m.browser.info(name);
+        let count = info
+            .and_then(|i| i.message_count())
+            .map_or("?".into(), human_count);
+        let size = info.and_then(|i| i.bytes()).map_or("?".into(), human_bytes);
+        let (state, warn) = match info {
+            Some(i) if name.is_channel() && !i.closed() => ("OPEN".to_string(), true),
+            Some(i) if name.is_channel() => {
+                let c = i.consumed();
+                let who = i
+                    .consumer()
+                    .map(|s| format!(" {}", preview(s.id.as_bytes(), 16)));
+                (
+                    format!(
+                        "closed {} {}{}",
+                        c.mark(),
+                        c.label(),
+                        who.unwrap_or_default()
+                    ),
+                    c != Consumed::Yes,
+                )
+            }
+            Some(_) => (String::new(), false),
+            None => ("gone?".into(), false),
+        };
+        let right = format!(" {count:>7} msgs {size:>9}");
+        let name_w = w.saturating_sub(right.chars().count() + 2);
+        lines.push(Line::from(vec![
+            Span::raw("  "),
+            Span::raw(super::pad(
+                &preview(name.to_string().as_bytes(), 200),
+                name_w,
+            )),
+            Span::styled(right, t.dim()),
+        ]));
+        if !state.is_empty() {
+            let style = if warn { t.warn() } else { t.dim() };
+            lines.push(Line::from(Span::styled(format!("      {state}"), style)));
+        }
+    }
+    if topics.len() > LISTED {
+        lines.push(Line::from(Span::styled(
+            format!("  … and {} more", topics.len() - LISTED),
+            t.dim(),
+        )));
+    }
+    lines.push(Line::from(format!(
+        "Type {} and press Enter.",
+        topics.len()
+    )));
+    lines.push(Line::from(""));
 }

@@ -1,6 +1,7 @@
 //! `update()` unit tests: every key path and worker event.
 
 mod browse_tail;
+mod marks;
 mod paging;
 mod scrub_dialogs;
 mod small_things;
