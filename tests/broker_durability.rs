@@ -341,3 +341,54 @@ async fn recovery_says_on_stderr_what_it_set_aside() {
     );
     assert_eq!(quarantined(dir.path()).len(), 1);
 }
+
+/// A slow disk stalls the publishers of its own partition only: the broker's I/O runs on
+/// the blocking pool, never on the async threads (this test's runtime has one thread).
+#[tokio::test]
+async fn a_slow_disk_stalls_only_its_own_partition() {
+    let dir = tempfile::tempdir().unwrap();
+    let (b, addr) = start_with(dir.path(), 1 << 20).await;
+    publish(&addr, "ns", "slow", 0, vec![msg("warm")])
+        .await
+        .unwrap();
+    publish(&addr, "ns", "fast", 0, vec![msg("warm")])
+        .await
+        .unwrap();
+    let slow_dir = dir.path().join("topics/ns/slow");
+    faults::install(Plan {
+        root: slow_dir.clone(),
+        ops: vec![],
+        at: 0,
+        times: u64::MAX,
+        fault: Fault::Delay(1500),
+    });
+    let slow_addr = addr.clone();
+    let slow = tokio::spawn(async move {
+        let t = std::time::Instant::now();
+        publish(&slow_addr, "ns", "slow", 0, vec![msg("s")])
+            .await
+            .unwrap();
+        t.elapsed()
+    });
+    // Timed from here: a stalled runtime would not even end this sleep on time.
+    let t = std::time::Instant::now();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    publish(&addr, "ns", "fast", 0, vec![msg("f")])
+        .await
+        .unwrap();
+    let got = read_values(&addr, "ns", "fast", 0).await;
+    let fast = t.elapsed();
+    assert_eq!(got, vec![b"warm".to_vec(), b"f".to_vec()]);
+    let slow = slow.await.unwrap();
+    faults::clear(&slow_dir);
+    assert!(
+        slow >= Duration::from_millis(1500),
+        "the slow disk was slow: {slow:?}"
+    );
+    // 200 ms sleep + read_values' 300 ms of silence; everything else is quick.
+    assert!(
+        fast < Duration::from_millis(1200),
+        "the other partition waited: {fast:?}"
+    );
+    b.shutdown().await.unwrap();
+}
