@@ -296,3 +296,99 @@ async fn invisible_whitespace_and_huge_names_are_refused_briefly() {
     assert!(err.message().len() < 300, "{}", err.message().len());
     assert!(err.message().contains("100000 bytes"), "{err}");
 }
+
+#[tokio::test]
+async fn recovery_says_on_stderr_what_it_set_aside() {
+    use std::io::{BufRead, BufReader, Read};
+    use std::process::{Command, Stdio};
+    let dir = tempfile::tempdir().unwrap();
+    let (b, addr) = start_with(dir.path(), 1 << 20).await;
+    publish(&addr, "ns", "torn", 0, numbered(0, 10))
+        .await
+        .unwrap();
+    b.shutdown().await.unwrap();
+    let log = walk_ext(dir.path(), "log").pop().unwrap();
+    let mut f = std::fs::OpenOptions::new().append(true).open(&log).unwrap();
+    std::io::Write::write_all(&mut f, &[0, 0, 9, 0, 1, 2]).unwrap();
+    drop(f);
+    std::fs::remove_file(log.with_extension("idx")).ok();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_swmq"))
+        .args(["broker", "--listen", "127.0.0.1:0", "--data"])
+        .arg(dir.path())
+        .env_remove("SWMQ_LOG")
+        .env_remove("RUST_LOG")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    assert!(line.contains("listening on"), "{line:?}");
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let mut err = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
+    assert!(
+        err.contains("WARN") && err.contains(".quarantine") && err.contains("torn"),
+        "{err}"
+    );
+    assert_eq!(quarantined(dir.path()).len(), 1);
+}
+
+/// A slow disk stalls the publishers of its own partition only: the broker's I/O runs on
+/// the blocking pool, never on the async threads (this test's runtime has one thread).
+#[tokio::test]
+async fn a_slow_disk_stalls_only_its_own_partition() {
+    let dir = tempfile::tempdir().unwrap();
+    let (b, addr) = start_with(dir.path(), 1 << 20).await;
+    publish(&addr, "ns", "slow", 0, vec![msg("warm")])
+        .await
+        .unwrap();
+    publish(&addr, "ns", "fast", 0, vec![msg("warm")])
+        .await
+        .unwrap();
+    let slow_dir = dir.path().join("topics/ns/slow");
+    faults::install(Plan {
+        root: slow_dir.clone(),
+        ops: vec![],
+        at: 0,
+        times: u64::MAX,
+        fault: Fault::Delay(1500),
+    });
+    let slow_addr = addr.clone();
+    let slow = tokio::spawn(async move {
+        let t = std::time::Instant::now();
+        publish(&slow_addr, "ns", "slow", 0, vec![msg("s")])
+            .await
+            .unwrap();
+        t.elapsed()
+    });
+    // Timed from here: a stalled runtime would not even end this sleep on time.
+    let t = std::time::Instant::now();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    publish(&addr, "ns", "fast", 0, vec![msg("f")])
+        .await
+        .unwrap();
+    let got = read_values(&addr, "ns", "fast", 0).await;
+    let fast = t.elapsed();
+    assert_eq!(got, vec![b"warm".to_vec(), b"f".to_vec()]);
+    let slow = slow.await.unwrap();
+    faults::clear(&slow_dir);
+    assert!(
+        slow >= Duration::from_millis(1500),
+        "the slow disk was slow: {slow:?}"
+    );
+    // 200 ms sleep + read_values' 300 ms of silence; everything else is quick.
+    assert!(
+        fast < Duration::from_millis(1200),
+        "the other partition waited: {fast:?}"
+    );
+    b.shutdown().await.unwrap();
+}

@@ -57,6 +57,7 @@ fn fault() -> impl Strategy<Value = Fault> {
         Just(Fault::NoSpace),
         Just(Fault::Eio),
         (1usize..600).prop_map(Fault::Short),
+        Just(Fault::Delay(1)),
     ]
 }
 

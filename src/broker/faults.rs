@@ -34,6 +34,8 @@ pub enum Fault {
     /// A write stores only this many bytes, then fails with `ENOSPC` (only for writes; for
     /// other operations it is `ENOSPC`).
     Short(usize),
+    /// A slow disk: the call succeeds after this many milliseconds.
+    Delay(u64),
 }
 
 /// Which calls fail.
@@ -120,13 +122,24 @@ fn check(op: Op, path: &Path) -> Option<Fault> {
 fn error(fault: Fault) -> io::Error {
     match fault {
         Fault::Eio => io::Error::from_raw_os_error(5),
-        Fault::NoSpace | Fault::Short(_) => io::Error::from_raw_os_error(28),
+        Fault::NoSpace | Fault::Short(_) | Fault::Delay(_) => io::Error::from_raw_os_error(28),
+    }
+}
+
+/// The fault for this call, after sleeping out a [`Fault::Delay`] (which is no failure).
+fn failure(op: Op, path: &Path) -> Option<Fault> {
+    match check(op, path) {
+        Some(Fault::Delay(ms)) => {
+            std::thread::sleep(std::time::Duration::from_millis(ms));
+            None
+        }
+        f => f,
     }
 }
 
 /// `write_all` to the file at `path`.
 pub fn write_all(file: &mut File, path: &Path, buf: &[u8]) -> io::Result<()> {
-    match check(Op::Write, path) {
+    match failure(Op::Write, path) {
         None => file.write_all(buf),
         Some(Fault::Short(n)) => {
             file.write_all(&buf[..n.min(buf.len().saturating_sub(1))])?;
@@ -138,7 +151,7 @@ pub fn write_all(file: &mut File, path: &Path, buf: &[u8]) -> io::Result<()> {
 
 /// `sync_data` of the file at `path`.
 pub fn sync_data(file: &File, path: &Path) -> io::Result<()> {
-    match check(Op::Sync, path) {
+    match failure(Op::Sync, path) {
         None => file.sync_data(),
         Some(f) => Err(error(f)),
     }
@@ -146,7 +159,7 @@ pub fn sync_data(file: &File, path: &Path) -> io::Result<()> {
 
 /// fsyncs a directory (makes a creation or rename in it durable).
 pub fn sync_dir(dir: &Path) -> io::Result<()> {
-    match check(Op::Sync, dir) {
+    match failure(Op::Sync, dir) {
         None => File::open(dir)?.sync_all(),
         Some(f) => Err(error(f)),
     }
@@ -154,7 +167,7 @@ pub fn sync_dir(dir: &Path) -> io::Result<()> {
 
 /// Sets the length of the file at `path`.
 pub fn set_len(file: &File, path: &Path, len: u64) -> io::Result<()> {
-    match check(Op::Create, path) {
+    match failure(Op::Create, path) {
         None => file.set_len(len),
         Some(f) => Err(error(f)),
     }
@@ -162,7 +175,7 @@ pub fn set_len(file: &File, path: &Path, len: u64) -> io::Result<()> {
 
 /// Creates (or truncates) the file at `path` for writing.
 pub fn create(path: &Path) -> io::Result<File> {
-    match check(Op::Create, path) {
+    match failure(Op::Create, path) {
         None => File::create(path),
         Some(f) => Err(error(f)),
     }
@@ -170,7 +183,7 @@ pub fn create(path: &Path) -> io::Result<File> {
 
 /// Opens the file at `path` for appending, creating it when missing.
 pub fn open_append(path: &Path) -> io::Result<File> {
-    match check(Op::Create, path) {
+    match failure(Op::Create, path) {
         None => std::fs::OpenOptions::new()
             .create(true)
             .append(true)

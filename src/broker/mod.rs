@@ -33,6 +33,8 @@ mod writer;
 
 #[cfg(test)]
 mod fault_tests;
+#[cfg(test)]
+mod fuzz_tests;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;

@@ -229,17 +229,18 @@ impl Partition {
     /// fsyncs and saves the index of the active segment (graceful shutdown; blocking).
     pub fn shutdown(&self) -> io::Result<()> {
         let w = self.writer.lock().unwrap_or_else(|p| p.into_inner());
-        let st = self.lock();
-        if st.deleted {
+        // The writer lock keeps the segment as it is; readers' lock is not held across I/O.
+        let (deleted, last) = {
+            let st = self.lock();
+            (st.deleted, st.segments.last().cloned())
+        };
+        let Some(seg) = last.filter(|_| !deleted) else {
             return Ok(());
-        }
-        if let (Some(f), Some(seg)) = (&w.file, st.segments.last()) {
+        };
+        if let Some(f) = &w.file {
             faults::sync_data(f, &seg.path)?;
         }
-        if let Some(seg) = st.segments.last() {
-            seg.save_index()?;
-        }
-        Ok(())
+        seg.save_index()
     }
 }
 

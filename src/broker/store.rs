@@ -522,9 +522,23 @@ mod tests {
         Store::open(&fresh, LIMITS).unwrap();
         assert!(fresh.join(DATA_DIR_MARK).is_file());
         Store::open(&fresh, LIMITS).unwrap();
+        // Only a `.trash` and no mark: not claimed, its contents left alone.
+        let trash_only = tempfile::tempdir().unwrap();
+        fs::create_dir_all(trash_only.path().join(".trash/1-0")).unwrap();
+        let err = Store::open(trash_only.path(), LIMITS)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains(".trash"), "{err}");
+        assert!(trash_only.path().join(".trash/1-0").exists());
+        assert!(!trash_only.path().join(DATA_DIR_MARK).exists());
         let older = tempfile::tempdir().unwrap();
         fs::create_dir_all(older.path().join("topics/ns")).unwrap();
+        fs::create_dir_all(older.path().join(".trash/12-3/ns")).unwrap();
+        fs::create_dir_all(older.path().join(".trash/notes")).unwrap();
         Store::open(older.path(), LIMITS).unwrap();
         assert!(older.path().join(DATA_DIR_MARK).is_file());
+        // Under the mark, only the broker's own leftovers (`<pid>-<n>`) are removed.
+        assert!(!older.path().join(".trash/12-3").exists());
+        assert!(older.path().join(".trash/notes").exists());
     }
 }

@@ -123,7 +123,11 @@ impl Partition {
                 batch.error = Some(write_error);
                 return batch;
             }
-            batch.error = Some(e);
+            // A storage error under a delete (the directory moved away) is the delete.
+            batch.error = Some(match e {
+                BrokerError::Io(_) if self.lock().deleted => gone(),
+                e => e,
+            });
         }
         batch
     }
@@ -135,17 +139,26 @@ impl Partition {
             let st = self.lock();
             if st.deleted {
                 w.file = None;
-                return Err(BrokerError::Gone("the topic was deleted".into()));
+                return Err(gone());
             }
             if st.closed {
                 return Err(self.closed_error());
             }
         }
         if w.file.is_none() {
-            let last = self.lock().segments.last().map(|s| s.path.clone());
-            match last {
-                Some(path) => w.file = Some(faults::open_append(&path)?),
-                None => self.create_segment(w)?,
+            // Opened under the metadata lock, which a delete takes to mark the partition
+            // before it moves the directory: a deleted partition never opens a file of
+            // the topic's next incarnation.
+            let st = self.lock();
+            if st.deleted {
+                return Err(gone());
+            }
+            match st.segments.last() {
+                Some(seg) => w.file = Some(faults::open_append(&seg.path)?),
+                None => {
+                    drop(st);
+                    self.create_segment(w)?;
+                }
             }
         }
         if w.torn {
@@ -262,7 +275,7 @@ impl Partition {
         let mut st = self.lock();
         if st.deleted {
             // The directory was moved away under the write: nothing of it is stored.
-            return Err(BrokerError::Gone("the topic was deleted".into()));
+            return Err(gone());
         }
         let seg = st.segments.last_mut().expect("prepared");
         for (ts, len) in chunk.recs.drain(..) {
@@ -298,23 +311,39 @@ impl Partition {
     /// Creates the segment that starts at the current end (durably: the file and its
     /// directories fsynced) and makes it the active one.
     fn create_segment(&self, w: &mut Writer) -> Result<(), BrokerError> {
-        let base = self.lock().segments.last().map_or(0, Segment::end_ord);
-        std::fs::create_dir_all(&self.dir)?;
-        let seg = Segment::empty(&self.dir, base);
-        let file = faults::open_append(&seg.path)?;
-        if file.metadata()?.len() != 0 {
-            // Never overwrite: an earlier attempt only ever leaves an empty file here.
-            return Err(BrokerError::Io(io::Error::other(format!(
-                "{} already exists and is not empty; not writing over it",
-                seg.path.display()
-            ))));
-        }
+        // Created under the metadata lock (see `prepare`); fsynced after it.
+        let (seg, file) = {
+            let st = self.lock();
+            if st.deleted {
+                return Err(gone());
+            }
+            let base = st.segments.last().map_or(0, Segment::end_ord);
+            std::fs::create_dir_all(&self.dir)?;
+            let seg = Segment::empty(&self.dir, base);
+            let file = faults::open_append(&seg.path)?;
+            if file.metadata()?.len() != 0 {
+                // Never overwrite: an earlier attempt only ever leaves an empty file here.
+                return Err(BrokerError::Io(io::Error::other(format!(
+                    "{} already exists and is not empty; not writing over it",
+                    seg.path.display()
+                ))));
+            }
+            (seg, file)
+        };
         fsync_dir(&self.dir)?;
         for d in self.dir.ancestors().skip(1).take(3) {
             fsync_dir(d)?;
         }
+        let mut st = self.lock();
+        if st.deleted {
+            return Err(gone());
+        }
+        st.segments.push(seg);
         w.file = Some(file);
-        self.lock().segments.push(seg);
         Ok(())
     }
+}
+
+fn gone() -> BrokerError {
+    BrokerError::Gone("the topic was deleted".into())
 }
