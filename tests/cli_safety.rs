@@ -98,6 +98,14 @@ async fn status_and_listings_of_a_malicious_server_are_escaped() {
         "describe json",
     );
 
+    // A partition count of 2147483647 is refused for publishing, clearly.
+    let err = fails(
+        &run_clean(&t, &["publish", "ok/t", "v"]).await,
+        1,
+        "publish",
+    );
+    assert!(err.contains("reports 2147483647 partitions"), "{err}");
+
     // A server error text is escaped and cut on the one error line.
     let err = fails(
         &run_clean(&t, &["delete", "ok/t", "--yes"]).await,
