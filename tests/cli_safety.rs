@@ -20,14 +20,19 @@ fn target(addr: &str) -> Target {
     }
 }
 
+/// An independent oracle of what must never reach a terminal raw: C0 (but newline), DEL,
+/// C1, the zero-width, bidi and BOM characters the server sends, U+2028/2029.
+fn hazard(c: char) -> bool {
+    matches!(c as u32,
+        0x00..=0x1f | 0x7f..=0x9f | 0x200b..=0x200f | 0x202a..=0x202e | 0x2066..=0x2069
+        | 0xfeff | 0x2028 | 0x2029)
+}
+
 /// No raw hazard (ESC, C1, DEL, bidi/format, U+2028/2029) anywhere in the output.
 fn assert_no_hazard(bytes: &[u8], what: &str) {
     let s = String::from_utf8_lossy(bytes);
     assert!(!bytes.contains(&0x1b), "{what}: raw ESC in {s:?}");
-    let bad: Vec<char> = s
-        .chars()
-        .filter(|&c| c != '\n' && swmq::format::escape::is_hazard(c))
-        .collect();
+    let bad: Vec<char> = s.chars().filter(|&c| c != '\n' && hazard(c)).collect();
     assert!(bad.is_empty(), "{what}: raw {bad:?} in {s:?}");
 }
 
@@ -92,6 +97,14 @@ async fn status_and_listings_of_a_malicious_server_are_escaped() {
         &run_clean(&t, &["describe", "ok/t", "--format", "json"]).await,
         "describe json",
     );
+
+    // A partition count of 2147483647 is refused for publishing, clearly.
+    let err = fails(
+        &run_clean(&t, &["publish", "ok/t", "v"]).await,
+        1,
+        "publish",
+    );
+    assert!(err.contains("reports 2147483647 partitions"), "{err}");
 
     // A server error text is escaped and cut on the one error line.
     let err = fails(

@@ -343,6 +343,7 @@ pub async fn merge_growing(
         streams.insert(i, ReceiverStream::new(rx));
     }
     let mut deadline: Option<Instant> = None;
+    let mut live_inputs = usize::MAX;
     loop {
         if m.finished() || streams.is_empty() && m.drained() {
             if !m.caught_up_sent {
@@ -359,6 +360,7 @@ pub async fn merge_growing(
                     Some((id, rx)) => {
                         streams.insert(m.parts.len(), ReceiverStream::new(rx));
                         m.parts.push(Part { id, ..Part::default() });
+                        live_inputs = usize::MAX; // an input may also have ended meanwhile
                     }
                     None => added = None,
                 }
@@ -387,9 +389,15 @@ pub async fn merge_growing(
             }
         }
         // Inputs that ended are done (StreamMap drops them); their queues still drain.
-        for (i, p) in m.parts.iter_mut().enumerate() {
-            if !streams.contains_key(&i) {
-                p.done = true;
+        // Looked at only when one ended, through a set: `contains_key` scans the map, which
+        // made this quadratic in the partition count on every event.
+        if streams.len() != live_inputs {
+            live_inputs = streams.len();
+            let live: std::collections::HashSet<usize> = streams.keys().copied().collect();
+            for (i, p) in m.parts.iter_mut().enumerate() {
+                if !live.contains(&i) {
+                    p.done = true;
+                }
             }
         }
         loop {

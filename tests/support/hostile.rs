@@ -136,7 +136,8 @@ impl SeaweedMessaging for Hostile {
     ) -> Result<Response<v2::GetTopicConfigurationResponse>, Status> {
         Ok(Response::new(v2::GetTopicConfigurationResponse {
             configuration: Some(v2::TopicConfiguration {
-                partition_count: i32::MAX,
+                // Frozen: a plausible count, so that the publish reaches the frozen call.
+                partition_count: if self.frozen { 1 } else { i32::MAX },
                 ..Default::default()
             }),
         }))

@@ -374,6 +374,15 @@ impl LegacyClient {
         rule: Partitioner,
     ) -> Result<Publisher, ClientError> {
         let partitions = self.partition_count(topic).await?;
+        // Untrusted: a count beyond what any broker of ours serves is refused, not used.
+        if partitions > admin::MAX_DENSE_PARTITIONS as u32 {
+            return Err(ClientError::Unsupported(format!(
+                "the broker at {} reports {partitions} partitions for {topic}, more than the \
+                 {} swmq publishes to",
+                self.addr,
+                admin::MAX_DENSE_PARTITIONS
+            )));
+        }
         Ok(publish::start(
             self.clone(),
             Arc::new(topic.clone()),
