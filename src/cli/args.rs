@@ -272,9 +272,16 @@ pub struct TailArgs {
     #[arg(long, short = 'f', value_name = "FORMAT", default_value = "text",
           value_parser = RecordFormat::parse)]
     pub format: RecordFormat,
-    /// Only records whose key or value matches this regular expression.
+    /// Only records whose key, value or a header matches this regular expression (the
+    /// same matcher as the TUI's search).
     #[arg(long, value_name = "REGEX")]
     pub grep: Option<String>,
+    /// --grep is a literal string, not a regular expression.
+    #[arg(long, short = 'F', requires = "grep")]
+    pub fixed_strings: bool,
+    /// --grep ignores case.
+    #[arg(long, short = 'i', requires = "grep")]
+    pub ignore_case: bool,
 }
 
 /// `swmq publish`.

@@ -1,7 +1,7 @@
 //! `swmq tail` (and `chan read`): records of all partitions merged in time order, as text
 //! or JSON lines, following new records until Ctrl-C, `--count`, `--until` or the end.
 
-use regex::bytes::Regex;
+use crate::matcher::{Case, Matcher, Syntax};
 
 use super::args::{RecordFormat, TailArgs};
 use super::error::{CliError, CliResult, client_error};
@@ -21,12 +21,12 @@ pub struct TailPlan {
     pub count: Option<u64>,
     /// Output format.
     pub format: RecordFormat,
-    /// Only records whose key or value matches.
-    pub grep: Option<Regex>,
+    /// Only records whose key, value or a header matches.
+    pub grep: Option<Matcher>,
 }
 
 /// Parses a time SPEC flag; a bad one is a usage error listing the accepted forms.
-pub fn parse_spec_flag(flag: &str, s: &str, now: i64) -> CliResult<TimeSpec> {
+pub fn parse_spec_flag(flag: &str, s: &str, now: i64, utc: bool) -> CliResult<TimeSpec> {
     // Epoch seconds (`date +%s`, 10 digits) or milliseconds (13) read as nanoseconds would
     // silently mean the first minutes of 1970: say what the integer form is instead.
     let digits = s.trim();
@@ -36,31 +36,29 @@ pub fn parse_spec_flag(flag: &str, s: &str, now: i64) -> CliResult<TimeSpec> {
              are nanoseconds (seconds {digits} = {digits}000000000), or use RFC 3339 or -15m"
         )));
     }
-    time::parse_spec(s, now).map_err(|e| CliError::usage(format!("{flag}: {e}")))
+    time::parse_spec_in(s, now, utc).map_err(|e| CliError::usage(format!("{flag}: {e}")))
 }
 
 impl TailPlan {
-    /// Whether `r` passes `--grep` (its key or value matches).
+    /// Whether `r` passes `--grep` (its key, value or a header matches).
     pub fn matches(&self, r: &Record) -> bool {
-        match &self.grep {
-            None => true,
-            Some(re) => re.is_match(&r.value) || re.is_match(&r.key),
-        }
+        self.grep.as_ref().is_none_or(|m| m.matches(r))
     }
 
-    /// Validates the arguments (SPECs, topic, regex) before anything connects.
-    pub fn from_args(a: &TailArgs) -> CliResult<TailPlan> {
+    /// Validates the arguments (SPECs, topic, regex) before anything connects. Times
+    /// without a zone are UTC when `utc`, else local time (as swmq shows them).
+    pub fn from_args(a: &TailArgs, utc: bool) -> CliResult<TailPlan> {
         let topic = super::parse_topic(&a.topic)?;
         let now = time::now_ns();
         let from = match &a.from {
-            Some(s) => parse_spec_flag("--from", s, now)?,
+            Some(s) => parse_spec_flag("--from", s, now, utc)?,
             // Following starts with new records; a one-shot read shows the history, and
             // --last finds its own start.
             None if a.no_follow || a.last.is_some() => TimeSpec::Earliest,
             None => TimeSpec::Latest,
         };
         let until = match &a.until {
-            Some(s) => Some(parse_spec_flag("--until", s, now)?.resolve(now)),
+            Some(s) => Some(parse_spec_flag("--until", s, now, utc)?.resolve(now)),
             None => None,
         };
         // An empty window is a mistake in the script, not a read of nothing.
@@ -80,7 +78,17 @@ impl TailPlan {
         }
         let grep = match &a.grep {
             Some(re) => {
-                Some(Regex::new(re).map_err(|e| CliError::usage(format!("--grep {re:?}: {e}")))?)
+                let syntax = match a.fixed_strings {
+                    true => Syntax::Literal,
+                    false => Syntax::Regex,
+                };
+                let case = match a.ignore_case {
+                    true => Case::Insensitive,
+                    false => Case::Sensitive,
+                };
+                let m = Matcher::new(re, syntax, case)
+                    .map_err(|e| CliError::usage(format!("--grep: {e}")))?;
+                Some(m)
             }
             None => None,
         };
@@ -109,7 +117,7 @@ impl TailPlan {
 
 /// Runs `swmq tail`.
 pub async fn run(cfg: &Config, args: TailArgs) -> CliResult {
-    let plan = TailPlan::from_args(&args)?;
+    let plan = TailPlan::from_args(&args, cfg.utc)?;
     let client = super::connect(cfg).await?;
     let what = format!("tail {}", plan.topic);
     match args.last {
@@ -383,7 +391,7 @@ mod tests {
         let Some(Command::Tail(t)) = Cli::try_parse_from(v).unwrap().command else {
             panic!()
         };
-        TailPlan::from_args(&t)
+        TailPlan::from_args(&t, false)
     }
 
     #[test]

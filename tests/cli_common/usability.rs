@@ -388,3 +388,55 @@ pub async fn check_last(t: &Target, ns: &str) {
     let _ = child.kill();
     let _ = child.wait();
 }
+
+/// Item 6 of the TUI list, CLI side: `--grep` is the TUI's matcher (key, value and header
+/// values; `-F` literal, `-i` any case); and a time without a zone under `--utc` is UTC.
+pub async fn check_grep_matcher_and_utc_times(t: &Target, ns: &str) {
+    let topic = format!("{ns}/grep");
+    let publish = |args: Vec<&str>| {
+        let mut v = vec!["publish", topic.as_str(), "--partitions", "1"];
+        v.extend(args);
+        v.into_iter().map(String::from).collect::<Vec<_>>()
+    };
+    for args in [
+        publish(vec!["-k", "k-1", "-H", "trace=needle-7", "plain"]),
+        publish(vec!["-k", "k-2", "a.b"]),
+        publish(vec!["-k", "k-3", "axb"]),
+        publish(vec!["-k", "K-4", "Shout"]),
+    ] {
+        let a: Vec<&str> = args.iter().map(String::as_str).collect();
+        ok(&swmq(t, &a).await, "publish");
+    }
+    let keys = |extra: &[&str]| {
+        let mut a = vec!["tail", topic.as_str(), "-o", "earliest", "-e", "-f", "%k"];
+        a.extend_from_slice(extra);
+        a.into_iter().map(String::from).collect::<Vec<_>>()
+    };
+    let run = |args: Vec<String>| async move {
+        let a: Vec<&str> = args.iter().map(String::as_str).collect();
+        ok(&swmq(t, &a).await, "tail --grep")
+    };
+    // A header value matches (the old --grep looked at key and value only).
+    assert_eq!(run(keys(&["--grep", "needle-[0-9]"])).await.trim(), "k-1");
+    // A regex: `a.b` also matches `axb`; -F makes it literal.
+    assert_eq!(
+        lines(&run(keys(&["--grep", "^a.b$"])).await),
+        vec!["k-2", "k-3"]
+    );
+    assert_eq!(run(keys(&["--grep", "a.b", "-F"])).await.trim(), "k-2");
+    // Case: exact by default, -i ignores it (keys match too).
+    assert_eq!(run(keys(&["--grep", "shout"])).await.trim(), "");
+    assert_eq!(run(keys(&["--grep", "shout", "-i"])).await.trim(), "K-4");
+    // A bad regex is a usage error naming it.
+    let bad = swmq(t, &["tail", &topic, "-e", "--grep", "("]).await;
+    assert!(fails(&bad, 2, "bad regex").contains("invalid regex"));
+    // --utc: a time as printed without its zone is UTC.
+    let all = read_all(t, &topic, &[]).await;
+    let third = all[2]["time"]
+        .as_str()
+        .unwrap()
+        .trim_end_matches('Z')
+        .replace('T', " ");
+    let out = run(keys(&["--utc", "--from", &third])).await;
+    assert_eq!(lines(&out), vec!["k-3", "K-4"], "from {third}");
+}
