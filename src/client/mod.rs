@@ -10,9 +10,13 @@ pub mod filer;
 pub mod legacy;
 pub mod merge;
 pub mod mq;
+pub mod tls;
+pub mod transport;
 mod types;
 
 pub use detect::{ConnectOptions, Protocol, ProtocolChoice};
+pub use tls::TlsOptions;
+pub use transport::Transport;
 pub use types::*;
 
 /// A connected client of either protocol generation.

@@ -48,11 +48,21 @@ pub enum ClientError {
     /// The operation was cancelled.
     #[error("cancelled")]
     Cancelled,
+    /// TLS failed (unknown CA, no client certificate, expired, name mismatch, TLS against
+    /// plaintext or the reverse): `problem` says what to fix. Never transient.
+    #[error("{context}: {problem}")]
+    Tls { context: String, problem: String },
 }
 
 impl ClientError {
     /// Wraps a gRPC status with what was being done (`"publish to ns/t at host:port"`).
     pub fn rpc(context: impl Into<String>, status: tonic::Status) -> Self {
+        if let Some(problem) = super::tls::status_tls_problem(&status) {
+            return ClientError::Tls {
+                context: context.into(),
+                problem,
+            };
+        }
         ClientError::Rpc {
             context: context.into(),
             code: status.code(),

@@ -75,6 +75,8 @@ pub enum Action {
     NextRecord,
     /// Detail: previous record.
     PrevRecord,
+    /// Open the context picker.
+    Contexts,
 }
 
 /// Where a binding applies; also the help overlay's groups.
@@ -224,6 +226,7 @@ pub static BINDINGS: &[Binding] = &[
     b(&[code(C::Tab)], A::FocusNext, Ctx::Global, "pane", "next pane"),
     b(&[code(C::BackTab), shift(C::BackTab)], A::FocusPrev, Ctx::Global, "", "previous pane"),
     b(&[k('?')], A::Help, Ctx::Global, "help", "this help"),
+    b(&[k(':')], A::Contexts, Ctx::Global, "", "switch context (the config file's; reconnects)"),
     b(&[k('q'), code(C::Esc)], A::Back, Ctx::Global, "quit", "back; quit from the topic list"),
     b(&[ctrl('c')], A::Quit, Ctx::Global, "", "quit"),
 ];

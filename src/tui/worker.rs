@@ -184,7 +184,7 @@ async fn run(
                     refresh.notify_one();
                 });
             }
-            Command::Copy(_) | Command::Quit => {}
+            Command::Copy(_) | Command::Quit | Command::SwitchContext(_) => {}
         }
     }
     for t in subs.values() {

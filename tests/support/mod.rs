@@ -25,6 +25,7 @@ pub fn free_port() -> u16 {
 }
 
 pub mod embedded;
+pub mod tls;
 pub mod v2only;
 
 /// A message with a UTF-8 key and value.

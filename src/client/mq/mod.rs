@@ -132,7 +132,7 @@ impl MqClient {
             addr: opts.broker.clone(),
             channel,
             opts: opts.clone(),
-            filer: FilerClient::new(opts.filer.clone(), opts.connect_timeout),
+            filer: FilerClient::new(opts.filer.clone(), opts.transport()),
             leaders: Arc::new(Mutex::new(HashMap::new())),
             route_to_leaders: true,
         }
@@ -178,7 +178,7 @@ impl MqClient {
             Some(Some(ch)) => ch,
             Some(None) => return self.broker(),
             None => {
-                let ch = match detect::open_channel(leader, self.opts.connect_timeout).await {
+                let ch = match self.opts.transport().channel(leader).await {
                     Ok(ch) => Some(ch),
                     Err(e) => {
                         tracing::warn!(

@@ -87,6 +87,10 @@ fn on_key(m: &mut Model, k: KeyEvent, cmds: &mut Vec<Command>) {
         dialog_key(m, &k, cmds);
         return;
     }
+    if let Some(Overlay::Contexts { .. }) = &m.overlay {
+        super::picker::key(m, &k, cmds);
+        return;
+    }
     if let Some(Overlay::Help { scroll }) = &mut m.overlay {
         match k.code {
             KeyCode::Char('j') | KeyCode::Down => *scroll = scroll.saturating_add(1),
@@ -109,8 +113,11 @@ fn on_key(m: &mut Model, k: KeyEvent, cmds: &mut Vec<Command>) {
         m.conn,
         ConnState::Unreachable { .. } | ConnState::Connecting
     ) {
-        if matches!(k.code, KeyCode::Char('q') | KeyCode::Esc) {
-            quit(m, cmds);
+        match k.code {
+            KeyCode::Char('q') | KeyCode::Esc => quit(m, cmds),
+            // Another context may be the way out of an unreachable one.
+            KeyCode::Char(':') => super::picker::open(m),
+            _ => {}
         }
         return;
     }
@@ -149,6 +156,7 @@ pub fn action(m: &mut Model, a: Action, cmds: &mut Vec<Command>) {
         }
         Action::Quit => quit(m, cmds),
         Action::Help => m.overlay = Some(Overlay::Help { scroll: 0 }),
+        Action::Contexts => super::picker::open(m),
         Action::FocusNext | Action::FocusPrev => {
             m.focus = if in_tail { Pane::Browser } else { Pane::Tail };
         }
