@@ -6,10 +6,7 @@ mod support;
 use std::time::Duration;
 
 use swmq::broker::{BrokerConfig, BrokerTls, RunningBroker};
-use swmq::client::{
-    Client, ClientError, ConnectOptions, ReadEvent, ReadSpec, TlsOptions, TopicName,
-};
-use swmq::time::TimeSpec;
+use swmq::client::{Client, ClientError, ConnectOptions, TlsOptions, TopicName};
 
 use support::tls::{Certs, generate};
 
@@ -86,21 +83,7 @@ async fn every_client_call_works_over_mutual_tls() {
     let topics = client.list_topics().await.expect("list");
     assert!(topics.iter().any(|t| t.name == topic), "{topics:?}");
     client.describe(&topic, None).await.expect("describe");
-    let spec = ReadSpec {
-        from: TimeSpec::Earliest,
-        follow: false,
-        ..Default::default()
-    };
-    let mut s = client.read(&topic, spec).await.expect("read");
-    let mut n = 0;
-    while let Some(ev) = tokio::time::timeout(Duration::from_secs(20), s.next())
-        .await
-        .expect("read ends")
-    {
-        if let ReadEvent::Records(rs) = ev.expect("read event") {
-            n += rs.len();
-        }
-    }
+    let n = support::tls::count_history(&client, &topic, 20).await;
     assert_eq!(n, 20);
     let ch = client.chan_close("tls-chan").await;
     assert!(ch.is_ok(), "{ch:?}");

@@ -173,20 +173,31 @@ pub async fn detect(
     }
 }
 
-/// A plaintext connection that a server dropped at once may have reached a TLS port: ask
-/// that port, and say so instead of a transport error.
+/// A connection that a server dropped at once may have been plaintext to a TLS port, or TLS
+/// with a client certificate the server refuses: ask that port, and say so instead of a
+/// transport error.
 async fn explain_failure(transport: &Transport, addr: &str, e: ClientError) -> ClientError {
     let dropped = matches!(
         e,
         ClientError::Connect { .. } | ClientError::NotABroker { .. }
     );
-    if dropped && !transport.is_tls() && transport.speaks_tls(addr).await {
-        return ClientError::Tls {
-            context: format!("cannot connect to {addr}"),
-            problem: super::tls::NEEDS_TLS.into(),
-        };
+    if !dropped {
+        return e;
     }
-    e
+    let problem = if transport.is_tls() {
+        transport.tls_refusal(addr).await
+    } else if transport.speaks_tls(addr).await {
+        Some(super::tls::NEEDS_TLS.to_string())
+    } else {
+        None
+    };
+    match problem {
+        Some(problem) => ClientError::Tls {
+            context: format!("cannot connect to {addr}"),
+            problem,
+        },
+        None => e,
+    }
 }
 
 fn status_error(addr: &str, call: &str, status: &tonic::Status, timeout: Duration) -> ClientError {

@@ -161,6 +161,29 @@ impl Transport {
         }
     }
 
+    /// Why a TLS server refuses us, found on a fresh connection: a TLS 1.3 server judges
+    /// the client certificate after the client's side of the handshake, so its alert
+    /// (`CertificateRequired`, `BadCertificate`, …) only arrives on the first read, and a
+    /// gRPC call may see a reset instead. `None`: no refusal seen.
+    pub async fn tls_refusal(&self, addr: &str) -> Option<String> {
+        let setup = self.setup(&[b"h2"]).ok()??;
+        let probe = async {
+            let mut io = match connect_stream(addr.to_string(), Some(setup)).await {
+                Ok(io) => io,
+                Err(e) => return tls::tls_problem(&*e),
+            };
+            // An accepting server sends its HTTP/2 settings at once; a refusing one its
+            // alert. Nothing is written, so that no reset can hide the alert.
+            let mut buf = [0u8; 1];
+            match io.read(&mut buf).await {
+                Err(e) => tls::tls_problem(&e),
+                Ok(_) => None,
+            }
+        };
+        let limit = self.connect_timeout.min(Duration::from_secs(2));
+        tokio::time::timeout(limit, probe).await.ok().flatten()
+    }
+
     /// Whether something at `addr` answers a TLS ClientHello with TLS (to explain a
     /// plaintext connection that a TLS server dropped). Any doubt is `false`.
     pub async fn speaks_tls(&self, addr: &str) -> bool {

@@ -62,7 +62,7 @@ pub fn key(m: &mut Model, k: &KeyEvent, cmds: &mut Vec<Command>) {
 pub fn view(m: &Model, f: &mut Frame, area: Rect, selected: usize) {
     let t = Theme::of(m);
     let widest = m.contexts.iter().map(|n| n.len()).max().unwrap_or(0);
-    let w = (widest as u16 + 8).clamp(36, area.width);
+    let w = (widest as u16).saturating_add(8).max(36).min(area.width);
     let h = (m.contexts.len() as u16 + 4).min(area.height);
     let r = centered(area, w, h);
     let visible = h.saturating_sub(4) as usize;
@@ -79,7 +79,10 @@ pub fn view(m: &Model, f: &mut Frame, area: Rect, selected: usize) {
             } else {
                 "  "
             };
-            let text = format!("{mark}{}", super::view::fit(name, w as usize - 6));
+            let text = format!(
+                "{mark}{}",
+                super::view::fit(name, (w as usize).saturating_sub(6))
+            );
             if i == selected {
                 Line::from(Span::styled(text, t.selected(true)))
             } else {
@@ -154,6 +157,69 @@ mod tests {
         key(&mut m, &key_ev(KeyCode::Esc), &mut cmds);
         assert!(cmds.is_empty());
         assert!(m.overlay.is_none());
+    }
+
+    /// The screen as text (TestBackend).
+    fn render(m: &Model) -> String {
+        let mut t =
+            ratatui::Terminal::new(ratatui::backend::TestBackend::new(m.size.0, m.size.1)).unwrap();
+        t.draw(|f| super::super::view::view(m, f)).unwrap();
+        let buf = t.backend().buffer();
+        let mut out = String::new();
+        for y in 0..buf.area.height {
+            let line: String = (0..buf.area.width).map(|x| buf[(x, y)].symbol()).collect();
+            out.push_str(line.trim_end());
+            out.push('\n');
+        }
+        out
+    }
+
+    #[test]
+    fn header_names_the_context_and_the_picker_lists_them() {
+        use super::super::msg::{Msg, WorkerEvent};
+        use super::super::update::update;
+        let mut m = model();
+        m.no_color = true;
+        update(&mut m, Msg::Resize(100, 20));
+        update(
+            &mut m,
+            Msg::Worker(WorkerEvent::Connected {
+                protocol: crate::client::Protocol::Legacy,
+                addr: "127.0.0.1:17777".into(),
+            }),
+        );
+        update(&mut m, Msg::Worker(WorkerEvent::Topics(Vec::new())));
+        let cmds = update(&mut m, Msg::Key(key_ev(KeyCode::Char(':'))));
+        assert!(cmds.is_empty());
+        update(&mut m, Msg::Key(key_ev(KeyCode::Down)));
+        let screen = render(&m);
+        assert!(
+            screen.lines().next().unwrap().contains("ctx dev"),
+            "{screen}"
+        );
+        insta::assert_snapshot!(screen);
+        let cmds = update(&mut m, Msg::Key(key_ev(KeyCode::Enter)));
+        assert_eq!(cmds, vec![Command::SwitchContext("prod".into())]);
+    }
+
+    #[test]
+    fn the_picker_opens_where_the_broker_is_unreachable() {
+        use super::super::msg::{Msg, WorkerEvent};
+        use super::super::update::update;
+        let mut m = model();
+        update(&mut m, Msg::Resize(100, 20));
+        update(
+            &mut m,
+            Msg::Worker(WorkerEvent::Unreachable {
+                addr: "127.0.0.1:17777".into(),
+                error: "connection refused".into(),
+                attempt: 1,
+                retry_in_ms: 250,
+            }),
+        );
+        update(&mut m, Msg::Key(key_ev(KeyCode::Char(':'))));
+        assert!(matches!(m.overlay, Some(Overlay::Contexts { .. })));
+        assert!(render(&m).contains("Contexts"));
     }
 
     #[test]

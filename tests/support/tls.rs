@@ -127,3 +127,28 @@ impl Certs {
         }
     }
 }
+
+/// Reads `topic` from the earliest record to the current end and counts the records (the
+/// read must end within `secs`).
+pub async fn count_history(
+    client: &swmq::client::Client,
+    topic: &swmq::client::TopicName,
+    secs: u64,
+) -> usize {
+    let spec = swmq::client::ReadSpec {
+        from: swmq::time::TimeSpec::Earliest,
+        follow: false,
+        ..Default::default()
+    };
+    let mut s = client.read(topic, spec).await.expect("read");
+    let mut n = 0;
+    while let Some(ev) = tokio::time::timeout(std::time::Duration::from_secs(secs), s.next())
+        .await
+        .expect("the read ends")
+    {
+        if let swmq::client::ReadEvent::Records(rs) = ev.expect("read event") {
+            n += rs.len();
+        }
+    }
+    n
+}
