@@ -3,14 +3,11 @@
 //! header and switching contexts with the `:` picker.
 mod support;
 
-use std::io::{Read, Write};
+use std::io::Read;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
 
-use portable_pty::{CommandBuilder, PtySize, native_pty_system};
-
+use support::pty::Pty;
 use support::tls::{Certs, generate};
 
 const BIN: &str = env!("CARGO_BIN_EXE_swmq");
@@ -172,86 +169,6 @@ fn broker_cli_and_contexts_over_mutual_tls() {
     assert!(warning.contains("brokr"), "{err}");
 }
 
-/// The binary in a pty, its screen parsed by vt100.
-struct Pty {
-    parser: Arc<Mutex<vt100::Parser>>,
-    writer: Box<dyn Write + Send>,
-    child: Box<dyn portable_pty::Child + Send + Sync>,
-}
-
-impl Pty {
-    fn start(args: &[&str], config: &Path, log: &Path) -> Pty {
-        let pty = native_pty_system()
-            .openpty(PtySize {
-                rows: 30,
-                cols: 120,
-                pixel_width: 0,
-                pixel_height: 0,
-            })
-            .expect("openpty");
-        let mut cmd = CommandBuilder::new(BIN);
-        cmd.args(args);
-        cmd.arg("--log-file");
-        cmd.arg(log);
-        for (k, _) in std::env::vars() {
-            if k.starts_with("SWMQ_") {
-                cmd.env_remove(k);
-            }
-        }
-        cmd.env("SWMQ_CONFIG", config);
-        cmd.env("NO_COLOR", "1");
-        cmd.env("TERM", "xterm-256color");
-        let child = pty.slave.spawn_command(cmd).expect("spawn swmq");
-        drop(pty.slave);
-        let mut reader = pty.master.try_clone_reader().unwrap();
-        let writer = pty.master.take_writer().unwrap();
-        let parser = Arc::new(Mutex::new(vt100::Parser::new(30, 120, 0)));
-        let p = parser.clone();
-        std::thread::spawn(move || {
-            let _master = pty.master;
-            let mut buf = [0u8; 8192];
-            while let Ok(n) = reader.read(&mut buf) {
-                if n == 0 {
-                    break;
-                }
-                p.lock().unwrap().process(&buf[..n]);
-            }
-        });
-        Pty {
-            parser,
-            writer,
-            child,
-        }
-    }
-
-    fn wait(&self, what: &str, pred: impl Fn(&str) -> bool) -> String {
-        let end = Instant::now() + Duration::from_secs(30);
-        loop {
-            let s = self.parser.lock().unwrap().screen().contents();
-            if pred(&s) {
-                return s;
-            }
-            assert!(
-                Instant::now() < end,
-                "timed out waiting for {what}; screen:\n{s}"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-
-    fn keys(&mut self, s: &str) {
-        self.writer.write_all(s.as_bytes()).unwrap();
-        self.writer.flush().unwrap();
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
-impl Drop for Pty {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-    }
-}
-
 #[test]
 fn the_tui_over_mutual_tls_shows_and_switches_contexts() {
     let dir = tempfile::tempdir().unwrap();
@@ -281,7 +198,12 @@ fn the_tui_over_mutual_tls_shows_and_switches_contexts() {
     // Something to see on beta.
     let out = swmq(&["--context", "beta", "publish", "only/on-beta", "x"], &cfg);
     stdout_ok(&out, "publish to beta");
-    let mut tui = Pty::start(&["--context", "alpha"], &cfg, &dir.path().join("tui.log"));
+    let mut tui = Pty::start(
+        BIN,
+        &["--context", "alpha"],
+        &cfg,
+        &dir.path().join("tui.log"),
+    );
     let s = tui.wait("connected to alpha", |s| {
         s.contains("ctx alpha") && s.contains("connected")
     });

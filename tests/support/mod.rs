@@ -25,6 +25,7 @@ pub fn free_port() -> u16 {
 }
 
 pub mod embedded;
+pub mod pty;
 pub mod tls;
 pub mod v2only;
 
