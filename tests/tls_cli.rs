@@ -7,7 +7,7 @@ use std::io::Read;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
-use support::pty::Pty;
+use support::pty::Tui;
 use support::tls::{Certs, generate};
 
 const BIN: &str = env!("CARGO_BIN_EXE_swmq");
@@ -198,23 +198,18 @@ fn the_tui_over_mutual_tls_shows_and_switches_contexts() {
     // Something to see on beta.
     let out = swmq(&["--context", "beta", "publish", "only/on-beta", "x"], &cfg);
     stdout_ok(&out, "publish to beta");
-    let mut tui = Pty::start(
-        BIN,
-        &["--context", "alpha"],
-        &cfg,
-        &dir.path().join("tui.log"),
-    );
-    let s = tui.wait("connected to alpha", |s| {
+    let mut tui = Tui::start_with_config(&["--context", "alpha"], &cfg);
+    let s = tui.wait("connected to alpha", 30, |s| {
         s.contains("ctx alpha") && s.contains("connected")
     });
     assert!(s.contains(&secure.addr), "{s}");
     tui.keys(":");
-    tui.wait("the picker", |s| {
+    tui.wait("the picker", 30, |s| {
         s.contains("Contexts") && s.contains("beta")
     });
     tui.keys("j");
     tui.keys("\r");
-    let s = tui.wait("connected to beta", |s| {
+    let s = tui.wait("connected to beta", 30, |s| {
         s.contains("ctx beta") && s.contains("connected") && s.contains("only")
     });
     assert!(s.contains(&other.addr), "{s}");

@@ -288,13 +288,8 @@ fn cli_checks(broker: &str, filer: &str, c: &Certs) {
     let out = swmq(&["topics"], &[("SWMQ_CONFIG", &cfg)]);
     assert!(ok(&out, "topics via the context").contains(&ns));
     // The TUI over mTLS, from the context: the header names it, the topic is listed.
-    let mut tui = support::pty::Pty::start(
-        env!("CARGO_BIN_EXE_swmq"),
-        &[],
-        &cfg,
-        &c.dir.join("tui.log"),
-    );
-    let s = tui.wait("the TUI connected over mTLS", |s| {
+    let mut tui = support::pty::Tui::start_with_config(&[], &cfg);
+    let s = tui.wait("the TUI connected over mTLS", 30, |s| {
         s.contains("ctx prod") && s.contains("connected") && s.contains(&ns)
     });
     assert!(s.contains("SeaweedFS MQ 4.x"), "{s}");

@@ -39,36 +39,63 @@ pub struct MessagingService {
     pub(super) shared: Arc<Shared>,
 }
 
-enum Step {
-    Continue,
-    Stop(Option<Result<PublishResponse, Status>>),
+/// A publish batch is written once it holds this many bytes of messages.
+const BATCH_BYTES: usize = 1 << 20;
+
+/// What a publish stream delivered next: messages received so far without waiting, and
+/// how the stream ended if it did (`Some(None)`: a clean end).
+struct Received {
+    msgs: Vec<Message>,
+    end: Option<Option<Result<PublishResponse, Status>>>,
+}
+
+/// Takes `first` and whatever else the stream already holds (up to a close message or
+/// [`BATCH_BYTES`]).
+fn gather(
+    first: Option<Result<PublishRequest, Status>>,
+    inbound: &mut Streaming<PublishRequest>,
+) -> Received {
+    let mut got = Received {
+        msgs: Vec::new(),
+        end: None,
+    };
+    let mut bytes = 0;
+    let mut item = first;
+    loop {
+        match item {
+            None => got.end = Some(None),
+            Some(Err(status)) => {
+                // A client that went away does not read this; one whose request could not
+                // be decoded (e.g. above the size limit) learns why.
+                tracing::debug!(%status, "publish stream failed");
+                got.end = Some(Some(Err(Status::new(
+                    status.code(),
+                    format!("bad publish request: {}", status.message()),
+                ))));
+            }
+            Some(Ok(req)) => {
+                if let Some(data) = req.data {
+                    bytes += data.encoded_len();
+                    let close = data.is_close;
+                    got.msgs.push(data);
+                    if close || bytes >= BATCH_BYTES {
+                        return got;
+                    }
+                }
+                match inbound.next().now_or_never() {
+                    Some(next) => {
+                        item = next;
+                        continue;
+                    }
+                    None => return got,
+                }
+            }
+        }
+        return got;
+    }
 }
 
 impl MessagingService {
-    async fn publish_step(&self, part: &Arc<Partition>, req: PublishRequest) -> Step {
-        let Some(data) = req.data else {
-            return Step::Continue;
-        };
-        let size = data.encoded_len();
-        if size > self.shared.max_message_bytes {
-            return Step::Stop(Some(Err(Status::invalid_argument(format!(
-                "message of {size} bytes is above the limit of {} bytes (--max-message-bytes)",
-                self.shared.max_message_bytes
-            )))));
-        }
-        match part.append(data) {
-            Ok(a) if a.is_close => match part.seal().await {
-                Ok(()) => Step::Stop(Some(Ok(PublishResponse {
-                    is_closed: true,
-                    ..Default::default()
-                }))),
-                Err(e) => Step::Stop(Some(Err(e.into()))),
-            },
-            Ok(_) => Step::Continue,
-            Err(e) => Step::Stop(Some(Err(e.into()))),
-        }
-    }
-
     async fn publish_loop(
         self,
         part: Arc<Partition>,
@@ -83,34 +110,24 @@ impl MessagingService {
                     break Some(Err(Status::unavailable("the broker is shutting down")));
                 }
             };
-            let mut item = first;
-            let stop = loop {
-                match item {
-                    None => break Some(None),
-                    Some(Err(status)) => {
-                        // A client that went away does not read this; one whose request
-                        // could not be decoded (e.g. above the size limit) learns why.
-                        tracing::debug!(%status, "publish stream failed");
-                        break Some(Some(Err(Status::new(
-                            status.code(),
-                            format!("bad publish request: {}", status.message()),
-                        ))));
-                    }
-                    Some(Ok(req)) => match self.publish_step(&part, req).await {
-                        Step::Continue => {}
-                        Step::Stop(resp) => break Some(resp),
-                    },
+            let got = gather(first, &mut inbound);
+            if !got.msgs.is_empty() {
+                let batch = part.append_batch(got.msgs).await;
+                if let Some(e) = batch.error {
+                    break Some(Err(e.into()));
                 }
-                match inbound.next().now_or_never() {
-                    Some(next) => item = next,
-                    None => break None,
+                if batch.closed {
+                    break Some(match part.seal().await {
+                        Ok(()) => Ok(PublishResponse {
+                            is_closed: true,
+                            ..Default::default()
+                        }),
+                        Err(e) => Err(e.into()),
+                    });
                 }
-            };
-            if let Err(e) = part.flush() {
-                break Some(Err(e.into()));
             }
-            if let Some(resp) = stop {
-                break resp;
+            if let Some(end) = got.end {
+                break end;
             }
         };
         // The stream ends OK only once everything it stored is on disk.
@@ -232,7 +249,8 @@ impl SeaweedMessaging for MessagingService {
         let part = self
             .shared
             .store
-            .partition(&init.namespace, &init.topic, init.partition)?;
+            .partition(&init.namespace, &init.topic, init.partition)
+            .await?;
         let (tx, rx) = mpsc::channel(SUBSCRIBER_QUEUE);
         let cancel = self.shared.stopping.child_token();
         // The subscription ends when the client sends is_close or its side fails; a clean
@@ -276,7 +294,8 @@ impl SeaweedMessaging for MessagingService {
         let part = self
             .shared
             .store
-            .partition(&init.namespace, &init.topic, init.partition)?;
+            .partition(&init.namespace, &init.topic, init.partition)
+            .await?;
         let (tx, rx) = mpsc::channel(4);
         let _ = tx.send(Ok(PublishResponse::default())).await;
         if part.is_closed() {
@@ -314,7 +333,8 @@ impl SeaweedMessaging for MessagingService {
             .ok_or_else(|| Status::invalid_argument("ConfigureTopic needs a configuration"))?;
         self.shared
             .store
-            .configure(&r.namespace, &r.topic, config)?;
+            .configure(&r.namespace, &r.topic, config)
+            .await?;
         Ok(Response::new(ConfigureTopicResponse {}))
     }
 

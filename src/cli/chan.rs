@@ -5,7 +5,7 @@ use bytes::Bytes;
 
 use super::args::ChanCommand;
 use super::delete::{confirm, delete_topic, require_terminal};
-use super::error::{CliResult, client_error};
+use super::error::{CliError, CliResult, client_error};
 use super::output::Out;
 use super::tail::{TailPlan, stream_records};
 use crate::client::{Client, OutMessage, ReadSpec};
@@ -32,11 +32,14 @@ pub async fn run(cfg: &Config, cmd: ChanCommand) -> CliResult {
             out.line(&super::publish::summary(&topic, &outcomes));
             out.flush()
         }
-        ChanCommand::Close { name } => {
+        ChanCommand::Close { name, create } => {
             super::parse_channel(&name)?;
             let what = format!("chan close {name}");
             super::refuse_if_read_only(cfg, &what)?;
             let client = channels(cfg, &what).await?;
+            if !create {
+                require_existing(&client, &name, &what).await?;
+            }
             client
                 .chan_close(&name)
                 .await
@@ -85,6 +88,24 @@ pub async fn run(cfg: &Config, cmd: ChanCommand) -> CliResult {
             delete_topic(&client, &topic, &what).await
         }
     }
+}
+
+/// Refuses to close a channel that does not exist (closing creates it sealed), or whose
+/// existence the broker cannot tell, unless `--create` is given.
+async fn require_existing(client: &Client, name: &str, what: &str) -> CliResult {
+    let exists = client
+        .channel_exists(name)
+        .await
+        .map_err(|e| client_error(what, Some(client), e))?;
+    let why = match exists {
+        Some(true) => return Ok(()),
+        Some(false) => "there is no such channel",
+        None => "cannot tell whether the channel exists (no admin service and no filer)",
+    };
+    Err(CliError::runtime(format!(
+        "{what} on {}: {why}; closing would create it sealed (use --create to do that)",
+        client.broker_addr()
+    )))
 }
 
 /// Connects and insists on a 2.x broker.

@@ -6,15 +6,19 @@
 //! broker and its admin extension), with [`filer`] for the filer calls both use.
 
 pub mod detect;
+mod error;
 pub mod filer;
 pub mod legacy;
 pub mod merge;
 pub mod mq;
+mod partitioning;
 pub mod tls;
 pub mod transport;
 mod types;
 
 pub use detect::{ConnectOptions, Protocol, ProtocolChoice};
+pub use error::{ClientError, ErrorClass, classify, is_missing_topic};
+pub use partitioning::*;
 pub use tls::TlsOptions;
 pub use transport::Transport;
 pub use types::*;
@@ -59,6 +63,23 @@ impl Client {
     /// What the broker says about itself.
     pub async fn status(&self) -> Result<BrokerStatus, ClientError> {
         delegate!(self, c => c.status().await)
+    }
+
+    /// A cheap probe that the broker answers (4.x: and names its balancer, so that other
+    /// calls are safe to send to it: see [`mq::MqClient::ready_after_fault`]).
+    pub async fn ping(&self) -> Result<(), ClientError> {
+        match self {
+            Client::Mq(c) => c.probe("").await,
+            Client::Legacy(c) => c.status().await.map(|_| ()),
+        }
+    }
+
+    /// After a fault: waits until calls other than [`Client::ping`] are safe to send.
+    pub async fn ready_after_fault(&self) -> Result<(), ClientError> {
+        match self {
+            Client::Mq(c) => c.ready_after_fault("").await,
+            Client::Legacy(c) => c.status().await.map(|_| ()),
+        }
     }
 
     /// Every namespace and topic with what the broker can tell about it.
@@ -106,6 +127,15 @@ impl Client {
         delegate!(self, c => c.publisher(topic).await)
     }
 
+    /// [`Client::publisher`] spreading messages by `rule` instead of the protocol's key rule.
+    pub async fn publisher_with(
+        &self,
+        topic: &TopicName,
+        rule: Partitioner,
+    ) -> Result<Publisher, ClientError> {
+        delegate!(self, c => c.publisher_with(topic, rule).await)
+    }
+
     /// Creates a topic with `partitions` partitions (`ConfigureTopic`). 4.x needs it before
     /// the first publish (1..=2520 partitions); 2.x topics also exist on first publish.
     pub async fn create_topic(
@@ -125,6 +155,15 @@ impl Client {
     pub async fn chan_close(&self, name: &str) -> Result<PublishOutcome, ClientError> {
         match self {
             Client::Legacy(c) => c.chan_close(name).await,
+            Client::Mq(_) => Err(ClientError::Unsupported(CHANNELS_ONLY_V2.into())),
+        }
+    }
+
+    /// Whether 2.x channel `name` exists (`None`: the broker cannot tell). 4.x has no
+    /// channels.
+    pub async fn channel_exists(&self, name: &str) -> Result<Option<bool>, ClientError> {
+        match self {
+            Client::Legacy(c) => c.channel_exists(name).await,
             Client::Mq(_) => Err(ClientError::Unsupported(CHANNELS_ONLY_V2.into())),
         }
     }

@@ -212,7 +212,10 @@ mod tests {
             &mut m,
             Msg::Worker(WorkerEvent::Unreachable {
                 addr: "127.0.0.1:17777".into(),
-                error: "connection refused".into(),
+                error: crate::client::ClientError::Connect {
+                    addr: "127.0.0.1:17777".into(),
+                    cause: "connection refused".into(),
+                },
                 attempt: 1,
                 retry_in_ms: 250,
             }),

@@ -24,8 +24,11 @@ pub fn free_port() -> u16 {
         .port()
 }
 
+pub mod cluster;
 pub mod embedded;
+pub mod hostile;
 pub mod pty;
+pub mod screens;
 pub mod tls;
 pub mod v2only;
 

@@ -5,12 +5,13 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use super::super::layout::{self, Areas};
-use super::super::model::{Model, Pane, TreeRow};
+use super::super::model::{Model, Pane, SortKey, TreeRow};
 use super::theme::Theme;
 use super::{fit, pad};
 use crate::client::{CHANNEL_NAMESPACE, TopicInfo};
 use crate::format::{human_bytes, human_count};
 use crate::time::format_duration;
+use unicode_width::UnicodeWidthStr;
 
 /// Draws the browser.
 pub fn browser(m: &Model, f: &mut Frame, a: &Areas) {
@@ -36,9 +37,14 @@ pub fn browser(m: &Model, f: &mut Frame, a: &Areas) {
     let filter_line = m.browser.editing || !m.browser.filter.is_empty();
     let rows_area = layout::browser_rows(a, filter_line);
     let w = rows_area.width as usize;
+    let header = ratatui::layout::Rect::new(rows_area.x, rows_area.y - 1, rows_area.width, 1);
+    f.render_widget(
+        Paragraph::new(Span::styled(header_text(m, w), t.dim())),
+        header,
+    );
     if filter_line {
         let cursor = if m.browser.editing { "▏" } else { "" };
-        let r = ratatui::layout::Rect::new(rows_area.x, rows_area.y - 1, rows_area.width, 1);
+        let r = ratatui::layout::Rect::new(rows_area.x, rows_area.y - 2, rows_area.width, 1);
         f.render_widget(
             Paragraph::new(Line::from(vec![
                 Span::styled("/", t.key()),
@@ -101,6 +107,79 @@ pub fn browser(m: &Model, f: &mut Frame, a: &Areas) {
     f.render_widget(Paragraph::new(lines), rows_area);
 }
 
+/// Which columns a list `w` columns wide shows besides the name: the count always
+/// (80×24 keeps it), then the rate, the size and the age as room allows.
+#[derive(Debug, Clone, Copy)]
+struct Cols {
+    rate: bool,
+    age: bool,
+    size: bool,
+}
+
+const COUNT_W: usize = 6;
+const RATE_W: usize = 6;
+const AGE_W: usize = 4;
+const SIZE_W: usize = 8;
+
+/// On a narrow list the column sorted by shows too (next to the count).
+fn cols(w: usize, sort: SortKey) -> Cols {
+    let sorted = |k: SortKey| sort == k && w >= 24;
+    Cols {
+        rate: w >= 34 || sorted(SortKey::Rate),
+        size: w >= 44 || sorted(SortKey::Size),
+        age: w >= 54 || sorted(SortKey::Last),
+    }
+}
+
+/// The right-hand cells: count, rate, age, size (each right-aligned, one space before).
+fn right_cells(c: Cols, count: &str, rate: &str, age: &str, size: &str) -> String {
+    let mut right = format!(" {count:>COUNT_W$}");
+    if c.rate {
+        right.push_str(&format!(" {rate:>RATE_W$}"));
+    }
+    if c.age {
+        right.push_str(&format!(" {age:>AGE_W$}"));
+    }
+    if c.size {
+        right.push_str(&format!(" {size:>SIZE_W$}"));
+    }
+    right
+}
+
+/// The column header, the sorted column marked `▼` (name: `▲`).
+fn header_text(m: &Model, w: usize) -> String {
+    let mark = |k: SortKey, s: &str| {
+        if m.browser.sort == k {
+            format!("{s}{}", if k == SortKey::Name { "▲" } else { "▼" })
+        } else {
+            s.to_string()
+        }
+    };
+    let right = right_cells(
+        cols(w, m.browser.sort),
+        "MSGS",
+        &mark(SortKey::Rate, "MSG/S"),
+        &mark(SortKey::Last, "LAST"),
+        &mark(SortKey::Size, "SIZE"),
+    );
+    let name_w = w.saturating_sub(4 + right.width());
+    fit(
+        &format!("    {}{right}", pad(&mark(SortKey::Name, "NAME"), name_w)),
+        w,
+    )
+}
+
+/// A rate for the msgs/s column: `0`, `2.5`, `120`, `1.2k`; `-` before two listings.
+fn rate_label(rate: Option<f64>) -> String {
+    match rate {
+        None => "-".into(),
+        Some(r) if r < 0.05 => "0".into(),
+        Some(r) if r < 10.0 => format!("{r:.1}"),
+        Some(r) if r < 1000.0 => format!("{r:.0}"),
+        Some(r) => human_count(r as u64),
+    }
+}
+
 fn topic_line<'a>(m: &Model, info: &'a TopicInfo, w: usize, t: Theme) -> Line<'a> {
     let tailing = m.tail.topic.as_ref() == Some(&info.name);
     let marker = if info.name.is_channel() {
@@ -120,26 +199,14 @@ fn topic_line<'a>(m: &Model, info: &'a TopicInfo, w: usize, t: Theme) -> Line<'a
         .last_ts_ns()
         .map(|ts| age_label(m.now - ts))
         .unwrap_or_default();
-    let state = if info.name.is_channel() {
-        if info.closed() { "closed" } else { "open" }
-    } else {
-        ""
-    };
-    // name  count  size  age (columns shrink away on narrow panes)
-    let mut right = String::new();
-    if w >= 30 {
-        right = format!("{count:>6}");
+    let rate = rate_label(m.browser.rates.get(&info.name).copied());
+    let mut right = right_cells(cols(w, m.browser.sort), &count, &rate, &age, &size);
+    // The marker says open (◉) or closed (○); the word too where there is room.
+    if info.name.is_channel() && w >= 44 {
+        let state = if info.closed() { "closed" } else { "open" };
+        right = format!(" {state:>6}{right}");
     }
-    if w >= 40 {
-        right.push_str(&format!(" {size:>9}"));
-    }
-    if w >= 34 {
-        right.push_str(&format!(" {age:>4}"));
-    }
-    if !state.is_empty() {
-        right = format!("{state:>7}{right}");
-    }
-    let name_w = w.saturating_sub(4 + right.chars().count());
+    let name_w = w.saturating_sub(4 + right.width());
     Line::from(vec![
         Span::raw("  "),
         marker,
@@ -168,5 +235,14 @@ mod tests {
         assert_eq!(super::age_label(750_000_000), "now");
         assert_eq!(super::age_label(-5), "now"); // a clock slightly behind the broker's
         assert_eq!(super::age_label(42_000_000_000), "42s");
+    }
+
+    #[test]
+    fn rates_read_at_a_glance() {
+        assert_eq!(super::rate_label(None), "-");
+        assert_eq!(super::rate_label(Some(0.01)), "0");
+        assert_eq!(super::rate_label(Some(2.46)), "2.5");
+        assert_eq!(super::rate_label(Some(120.4)), "120");
+        assert!(super::rate_label(Some(12_345.0)).ends_with('k'));
     }
 }
