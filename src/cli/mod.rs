@@ -131,10 +131,13 @@ fn init_cli_logging() {
 }
 
 async fn dispatch(cli: Cli) -> CliResult {
-    // The config file's own commands work with a broken or mismatched configuration.
+    // The config file's own commands, the completion script and the manual page work with
+    // a broken or mismatched configuration.
     match cli.command {
         Some(Command::Config(c)) => return config_cmd::config(&cli.global, c),
         Some(Command::Context(c)) => return config_cmd::context(&cli.global, c),
+        Some(Command::Completions(a)) => return complete::completions(&a),
+        Some(Command::Man(a)) => return complete::man(&a),
         _ => {}
     }
     let cfg = config_from(&cli.global)?;
@@ -161,9 +164,10 @@ async fn dispatch(cli: Cli) -> CliResult {
             serve::run_broker(a, tls).await.map_err(CliError::Runtime)
         }
         Command::Demo(a) => run_demo(&cfg, a).await,
-        Command::Config(_) | Command::Context(_) => Ok(()),
-        Command::Completions(a) => complete::completions(&a),
-        Command::Man(a) => complete::man(&a),
+        // Answered above.
+        Command::Config(_) | Command::Context(_) | Command::Completions(_) | Command::Man(_) => {
+            Ok(())
+        }
     }
 }
 
