@@ -58,7 +58,8 @@ async fn bad_arguments_are_refused_before_any_call() {
     };
     let err = c.read(&t, spec).await.err().unwrap();
     assert!(
-        err.to_string().contains(&format!("2: {t} has partitions 0..1")),
+        err.to_string()
+            .contains(&format!("2: {t} has partitions 0..1")),
         "{err}"
     );
 }

@@ -212,8 +212,10 @@ async fn paging_back_before_the_cursor() {
     // All the way back to the topic's first message.
     tui.keys("\x1b[5~"); // PageUp
     tui.keys("\x1b[5~");
+    // The first in merged order (under load another partition's first record may carry
+    // an earlier timestamp than order-000).
     tui.wait("the first message", 15, |s| {
-        first_record_line(s).contains("order-000") && s.contains("first message")
+        first_record_line(s).contains(&ts[0].1) && s.contains("first message")
     });
     tui.keys("q");
     assert_eq!(tui.exit_code(10), 0);

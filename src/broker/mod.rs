@@ -102,6 +102,9 @@ pub enum BrokerError {
     /// The gRPC server failed.
     #[error("gRPC server error: {0}")]
     Server(String),
+    /// The TLS files could not be used.
+    #[error("TLS: {0}")]
+    Tls(String),
 }
 
 impl From<std::io::Error> for BrokerError {
@@ -136,6 +139,42 @@ pub struct BrokerConfig {
     pub max_message_bytes: usize,
     /// Address returned by `FindBroker`; default: the bound address.
     pub advertised: Option<String>,
+    /// Serve TLS (and require client certificates when it names a client CA).
+    pub tls: Option<BrokerTls>,
+}
+
+/// The broker's TLS files (PEM).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BrokerTls {
+    /// The broker's certificate chain.
+    pub cert: PathBuf,
+    /// Its private key.
+    pub key: PathBuf,
+    /// When set, clients must present a certificate signed by this CA (mTLS).
+    pub client_ca: Option<PathBuf>,
+}
+
+impl BrokerTls {
+    /// The tonic server TLS configuration; a missing or unreadable file is named.
+    fn server_config(&self) -> Result<tonic::transport::ServerTlsConfig, BrokerError> {
+        let read = |what: &str, p: &PathBuf| {
+            std::fs::read(p).map_err(|e| BrokerError::Tls(format!("{what} {}: {e}", p.display())))
+        };
+        let identity = tonic::transport::Identity::from_pem(
+            read("--tls-cert", &self.cert)?,
+            read("--tls-key", &self.key)?,
+        );
+        let mut config = tonic::transport::ServerTlsConfig::new().identity(identity);
+        if let Some(ca) = &self.client_ca {
+            config = config
+                .client_ca_root(tonic::transport::Certificate::from_pem(read(
+                    "--tls-client-ca",
+                    ca,
+                )?))
+                .client_auth_optional(false);
+        }
+        Ok(config)
+    }
 }
 
 impl BrokerConfig {
@@ -147,6 +186,7 @@ impl BrokerConfig {
             segment_bytes: DEFAULT_SEGMENT_BYTES,
             max_message_bytes: DEFAULT_MAX_MESSAGE_BYTES,
             advertised: None,
+            tls: None,
         }
     }
 }
@@ -215,6 +255,12 @@ pub async fn start(config: BrokerConfig) -> Result<RunningBroker, BrokerError> {
             dir: config.data_dir.clone(),
             error,
         })?;
+    let mut builder = tonic::transport::Server::builder();
+    if let Some(tls) = &config.tls {
+        builder = builder
+            .tls_config(tls.server_config()?)
+            .map_err(|e| BrokerError::Tls(crate::client::transport::error_chain(&e)))?;
+    }
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .map_err(|error| BrokerError::Bind {
@@ -252,7 +298,7 @@ pub async fn start(config: BrokerConfig) -> Result<RunningBroker, BrokerError> {
     });
     let stopping = shared.stopping.clone();
     let server = tokio::spawn(
-        tonic::transport::Server::builder()
+        builder
             // Clients that vanish without closing (a dead peer, a network partition) are
             // found by HTTP/2 pings, so their subscriptions and publishes end.
             .http2_keepalive_interval(Some(Duration::from_secs(30)))

@@ -22,8 +22,11 @@ nanosecond and goes back into --from as printed; .ts_ns is a JSON number that jq
 
 Exit codes: 0 ok, 1 runtime error (broker, network, refused), 2 usage error.
 
-Environment: SWMQ_BROKER, SWMQ_FILER, SWMQ_READ_ONLY=1, SWMQ_LOG=debug (commands log to
-stderr).
+Settings: flags > environment > context > defaults (swmq config show). Environment:
+SWMQ_BROKER, SWMQ_FILER, SWMQ_PROTOCOL, SWMQ_READ_ONLY=1, SWMQ_UTC=1,
+SWMQ_CONNECT_TIMEOUT, SWMQ_CONTEXT, SWMQ_CONFIG (config file), SWMQ_TLS_CA,
+SWMQ_TLS_CERT, SWMQ_TLS_KEY, SWMQ_TLS_SERVER_NAME, SWMQ_SECURITY_TOML,
+SWMQ_LOG=debug (commands log to stderr).
 
 Examples:
   swmq status --format json
@@ -51,39 +54,83 @@ pub struct Cli {
     pub command: Option<Command>,
 }
 
-/// Options shared by every command (listed after each command's own options).
+/// Options shared by every command (listed after each command's own options). Each one
+/// not given takes its environment variable, then the context's value, then the default
+/// (`swmq config show` tells which).
 #[derive(Debug, Args)]
 #[command(next_help_heading = "Global options")]
 pub struct GlobalArgs {
-    /// Broker gRPC address, HOST:PORT.
-    #[arg(long, global = true, value_name = "ADDR", env = config::ENV_BROKER,
-          default_value = config::DEFAULT_BROKER)]
-    pub broker: String,
-    /// Filer gRPC address, HOST:PORT (4.x listings and deletes, 2.x filer layout).
-    #[arg(long, global = true, value_name = "ADDR", env = config::ENV_FILER,
-          default_value = config::DEFAULT_FILER)]
-    pub filer: String,
-    /// Broker protocol: detect it, or force SeaweedFS MQ 4.x or messaging 2.x.
-    #[arg(long, global = true, value_enum, default_value_t = ProtocolChoice::Auto)]
-    pub protocol: ProtocolChoice,
-    /// Refuse publish, delete and channel publish/close/delete (env SWMQ_READ_ONLY=1).
-    #[arg(long, global = true, env = config::ENV_READ_ONLY, action = clap::ArgAction::SetTrue,
-          value_parser = clap::builder::BoolishValueParser::new())]
+    /// Broker gRPC address, HOST:PORT [env SWMQ_BROKER; default localhost:17777].
+    #[arg(long, global = true, value_name = "ADDR")]
+    pub broker: Option<String>,
+    /// Filer gRPC address, HOST:PORT (4.x listings and deletes, 2.x filer layout)
+    /// [env SWMQ_FILER; default localhost:18888].
+    #[arg(long, global = true, value_name = "ADDR")]
+    pub filer: Option<String>,
+    /// Broker protocol: detect it, or force SeaweedFS MQ 4.x or messaging 2.x
+    /// [env SWMQ_PROTOCOL; default auto].
+    #[arg(long, global = true, value_enum)]
+    pub protocol: Option<ProtocolChoice>,
+    /// Refuse publish, delete and channel publish/close/delete [env SWMQ_READ_ONLY=1].
+    #[arg(long, global = true)]
     pub read_only: bool,
-    /// Connect and protocol-detection timeout, in seconds.
-    #[arg(long, global = true, value_name = "SECS", default_value = "3",
-          value_parser = config::parse_timeout_secs)]
-    pub connect_timeout: Duration,
-    /// Show times in UTC instead of local time.
+    /// Connect and protocol-detection timeout, in seconds [env SWMQ_CONNECT_TIMEOUT;
+    /// default 3].
+    #[arg(long, global = true, value_name = "SECS", value_parser = config::parse_timeout_secs)]
+    pub connect_timeout: Option<Duration>,
+    /// Show times in UTC instead of local time [env SWMQ_UTC=1].
     #[arg(long, global = true)]
     pub utc: bool,
+    /// Use this context of the config file [env SWMQ_CONTEXT; default: its current-context].
+    #[arg(long, global = true, value_name = "NAME")]
+    pub context: Option<String>,
+    /// TLS: the CA certificate (PEM) that signed the servers' certificates [env SWMQ_TLS_CA].
+    #[arg(long, global = true, value_name = "PEM")]
+    pub tls_ca: Option<PathBuf>,
+    /// TLS: client certificate (PEM) for servers that require one (mTLS); `swmq broker`:
+    /// the broker's certificate [env SWMQ_TLS_CERT].
+    #[arg(long, global = true, value_name = "PEM")]
+    pub tls_cert: Option<PathBuf>,
+    /// TLS: the private key (PEM) of --tls-cert [env SWMQ_TLS_KEY].
+    #[arg(long, global = true, value_name = "PEM")]
+    pub tls_key: Option<PathBuf>,
+    /// TLS: also verify the servers' certificates against this name (SeaweedFS checks the
+    /// chain only) [env SWMQ_TLS_SERVER_NAME].
+    #[arg(long, global = true, value_name = "NAME")]
+    pub tls_server_name: Option<String>,
+    /// TLS settings from a SeaweedFS security.toml ([grpc] ca, [grpc.client] cert/key)
+    /// [env SWMQ_SECURITY_TOML; default: the first of ./security.toml,
+    /// ~/.seaweedfs/security.toml, /etc/seaweedfs/security.toml when no --tls-* is given].
+    #[arg(long, global = true, value_name = "PATH")]
+    pub security_toml: Option<PathBuf>,
     /// TUI: capacity of the tail buffer, in records.
-    #[arg(long, global = true, value_name = "N", default_value_t = config::DEFAULT_TUI_BUFFER,
-          hide_short_help = true)]
-    pub buffer: usize,
+    #[arg(long, global = true, value_name = "N", hide_short_help = true)]
+    pub buffer: Option<usize>,
     /// TUI: log file (default: the XDG state directory).
     #[arg(long, global = true, value_name = "PATH", hide_short_help = true)]
     pub log_file: Option<PathBuf>,
+}
+
+impl GlobalArgs {
+    /// The flags as given (for [`config::resolve`]).
+    pub fn flags(&self) -> config::Flags {
+        config::Flags {
+            broker: self.broker.clone(),
+            filer: self.filer.clone(),
+            protocol: self.protocol,
+            read_only: self.read_only,
+            utc: self.utc,
+            connect_timeout: self.connect_timeout,
+            tls_ca: self.tls_ca.clone(),
+            tls_cert: self.tls_cert.clone(),
+            tls_key: self.tls_key.clone(),
+            tls_server_name: self.tls_server_name.clone(),
+            security_toml: self.security_toml.clone(),
+            context: self.context.clone(),
+            buffer: self.buffer,
+            log_file: self.log_file.clone(),
+        }
+    }
 }
 
 /// The commands.
@@ -108,10 +155,62 @@ pub enum Command {
     Broker(BrokerArgs),
     /// Open the TUI on an embedded demo broker filled with sample topics.
     Demo(DemoArgs),
+    /// The config file: write an example, show the resolved settings and their sources.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+    /// Named contexts (clusters) of the config file.
+    #[command(subcommand)]
+    Context(ContextCommand),
     /// Print a shell completion script (topic names are completed from the broker).
     Completions(CompletionsArgs),
     /// Print the manual page (roff): `swmq man | man -l -`.
     Man(ManArgs),
+}
+
+/// `swmq config ...`.
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Write a commented example config file (SWMQ_CONFIG, else
+    /// $XDG_CONFIG_HOME/swmq/config.toml).
+    Init {
+        /// Overwrite an existing file.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Print every setting as resolved, with where it came from (flag, env, context,
+    /// security.toml, default).
+    Show {
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = TextOrJson::Text)]
+        format: TextOrJson,
+    },
+    /// Print the config file's path.
+    Path,
+}
+
+/// `swmq context ...`.
+#[derive(Debug, Subcommand)]
+pub enum ContextCommand {
+    /// List the contexts (* marks the one in use).
+    List,
+    /// Make NAME the current context (used without --context / SWMQ_CONTEXT).
+    Use {
+        /// The context.
+        name: String,
+    },
+    /// Add (or with --replace, replace) context NAME from the connection flags given here:
+    /// --broker, --filer, --protocol, --read-only, --utc, --connect-timeout, --tls-*,
+    /// --security-toml.
+    Add {
+        /// The context's name.
+        name: String,
+        /// Replace an existing context of that name.
+        #[arg(long)]
+        replace: bool,
+        /// Also make it the current context.
+        #[arg(long = "use")]
+        make_current: bool,
+    },
 }
 
 /// `swmq completions`.
@@ -436,7 +535,7 @@ mod tests {
     #[test]
     fn global_flags_go_anywhere() {
         let c = Cli::try_parse_from(["swmq", "tail", "a/b", "--broker", "h:1", "--utc"]).unwrap();
-        assert_eq!(c.global.broker, "h:1");
+        assert_eq!(c.global.broker.as_deref(), Some("h:1"));
         assert!(c.global.utc);
         let c = Cli::try_parse_from([
             "swmq",

@@ -8,6 +8,7 @@ pub mod args;
 mod chan;
 mod chan_bulk;
 mod complete;
+mod config_cmd;
 mod delete;
 pub mod error;
 mod info;
@@ -92,17 +93,28 @@ where
     }
 }
 
-/// The configuration from the global flags.
-pub fn config_from(g: &args::GlobalArgs) -> Config {
-    let mut c = Config::new(g.broker.clone());
-    c.connect.filer = g.filer.clone();
-    c.connect.protocol = g.protocol;
-    c.connect.connect_timeout = g.connect_timeout;
-    c.read_only = g.read_only;
-    c.utc = g.utc;
-    c.tui_buffer = g.buffer;
-    c.log_file = g.log_file.clone();
-    c
+/// The configuration from the global flags, the environment and the config file; prints
+/// the warnings (a broken config file: one line naming file, line and problem, then the
+/// defaults). An error (an unknown `--context`, a bad environment value) is a usage error.
+pub fn config_from(g: &args::GlobalArgs) -> CliResult<Config> {
+    let env = |k: &str| std::env::var(k).ok();
+    let path = crate::config::file::default_path(&env);
+    let (file, problem) = crate::config::file::load(&path);
+    if let Some(p) = problem {
+        eprintln!("swmq: warning: {p}; using the defaults");
+    }
+    let home = dirs::home_dir();
+    let inputs = crate::config::Inputs {
+        env: &env,
+        file_path: &path,
+        file: &file,
+        home: home.as_deref(),
+    };
+    let (cfg, warnings) = crate::config::resolve(&g.flags(), &inputs).map_err(CliError::usage)?;
+    for w in warnings {
+        eprintln!("swmq: warning: {w}");
+    }
+    Ok(cfg)
 }
 
 /// Opt-in diagnostics for one-shot commands: `SWMQ_LOG=debug` (an `EnvFilter`) logs to
@@ -120,9 +132,19 @@ fn init_cli_logging() {
 }
 
 async fn dispatch(cli: Cli) -> CliResult {
-    let cfg = config_from(&cli.global);
+    // The config file's own commands, the completion script and the manual page work with
+    // a broken or mismatched configuration.
+    match cli.command {
+        Some(Command::Config(c)) => return config_cmd::config(&cli.global, c),
+        Some(Command::Context(c)) => return config_cmd::context(&cli.global, c),
+        Some(Command::Completions(a)) => return complete::completions(&a),
+        Some(Command::Man(a)) => return complete::man(&a),
+        _ => {}
+    }
+    let cfg = config_from(&cli.global)?;
     let Some(cmd) = cli.command else {
-        return run_tui(&cfg).await;
+        let contexts = config_cmd::tui_contexts(&cli.global);
+        return run_tui_labelled(&cfg, None, contexts).await;
     };
     if !matches!(cmd, Command::Demo(_)) {
         init_cli_logging();
@@ -135,10 +157,18 @@ async fn dispatch(cli: Cli) -> CliResult {
         Command::Publish(a) => publish::run(&cfg, a).await,
         Command::Delete(a) => delete::run(&cfg, a).await,
         Command::Chan(c) => chan::run(&cfg, c).await,
-        Command::Broker(a) => serve::run_broker(a).await.map_err(CliError::Runtime),
+        Command::Broker(a) => {
+            let g = &cli.global;
+            let tls = a
+                .tls(g.tls_cert.clone(), g.tls_key.clone())
+                .map_err(|e| CliError::usage(e.to_string()))?;
+            serve::run_broker(a, tls).await.map_err(CliError::Runtime)
+        }
         Command::Demo(a) => run_demo(&cfg, a).await,
-        Command::Completions(a) => complete::completions(&a),
-        Command::Man(a) => complete::man(&a),
+        // Answered above.
+        Command::Config(_) | Command::Context(_) | Command::Completions(_) | Command::Man(_) => {
+            Ok(())
+        }
     }
 }
 
@@ -154,7 +184,7 @@ async fn run_demo(cfg: &Config, args: serve::DemoArgs) -> CliResult {
     let mut cfg = cfg.clone();
     cfg.connect.broker = demo.addr().to_string();
     cfg.connect.protocol = crate::client::ProtocolChoice::Legacy;
-    let result = run_tui_labelled(&cfg, Some("embedded demo".into())).await;
+    let result = run_tui_labelled(&cfg, Some("embedded demo".into()), Vec::new()).await;
     let stopped = demo
         .shutdown()
         .await
@@ -162,11 +192,11 @@ async fn run_demo(cfg: &Config, args: serve::DemoArgs) -> CliResult {
     result.and(stopped)
 }
 
-async fn run_tui(cfg: &Config) -> CliResult {
-    run_tui_labelled(cfg, None).await
-}
-
-async fn run_tui_labelled(cfg: &Config, label: Option<String>) -> CliResult {
+async fn run_tui_labelled(
+    cfg: &Config,
+    label: Option<String>,
+    contexts: Vec<crate::tui::ContextChoice>,
+) -> CliResult {
     let opts = crate::tui::TuiOptions {
         connect: cfg.connect.clone(),
         read_only: cfg.read_only,
@@ -174,6 +204,8 @@ async fn run_tui_labelled(cfg: &Config, label: Option<String>) -> CliResult {
         buffer: cfg.tui_buffer,
         log_file: cfg.log_file.clone(),
         label,
+        context: cfg.context.clone(),
+        contexts,
     };
     crate::tui::run(opts).await.map_err(CliError::Runtime)
 }
@@ -196,12 +228,10 @@ pub fn parse_channel(name: &str) -> CliResult<TopicName> {
     TopicName::channel(name).map_err(|e| CliError::usage(format!("bad channel name: {e}")))
 }
 
-/// Refuses a write in read-only mode (exit 1).
+/// Refuses a write in read-only mode (exit 1), saying why it is on.
 pub fn refuse_if_read_only(cfg: &Config, what: &str) -> CliResult {
-    if cfg.read_only {
-        return Err(CliError::runtime(format!(
-            "{what}: refused in read-only mode (--read-only or SWMQ_READ_ONLY is set)"
-        )));
+    if let Some(why) = cfg.read_only_reason() {
+        return Err(CliError::runtime(format!("{what}: refused: {why}")));
     }
     Ok(())
 }

@@ -25,6 +25,32 @@ pub struct BrokerArgs {
     /// Address that FindBroker returns [default: the bound address].
     #[arg(long, value_name = "HOST:PORT")]
     pub advertise: Option<String>,
+    /// Require client certificates signed by this CA (mutual TLS). The broker serves TLS
+    /// with the global --tls-cert and --tls-key.
+    #[arg(long = "tls-client-ca", value_name = "PEM")]
+    pub tls_client_ca: Option<PathBuf>,
+}
+
+impl BrokerArgs {
+    /// The TLS settings from `--tls-cert`/`--tls-key` (given on the command line: a
+    /// context's client certificate is not the broker's) and `--tls-client-ca`.
+    pub fn tls(
+        &self,
+        cert: Option<PathBuf>,
+        key: Option<PathBuf>,
+    ) -> anyhow::Result<Option<broker::BrokerTls>> {
+        match (cert, key) {
+            (Some(cert), Some(key)) => Ok(Some(broker::BrokerTls {
+                cert,
+                key,
+                client_ca: self.tls_client_ca.clone(),
+            })),
+            (None, None) if self.tls_client_ca.is_none() => Ok(None),
+            (None, None) => anyhow::bail!("--tls-client-ca needs --tls-cert and --tls-key"),
+            (Some(_), None) => anyhow::bail!("--tls-cert needs --tls-key"),
+            (None, Some(_)) => anyhow::bail!("--tls-key needs --tls-cert"),
+        }
+    }
 }
 
 /// `swmq demo` arguments.
@@ -59,7 +85,7 @@ pub async fn shutdown_signal() {
 }
 
 /// Runs the embedded broker until Ctrl-C / SIGTERM, then shuts down gracefully.
-pub async fn run_broker(args: BrokerArgs) -> anyhow::Result<()> {
+pub async fn run_broker(args: BrokerArgs, tls: Option<broker::BrokerTls>) -> anyhow::Result<()> {
     // What recovery set aside, failed writes and the like are warnings the operator must
     // see: on stderr by default (`SWMQ_LOG` chooses otherwise; then this does nothing).
     let _ = tracing_subscriber::fmt()
@@ -76,10 +102,16 @@ pub async fn run_broker(args: BrokerArgs) -> anyhow::Result<()> {
     let mut config = BrokerConfig::new(args.listen, data.clone());
     config.segment_bytes = args.segment_bytes;
     config.max_message_bytes = args.max_message_bytes;
+    config.tls = tls;
     config.advertised = args.advertise;
+    let security = match &config.tls {
+        None => "plaintext",
+        Some(t) if t.client_ca.is_some() => "TLS, client certificates required",
+        Some(_) => "TLS",
+    };
     let running = broker::start(config).await?;
     println!(
-        "swmq broker (SeaweedFS messaging 2.x) listening on {} (data: {})",
+        "swmq broker (SeaweedFS messaging 2.x) listening on {} ({security}; data: {})",
         running.addr(),
         data.display()
     );

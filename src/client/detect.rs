@@ -11,13 +11,15 @@ use std::fmt;
 use std::time::Duration;
 
 use serde::Serialize;
-use tonic::transport::{Channel, Endpoint};
+use tonic::transport::Channel;
 
+use super::tls::TlsOptions;
+use super::transport::{DEFAULT_CONNECT_TIMEOUT, DEFAULT_FILER, Transport};
 use super::{Client, ClientError, legacy, mq};
 use crate::proto;
 
-/// The default connect timeout.
-pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
+// Connection building moved to `transport`; these stay importable from here.
+pub use super::transport::{endpoint_uri, error_chain, open_channel};
 
 /// A protocol generation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -49,7 +51,10 @@ impl fmt::Display for Protocol {
 }
 
 /// `--protocol auto|mq|legacy`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum, Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
 pub enum ProtocolChoice {
     /// Ask the broker.
     #[default]
@@ -71,6 +76,11 @@ pub struct ConnectOptions {
     pub protocol: ProtocolChoice,
     /// Connect (and detection) timeout.
     pub connect_timeout: Duration,
+    /// TLS for every gRPC connection (brokers, filer); disabled: plaintext.
+    pub tls: TlsOptions,
+    /// HTTPS for HTTP reads (the filer's HTTP port, volume servers); `None`: plain HTTP
+    /// (security.toml `[https.client] enabled = false` or absent).
+    pub https: Option<TlsOptions>,
 }
 
 impl ConnectOptions {
@@ -78,82 +88,46 @@ impl ConnectOptions {
     pub fn new(broker: impl Into<String>) -> Self {
         ConnectOptions {
             broker: broker.into(),
-            filer: "localhost:18888".into(),
+            filer: DEFAULT_FILER.into(),
             protocol: ProtocolChoice::Auto,
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            tls: TlsOptions::default(),
+            https: None,
         }
     }
-}
 
-/// Strips a scheme and builds an `http://` endpoint URI for `addr`.
-pub fn endpoint_uri(addr: &str) -> String {
-    let a = addr
-        .trim()
-        .trim_start_matches("http://")
-        .trim_start_matches("grpc://");
-    format!("http://{a}")
-}
-
-/// A channel to `addr`, connected now (so that a dead address fails here with a clear
-/// error) with the given connect timeout. Reconnects by itself afterwards.
-pub async fn open_channel(addr: &str, timeout: Duration) -> Result<Channel, ClientError> {
-    let ep = Endpoint::from_shared(endpoint_uri(addr))
-        .map_err(|e| ClientError::invalid("address", format!("{addr:?}: {e}")))?
-        .connect_timeout(timeout)
-        .tcp_nodelay(true)
-        // No adaptive window: its BDP pings make grpc-go servers (weed 4.48) answer
-        // GOAWAY ENHANCE_YOUR_CALM "too_many_pings" during a fast publish (seen).
-        // Large fixed windows: h2 (0.4.19+) closes a connection with GOAWAY
-        // ENHANCE_YOUR_CALM "too_many_data_frames" when unread small DATA frames exceed a
-        // budget of half the connection window, and weed 4.48 sends one small frame per
-        // message (and per ack). 32 MiB gives a 16 MiB budget: no trip while a slower
-        // consumer (a debug build, a paused terminal) falls behind.
-        .initial_stream_window_size(Some(8 << 20))
-        .initial_connection_window_size(Some(32 << 20));
-    match tokio::time::timeout(timeout, ep.connect()).await {
-        Err(_) => Err(ClientError::Timeout {
-            addr: addr.to_string(),
-            secs: timeout.as_secs_f64(),
-        }),
-        Ok(Err(e)) => Err(connect_error(addr, timeout, &e)),
-        Ok(Ok(ch)) => Ok(ch),
-    }
-}
-
-fn connect_error(addr: &str, timeout: Duration, e: &tonic::transport::Error) -> ClientError {
-    let cause = error_chain(e);
-    if cause.contains("timed out") {
-        ClientError::Timeout {
-            addr: addr.to_string(),
-            secs: timeout.as_secs_f64(),
-        }
-    } else {
-        ClientError::Connect {
-            addr: addr.to_string(),
-            cause,
+    /// How HTTP connections are made: HTTPS with the `[https.client]` settings when
+    /// enabled, else plain HTTP. [`Transport::connect_io`] and
+    /// [`Transport::tls_client_config`] of the result serve HTTP clients.
+    pub fn http_transport(&self) -> Transport {
+        Transport {
+            connect_timeout: self.connect_timeout,
+            tls: self.https.clone().unwrap_or_default(),
         }
     }
-}
 
-/// The innermost meaningful message of an error chain (`connection refused`, …).
-pub fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut msgs = vec![e.to_string()];
-    let mut cur = e.source();
-    while let Some(s) = cur {
-        msgs.push(s.to_string());
-        cur = s.source();
+    /// How connections are made (timeout, TLS).
+    pub fn transport(&self) -> Transport {
+        Transport {
+            connect_timeout: self.connect_timeout,
+            tls: self.tls.clone(),
+        }
     }
-    msgs.dedup();
-    msgs.last().cloned().unwrap_or_default()
 }
 
 /// Connects and detects (or takes) the protocol.
 pub async fn connect(opts: &ConnectOptions) -> Result<Client, ClientError> {
-    let channel = open_channel(&opts.broker, opts.connect_timeout).await?;
+    let transport = opts.transport();
+    let channel = transport.channel(&opts.broker).await?;
     let protocol = match opts.protocol {
         ProtocolChoice::Mq => Protocol::Mq,
         ProtocolChoice::Legacy => Protocol::Legacy,
-        ProtocolChoice::Auto => detect(&opts.broker, channel.clone(), opts.connect_timeout).await?,
+        ProtocolChoice::Auto => {
+            match detect(&opts.broker, channel.clone(), opts.connect_timeout).await {
+                Ok(p) => p,
+                Err(e) => return Err(explain_failure(&transport, &opts.broker, e).await),
+            }
+        }
     };
     Ok(match protocol {
         Protocol::Mq => Client::Mq(mq::MqClient::new(opts, channel)),
@@ -184,7 +158,7 @@ pub async fn detect(
         Ok(Err(status)) => status,
     };
     if mq_status.code() != tonic::Code::Unimplemented {
-        return Err(status_error(addr, "FindBrokerLeader", &mq_status));
+        return Err(status_error(addr, "FindBrokerLeader", &mq_status, timeout));
     }
     let mut v2_client = proto::v2::seaweed_messaging_client::SeaweedMessagingClient::new(channel);
     let req = tonic::Request::new(proto::v2::FindBrokerRequest {
@@ -195,11 +169,44 @@ pub async fn detect(
     match tokio::time::timeout(timeout, v2_client.find_broker(req)).await {
         Err(_) => Err(timed_out()),
         Ok(Ok(_)) => Ok(Protocol::Legacy),
-        Ok(Err(status)) => Err(status_error(addr, "FindBroker", &status)),
+        Ok(Err(status)) => Err(status_error(addr, "FindBroker", &status, timeout)),
     }
 }
 
-fn status_error(addr: &str, call: &str, status: &tonic::Status) -> ClientError {
+/// A connection that a server dropped at once may have been plaintext to a TLS port, or TLS
+/// with a client certificate the server refuses: ask that port, and say so instead of a
+/// transport error.
+async fn explain_failure(transport: &Transport, addr: &str, e: ClientError) -> ClientError {
+    let dropped = matches!(
+        e,
+        ClientError::Connect { .. } | ClientError::NotABroker { .. }
+    );
+    if !dropped {
+        return e;
+    }
+    let problem = if transport.is_tls() {
+        transport.tls_refusal(addr).await
+    } else if transport.speaks_tls(addr).await {
+        Some(super::tls::NEEDS_TLS.to_string())
+    } else {
+        None
+    };
+    match problem {
+        Some(problem) => ClientError::Tls {
+            context: format!("cannot connect to {addr}"),
+            problem,
+        },
+        None => e,
+    }
+}
+
+fn status_error(addr: &str, call: &str, status: &tonic::Status, timeout: Duration) -> ClientError {
+    if let Some(problem) = super::tls::status_tls_problem(status) {
+        return ClientError::Tls {
+            context: format!("cannot connect to {addr}"),
+            problem,
+        };
+    }
     match status.code() {
         tonic::Code::Unavailable => ClientError::Connect {
             addr: addr.to_string(),
@@ -207,7 +214,7 @@ fn status_error(addr: &str, call: &str, status: &tonic::Status) -> ClientError {
         },
         tonic::Code::DeadlineExceeded => ClientError::Timeout {
             addr: addr.to_string(),
-            secs: DEFAULT_CONNECT_TIMEOUT.as_secs_f64(),
+            secs: timeout.as_secs_f64(),
         },
         code => ClientError::NotABroker {
             addr: addr.to_string(),

@@ -71,6 +71,15 @@ pub enum ClientError {
     /// The operation was cancelled.
     #[error("cancelled")]
     Cancelled,
+    /// TLS failed (unknown CA, no client certificate, expired, name mismatch, TLS against
+    /// plaintext or the reverse): `problem` says what to fix. Never transient.
+    #[error("{context}: {problem}")]
+    Tls {
+        /// What was being done.
+        context: String,
+        /// What is wrong and what to fix.
+        problem: String,
+    },
 }
 
 /// Whether retrying a failure (after a backoff) may succeed.
@@ -155,6 +164,12 @@ pub fn is_missing_topic(s: &tonic::Status) -> bool {
 impl ClientError {
     /// Wraps a gRPC status with what was being done (`"publish to ns/t at host:port"`).
     pub fn rpc(context: impl Into<String>, status: tonic::Status) -> Self {
+        if let Some(problem) = super::tls::status_tls_problem(&status) {
+            return ClientError::Tls {
+                context: context.into(),
+                problem,
+            };
+        }
         ClientError::Rpc {
             context: context.into(),
             code: status.code(),
@@ -183,6 +198,8 @@ impl ClientError {
         match self {
             ClientError::Connect { .. } | ClientError::Timeout { .. } => ErrorClass::Transient,
             ClientError::Rpc { code, message, .. } => classify(*code, message),
+            // A certificate or a TLS/plaintext mismatch does not fix itself.
+            ClientError::Tls { .. } => ErrorClass::Fatal,
             _ => ErrorClass::Fatal,
         }
     }
@@ -389,5 +406,24 @@ mod tests {
         assert!(!is_missing_topic(&tonic::Status::unknown(
             "partition not found"
         )));
+    }
+
+    #[test]
+    fn tls_failures_are_fatal() {
+        // A status carrying a TLS/plaintext mismatch becomes `Tls`, never retried, even
+        // with a code that is transient otherwise.
+        let s = tonic::Status::unavailable(super::super::tls::NEEDS_TLS);
+        let e = ClientError::rpc("list topics at h:1", s);
+        assert!(matches!(e, ClientError::Tls { .. }), "{e:?}");
+        assert_eq!(e.class(), ErrorClass::Fatal);
+        assert!(
+            e.to_string()
+                .starts_with("list topics at h:1: the server requires TLS")
+        );
+        let e = ClientError::Tls {
+            context: "connect".into(),
+            problem: "certificate signed by an unknown authority".into(),
+        };
+        assert!(!e.is_transient());
     }
 }

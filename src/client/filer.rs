@@ -15,7 +15,7 @@ use tokio::sync::OnceCell;
 use tonic::transport::Channel;
 
 use super::ClientError;
-use super::detect::open_channel;
+use super::transport::Transport;
 use crate::proto::filer::seaweed_filer_client::SeaweedFilerClient;
 use crate::proto::filer::{
     DeleteEntryRequest, Entry, ListEntriesRequest, LookupDirectoryEntryRequest,
@@ -30,7 +30,7 @@ const FAILURE_MEMORY: Duration = Duration::from_secs(10);
 #[derive(Clone)]
 pub struct FilerClient {
     addr: String,
-    timeout: Duration,
+    transport: Transport,
     channel: Arc<OnceCell<Channel>>,
     /// The last failed connection attempt, to fail fast for a while after it.
     failed: Arc<Mutex<Option<(Instant, ClientError)>>>,
@@ -66,10 +66,10 @@ pub fn split(path: &str) -> (String, String) {
 impl FilerClient {
     /// A client for the filer at `addr` (`HOST:PORT` of its gRPC port); nothing is
     /// connected until the first call.
-    pub fn new(addr: impl Into<String>, timeout: Duration) -> Self {
+    pub fn new(addr: impl Into<String>, transport: Transport) -> Self {
         FilerClient {
             addr: addr.into(),
-            timeout,
+            transport,
             channel: Arc::new(OnceCell::new()),
             failed: Arc::new(Mutex::new(None)),
         }
@@ -90,13 +90,17 @@ impl FilerClient {
         }
         let ch = self
             .channel
-            .get_or_try_init(|| open_channel(&self.addr, self.timeout))
+            .get_or_try_init(|| self.transport.channel(&self.addr))
             .await
             .map_err(|e| {
                 let e = match e {
                     ClientError::Connect { addr, cause } => ClientError::Connect {
                         addr: format!("filer {addr}"),
                         cause,
+                    },
+                    ClientError::Tls { problem, .. } => ClientError::Tls {
+                        context: format!("cannot connect to filer {}", self.addr),
+                        problem,
                     },
                     other => other,
                 };

@@ -13,12 +13,16 @@ pub mod legacy;
 pub mod merge;
 pub mod mq;
 mod partitioning;
+pub mod tls;
+pub mod transport;
 mod types;
 
 pub use consumption::{ChannelFilter, Consumed, SubscriberInfo, consumed_from_wire};
 pub use detect::{ConnectOptions, Protocol, ProtocolChoice};
 pub use error::{ClientError, ErrorClass, classify, is_missing_topic};
 pub use partitioning::*;
+pub use tls::TlsOptions;
+pub use transport::Transport;
 pub use types::*;
 
 /// A connected client of either protocol generation.

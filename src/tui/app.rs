@@ -43,10 +43,12 @@ pub async fn run(opts: TuiOptions) -> anyhow::Result<()> {
         now_ns(),
     );
     model.label = opts.label.clone();
+    model.context = opts.context.clone();
+    model.contexts = opts.contexts.iter().map(|c| c.name.clone()).collect();
     model.no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     let worker = worker::spawn(opts.connect.clone());
     let mut terminal = setup().context("setting up the terminal")?;
-    let result = event_loop(&mut terminal, &mut model, worker).await;
+    let result = event_loop(&mut terminal, &mut model, worker, &opts).await;
     restore();
     result
 }
@@ -117,11 +119,12 @@ fn copy_osc52(text: &str) {
     let _ = out.flush();
 }
 
-async fn apply(model: &mut Model, msg: Msg, worker: &WorkerHandle) {
+async fn apply(model: &mut Model, msg: Msg, worker: &WorkerHandle, switch: &mut Option<String>) {
     for cmd in update(model, msg) {
         match cmd {
             Command::Quit => {}
             Command::Copy(text) => copy_osc52(&text),
+            Command::SwitchContext(name) => *switch = Some(name),
             other => {
                 if worker.commands.send(other).await.is_err() {
                     tracing::warn!("worker gone");
@@ -165,13 +168,47 @@ fn terminate_signal() -> tokio::sync::mpsc::Receiver<()> {
     rx
 }
 
+/// Reconnects to context `name`: the old worker (its client, subscriptions and requests)
+/// is stopped and a fresh model starts on a fresh worker, keeping only the terminal's
+/// size and colours and the context list.
+fn switch_context(model: &mut Model, worker: &mut WorkerHandle, opts: &TuiOptions, name: &str) {
+    let Some(choice) = opts.contexts.iter().find(|c| c.name == name) else {
+        model.say(super::model::Level::Error, format!("no context {name}"));
+        return;
+    };
+    tracing::info!(context = %name, broker = %choice.connect.broker, "switching context");
+    worker.shutdown.cancel();
+    *worker = worker::spawn(choice.connect.clone());
+    let mut fresh = Model::new(
+        &choice.connect.broker,
+        choice.read_only,
+        choice.utc,
+        opts.buffer.max(1),
+        now_ns(),
+    );
+    fresh.size = model.size;
+    fresh.no_color = model.no_color;
+    fresh.contexts = std::mem::take(&mut model.contexts);
+    fresh.context = Some(name.to_string());
+    fresh.say(super::model::Level::Info, format!("context {name}"));
+    *model = fresh;
+}
+
 async fn event_loop(
     terminal: &mut Term,
     model: &mut Model,
     mut worker: WorkerHandle,
+    opts: &TuiOptions,
 ) -> anyhow::Result<()> {
+    let mut switch = None;
     let size = terminal.size()?;
-    apply(model, Msg::Resize(size.width, size.height), &worker).await;
+    apply(
+        model,
+        Msg::Resize(size.width, size.height),
+        &worker,
+        &mut switch,
+    )
+    .await;
     terminal.draw(|f| view(model, f))?;
     model.dirty = false;
     let mut last_draw = Instant::now();
@@ -186,17 +223,17 @@ async fn event_loop(
             ev = events.next() => match ev {
                 Some(Ok(ev)) => {
                     if let Some(msg) = terminal_msg(ev) {
-                        apply(model, msg, &worker).await;
+                        apply(model, msg, &worker, &mut switch).await;
                     }
                 }
                 Some(Err(e)) => break Err(anyhow::Error::from(e).context("reading the terminal")),
                 None => break Ok(()),
             },
             ev = worker.events.recv() => match ev {
-                Some(ev) => apply(model, Msg::Worker(ev), &worker).await,
+                Some(ev) => apply(model, Msg::Worker(ev), &worker, &mut switch).await,
                 None => break Err(anyhow::anyhow!("the worker stopped")),
             },
-            _ = tick.tick() => apply(model, Msg::Tick(now_ns()), &worker).await,
+            _ = tick.tick() => apply(model, Msg::Tick(now_ns()), &worker, &mut switch).await,
             _ = tokio::time::sleep_until(deadline), if model.dirty => {}
             Some(()) = terminate.recv() => break Ok(()),
         }
@@ -204,12 +241,17 @@ async fn event_loop(
         // the biased select takes it first on every turn.
         for _ in 0..BATCH {
             match worker.events.try_recv() {
-                Ok(ev) => apply(model, Msg::Worker(ev), &worker).await,
+                Ok(ev) => apply(model, Msg::Worker(ev), &worker, &mut switch).await,
                 Err(_) => break,
             }
         }
         if model.quit {
             break Ok(());
+        }
+        if let Some(name) = switch.take() {
+            switch_context(model, &mut worker, opts, &name);
+            let (w, h) = model.size;
+            apply(model, Msg::Resize(w, h), &worker, &mut switch).await;
         }
         if model.dirty && Instant::now() >= last_draw + FRAME {
             terminal.draw(|f| view(model, f))?;

@@ -90,6 +90,8 @@ pub enum Action {
     NextRecord,
     /// Detail: previous record.
     PrevRecord,
+    /// Open the context picker.
+    Contexts,
 }
 
 /// Where a binding applies; also the help overlay's groups.
@@ -271,6 +273,7 @@ pub static BINDINGS: &[Binding] = &[
     b(&[k('b')], A::ToggleBrowser, Ctx::Global, "", "hide / show the topic list (the tail takes the full width)"),
     b(&[code(C::BackTab), shift(C::BackTab)], A::FocusPrev, Ctx::Global, "", "previous pane"),
     b(&[k('?')], A::Help, Ctx::Global, "help", "this help"),
+    b(&[k(':')], A::Contexts, Ctx::Global, "", "switch context (the config file's; reconnects)"),
     b(&[k('q'), ctrl('c')], A::Quit, Ctx::Global, "quit", "quit"),
     b(&[code(C::Esc)], A::Back, Ctx::Global, "", "back: close, clear the filter or search, leave the tail pane (never quits)"),
 ];

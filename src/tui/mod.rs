@@ -13,6 +13,7 @@ pub mod layout;
 pub mod model;
 pub mod msg;
 pub mod pages;
+pub mod picker;
 pub mod query;
 pub mod update;
 pub mod view;
@@ -37,6 +38,23 @@ pub struct TuiOptions {
     pub log_file: Option<PathBuf>,
     /// A label for the status bar, e.g. "embedded demo".
     pub label: Option<String>,
+    /// The config file context in use.
+    pub context: Option<String>,
+    /// Every context the picker offers, resolved.
+    pub contexts: Vec<ContextChoice>,
+}
+
+/// A context the TUI can switch to, with its settings resolved.
+#[derive(Debug, Clone)]
+pub struct ContextChoice {
+    /// Its name.
+    pub name: String,
+    /// Where and how to connect.
+    pub connect: ConnectOptions,
+    /// Whether writes are refused there.
+    pub read_only: bool,
+    /// Times in UTC.
+    pub utc: bool,
 }
 
 /// Runs the TUI until the user quits; restores the terminal on every exit path.

@@ -376,6 +376,11 @@ pub enum Overlay {
     },
     /// A dialog.
     Dialog(Dialog),
+    /// The context picker.
+    Contexts {
+        /// The highlighted context (index into [`Model::contexts`]).
+        selected: usize,
+    },
 }
 
 /// Importance of a status message.
@@ -425,6 +430,10 @@ pub struct Model {
     pub addr: String,
     /// A label such as "embedded demo".
     pub label: Option<String>,
+    /// The config file context in use (shown in the header).
+    pub context: Option<String>,
+    /// The config file's contexts (the picker's list).
+    pub contexts: Vec<String>,
     /// The protocol, once connected.
     pub protocol: Option<Protocol>,
     /// Connection state.
@@ -471,6 +480,8 @@ impl Model {
         Model {
             addr: addr.to_string(),
             label: None,
+            context: None,
+            contexts: Vec::new(),
             protocol: None,
             conn: ConnState::Connecting,
             read_only,

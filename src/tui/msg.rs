@@ -117,6 +117,8 @@ pub enum Command {
     },
     /// Copy text to the clipboard (OSC 52).
     Copy(String),
+    /// Reconnect to another context of the config file (handled by the terminal task).
+    SwitchContext(String),
     /// Leave the TUI.
     Quit,
 }

@@ -223,7 +223,7 @@ async fn run(
                     send(&tx, &stop2, WorkerEvent::Earlier { req, result }).await;
                 });
             }
-            Command::Copy(_) | Command::Quit => {}
+            Command::Copy(_) | Command::Quit | Command::SwitchContext(_) => {}
         }
     }
     for t in subs.values() {

@@ -30,6 +30,7 @@ pub mod embedded;
 pub mod hostile;
 pub mod pty;
 pub mod screens;
+pub mod tls;
 pub mod v2only;
 
 /// A message with a UTF-8 key and value.

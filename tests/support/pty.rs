@@ -1,7 +1,10 @@
 //! The real `swmq` binary in a pseudo-terminal: its screen parsed by vt100, every byte it
-//! wrote kept, keys and mouse escape sequences sent as a terminal would.
+//! wrote kept, keys and mouse escape sequences sent as a terminal would. Serves the TUI
+//! e2e tests (`start`, `start_with`) and the runs against secured brokers from a config
+//! file (`start_with_config`).
 
 use std::io::{Read, Write};
+use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -32,6 +35,18 @@ impl Tui {
 
     /// Starts `swmq ARGS EXTRA` with extra environment variables.
     pub fn start_with(args: &[&str], extra: &[&str], env: &[(&str, &str)]) -> Tui {
+        Tui::spawn(args, extra, env, false)
+    }
+
+    /// Starts `swmq ARGS` with no SWMQ_* variable but `SWMQ_CONFIG=config` (settings,
+    /// contexts and TLS come from the config file only).
+    pub fn start_with_config(args: &[&str], config: &Path) -> Tui {
+        let config = config.to_str().expect("a UTF-8 config path");
+        Tui::spawn(args, &[], &[("SWMQ_CONFIG", config)], true)
+    }
+
+    /// Starts the binary; `clean_env` removes every SWMQ_* variable (else SWMQ_BROKER only).
+    fn spawn(args: &[&str], extra: &[&str], env: &[(&str, &str)], clean_env: bool) -> Tui {
         let dir = tempfile::tempdir().unwrap();
         let pty = native_pty_system()
             .openpty(PtySize {
@@ -49,6 +64,13 @@ impl Tui {
         cmd.env("NO_COLOR", "1");
         cmd.env("TERM", "xterm-256color");
         cmd.env_remove("SWMQ_BROKER");
+        if clean_env {
+            for (k, _) in std::env::vars() {
+                if k.starts_with("SWMQ_") {
+                    cmd.env_remove(k);
+                }
+            }
+        }
         for (k, v) in env {
             cmd.env(k, v);
         }

@@ -139,12 +139,19 @@ impl Weed {
 /// Spawns a `weed server` of its own (not the shared one) and returns at once, before it is
 /// ready. The caller kills it ([`Weed::kill`]); the watchdog does if the test dies first.
 pub fn spawn_server() -> Result<Weed, String> {
+    spawn_server_with(|_| {})
+}
+
+/// [`spawn_server`], with `prepare` run first in the server's fresh directory (its working
+/// directory: where it finds a `security.toml`).
+pub fn spawn_server_with(prepare: impl FnOnce(&std::path::Path)) -> Result<Weed, String> {
     let bin = weed_binary()?;
     let dir = tempfile::Builder::new()
         .prefix("swmq-weed-")
         .tempdir()
         .map_err(|e| e.to_string())?
         .keep();
+    prepare(&dir);
     let log = dir.join("weed.log");
     let (master, master_grpc) = (free_port(), free_port());
     let (volume, volume_grpc) = (free_port(), free_port());
@@ -214,6 +221,15 @@ fn spawn_watchdog(pgid: u32, dir: &std::path::Path) {
 
 /// Waits until the broker answers `ListTopics` and the filer answers `ListEntries`.
 fn wait_ready(w: &Weed) -> Result<(), String> {
+    wait_ready_with(w, &swmq::client::TlsOptions::default())
+}
+
+/// [`wait_ready`] over TLS (`tls` disabled: plaintext).
+pub fn wait_ready_with(w: &Weed, tls: &swmq::client::TlsOptions) -> Result<(), String> {
+    let transport = swmq::client::Transport {
+        connect_timeout: Duration::from_secs(2),
+        tls: tls.clone(),
+    };
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -231,7 +247,8 @@ fn wait_ready(w: &Weed) -> Result<(), String> {
         }
         let ok = rt.block_on(async {
             let opts = swmq::client::ConnectOptions::new(&w.broker);
-            let ch = swmq::client::detect::open_channel(&w.broker, Duration::from_secs(2))
+            let ch = transport
+                .channel(&w.broker)
                 .await
                 .map_err(|e| e.to_string())?;
             let p = swmq::client::detect::detect(&opts.broker, ch, Duration::from_secs(2))
@@ -240,7 +257,8 @@ fn wait_ready(w: &Weed) -> Result<(), String> {
             if p != swmq::client::Protocol::Mq {
                 return Err(format!("detected {p}"));
             }
-            let fch = swmq::client::detect::open_channel(&w.filer, Duration::from_secs(2))
+            let fch = transport
+                .channel(&w.filer)
                 .await
                 .map_err(|e| e.to_string())?;
             let mut filer = swmq::proto::filer::seaweed_filer_client::SeaweedFilerClient::new(fch);

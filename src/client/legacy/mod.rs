@@ -53,7 +53,7 @@ impl LegacyClient {
             channel,
             opts: opts.clone(),
             admin: Arc::new(OnceCell::new()),
-            filer: FilerClient::new(opts.filer.clone(), opts.connect_timeout),
+            filer: FilerClient::new(opts.filer.clone(), opts.transport()),
         }
     }
 

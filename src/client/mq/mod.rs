@@ -139,7 +139,7 @@ impl MqClient {
             addr: opts.broker.clone(),
             channel,
             opts: opts.clone(),
-            filer: FilerClient::new(opts.filer.clone(), opts.connect_timeout),
+            filer: FilerClient::new(opts.filer.clone(), opts.transport()),
             leaders: Arc::new(Mutex::new(HashMap::new())),
             route_to_leaders: true,
         }
@@ -185,7 +185,7 @@ impl MqClient {
             Some((_, Some(ch))) => ch,
             Some((at, None)) if at.elapsed() < LEADER_REDIAL => return self.broker(),
             _ => {
-                let ch = match detect::open_channel(leader, self.opts.connect_timeout).await {
+                let ch = match self.opts.transport().channel(leader).await {
                     Ok(ch) => Some(ch),
                     Err(e) => {
                         tracing::warn!(

@@ -86,6 +86,10 @@ fn on_key(m: &mut Model, k: KeyEvent, cmds: &mut Vec<Command>) {
         dialog_key(m, &k, cmds);
         return;
     }
+    if let Some(Overlay::Contexts { .. }) = &m.overlay {
+        super::picker::key(m, &k, cmds);
+        return;
+    }
     if let Some(Overlay::Help { scroll }) = &mut m.overlay {
         let max = super::help::help_max_scroll(m.read_only, m.size);
         match k.code {
@@ -109,9 +113,12 @@ fn on_key(m: &mut Model, k: KeyEvent, cmds: &mut Vec<Command>) {
         m.conn,
         ConnState::Unreachable { .. } | ConnState::Connecting
     ) {
-        // q quits (Esc never does, not even here).
-        if k.code == KeyCode::Char('q') {
-            quit(m, cmds);
+        // q quits (Esc never does, not even here); another context may be the way out of
+        // an unreachable one.
+        match k.code {
+            KeyCode::Char('q') => quit(m, cmds),
+            KeyCode::Char(':') => super::picker::open(m),
+            _ => {}
         }
         return;
     }
@@ -137,6 +144,7 @@ pub fn action(m: &mut Model, a: Action, cmds: &mut Vec<Command>) {
         Action::Back => back(m),
         Action::Quit => quit(m, cmds),
         Action::Help => m.overlay = Some(Overlay::Help { scroll: 0 }),
+        Action::Contexts => super::picker::open(m),
         Action::FocusNext | Action::FocusPrev => {
             m.browser.hidden = false;
             m.focus = if in_tail { Pane::Browser } else { Pane::Tail };

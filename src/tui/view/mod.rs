@@ -27,6 +27,9 @@ pub fn view(m: &Model, f: &mut Frame) {
     }
     if let ConnState::Unreachable { .. } | ConnState::Connecting = m.conn {
         overlay::no_broker(m, f, area);
+        if let Some(Overlay::Contexts { selected }) = &m.overlay {
+            super::picker::view(m, f, area, *selected);
+        }
         return;
     }
     let a = layout::screen((area.width, area.height), !m.browser.hidden);
@@ -41,6 +44,7 @@ pub fn view(m: &Model, f: &mut Frame) {
         Some(Overlay::Help { scroll }) => overlay::help(m, f, area, *scroll),
         Some(Overlay::Detail { seq, scroll }) => detail::detail(m, f, area, *seq, *scroll),
         Some(Overlay::Dialog(d)) => overlay::dialog(m, f, area, d),
+        Some(Overlay::Contexts { selected }) => super::picker::view(m, f, area, *selected),
         None => {}
     }
 }

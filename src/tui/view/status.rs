@@ -71,10 +71,11 @@ pub fn status_bar(m: &Model, f: &mut Frame, area: Rect) {
     let t = Theme::of(m);
     let sep = || Span::styled(" ─ ", t.dim());
     // (priority: higher stays longer, spans)
-    let mut groups: Vec<(u8, Vec<Span>)> = vec![
-        (9, vec![Span::styled(" swmq", t.title())]),
-        (5, vec![sep(), Span::raw(m.addr.clone())]),
-    ];
+    let mut groups: Vec<(u8, Vec<Span>)> = vec![(9, vec![Span::styled(" swmq", t.title())])];
+    if let Some(c) = &m.context {
+        groups.push((8, vec![sep(), Span::styled(format!("ctx {c}"), t.key())]));
+    }
+    groups.push((5, vec![sep(), Span::raw(m.addr.clone())]));
     if let Some(p) = m.protocol {
         let s = match p {
             crate::client::Protocol::Mq => "SeaweedFS MQ 4.x",
