@@ -437,6 +437,16 @@ pub async fn check_grep_matcher_and_utc_times(t: &Target, ns: &str) {
         .unwrap()
         .trim_end_matches('Z')
         .replace('T', " ");
-    let out = run(keys(&["--utc", "--from", &third])).await;
+    let utc = [
+        "tail",
+        topic.as_str(),
+        "-e",
+        "-f",
+        "%k",
+        "--utc",
+        "--from",
+        &third,
+    ];
+    let out = run(utc.iter().map(|s| s.to_string()).collect()).await;
     assert_eq!(lines(&out), vec!["k-3", "K-4"], "from {third}");
 }
