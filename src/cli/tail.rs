@@ -169,6 +169,7 @@ pub async fn stream_records(
                 pb.suspend(|| eprintln!("swmq: {what}: reconnected"));
             }
             Some(Ok(ReadEvent::Reconnected)) => {}
+            Some(Ok(ReadEvent::Notice(text))) => pb.suspend(|| eprintln!("swmq: {text}")),
         }
     };
     pb.finish_and_clear();

@@ -18,7 +18,7 @@ use super::ClientError;
 use super::detect::open_channel;
 use crate::proto::filer::seaweed_filer_client::SeaweedFilerClient;
 use crate::proto::filer::{
-    DeleteEntryRequest, Entry, ListEntriesRequest, LookupDirectoryEntryRequest,
+    DeleteEntryRequest, Entry, ListEntriesRequest, LookupDirectoryEntryRequest, LookupVolumeRequest,
 };
 
 /// Entries asked for per `ListEntries` page.
@@ -172,6 +172,34 @@ impl FilerClient {
             Err(s) if is_not_found(&s) => Ok(None),
             Err(s) => Err(ClientError::rpc(self.ctx("lookup", &join(dir, name)), s)),
         }
+    }
+
+    /// The addresses (`HOST:PORT`) of the volume servers holding volume `vid`.
+    pub async fn lookup_volume(&self, vid: &str) -> Result<Vec<String>, ClientError> {
+        let mut client = self.client().await?;
+        let req = LookupVolumeRequest {
+            volume_ids: vec![vid.to_string()],
+        };
+        let resp = client
+            .lookup_volume(req)
+            .await
+            .map_err(|s| ClientError::rpc(self.ctx("lookup volume", vid), s))?
+            .into_inner();
+        let locs = resp
+            .locations_map
+            .get(vid)
+            .map(|l| l.locations.clone())
+            .unwrap_or_default();
+        Ok(locs
+            .into_iter()
+            .flat_map(|l| [l.url, l.public_url])
+            .filter(|u| !u.is_empty())
+            .fold(Vec::new(), |mut v, u| {
+                if !v.contains(&u) {
+                    v.push(u);
+                }
+                v
+            }))
     }
 
     /// Deletes `dir`/`name` recursively with its data. A missing entry is success.

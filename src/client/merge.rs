@@ -43,6 +43,9 @@ pub enum PartEvent {
     },
     /// Connected again after `Reconnecting`.
     Reconnected,
+    /// Something the user must know that does not end the read (a range skipped, a slower
+    /// path taken); the merger passes each distinct text on once.
+    Notice(String),
     /// A fatal error: the whole read fails with it.
     Failed(ClientError),
 }
@@ -226,6 +229,7 @@ pub async fn merge_partitions(
     }
     let mut deadline: Option<Instant> = None;
     let mut reconnecting_sent = false;
+    let mut notices = std::collections::HashSet::new();
     loop {
         if m.finished() || streams.is_empty() && m.parts.iter().all(|p| p.queue.is_empty()) {
             if !m.caught_up_sent && !out.send(Ok(ReadEvent::CaughtUp)).await {
@@ -281,6 +285,12 @@ pub async fn merge_partitions(
                         if !out.send(Ok(ReadEvent::Reconnected)).await {
                             return;
                         }
+                    }
+                }
+                PartEvent::Notice(text) => {
+                    if notices.insert(text.clone()) && !out.send(Ok(ReadEvent::Notice(text))).await
+                    {
+                        return;
                     }
                 }
                 PartEvent::Failed(e) => {

@@ -362,6 +362,9 @@ pub enum ReadEvent {
     },
     /// Connected again after `Reconnecting`.
     Reconnected,
+    /// Something the user must know that does not end the read (a range skipped, a slower
+    /// path taken): shown on stderr / in the status bar.
+    Notice(String),
 }
 
 /// A running read. Dropping it cancels the read.

@@ -345,6 +345,7 @@ async fn tail(
                             WorkerEvent::TailReconnecting { id, error, attempt }
                         }
                         Some(Ok(ReadEvent::Reconnected)) => WorkerEvent::TailReconnected { id },
+                        Some(Ok(ReadEvent::Notice(text))) => WorkerEvent::TailNotice { id, text },
                         Some(Err(e)) => break e,
                     };
                     if !send(&tx, &stop, out).await {

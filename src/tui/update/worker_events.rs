@@ -73,6 +73,9 @@ pub fn on_event(m: &mut Model, ev: WorkerEvent, cmds: &mut Vec<Command>) {
         WorkerEvent::TailReconnecting { id, error, .. } if m.tail.sub == Some(id) => {
             m.tail.reconnecting = Some(error);
         }
+        WorkerEvent::TailNotice { id, text } if m.tail.sub == Some(id) => {
+            m.say(Level::Error, text);
+        }
         WorkerEvent::TailReconnected { id } if m.tail.sub == Some(id) => {
             m.tail.reconnecting = None;
         }
@@ -89,6 +92,7 @@ pub fn on_event(m: &mut Model, ev: WorkerEvent, cmds: &mut Vec<Command>) {
         WorkerEvent::CaughtUp { .. }
         | WorkerEvent::TailReconnecting { .. }
         | WorkerEvent::TailReconnected { .. }
+        | WorkerEvent::TailNotice { .. }
         | WorkerEvent::TailEnded { .. } => {}
         WorkerEvent::Histogram { id, result } => {
             if id != m.scrub.hist_id {
