@@ -22,7 +22,7 @@
 //! - live: publish → received by a following read, p50/p90, 4.x vs the embedded broker.
 
 #[path = "../tests/support/mod.rs"]
-#[allow(dead_code, unused_imports)]
+#[allow(unused_imports)]
 mod support;
 
 use std::time::{Duration, Instant};

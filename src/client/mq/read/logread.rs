@@ -297,7 +297,7 @@ impl LogReader {
         while i < logs.len() {
             let client = self.client.clone();
             let (topic, part) = (self.job.topic.clone(), self.job.part.clone());
-            let mut fetches = futures::stream::iter(logs[i..].to_vec().into_iter().map(move |f| {
+            let mut fetches = futures::stream::iter(logs[i..].iter().cloned().map(move |f| {
                 let (c, t, p) = (client.clone(), topic.clone(), part.clone());
                 async move {
                     let r = c.fetch_log_file(&t, &p, &f.name).await;
