@@ -16,12 +16,21 @@ use crate::client::mq::is_missing_topic;
 use crate::client::{ClientError, TopicName};
 use crate::proto::filer::LogEntry;
 
+/// How often an idle partition sweeps the broker's memory from its start.
+const SWEEP_EVERY: std::time::Duration = std::time::Duration::from_millis(200);
+/// How far behind the time of an empty poll the watermark is put: the broker stamps
+/// records on arrival, so this covers clock skew between this host and the broker and a
+/// write in flight (the subscription reader needs more: its reopen takes time).
+const LIVE_SLACK: std::time::Duration = std::time::Duration::from_millis(50);
+/// Answers read at most per sweep.
+const SWEEP_PAGES: usize = 16;
+
 /// What one `FetchMessage` round gave.
 enum Round {
     /// Records were delivered: ask again at once.
     More,
-    /// Nothing new: the broker has no more (it serves the partition).
-    Edge,
+    /// Nothing new at the offset asked; the broker's in-memory log starts at this offset.
+    Edge(i64),
     /// The broker cannot serve this partition by offset now (the reason).
     Unserved(String),
     /// Retry after a backoff (already reported).
@@ -35,6 +44,7 @@ impl LogReader {
         let mut broker = self.client.broker_for(&self.job.part.leader).await;
         let mut next = self.next_offset();
         let mut last_relist = Instant::now();
+        let mut last_sweep: Option<Instant> = None;
         loop {
             let polled_ns = crate::time::now_ns();
             let round = self.fetch_round(&mut broker, &mut next).await;
@@ -45,7 +55,20 @@ impl LogReader {
                     broker = self.client.broker_for(&self.job.part.leader).await;
                     continue;
                 }
-                Round::Edge => true,
+                Round::Edge(log_start) => {
+                    // 4.48 renumbers a reloaded partition's memory (seen: a record acked at
+                    // offset 1 was served at 0 only): sweep the broker's memory from its
+                    // start now and then, delivering what is newer than the last record.
+                    let due = last_sweep.is_none_or(|t| t.elapsed() >= SWEEP_EVERY);
+                    if due && log_start < next {
+                        last_sweep = Some(Instant::now());
+                        let mut at = log_start;
+                        if let Round::Stop = self.sweep(&mut broker, &mut at).await {
+                            return;
+                        }
+                    }
+                    true
+                }
                 Round::Unserved(why) => {
                     if self.job.follow {
                         let text = format!(
@@ -118,14 +141,7 @@ impl LogReader {
         }
         let n = r.messages.len() as i64;
         if n == 0 {
-            if r.high_water_mark < *next && *next > 0 {
-                // 4.48 answers 0 for a partition it loaded itself: its count says nothing.
-                return Round::Unserved(format!(
-                    "high-water mark {} below offset {next}",
-                    r.high_water_mark
-                ));
-            }
-            return Round::Edge;
+            return Round::Edge(r.log_start_offset);
         }
         let start = r.next_offset.saturating_sub(n).max(0);
         let mut batch = Vec::with_capacity(r.messages.len());
@@ -155,6 +171,25 @@ impl LogReader {
         Round::More
     }
 
+    /// Reads the broker's memory from `at` (at most [`SWEEP_PAGES`] answers), delivering
+    /// only records newer than the last delivered one.
+    async fn sweep(
+        &mut self,
+        broker: &mut crate::proto::mq::messaging_pb::seaweed_messaging_client::SeaweedMessagingClient<
+            tonic::transport::Channel,
+        >,
+        at: &mut i64,
+    ) -> Round {
+        for _ in 0..SWEEP_PAGES {
+            match self.fetch_round(broker, at).await {
+                Round::More => {}
+                Round::Stop => return Round::Stop,
+                _ => break,
+            }
+        }
+        Round::More
+    }
+
     /// A failed `FetchMessage`: a deleted topic ends the read, transient failures are
     /// retried, anything else means the broker cannot serve the partition now.
     async fn fetch_failed(&mut self, status: tonic::Status, next: i64) -> Round {
@@ -174,10 +209,11 @@ impl LogReader {
         Round::Unserved(err.to_string())
     }
 
-    /// At the live edge with the broker serving: nothing stamped before the poll (less a
-    /// slack for clocks and writes in flight) can still come from this partition.
+    /// At the live edge with the broker serving: nothing stamped before the poll (less
+    /// [`LIVE_SLACK`]) can still come from this partition, unless a publisher stamps its
+    /// records itself (those are delivered anyway, up to the merger's bounded wait late).
     async fn report_watermark(&mut self, polled_ns: i64) -> Go {
-        let wm = polled_ns - self.cfg.watermark_slack.as_nanos() as i64;
+        let wm = polled_ns - LIVE_SLACK.as_nanos() as i64;
         let wm = wm.max(self.last_ts().map_or(i64::MIN, |l| l + 1));
         if wm > self.watermark {
             self.watermark = wm;
