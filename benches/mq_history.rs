@@ -146,7 +146,9 @@ fn python_peer(w: &support::weed::Weed, t: &TopicName, a: &Args) -> Option<(usiz
 
 /// `swmq tail --from T --no-follow --count 1`: wall time of the whole process.
 fn cli_first(w: &support::weed::Weed, t: &TopicName, from: i64) -> Option<Duration> {
-    let bin = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/release/swmq");
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let bin =
+        std::env::var("SWMQ_BIN").map_or_else(|_| root.join("target/release/swmq"), Into::into);
     if !bin.is_file() {
         return None;
     }
