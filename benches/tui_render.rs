@@ -124,7 +124,12 @@ fn main() {
     assert_eq!(full.tail.live.len(), 10_000);
     let mut searching = full.clone();
     searching.tail.search = "a-17".into();
-    searching.tail.live.set_query(Some("a-17"));
+    let q = swmq::matcher::Matcher::new(
+        "a-17",
+        swmq::matcher::Syntax::Regex,
+        swmq::matcher::Case::Smart,
+    );
+    searching.tail.live.set_query(q.ok());
     let mut filtered = searching.clone();
     filtered.tail.filter = true;
 

@@ -9,6 +9,9 @@ use serde::{Deserialize, Serialize};
 use crate::client::{OutMessage, Record};
 use crate::time;
 
+pub mod escape;
+pub mod template;
+
 /// How bytes are written in JSON: `utf8` when they are valid UTF-8, else `base64`.
 pub fn encode_bytes(b: &[u8]) -> (String, &'static str) {
     match std::str::from_utf8(b) {
@@ -144,7 +147,7 @@ impl JsonRecord {
 
 /// One record as a JSON line (no trailing newline).
 pub fn json_line(r: &Record) -> String {
-    serde_json::to_string(&JsonRecord::from_record(r)).unwrap_or_default()
+    escape::to_json_string(&JsonRecord::from_record(r)).unwrap_or_default()
 }
 
 /// Writes JSON lines (`tail --format json`) without per-record allocations. The bytes are
@@ -241,7 +244,7 @@ impl JsonLineWriter {
 }
 
 fn json_str(out: &mut Vec<u8>, s: &str) {
-    let _ = serde_json::to_writer(&mut *out, s);
+    let _ = escape::to_json_writer(&mut *out, s);
 }
 
 fn base64_str(out: &mut Vec<u8>, b: &[u8]) {
@@ -301,7 +304,11 @@ pub fn preview(b: &[u8], max_chars: usize) -> String {
                 let esc: std::borrow::Cow<str> = match c {
                     '\n' => "⏎".into(),
                     '\t' => " ".into(),
-                    c if c.is_control() => format!("\\x{:02x}", c as u32).into(),
+                    c if escape::is_hazard(c) => {
+                        let mut e = String::new();
+                        escape::push_escaped(&mut e, c);
+                        e.into()
+                    }
                     c => c.to_string().into(),
                 };
                 let w = esc.chars().count();
@@ -402,7 +409,7 @@ pub fn hex_dump(b: &[u8]) -> Vec<String> {
 
 /// `512 B`, `48.2 KiB`, `1.3 MiB`, `2.0 GiB`.
 pub fn human_bytes(n: u64) -> String {
-    const UNITS: [&str; 5] = ["KiB", "MiB", "GiB", "TiB", "PiB"];
+    const UNITS: [&str; 6] = ["KiB", "MiB", "GiB", "TiB", "PiB", "EiB"];
     if n < 1024 {
         return format!("{n} B");
     }
@@ -421,7 +428,12 @@ pub fn human_count(n: u64) -> String {
         0..=999 => n.to_string(),
         1_000..=999_999 => format!("{:.1}k", n as f64 / 1e3),
         1_000_000..=999_999_999 => format!("{:.1}M", n as f64 / 1e6),
-        _ => format!("{:.1}G", n as f64 / 1e9),
+        1_000_000_000..=999_999_999_999 => format!("{:.1}G", n as f64 / 1e9),
+        1_000_000_000_000..=999_999_999_999_999 => format!("{:.1}T", n as f64 / 1e12),
+        1_000_000_000_000_000..=999_999_999_999_999_999 => {
+            format!("{:.1}P", n as f64 / 1e15)
+        }
+        _ => format!("{:.1}E", n as f64 / 1e18),
     }
 }
 
@@ -543,5 +555,11 @@ mod tests {
         assert_eq!(human_bytes(49_357), "48.2 KiB");
         assert_eq!(human_count(48_200), "48.2k");
         assert_eq!(human_count(7), "7");
+        assert_eq!(human_count(u64::MAX), "18.4E");
+        assert_eq!(human_bytes(u64::MAX), "16.0 EiB");
+        assert_eq!(
+            preview("a\u{202e}b\u{9b}".as_bytes(), 40),
+            "a\\u{202e}b\\x9b"
+        );
     }
 }

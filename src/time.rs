@@ -2,15 +2,24 @@
 //! nanosecond timestamps for people.
 //!
 //! A SPEC is one of `earliest`, `latest`, `now`, an RFC 3339 time
-//! (`2026-11-26T23:10:52.123456789Z`, offsets allowed), integer nanoseconds since the Unix
-//! epoch, or a time relative to now (`-15m`, `-1h30m`, `-45s`, `-2d`, `-500ms`).
+//! (`2026-11-26T23:10:52.123456789Z`, offsets allowed), every form swmq displays
+//! (`2026-11-26 23:10:52.123`, `2026-11-26 23:10:52.123Z`, `23:10:52.123`, `23:10`), a
+//! date, integer nanoseconds since the Unix epoch, or a time relative to now (`-15m`,
+//! `-1h30m`, `-45s`, `-2d`, `-500ms`). A date-time without a zone is in the zone swmq
+//! displays (local time, UTC under `--utc`); a clock time alone is today's (its latest
+//! past occurrence: `23:10` at 01:00 is yesterday's).
 
-use chrono::{DateTime, Local, SecondsFormat, TimeZone, Utc};
+use chrono::{
+    DateTime, Days, Local, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, SecondsFormat,
+    TimeZone, Utc,
+};
 
 /// The accepted forms of a time SPEC, for error messages and help texts.
 pub const SPEC_FORMS: &str = "earliest, latest, now, RFC 3339 (2026-11-26T23:10:52.123456789Z, \
-offsets allowed), nanoseconds since the epoch (1764198652123456789), or relative to now \
-(-15m, -1h30m, -45s, -2d, -500ms)";
+offsets allowed), a date-time as swmq shows it (2026-11-26 23:10:52.123, T or space, seconds \
+and fraction optional; local time, UTC with --utc or a Z), a clock time today (23:10, \
+23:10:52.123), a date (2026-11-26), nanoseconds since the epoch (1764198652123456789), or \
+relative to now (-15m, -1h30m, -45s, -2d, -500ms)";
 
 const NS_PER_SEC: i64 = 1_000_000_000;
 
@@ -59,8 +68,28 @@ pub fn now_ns() -> i64 {
     Utc::now().timestamp_nanos_opt().unwrap_or(i64::MAX)
 }
 
-/// Parses a time SPEC; relative SPECs count back from `now_ns`.
+/// Parses a time SPEC; relative SPECs count back from `now_ns`; times without a zone are
+/// local time.
 pub fn parse_spec(input: &str, now_ns: i64) -> Result<TimeSpec, TimeSpecError> {
+    parse_spec_in(input, now_ns, false)
+}
+
+/// Parses a time SPEC; times without a zone are UTC when `utc`, else local time (the zone
+/// swmq displays them in).
+pub fn parse_spec_in(input: &str, now_ns: i64, utc: bool) -> Result<TimeSpec, TimeSpecError> {
+    if utc {
+        parse_spec_tz(input, now_ns, &Utc)
+    } else {
+        parse_spec_tz(input, now_ns, &Local)
+    }
+}
+
+/// [`parse_spec_in`] for any zone (tests use fixed offsets in place of the local zone).
+pub fn parse_spec_tz<Tz: TimeZone>(
+    input: &str,
+    now_ns: i64,
+    tz: &Tz,
+) -> Result<TimeSpec, TimeSpecError> {
     let s = input.trim();
     if s.is_empty() {
         return Err(err(input, "empty"));
@@ -84,15 +113,83 @@ pub fn parse_spec(input: &str, now_ns: i64) -> Result<TimeSpec, TimeSpecError> {
             .map(TimeSpec::At)
             .map_err(|_| err(input, "nanoseconds out of range"));
     }
-    parse_rfc3339(s)
+    parse_wall(s, now_ns, tz)
         .map(TimeSpec::At)
         .map_err(|reason| err(input, reason))
 }
 
-fn parse_rfc3339(s: &str) -> Result<i64, String> {
-    let dt = DateTime::parse_from_rfc3339(s).map_err(|e| format!("not RFC 3339 ({e})"))?;
-    dt.timestamp_nanos_opt()
-        .ok_or_else(|| "out of the representable range (1677..2262)".to_string())
+const OUT_OF_RANGE: &str = "out of the representable range (1677..2262)";
+
+/// Date-times (with or without a zone), dates and clock times.
+fn parse_wall<Tz: TimeZone>(s: &str, now_ns: i64, tz: &Tz) -> Result<i64, String> {
+    if let Ok(dt) = DateTime::parse_from_rfc3339(s) {
+        return dt.timestamp_nanos_opt().ok_or_else(|| OUT_OF_RANGE.into());
+    }
+    // `2026-11-26 23:10:52.123Z` (the --utc display) and offsets after a space separator.
+    if s.len() > 10 && s.is_char_boundary(10) && s.as_bytes().get(10) == Some(&b' ') {
+        let t = format!("{}T{}", &s[..10], &s[11..]);
+        if let Ok(dt) = DateTime::parse_from_rfc3339(&t) {
+            return dt.timestamp_nanos_opt().ok_or_else(|| OUT_OF_RANGE.into());
+        }
+        if let Some(naive) = t.strip_suffix(['Z', 'z']).and_then(naive_datetime) {
+            return in_zone(naive, &Utc);
+        }
+    }
+    if let Some(naive) = naive_datetime(s) {
+        return in_zone(naive, tz);
+    }
+    if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
+        return in_zone(d.and_time(NaiveTime::MIN), tz);
+    }
+    if let Some(t) = naive_time(s) {
+        return today_at(t, now_ns, tz);
+    }
+    Err(if s.contains(':') || s.contains('-') {
+        "not a time swmq understands (check the digits: month 01-12, hour 00-23)".into()
+    } else {
+        "not a time".into()
+    })
+}
+
+/// `2026-11-26T23:10[:52[.123456789]]` with `T` or a space, no zone.
+fn naive_datetime(s: &str) -> Option<NaiveDateTime> {
+    let t = s.replacen('T', " ", 1).replacen('t', " ", 1);
+    ["%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%d %H:%M"]
+        .iter()
+        .find_map(|f| NaiveDateTime::parse_from_str(&t, f).ok())
+}
+
+/// `23:10[:52[.123]]`.
+fn naive_time(s: &str) -> Option<NaiveTime> {
+    ["%H:%M:%S%.f", "%H:%M"]
+        .iter()
+        .find_map(|f| NaiveTime::parse_from_str(s, f).ok())
+}
+
+/// A wall-clock time in `tz` as ns; the earlier instant when a clock change repeats it.
+fn in_zone<Tz: TimeZone>(naive: NaiveDateTime, tz: &Tz) -> Result<i64, String> {
+    let dt = match tz.from_local_datetime(&naive) {
+        LocalResult::Single(dt) | LocalResult::Ambiguous(dt, _) => dt,
+        LocalResult::None => {
+            return Err(format!(
+                "{naive} does not exist in this time zone (skipped by a clock change)"
+            ));
+        }
+    };
+    dt.timestamp_nanos_opt().ok_or_else(|| OUT_OF_RANGE.into())
+}
+
+/// The latest occurrence of the clock time `t` in `tz` at or before `now_ns`.
+fn today_at<Tz: TimeZone>(t: NaiveTime, now_ns: i64, tz: &Tz) -> Result<i64, String> {
+    let today = Utc.timestamp_nanos(now_ns).with_timezone(tz).date_naive();
+    let at = in_zone(today.and_time(t), tz)?;
+    if at <= now_ns {
+        return Ok(at);
+    }
+    let yesterday = today
+        .checked_sub_days(Days::new(1))
+        .ok_or_else(|| OUT_OF_RANGE.to_string())?;
+    in_zone(yesterday.and_time(t), tz)
 }
 
 /// Parses a duration such as `15m`, `1h30m`, `2d`, `500ms`, `1.5h` into nanoseconds.
@@ -159,6 +256,31 @@ pub fn format_datetime(ns: i64, utc: bool) -> String {
         to_utc(ns)
             .with_timezone(&Local)
             .format("%Y-%m-%d %H:%M:%S%.3f")
+            .to_string()
+    }
+}
+
+/// A date-time exact to the nanosecond in the form swmq displays (fraction only as long
+/// as needed): `2026-11-26 23:10:52.123456789` local, or with a `Z` in UTC. Parses back.
+pub fn format_datetime_exact(ns: i64, utc: bool) -> String {
+    if utc {
+        to_utc(ns).format("%Y-%m-%d %H:%M:%S%.fZ").to_string()
+    } else {
+        to_utc(ns)
+            .with_timezone(&Local)
+            .format("%Y-%m-%d %H:%M:%S%.f")
+            .to_string()
+    }
+}
+
+/// The date, `2026-11-26`, in UTC or local time.
+pub fn format_date(ns: i64, utc: bool) -> String {
+    if utc {
+        to_utc(ns).format("%Y-%m-%d").to_string()
+    } else {
+        to_utc(ns)
+            .with_timezone(&Local)
+            .format("%Y-%m-%d")
             .to_string()
     }
 }
@@ -245,6 +367,73 @@ mod tests {
             Ok(TimeSpec::At(NOW - 123_456_789))
         );
         assert_eq!(format_rfc3339(NOW), "2025-11-26T23:10:52.123456789Z");
+    }
+
+    #[test]
+    fn every_displayed_form_parses() {
+        let cet = chrono::FixedOffset::east_opt(3600).unwrap();
+        let utc = |s: &str| parse_spec_tz(s, NOW, &Utc);
+        let local = |s: &str| parse_spec_tz(s, NOW, &cet);
+        let at = |ns: i64| Ok(TimeSpec::At(ns));
+        let ms = NOW - 456_789; // 23:10:52.123Z
+        let secs = NOW - 123_456_789; // 23:10:52Z
+        // The table and header format, in UTC (with and without its Z) and local time.
+        assert_eq!(utc(&format_datetime(NOW, true)), at(ms));
+        assert_eq!(utc("2025-11-26 23:10:52.123"), at(ms));
+        assert_eq!(local("2025-11-26 23:10:52.123Z"), at(ms));
+        assert_eq!(local("2025-11-27 00:10:52.123"), at(ms));
+        assert_eq!(local("2025-11-27 00:10:52"), at(secs));
+        assert_eq!(local("2025-11-27T00:10:52"), at(secs));
+        assert_eq!(local("2025-11-27T00:10:52.123456789"), at(NOW));
+        assert_eq!(local("2025-11-27 00:10"), at(secs - 52 * NS_PER_SEC));
+        assert_eq!(local("2025-11-26 23:10:52+00:00"), at(secs));
+        // Dates: midnight in the zone.
+        let midnight_utc = secs - (23 * 3600 + 10 * 60 + 52) * NS_PER_SEC;
+        assert_eq!(utc("2025-11-26"), at(midnight_utc));
+        // Clock times: today, or yesterday when today's is still to come.
+        assert_eq!(utc(&format_clock(NOW, true)), at(ms));
+        assert_eq!(utc("23:10:52"), at(secs));
+        assert_eq!(utc("23:10"), at(secs - 52 * NS_PER_SEC));
+        assert_eq!(local("00:10:52.123"), at(ms));
+        let day = 86_400 * NS_PER_SEC;
+        assert_eq!(utc("23:11"), at(secs + 8 * NS_PER_SEC - day));
+        // 01:00 CET today (the 27th) is still to come at 00:10 CET: the 26th's, 00:00Z.
+        assert_eq!(local("01:00"), at(midnight_utc));
+        for bad in [
+            "25:00",
+            "23:61",
+            "2025-11-26 24:00",
+            "2025-02-30 10:00",
+            "10:00 tomorrow",
+        ] {
+            let e = utc(bad).expect_err(bad);
+            assert!(e.to_string().contains("accepted:"), "{e}");
+        }
+    }
+
+    #[test]
+    fn rfc3339_with_nanoseconds_round_trips() {
+        for ns in [
+            NOW,
+            0,
+            1,
+            999_999_999,
+            NOW + 1,
+            -1_000_000_001,
+            1_764_198_652_000_000_000,
+        ] {
+            let s = format_rfc3339(ns);
+            assert_eq!(parse_spec(&s, NOW), Ok(TimeSpec::At(ns)), "{s}");
+            assert_eq!(parse_spec_in(&s, NOW, true), Ok(TimeSpec::At(ns)), "{s}");
+            for utc in [true, false] {
+                let shown = format_datetime_exact(ns, utc);
+                assert_eq!(
+                    parse_spec_in(&shown, NOW, utc),
+                    Ok(TimeSpec::At(ns)),
+                    "{shown}"
+                );
+            }
+        }
     }
 
     #[test]

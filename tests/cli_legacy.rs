@@ -196,29 +196,134 @@ async fn describe_histogram_of_a_millisecond_span() {
     assert_eq!(uniq, rows, "{out}");
 }
 
-/// A bad line in `publish --input json` stops the publish with exit 1 and one line naming
-/// the line and saying, in English, what was published before it (which reads back).
+/// A bad line in `publish --input json` is a usage error (exit 2) naming the line, and
+/// nothing is published, not even the lines before it (issue 13, CLI item 1).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn bad_json_input_line_says_what_was_published() {
+async fn bad_json_input_line_publishes_nothing() {
     let (_e, t) = target().await;
     let topic = "bj/in";
     let made = swmq(&t, &["publish", topic, "--partitions", "1", "zero"]).await;
     let note = String::from_utf8_lossy(&made.stderr).to_string();
     assert_eq!(note, "swmq: created topic bj/in with 1 partition\n");
+    // The whole input is checked first: a bad line 2 stops line 1 from going out too.
     let input = b"{\"value\":\"a\"}\nnot json\n{\"value\":\"c\"}\n".to_vec();
     let args = ["publish", topic, "--input", "json", "--partitions", "1"];
-    let err = fails(&swmq_in(&t, &args, Some(input)).await, 1, "bad json line");
+    let err = fails(&swmq_in(&t, &args, Some(input)).await, 2, "bad json line");
     assert!(
-        err.contains("stdin: line 2: ")
-            && err.ends_with("(the 1 message before it was published)\n"),
+        err.contains("stdin: line 2: not JSON") && err.ends_with("nothing was published\n"),
         "{err}"
     );
     let out = ok(
         &swmq(&t, &["tail", topic, "--from", "earliest", "--no-follow"]).await,
         "tail",
     );
-    assert_eq!(out.lines().count(), 2, "{out}");
+    assert_eq!(out.lines().count(), 1, "{out}");
     let input = b"nope\n".to_vec();
-    let err = fails(&swmq_in(&t, &args, Some(input)).await, 1, "first line bad");
-    assert!(err.ends_with("(nothing was published)\n"), "{err}");
+    let err = fails(&swmq_in(&t, &args, Some(input)).await, 2, "first line bad");
+    assert!(err.ends_with("nothing was published\n"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn json_input_is_strict() {
+    let (_e, t) = target().await;
+    check_json_input_is_strict(&t, "js").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn partition_range_message() {
+    let (_e, t) = target().await;
+    check_partition_range_message(&t, "pr").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn partitioners() {
+    let (_e, t) = target().await;
+    check_partitioners(&t, "pt").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn time_roundtrip_through_from() {
+    let (_e, t) = target().await;
+    check_time_roundtrip(&t, "tm").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn short_flags_and_format_strings() {
+    let (_e, t) = target().await;
+    check_short_flags_and_formats(&t, "sf").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tail_last() {
+    let (_e, t) = target().await;
+    check_last(&t, "tl").await;
+}
+
+/// Item 7: topic names complete from the broker, through the generated bash script run by
+/// bash and through the fish protocol; a dead broker completes nothing, silently.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn completions_offer_topics_from_the_broker() {
+    let (_e, t) = target().await;
+    for topic in ["cpl/orders", "cpl/payments", "other/x"] {
+        ok(&swmq(&t, &["publish", topic, "v"]).await, topic);
+    }
+    ok(
+        &swmq(&t, &["chan", "publish", "nightly", "v"]).await,
+        "chan",
+    );
+    let fish = |words: &[&str], env_broker: &str| {
+        let mut c = command(&t, &["--"]);
+        c.args(words)
+            .env("_SWMQ_COMPLETE", "fish")
+            .env("SWMQ_BROKER", env_broker);
+        c
+    };
+    let run = |mut c: std::process::Command| async move {
+        let out = tokio::task::spawn_blocking(move || c.output().unwrap())
+            .await
+            .unwrap();
+        ok(&out, "complete")
+    };
+    let got = run(fish(&["swmq", "tail", "cpl/"], &t.broker)).await;
+    assert_eq!(
+        got.lines().collect::<Vec<_>>(),
+        ["cpl/orders", "cpl/payments"]
+    );
+    let got = run(fish(&["swmq", "delete", ""], &t.broker)).await;
+    for name in ["cpl/orders", "other/x", "chan/nightly"] {
+        assert!(got.lines().any(|l| l == name), "{name} in {got}");
+    }
+    let got = run(fish(&["swmq", "chan", "read", "ni"], &t.broker)).await;
+    assert_eq!(got.trim_end(), "nightly");
+    // --broker on the line being completed wins over SWMQ_BROKER.
+    let dead = format!("127.0.0.1:{}", support::free_port());
+    let got = run(fish(
+        &["swmq", "--broker", &t.broker, "tail", "cpl/o"],
+        &dead,
+    ))
+    .await;
+    assert_eq!(got.trim_end(), "cpl/orders");
+    let started = std::time::Instant::now();
+    let got = run(fish(&["swmq", "tail", "cpl/"], &dead)).await;
+    assert_eq!(got, "");
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+
+    // The bash script itself, sourced and called the way bash calls it on Tab.
+    let script = ok(
+        &swmq(&t, &["completions", "bash"]).await,
+        "completions bash",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("swmq.bash");
+    std::fs::write(&path, script).unwrap();
+    let probe = format!(
+        "source {}; COMP_WORDS=(swmq tail cpl/p); COMP_CWORD=2; COMP_TYPE=9; \
+         _clap_complete_swmq swmq cpl/p tail; printf '%s\\n' \"${{COMPREPLY[@]}}\"",
+        path.display()
+    );
+    let mut c = std::process::Command::new("bash");
+    c.args(["--norc", "-c", &probe])
+        .env("SWMQ_BROKER", &t.broker);
+    let got = run(c).await;
+    assert_eq!(got.trim_end(), "cpl/payments");
 }

@@ -80,3 +80,39 @@ async fn closed_stdout_ends_an_idle_tail() {
     let Some(t) = target() else { return };
     check_closed_stdout_while_idle(&t, &support::unique_namespace("cliid")).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn json_input_is_strict() {
+    let Some(t) = target() else { return };
+    check_json_input_is_strict(&t, &support::unique_namespace("clijs")).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn partition_range_message() {
+    let Some(t) = target() else { return };
+    check_partition_range_message(&t, &support::unique_namespace("clipr")).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn partitioners() {
+    let Some(t) = target() else { return };
+    check_partitioners(&t, &support::unique_namespace("clipt")).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn time_roundtrip_through_from() {
+    let Some(t) = target() else { return };
+    check_time_roundtrip(&t, &support::unique_namespace("clitm")).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn short_flags_and_format_strings() {
+    let Some(t) = target() else { return };
+    check_short_flags_and_formats(&t, &support::unique_namespace("clisf")).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tail_last() {
+    let Some(t) = target() else { return };
+    check_last(&t, &support::unique_namespace("clitl")).await;
+}

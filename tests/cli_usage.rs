@@ -343,3 +343,82 @@ fn epoch_seconds_spec_is_refused_with_a_hint() {
         .assert()
         .code(1);
 }
+
+/// Item 7: `swmq man` renders roff pages; `swmq completions` prints the three scripts.
+#[test]
+fn man_pages_and_completion_scripts() {
+    let page = |args: &[&str]| {
+        let out = swmq()
+            .args(args)
+            .assert()
+            .success()
+            .get_output()
+            .stdout
+            .clone();
+        String::from_utf8(out).unwrap()
+    };
+    let main = page(&["man"]);
+    assert!(main.contains(".TH swmq 1"), "{main}");
+    for word in ["tail", "publish", "completions", "\\-\\-broker", "jq 1.6"] {
+        assert!(main.contains(word), "man lacks {word}");
+    }
+    let tail = page(&["man", "tail"]);
+    assert!(tail.contains(".TH swmq-tail 1"), "{tail}");
+    for word in ["\\-\\-last", "\\-o", "%{.a.b[0]}", ".time"] {
+        assert!(tail.contains(word), "man tail lacks {word}");
+    }
+    swmq()
+        .args(["man", "nope"])
+        .assert()
+        .code(2)
+        .stderr(one_line_error().and(predicate::str::contains("commands: status")));
+    for shell in ["bash", "zsh", "fish"] {
+        let s = page(&["completions", shell]);
+        assert!(s.contains("_SWMQ_COMPLETE"), "{shell}: {s}");
+    }
+    swmq().args(["completions", "tcsh"]).assert().code(2);
+}
+
+/// Items 3 and 5: the help shows the short flags, the format directives and the
+/// partitioner's default rule.
+#[test]
+fn help_shows_short_flags_formats_and_partitioners() {
+    let help = |cmd: &str| {
+        let out = swmq()
+            .args([cmd, "--help"])
+            .assert()
+            .success()
+            .get_output()
+            .stdout
+            .clone();
+        String::from_utf8(out).unwrap()
+    };
+    let tail = help("tail");
+    for word in [
+        "-o, --from",
+        "-c, --count",
+        "-p, --partition",
+        "-e, --no-follow",
+        "-f, --format",
+        "--last",
+        "%T",
+        "%{.a.b[0]}",
+    ] {
+        assert!(tail.contains(word), "tail --help lacks {word}:\n{tail}");
+    }
+    let publish = help("publish");
+    for word in [
+        "-k, --key",
+        "-H, --header",
+        "-c, --count",
+        "--partitioner",
+        "round-robin",
+        "random",
+        "Go client",
+    ] {
+        assert!(
+            publish.contains(word),
+            "publish --help lacks {word}:\n{publish}"
+        );
+    }
+}

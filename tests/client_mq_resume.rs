@@ -115,7 +115,7 @@ async fn a_cut_connection_is_retried_and_resumed_without_gap_or_duplicate() {
             ),
             Ok(Some(Ok(ReadEvent::Records(r)))) => got.extend(r),
             Ok(Some(Ok(ReadEvent::Reconnecting { .. }))) => reconnecting += 1,
-            Ok(Some(Ok(ReadEvent::Reconnected))) => reconnected += 1,
+            Ok(Some(Ok(ReadEvent::Reconnected { .. }))) => reconnected += 1,
             Ok(Some(Ok(ReadEvent::CaughtUp))) => {}
             Ok(other) => panic!("{other:?}"),
         }

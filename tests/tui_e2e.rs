@@ -3,160 +3,13 @@
 
 mod support;
 
-use std::io::{Read, Write};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use portable_pty::{CommandBuilder, PtySize, native_pty_system};
 use swmq::client::{Client, ConnectOptions, OutMessage, ReadEvent, ReadSpec, TopicName};
 use swmq::time::TimeSpec;
 
-const ROWS: u16 = 40;
-const COLS: u16 = 140;
-
-/// The binary in a pty, its screen parsed by vt100, and every byte it wrote.
-struct Tui {
-    parser: Arc<Mutex<vt100::Parser>>,
-    raw: Arc<Mutex<Vec<u8>>>,
-    writer: Box<dyn Write + Send>,
-    child: Box<dyn portable_pty::Child + Send + Sync>,
-    _dir: tempfile::TempDir,
-}
-
-impl Tui {
-    fn start(args: &[&str]) -> Tui {
-        let dir = tempfile::tempdir().unwrap();
-        let pty = native_pty_system()
-            .openpty(PtySize {
-                rows: ROWS,
-                cols: COLS,
-                pixel_width: 0,
-                pixel_height: 0,
-            })
-            .expect("openpty");
-        let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_swmq"));
-        cmd.args(args);
-        cmd.args(["--utc", "--log-file"]);
-        cmd.arg(dir.path().join("tui.log"));
-        cmd.env("NO_COLOR", "1");
-        cmd.env("TERM", "xterm-256color");
-        cmd.env_remove("SWMQ_BROKER");
-        let child = pty.slave.spawn_command(cmd).expect("spawn swmq");
-        drop(pty.slave);
-        let mut reader = pty.master.try_clone_reader().unwrap();
-        let writer = pty.master.take_writer().unwrap();
-        let parser = Arc::new(Mutex::new(vt100::Parser::new(ROWS, COLS, 0)));
-        let raw = Arc::new(Mutex::new(Vec::new()));
-        let (p, r) = (parser.clone(), raw.clone());
-        std::thread::spawn(move || {
-            let _master = pty.master; // keep the pty open while reading
-            let mut buf = [0u8; 8192];
-            while let Ok(n) = reader.read(&mut buf) {
-                if n == 0 {
-                    break;
-                }
-                p.lock().unwrap().process(&buf[..n]);
-                r.lock().unwrap().extend_from_slice(&buf[..n]);
-            }
-        });
-        Tui {
-            parser,
-            raw,
-            writer,
-            child,
-            _dir: dir,
-        }
-    }
-
-    fn screen(&self) -> String {
-        self.parser.lock().unwrap().screen().contents()
-    }
-
-    /// Waits until `pred(screen)` holds; panics with the screen after `secs`.
-    fn wait(&self, what: &str, secs: u64, pred: impl Fn(&str) -> bool) -> String {
-        let end = Instant::now() + Duration::from_secs(secs);
-        loop {
-            let s = self.screen();
-            if pred(&s) {
-                return s;
-            }
-            if Instant::now() > end {
-                panic!("timed out waiting for {what}; screen:\n{s}");
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-
-    fn keys(&mut self, s: &str) {
-        self.writer.write_all(s.as_bytes()).unwrap();
-        self.writer.flush().unwrap();
-        std::thread::sleep(Duration::from_millis(30));
-    }
-
-    /// Waits for the process to exit; returns its exit code.
-    fn exit_code(&mut self, secs: u64) -> u32 {
-        let end = Instant::now() + Duration::from_secs(secs);
-        loop {
-            if let Some(st) = self.child.try_wait().unwrap() {
-                return st.exit_code();
-            }
-            if Instant::now() > end {
-                let _ = self.child.kill();
-                panic!("swmq did not exit; screen:\n{}", self.screen());
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-}
-
-impl Drop for Tui {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-    }
-}
-
-/// The first tail record row: the line after the column header.
-fn first_record_line(screen: &str) -> String {
-    let mut lines = screen.lines();
-    lines.find(|l| l.contains("TIME (UTC)"));
-    lines.next().unwrap_or_default().to_string()
-}
-
-/// Publishes the values; returns `(ts_ns, value)` of every record in merged order.
-async fn seed(addr: &str, topic: &TopicName, values: &[String]) -> Vec<(i64, String)> {
-    let client = Client::connect(&ConnectOptions::new(addr)).await.unwrap();
-    let msgs = values
-        .iter()
-        .map(|v| OutMessage {
-            value: Bytes::from(v.clone()),
-            ..Default::default()
-        })
-        .collect();
-    client.publish(topic, msgs).await.unwrap();
-    // Read back the stored timestamps, in merged order.
-    let mut s = client
-        .read(
-            topic,
-            ReadSpec {
-                from: TimeSpec::Earliest,
-                follow: false,
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
-    let mut ts = Vec::new();
-    while let Some(ev) = s.next().await {
-        if let ReadEvent::Records(rs) = ev.unwrap() {
-            ts.extend(
-                rs.iter()
-                    .map(|r| (r.ts_ns, String::from_utf8_lossy(&r.value).into_owned())),
-            );
-        }
-    }
-    ts
-}
+use support::pty::{Tui, first_record_line, seed};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tui_against_the_embedded_broker() {
@@ -236,8 +89,7 @@ async fn tui_against_the_embedded_broker() {
     });
     // The browser is filtered by "orders" here: none of the one remaining topic matches.
     assert!(s.contains("Topics (0/1)"), "e2e/refunds remains: {s}");
-    // q backs out of the tail pane, then quits; the terminal is restored.
-    tui.keys("q");
+    // q quits from the tail pane; the terminal is restored.
     tui.keys("q");
     assert_eq!(tui.exit_code(10), 0);
     std::thread::sleep(Duration::from_millis(200));
@@ -343,7 +195,6 @@ async fn tui_against_weed_4_48() {
         s.contains("from-the-tui-on-4x") && !s.contains("Enter send")
     });
     tui.keys("q");
-    tui.keys("q");
     assert_eq!(tui.exit_code(10), 0);
 }
 
@@ -365,7 +216,6 @@ fn demo_opens_the_tui_on_the_embedded_broker() {
     tui.keys("\x1b[1;2D"); // Shift+←
     let s = tui.wait("the cursor", 10, |s| s.contains("cursor 20"));
     eprintln!("{s}");
-    tui.keys("q");
     tui.keys("q");
     assert_eq!(tui.exit_code(15), 0);
 }
@@ -398,7 +248,6 @@ async fn tail_resumes_after_the_broker_comes_back() {
     for v in first.iter().chain(&second) {
         assert_eq!(s.matches(v.as_str()).count(), 1, "{v} exactly once:\n{s}");
     }
-    tui.keys("q");
     tui.keys("q");
     assert_eq!(tui.exit_code(10), 0);
     broker.shutdown().await.unwrap();
@@ -440,7 +289,6 @@ async fn close_a_channel_from_the_tui() {
         s.contains("[close]"),
         "the close message shows in the tail:\n{s}"
     );
-    tui.keys("q");
     tui.keys("q");
     assert_eq!(tui.exit_code(10), 0);
     emb.broker.shutdown().await.unwrap();

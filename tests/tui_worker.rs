@@ -206,7 +206,7 @@ async fn unreachable_broker_is_reported_with_its_address_and_retried() {
             unreachable!()
         };
         assert_eq!((a.as_str(), n), (addr.as_str(), attempt));
-        assert!(error.contains(&addr), "{error}");
+        assert!(error.to_string().contains(&addr), "{error}");
     }
     w.shutdown.cancel();
 }

@@ -2,12 +2,15 @@
 //! RPC). Listing and histograms are answered from the in-memory segment metadata and the
 //! sparse timestamp index, without reading every message.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use tonic::{Request, Response, Status};
 
 use super::Shared;
+use super::partition::Partition;
 use super::store::Topic;
+use super::subscribers::{Registry, consumed_state};
 use crate::proto::admin::swmq_admin_server::SwmqAdmin;
 use crate::proto::admin::*;
 
@@ -20,17 +23,29 @@ pub struct AdminService {
     pub(super) shared: Arc<Shared>,
 }
 
-fn topic_stats(t: &Topic) -> TopicStats {
+/// A topic's statistics with each partition's subscribers and consumed state. Blocking
+/// (records are loaded from disk on first use): call it off the async threads.
+fn topic_stats(t: &Topic, subs: &Registry) -> TopicStats {
+    let opened: HashMap<u32, Arc<Partition>> =
+        t.partitions().into_iter().map(|p| (p.number, p)).collect();
     let partitions: Vec<PartitionStats> = t
         .stats()
         .into_iter()
-        .map(|(n, s)| PartitionStats {
-            partition: n as i32,
-            message_count: s.count,
-            bytes: s.bytes,
-            first_ts_ns: s.first_ts,
-            last_ts_ns: s.last_ts,
-            closed: s.closed,
+        .map(|(n, s)| {
+            let subscribers = opened
+                .get(&n)
+                .map(|p| subs.records(p).snapshot())
+                .unwrap_or_default();
+            PartitionStats {
+                partition: n as i32,
+                message_count: s.count,
+                bytes: s.bytes,
+                first_ts_ns: s.first_ts,
+                last_ts_ns: s.last_ts,
+                closed: s.closed,
+                consumed: consumed_state(s.closed, s.last_ts, &subscribers, subs.since_ns()),
+                subscribers,
+            }
         })
         .collect();
     TopicStats {
@@ -39,6 +54,22 @@ fn topic_stats(t: &Topic) -> TopicStats {
         partition_count: partitions.len() as i32,
         partitions,
     }
+}
+
+/// [`topic_stats`] of several topics, off the async threads.
+async fn stats_of(
+    shared: &Arc<Shared>,
+    topics: Vec<Arc<Topic>>,
+) -> Result<Vec<TopicStats>, Status> {
+    let shared = Arc::clone(shared);
+    tokio::task::spawn_blocking(move || {
+        topics
+            .iter()
+            .map(|t| topic_stats(t, &shared.subscribers))
+            .collect()
+    })
+    .await
+    .map_err(|e| Status::internal(format!("listing topics: {e}")))
 }
 
 /// The bucket boundaries of a histogram request: `buckets + 1` timestamps.
@@ -77,7 +108,7 @@ impl SwmqAdmin for AdminService {
         let ns = (!ns.is_empty()).then_some(ns.as_str());
         let topics = self.shared.store.list(ns)?;
         Ok(Response::new(ListTopicsResponse {
-            topics: topics.iter().map(|t| topic_stats(t)).collect(),
+            topics: stats_of(&self.shared, topics).await?,
         }))
     }
 
@@ -94,7 +125,7 @@ impl SwmqAdmin for AdminService {
                 Status::not_found(format!("topic {}/{} does not exist", r.namespace, r.topic))
             })?;
         Ok(Response::new(DescribeTopicResponse {
-            topic: Some(topic_stats(&t)),
+            topic: stats_of(&self.shared, vec![t]).await?.pop(),
         }))
     }
 

@@ -18,13 +18,21 @@
 
 mod admin;
 pub mod demo;
+#[doc(hidden)]
+pub mod faults;
 mod names;
 mod partition;
 mod reader;
 mod record;
+mod recovery;
 mod segment;
 mod service;
 mod store;
+mod subscribers;
+mod writer;
+
+#[cfg(test)]
+mod fault_tests;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -46,6 +54,9 @@ pub const DEFAULT_LISTEN: &str = "127.0.0.1:17777";
 pub const DEFAULT_SEGMENT_BYTES: u64 = 64 * 1024 * 1024;
 /// Default message size limit: 16 MiB.
 pub const DEFAULT_MAX_MESSAGE_BYTES: usize = 16 * 1024 * 1024;
+/// The largest `--max-message-bytes` accepted (1 GiB, the largest record the reader
+/// accepts, less the record framing).
+pub const MAX_MESSAGE_BYTES: usize = record::MAX_RECORD_BYTES - record::RECORD_FRAMING;
 /// Data written by publish streams that stay open is fsynced at least this often.
 pub const BACKGROUND_SYNC: Duration = Duration::from_secs(1);
 /// How long in-flight publishes may take to finish on shutdown.
@@ -149,11 +160,12 @@ pub fn default_data_dir() -> PathBuf {
 /// State shared by the services.
 #[derive(Debug)]
 pub(crate) struct Shared {
-    store: store::Store,
+    store: Arc<store::Store>,
+    /// Who read each partition (served by the admin service).
+    subscribers: Arc<subscribers::Registry>,
     advertised: String,
     /// Bound to an unspecified address (0.0.0.0, ::) without `--advertise`.
     advertise_local: bool,
-    max_message_bytes: usize,
     started_at_ns: i64,
     /// Shutdown began: subscribers end, no new connections.
     stopping: CancellationToken,
@@ -171,20 +183,35 @@ pub struct RunningBroker {
 
 /// Opens the data directory (recovering it), binds and serves both services.
 pub async fn start(config: BrokerConfig) -> Result<RunningBroker, BrokerError> {
+    if config.max_message_bytes == 0 || config.max_message_bytes > MAX_MESSAGE_BYTES {
+        return Err(BrokerError::InvalidArgument(format!(
+            "--max-message-bytes {} is out of range: 1 to {MAX_MESSAGE_BYTES}",
+            config.max_message_bytes
+        )));
+    }
     let limits = partition::Limits {
         segment_bytes: config.segment_bytes.max(1024),
-        max_record: config.max_message_bytes + record::RECORD_OVERHEAD,
+        max_message: config.max_message_bytes,
     };
     let data_dir = config.data_dir.clone();
-    let store = tokio::task::spawn_blocking(move || store::Store::open(&data_dir, limits))
+    let store =
+        tokio::task::spawn_blocking(move || store::Store::open(&data_dir, limits).map(Arc::new))
+            .await
+            .map_err(|e| BrokerError::Server(e.to_string()))?
+            .map_err(|e| match e {
+                BrokerError::Io(error) => BrokerError::DataDir {
+                    dir: config.data_dir.clone(),
+                    error,
+                },
+                e => e,
+            })?;
+    let data_dir = config.data_dir.clone();
+    let subscribers = tokio::task::spawn_blocking(move || subscribers::Registry::open(&data_dir))
         .await
         .map_err(|e| BrokerError::Server(e.to_string()))?
-        .map_err(|e| match e {
-            BrokerError::Io(error) => BrokerError::DataDir {
-                dir: config.data_dir.clone(),
-                error,
-            },
-            e => e,
+        .map_err(|error| BrokerError::DataDir {
+            dir: config.data_dir.clone(),
+            error,
         })?;
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
@@ -195,12 +222,12 @@ pub async fn start(config: BrokerConfig) -> Result<RunningBroker, BrokerError> {
     let addr = listener.local_addr()?;
     let shared = Arc::new(Shared {
         store,
+        subscribers: Arc::new(subscribers),
         advertised: config
             .advertised
             .clone()
             .unwrap_or_else(|| addr.to_string()),
         advertise_local: config.advertised.is_none() && addr.ip().is_unspecified(),
-        max_message_bytes: config.max_message_bytes,
         started_at_ns: crate::time::now_ns(),
         stopping: CancellationToken::new(),
         hard_stop: CancellationToken::new(),
@@ -210,7 +237,8 @@ pub async fn start(config: BrokerConfig) -> Result<RunningBroker, BrokerError> {
         shared: Arc::clone(&shared),
     })
     .max_decoding_message_size(frame_limit)
-    .max_encoding_message_size(frame_limit);
+    // Records stored under a larger limit (before a restart) are still served.
+    .max_encoding_message_size(record::MAX_RECORD_BYTES + record::RECORD_OVERHEAD);
     let admin = SwmqAdminServer::new(admin::AdminService {
         shared: Arc::clone(&shared),
     });
@@ -241,12 +269,29 @@ pub async fn start(config: BrokerConfig) -> Result<RunningBroker, BrokerError> {
             }
         }
     });
+    tokio::spawn(record_subscribers(Arc::clone(&shared)));
     tracing::info!(%addr, data = %config.data_dir.display(), "broker started");
     Ok(RunningBroker {
         addr,
         shared,
         server,
     })
+}
+
+/// Writes subscriber records as they change: soon after a wake-up (coalescing what
+/// follows it), else every [`subscribers::FLUSH_EVERY`]; never on the publish path.
+async fn record_subscribers(shared: Arc<Shared>) {
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(subscribers::FLUSH_EVERY) => {}
+            _ = shared.subscribers.wake.notified() => {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            _ = shared.stopping.cancelled() => break,
+        }
+        let reg = Arc::clone(&shared.subscribers);
+        let _ = tokio::task::spawn_blocking(move || reg.flush_dirty()).await;
+    }
 }
 
 impl Shared {
@@ -294,9 +339,12 @@ impl RunningBroker {
         timer.abort();
         self.shared.hard_stop.cancel();
         let shared = Arc::clone(&self.shared);
-        tokio::task::spawn_blocking(move || shared.store.shutdown())
-            .await
-            .map_err(|e| BrokerError::Server(e.to_string()))??;
+        tokio::task::spawn_blocking(move || {
+            shared.subscribers.flush_dirty();
+            shared.store.shutdown()
+        })
+        .await
+        .map_err(|e| BrokerError::Server(e.to_string()))??;
         served
     }
 }
@@ -341,10 +389,10 @@ mod tests {
             b.addr().to_string()
         );
         let shared = Shared {
-            store: store::Store::open(dir.path(), b.shared.store.limits()).unwrap(),
+            store: Arc::new(store::Store::open(dir.path(), b.shared.store.limits()).unwrap()),
+            subscribers: Arc::clone(&b.shared.subscribers),
             advertised: "0.0.0.0:17777".into(),
             advertise_local: true,
-            max_message_bytes: 1,
             started_at_ns: 0,
             stopping: CancellationToken::new(),
             hard_stop: CancellationToken::new(),

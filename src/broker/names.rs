@@ -10,12 +10,56 @@ use super::BrokerError;
 /// The longest namespace or topic name accepted, in bytes.
 pub const MAX_NAME_BYTES: usize = 255;
 
-/// Checks a namespace or topic name: non-empty, at most 255 bytes, no `/`, `\`, NUL or
-/// `..`, not `.`, no control characters. `what` names the field in the error.
+/// The highest partition number accepted (partitions are numbered `0..=MAX_PARTITION`,
+/// as many as a topic may be configured with).
+pub const MAX_PARTITION: u32 = 4095;
+
+/// How much of a refused name an error message quotes (in characters).
+const SHOWN_CHARS: usize = 48;
+
+/// A name as quoted in an error: escaped (`{:?}`), and cut to [`SHOWN_CHARS`] characters
+/// with its size when longer, so an error about a huge name stays small.
+pub fn shown(name: &str) -> String {
+    let count = name.chars().count();
+    if count <= SHOWN_CHARS {
+        return format!("{name:?}");
+    }
+    let head: String = name.chars().take(SHOWN_CHARS).collect();
+    format!("{head:?}… ({} bytes)", name.len())
+}
+
+/// Invisible characters that make two different names look the same: Unicode format
+/// characters (general category Cf: zero-width spaces and joiners, bidirectional controls,
+/// the BOM, …), line and paragraph separators (U+2028, U+2029) and the Hangul fillers and
+/// combining grapheme joiner that render as nothing.
+pub fn is_invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00AD}' | '\u{034F}' | '\u{061C}' | '\u{06DD}' | '\u{070F}' | '\u{08E2}'
+        | '\u{115F}' | '\u{1160}' | '\u{180E}' | '\u{3164}' | '\u{FEFF}' | '\u{FFA0}'
+        | '\u{110BD}' | '\u{110CD}' | '\u{E0001}'
+        | '\u{0600}'..='\u{0605}'
+        | '\u{0890}'..='\u{0891}'
+        | '\u{200B}'..='\u{200F}'
+        | '\u{2028}'..='\u{202E}'
+        | '\u{2060}'..='\u{206F}'
+        | '\u{FFF9}'..='\u{FFFB}'
+        | '\u{13430}'..='\u{1343F}'
+        | '\u{1BCA0}'..='\u{1BCA3}'
+        | '\u{1D173}'..='\u{1D17A}'
+        | '\u{E0020}'..='\u{E007F}'
+    )
+}
+
+/// Checks a namespace or topic name: non-empty, not only whitespace, at most 255 bytes, no
+/// `/`, `\`, NUL or `..`, not `.`, no control characters and no invisible characters (see
+/// [`is_invisible`]). `what` names the field in the error, which quotes the name escaped
+/// and shortened.
 pub fn validate_name(what: &str, name: &str) -> Result<(), BrokerError> {
     let bad = |why: &str| {
         Err(BrokerError::InvalidArgument(format!(
-            "invalid {what} {name:?}: {why}"
+            "invalid {what} {}: {why}",
+            shown(name)
         )))
     };
     if name.is_empty() {
@@ -39,16 +83,28 @@ pub fn validate_name(what: &str, name: &str) -> Result<(), BrokerError> {
     if name.chars().any(char::is_control) {
         return bad("it contains a control character");
     }
+    if let Some(c) = name.chars().find(|&c| is_invisible(c)) {
+        return bad(&format!(
+            "it contains the invisible character U+{:04X}",
+            c as u32
+        ));
+    }
+    if name.chars().all(char::is_whitespace) {
+        return bad("it is only whitespace");
+    }
     Ok(())
 }
 
-/// Checks a partition number (non-negative).
+/// Checks a partition number: `0..=MAX_PARTITION`.
 pub fn validate_partition(partition: i32) -> Result<u32, BrokerError> {
-    u32::try_from(partition).map_err(|_| {
-        BrokerError::InvalidArgument(format!(
-            "invalid partition {partition}: partitions are numbered from 0"
-        ))
-    })
+    u32::try_from(partition)
+        .ok()
+        .filter(|&n| n <= MAX_PARTITION)
+        .ok_or_else(|| {
+            BrokerError::InvalidArgument(format!(
+                "invalid partition {partition}: partitions are numbered 0 to {MAX_PARTITION}"
+            ))
+        })
 }
 
 /// Validates both names of a topic.
@@ -84,7 +140,7 @@ pub fn parse_partition_dir(name: &str) -> Option<u32> {
         return None;
     }
     let n: u32 = digits.parse().ok()?;
-    (n <= i32::MAX as u32).then_some(n)
+    (n <= MAX_PARTITION).then_some(n)
 }
 
 #[cfg(test)]
@@ -93,7 +149,18 @@ mod tests {
 
     #[test]
     fn accepts_ordinary_names() {
-        for n in ["chan", "orders", "a.b", "x-y_z", "日本", &"a".repeat(255)] {
+        for n in [
+            "chan",
+            "orders",
+            "a.b",
+            "x-y_z",
+            "日本",
+            "a b",
+            "é",
+            "👍🏽",
+            "❤\u{fe0f}",
+            &"a".repeat(255),
+        ] {
             validate_name("topic", n).unwrap();
         }
     }
@@ -111,6 +178,15 @@ mod tests {
             "a\\b",
             "a\nb",
             long.as_str(),
+            "orders\u{200b}",
+            "\u{202e}sredro",
+            "a\u{2066}b",
+            "\u{feff}orders",
+            "a\u{2028}b",
+            "a\u{2029}",
+            " ",
+            "\t\u{3000} ",
+            "x\u{e0041}",
         ] {
             let err = validate_name("topic", n).unwrap_err().to_string();
             assert!(err.contains("invalid topic"), "{n:?}: {err}");
@@ -131,5 +207,24 @@ mod tests {
         assert_eq!(parse_partition_dir("p"), None);
         assert_eq!(parse_partition_dir("p1x"), None);
         assert_eq!(parse_partition_dir("p01.md5"), None);
+        assert_eq!(validate_partition(4095).unwrap(), 4095);
+        for p in [4096, 100_000, i32::MAX, i32::MIN] {
+            let err = validate_partition(p).unwrap_err().to_string();
+            assert!(
+                err.contains(&p.to_string()) && err.contains("0 to 4095"),
+                "{err}"
+            );
+        }
+        assert_eq!(parse_partition_dir("p4095"), Some(4095));
+        assert_eq!(parse_partition_dir("p100000"), None);
+    }
+
+    #[test]
+    fn a_huge_name_gives_a_short_error() {
+        let name = "x\u{200b}".repeat(30_000);
+        let err = validate_name("topic", &name).unwrap_err().to_string();
+        assert!(err.len() < 300, "{} bytes: {err}", err.len());
+        assert!(err.contains("(120000 bytes)"), "{err}");
+        assert!(err.contains("\\u{200b}"), "escaped: {err}");
     }
 }

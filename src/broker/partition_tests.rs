@@ -1,12 +1,19 @@
 //! Storage tests: rolling, seeks across segments, counts, recovery of torn tails and
 //! damaged indexes.
+use std::fs;
+use std::io::Write;
+
 use super::*;
 use crate::broker::reader::{Chunk, Cursor};
 
 const LIMITS: Limits = Limits {
     segment_bytes: 4096,
-    max_record: 1 << 20,
+    max_message: 1 << 20,
 };
+
+fn open(dir: &Path) -> Arc<Partition> {
+    Arc::new(Partition::open(dir, 0, LIMITS).unwrap())
+}
 
 fn m(ts: i64, v: &str) -> Message {
     Message {
@@ -34,13 +41,12 @@ fn fill(p: &Partition, n: i64) {
         p.append(m(1000 + 10 * i, &format!("value-{i:05}-padding-padding")))
             .unwrap();
     }
-    p.flush().unwrap();
 }
 
 #[tokio::test]
 async fn segments_roll_and_reads_cross_them() {
     let dir = tempfile::tempdir().unwrap();
-    let p = Partition::open(dir.path(), 0, LIMITS).unwrap();
+    let p = open(dir.path());
     fill(&p, 1000);
     p.sync().await.unwrap();
     let segs = p.lock().segments.len();
@@ -79,11 +85,10 @@ async fn segments_roll_and_reads_cross_them() {
 #[tokio::test]
 async fn non_increasing_timestamps_become_last_plus_one() {
     let dir = tempfile::tempdir().unwrap();
-    let p = Partition::open(dir.path(), 0, LIMITS).unwrap();
+    let p = open(dir.path());
     for ts in [500, 500, 100, 0, 900] {
         p.append(m(ts, "x")).unwrap();
     }
-    p.flush().unwrap();
     let got: Vec<i64> = read_all(&p, p.cursor_start())
         .await
         .iter()
@@ -98,7 +103,7 @@ async fn non_increasing_timestamps_become_last_plus_one() {
 async fn torn_tail_is_cut_on_reopen_and_appends_continue() {
     let dir = tempfile::tempdir().unwrap();
     {
-        let p = Partition::open(dir.path(), 0, LIMITS).unwrap();
+        let p = open(dir.path());
         fill(&p, 100);
         p.sync().await.unwrap();
     }
@@ -112,14 +117,16 @@ async fn torn_tail_is_cut_on_reopen_and_appends_continue() {
     let last = logs.last().unwrap();
     let len = fs::metadata(last).unwrap().len();
     // A torn record: half of a length prefix and garbage.
-    let mut f = OpenOptions::new().append(true).open(last).unwrap();
+    let mut f = std::fs::OpenOptions::new().append(true).open(last).unwrap();
     f.write_all(&[0, 0, 0x40, 0, 1, 2, 3]).unwrap();
     drop(f);
-    let p = Partition::open(dir.path(), 0, LIMITS).unwrap();
+    let p = open(dir.path());
     assert_eq!(fs::metadata(last).unwrap().len(), len, "cut back");
+    // The cut bytes were set aside first, beside the segment.
+    let q = recovery::quarantine_path(last, len);
+    assert_eq!(fs::read(&q).unwrap(), [0, 0, 0x40, 0, 1, 2, 3]);
     assert_eq!(p.stats().count, 100);
     p.append(m(1_000_000, "after")).unwrap();
-    p.flush().unwrap();
     let all = read_all(&p, p.cursor_start()).await;
     assert_eq!(all.len(), 101);
     assert_eq!(all[100].1, "after");
@@ -129,7 +136,7 @@ async fn torn_tail_is_cut_on_reopen_and_appends_continue() {
 async fn damaged_or_missing_indexes_are_rebuilt() {
     let dir = tempfile::tempdir().unwrap();
     let before = {
-        let p = Partition::open(dir.path(), 0, LIMITS).unwrap();
+        let p = open(dir.path());
         fill(&p, 500);
         p.shutdown().unwrap();
         p.lock().segments.clone()
@@ -143,7 +150,7 @@ async fn damaged_or_missing_indexes_are_rebuilt() {
     assert_eq!(idx.len(), before.len(), "every segment has an index");
     fs::remove_file(&idx[0]).unwrap();
     fs::write(&idx[1], b"garbage").unwrap();
-    let p = Partition::open(dir.path(), 0, LIMITS).unwrap();
+    let p = open(dir.path());
     let after = p.lock().segments.clone();
     assert_eq!(after.len(), before.len());
     for (a, b) in after.iter().zip(&before) {
@@ -161,7 +168,7 @@ async fn damaged_or_missing_indexes_are_rebuilt() {
 async fn garbage_in_the_middle_is_never_served() {
     let dir = tempfile::tempdir().unwrap();
     {
-        let p = Partition::open(dir.path(), 0, LIMITS).unwrap();
+        let p = open(dir.path());
         fill(&p, 300);
         p.shutdown().unwrap();
     }
@@ -178,7 +185,7 @@ async fn garbage_in_the_middle_is_never_served() {
     bytes[mid..mid + 40].fill(0xff);
     fs::write(&logs[1], &bytes).unwrap();
     fs::remove_file(logs[1].with_extension("idx")).unwrap();
-    let p = Partition::open(dir.path(), 0, LIMITS).unwrap();
+    let p = open(dir.path());
     let all = read_all(&p, p.cursor_start()).await;
     assert!(all.len() < 300 && !all.is_empty());
     // What is served is an intact prefix.
@@ -187,13 +194,47 @@ async fn garbage_in_the_middle_is_never_served() {
         assert_eq!(*v, format!("value-{i:05}-padding-padding"));
     }
     assert!(logs[2].with_extension("damaged").exists());
+    // Nothing was destroyed: the segment's valid part plus its quarantined tail is the
+    // damaged segment, byte for byte.
+    let kept = fs::read(&logs[1]).unwrap();
+    let q = recovery::quarantine_path(&logs[1], kept.len() as u64);
+    assert_eq!([kept, fs::read(&q).unwrap()].concat(), bytes);
+}
+
+#[tokio::test]
+async fn recovery_that_cannot_set_damage_aside_cuts_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let p = open(dir.path());
+        fill(&p, 20);
+        p.sync().await.unwrap();
+    }
+    let log = names::partition_dir(dir.path(), 0).join(Segment::file_name(0));
+    let mut f = std::fs::OpenOptions::new().append(true).open(&log).unwrap();
+    f.write_all(b"torn").unwrap();
+    drop(f);
+    let len = fs::metadata(&log).unwrap().len();
+    faults::install(faults::Plan {
+        root: dir.path().into(),
+        ops: vec![faults::Op::Create],
+        at: 0,
+        times: u64::MAX,
+        fault: faults::Fault::NoSpace,
+    });
+    let err = Partition::open(dir.path(), 0, LIMITS).unwrap_err();
+    assert_eq!(err.raw_os_error(), Some(28), "{err}");
+    assert_eq!(fs::metadata(&log).unwrap().len(), len, "nothing cut");
+    faults::clear(dir.path());
+    let p = open(dir.path());
+    assert_eq!(p.stats().count, 20);
+    assert_eq!(fs::metadata(&log).unwrap().len(), len - 4);
 }
 
 #[tokio::test]
 async fn close_marker_is_restored_after_a_crash_before_it() {
     let dir = tempfile::tempdir().unwrap();
     {
-        let p = Partition::open(dir.path(), 0, LIMITS).unwrap();
+        let p = open(dir.path());
         p.append(m(5, "v")).unwrap();
         p.append(Message {
             is_close: true,
@@ -204,7 +245,7 @@ async fn close_marker_is_restored_after_a_crash_before_it() {
         p.sync().await.unwrap(); // durable, but no marker (as if killed before seal)
     }
     assert!(!names::close_marker(dir.path(), 0).exists());
-    let p = Partition::open(dir.path(), 0, LIMITS).unwrap();
+    let p = open(dir.path());
     assert!(p.is_closed());
     assert!(names::close_marker(dir.path(), 0).exists());
     let err = p.append(m(10, "x")).unwrap_err().to_string();
@@ -214,10 +255,9 @@ async fn close_marker_is_restored_after_a_crash_before_it() {
 #[tokio::test]
 async fn needs_sync_tracks_unsynced_writes() {
     let dir = tempfile::tempdir().unwrap();
-    let p = Partition::open(dir.path(), 0, LIMITS).unwrap();
+    let p = open(dir.path());
     assert!(!p.needs_sync());
     p.append(m(1, "a")).unwrap();
-    p.flush().unwrap();
     assert!(p.needs_sync());
     p.sync().await.unwrap();
     assert!(!p.needs_sync());
@@ -226,7 +266,7 @@ async fn needs_sync_tracks_unsynced_writes() {
 #[tokio::test]
 async fn a_close_sealed_after_a_delete_writes_no_marker() {
     let dir = tempfile::tempdir().unwrap();
-    let p = Arc::new(Partition::open(dir.path(), 0, LIMITS).unwrap());
+    let p = open(dir.path());
     p.append(m(1, "a")).unwrap();
     p.append(Message {
         is_close: true,
@@ -245,7 +285,7 @@ async fn a_close_sealed_after_a_delete_writes_no_marker() {
 async fn a_half_written_marker_or_a_torn_close_record_is_recovered() {
     let dir = tempfile::tempdir().unwrap();
     {
-        let p = Partition::open(dir.path(), 0, LIMITS).unwrap();
+        let p = open(dir.path());
         p.append(m(5, "v")).unwrap();
         p.append(Message {
             is_close: true,
@@ -257,7 +297,7 @@ async fn a_half_written_marker_or_a_torn_close_record_is_recovered() {
     // Killed while writing the marker: only a torn temp file exists.
     let marker = names::close_marker(dir.path(), 0);
     fs::write(marker.with_extension("md5.tmp"), "3a7").unwrap();
-    let p = Partition::open(dir.path(), 0, LIMITS).unwrap();
+    let p = open(dir.path());
     assert!(p.is_closed());
     // The MD5 of all values ("v" and the close's empty value), as 2.x wrote it.
     assert_eq!(
@@ -269,14 +309,14 @@ async fn a_half_written_marker_or_a_torn_close_record_is_recovered() {
     fs::remove_file(&marker).unwrap();
     let log = dir.path().join("p00").join(Segment::file_name(0));
     let len = fs::metadata(&log).unwrap().len();
-    OpenOptions::new()
+    std::fs::OpenOptions::new()
         .write(true)
         .open(&log)
         .unwrap()
         .set_len(len - 2)
         .unwrap();
     fs::remove_file(log.with_extension("idx")).ok();
-    let p = Partition::open(dir.path(), 0, LIMITS).unwrap();
+    let p = open(dir.path());
     assert!(!p.is_closed() && !marker.exists());
     assert_eq!(read_all(&p, p.cursor_start()).await, [(5, "v".to_string())]);
     p.append(m(7, "after")).unwrap();

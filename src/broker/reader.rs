@@ -51,7 +51,7 @@ pub struct Stats {
     pub closed: bool,
 }
 
-async fn blocking<T: Send + 'static>(
+async fn blocking_io<T: Send + 'static>(
     f: impl FnOnce() -> io::Result<T> + Send + 'static,
 ) -> io::Result<T> {
     tokio::task::spawn_blocking(f)
@@ -146,11 +146,10 @@ impl Partition {
                 }
             }
         };
-        let (ord, max_record) = (cur.ord, self.limits.max_record);
+        let ord = cur.ord;
         let soft = from.saturating_add(max_bytes.max(1));
         let recs =
-            blocking(move || segment::read_range_soft(&path, from, to, soft, ord, max_record))
-                .await?;
+            blocking_io(move || segment::read_range_soft(&path, from, to, soft, ord)).await?;
         if recs.is_empty() {
             return Err(io::Error::other(format!(
                 "unreadable record at ordinal {} of partition {}",
@@ -196,8 +195,7 @@ impl Partition {
                 })
                 .collect()
         };
-        let max_record = self.limits.max_record;
-        blocking(move || {
+        blocking_io(move || {
             let mut blocks: HashMap<(PathBuf, u64), Vec<i64>> = HashMap::new();
             queries
                 .into_iter()
@@ -208,8 +206,7 @@ impl Partition {
                         let stamps = match blocks.entry(key) {
                             Entry::Occupied(o) => o.into_mut(),
                             Entry::Vacant(v) => {
-                                let recs =
-                                    segment::read_range(&v.key().0, e.pos, end, e.ord, max_record)?;
+                                let recs = segment::read_range(&v.key().0, e.pos, end, e.ord)?;
                                 v.insert(recs.iter().map(|r| r.ts_ns).collect())
                             }
                         };

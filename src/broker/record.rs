@@ -14,8 +14,19 @@ use prost::Message as _;
 use crate::proto::filer::LogEntry;
 use crate::proto::v2::Message;
 
-/// Extra room allowed in a record beyond the message size limit (entry framing, key copy).
+/// Extra room allowed in a gRPC frame beyond the record size limit (request framing), so a
+/// message slightly above the limit is decoded and refused with a clear status.
 pub const RECORD_OVERHEAD: usize = 64 * 1024;
+
+/// Room for a record's framing beyond its message: the length prefix and the `LogEntry`
+/// fields other than `data` and `key` (a message's key is stored twice: in the message and
+/// in `LogEntry.key`, and that copy counts against the limit).
+pub const RECORD_FRAMING: usize = 64;
+
+/// The largest record any broker writes (`--max-message-bytes` is capped here), and so the
+/// largest the reader accepts, whatever the current publish limit: a broker restarted with a
+/// smaller `--max-message-bytes` still reads the larger records it stored before.
+pub const MAX_RECORD_BYTES: usize = 1 << 30;
 
 /// One stored record, decoded.
 #[derive(Debug, Clone)]
@@ -64,12 +75,13 @@ pub enum ReadStop {
 }
 
 /// Reads the next record from `r`, checking it continues a log whose previous record had
-/// `prev_ts` and whose next ordinal is `expect_ord`.
+/// `prev_ts` and whose next ordinal is `expect_ord`. `remaining` is how many bytes the input
+/// still holds: a length above it is a torn record (and is never allocated).
 pub fn read_next<R: Read>(
     r: &mut R,
     prev_ts: i64,
     expect_ord: u64,
-    max_record: usize,
+    remaining: u64,
 ) -> Result<StoredRecord, ReadStop> {
     let mut len_buf = [0u8; 4];
     match read_full(r, &mut len_buf) {
@@ -79,8 +91,11 @@ pub fn read_next<R: Read>(
         Err(e) => return Err(ReadStop::Io(e)),
     }
     let len = u32::from_be_bytes(len_buf) as usize;
-    if len == 0 || len > max_record {
+    if len == 0 || len > MAX_RECORD_BYTES - 4 {
         return Err(ReadStop::Invalid(format!("record length {len}")));
+    }
+    if len as u64 > remaining.saturating_sub(4) {
+        return Err(ReadStop::Torn);
     }
     let mut body = vec![0u8; len];
     match read_full(r, &mut body) {

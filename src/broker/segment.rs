@@ -9,9 +9,10 @@
 //! rebuilt by scanning the segment.
 
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, BufReader, Read, Seek, SeekFrom, Write};
+use std::io::{self, BufReader, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
+use super::faults;
 use super::record::{self, ReadStop, StoredRecord};
 
 /// One index entry per this many records.
@@ -116,19 +117,17 @@ impl Segment {
 
     /// Scans the segment file from the start, rebuilding the metadata and index. Records
     /// must continue a log whose last timestamp is `prev_ts`.
-    pub fn scan(
-        path: &Path,
-        base_ord: u64,
-        prev_ts: i64,
-        max_record: usize,
-    ) -> io::Result<(Segment, ScanEnd)> {
+    pub fn scan(path: &Path, base_ord: u64, prev_ts: i64) -> io::Result<(Segment, ScanEnd)> {
         let dir = path.parent().unwrap_or(Path::new("."));
         let mut seg = Segment::empty(dir, base_ord);
         seg.path = path.to_path_buf();
-        let mut r = BufReader::with_capacity(1 << 20, File::open(path)?);
+        let file = File::open(path)?;
+        let file_len = file.metadata()?.len();
+        let mut r = BufReader::with_capacity(1 << 20, file);
         let mut prev = prev_ts;
         let damage = loop {
-            match record::read_next(&mut r, prev, seg.end_ord(), max_record) {
+            let remaining = file_len.saturating_sub(seg.size);
+            match record::read_next(&mut r, prev, seg.end_ord(), remaining) {
                 Ok(rec) => {
                     prev = rec.ts_ns;
                     seg.note_append(rec.ts_ns, rec.disk_len);
@@ -205,9 +204,9 @@ impl Segment {
         let sum = xxhash_rust::xxh64::xxh64(&b, 0);
         b.extend_from_slice(&sum.to_le_bytes());
         let tmp = self.path.with_extension("idx.tmp");
-        let mut f = File::create(&tmp)?;
-        f.write_all(&b)?;
-        f.sync_data()?;
+        let mut f = faults::create(&tmp)?;
+        faults::write_all(&mut f, &tmp, &b)?;
+        faults::sync_data(&f, &tmp)?;
         fs::rename(&tmp, self.idx_path())
     }
 
@@ -236,14 +235,8 @@ impl Segment {
 
 /// Reads the records of `path` between byte positions `from` and `to`, the first having
 /// ordinal `ord`. Stops early at anything invalid (never yields garbage).
-pub fn read_range(
-    path: &Path,
-    from: u64,
-    to: u64,
-    ord: u64,
-    max_record: usize,
-) -> io::Result<Vec<StoredRecord>> {
-    read_range_soft(path, from, to, to, ord, max_record)
+pub fn read_range(path: &Path, from: u64, to: u64, ord: u64) -> io::Result<Vec<StoredRecord>> {
+    read_range_soft(path, from, to, to, ord)
 }
 
 /// Like [`read_range`], but stops at the first record boundary at or after `soft`.
@@ -253,7 +246,6 @@ pub fn read_range_soft(
     to: u64,
     soft: u64,
     ord: u64,
-    max_record: usize,
 ) -> io::Result<Vec<StoredRecord>> {
     let mut f = OpenOptions::new().read(true).open(path)?;
     f.seek(SeekFrom::Start(from))?;
@@ -264,7 +256,7 @@ pub fn read_range_soft(
     let mut next_ord = ord;
     let mut at = from;
     while at < soft.min(to) {
-        match record::read_next(&mut r, prev, next_ord, max_record) {
+        match record::read_next(&mut r, prev, next_ord, to - at) {
             Ok(rec) => {
                 prev = rec.ts_ns;
                 next_ord += 1;
@@ -305,7 +297,7 @@ mod tests {
     fn scan_builds_sparse_index_and_seeks() {
         let dir = tempfile::tempdir().unwrap();
         let path = write_segment(dir.path(), 200);
-        let (seg, end) = Segment::scan(&path, 0, 0, 1 << 20).unwrap();
+        let (seg, end) = Segment::scan(&path, 0, 0).unwrap();
         assert!(end.damage.is_none());
         assert_eq!((seg.count, seg.first_ts, seg.last_ts), (200, 1000, 2990));
         assert_eq!(seg.index.len(), 4);
@@ -316,7 +308,7 @@ mod tests {
         assert_eq!(e.ord, 64);
         assert!(seg.seek_after(2990).is_none());
         let (blk, end) = seg.block_below(1700).unwrap();
-        let recs = read_range(&path, blk.pos, end, blk.ord, 1 << 20).unwrap();
+        let recs = read_range(&path, blk.pos, end, blk.ord).unwrap();
         assert_eq!(recs.len(), 64);
         assert_eq!(
             recs.iter().filter(|r| r.ts_ns < 1700).count() as u64 + blk.ord,
@@ -329,7 +321,7 @@ mod tests {
     fn index_file_roundtrip_and_damage() {
         let dir = tempfile::tempdir().unwrap();
         let path = write_segment(dir.path(), 130);
-        let (seg, _) = Segment::scan(&path, 0, 0, 1 << 20).unwrap();
+        let (seg, _) = Segment::scan(&path, 0, 0).unwrap();
         seg.save_index().unwrap();
         let loaded = Segment::load_index(&path, 0, seg.size).unwrap();
         assert_eq!(loaded.index, seg.index);
@@ -349,7 +341,7 @@ mod tests {
         let full = fs::metadata(&path).unwrap().len();
         let f = OpenOptions::new().write(true).open(&path).unwrap();
         f.set_len(full - 3).unwrap();
-        let (seg, end) = Segment::scan(&path, 0, 0, 1 << 20).unwrap();
+        let (seg, end) = Segment::scan(&path, 0, 0).unwrap();
         assert_eq!(seg.count, 9);
         assert!(end.damage.is_some());
         assert!(end.valid_len < full - 3);

@@ -13,6 +13,7 @@ use tonic::{Request, Response, Status, Streaming};
 use super::Shared;
 use super::partition::Partition;
 use super::reader::Chunk;
+use super::subscribers::Session;
 use crate::proto::v2::seaweed_messaging_server::SeaweedMessaging;
 use crate::proto::v2::subscriber_message::init_message::StartPosition;
 use crate::proto::v2::*;
@@ -39,36 +40,63 @@ pub struct MessagingService {
     pub(super) shared: Arc<Shared>,
 }
 
-enum Step {
-    Continue,
-    Stop(Option<Result<PublishResponse, Status>>),
+/// A publish batch is written once it holds this many bytes of messages.
+const BATCH_BYTES: usize = 1 << 20;
+
+/// What a publish stream delivered next: messages received so far without waiting, and
+/// how the stream ended if it did (`Some(None)`: a clean end).
+struct Received {
+    msgs: Vec<Message>,
+    end: Option<Option<Result<PublishResponse, Status>>>,
+}
+
+/// Takes `first` and whatever else the stream already holds (up to a close message or
+/// [`BATCH_BYTES`]).
+fn gather(
+    first: Option<Result<PublishRequest, Status>>,
+    inbound: &mut Streaming<PublishRequest>,
+) -> Received {
+    let mut got = Received {
+        msgs: Vec::new(),
+        end: None,
+    };
+    let mut bytes = 0;
+    let mut item = first;
+    loop {
+        match item {
+            None => got.end = Some(None),
+            Some(Err(status)) => {
+                // A client that went away does not read this; one whose request could not
+                // be decoded (e.g. above the size limit) learns why.
+                tracing::debug!(%status, "publish stream failed");
+                got.end = Some(Some(Err(Status::new(
+                    status.code(),
+                    format!("bad publish request: {}", status.message()),
+                ))));
+            }
+            Some(Ok(req)) => {
+                if let Some(data) = req.data {
+                    bytes += data.encoded_len();
+                    let close = data.is_close;
+                    got.msgs.push(data);
+                    if close || bytes >= BATCH_BYTES {
+                        return got;
+                    }
+                }
+                match inbound.next().now_or_never() {
+                    Some(next) => {
+                        item = next;
+                        continue;
+                    }
+                    None => return got,
+                }
+            }
+        }
+        return got;
+    }
 }
 
 impl MessagingService {
-    async fn publish_step(&self, part: &Arc<Partition>, req: PublishRequest) -> Step {
-        let Some(data) = req.data else {
-            return Step::Continue;
-        };
-        let size = data.encoded_len();
-        if size > self.shared.max_message_bytes {
-            return Step::Stop(Some(Err(Status::invalid_argument(format!(
-                "message of {size} bytes is above the limit of {} bytes (--max-message-bytes)",
-                self.shared.max_message_bytes
-            )))));
-        }
-        match part.append(data) {
-            Ok(a) if a.is_close => match part.seal().await {
-                Ok(()) => Step::Stop(Some(Ok(PublishResponse {
-                    is_closed: true,
-                    ..Default::default()
-                }))),
-                Err(e) => Step::Stop(Some(Err(e.into()))),
-            },
-            Ok(_) => Step::Continue,
-            Err(e) => Step::Stop(Some(Err(e.into()))),
-        }
-    }
-
     async fn publish_loop(
         self,
         part: Arc<Partition>,
@@ -83,34 +111,24 @@ impl MessagingService {
                     break Some(Err(Status::unavailable("the broker is shutting down")));
                 }
             };
-            let mut item = first;
-            let stop = loop {
-                match item {
-                    None => break Some(None),
-                    Some(Err(status)) => {
-                        // A client that went away does not read this; one whose request
-                        // could not be decoded (e.g. above the size limit) learns why.
-                        tracing::debug!(%status, "publish stream failed");
-                        break Some(Some(Err(Status::new(
-                            status.code(),
-                            format!("bad publish request: {}", status.message()),
-                        ))));
-                    }
-                    Some(Ok(req)) => match self.publish_step(&part, req).await {
-                        Step::Continue => {}
-                        Step::Stop(resp) => break Some(resp),
-                    },
+            let got = gather(first, &mut inbound);
+            if !got.msgs.is_empty() {
+                let batch = part.append_batch(got.msgs).await;
+                if let Some(e) = batch.error {
+                    break Some(Err(e.into()));
                 }
-                match inbound.next().now_or_never() {
-                    Some(next) => item = next,
-                    None => break None,
+                if batch.closed {
+                    break Some(match part.seal().await {
+                        Ok(()) => Ok(PublishResponse {
+                            is_closed: true,
+                            ..Default::default()
+                        }),
+                        Err(e) => Err(e.into()),
+                    });
                 }
-            };
-            if let Err(e) = part.flush() {
-                break Some(Err(e.into()));
             }
-            if let Some(resp) = stop {
-                break resp;
+            if let Some(end) = got.end {
+                break end;
             }
         };
         // The stream ends OK only once everything it stored is on disk.
@@ -205,6 +223,62 @@ impl MessagingService {
     }
 }
 
+/// Reads a subscription's request side. The subscription ends when the client sends
+/// is_close or its side fails; a clean half-close keeps the live tail going (the response
+/// side still reaches the client). It is read until the response is over (`done`): a
+/// client's is_close after the close message is its receipt of it.
+async fn watch_requests(
+    mut inbound: Streaming<SubscriberMessage>,
+    cancel: tokio_util::sync::CancellationToken,
+    receipt: Arc<Session>,
+    done: tokio_util::sync::CancellationToken,
+) {
+    loop {
+        tokio::select! {
+            m = inbound.message() => match m {
+                Ok(Some(m)) if m.is_close => {
+                    receipt.client_closed();
+                    break cancel.cancel();
+                }
+                Ok(Some(_)) => {}
+                Ok(None) => break receipt.client_gone(),
+                Err(_) => {
+                    receipt.client_gone();
+                    break cancel.cancel();
+                }
+            },
+            _ = done.cancelled() => break,
+        }
+    }
+}
+
+/// The response stream: every message handed out is recorded in the session; after a close
+/// message it stays open for the subscriber's receipt ([`Session::linger`]); `served` fires
+/// when it is dropped.
+fn recorded(
+    rx: mpsc::Receiver<Queued>,
+    session: Arc<Session>,
+    served: tokio_util::sync::CancellationToken,
+    stopping: tokio_util::sync::CancellationToken,
+) -> impl Stream<Item = Result<BrokerMessage, Status>> + Send + 'static {
+    let recorder = Arc::clone(&session);
+    let served = served.drop_guard();
+    ReceiverStream::new(rx)
+        .map(move |(item, _permit): Queued| {
+            if let Ok(BrokerMessage { data: Some(m) }) = &item {
+                recorder.delivered(m);
+            }
+            item
+        })
+        .chain(
+            futures::stream::once(async move {
+                session.linger(&stopping).await;
+                drop(served);
+            })
+            .filter_map(|()| async { None }),
+        )
+}
+
 #[tonic::async_trait]
 impl SeaweedMessaging for MessagingService {
     type SubscribeStream = BoxStream<BrokerMessage>;
@@ -232,31 +306,31 @@ impl SeaweedMessaging for MessagingService {
         let part = self
             .shared
             .store
-            .partition(&init.namespace, &init.topic, init.partition)?;
+            .partition(&init.namespace, &init.topic, init.partition)
+            .await?;
         let (tx, rx) = mpsc::channel(SUBSCRIBER_QUEUE);
         let cancel = self.shared.stopping.child_token();
-        // The subscription ends when the client sends is_close or its side fails; a clean
-        // half-close keeps the live tail going (the response side still reaches the client).
-        let watcher = cancel.clone();
-        tokio::spawn(async move {
-            loop {
-                tokio::select! {
-                    m = inbound.message() => match m {
-                        Ok(Some(m)) if m.is_close => break watcher.cancel(),
-                        Ok(Some(_)) => {}
-                        Ok(None) => break,
-                        Err(_) => break watcher.cancel(),
-                    },
-                    _ = watcher.cancelled() => break,
-                }
-            }
-        });
+        // Recorded for the admin service (who read the partition, through its close?).
+        let session = Arc::new(
+            self.shared
+                .subscribers
+                .session(&part, &init.subscriber_id)
+                .await,
+        );
+        // Fires when the response stream is dropped (delivered, or the client went away).
+        let served = tokio_util::sync::CancellationToken::new();
+        tokio::spawn(watch_requests(
+            inbound,
+            cancel.clone(),
+            Arc::clone(&session),
+            served.clone(),
+        ));
         let guard = cancel.clone().drop_guard();
         tokio::spawn(async move {
             let _guard = guard;
             Self::subscribe_loop(part, init, start, tx, cancel).await;
         });
-        let items = ReceiverStream::new(rx).map(|(item, _permit): Queued| item);
+        let items = recorded(rx, session, served, self.shared.stopping.clone());
         Ok(Response::new(Box::pin(items)))
     }
 
@@ -276,7 +350,8 @@ impl SeaweedMessaging for MessagingService {
         let part = self
             .shared
             .store
-            .partition(&init.namespace, &init.topic, init.partition)?;
+            .partition(&init.namespace, &init.topic, init.partition)
+            .await?;
         let (tx, rx) = mpsc::channel(4);
         let _ = tx.send(Ok(PublishResponse::default())).await;
         if part.is_closed() {
@@ -314,7 +389,8 @@ impl SeaweedMessaging for MessagingService {
             .ok_or_else(|| Status::invalid_argument("ConfigureTopic needs a configuration"))?;
         self.shared
             .store
-            .configure(&r.namespace, &r.topic, config)?;
+            .configure(&r.namespace, &r.topic, config)
+            .await?;
         Ok(Response::new(ConfigureTopicResponse {}))
     }
 

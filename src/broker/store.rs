@@ -11,6 +11,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use prost::Message as _;
 
 use super::BrokerError;
+use super::faults;
 use super::names;
 use super::partition::{Limits, Partition, fsync_dir};
 use super::reader::Stats;
@@ -20,11 +21,13 @@ use crate::proto::v2::TopicConfiguration;
 pub const MAX_PARTITIONS: i32 = 4096;
 
 const CONFIG_FILE: &str = "topic.conf";
+/// Where deleted topics are moved before they are removed.
+const TRASH: &str = ".trash";
 /// The file that marks a directory as an swmq broker's data directory.
 pub const DATA_DIR_MARK: &str = "swmq-broker-data";
 /// What a data directory made before the mark existed may hold (anything else: the
 /// directory belongs to another program, and the broker will not delete or write in it).
-const OWN_ENTRIES: [&str; 3] = [DATA_DIR_MARK, "topics", ".trash"];
+const OWN_ENTRIES: [&str; 3] = [DATA_DIR_MARK, "topics", TRASH];
 
 /// All topics of a broker.
 #[derive(Debug)]
@@ -46,6 +49,9 @@ pub struct Topic {
     pub dir: PathBuf,
     partitions: Mutex<BTreeMap<u32, Arc<Partition>>>,
     config: Mutex<Option<TopicConfiguration>>,
+    /// Held while the configuration file is written (on the blocking pool; `config` itself
+    /// is only held briefly).
+    config_write: Mutex<()>,
     /// Deleted: no partition or configuration may be added to it any more (a caller that
     /// looked it up before the delete goes to the topic's next incarnation instead).
     deleted: AtomicBool,
@@ -79,7 +85,7 @@ impl Store {
         claim_data_dir(data_dir)?;
         let root = names::topics_root(data_dir);
         fs::create_dir_all(&root)?;
-        let _ = fs::remove_dir_all(data_dir.join(".trash"));
+        empty_trash(data_dir);
         let mut topics = HashMap::new();
         for ns in dir_names(&root)? {
             if names::validate_name("namespace", &ns).is_err() {
@@ -130,20 +136,41 @@ impl Store {
         ))
     }
 
-    /// The partition `namespace/topic/partition`, created (in memory) when new.
-    pub fn partition(
-        &self,
+    /// The partition `namespace/topic/partition`, created (in memory) when new; opening
+    /// (recovering) one happens on the blocking pool.
+    pub async fn partition(
+        self: &Arc<Self>,
         namespace: &str,
         topic: &str,
         partition: i32,
     ) -> Result<Arc<Partition>, BrokerError> {
         let n = names::validate_partition(partition)?;
-        loop {
-            let t = self.topic_entry(namespace, topic)?;
-            if let Some(p) = self.partition_of(&t, n)? {
-                return Ok(p);
-            }
+        names::validate_topic(namespace, topic)?;
+        if let Some(p) = self.open_partition(namespace, topic, n) {
+            return Ok(p);
         }
+        let me = Arc::clone(self);
+        let (ns, name) = (namespace.to_string(), topic.to_string());
+        super::partition::blocking(move || {
+            loop {
+                let t = me.topic_entry(&ns, &name)?;
+                if let Some(p) = me.partition_of(&t, n)? {
+                    return Ok(p);
+                }
+            }
+        })
+        .await
+    }
+
+    /// The partition if it is already open (no file system access).
+    fn open_partition(&self, namespace: &str, topic: &str, n: u32) -> Option<Arc<Partition>> {
+        let topics = lock(&self.topics);
+        let t = topics.get(&(namespace.to_string(), topic.to_string()))?;
+        let parts = lock(&t.partitions);
+        if t.deleted.load(Ordering::Acquire) {
+            return None;
+        }
+        parts.get(&n).cloned()
     }
 
     /// Partition `n` of `t`, opened when new; `None` when `t` was deleted meanwhile.
@@ -185,22 +212,36 @@ impl Store {
         Ok(out)
     }
 
-    /// Deletes a topic and all its data; succeeds when it does not exist.
-    pub async fn delete_topic(&self, namespace: &str, topic: &str) -> Result<(), BrokerError> {
+    /// Deletes a topic and all its data; succeeds when it does not exist. Runs on the
+    /// blocking pool; the registry lock is held only for the rename (a metadata operation),
+    /// the fsync and the removal happen after it.
+    pub async fn delete_topic(
+        self: &Arc<Self>,
+        namespace: &str,
+        topic: &str,
+    ) -> Result<(), BrokerError> {
         names::validate_topic(namespace, topic)?;
+        let me = Arc::clone(self);
+        let (ns, name) = (namespace.to_string(), topic.to_string());
+        super::partition::blocking(move || me.delete_blocking(&ns, &name)).await
+    }
+
+    fn delete_blocking(&self, namespace: &str, topic: &str) -> Result<(), BrokerError> {
+        let key = (namespace.to_string(), topic.to_string());
         let dir = names::topic_dir(&self.data_dir, namespace, topic);
-        let trash = self.data_dir.join(".trash");
+        let trash = self.data_dir.join(TRASH);
         let doomed = trash.join(format!(
             "{}-{}",
             std::process::id(),
             self.trash_seq.fetch_add(1, Ordering::Relaxed)
         ));
-        {
+        // A configure in progress finishes before the directory moves; later ones see the
+        // deleted flag and go to the topic's next incarnation.
+        let current = lock(&self.topics).get(&key).cloned();
+        let _writing = current.as_ref().map(|t| lock(&t.config_write));
+        let moved = {
             let mut topics = lock(&self.topics);
-            if let Some(t) = topics.remove(&(namespace.to_string(), topic.to_string())) {
-                // The config lock first (as everywhere): a configure in progress finishes
-                // before the directory moves; later ones see the flag.
-                let _config = lock(&t.config);
+            if let Some(t) = topics.remove(&key) {
                 let parts = lock(&t.partitions);
                 t.deleted.store(true, Ordering::Release);
                 for p in parts.values() {
@@ -210,26 +251,29 @@ impl Store {
             if dir.exists() {
                 fs::create_dir_all(&trash)?;
                 fs::rename(&dir, &doomed)?;
-                if let Some(parent) = dir.parent() {
-                    fsync_dir(parent)?;
-                }
+                true
+            } else {
+                false
             }
-        }
-        if doomed.exists() {
-            tokio::task::spawn_blocking(move || fs::remove_dir_all(doomed))
-                .await
-                .map_err(|e| io::Error::other(e.to_string()))??;
+        };
+        if moved {
+            if let Some(parent) = dir.parent() {
+                fsync_dir(parent)?;
+            }
+            fs::remove_dir_all(doomed)?;
         }
         Ok(())
     }
 
-    /// Stores a topic's configuration (2.x declared `ConfigureTopic`; swmq implements it).
-    pub fn configure(
-        &self,
+    /// Stores a topic's configuration (2.x declared `ConfigureTopic`; swmq implements it),
+    /// durably, on the blocking pool.
+    pub async fn configure(
+        self: &Arc<Self>,
         namespace: &str,
         topic: &str,
         config: TopicConfiguration,
     ) -> Result<(), BrokerError> {
+        names::validate_topic(namespace, topic)?;
         if !(1..=MAX_PARTITIONS).contains(&config.partition_count) {
             return Err(BrokerError::InvalidArgument(format!(
                 "invalid partition_count {}: it must be between 1 and {MAX_PARTITIONS}",
@@ -244,23 +288,35 @@ impl Store {
                 config.partitoning
             )));
         }
+        let me = Arc::clone(self);
+        let (ns, name) = (namespace.to_string(), topic.to_string());
+        super::partition::blocking(move || me.configure_blocking(&ns, &name, config)).await
+    }
+
+    fn configure_blocking(
+        &self,
+        namespace: &str,
+        topic: &str,
+        config: TopicConfiguration,
+    ) -> Result<(), BrokerError> {
         loop {
             let t = self.topic_entry(namespace, topic)?;
-            let mut cfg = lock(&t.config);
+            let _writing = lock(&t.config_write);
             if t.deleted.load(Ordering::Acquire) {
                 continue; // deleted since the lookup: configure its next incarnation
             }
             fs::create_dir_all(&t.dir)?;
             let path = t.dir.join(CONFIG_FILE);
             let tmp = path.with_extension("conf.tmp");
-            fs::write(&tmp, config.encode_to_vec())?;
-            fs::File::open(&tmp)?.sync_all()?;
+            let mut f = faults::create(&tmp)?;
+            faults::write_all(&mut f, &tmp, &config.encode_to_vec())?;
+            faults::sync_data(&f, &tmp)?;
             fs::rename(&tmp, &path)?;
             fsync_dir(&t.dir)?;
             if let Some(ns_dir) = t.dir.parent() {
                 fsync_dir(ns_dir)?;
             }
-            *cfg = Some(config);
+            *lock(&t.config) = Some(config);
             return Ok(());
         }
     }
@@ -305,23 +361,52 @@ impl Store {
     }
 }
 
+/// Removes what deletes left in `.trash` (interrupted by a crash): only entries named as
+/// the broker names them (`<pid>-<sequence>`), in a directory that carries the mark.
+fn empty_trash(data_dir: &Path) {
+    let Ok(rd) = fs::read_dir(data_dir.join(TRASH)) else {
+        return;
+    };
+    for e in rd.filter_map(Result::ok) {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let ours = name.split_once('-').is_some_and(|(a, b)| {
+            [a, b]
+                .iter()
+                .all(|s| !s.is_empty() && s.bytes().all(|c| c.is_ascii_digit()))
+        });
+        if ours && let Err(err) = fs::remove_dir_all(e.path()) {
+            tracing::warn!("cannot remove {}: {err}", e.path().display());
+        }
+    }
+}
+
 /// Makes sure `data_dir` is (or becomes) an swmq broker data directory: a new or empty
 /// directory gets the mark; one that holds anything besides the broker's own entries and has
-/// no mark belongs to another program and is refused (the broker deletes `.trash` in it).
+/// no mark belongs to another program and is refused. An unmarked directory made by an
+/// older swmq (before the mark) has `topics/`; one holding only `.trash` is not claimed
+/// (the broker empties `.trash`, so it must be sure the directory is its own).
 fn claim_data_dir(data_dir: &Path) -> io::Result<()> {
     fs::create_dir_all(data_dir)?;
     let mark = data_dir.join(DATA_DIR_MARK);
     if mark.is_file() {
         return Ok(());
     }
+    let mut has_topics = false;
     for e in fs::read_dir(data_dir)? {
         let name = e?.file_name();
+        has_topics |= name == "topics";
         if !OWN_ENTRIES.iter().any(|own| name == *own) {
             return Err(io::Error::other(format!(
                 "it already holds {name:?} and has no {DATA_DIR_MARK} file, so it is not an \
                  swmq broker data directory (use a new or empty directory)"
             )));
         }
+    }
+    if !has_topics && data_dir.join(TRASH).exists() {
+        return Err(io::Error::other(format!(
+            "it holds {TRASH:?} but no {DATA_DIR_MARK} file and no topics/, so it is not an \
+             swmq broker data directory (use a new or empty directory)"
+        )));
     }
     fs::write(
         &mark,
@@ -346,6 +431,7 @@ impl Topic {
             dir: names::topic_dir(data_dir, namespace, name),
             partitions: Mutex::new(BTreeMap::new()),
             config: Mutex::new(None),
+            config_write: Mutex::new(()),
             deleted: AtomicBool::new(false),
         }
     }
@@ -399,20 +485,23 @@ mod tests {
 
     const LIMITS: Limits = Limits {
         segment_bytes: 4096,
-        max_record: 1 << 20,
+        max_message: 1 << 20,
     };
 
     #[tokio::test]
     async fn a_lookup_racing_a_delete_lands_in_the_new_topic() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path(), LIMITS).unwrap();
+        let store = Arc::new(Store::open(dir.path(), LIMITS).unwrap());
         // A publisher looked the topic up, then the topic was deleted before it opened its
         // partition: the partition it gets must be the one the store serves from now on.
         let old = store.topic_entry("ns", "t").unwrap();
         store.delete_topic("ns", "t").await.unwrap();
         assert!(store.partition_of(&old, 0).unwrap().is_none());
-        let p = store.partition("ns", "t", 0).unwrap();
-        assert!(Arc::ptr_eq(&p, &store.partition("ns", "t", 0).unwrap()));
+        let p = store.partition("ns", "t", 0).await.unwrap();
+        assert!(Arc::ptr_eq(
+            &p,
+            &store.partition("ns", "t", 0).await.unwrap()
+        ));
     }
 
     #[test]

@@ -5,16 +5,20 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use super::complete::{channel_completer, topic_completer};
 use super::serve::{BrokerArgs, DemoArgs};
-use crate::client::ProtocolChoice;
+use crate::client::{Partitioner, ProtocolChoice};
 use crate::config;
+use crate::format::template::{DIRECTIVES, Template};
 
 const AFTER_HELP: &str = "\
 Without a COMMAND, swmq opens the terminal UI.
 
 Time SPECs (--from, --until): earliest, latest, now, RFC 3339
 (2026-11-26T23:10:52.123456789Z, offsets allowed), nanoseconds since the epoch, or relative
-to now (-15m, -1h30m, -45s, -2d).
+to now (-15m, -1h30m, -45s, -2d). The .time field of `tail --format json` is exact to the
+nanosecond and goes back into --from as printed; .ts_ns is a JSON number that jq 1.6 rounds
+(by a few hundred ns), so take .time, or read ts_ns with jq 1.7+.
 
 Exit codes: 0 ok, 1 runtime error (broker, network, refused), 2 usage error.
 
@@ -27,9 +31,13 @@ Examples:
   swmq describe demo/orders --buckets 40
   swmq tail demo/orders --from -15m --grep 'sku\":\"A-17'
   swmq tail demo/orders --from earliest --no-follow --format json > orders.jsonl
+  swmq tail demo/orders -o -1h -e -f '%T %p %k %{.customer.city}'
+  swmq tail demo/orders --last 20
   swmq publish demo/orders --key ord-1 '{\"order\":1}'
   swmq publish demo/copy --input json --file orders.jsonl
-  swmq chan read nightly-export --no-follow";
+  swmq chan read nightly-export --no-follow
+  swmq chan list --closed --consumed --older-than 1d
+  swmq chan delete --closed --consumed --older-than 1d --yes";
 
 /// swmq: inspect and administer the SeaweedFS message queue (MQ 4.x and messaging 2.x).
 #[derive(Debug, Parser)]
@@ -100,6 +108,76 @@ pub enum Command {
     Broker(BrokerArgs),
     /// Open the TUI on an embedded demo broker filled with sample topics.
     Demo(DemoArgs),
+    /// Print a shell completion script (topic names are completed from the broker).
+    Completions(CompletionsArgs),
+    /// Print the manual page (roff): `swmq man | man -l -`.
+    Man(ManArgs),
+}
+
+/// `swmq completions`.
+#[derive(Debug, Args)]
+#[command(after_help = "\
+Install (the script asks swmq for candidates, so topic names come from the broker that
+--broker or SWMQ_BROKER names at completion time):
+  bash: swmq completions bash > ~/.local/share/bash-completion/completions/swmq
+  zsh:  swmq completions zsh > \"${fpath[1]}/_swmq\"
+  fish: swmq completions fish > ~/.config/fish/completions/swmq.fish")]
+pub struct CompletionsArgs {
+    /// The shell.
+    #[arg(value_enum)]
+    pub shell: CompletionShell,
+}
+
+/// The shells `swmq completions` supports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CompletionShell {
+    /// GNU bash.
+    Bash,
+    /// Z shell.
+    Zsh,
+    /// fish.
+    Fish,
+}
+
+/// `swmq man`.
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// A command's own page (`swmq man tail`); none: the main page.
+    #[arg(value_name = "COMMAND")]
+    pub command: Option<String>,
+}
+
+/// `--format` of tail and chan read: `text`, `json`, or a format string.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RecordFormat {
+    /// `time  pN  key  value` lines.
+    Text,
+    /// One lossless JSON object per line.
+    Json,
+    /// A format string (`%T %p %k %s`).
+    Template(Template),
+}
+
+impl RecordFormat {
+    /// `text`, `json`, or a format string with `%` directives.
+    pub fn parse(s: &str) -> Result<RecordFormat, String> {
+        match s {
+            "text" => Ok(RecordFormat::Text),
+            "json" => Ok(RecordFormat::Json),
+            s if s.contains('%') => Template::parse(s).map(RecordFormat::Template),
+            s => Err(format!(
+                "{s:?} is not text, json or a format string with % directives (like '%T %k %s')"
+            )),
+        }
+    }
+}
+
+/// The `tail` and `chan read` help after the options: the format directives.
+fn format_help() -> String {
+    format!(
+        "Format strings (--format '%T %p %k %s'; a newline ends each record; keys, values and \
+         headers have control characters and invalid UTF-8 escaped as \\n, \\t, \\xNN):\n{DIRECTIVES}"
+    )
 }
 
 /// `--format text|json` for status.
@@ -125,7 +203,8 @@ pub enum TableOrJson {
 pub enum InputFormat {
     /// One message value per line.
     Text,
-    /// One `tail --format json` object per line, re-published losslessly.
+    /// One `tail --format json` object per line (a "value" field is required), re-published
+    /// losslessly; any other line is an error and nothing is published.
     Json,
     /// The whole input is one message value (binary safe).
     Raw,
@@ -151,7 +230,7 @@ pub struct TopicsArgs {
 #[derive(Debug, Args)]
 pub struct DescribeArgs {
     /// The topic, NAMESPACE/TOPIC.
-    #[arg(value_name = "NS/TOPIC")]
+    #[arg(value_name = "NS/TOPIC", add = topic_completer())]
     pub topic: String,
     /// Output format.
     #[arg(long, value_enum, default_value_t = TableOrJson::Table)]
@@ -164,28 +243,35 @@ pub struct DescribeArgs {
 
 /// `swmq tail`.
 #[derive(Debug, Args)]
+#[command(after_help = format_help())]
 pub struct TailArgs {
     /// The topic, NAMESPACE/TOPIC.
-    #[arg(value_name = "NS/TOPIC")]
+    #[arg(value_name = "NS/TOPIC", add = topic_completer())]
     pub topic: String,
     /// Start at this time SPEC (inclusive). Default: latest (only new records).
-    #[arg(long, value_name = "SPEC", allow_hyphen_values = true)]
+    #[arg(long, short = 'o', value_name = "SPEC", allow_hyphen_values = true)]
     pub from: Option<String>,
     /// Stop after the last record at or before this time SPEC.
     #[arg(long, value_name = "SPEC", allow_hyphen_values = true)]
     pub until: Option<String>,
     /// Only this partition (repeatable).
-    #[arg(long = "partition", value_name = "N")]
+    #[arg(long = "partition", short = 'p', value_name = "N")]
     pub partitions: Vec<i32>,
     /// Stop after N records (counted after --grep).
-    #[arg(long, value_name = "N")]
+    #[arg(long, short = 'c', value_name = "N")]
     pub count: Option<u64>,
-    /// Stop at the end that exists now instead of following new records.
-    #[arg(long)]
+    /// Start with the last N records (merged across partitions, after --grep, before
+    /// --until), then follow, or stop with -e.
+    #[arg(long, value_name = "N", conflicts_with = "from",
+          value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
+    pub last: Option<u64>,
+    /// Exit at the end that exists now instead of following new records (kcat -e).
+    #[arg(long, short = 'e', visible_alias = "exit")]
     pub no_follow: bool,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = TextOrJson::Text)]
-    pub format: TextOrJson,
+    /// Output: text, json (lossless, one object per line) or a format string ('%T %k %s').
+    #[arg(long, short = 'f', value_name = "FORMAT", default_value = "text",
+          value_parser = RecordFormat::parse)]
+    pub format: RecordFormat,
     /// Only records whose key or value matches this regular expression.
     #[arg(long, value_name = "REGEX")]
     pub grep: Option<String>,
@@ -195,21 +281,26 @@ pub struct TailArgs {
 #[derive(Debug, Args)]
 pub struct PublishArgs {
     /// The topic, NAMESPACE/TOPIC.
-    #[arg(value_name = "NS/TOPIC")]
+    #[arg(value_name = "NS/TOPIC", add = topic_completer())]
     pub topic: String,
     /// Message values (none and no --file: one message per line of stdin).
     #[arg(value_name = "VALUE", conflicts_with = "file")]
     pub values: Vec<String>,
     /// The key of every message (overrides the key of --input json lines).
-    #[arg(long, value_name = "K")]
+    #[arg(long, short = 'k', value_name = "K")]
     pub key: Option<String>,
     /// A header K=V (repeatable; 2.x only).
-    #[arg(long = "header", value_name = "K=V")]
+    #[arg(long = "header", short = 'H', value_name = "K=V")]
     pub headers: Vec<String>,
     /// Publish the messages N times over.
-    #[arg(long, value_name = "N", default_value_t = 1,
+    #[arg(long, short = 'c', value_name = "N", default_value_t = 1,
           value_parser = clap::value_parser!(u64).range(1..))]
     pub count: u64,
+    /// How messages spread over partitions. hash (default) is the Go client's rule: the
+    /// same key, the same partition; on 4.x every unkeyed message hashes to one partition.
+    /// round-robin and random ignore keys (test load over every partition).
+    #[arg(long, value_enum, value_name = "RULE", default_value_t = Partitioner::Hash)]
+    pub partitioner: Partitioner,
     /// When the topic does not exist, create it with N partitions (4.x needs a topic before
     /// the first publish; 2.x creates one with 4 partitions otherwise).
     #[arg(long, value_name = "N",
@@ -218,7 +309,7 @@ pub struct PublishArgs {
     /// Read messages from this file ('-': stdin).
     #[arg(long, value_name = "PATH")]
     pub file: Option<PathBuf>,
-    /// How --file / stdin is read.
+    /// How --file / stdin is read (text: each line is one value, JSON or not).
     #[arg(long, value_enum, default_value_t = InputFormat::Text)]
     pub input: InputFormat,
 }
@@ -227,7 +318,7 @@ pub struct PublishArgs {
 #[derive(Debug, Args)]
 pub struct DeleteArgs {
     /// The topic, NAMESPACE/TOPIC.
-    #[arg(value_name = "NS/TOPIC")]
+    #[arg(value_name = "NS/TOPIC", add = topic_completer())]
     pub topic: String,
     /// Do not ask for confirmation.
     #[arg(long, short = 'y')]
@@ -240,6 +331,7 @@ pub enum ChanCommand {
     /// Publish values to a channel.
     Publish {
         /// The channel name.
+        #[arg(add = channel_completer())]
         name: String,
         /// Values, one message each.
         #[arg(value_name = "VALUE", required = true)]
@@ -248,27 +340,80 @@ pub enum ChanCommand {
     /// Seal a channel with a close message.
     Close {
         /// The channel name.
+        #[arg(add = channel_completer())]
         name: String,
+        /// Close the channel even when it does not exist yet (creates it sealed).
+        #[arg(long)]
+        create: bool,
     },
     /// Print a channel's messages from the start until it is closed.
+    #[command(after_help = format_help())]
     Read {
         /// The channel name.
+        #[arg(add = channel_completer())]
         name: String,
-        /// Output format.
-        #[arg(long, value_enum, default_value_t = TextOrJson::Text)]
-        format: TextOrJson,
+        /// Output: text, json (lossless, one object per line) or a format string.
+        #[arg(long, short = 'f', value_name = "FORMAT", default_value = "text",
+              value_parser = RecordFormat::parse)]
+        format: RecordFormat,
         /// Stop at the current end instead of waiting for the close.
-        #[arg(long)]
+        #[arg(long, short = 'e', visible_alias = "exit")]
         no_follow: bool,
     },
-    /// Delete a channel (asks for the name unless --yes).
+    /// Delete a channel (asks for the name unless --yes), or in bulk every closed channel a
+    /// subscriber read through its close: --closed --consumed [--older-than D] shows them,
+    /// --yes deletes them. A bulk delete never touches an open or unconsumed channel.
     Delete {
-        /// The channel name.
-        name: String,
-        /// Do not ask for confirmation.
+        /// The channel name (none: a bulk delete, which needs --closed --consumed).
+        #[arg(add = channel_completer(), required_unless_present_any = ["closed", "consumed", "older_than"])]
+        name: Option<String>,
+        /// Do not ask for confirmation (bulk: delete instead of only showing).
         #[arg(long, short = 'y')]
         yes: bool,
+        /// Bulk: closed channels only (required).
+        #[arg(long, conflicts_with = "name")]
+        closed: bool,
+        /// Bulk: channels a subscriber read through their close only (required).
+        #[arg(long, conflicts_with = "name")]
+        consumed: bool,
+        /// Bulk: only channels whose last message is older than D (1d, 12h, 30m).
+        #[arg(long, value_name = "D", conflicts_with = "name", value_parser = parse_age)]
+        older_than: Option<i64>,
+        /// Bulk: output format.
+        #[arg(long, value_enum, default_value_t = TableOrJson::Table)]
+        format: TableOrJson,
     },
+    /// List channels: open or closed, consumed (by whom, when), messages, size, age.
+    List {
+        /// Which channels.
+        #[command(flatten)]
+        filter: ChanListFilter,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = TableOrJson::Table)]
+        format: TableOrJson,
+    },
+}
+
+/// The filters of `swmq chan list`.
+#[derive(Debug, Clone, Args)]
+pub struct ChanListFilter {
+    /// Closed channels only.
+    #[arg(long)]
+    pub closed: bool,
+    /// Channels a subscriber read through their close only.
+    #[arg(long, conflicts_with = "unconsumed")]
+    pub consumed: bool,
+    /// Channels not known to be consumed only (not consumed, or unknown).
+    #[arg(long)]
+    pub unconsumed: bool,
+    /// Only channels whose last message is older than D (1d, 12h, 30m).
+    #[arg(long, value_name = "D", value_parser = parse_age)]
+    pub older_than: Option<i64>,
+}
+
+/// An age such as `1d`, `12h`, `1h30m` (ns).
+fn parse_age(s: &str) -> Result<i64, String> {
+    crate::time::parse_duration(s)
 }
 
 #[cfg(test)]
@@ -303,6 +448,42 @@ mod tests {
         };
         assert_eq!(t.from.as_deref(), Some("-15m"));
         assert_eq!(t.partitions, vec![1, 3]);
+    }
+
+    #[test]
+    fn chan_delete_is_one_name_or_a_bulk_selection() {
+        let c = Cli::try_parse_from(["swmq", "chan", "delete", "x", "--yes"]).unwrap();
+        let Some(Command::Chan(ChanCommand::Delete { name, closed, .. })) = c.command else {
+            panic!()
+        };
+        assert_eq!(name.as_deref(), Some("x"));
+        assert!(!closed);
+        let c = Cli::try_parse_from([
+            "swmq",
+            "chan",
+            "delete",
+            "--closed",
+            "--consumed",
+            "--older-than",
+            "1d",
+        ])
+        .unwrap();
+        let Some(Command::Chan(ChanCommand::Delete {
+            name, older_than, ..
+        })) = c.command
+        else {
+            panic!()
+        };
+        assert_eq!((name, older_than), (None, Some(86_400_000_000_000)));
+        for bad in [
+            &["swmq", "chan", "delete"][..],
+            &["swmq", "chan", "delete", "x", "--closed"],
+            &["swmq", "chan", "delete", "--closed", "--unconsumed"],
+            &["swmq", "chan", "list", "--consumed", "--unconsumed"],
+            &["swmq", "chan", "list", "--older-than", "yesterday"],
+        ] {
+            assert!(Cli::try_parse_from(bad).is_err(), "{bad:?}");
+        }
     }
 
     #[test]

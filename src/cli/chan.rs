@@ -5,7 +5,7 @@ use bytes::Bytes;
 
 use super::args::ChanCommand;
 use super::delete::{confirm, delete_topic, require_terminal};
-use super::error::{CliResult, client_error};
+use super::error::{CliError, CliResult, client_error};
 use super::output::Out;
 use super::tail::{TailPlan, stream_records};
 use crate::client::{Client, OutMessage, ReadSpec};
@@ -32,11 +32,14 @@ pub async fn run(cfg: &Config, cmd: ChanCommand) -> CliResult {
             out.line(&super::publish::summary(&topic, &outcomes));
             out.flush()
         }
-        ChanCommand::Close { name } => {
+        ChanCommand::Close { name, create } => {
             super::parse_channel(&name)?;
             let what = format!("chan close {name}");
             super::refuse_if_read_only(cfg, &what)?;
             let client = channels(cfg, &what).await?;
+            if !create {
+                require_existing(&client, &name, &what).await?;
+            }
             client
                 .chan_close(&name)
                 .await
@@ -67,7 +70,29 @@ pub async fn run(cfg: &Config, cmd: ChanCommand) -> CliResult {
             };
             stream_records(cfg, &client, plan, what).await
         }
-        ChanCommand::Delete { name, yes } => {
+        ChanCommand::List { filter, format } => super::chan_bulk::list(cfg, &filter, format).await,
+        ChanCommand::Delete {
+            name: None,
+            yes,
+            closed,
+            consumed,
+            older_than,
+            format,
+        } => {
+            let bulk = super::chan_bulk::BulkDelete {
+                closed,
+                consumed,
+                older_than,
+                yes,
+                format,
+            };
+            super::chan_bulk::delete(cfg, bulk).await
+        }
+        ChanCommand::Delete {
+            name: Some(name),
+            yes,
+            ..
+        } => {
             let topic = super::parse_channel(&name)?;
             let what = format!("chan delete {name}");
             super::refuse_if_read_only(cfg, &what)?;
@@ -87,8 +112,26 @@ pub async fn run(cfg: &Config, cmd: ChanCommand) -> CliResult {
     }
 }
 
+/// Refuses to close a channel that does not exist (closing creates it sealed), or whose
+/// existence the broker cannot tell, unless `--create` is given.
+async fn require_existing(client: &Client, name: &str, what: &str) -> CliResult {
+    let exists = client
+        .channel_exists(name)
+        .await
+        .map_err(|e| client_error(what, Some(client), e))?;
+    let why = match exists {
+        Some(true) => return Ok(()),
+        Some(false) => "there is no such channel",
+        None => "cannot tell whether the channel exists (no admin service and no filer)",
+    };
+    Err(CliError::runtime(format!(
+        "{what} on {}: {why}; closing would create it sealed (use --create to do that)",
+        client.broker_addr()
+    )))
+}
+
 /// Connects and insists on a 2.x broker.
-async fn channels(cfg: &Config, what: &str) -> CliResult<Client> {
+pub(super) async fn channels(cfg: &Config, what: &str) -> CliResult<Client> {
     let client = super::connect(cfg).await?;
     client
         .require_channels()

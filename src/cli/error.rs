@@ -57,9 +57,15 @@ impl CliError {
     }
 }
 
-/// Squeezes a message onto one line (a broker may answer with a multi-line text).
+/// The most characters of an error line (a broker may answer with a huge text).
+const MAX_ERROR_CHARS: usize = 2000;
+
+/// Squeezes a message onto one line (a broker may answer with a multi-line text) with
+/// every terminal hazard escaped (server text is untrusted) and at most
+/// [`MAX_ERROR_CHARS`] characters.
 pub fn one_line(s: &str) -> String {
-    s.split_whitespace().collect::<Vec<_>>().join(" ")
+    let joined = s.split_whitespace().collect::<Vec<_>>().join(" ");
+    crate::format::escape::escape_short(&joined, MAX_ERROR_CHARS)
 }
 
 impl From<anyhow::Error> for CliError {
@@ -114,6 +120,13 @@ mod tests {
         assert_eq!(CliError::PipeClosed.message(), None);
         let e = CliError::runtime("a\nb  c");
         assert_eq!(e.message().unwrap(), "a b c");
+        let e = CliError::runtime("x\x1b]0;title\x07 \u{9b}2J \u{202e}y");
+        assert_eq!(
+            e.message().unwrap(),
+            "x\\x1b]0;title\\x07 \\x9b2J \\u{202e}y"
+        );
+        let e = CliError::runtime("z".repeat(100_000));
+        assert!(e.message().unwrap().len() < 2100);
         let e = output_error(io::Error::from(io::ErrorKind::BrokenPipe));
         assert!(matches!(e, CliError::PipeClosed));
         let e = client_error(

@@ -8,6 +8,7 @@ use super::output::Out;
 use super::tables;
 use crate::client::{HistogramRequest, PartitionInfo, TopicInfo};
 use crate::config::Config;
+use crate::format::escape::to_json_string;
 use crate::time;
 
 /// Runs `swmq topics`.
@@ -27,7 +28,7 @@ pub async fn topics(cfg: &Config, args: TopicsArgs) -> CliResult {
         }
         TableOrJson::Json => {
             for t in &list {
-                out.line(&topic_json(t).to_string());
+                out.line(&to_json_string(&topic_json(t)).map_err(CliError::runtime)?);
             }
         }
     }
@@ -59,7 +60,7 @@ pub async fn describe(cfg: &Config, args: DescribeArgs) -> CliResult {
             let mut v = topic_json(&d.info);
             v["protocol"] = json!(client.protocol());
             v["histogram"] = serde_json::to_value(&d.histogram).map_err(CliError::runtime)?;
-            out.line(&v.to_string());
+            out.line(&to_json_string(&v).map_err(CliError::runtime)?);
         }
     }
     out.flush()

@@ -6,9 +6,12 @@
 
 pub mod args;
 mod chan;
+mod chan_bulk;
+mod complete;
 mod delete;
 pub mod error;
 mod info;
+mod last;
 pub mod output;
 mod publish;
 pub mod serve;
@@ -28,6 +31,8 @@ use crate::config::Config;
 
 /// Runs the CLI on the process arguments; returns the exit code.
 pub fn run() -> i32 {
+    // A completion script asking for candidates: answered here, then the process exits.
+    complete::complete_from_env();
     run_from(std::env::args_os())
 }
 
@@ -132,6 +137,8 @@ async fn dispatch(cli: Cli) -> CliResult {
         Command::Chan(c) => chan::run(&cfg, c).await,
         Command::Broker(a) => serve::run_broker(a).await.map_err(CliError::Runtime),
         Command::Demo(a) => run_demo(&cfg, a).await,
+        Command::Completions(a) => complete::completions(&a),
+        Command::Man(a) => complete::man(&a),
     }
 }
 
@@ -186,7 +193,7 @@ pub fn parse_topic(s: &str) -> CliResult<TopicName> {
 
 /// The channel topic `chan/NAME`; a bad name is a usage error.
 pub fn parse_channel(name: &str) -> CliResult<TopicName> {
-    TopicName::channel(name).map_err(|e| CliError::usage(format!("channel {name:?}: {e}")))
+    TopicName::channel(name).map_err(|e| CliError::usage(format!("bad channel name: {e}")))
 }
 
 /// Refuses a write in read-only mode (exit 1).

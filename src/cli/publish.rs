@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, Read};
+use std::io::{self, BufRead, BufReader, Read, Seek};
 use std::path::PathBuf;
 
 use bytes::Bytes;
@@ -12,7 +12,9 @@ use tokio::sync::mpsc;
 use super::args::{InputFormat, PublishArgs};
 use super::error::{CliError, CliResult, client_error};
 use super::output::{Out, progress};
-use crate::client::{Client, ClientError, OutMessage, PublishOutcome, TopicName};
+use crate::client::{
+    Client, ClientError, OutMessage, Partitioner, PublishOutcome, Publisher, TopicName,
+};
 use crate::config::Config;
 use crate::format::JsonRecord;
 
@@ -77,14 +79,23 @@ pub async fn run(cfg: &Config, a: PublishArgs) -> CliResult {
             Some(p) if p.as_os_str() != "-" => Source::File(p.clone()),
             _ => Source::Stdin,
         };
-        // Open the file before connecting so that a wrong path fails first.
+        // Open the file before connecting so that a wrong path fails first; JSON lines are
+        // all checked before anything is published.
         let input = source
             .open()
             .map_err(|e| CliError::runtime(format!("{what}: {e}")))?;
+        let input = match a.input {
+            InputFormat::Json => tokio::task::block_in_place(|| validate_json(input, &what))?,
+            _ => input,
+        };
         let client = super::connect(cfg).await?;
         precreate(&client, &topic, a.partitions, &what).await?;
-        let outcomes =
-            publish_stream(&client, &topic, input, a.input, ov, a.count, a.partitions).await?;
+        let target = Target {
+            topic: &topic,
+            partitions: a.partitions,
+            rule: a.partitioner,
+        };
+        let outcomes = publish_stream(&client, &target, input, a.input, ov, a.count).await?;
         return report(&topic, &outcomes);
     }
     let msgs: Vec<OutMessage> = a
@@ -95,14 +106,42 @@ pub async fn run(cfg: &Config, a: PublishArgs) -> CliResult {
         .collect();
     let client = super::connect(cfg).await?;
     precreate(&client, &topic, a.partitions, &what).await?;
-    let outcomes = match client.publish(&topic, msgs.clone()).await {
-        Err(ClientError::TopicNotFound(_)) => {
-            create(&client, &topic, a.partitions, &what).await?;
-            publish_values(&client, &topic, msgs, &what).await?
-        }
-        r => r.map_err(|e| client_error(&what, Some(&client), e))?,
+    let target = Target {
+        topic: &topic,
+        partitions: a.partitions,
+        rule: a.partitioner,
     };
+    let publisher = open_publisher(&client, &target, &what).await?;
+    for m in msgs {
+        if publisher.send(m).await.is_err() {
+            break; // the task failed: finish() says why
+        }
+    }
+    let outcomes = publisher
+        .finish()
+        .await
+        .map_err(|e| client_error(&what, Some(&client), e))?;
     report(&topic, &outcomes)
+}
+
+/// Where `publish` sends: the topic, the partitions to create it with when it does not
+/// exist, and the partitioner.
+struct Target<'a> {
+    topic: &'a TopicName,
+    partitions: Option<u32>,
+    rule: Partitioner,
+}
+
+/// A publisher on the target, creating the topic when the broker says it does not exist.
+async fn open_publisher(client: &Client, t: &Target<'_>, what: &str) -> CliResult<Publisher> {
+    match client.publisher_with(t.topic, t.rule).await {
+        Err(ClientError::TopicNotFound(_)) => {
+            create(client, t.topic, t.partitions, what).await?;
+            client.publisher_with(t.topic, t.rule).await
+        }
+        r => r,
+    }
+    .map_err(|e| client_error(what, Some(client), e))
 }
 
 /// The partition count of a topic that `publish` creates when `--partitions` is not given
@@ -173,6 +212,8 @@ struct Input {
     reader: Box<dyn BufRead + Send>,
     name: String,
     len: Option<u64>,
+    /// The file behind `reader`, when it is one (stdin: `None`).
+    file: Option<File>,
 }
 
 impl Source {
@@ -182,14 +223,19 @@ impl Source {
                 reader: Box::new(BufReader::with_capacity(1 << 16, io::stdin())),
                 name: "stdin".into(),
                 len: None,
+                file: None,
             }),
             Source::File(p) => {
                 let f = File::open(p).map_err(|e| format!("cannot open {}: {e}", p.display()))?;
                 let len = f.metadata().ok().map(|m| m.len());
+                let reader = f
+                    .try_clone()
+                    .map_err(|e| format!("cannot open {}: {e}", p.display()))?;
                 Ok(Input {
-                    reader: Box::new(BufReader::with_capacity(1 << 16, f)),
+                    reader: Box::new(BufReader::with_capacity(1 << 16, reader)),
                     name: p.display().to_string(),
                     len,
+                    file: Some(f),
                 })
             }
         }
@@ -203,14 +249,13 @@ type Parsed = Result<(OutMessage, u64), String>;
 /// publish after what came before it was delivered, and the error names the line.
 async fn publish_stream(
     client: &Client,
-    topic: &TopicName,
+    target: &Target<'_>,
     input: Input,
     format: InputFormat,
     ov: Overrides,
     count: u64,
-    partitions: Option<u32>,
 ) -> CliResult<Vec<PublishOutcome>> {
-    let what = format!("publish {topic}");
+    let what = format!("publish {}", target.topic);
     let pb = match input.len {
         Some(n) if input.name != "stdin" => progress(Some(n), true, &what),
         _ => indicatif::ProgressBar::hidden(),
@@ -218,14 +263,7 @@ async fn publish_stream(
     let (tx, mut rx) = mpsc::channel::<Parsed>(4096);
     let name = input.name.clone();
     let reader = std::thread::spawn(move || read_input(input, format, &ov, &tx));
-    let publisher = match client.publisher(topic).await {
-        Err(ClientError::TopicNotFound(_)) => {
-            create(client, topic, partitions, &what).await?;
-            client.publisher(topic).await
-        }
-        r => r,
-    }
-    .map_err(|e| client_error(&what, Some(client), e))?;
+    let publisher = open_publisher(client, target, &what).await?;
     let mut input_error = None;
     'outer: while let Some(item) = rx.recv().await {
         match item {
@@ -303,12 +341,8 @@ fn read_input(mut input: Input, format: InputFormat, ov: &Overrides, tx: &mpsc::
                 if line.iter().all(u8::is_ascii_whitespace) {
                     continue;
                 }
-                serde_json::from_slice::<JsonRecord>(&line)
-                    .map_err(|e| format!("line {lineno}: not a swmq JSON record: {e}"))
-                    .and_then(|j| {
-                        j.to_out_message()
-                            .map_err(|e| format!("line {lineno}: {e}"))
-                    })
+                parse_envelope(&line)
+                    .map_err(|e| format!("line {lineno}: {e}"))
                     .map(|m| (ov.apply(m), n))
             }
             _ => Ok((ov.message(Bytes::copy_from_slice(&line)), n)),
@@ -318,6 +352,97 @@ fn read_input(mut input: Input, format: InputFormat, ov: &Overrides, tx: &mpsc::
             return;
         }
     }
+}
+
+/// The fields of a `tail --format json` line.
+const ENVELOPE_FIELDS: [&str; 12] = [
+    "namespace",
+    "topic",
+    "partition",
+    "ts_ns",
+    "time",
+    "key",
+    "key_encoding",
+    "value",
+    "value_encoding",
+    "headers",
+    "is_close",
+    "offset",
+];
+
+/// Parses one `--input json` line: a `tail --format json` object with at least a `value`
+/// and no other fields than a tail envelope's. Anything else (`{"user":"u-1"}`) is an
+/// error, never an empty message.
+pub fn parse_envelope(line: &[u8]) -> Result<OutMessage, String> {
+    const HINT: &str = "to publish JSON documents as values, use --input text (the default)";
+    let v: serde_json::Value =
+        serde_json::from_slice(line).map_err(|e| format!("not JSON ({e}); {HINT}"))?;
+    let Some(obj) = v.as_object() else {
+        return Err(format!("not a swmq tail envelope (not an object); {HINT}"));
+    };
+    if let Some(k) = obj.keys().find(|k| !ENVELOPE_FIELDS.contains(&k.as_str())) {
+        return Err(format!(
+            "not a swmq tail envelope (unknown field {k:?}); {HINT}"
+        ));
+    }
+    if !obj.contains_key("value") {
+        return Err(format!(
+            "not a swmq tail envelope (no \"value\" field); {HINT}"
+        ));
+    }
+    let j: JsonRecord =
+        serde_json::from_value(v).map_err(|e| format!("bad swmq tail envelope: {e}"))?;
+    j.to_out_message()
+}
+
+/// Checks every line of a `--input json` input before anything is published; returns the
+/// input rewound (stdin is first copied to a temporary file). A bad line is a usage error
+/// naming its number.
+fn validate_json(input: Input, what: &str) -> CliResult<Input> {
+    let io_err = |e: io::Error| CliError::runtime(format!("{what}: {}: {e}", input.name));
+    let mut file = match input.file {
+        Some(f) => f,
+        None => {
+            let mut f = tempfile::tempfile().map_err(io_err)?;
+            let mut r = input.reader;
+            io::copy(&mut r, &mut f)
+                .map_err(|e| CliError::runtime(format!("{what}: reading {}: {e}", input.name)))?;
+            f
+        }
+    };
+    file.rewind().map_err(io_err)?;
+    let mut reader = BufReader::with_capacity(1 << 16, &file);
+    let mut line = Vec::with_capacity(256);
+    let mut lineno = 0u64;
+    loop {
+        line.clear();
+        if reader.read_until(b'\n', &mut line).map_err(io_err)? == 0 {
+            break;
+        }
+        lineno += 1;
+        strip_eol(&mut line);
+        if line.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        if let Err(e) = parse_envelope(&line) {
+            return Err(CliError::usage(format!(
+                "{what}: {}: line {lineno}: {e}; nothing was published",
+                input.name
+            )));
+        }
+    }
+    drop(reader);
+    file.rewind().map_err(io_err)?;
+    let len = file.metadata().ok().map(|m| m.len());
+    Ok(Input {
+        reader: Box::new(BufReader::with_capacity(
+            1 << 16,
+            file.try_clone().map_err(io_err)?,
+        )),
+        name: input.name,
+        len,
+        file: Some(file),
+    })
 }
 
 /// Prints where the messages landed: one line on stdout.
@@ -393,6 +518,23 @@ mod tests {
         assert_eq!(m.key, Bytes::from_static(b"k"));
         let names: Vec<&str> = m.headers.iter().map(|(n, _)| n.as_str()).collect();
         assert_eq!(names, ["a", "b", "c"]);
+    }
+
+    #[test]
+    fn only_tail_envelopes_are_json_input() {
+        let m = parse_envelope(br#"{"key":"k","value":"v","headers":{"a":"1"}}"#).unwrap();
+        assert_eq!((&m.key[..], &m.value[..]), (&b"k"[..], &b"v"[..]));
+        for (bad, want) in [
+            (&br#"{"user":"u-1"}"#[..], "unknown field \"user\""),
+            (br#"{"key":"k"}"#, "no \"value\""),
+            (br#"[1]"#, "not an object"),
+            (br#"{"value":"v""#, "not JSON"),
+            (br#"{"value":"%%","value_encoding":"base64"}"#, "base64"),
+            (br#"{"value":1}"#, "bad swmq tail envelope"),
+        ] {
+            let e = parse_envelope(bad).unwrap_err();
+            assert!(e.contains(want), "{e}");
+        }
     }
 
     #[test]

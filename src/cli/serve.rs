@@ -60,6 +60,13 @@ pub async fn shutdown_signal() {
 
 /// Runs the embedded broker until Ctrl-C / SIGTERM, then shuts down gracefully.
 pub async fn run_broker(args: BrokerArgs) -> anyhow::Result<()> {
+    // What recovery set aside, failed writes and the like are warnings the operator must
+    // see: on stderr by default (`SWMQ_LOG` chooses otherwise; then this does nothing).
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new("swmq=warn"))
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .try_init();
     let data = args.data.unwrap_or_else(broker::default_data_dir);
     if data.exists() && !data.is_dir() {
         anyhow::bail!("the data directory {} is not a directory", data.display());

@@ -6,6 +6,7 @@ use super::error::{CliResult, client_error};
 use super::output::Out;
 use crate::client::BrokerStatus;
 use crate::config::Config;
+use crate::format::escape::{escape, to_json_string};
 
 /// Runs `swmq status`.
 pub async fn run(cfg: &Config, args: StatusArgs) -> CliResult {
@@ -17,7 +18,7 @@ pub async fn run(cfg: &Config, args: StatusArgs) -> CliResult {
     let mut out = Out::new();
     match args.format {
         TextOrJson::Json => {
-            let line = serde_json::to_string(&st).map_err(super::CliError::runtime)?;
+            let line = to_json_string(&st).map_err(super::CliError::runtime)?;
             out.line(&line);
         }
         TextOrJson::Text => {
@@ -29,20 +30,20 @@ pub async fn run(cfg: &Config, args: StatusArgs) -> CliResult {
     out.flush()
 }
 
-/// The text form: one `label  value` line per known fact.
+/// The text form: one `label  value` line per known fact (server strings escaped).
 pub fn text_lines(st: &BrokerStatus) -> Vec<String> {
     let mut v = vec![
-        format!("address   {}", st.address),
+        format!("address   {}", escape(&st.address)),
         format!("protocol  {} ({})", st.protocol, st.protocol.describe()),
     ];
     if let Some(b) = &st.balancer {
-        v.push(format!("balancer  {b}"));
+        v.push(format!("balancer  {}", escape(b)));
     }
     if let Some(n) = st.topic_count {
         v.push(format!("topics    {n}"));
     }
     if let Some(ver) = &st.embedded_version {
-        v.push(format!("embedded  swmq {ver}"));
+        v.push(format!("embedded  swmq {}", escape(ver)));
     }
     v
 }
@@ -72,5 +73,13 @@ mod tests {
         );
         let json = serde_json::to_string(&st).unwrap();
         assert!(json.contains("\"protocol\":\"mq\""), "{json}");
+        let hostile = BrokerStatus {
+            balancer: Some("\x1b]0;pwned\x07".into()),
+            embedded_version: Some("1\u{202e}2".into()),
+            ..st
+        };
+        let text = text_lines(&hostile).join("\n");
+        assert!(text.contains("balancer  \\x1b]0;pwned\\x07"), "{text}");
+        assert!(text.contains("swmq 1\\u{202e}2"), "{text}");
     }
 }

@@ -3,10 +3,10 @@
 
 use regex::bytes::Regex;
 
-use super::args::{TailArgs, TextOrJson};
+use super::args::{RecordFormat, TailArgs};
 use super::error::{CliError, CliResult, client_error};
 use super::output::{FLUSH_AT, Out, progress, stdout_closed};
-use crate::client::{Client, ReadEvent, ReadSpec, Record, TopicName};
+use crate::client::{Client, ReadEvent, ReadSpec, ReadStream, Record, TopicName};
 use crate::config::Config;
 use crate::format::{JsonLineWriter, text_line};
 use crate::time::{self, TimeSpec};
@@ -20,7 +20,7 @@ pub struct TailPlan {
     /// Stop after this many (matching) records.
     pub count: Option<u64>,
     /// Output format.
-    pub format: TextOrJson,
+    pub format: RecordFormat,
     /// Only records whose key or value matches.
     pub grep: Option<Regex>,
 }
@@ -40,14 +40,23 @@ pub fn parse_spec_flag(flag: &str, s: &str, now: i64) -> CliResult<TimeSpec> {
 }
 
 impl TailPlan {
+    /// Whether `r` passes `--grep` (its key or value matches).
+    pub fn matches(&self, r: &Record) -> bool {
+        match &self.grep {
+            None => true,
+            Some(re) => re.is_match(&r.value) || re.is_match(&r.key),
+        }
+    }
+
     /// Validates the arguments (SPECs, topic, regex) before anything connects.
     pub fn from_args(a: &TailArgs) -> CliResult<TailPlan> {
         let topic = super::parse_topic(&a.topic)?;
         let now = time::now_ns();
         let from = match &a.from {
             Some(s) => parse_spec_flag("--from", s, now)?,
-            // Following starts with new records; a one-shot read shows the history.
-            None if a.no_follow => TimeSpec::Earliest,
+            // Following starts with new records; a one-shot read shows the history, and
+            // --last finds its own start.
+            None if a.no_follow || a.last.is_some() => TimeSpec::Earliest,
             None => TimeSpec::Latest,
         };
         let until = match &a.until {
@@ -92,7 +101,7 @@ impl TailPlan {
                 follow: !a.no_follow,
             },
             count: a.count,
-            format: a.format,
+            format: a.format.clone(),
             grep,
         })
     }
@@ -103,7 +112,10 @@ pub async fn run(cfg: &Config, args: TailArgs) -> CliResult {
     let plan = TailPlan::from_args(&args)?;
     let client = super::connect(cfg).await?;
     let what = format!("tail {}", plan.topic);
-    stream_records(cfg, &client, plan, what).await
+    match args.last {
+        Some(n) => super::last::run(cfg, &client, plan, n, what).await,
+        None => stream_records(cfg, &client, plan, what).await,
+    }
 }
 
 /// Reads per `plan` and prints until the read ends, `count` is reached, Ctrl-C, or the
@@ -114,14 +126,35 @@ pub async fn stream_records(
     plan: TailPlan,
     what: String,
 ) -> CliResult {
-    let mut stream = client
+    let stream = client
         .read(&plan.topic, plan.spec.clone())
         .await
         .map_err(|e| client_error(&what, Some(client), e))?;
+    pump(cfg, client, &plan, stream, &[], &what).await
+}
+
+/// Prints `first`, then what `stream` delivers, until the read ends, `count` is reached,
+/// Ctrl-C, or the reader of stdout goes away.
+pub(super) async fn pump(
+    cfg: &Config,
+    client: &Client,
+    plan: &TailPlan,
+    mut stream: ReadStream,
+    first: &[Record],
+    what: &str,
+) -> CliResult {
     let mut out = Out::new();
-    let mut printer = Printer::new(&plan, cfg.utc, &out);
+    let mut printer = Printer::new(plan, cfg.utc, &out);
+    if !first.is_empty() {
+        let done = printer.print(&mut out.buf, first);
+        out.flush()?;
+        if done {
+            stream.cancel();
+            return Ok(());
+        }
+    }
     let pb = match plan.count {
-        Some(n) if !out.is_terminal() => progress(Some(n), false, &what),
+        Some(n) if !out.is_terminal() => progress(Some(n), false, what),
         _ => indicatif::ProgressBar::hidden(),
     };
     let follow = plan.spec.follow;
@@ -129,7 +162,7 @@ pub async fn stream_records(
     tokio::pin!(ctrl_c);
     let closed = stdout_closed();
     tokio::pin!(closed);
-    let mut said_attempt = 0u32;
+    let mut faults = Faults::default();
     let result = loop {
         let ev = tokio::select! {
             biased;
@@ -143,7 +176,7 @@ pub async fn stream_records(
         };
         match ev {
             None => break Ok(()),
-            Some(Err(e)) => break Err(client_error(&what, Some(client), e)),
+            Some(Err(e)) => break Err(client_error(what, Some(client), e)),
             Some(Ok(ReadEvent::Records(batch))) => {
                 let done = printer.print(&mut out.buf, &batch);
                 pb.set_position(printer.printed);
@@ -157,32 +190,127 @@ pub async fn stream_records(
                 }
             }
             Some(Ok(ReadEvent::CaughtUp)) => out.flush()?,
-            // Every partition reader retries on its own: say each attempt number once, not
-            // once per partition.
-            Some(Ok(ReadEvent::Reconnecting { error, attempt })) if attempt > said_attempt => {
-                said_attempt = attempt;
-                pb.suspend(|| eprintln!("swmq: {what}: reconnecting (attempt {attempt}): {error}"));
+            Some(Ok(ev)) => {
+                if let Some(line) = faults.line(ev) {
+                    pb.suspend(|| eprintln!("swmq: {what}: {line}"));
+                }
             }
-            Some(Ok(ReadEvent::Reconnecting { .. })) => {}
-            Some(Ok(ReadEvent::Reconnected)) if said_attempt > 0 => {
-                said_attempt = 0;
-                pb.suspend(|| eprintln!("swmq: {what}: reconnected"));
-            }
-            Some(Ok(ReadEvent::Reconnected)) => {}
-            Some(Ok(ReadEvent::Notice(text))) => pb.suspend(|| eprintln!("swmq: {text}")),
         }
     };
     pb.finish_and_clear();
     stream.cancel();
     // Print what was read even when the read failed, then report the failure.
     let flushed = out.flush();
-    result.and(flushed)
+    result.and(flushed)?;
+    match faults.failed.is_empty() {
+        true => Ok(()),
+        // What the other partitions had was printed; the read is incomplete.
+        false => Err(CliError::runtime(format!(
+            "{what}: incomplete: partition(s) {:?} failed (see above)",
+            faults.failed
+        ))),
+    }
+}
+
+/// What the CLI says on stderr about failing partitions: each attempt number once (not
+/// once per partition; the error names the partition), "reconnected" once every partition
+/// is back, and each partition that gave up.
+#[derive(Default)]
+pub(super) struct Faults {
+    /// Partitions (or the whole read, `None`) reconnecting.
+    down: std::collections::HashSet<Option<i32>>,
+    /// The highest attempt number said since the last "reconnected".
+    said: u32,
+    /// Partitions that gave up.
+    pub(super) failed: Vec<i32>,
+}
+
+impl Faults {
+    /// The stderr line for a fault event, if it deserves one.
+    pub(super) fn line(&mut self, ev: ReadEvent) -> Option<String> {
+        match ev {
+            ReadEvent::Reconnecting {
+                partition,
+                error,
+                attempt,
+            } => {
+                self.down.insert(partition);
+                (attempt > self.said).then(|| {
+                    self.said = attempt;
+                    format!("reconnecting (attempt {attempt}): {error}")
+                })
+            }
+            ReadEvent::Reconnected { partition } => {
+                self.down.remove(&partition);
+                (self.down.is_empty() && self.said > 0).then(|| {
+                    self.said = 0;
+                    "reconnected".to_string()
+                })
+            }
+            ReadEvent::PartitionFailed { partition, error } => {
+                self.down.remove(&Some(partition));
+                self.failed.push(partition);
+                Some(format!(
+                    "partition {partition} failed, the others go on: {error}"
+                ))
+            }
+            ReadEvent::Notice(text) => Some(text),
+            ReadEvent::Records(_) | ReadEvent::CaughtUp => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod fault_tests {
+    use super::*;
+    use crate::client::ClientError;
+
+    #[test]
+    fn each_attempt_once_then_reconnected_once_all_are_back() {
+        let mut f = Faults::default();
+        let e = |p: i32| {
+            ClientError::rpc(
+                format!("read partition {p}"),
+                tonic::Status::unavailable("x"),
+            )
+        };
+        let down = |p: i32, a: u32| ReadEvent::Reconnecting {
+            partition: Some(p),
+            error: e(p),
+            attempt: a,
+        };
+        let up = |p: i32| ReadEvent::Reconnected { partition: Some(p) };
+        assert!(
+            f.line(down(0, 1))
+                .unwrap()
+                .starts_with("reconnecting (attempt 1): read partition 0")
+        );
+        assert_eq!(f.line(down(1, 1)), None);
+        assert!(
+            f.line(down(1, 2))
+                .unwrap()
+                .starts_with("reconnecting (attempt 2)")
+        );
+        assert_eq!(f.line(up(0)), None);
+        assert_eq!(f.line(up(1)).as_deref(), Some("reconnected"));
+        let failed = ReadEvent::PartitionFailed {
+            partition: 3,
+            error: e(3),
+        };
+        assert!(
+            f.line(failed)
+                .unwrap()
+                .starts_with("partition 3 failed, the others go on")
+        );
+        assert_eq!(f.failed, vec![3]);
+    }
 }
 
 /// Formats records, applying `--grep` and `--count`.
 struct Printer<'a> {
     plan: &'a TailPlan,
     json: JsonLineWriter,
+    line: String,
     utc: bool,
     /// Terminal width to cut text lines to (`None`: not a terminal).
     cut: Option<usize>,
@@ -202,6 +330,7 @@ impl<'a> Printer<'a> {
         Printer {
             plan,
             json: JsonLineWriter::new(),
+            line: String::new(),
             utc,
             cut,
             printed: 0,
@@ -209,10 +338,7 @@ impl<'a> Printer<'a> {
     }
 
     fn matches(&self, r: &Record) -> bool {
-        match &self.plan.grep {
-            None => true,
-            Some(re) => re.is_match(&r.value) || re.is_match(&r.key),
-        }
+        self.plan.matches(r)
     }
 
     /// Appends the batch; `true` once `--count` records are printed.
@@ -221,9 +347,14 @@ impl<'a> Printer<'a> {
             if !self.matches(r) {
                 continue;
             }
-            match self.plan.format {
-                TextOrJson::Json => self.json.write(buf, r),
-                TextOrJson::Text => {
+            match &self.plan.format {
+                RecordFormat::Json => self.json.write(buf, r),
+                RecordFormat::Template(t) => {
+                    self.line.clear();
+                    t.render(&mut self.line, r, self.utc);
+                    buf.extend_from_slice(self.line.as_bytes());
+                }
+                RecordFormat::Text => {
                     let line = match self.cut {
                         Some(w) => super::tables::truncate(&text_line(r, self.utc, w), w.max(20)),
                         None => text_line(r, self.utc, 10_000),

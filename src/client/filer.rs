@@ -86,7 +86,7 @@ impl FilerClient {
             && let Some((at, e)) = f.as_ref()
             && at.elapsed() < FAILURE_MEMORY
         {
-            return Err(copy_error(e));
+            return Err(e.clone());
         }
         let ch = self
             .channel
@@ -101,7 +101,7 @@ impl FilerClient {
                     other => other,
                 };
                 if let Ok(mut f) = self.failed.lock() {
-                    *f = Some((Instant::now(), copy_error(&e)));
+                    *f = Some((Instant::now(), e.clone()));
                 }
                 e
             })?;
@@ -228,24 +228,6 @@ impl FilerClient {
                 message: resp.error,
             })
         }
-    }
-}
-
-/// A copy of a connection error (ClientError is not Clone).
-fn copy_error(e: &ClientError) -> ClientError {
-    match e {
-        ClientError::Connect { addr, cause } => ClientError::Connect {
-            addr: addr.clone(),
-            cause: cause.clone(),
-        },
-        ClientError::Timeout { addr, secs } => ClientError::Timeout {
-            addr: addr.clone(),
-            secs: *secs,
-        },
-        other => ClientError::Connect {
-            addr: "filer".into(),
-            cause: other.to_string(),
-        },
     }
 }
 

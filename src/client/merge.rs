@@ -37,7 +37,7 @@ pub enum PartEvent {
     /// A transient failure; the reader retries and resumes after its last record.
     Reconnecting {
         /// What failed.
-        error: String,
+        error: ClientError,
         /// Attempt number, from 1.
         attempt: u32,
     },
@@ -46,7 +46,8 @@ pub enum PartEvent {
     /// Something the user must know that does not end the read (a range skipped, a slower
     /// path taken); the merger passes each distinct text on once.
     Notice(String),
-    /// A fatal error: the whole read fails with it.
+    /// A fatal error of this partition: it is reported and the others go on; a missing
+    /// or deleted topic ([`ClientError::is_topic_gone`]) fails the whole read.
     Failed(ClientError),
 }
 
@@ -54,9 +55,14 @@ pub enum PartEvent {
 pub const MAX_BATCH: usize = 4096;
 /// The most input events handled before records are released.
 const MAX_DRAIN: usize = 256;
+/// How long a reconnecting partition may hold the others back; after that the others go
+/// on, and its records are released as they come (late, but none lost or repeated).
+pub const STALL_LIMIT: Duration = Duration::from_secs(3);
 
 #[derive(Default)]
 struct Part {
+    /// The partition number (for reports).
+    id: i32,
     queue: VecDeque<Record>,
     /// No record below this will come.
     watermark: i64,
@@ -67,36 +73,120 @@ struct Part {
     done: bool,
     /// A record past `until` was seen: later records are ignored.
     past_until: bool,
-    reconnecting: bool,
+    /// Since when this partition has been reconnecting.
+    reconnecting: Option<Instant>,
+    /// It gave up with a fatal error.
+    failed: bool,
 }
 
+/// The time-ordered merge of partitions, without channels: [`Merger::apply`] takes one
+/// partition's event, [`Merger::release`] gives what may go out.
 struct Merger {
     parts: Vec<Part>,
     until: Option<i64>,
     follow: bool,
     max_wait: Duration,
+    stall_limit: Duration,
     blocked_since: Option<Instant>,
     caught_up_sent: bool,
+    /// Notice texts already passed on (each is said once per read).
+    notices: std::collections::HashSet<String>,
 }
 
 enum Blocker {
     /// Nothing blocks: release it.
     None,
-    /// A partition still reading history, or reconnecting.
-    Hard,
+    /// A partition still reading history, or reconnecting (for a while).
+    Hard(Option<Instant>),
     /// A live, idle partition: released after the bounded wait.
     Live,
 }
 
+/// What applying an event asks the merge loop to do.
+#[derive(Debug, PartialEq)]
+enum Applied {
+    /// Nothing to tell the consumer.
+    Quiet,
+    /// Tell the consumer this.
+    Tell(ReadEvent),
+    /// The whole read fails with this error.
+    Fail(ClientError),
+}
+
 impl Merger {
-    fn new(n: usize, spec: &ReadSpec, max_wait: Duration) -> Self {
+    fn new(ids: &[i32], spec: &ReadSpec, max_wait: Duration) -> Self {
         Merger {
-            parts: (0..n).map(|_| Part::default()).collect(),
+            parts: ids
+                .iter()
+                .map(|&id| Part {
+                    id,
+                    ..Part::default()
+                })
+                .collect(),
             until: spec.until,
             follow: spec.follow,
             max_wait,
+            stall_limit: STALL_LIMIT,
             blocked_since: None,
             caught_up_sent: false,
+            notices: std::collections::HashSet::new(),
+        }
+    }
+
+    /// Applies partition `i`'s event at `now`.
+    fn apply(&mut self, i: usize, ev: PartEvent, now: Instant) -> Applied {
+        let id = self.parts[i].id;
+        match ev {
+            PartEvent::Records(rs) => {
+                let was_down = self.parts[i].reconnecting.take().is_some();
+                self.push_records(i, rs);
+                match was_down {
+                    true => Applied::Tell(ReadEvent::Reconnected {
+                        partition: Some(id),
+                    }),
+                    false => Applied::Quiet,
+                }
+            }
+            PartEvent::Watermark(wm) => {
+                self.set_watermark(i, wm);
+                Applied::Quiet
+            }
+            PartEvent::CaughtUp => {
+                self.parts[i].caught_up = true;
+                Applied::Quiet
+            }
+            PartEvent::Reconnecting { error, attempt } => {
+                self.parts[i].reconnecting.get_or_insert(now);
+                Applied::Tell(ReadEvent::Reconnecting {
+                    partition: Some(id),
+                    error,
+                    attempt,
+                })
+            }
+            PartEvent::Reconnected => match self.parts[i].reconnecting.take() {
+                Some(_) => Applied::Tell(ReadEvent::Reconnected {
+                    partition: Some(id),
+                }),
+                None => Applied::Quiet,
+            },
+            PartEvent::Notice(text) => match self.notices.insert(text.clone()) {
+                true => Applied::Tell(ReadEvent::Notice(text)),
+                false => Applied::Quiet,
+            },
+            PartEvent::Failed(error) => {
+                let p = &mut self.parts[i];
+                p.failed = true;
+                p.done = true;
+                p.reconnecting = None;
+                if error.is_topic_gone() || self.parts.iter().all(|p| p.failed) {
+                    Applied::Fail(error)
+                } else {
+                    Applied::Tell(ReadEvent::PartitionFailed {
+                        partition: id,
+                        error,
+                    })
+                }
+            }
         }
     }
 
@@ -128,14 +218,23 @@ impl Merger {
         }
     }
 
-    /// Whether partition `j` (with an empty queue) blocks releasing `ts` from `i`.
-    fn blocker(&self, j: usize, i: usize, ts: i64) -> Blocker {
+    /// Whether partition `j` (with an empty queue) blocks releasing `ts` from `i` at `now`.
+    fn blocker(&self, j: usize, i: usize, ts: i64, now: Instant) -> Blocker {
         let p = &self.parts[j];
         if p.done || !p.queue.is_empty() {
             return Blocker::None;
         }
-        if p.reconnecting || !p.caught_up {
-            return Blocker::Hard;
+        if let Some(since) = p.reconnecting {
+            // A failing partition holds the others back only for a while.
+            let until = since + self.stall_limit;
+            return if now < until {
+                Blocker::Hard(Some(until))
+            } else {
+                Blocker::None
+            };
+        }
+        if !p.caught_up {
+            return Blocker::Hard(None);
         }
         if !self.follow || p.watermark > ts || (p.watermark == ts && j > i) {
             return Blocker::None;
@@ -144,7 +243,7 @@ impl Merger {
     }
 
     /// Releases what can be released, in order, into `batch`. Returns the instant at which
-    /// a live-blocked record may be released by the bounded wait, if any.
+    /// something blocked may be released by a bounded wait, if any.
     fn release(&mut self, batch: &mut Vec<Record>, now: Instant) -> Option<Instant> {
         loop {
             let Some(i) = self.min_head() else {
@@ -157,11 +256,11 @@ impl Merger {
                 if j == i {
                     continue;
                 }
-                match self.blocker(j, i, ts) {
+                match self.blocker(j, i, ts, now) {
                     Blocker::None => {}
-                    Blocker::Hard => {
+                    Blocker::Hard(wake) => {
                         self.blocked_since = None;
-                        return None;
+                        return wake;
                     }
                     Blocker::Live => live_blocked = true,
                 }
@@ -196,44 +295,68 @@ impl Merger {
         best.map(|(_, i)| i)
     }
 
-    fn all_caught_up(&self) -> bool {
-        self.parts.iter().all(|p| p.caught_up || p.done)
+    fn drained(&self) -> bool {
+        self.parts.iter().all(|p| p.queue.is_empty())
+    }
+
+    /// `CaughtUp` is due: every partition delivered its history (or is done) and all of
+    /// it went out.
+    fn caught_up_due(&self) -> bool {
+        !self.caught_up_sent && self.drained() && self.parts.iter().all(|p| p.caught_up || p.done)
     }
 
     fn finished(&self) -> bool {
-        let drained = self.parts.iter().all(|p| p.queue.is_empty());
-        if !drained {
-            return false;
-        }
-        self.parts.iter().all(|p| {
-            p.done || (!self.follow && p.caught_up) || self.until.is_some_and(|u| p.watermark > u)
-        })
+        self.drained()
+            && self.parts.iter().all(|p| {
+                p.done
+                    || (!self.follow && p.caught_up)
+                    || self.until.is_some_and(|u| p.watermark > u)
+            })
     }
 }
 
 /// Merges per-partition readers into `out` in timestamp order (ties: partition order),
 /// applying `spec.until` and `spec.follow`. Emits [`ReadEvent::CaughtUp`] once every
-/// partition has delivered its history. Ends when every input has ended, when a non-follow
-/// read has drained its history, when `until` is passed everywhere, or when `out` is
-/// cancelled.
+/// partition has delivered its history. A partition that fails is reported
+/// ([`ReadEvent::PartitionFailed`]) and the others go on; a reconnecting one holds them
+/// back for at most [`STALL_LIMIT`]. Ends when every input has ended, when a non-follow
+/// read has drained its history, when `until` is passed everywhere, when the topic is
+/// gone, or when `out` is cancelled. Partition `k` of `inputs` is numbered `ids[k]`.
 pub async fn merge_partitions(
+    ids: Vec<i32>,
     inputs: Vec<mpsc::Receiver<PartEvent>>,
     spec: &ReadSpec,
     out: ReadSender,
     max_wait: Duration,
 ) {
-    let mut m = Merger::new(inputs.len(), spec, max_wait);
+    merge_growing(ids, inputs, None, spec, out, max_wait).await
+}
+
+/// The receiving end of partitions added while a read runs: each new partition's number and
+/// the events of its reader.
+pub type AddedParts = mpsc::Receiver<(i32, mpsc::Receiver<PartEvent>)>;
+
+/// [`merge_partitions`] that also takes partitions added while it runs (`added`). A new
+/// partition reading its history holds the others back like any other, so its records
+/// merge in time order from then on.
+pub async fn merge_growing(
+    ids: Vec<i32>,
+    inputs: Vec<mpsc::Receiver<PartEvent>>,
+    mut added: Option<AddedParts>,
+    spec: &ReadSpec,
+    out: ReadSender,
+    max_wait: Duration,
+) {
+    let mut m = Merger::new(&ids, spec, max_wait);
     let mut streams = StreamMap::new();
     for (i, rx) in inputs.into_iter().enumerate() {
         streams.insert(i, ReceiverStream::new(rx));
     }
     let mut deadline: Option<Instant> = None;
-    let mut reconnecting_sent = false;
-    let mut notices = std::collections::HashSet::new();
     loop {
-        if m.finished() || streams.is_empty() && m.parts.iter().all(|p| p.queue.is_empty()) {
-            if !m.caught_up_sent && !out.send(Ok(ReadEvent::CaughtUp)).await {
-                return;
+        if m.finished() || streams.is_empty() && m.drained() {
+            if !m.caught_up_sent {
+                out.send(Ok(ReadEvent::CaughtUp)).await;
             }
             return;
         }
@@ -241,17 +364,18 @@ pub async fn merge_partitions(
             _ = out.cancel.cancelled() => return,
             ev = streams.next() => ev,
             _ = sleep_until_opt(deadline) => None,
-        };
-        let mut events: Vec<(usize, PartEvent)> = Vec::new();
-        match first {
-            Some(ev) => events.push(ev),
-            None if streams.is_empty() => {
-                for p in &mut m.parts {
-                    p.done = true;
+            new = recv_opt(&mut added) => {
+                match new {
+                    Some((id, rx)) => {
+                        streams.insert(m.parts.len(), ReceiverStream::new(rx));
+                        m.parts.push(Part { id, ..Part::default() });
+                    }
+                    None => added = None,
                 }
+                continue;
             }
-            None => {}
-        }
+        };
+        let mut events: Vec<(usize, PartEvent)> = first.into_iter().collect();
         while events.len() < MAX_DRAIN {
             match streams.next().now_or_never() {
                 Some(Some(ev)) => events.push(ev),
@@ -259,42 +383,15 @@ pub async fn merge_partitions(
             }
         }
         for (i, ev) in events {
-            match ev {
-                PartEvent::Records(rs) => {
-                    m.parts[i].reconnecting = false;
-                    m.push_records(i, rs);
-                }
-                PartEvent::Watermark(wm) => m.set_watermark(i, wm),
-                PartEvent::CaughtUp => m.parts[i].caught_up = true,
-                PartEvent::Reconnecting { error, attempt } => {
-                    m.parts[i].reconnecting = true;
-                    if !reconnecting_sent || attempt > 1 {
-                        reconnecting_sent = true;
-                        if !out
-                            .send(Ok(ReadEvent::Reconnecting { error, attempt }))
-                            .await
-                        {
-                            return;
-                        }
-                    }
-                }
-                PartEvent::Reconnected => {
-                    m.parts[i].reconnecting = false;
-                    if reconnecting_sent && m.parts.iter().all(|p| !p.reconnecting) {
-                        reconnecting_sent = false;
-                        if !out.send(Ok(ReadEvent::Reconnected)).await {
-                            return;
-                        }
-                    }
-                }
-                PartEvent::Notice(text) => {
-                    if notices.insert(text.clone()) && !out.send(Ok(ReadEvent::Notice(text))).await
-                    {
+            match m.apply(i, ev, Instant::now()) {
+                Applied::Quiet => {}
+                Applied::Tell(ev) => {
+                    if !out.send(Ok(ev)).await {
                         return;
                     }
                 }
-                PartEvent::Failed(e) => {
-                    let _ = out.send(Err(e)).await;
+                Applied::Fail(e) => {
+                    out.send(Err(e)).await;
                     return;
                 }
             }
@@ -319,12 +416,20 @@ pub async fn merge_partitions(
                 break;
             }
         }
-        if !m.caught_up_sent && m.all_caught_up() && m.parts.iter().all(|p| p.queue.is_empty()) {
+        if m.caught_up_due() {
             m.caught_up_sent = true;
             if !out.send(Ok(ReadEvent::CaughtUp)).await {
                 return;
             }
         }
+    }
+}
+
+/// The next added partition; pending forever without (or after the end of) `added`.
+async fn recv_opt(added: &mut Option<AddedParts>) -> Option<(i32, mpsc::Receiver<PartEvent>)> {
+    match added {
+        Some(rx) => rx.recv().await,
+        None => std::future::pending().await,
     }
 }
 
@@ -335,15 +440,38 @@ async fn sleep_until_opt(deadline: Option<Instant>) {
     }
 }
 
-/// Spawns [`merge_partitions`] on a task and returns the stream it feeds.
+/// Spawns [`merge_partitions`] on a task and returns the stream it feeds; input `k` is
+/// partition `ids[k]`.
+pub fn spawn_merged_parts(
+    ids: Vec<i32>,
+    inputs: Vec<mpsc::Receiver<PartEvent>>,
+    spec: ReadSpec,
+    max_wait: Duration,
+) -> ReadStream {
+    spawn_merged_growing(ids, inputs, None, spec, max_wait)
+}
+
+/// Spawns [`merge_growing`] on a task and returns the stream it feeds.
+pub fn spawn_merged_growing(
+    ids: Vec<i32>,
+    inputs: Vec<mpsc::Receiver<PartEvent>>,
+    added: Option<AddedParts>,
+    spec: ReadSpec,
+    max_wait: Duration,
+) -> ReadStream {
+    let (tx, stream) = ReadStream::channel(64);
+    tokio::spawn(async move { merge_growing(ids, inputs, added, &spec, tx, max_wait).await });
+    stream
+}
+
+/// [`spawn_merged_parts`] for inputs numbered 0, 1, 2, ….
 pub fn spawn_merged(
     inputs: Vec<mpsc::Receiver<PartEvent>>,
     spec: ReadSpec,
     max_wait: Duration,
 ) -> ReadStream {
-    let (tx, stream) = ReadStream::channel(64);
-    tokio::spawn(async move { merge_partitions(inputs, &spec, tx, max_wait).await });
-    stream
+    let ids = (0..inputs.len() as i32).collect();
+    spawn_merged_parts(ids, inputs, spec, max_wait)
 }
 
 #[cfg(test)]

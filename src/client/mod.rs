@@ -5,14 +5,20 @@
 //! module: [`mq`] (SeaweedFS MQ 4.x) and [`legacy`] (messaging 2.x, including the embedded
 //! broker and its admin extension), with [`filer`] for the filer calls both use.
 
+mod consumption;
 pub mod detect;
+mod error;
 pub mod filer;
 pub mod legacy;
 pub mod merge;
 pub mod mq;
+mod partitioning;
 mod types;
 
+pub use consumption::{ChannelFilter, Consumed, SubscriberInfo, consumed_from_wire};
 pub use detect::{ConnectOptions, Protocol, ProtocolChoice};
+pub use error::{ClientError, ErrorClass, classify, is_missing_topic};
+pub use partitioning::*;
 pub use types::*;
 
 /// A connected client of either protocol generation.
@@ -55,6 +61,23 @@ impl Client {
     /// What the broker says about itself.
     pub async fn status(&self) -> Result<BrokerStatus, ClientError> {
         delegate!(self, c => c.status().await)
+    }
+
+    /// A cheap probe that the broker answers (4.x: and names its balancer, so that other
+    /// calls are safe to send to it: see [`mq::MqClient::ready_after_fault`]).
+    pub async fn ping(&self) -> Result<(), ClientError> {
+        match self {
+            Client::Mq(c) => c.probe("").await,
+            Client::Legacy(c) => c.status().await.map(|_| ()),
+        }
+    }
+
+    /// After a fault: waits until calls other than [`Client::ping`] are safe to send.
+    pub async fn ready_after_fault(&self) -> Result<(), ClientError> {
+        match self {
+            Client::Mq(c) => c.ready_after_fault("").await,
+            Client::Legacy(c) => c.status().await.map(|_| ()),
+        }
     }
 
     /// Every namespace and topic with what the broker can tell about it.
@@ -102,6 +125,15 @@ impl Client {
         delegate!(self, c => c.publisher(topic).await)
     }
 
+    /// [`Client::publisher`] spreading messages by `rule` instead of the protocol's key rule.
+    pub async fn publisher_with(
+        &self,
+        topic: &TopicName,
+        rule: Partitioner,
+    ) -> Result<Publisher, ClientError> {
+        delegate!(self, c => c.publisher_with(topic, rule).await)
+    }
+
     /// Creates a topic with `partitions` partitions (`ConfigureTopic`). 4.x needs it before
     /// the first publish (1..=2520 partitions); 2.x topics also exist on first publish.
     pub async fn create_topic(
@@ -121,6 +153,15 @@ impl Client {
     pub async fn chan_close(&self, name: &str) -> Result<PublishOutcome, ClientError> {
         match self {
             Client::Legacy(c) => c.chan_close(name).await,
+            Client::Mq(_) => Err(ClientError::Unsupported(CHANNELS_ONLY_V2.into())),
+        }
+    }
+
+    /// Whether 2.x channel `name` exists (`None`: the broker cannot tell). 4.x has no
+    /// channels.
+    pub async fn channel_exists(&self, name: &str) -> Result<Option<bool>, ClientError> {
+        match self {
+            Client::Legacy(c) => c.channel_exists(name).await,
             Client::Mq(_) => Err(ClientError::Unsupported(CHANNELS_ONLY_V2.into())),
         }
     }

@@ -9,81 +9,11 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio_util::sync::{CancellationToken, DropGuard};
 
+use super::ClientError;
 use crate::time::TimeSpec;
 
 /// The namespace that 2.x channels live in: channel `x` is topic `chan/x`, partition 0.
 pub const CHANNEL_NAMESPACE: &str = "chan";
-
-/// Errors of the client library. Messages name the address or topic and the cause.
-#[derive(Debug, thiserror::Error)]
-pub enum ClientError {
-    /// Nothing answered at the address (refused, unresolvable, reset).
-    #[error("cannot connect to broker at {addr}: {cause}")]
-    Connect { addr: String, cause: String },
-    /// The address did not answer in time.
-    #[error("timed out after {secs:.1}s waiting for {addr}")]
-    Timeout { addr: String, secs: f64 },
-    /// Something answers, but it is not a SeaweedFS message broker.
-    #[error("{addr} is not a SeaweedFS message broker: {detail}")]
-    NotABroker { addr: String, detail: String },
-    /// The topic does not exist.
-    #[error("topic {0} not found")]
-    TopicNotFound(String),
-    /// The operation does not exist in this protocol generation.
-    #[error("{0}")]
-    Unsupported(String),
-    /// A publish to a sealed 2.x channel or partition.
-    #[error("channel {0} is closed")]
-    ChannelClosed(String),
-    /// Bad input from the caller (topic name, partition, size).
-    #[error("invalid {what}: {detail}")]
-    Invalid { what: String, detail: String },
-    /// A broker or filer call failed.
-    #[error("{context}: {message}")]
-    Rpc {
-        context: String,
-        code: tonic::Code,
-        message: String,
-    },
-    /// The operation was cancelled.
-    #[error("cancelled")]
-    Cancelled,
-}
-
-impl ClientError {
-    /// Wraps a gRPC status with what was being done (`"publish to ns/t at host:port"`).
-    pub fn rpc(context: impl Into<String>, status: tonic::Status) -> Self {
-        ClientError::Rpc {
-            context: context.into(),
-            code: status.code(),
-            message: status.message().to_string(),
-        }
-    }
-
-    /// An invalid-input error.
-    pub fn invalid(what: impl Into<String>, detail: impl Into<String>) -> Self {
-        ClientError::Invalid {
-            what: what.into(),
-            detail: detail.into(),
-        }
-    }
-
-    /// Whether retrying (after a backoff) may succeed: the broker went away or reset.
-    pub fn is_transient(&self) -> bool {
-        match self {
-            ClientError::Connect { .. } | ClientError::Timeout { .. } => true,
-            ClientError::Rpc { code, message, .. } => {
-                matches!(code, tonic::Code::Unavailable | tonic::Code::Aborted)
-                    || (*code == tonic::Code::Unknown
-                        && (message.contains("transport") || message.contains("reset")))
-                    // A server shutting down (weed 4.48's filer: "grpc: the client
-                    // connection is closing"); our own cancellations are `Cancelled`.
-                    || (*code == tonic::Code::Cancelled && message.contains("closing"))
-            }
-            _ => false,
-        }
-    }
-}
 
 /// `namespace/topic`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -111,7 +41,7 @@ impl TopicName {
             Some((ns, t)) => TopicName::new(ns, t),
             None => Err(ClientError::invalid(
                 "topic",
-                format!("{s:?} is not NAMESPACE/TOPIC"),
+                format!("{} is not NAMESPACE/TOPIC", crate::names::quote(s)),
             )),
         }
     }
@@ -133,26 +63,11 @@ impl fmt::Display for TopicName {
     }
 }
 
-/// Validates a namespace or topic name: not empty, at most 255 bytes, no `/`, NUL or
-/// control characters, and not `.` or `..`.
+/// Validates a namespace or topic name ([`crate::names::check_name`]): not empty or
+/// whitespace-only, at most 255 bytes, not `.` or `..`, no `/`, control, Unicode format
+/// or line-separator characters. The error quotes the name escaped and shortened.
 pub fn validate_name_part(what: &str, s: &str) -> Result<(), ClientError> {
-    let bad = |d: &str| Err(ClientError::invalid(what, format!("{s:?}: {d}")));
-    if s.is_empty() {
-        return bad("empty");
-    }
-    if s.len() > 255 {
-        return bad("longer than 255 bytes");
-    }
-    if s == "." || s == ".." {
-        return bad("not a name");
-    }
-    if s.contains('/') {
-        return bad("contains '/'");
-    }
-    if s.chars().any(|c| c == '\0' || c.is_control()) {
-        return bad("contains a control character");
-    }
-    Ok(())
+    crate::names::check_name(s).map_err(|detail| ClientError::invalid(what, detail))
 }
 
 /// One message as read from a broker.
@@ -208,6 +123,10 @@ pub struct PartitionInfo {
     pub last_ts_ns: Option<i64>,
     /// Sealed by a close message (2.x).
     pub closed: bool,
+    /// Read through its close message (see [`super::Consumed`]).
+    pub consumed: super::Consumed,
+    /// The subscribers it has served, most recent first (embedded broker only).
+    pub subscribers: Vec<super::SubscriberInfo>,
 }
 
 /// A topic with what the broker can tell about it.
@@ -308,7 +227,8 @@ pub struct Histogram {
 impl Histogram {
     /// Width of one bucket in ns (at least 1).
     pub fn bucket_width(&self) -> i64 {
-        ((self.stop_ns - self.start_ns) / self.counts.len().max(1) as i64).max(1)
+        // Checked: both ends come from the server.
+        (self.stop_ns.saturating_sub(self.start_ns) / self.counts.len().max(1) as i64).max(1)
     }
 }
 
@@ -353,15 +273,28 @@ pub enum ReadEvent {
     /// The history that existed when the read began has been delivered; what follows is live.
     CaughtUp,
     /// A transient failure; the reader retries with backoff and resumes after the last
-    /// delivered record, without gap or duplicate.
+    /// delivered record, without gap or duplicate. The other partitions go on.
     Reconnecting {
+        /// The partition that failed, when one did (not the whole read).
+        partition: Option<i32>,
         /// What failed.
-        error: String,
+        error: ClientError,
         /// Attempt number, from 1.
         attempt: u32,
     },
-    /// Connected again after `Reconnecting`.
-    Reconnected,
+    /// Connected again after `Reconnecting` (`partition`: that partition only).
+    Reconnected {
+        /// The partition that is back, when one was reported.
+        partition: Option<i32>,
+    },
+    /// One partition gave up with a fatal error; the others go on. A read that ends
+    /// after this is incomplete: callers say so (the CLI exits non-zero).
+    PartitionFailed {
+        /// The partition.
+        partition: i32,
+        /// Why.
+        error: ClientError,
+    },
     /// Something the user must know that does not end the read (a range skipped, a slower
     /// path taken): shown on stderr / in the status bar.
     Notice(String),
@@ -477,9 +410,7 @@ impl Publisher {
         drop(self.tx);
         match self.task.await {
             Ok(r) => r,
-            Err(e) => Err(ClientError::Unsupported(format!(
-                "publisher task failed: {e}"
-            ))),
+            Err(e) => Err(ClientError::task("publisher task", &e)),
         }
     }
 }
@@ -506,26 +437,4 @@ pub struct BrokerStatus {
     pub topic_count: Option<usize>,
     /// The embedded swmq broker's version, when it is one.
     pub embedded_version: Option<String>,
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn transient_errors() {
-        let rpc = |code, m: &str| ClientError::rpc("x", tonic::Status::new(code, m));
-        assert!(rpc(tonic::Code::Unavailable, "down").is_transient());
-        assert!(
-            rpc(
-                tonic::Code::Cancelled,
-                "grpc: the client connection is closing"
-            )
-            .is_transient()
-        );
-        assert!(!rpc(tonic::Code::Cancelled, "context canceled").is_transient());
-        assert!(!rpc(tonic::Code::InvalidArgument, "bad").is_transient());
-        assert!(!ClientError::Cancelled.is_transient());
-        assert!(!ClientError::TopicNotFound("a/b".into()).is_transient());
-    }
 }

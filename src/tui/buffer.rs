@@ -5,9 +5,12 @@
 use std::collections::VecDeque;
 
 use crate::client::Record;
+use crate::matcher::Matcher;
 
 /// The default capacity, in records.
 pub const DEFAULT_CAPACITY: usize = 10_000;
+/// The first sequence number: records paged in before the first one take smaller ones.
+pub const ORIGIN: u64 = 1 << 40;
 
 /// A capped ring of records.
 #[derive(Debug, Clone)]
@@ -21,7 +24,9 @@ pub struct Buffer {
     pub refused: u64,
     /// Evict the oldest when full (live tail); `false` keeps the first records (scrubbing).
     pub evict: bool,
-    query: Option<String>,
+    /// Room granted beyond `cap` by records paged in before the first one (at most `cap`).
+    extra: usize,
+    query: Option<Matcher>,
     matches: VecDeque<u64>,
 }
 
@@ -30,11 +35,12 @@ impl Buffer {
     pub fn new(cap: usize) -> Self {
         Buffer {
             recs: VecDeque::with_capacity(cap.clamp(1, 4096)),
-            base: 0,
+            base: ORIGIN,
             cap: cap.max(1),
             dropped: 0,
             refused: 0,
             evict: true,
+            extra: 0,
             query: None,
             matches: VecDeque::new(),
         }
@@ -83,7 +89,7 @@ impl Buffer {
 
     /// Appends a record; `false` when it was refused (full and not evicting).
     pub fn push(&mut self, r: Record) -> bool {
-        if self.recs.len() >= self.cap {
+        if self.recs.len() >= self.cap + self.extra {
             if !self.evict {
                 self.refused += 1;
                 return false;
@@ -97,7 +103,7 @@ impl Buffer {
         }
         let seq = self.end_seq();
         if let Some(q) = &self.query
-            && record_matches(&r, q)
+            && q.matches(&r)
         {
             self.matches.push_back(seq);
         }
@@ -112,24 +118,52 @@ impl Buffer {
         self.matches.clear();
         self.dropped = 0;
         self.refused = 0;
+        self.extra = 0;
     }
 
-    /// Sets (or clears, with `None` or "") the search query and recomputes the matches.
-    pub fn set_query(&mut self, q: Option<&str>) {
-        self.query = q.filter(|q| !q.is_empty()).map(str::to_lowercase);
+    /// Puts `earlier` (oldest first, all before the first buffered record) in front of the
+    /// buffered records, which keep their sequence numbers. At most `cap` records are
+    /// paged in over the buffer's life (the newest of `earlier` are kept); returns how
+    /// many went in.
+    pub fn prepend(&mut self, earlier: Vec<Record>) -> usize {
+        let room = self.cap.saturating_sub(self.extra);
+        let room = room.min(usize::try_from(self.base).unwrap_or(usize::MAX));
+        let skip = earlier.len().saturating_sub(room);
+        let n = earlier.len() - skip;
+        self.extra += n;
+        self.base -= n as u64;
+        let mut hits = Vec::new();
+        for (i, r) in earlier.into_iter().skip(skip).enumerate() {
+            if self.query.as_ref().is_some_and(|q| q.matches(&r)) {
+                hits.push(self.base + i as u64);
+            }
+            self.recs.insert(i, r);
+        }
+        for s in hits.into_iter().rev() {
+            self.matches.push_front(s);
+        }
+        n
+    }
+
+    /// Sets (or clears, with `None`) the search and recomputes the matches.
+    pub fn set_query(&mut self, q: Option<Matcher>) {
+        if self.query == q {
+            return;
+        }
+        self.query = q;
         self.matches.clear();
         if let Some(q) = &self.query {
             for (i, r) in self.recs.iter().enumerate() {
-                if record_matches(r, q) {
+                if q.matches(r) {
                     self.matches.push_back(self.base + i as u64);
                 }
             }
         }
     }
 
-    /// The search query (lower-cased).
-    pub fn query(&self) -> Option<&str> {
-        self.query.as_deref()
+    /// The search.
+    pub fn query(&self) -> Option<&Matcher> {
+        self.query.as_ref()
     }
 
     /// Sequence numbers of the matching records, oldest first.
@@ -207,26 +241,15 @@ impl<'a> Rows<'a> {
     }
 }
 
-/// Case-insensitive substring match on the key and the value (text only).
-pub fn record_matches(r: &Record, q_lower: &str) -> bool {
-    bytes_match(&r.key, q_lower) || bytes_match(&r.value, q_lower)
-}
-
-fn bytes_match(b: &[u8], q_lower: &str) -> bool {
-    match std::str::from_utf8(b) {
-        Ok(s) if s.is_ascii() && q_lower.is_ascii() => s
-            .as_bytes()
-            .windows(q_lower.len().max(1))
-            .any(|w| w.eq_ignore_ascii_case(q_lower.as_bytes())),
-        Ok(s) => s.to_lowercase().contains(q_lower),
-        Err(_) => false,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::client::TopicName;
+    use crate::matcher::{Case, Syntax};
+
+    fn q(s: &str) -> Option<Matcher> {
+        Some(Matcher::new(s, Syntax::Regex, Case::Smart).unwrap())
+    }
     use std::sync::Arc;
 
     fn rec(i: i64, v: &str) -> Record {
@@ -250,9 +273,9 @@ mod tests {
         }
         assert_eq!(b.len(), 3);
         assert_eq!(b.dropped, 2);
-        assert_eq!(b.first_seq(), 2);
-        assert_eq!(b.get(2).unwrap().ts_ns, 2);
-        assert!(b.get(1).is_none());
+        assert_eq!(b.first_seq(), ORIGIN + 2);
+        assert_eq!(b.get(ORIGIN + 2).unwrap().ts_ns, 2);
+        assert!(b.get(ORIGIN + 1).is_none());
         b.evict = false;
         assert!(!b.push(rec(9, "x")));
         assert_eq!(b.refused, 1);
@@ -263,18 +286,59 @@ mod tests {
         let mut b = Buffer::new(4);
         b.push(rec(0, "Hello"));
         b.push(rec(1, "nope"));
-        b.set_query(Some("HEL"));
-        assert_eq!(b.matches().iter().copied().collect::<Vec<_>>(), vec![0]);
+        b.set_query(q("hel"));
+        assert_eq!(
+            b.matches().iter().copied().collect::<Vec<_>>(),
+            vec![ORIGIN]
+        );
         b.push(rec(2, "say hello"));
         b.push(rec(3, "x"));
         b.push(rec(4, "x")); // evicts seq 0
-        assert_eq!(b.matches().iter().copied().collect::<Vec<_>>(), vec![2]);
+        assert_eq!(
+            b.matches().iter().copied().collect::<Vec<_>>(),
+            vec![ORIGIN + 2]
+        );
         let rows = b.rows(true);
         assert_eq!(rows.len(), 1);
-        assert_eq!(rows.seq(0), Some(2));
+        assert_eq!(rows.seq(0), Some(ORIGIN + 2));
         assert_eq!(b.rows(false).len(), 4);
-        assert_eq!(b.rows(false).row_of(3), 2);
-        assert!(b.is_match(2) && !b.is_match(3));
-        assert!(!record_matches(&rec(0, "\u{1}\u{2}"), "zz"));
+        assert_eq!(b.rows(false).row_of(ORIGIN + 3), 2);
+        assert!(b.is_match(ORIGIN + 2) && !b.is_match(ORIGIN + 3));
+        assert!(!q("zz").unwrap().matches(&rec(0, "\u{1}\u{2}")));
+    }
+
+    #[test]
+    fn earlier_records_go_in_front_and_keep_every_sequence_number() {
+        let mut b = Buffer::new(4);
+        b.evict = false;
+        b.set_query(q("hit"));
+        for i in 10..13 {
+            b.push(rec(i, if i == 11 { "hit" } else { "x" }));
+        }
+        let sel = b.first_seq() + 1; // ts 11
+        let n = b.prepend(
+            (7..10)
+                .map(|i| rec(i, if i == 8 { "hit" } else { "y" }))
+                .collect(),
+        );
+        assert_eq!(n, 3);
+        assert_eq!(b.get(sel).unwrap().ts_ns, 11, "seqs unchanged");
+        assert_eq!(b.get(b.first_seq()).unwrap().ts_ns, 7);
+        let hits: Vec<i64> = b
+            .matches()
+            .iter()
+            .map(|s| b.get(*s).unwrap().ts_ns)
+            .collect();
+        assert_eq!(hits, vec![8, 11]);
+        // The room paged in counts: the read from the cursor goes on (not "full").
+        assert!(b.push(rec(13, "x")));
+        // At most `cap` records are paged in: the newest of a larger page.
+        assert_eq!(b.prepend((0..7).map(|i| rec(i, "z")).collect()), 1);
+        assert_eq!(b.get(b.first_seq()).unwrap().ts_ns, 6);
+        assert_eq!(b.prepend((0..6).map(|i| rec(i, "z")).collect()), 0);
+        let mut c = Buffer::new(3);
+        c.push(rec(10, "x"));
+        assert_eq!(c.prepend((0..5).map(|i| rec(i, "z")).collect()), 3);
+        assert_eq!(c.get(c.first_seq()).unwrap().ts_ns, 2);
     }
 }

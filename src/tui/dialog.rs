@@ -5,7 +5,7 @@ use bytes::Bytes;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use crate::client::{OutMessage, TopicName};
-use crate::time::{TimeSpec, parse_spec};
+use crate::time::{TimeSpec, parse_spec_in};
 
 /// What a field holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -24,6 +24,8 @@ pub enum FieldId {
     Confirm,
     /// A time SPEC.
     Time,
+    /// JSON field paths, comma-separated.
+    Columns,
 }
 
 /// How a field is edited.
@@ -86,11 +88,24 @@ static CONFIRM: FieldSpec = FieldSpec {
     kind: FieldKind::Line,
     help: "Enter deletes only when it matches exactly",
 };
+static CONFIRM_COUNT: FieldSpec = FieldSpec {
+    id: FieldId::Confirm,
+    label: "Type the number of topics being deleted",
+    kind: FieldKind::Number,
+    help: "Enter deletes only when it matches exactly",
+};
 static TIME: FieldSpec = FieldSpec {
     id: FieldId::Time,
     label: "Time",
     kind: FieldKind::Line,
-    help: "-15m, 2026-11-26T23:10:52Z, ns since epoch, earliest, latest, now",
+    help: "16:40, 2026-11-26 16:40:00.123, -15m, RFC 3339, ns, earliest, latest",
+};
+
+static COLUMNS: FieldSpec = FieldSpec {
+    id: FieldId::Columns,
+    label: "JSON fields shown as columns",
+    kind: FieldKind::Line,
+    help: "comma-separated paths (customer.city, lines.0.qty); Tab completes; empty: none",
 };
 
 /// Which dialog.
@@ -102,8 +117,12 @@ pub enum DialogKind {
     CloseChannel(String),
     /// Delete a topic (type its name).
     Delete(TopicName),
+    /// Delete several marked topics together (type how many).
+    DeleteMany(Vec<TopicName>),
     /// Move the timeline cursor to a time.
     GoToTime,
+    /// Pick JSON fields as tail columns.
+    Columns,
 }
 
 /// One field with its text.
@@ -113,6 +132,10 @@ pub struct Field {
     pub spec: &'static FieldSpec,
     /// The text.
     pub text: String,
+    /// Prefilled and untouched: the first typed character replaces it.
+    pub fresh: bool,
+    /// The help line in place of the descriptor's (e.g. an example with today's date).
+    pub help: Option<String>,
 }
 
 /// An open dialog.
@@ -130,6 +153,10 @@ pub struct Dialog {
     pub note: Option<String>,
     /// The request sent for it, while in flight (submits are blocked).
     pub in_flight: Option<u64>,
+    /// Times without a zone are UTC (`--utc`, `u`), else local time.
+    pub utc: bool,
+    /// What Tab completes the focused field from (JSON paths seen); empty: Tab moves.
+    pub completions: Vec<String>,
 }
 
 /// What a key did to a dialog.
@@ -154,8 +181,12 @@ pub enum Submit {
     CloseChannel(String),
     /// Delete the topic.
     Delete(TopicName),
+    /// Delete these topics.
+    DeleteMany(Vec<TopicName>),
     /// Go to the time.
     GoTo(TimeSpec),
+    /// Show these JSON fields as columns.
+    Columns(Vec<String>),
     /// Nothing (e.g. the confirmation does not match).
     Nothing,
 }
@@ -169,12 +200,16 @@ impl Dialog {
                 .map(|s| Field {
                     spec: s,
                     text: String::new(),
+                    fresh: false,
+                    help: None,
                 })
                 .collect(),
             focus: 0,
             error: None,
             note: None,
             in_flight: None,
+            utc: false,
+            completions: Vec::new(),
         }
     }
 
@@ -204,9 +239,58 @@ impl Dialog {
         d
     }
 
-    /// The go-to-time prompt.
-    pub fn go_to_time() -> Self {
-        Dialog::with(DialogKind::GoToTime, &[&TIME])
+    /// The confirmation of a delete of several topics; `note` says what the user should
+    /// know (open or unconsumed channels among them, the 4.x delay).
+    pub fn delete_many(topics: Vec<TopicName>, note: Option<String>) -> Self {
+        let mut d = Dialog::with(DialogKind::DeleteMany(topics), &[&CONFIRM_COUNT]);
+        d.note = note;
+        d
+    }
+
+    /// The go-to-time prompt, prefilled with `at` (the cursor's time, exact to the ns) in
+    /// the zone shown; its example uses the date of `now_ns`.
+    pub fn go_to_time(at: i64, now_ns: i64, utc: bool) -> Self {
+        let mut d = Dialog::with(DialogKind::GoToTime, &[&TIME]);
+        d.utc = utc;
+        let zone = if utc { "UTC" } else { "local time" };
+        let today = crate::time::format_date(now_ns, utc);
+        if let Some(f) = d.fields.first_mut() {
+            f.text = crate::time::format_datetime_exact(at, utc);
+            f.fresh = true;
+            f.help = Some(format!(
+                "e.g. 16:40 (today), {today} 16:40:05.250, -15m, earliest, latest ({zone})"
+            ));
+        }
+        d
+    }
+
+    /// The field-columns prompt: `current` columns, completion from `seen` paths.
+    pub fn columns(current: &[String], seen: Vec<String>) -> Self {
+        let mut d = Dialog::with(DialogKind::Columns, &[&COLUMNS]);
+        d.set(FieldId::Columns, &current.join(", "));
+        if seen.is_empty() {
+            d.note = Some("no JSON objects among the records shown: nothing to complete".into());
+        }
+        d.completions = seen;
+        d
+    }
+
+    /// Tab in a field with completions: completes its last item; lists the matches.
+    fn complete(&mut self) {
+        let Some(f) = self.fields.get_mut(self.focus) else {
+            return;
+        };
+        let (text, hits) = crate::fields::complete(&f.text, &self.completions);
+        f.text = text;
+        f.help = Some(match hits.len() {
+            0 => "no field starts so".to_string(),
+            1 => f.spec.help.to_string(),
+            n => {
+                let shown: Vec<&str> = hits.iter().take(8).map(String::as_str).collect();
+                let more = if n > 8 { " …" } else { "" };
+                format!("{n} fields: {}{more}", shown.join(" "))
+            }
+        });
     }
 
     /// The title.
@@ -215,7 +299,9 @@ impl Dialog {
             DialogKind::Publish => "Publish".into(),
             DialogKind::CloseChannel(n) => format!("Close channel {n}"),
             DialogKind::Delete(t) => format!("Delete {t}"),
+            DialogKind::DeleteMany(ts) => format!("Delete {} topics", ts.len()),
             DialogKind::GoToTime => "Go to time".into(),
+            DialogKind::Columns => "Columns".into(),
         }
     }
 
@@ -246,6 +332,7 @@ impl Dialog {
             KeyCode::Enter => return DialogKey::Submit,
             KeyCode::Char('y') if self.fields.is_empty() => return DialogKey::Submit,
             KeyCode::Char('n') if self.fields.is_empty() => return DialogKey::Cancel,
+            KeyCode::Tab if !self.completions.is_empty() => self.complete(),
             KeyCode::Tab | KeyCode::Down if !self.fields.is_empty() => {
                 self.focus = (self.focus + 1) % self.fields.len();
             }
@@ -257,6 +344,7 @@ impl Dialog {
                     f.text.pop();
                 }
             }
+            KeyCode::Left | KeyCode::Right | KeyCode::End => {} // keep the prefill, edit it
             KeyCode::Char('u') if ctrl => {
                 if let Some(f) = self.fields.get_mut(self.focus) {
                     f.text.clear();
@@ -264,6 +352,9 @@ impl Dialog {
             }
             KeyCode::Char(c) if !ctrl => self.insert(c),
             _ => return DialogKey::Ignored,
+        }
+        if let Some(f) = self.fields.get_mut(self.focus) {
+            f.fresh = false;
         }
         self.error = None;
         DialogKey::Edited
@@ -273,6 +364,9 @@ impl Dialog {
         if let Some(f) = self.fields.get_mut(self.focus) {
             if f.spec.kind == FieldKind::Number && !c.is_ascii_digit() {
                 return;
+            }
+            if f.fresh {
+                f.text.clear();
             }
             f.text.push(c);
         }
@@ -313,7 +407,17 @@ impl Dialog {
                     Ok(Submit::Nothing)
                 }
             }
-            DialogKind::GoToTime => parse_spec(self.get(FieldId::Time), now_ns)
+            DialogKind::Columns => Ok(Submit::Columns(crate::fields::parse_list(
+                self.get(FieldId::Columns),
+            ))),
+            DialogKind::DeleteMany(ts) => {
+                if !ts.is_empty() && self.get(FieldId::Confirm).trim() == ts.len().to_string() {
+                    Ok(Submit::DeleteMany(ts.clone()))
+                } else {
+                    Ok(Submit::Nothing)
+                }
+            }
+            DialogKind::GoToTime => parse_spec_in(self.get(FieldId::Time), now_ns, self.utc)
                 .map(Submit::GoTo)
                 .map_err(|e| format!("invalid time {:?}: {}", e.input, e.reason)),
         }
@@ -398,6 +502,22 @@ mod tests {
     }
 
     #[test]
+    fn deleting_several_requires_their_number() {
+        let ts = vec![
+            TopicName::channel("a").unwrap(),
+            TopicName::channel("b").unwrap(),
+        ];
+        let mut d = Dialog::delete_many(ts.clone(), None);
+        assert_eq!(d.title(), "Delete 2 topics");
+        type_in(&mut d, "1");
+        assert_eq!(d.submit(0), Ok(Submit::Nothing));
+        d.key(&key(KeyCode::Backspace));
+        type_in(&mut d, "x2");
+        assert_eq!(d.get(FieldId::Confirm), "2", "digits only");
+        assert_eq!(d.submit(0), Ok(Submit::DeleteMany(ts)));
+    }
+
+    #[test]
     fn delete_requires_the_exact_name() {
         let t = TopicName::parse("chan/x").unwrap();
         let mut d = Dialog::delete(&t, None);
@@ -408,8 +528,34 @@ mod tests {
     }
 
     #[test]
+    fn go_to_time_is_prefilled_and_typing_replaces_the_prefill() {
+        let at = 1_764_198_652_123_456_789; // 2025-11-26T23:10:52.123456789Z
+        let mut d = Dialog::go_to_time(at, at, true);
+        assert_eq!(d.get(FieldId::Time), "2025-11-26 23:10:52.123456789Z");
+        assert!(
+            d.fields[0]
+                .help
+                .as_ref()
+                .unwrap()
+                .contains("2025-11-26 16:40")
+        );
+        // Enter on the prefill goes exactly where the cursor is.
+        assert_eq!(d.submit(at), Ok(Submit::GoTo(TimeSpec::At(at))));
+        // Backspace edits the prefill; a typed character replaces an untouched one.
+        d.key(&key(KeyCode::Backspace));
+        assert_eq!(d.get(FieldId::Time), "2025-11-26 23:10:52.123456789");
+        let mut d = Dialog::go_to_time(at, at, true);
+        type_in(&mut d, "23:10");
+        assert_eq!(d.get(FieldId::Time), "23:10");
+        assert_eq!(
+            d.submit(at),
+            Ok(Submit::GoTo(TimeSpec::At(at - 52_123_456_789)))
+        );
+    }
+
+    #[test]
     fn go_to_time_parses_every_spec() {
-        let mut d = Dialog::go_to_time();
+        let mut d = Dialog::go_to_time(0, 0, true);
         type_in(&mut d, "-15m");
         assert_eq!(
             d.submit(1_000 * 60_000_000_000),

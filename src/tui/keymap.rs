@@ -4,10 +4,13 @@
 
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
+use super::model::{Model, Overlay, Pane};
+
 /// What a key does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Action {
-    /// Close the overlay or leave the pane; quit from the browser.
+    /// Back out: close the overlay, clear the filter or search, leave the tail pane.
+    /// Never quits.
     Back,
     /// Quit at once.
     Quit,
@@ -65,10 +68,22 @@ pub enum Action {
     Publish,
     /// Close the selected channel.
     CloseChannel,
-    /// Delete the selected topic.
+    /// Delete the selected topic (or the marked ones together).
     Delete,
+    /// Browser: mark / unmark the selected topic for a delete together.
+    Mark,
+    /// Browser: only closed, consumed channels / all topics.
+    DoneFilter,
+    /// Propose deleting the closed, consumed channels older than an hour.
+    Cleanup,
     /// Refresh the topic list now.
     Refresh,
+    /// Browser: next sort key (name, msgs/s, size, last message).
+    Sort,
+    /// Hide / show the topic browser (the tail takes the full width).
+    ToggleBrowser,
+    /// Tail: pick JSON fields as columns.
+    Columns,
     /// Detail: copy the value (OSC 52).
     Copy,
     /// Detail: next record.
@@ -137,6 +152,28 @@ pub struct Binding {
     pub help: &'static str,
     /// Changes data on the broker: removed under `--read-only`.
     pub writes: bool,
+    /// The keys the hint bar shows (`←→`); empty: the first key's label.
+    pub hint_keys: &'static str,
+    /// The hint while the action's toggle is on (`resume` for a paused tail); empty: `hint`.
+    pub hint_on: &'static str,
+}
+
+impl Binding {
+    /// The same binding with its own key glyphs in the hint bar.
+    const fn hk(self, keys: &'static str) -> Binding {
+        Binding {
+            hint_keys: keys,
+            ..self
+        }
+    }
+
+    /// The same binding with another hint while its toggle is on.
+    const fn on(self, hint: &'static str) -> Binding {
+        Binding {
+            hint_on: hint,
+            ..self
+        }
+    }
 }
 
 const fn b(
@@ -153,6 +190,8 @@ const fn b(
         hint,
         help,
         writes: false,
+        hint_keys: "",
+        hint_on: "",
     }
 }
 
@@ -180,8 +219,10 @@ pub static BINDINGS: &[Binding] = &[
     b(&[k('k'), code(C::Up)], A::Up, Ctx::Detail, "", "scroll up"),
     b(&[code(C::PageDown), ctrl('d')], A::PageDown, Ctx::Detail, "", "page down"),
     b(&[code(C::PageUp), ctrl('u')], A::PageUp, Ctx::Detail, "", "page up"),
-    b(&[k('n')], A::NextRecord, Ctx::Detail, "next", "next record"),
-    b(&[k('p')], A::PrevRecord, Ctx::Detail, "prev", "previous record"),
+    b(&[code(C::Right), k('l')], A::NextRecord, Ctx::Detail, "record", "next record").hk("←→"),
+    b(&[code(C::Left), k('h')], A::PrevRecord, Ctx::Detail, "", "previous record"),
+    b(&[k('n')], A::NextMatch, Ctx::Detail, "match", "next record matching the search").hk("n/N"),
+    b(&[shift(C::Char('N')), k('N')], A::PrevMatch, Ctx::Detail, "", "previous record matching the search"),
     b(&[k('c')], A::Copy, Ctx::Detail, "copy", "copy the value to the clipboard (OSC 52)"),
     b(&[k('q'), code(C::Esc), code(C::Enter)], A::Back, Ctx::Detail, "close", "close the detail view"),
     // Browser.
@@ -195,6 +236,9 @@ pub static BINDINGS: &[Binding] = &[
     b(&[k('l'), code(C::Right)], A::Expand, Ctx::Browser, "", "expand the namespace"),
     b(&[k('/')], A::Find, Ctx::Browser, "filter", "filter topics by name"),
     b(&[k('r')], A::Refresh, Ctx::Browser, "", "refresh the topic list now"),
+    b(&[k('s')], A::Sort, Ctx::Browser, "sort", "sort topics: name, msgs/s, size, last message"),
+    b(&[k(' ')], A::Mark, Ctx::Browser, "mark", "mark / unmark the topic (D deletes the marked ones together; Esc unmarks all)"),
+    b(&[k('c')], A::DoneFilter, Ctx::Browser, "", "show only closed channels a subscriber read through their close / all"),
     // Tail.
     b(&[k('j'), code(C::Down)], A::Down, Ctx::Tail, "", "next record (leaves follow mode)"),
     b(&[k('k'), code(C::Up)], A::Up, Ctx::Tail, "", "previous record (leaves follow mode)"),
@@ -202,30 +246,33 @@ pub static BINDINGS: &[Binding] = &[
     b(&[code(C::PageUp), ctrl('u')], A::PageUp, Ctx::Tail, "", "page up"),
     b(&[k('g'), code(C::Home)], A::Top, Ctx::Tail, "", "oldest buffered record"),
     b(&[code(C::Enter)], A::Open, Ctx::Tail, "detail", "show the record in full"),
-    b(&[k(' ')], A::Pause, Ctx::Tail, "pause", "pause / resume (frozen snapshot; records keep counting)"),
-    b(&[k('/')], A::Find, Ctx::Tail, "search", "search keys and values (highlighted)"),
+    b(&[k(' ')], A::Pause, Ctx::Tail, "pause", "pause / resume (frozen snapshot; records keep counting)").on("resume"),
+    b(&[k('/')], A::Find, Ctx::Tail, "search", "search key, value and headers: a regex (Tab in the prompt: literal); upper case makes it exact"),
     b(&[k('n')], A::NextMatch, Ctx::Tail, "", "next match"),
     b(&[shift(C::Char('N')), k('N')], A::PrevMatch, Ctx::Tail, "", "previous match"),
     b(&[k('f')], A::ToggleFilter, Ctx::Tail, "", "show only matching records / all"),
     b(&[k('u')], A::ToggleUtc, Ctx::Tail, "", "local time / UTC"),
+    b(&[k('c')], A::Columns, Ctx::Tail, "columns", "JSON fields as columns (Tab completes; kept per topic)"),
     // Timeline (with the tail pane).
-    b(&[code(C::Left), k('h')], A::ScrubBack, Ctx::Timeline, "←→ scrub", "cursor one bucket back (re-subscribes there)"),
+    b(&[code(C::Left), k('h')], A::ScrubBack, Ctx::Timeline, "scrub", "cursor one bucket back (re-subscribes there)").hk("←→"),
     b(&[code(C::Right), k('l')], A::ScrubFwd, Ctx::Timeline, "", "cursor one bucket forward"),
     b(&[shift(C::Left), shift(C::Char('H')), k('H')], A::ScrubBack10, Ctx::Timeline, "", "cursor ten buckets back"),
     b(&[shift(C::Right), shift(C::Char('L')), k('L')], A::ScrubFwd10, Ctx::Timeline, "", "cursor ten buckets forward"),
-    b(&[k('[')], A::ZoomOut, Ctx::Timeline, "[] zoom", "zoom out around the cursor"),
+    b(&[k('[')], A::ZoomOut, Ctx::Timeline, "zoom", "zoom out around the cursor").hk("[]"),
     b(&[k(']')], A::ZoomIn, Ctx::Timeline, "", "zoom in around the cursor"),
-    b(&[k('t')], A::GoToTime, Ctx::Timeline, "go to time", "go to a time (-15m, RFC 3339, ns, earliest…)"),
+    b(&[k('t')], A::GoToTime, Ctx::Timeline, "go to time", "go to a time (16:40, 2026-12-01 16:40:00, -15m, RFC 3339, ns, earliest…)"),
     b(&[shift(C::Char('G')), k('G'), code(C::End)], A::Live, Ctx::Timeline, "live", "back to live: newest records, following"),
     // Global.
     w(&[k('p')], A::Publish, Ctx::Global, "publish", "publish a message to the selected topic"),
     w(&[shift(C::Char('C')), k('C')], A::CloseChannel, Ctx::Global, "close chan", "close the selected channel (asks first)"),
-    w(&[shift(C::Char('D')), k('D')], A::Delete, Ctx::Global, "delete", "delete the selected topic (type its name)"),
+    w(&[shift(C::Char('D')), k('D')], A::Delete, Ctx::Global, "delete", "delete the selected topic (type its name), or the marked ones (type how many)"),
+    w(&[shift(C::Char('X')), k('X')], A::Cleanup, Ctx::Global, "", "clean up: delete the closed, consumed channels older than 1h (asks first)"),
     b(&[code(C::Tab)], A::FocusNext, Ctx::Global, "pane", "next pane"),
+    b(&[k('b')], A::ToggleBrowser, Ctx::Global, "", "hide / show the topic list (the tail takes the full width)"),
     b(&[code(C::BackTab), shift(C::BackTab)], A::FocusPrev, Ctx::Global, "", "previous pane"),
     b(&[k('?')], A::Help, Ctx::Global, "help", "this help"),
-    b(&[k('q'), code(C::Esc)], A::Back, Ctx::Global, "quit", "back; quit from the topic list"),
-    b(&[ctrl('c')], A::Quit, Ctx::Global, "", "quit"),
+    b(&[k('q'), ctrl('c')], A::Quit, Ctx::Global, "quit", "quit"),
+    b(&[code(C::Esc)], A::Back, Ctx::Global, "", "back: close, clear the filter or search, leave the tail pane (never quits)"),
 ];
 
 /// The bindings in effect (without the writing ones under `--read-only`).
@@ -300,20 +347,59 @@ pub fn keys_label(b: &Binding) -> String {
     labels.join("/")
 }
 
-/// The hint bar for the given contexts: `(keys, hint)` of the bindings that have a hint.
-pub fn hints(contexts: &[Ctx], read_only: bool) -> Vec<(String, &'static str)> {
+/// One hint of the hint bar.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hint {
+    /// The key glyphs (`Space`, `←→`).
+    pub keys: String,
+    /// What they do here (`pause`, or `resume` while paused).
+    pub text: &'static str,
+    /// The action.
+    pub action: Action,
+}
+
+/// The hint bar for the given contexts: the bindings that have a hint, without the ones
+/// `shown` refuses; `on` says which toggles are on (their `hint_on` text is used).
+pub fn hints(
+    contexts: &[Ctx],
+    read_only: bool,
+    shown: impl Fn(Action) -> bool,
+    on: impl Fn(Action) -> bool,
+) -> Vec<Hint> {
     let mut out = Vec::new();
     for ctx in contexts {
         for b in bindings(read_only).filter(|b| b.ctx == *ctx && !b.hint.is_empty()) {
-            // A hint may carry its own key glyphs ("←→ scrub"); otherwise use the first key.
-            if b.hint.contains(' ') && !b.hint.starts_with(char::is_alphabetic) {
-                out.push((String::new(), b.hint));
-            } else {
-                out.push((key_label(&b.keys[0]), b.hint));
+            if !shown(b.action) {
+                continue;
             }
+            let keys = if b.hint_keys.is_empty() {
+                key_label(&b.keys[0])
+            } else {
+                b.hint_keys.to_string()
+            };
+            let text = if on(b.action) && !b.hint_on.is_empty() {
+                b.hint_on
+            } else {
+                b.hint
+            };
+            out.push(Hint {
+                keys,
+                text,
+                action: b.action,
+            });
         }
     }
     out
+}
+
+/// The key contexts in effect for the model, most specific first.
+pub fn contexts(m: &Model) -> &'static [Ctx] {
+    match (&m.overlay, m.focus) {
+        (Some(Overlay::Detail { .. }), _) => &[Ctx::Detail],
+        (Some(_), _) => &[],
+        (None, Pane::Browser) => &[Ctx::Browser, Ctx::Global],
+        (None, Pane::Tail) => &[Ctx::Tail, Ctx::Timeline, Ctx::Global],
+    }
 }
 
 /// The help overlay's content: per context, `(keys, help)` lines.
@@ -347,13 +433,14 @@ mod tests {
     #[test]
     fn lookup_respects_context_order() {
         let n = ev(KeyCode::Char('n'), KeyModifiers::NONE);
-        assert_eq!(lookup(&n, &[Ctx::Detail]).unwrap().action, A::NextRecord);
+        assert_eq!(lookup(&n, &[Ctx::Detail]).unwrap().action, A::NextMatch);
         assert_eq!(lookup(&n, &[Ctx::Tail]).unwrap().action, A::NextMatch);
-        let p = ev(KeyCode::Char('p'), KeyModifiers::NONE);
+        let right = ev(KeyCode::Right, KeyModifiers::NONE);
         assert_eq!(
-            lookup(&p, &[Ctx::Detail, Ctx::Global]).unwrap().action,
-            A::PrevRecord
+            lookup(&right, &[Ctx::Detail]).unwrap().action,
+            A::NextRecord
         );
+        let p = ev(KeyCode::Char('p'), KeyModifiers::NONE);
         assert_eq!(
             lookup(&p, &[Ctx::Tail, Ctx::Global]).unwrap().action,
             A::Publish
@@ -372,25 +459,63 @@ mod tests {
             lookup(&cc, &[Ctx::Tail, Ctx::Global]).unwrap().action,
             A::Quit
         );
+        let esc = ev(KeyCode::Esc, KeyModifiers::NONE);
+        assert_eq!(
+            lookup(&esc, &[Ctx::Browser, Ctx::Global]).unwrap().action,
+            A::Back
+        );
+        let q = ev(KeyCode::Char('q'), KeyModifiers::NONE);
+        assert_eq!(
+            lookup(&q, &[Ctx::Tail, Ctx::Timeline, Ctx::Global])
+                .unwrap()
+                .action,
+            A::Quit
+        );
         assert!(lookup(&ev(KeyCode::F(5), KeyModifiers::NONE), &[Ctx::Global]).is_none());
     }
 
     #[test]
     fn read_only_removes_writing_bindings_from_hints_and_help() {
-        let all: Vec<_> = hints(&[Ctx::Global], false)
+        let all: Vec<_> = hints(&[Ctx::Global], false, |_| true, |_| false)
             .into_iter()
-            .map(|h| h.1)
+            .map(|h| h.text)
             .collect();
         assert!(all.contains(&"publish") && all.contains(&"delete"));
-        let ro: Vec<_> = hints(&[Ctx::Global], true)
+        let ro: Vec<_> = hints(&[Ctx::Global], true, |_| true, |_| false)
             .into_iter()
-            .map(|h| h.1)
+            .map(|h| h.text)
             .collect();
         assert!(!ro.contains(&"publish") && !ro.contains(&"delete"));
         let help = help_groups(true);
         assert!(
             help.iter()
                 .all(|(_, l)| l.iter().all(|(_, t)| !t.contains("publish")))
+        );
+    }
+
+    #[test]
+    fn hints_carry_their_own_glyphs_and_toggle_texts() {
+        let h = hints(
+            &[Ctx::Tail, Ctx::Timeline],
+            false,
+            |_| true,
+            |a| a == A::Pause,
+        );
+        let pause = h.iter().find(|h| h.action == A::Pause).unwrap();
+        assert_eq!((pause.keys.as_str(), pause.text), ("Space", "resume"));
+        let scrub = h.iter().find(|h| h.action == A::ScrubBack).unwrap();
+        assert_eq!((scrub.keys.as_str(), scrub.text), ("←→", "scrub"));
+        let h = hints(&[Ctx::Tail], false, |a| a != A::Pause, |_| false);
+        assert!(h.iter().all(|h| h.action != A::Pause));
+    }
+
+    #[test]
+    fn esc_never_quits() {
+        assert!(
+            BINDINGS
+                .iter()
+                .filter(|b| b.action == A::Quit)
+                .all(|b| !b.keys.iter().any(|k| k.0 == KeyCode::Esc))
         );
     }
 

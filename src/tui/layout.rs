@@ -25,17 +25,26 @@ pub struct Areas {
 /// Height of the timeline block: border, two rows of bars, the axis, border.
 pub const TIMELINE_HEIGHT: u16 = 5;
 
-/// Splits a screen of `size` (columns, rows).
+/// Splits a screen of `size` (columns, rows), with the topic browser.
 pub fn areas(size: (u16, u16)) -> Areas {
+    screen(size, true)
+}
+
+/// Splits a screen of `size`; without the `browser` the tail takes the full width.
+pub fn screen(size: (u16, u16), browser: bool) -> Areas {
     let (w, h) = size;
     let status = Rect::new(0, 0, w, 1.min(h));
     let hints = Rect::new(0, h.saturating_sub(1), w, 1.min(h));
     let timeline_h = TIMELINE_HEIGHT.min(h.saturating_sub(2));
     let body_h = h.saturating_sub(2 + timeline_h);
     let timeline = Rect::new(0, 1 + body_h, w, timeline_h);
-    // A third of the width, up to 52 columns: room for a channel name, its state, count,
-    // size and age without cutting the name on a wide terminal.
-    let bw = (w / 3).clamp(20.min(w), 52);
+    // A third of the width, at least 30 columns (a name and its count at 80×24), up to
+    // 60: room for a channel name, its state, count, rate, size and age on a wide one.
+    let bw = if browser {
+        (w / 3).max(30.min(w / 2)).min(60)
+    } else {
+        0
+    };
     let browser = Rect::new(0, 1, bw, body_h);
     let tail = Rect::new(bw, 1, w.saturating_sub(bw), body_h);
     let tail_rows = Rect::new(
@@ -61,10 +70,11 @@ pub fn areas(size: (u16, u16)) -> Areas {
     }
 }
 
-/// The browser's list rows inside its border (one line less when the filter shows).
+/// The browser's list rows inside its border, below the column header (and the filter
+/// line when it shows).
 pub fn browser_rows(a: &Areas, filter_line: bool) -> Rect {
     let b = a.browser;
-    let top = if filter_line { 2 } else { 1 };
+    let top = if filter_line { 3 } else { 2 };
     Rect::new(
         b.x + 1,
         b.y + top,

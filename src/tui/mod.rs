@@ -7,10 +7,13 @@
 pub mod app;
 pub mod buffer;
 pub mod dialog;
+pub mod help;
 pub mod keymap;
 pub mod layout;
 pub mod model;
 pub mod msg;
+pub mod pages;
+pub mod query;
 pub mod update;
 pub mod view;
 pub mod worker;

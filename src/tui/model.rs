@@ -1,11 +1,11 @@
 //! The TUI's whole state. `update` changes it; `view` only reads it.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 use super::buffer::Buffer;
 use super::dialog::Dialog;
 use super::msg::{ReqId, SubId};
-use crate::client::{CHANNEL_NAMESPACE, Histogram, Protocol, TopicInfo, TopicName};
+use crate::client::{CHANNEL_NAMESPACE, ChannelFilter, Histogram, Protocol, TopicInfo, TopicName};
 
 /// Nanoseconds per millisecond.
 pub const MS: i64 = 1_000_000;
@@ -15,8 +15,12 @@ pub const SEC: i64 = 1_000_000_000;
 pub const DEBOUNCE_NS: i64 = 150 * MS;
 /// How often the live timeline's histogram is refreshed.
 pub const HISTOGRAM_REFRESH_NS: i64 = 5 * SEC;
-/// How long a status message stays.
-pub const STATUS_TTL_NS: i64 = 8 * SEC;
+/// How long an informational status message stays.
+pub const STATUS_TTL_NS: i64 = 5 * SEC;
+/// How long an error stays in the status line.
+pub const ERROR_TTL_NS: i64 = 10 * SEC;
+/// A status message is drawn dimmed this long before it goes.
+pub const STATUS_FADE_NS: i64 = 1_500 * MS;
 /// The smallest usable terminal.
 pub const MIN_SIZE: (u16, u16) = (60, 16);
 
@@ -82,6 +86,42 @@ impl TreeRow<'_> {
     }
 }
 
+/// The order of the topics within a namespace.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum SortKey {
+    /// By name.
+    #[default]
+    Name,
+    /// Busiest first (msgs/s between the last two listings).
+    Rate,
+    /// Largest first.
+    Size,
+    /// Most recent last message first.
+    Last,
+}
+
+impl SortKey {
+    /// The next key (`s` cycles).
+    pub fn next(self) -> SortKey {
+        match self {
+            SortKey::Name => SortKey::Rate,
+            SortKey::Rate => SortKey::Size,
+            SortKey::Size => SortKey::Last,
+            SortKey::Last => SortKey::Name,
+        }
+    }
+
+    /// How the status line names it.
+    pub fn label(self) -> &'static str {
+        match self {
+            SortKey::Name => "name",
+            SortKey::Rate => "msgs/s",
+            SortKey::Size => "size",
+            SortKey::Last => "last message",
+        }
+    }
+}
+
 /// The topic browser.
 #[derive(Debug, Clone, Default)]
 pub struct Browser {
@@ -99,6 +139,18 @@ pub struct Browser {
     pub collapsed: BTreeSet<String>,
     /// First visible row.
     pub scroll: usize,
+    /// The topics' order within a namespace.
+    pub sort: SortKey,
+    /// Messages per second per topic, from the counts of the last two listings.
+    pub rates: HashMap<TopicName, f64>,
+    /// The message count of each topic at the previous listing, and when it came.
+    pub counts_at: HashMap<TopicName, (i64, u64)>,
+    /// Hidden: the tail takes the full width.
+    pub hidden: bool,
+    /// Topics marked (Space) to be deleted together.
+    pub marked: BTreeSet<TopicName>,
+    /// Show only closed channels a subscriber read through their close.
+    pub done_only: bool,
 }
 
 impl Browser {
@@ -109,6 +161,7 @@ impl Browser {
             .topics
             .iter()
             .filter(|t| f.is_empty() || t.name.to_string().to_lowercase().contains(&f))
+            .filter(|t| !self.done_only || ChannelFilter::done(None).matches(t, 0))
             .collect();
         let mut namespaces: Vec<&str> = shown.iter().map(|t| t.name.namespace.as_str()).collect();
         namespaces.dedup();
@@ -116,11 +169,12 @@ impl Browser {
         namespaces.dedup();
         let mut rows = Vec::with_capacity(shown.len() + namespaces.len());
         for ns in namespaces {
-            let topics: Vec<&TopicInfo> = shown
+            let mut topics: Vec<&TopicInfo> = shown
                 .iter()
                 .copied()
                 .filter(|t| t.name.namespace == ns)
                 .collect();
+            self.sort_topics(&mut topics);
             let collapsed = self.collapsed.contains(ns);
             rows.push(TreeRow::Namespace(ns, collapsed, topics.len()));
             if !collapsed {
@@ -128,6 +182,43 @@ impl Browser {
             }
         }
         rows
+    }
+
+    /// Sorts topics by the sort key (ties, and unknown values last, by name).
+    fn sort_topics(&self, topics: &mut [&TopicInfo]) {
+        let rate = |t: &TopicInfo| self.rates.get(&t.name).copied().unwrap_or(-1.0);
+        match self.sort {
+            SortKey::Name => {}
+            SortKey::Rate => topics.sort_by(|a, b| rate(b).total_cmp(&rate(a))),
+            SortKey::Size => topics.sort_by_key(|t| std::cmp::Reverse(t.bytes())),
+            SortKey::Last => topics.sort_by_key(|t| std::cmp::Reverse(t.last_ts_ns())),
+        }
+    }
+
+    /// Takes a new listing at `now`: the rate of each topic is its count's growth since
+    /// the previous listing (a count that shrank, by retention or a re-create, has none).
+    pub fn take_listing(&mut self, list: Vec<TopicInfo>, now: i64) {
+        let mut counts_at = HashMap::with_capacity(list.len());
+        self.rates.retain(|t, _| list.iter().any(|i| &i.name == t));
+        for info in &list {
+            let Some(count) = info.message_count() else {
+                continue;
+            };
+            if let Some((at, prev)) = self.counts_at.get(&info.name)
+                && now > *at
+            {
+                if count >= *prev {
+                    let rate = (count - prev) as f64 * SEC as f64 / (now - at) as f64;
+                    self.rates.insert(info.name.clone(), rate);
+                } else {
+                    self.rates.remove(&info.name);
+                }
+            }
+            counts_at.insert(info.name.clone(), (now, count));
+        }
+        self.counts_at = counts_at;
+        self.topics = list;
+        self.loaded = true;
     }
 
     /// The selected row's index in `rows`.
@@ -148,6 +239,15 @@ impl Browser {
     pub fn info(&self, t: &TopicName) -> Option<&TopicInfo> {
         self.topics.iter().find(|i| &i.name == t)
     }
+}
+
+/// A partition of the tail that is not streaming.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PartFault {
+    /// Retrying (why).
+    Reconnecting(String),
+    /// Gave up (why).
+    Failed(String),
 }
 
 /// The tail pane.
@@ -171,20 +271,33 @@ pub struct Tail {
     pub search: String,
     /// Typing into the search.
     pub searching: bool,
+    /// The search is literal text, not a regex.
+    pub literal: bool,
+    /// Why the search text is not a valid regex.
+    pub search_error: Option<String>,
     /// Show only matching records.
     pub filter: bool,
     /// The subscription has delivered its history.
     pub caught_up: bool,
     /// The subscription's stream is retrying.
     pub reconnecting: Option<String>,
+    /// Partitions of the subscription that are retrying or gave up (the others go on).
+    pub faults: std::collections::BTreeMap<i32, PartFault>,
     /// The subscription ended (closed channel or error).
-    pub ended: Option<String>,
+    pub ended: Option<super::msg::TailEnd>,
     /// Records received by this subscription (including dropped ones).
     pub received: u64,
     /// Records received since the pause.
     pub since_pause: u64,
     /// Timestamp of the newest record received.
     pub last_ts: Option<i64>,
+    /// The page-back request in flight: its id, the first loaded time it reads before,
+    /// and the rows to move once it is in.
+    pub paging: Option<(ReqId, i64, isize)>,
+    /// Nothing earlier than the first loaded record: the topic's beginning.
+    pub at_beginning: bool,
+    /// JSON fields shown as columns (paths); empty: the whole value.
+    pub columns: Vec<String>,
 }
 
 impl Tail {
@@ -200,13 +313,19 @@ impl Tail {
             top: 0,
             search: String::new(),
             searching: false,
+            literal: false,
+            search_error: None,
             filter: false,
             caught_up: false,
             reconnecting: None,
+            faults: Default::default(),
             ended: None,
             received: 0,
             since_pause: 0,
             last_ts: None,
+            paging: None,
+            at_beginning: false,
+            columns: Vec::new(),
         }
     }
 
@@ -279,6 +398,26 @@ pub struct Status {
     pub at: i64,
 }
 
+impl Status {
+    /// How long it stays: errors longer than information.
+    pub fn ttl(&self) -> i64 {
+        match self.level {
+            Level::Info => STATUS_TTL_NS,
+            Level::Error => ERROR_TTL_NS,
+        }
+    }
+
+    /// Whether it has outlived its time at `now`.
+    pub fn expired(&self, now: i64) -> bool {
+        now - self.at > self.ttl()
+    }
+
+    /// Whether it is about to go (drawn dimmed).
+    pub fn fading(&self, now: i64) -> bool {
+        now - self.at > self.ttl() - STATUS_FADE_NS
+    }
+}
+
 /// The whole TUI state.
 #[derive(Debug, Clone)]
 pub struct Model {
@@ -318,6 +457,8 @@ pub struct Model {
     pub rate_window: (i64, u64),
     /// The next subscription / request id.
     pub next_id: u64,
+    /// The field columns picked per topic (this session).
+    pub columns_by_topic: HashMap<TopicName, Vec<String>>,
     /// Something visible changed since the last draw.
     pub dirty: bool,
     /// Set when the user quits.
@@ -346,6 +487,7 @@ impl Model {
             rate: 0.0,
             rate_window: (now, 0),
             next_id: 1,
+            columns_by_topic: HashMap::new(),
             dirty: true,
             quit: false,
         }
@@ -403,6 +545,11 @@ impl Model {
             .and_then(|t| self.browser.info(t))
             .and_then(|i| i.first_ts_ns())
             .map_or(start, |f| f.min(start))
+    }
+
+    /// Where each part of the screen goes now (without the browser when it is hidden).
+    pub fn areas(&self) -> super::layout::Areas {
+        super::layout::screen(self.size, !self.browser.hidden)
     }
 
     /// Whether the terminal is below the minimum size.

@@ -4,7 +4,8 @@
 use crossterm::event::{KeyEvent, MouseEvent};
 
 use crate::client::{
-    DeleteOutcome, Histogram, OutMessage, Protocol, PublishOutcome, Record, TopicInfo, TopicName,
+    ClientError, DeleteOutcome, Histogram, OutMessage, Protocol, PublishOutcome, Record, TopicInfo,
+    TopicName,
 };
 
 /// Identifies one tail subscription; events of a replaced subscription are dropped.
@@ -93,6 +94,27 @@ pub enum Command {
         /// Which topic.
         topic: TopicName,
     },
+    /// Delete several topics, one after the other.
+    DeleteMany {
+        /// Request id.
+        req: ReqId,
+        /// Which topics.
+        topics: Vec<TopicName>,
+    },
+    /// Read the newest `limit` records before `before_ns` (paging back before the first
+    /// loaded record), down to `floor_ns` (the topic's first message).
+    ReadBefore {
+        /// Request id (stale answers are dropped).
+        req: ReqId,
+        /// Which topic.
+        topic: TopicName,
+        /// Records strictly before this time.
+        before_ns: i64,
+        /// Not before this time.
+        floor_ns: i64,
+        /// How many.
+        limit: usize,
+    },
     /// Copy text to the clipboard (OSC 52).
     Copy(String),
     /// Leave the TUI.
@@ -114,7 +136,7 @@ pub enum WorkerEvent {
         /// The address tried.
         addr: String,
         /// Why.
-        error: String,
+        error: ClientError,
         /// Attempt number, from 1.
         attempt: u32,
         /// When the next attempt is due, in ms.
@@ -134,12 +156,14 @@ pub enum WorkerEvent {
         /// The subscription.
         id: SubId,
     },
-    /// Subscription `id` lost its stream and is retrying.
+    /// Subscription `id` lost its stream (`partition`: one partition's) and is retrying.
     TailReconnecting {
         /// The subscription.
         id: SubId,
+        /// The partition, when one partition is retrying (the others go on).
+        partition: Option<i32>,
         /// What failed.
-        error: String,
+        error: ClientError,
         /// Attempt number.
         attempt: u32,
     },
@@ -150,44 +174,80 @@ pub enum WorkerEvent {
         /// What to say.
         text: String,
     },
-    /// Subscription `id` is streaming again.
+    /// Subscription `id` (`partition`: that partition) is streaming again.
     TailReconnected {
         /// The subscription.
         id: SubId,
+        /// The partition that is back, when one was reported.
+        partition: Option<i32>,
     },
-    /// Subscription `id` ended (a closed channel, or a fatal error).
+    /// One partition of subscription `id` gave up; the others go on.
+    TailPartitionFailed {
+        /// The subscription.
+        id: SubId,
+        /// The partition.
+        partition: i32,
+        /// Why.
+        error: ClientError,
+    },
+    /// Subscription `id` ended.
     TailEnded {
         /// The subscription.
         id: SubId,
-        /// The error, if it failed.
-        error: Option<String>,
+        /// How.
+        end: TailEnd,
     },
     /// A histogram answer.
     Histogram {
         /// The request.
         id: ReqId,
         /// The histogram or the error.
-        result: Result<Histogram, String>,
+        result: Result<Histogram, ClientError>,
     },
     /// A publish answer.
     Published {
         /// The request.
         req: ReqId,
         /// Where each message landed, or the error.
-        result: Result<Vec<PublishOutcome>, String>,
+        result: Result<Vec<PublishOutcome>, ClientError>,
     },
     /// A channel close answer.
     ChannelClosed {
         /// The request.
         req: ReqId,
         /// The close message's outcome, or the error.
-        result: Result<PublishOutcome, String>,
+        result: Result<PublishOutcome, ClientError>,
+    },
+    /// Records before the first loaded one (a page back), oldest first.
+    Earlier {
+        /// The request.
+        req: ReqId,
+        /// The records and whether the topic has nothing earlier, or the error.
+        result: Result<(Vec<Record>, bool), String>,
     },
     /// A delete answer.
     Deleted {
         /// The request.
         req: ReqId,
         /// The outcome, or the error.
-        result: Result<DeleteOutcome, String>,
+        result: Result<DeleteOutcome, ClientError>,
     },
+    /// The answer to deleting several topics.
+    DeletedMany {
+        /// The request.
+        req: ReqId,
+        /// Those deleted.
+        deleted: Vec<TopicName>,
+        /// Those that could not be, and why.
+        failed: Vec<(TopicName, String)>,
+    },
+}
+
+/// How a tail subscription ended.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TailEnd {
+    /// The read is over: a sealed 2.x channel, or a deleted topic's last record.
+    Closed,
+    /// A fatal error.
+    Failed(ClientError),
 }

@@ -11,7 +11,7 @@ use std::time::Duration;
 use tokio::sync::{Notify, mpsc};
 use tokio_util::sync::CancellationToken;
 
-use super::msg::{Command, Start, SubId, WorkerEvent};
+use super::msg::{Command, Start, SubId, TailEnd, WorkerEvent};
 use crate::client::{
     Client, ClientError, ConnectOptions, HistogramRequest, HistogramUnit, ReadEvent, ReadSpec,
     TopicName,
@@ -20,6 +20,10 @@ use crate::time::TimeSpec;
 
 /// How often the topic list is refreshed.
 pub const REFRESH_EVERY: Duration = Duration::from_secs(3);
+/// How often the broker is probed (the connection watchdog).
+pub const PROBE_EVERY: Duration = Duration::from_millis(500);
+/// How long a probe may take before the broker counts as lost.
+pub const PROBE_TIMEOUT: Duration = Duration::from_millis(1500);
 /// Capacity of the command and event channels.
 pub const CHANNEL_CAPACITY: usize = 1024;
 
@@ -74,7 +78,7 @@ async fn connect(
                 tracing::info!(addr = %opts.broker, error = %e, attempt, "broker unreachable");
                 let ev = WorkerEvent::Unreachable {
                     addr: opts.broker.clone(),
-                    error: e.to_string(),
+                    error: e,
                     attempt,
                     retry_in_ms: wait.as_millis() as u64,
                 };
@@ -156,7 +160,7 @@ async fn run(
                         stop_ns: Some(stop_ns),
                         buckets: buckets.max(1),
                     };
-                    let result = c.histogram(&topic, req).await.map_err(|e| e.to_string());
+                    let result = c.histogram(&topic, req).await;
                     send(&tx, &stop2, WorkerEvent::Histogram { id, result }).await;
                 });
             }
@@ -166,22 +170,57 @@ async fn run(
                 messages,
             } => {
                 tokio::spawn(async move {
-                    let result = c.publish(&topic, messages).await.map_err(|e| e.to_string());
+                    let result = c.publish(&topic, messages).await;
                     send(&tx, &stop2, WorkerEvent::Published { req, result }).await;
                 });
             }
             Command::CloseChannel { req, name } => {
                 tokio::spawn(async move {
-                    let result = c.chan_close(&name).await.map_err(|e| e.to_string());
+                    let result = c.chan_close(&name).await;
                     send(&tx, &stop2, WorkerEvent::ChannelClosed { req, result }).await;
                 });
             }
             Command::Delete { req, topic } => {
                 let refresh = refresh.clone();
                 tokio::spawn(async move {
-                    let result = c.delete(&topic).await.map_err(|e| e.to_string());
+                    let result = c.delete(&topic).await;
                     send(&tx, &stop2, WorkerEvent::Deleted { req, result }).await;
                     refresh.notify_one();
+                });
+            }
+            Command::DeleteMany { req, topics } => {
+                let refresh = refresh.clone();
+                tokio::spawn(async move {
+                    let (mut deleted, mut failed) = (Vec::new(), Vec::new());
+                    for t in topics {
+                        match c.delete(&t).await {
+                            Ok(_) => deleted.push(t),
+                            Err(e) => failed.push((t, e.to_string())),
+                        }
+                    }
+                    let ev = WorkerEvent::DeletedMany {
+                        req,
+                        deleted,
+                        failed,
+                    };
+                    send(&tx, &stop2, ev).await;
+                    refresh.notify_one();
+                });
+            }
+            Command::ReadBefore {
+                req,
+                topic,
+                before_ns,
+                floor_ns,
+                limit,
+            } => {
+                tokio::spawn(async move {
+                    let read = super::pages::read_before(&c, &topic, before_ns, floor_ns, limit);
+                    let result = tokio::select! {
+                        r = read => r.map_err(|e| e.to_string()),
+                        _ = stop2.cancelled() => return,
+                    };
+                    send(&tx, &stop2, WorkerEvent::Earlier { req, result }).await;
                 });
             }
             Command::Copy(_) | Command::Quit => {}
@@ -192,8 +231,11 @@ async fn run(
     }
 }
 
-/// Lists topics every [`REFRESH_EVERY`] (or when notified); reports the connection going
-/// away and coming back, with backoff while it is away.
+/// Probes the broker every [`PROBE_EVERY`] (at most [`PROBE_TIMEOUT`] each, so a lost
+/// broker shows as disconnected within 2 s) and lists the topics every [`REFRESH_EVERY`]
+/// (or when notified) while it answers; reports the connection going away and coming
+/// back. While it is away only the probe is sent (4.x: a starting broker crashes on other
+/// calls, see [`Client::ping`]).
 async fn refresher(
     client: Client,
     tx: mpsc::Sender<WorkerEvent>,
@@ -201,8 +243,17 @@ async fn refresher(
     now: Arc<Notify>,
 ) {
     let mut failures = 0u32;
+    let mut listed: Option<tokio::time::Instant> = None;
+    let mut asked = true;
     loop {
-        let wait = match client.list_topics().await {
+        let due = asked || listed.is_none_or(|t| t.elapsed() >= REFRESH_EVERY);
+        let result = match probe(&client).await {
+            Ok(()) if failures > 0 => client.ready_after_fault().await.map(|()| None),
+            Ok(()) if due => client.list_topics().await.map(Some),
+            Ok(()) => Ok(None),
+            Err(e) => Err(e),
+        };
+        match result {
             Ok(list) => {
                 if failures > 0 {
                     failures = 0;
@@ -213,33 +264,46 @@ async fn refresher(
                     if !send(&tx, &stop, ev).await {
                         return;
                     }
+                    asked = true; // list at once
+                    continue;
                 }
-                if !send(&tx, &stop, WorkerEvent::Topics(list)).await {
-                    return;
+                if let Some(list) = list {
+                    (listed, asked) = (Some(tokio::time::Instant::now()), false);
+                    if !send(&tx, &stop, WorkerEvent::Topics(list)).await {
+                        return;
+                    }
                 }
-                REFRESH_EVERY
             }
-            Err(e) => {
+            Err(error) => {
                 failures += 1;
-                let wait = backoff(failures);
-                tracing::warn!(error = %e, failures, "listing topics failed");
+                tracing::warn!(%error, failures, "broker probe or listing failed");
                 let ev = WorkerEvent::Unreachable {
                     addr: client.broker_addr().to_string(),
-                    error: e.to_string(),
+                    error,
                     attempt: failures,
-                    retry_in_ms: wait.as_millis() as u64,
+                    retry_in_ms: PROBE_EVERY.as_millis() as u64,
                 };
                 if !send(&tx, &stop, ev).await {
                     return;
                 }
-                wait
             }
-        };
+        }
         tokio::select! {
-            _ = tokio::time::sleep(wait) => {}
-            _ = now.notified() => {}
+            _ = tokio::time::sleep(PROBE_EVERY) => {}
+            _ = now.notified() => asked = true,
             _ = stop.cancelled() => return,
         }
+    }
+}
+
+/// [`Client::ping`] within [`PROBE_TIMEOUT`].
+async fn probe(client: &Client) -> Result<(), ClientError> {
+    match tokio::time::timeout(PROBE_TIMEOUT, client.ping()).await {
+        Ok(r) => r,
+        Err(_) => Err(ClientError::Timeout {
+            addr: client.broker_addr().to_string(),
+            secs: PROBE_TIMEOUT.as_secs_f64(),
+        }),
     }
 }
 
@@ -320,7 +384,11 @@ async fn tail(
             Ok(mut stream) => {
                 if attempt > 0 {
                     attempt = 0;
-                    if !send(&tx, &stop, WorkerEvent::TailReconnected { id }).await {
+                    let ev = WorkerEvent::TailReconnected {
+                        id,
+                        partition: None,
+                    };
+                    if !send(&tx, &stop, ev).await {
                         return;
                     }
                 }
@@ -331,21 +399,14 @@ async fn tail(
                     };
                     let out = match ev {
                         None => {
-                            send(&tx, &stop, WorkerEvent::TailEnded { id, error: None }).await;
+                            let end = WorkerEvent::TailEnded {
+                                id,
+                                end: TailEnd::Closed,
+                            };
+                            send(&tx, &stop, end).await;
                             return;
                         }
-                        Some(Ok(ReadEvent::Records(records))) => {
-                            if let Some(r) = records.last() {
-                                last_ts = Some(r.ts_ns);
-                            }
-                            WorkerEvent::Records { id, records }
-                        }
-                        Some(Ok(ReadEvent::CaughtUp)) => WorkerEvent::CaughtUp { id },
-                        Some(Ok(ReadEvent::Reconnecting { error, attempt })) => {
-                            WorkerEvent::TailReconnecting { id, error, attempt }
-                        }
-                        Some(Ok(ReadEvent::Reconnected)) => WorkerEvent::TailReconnected { id },
-                        Some(Ok(ReadEvent::Notice(text))) => WorkerEvent::TailNotice { id, text },
+                        Some(Ok(ev)) => tail_event(id, ev, &mut last_ts),
                         Some(Err(e)) => break e,
                     };
                     if !send(&tx, &stop, out).await {
@@ -355,15 +416,20 @@ async fn tail(
             }
             Err(e) => e,
         };
-        if !failure.is_transient() || matches!(failure, ClientError::Cancelled) {
-            let error = Some(failure.to_string());
-            send(&tx, &stop, WorkerEvent::TailEnded { id, error }).await;
+        // "Topic not found" while reconnecting: a restarting broker that has not loaded
+        // the topic yet; given up after `NOT_FOUND_RETRIES`.
+        let missing_again = matches!(failure, ClientError::TopicNotFound(_))
+            && (1..NOT_FOUND_RETRIES).contains(&attempt);
+        if !(failure.is_transient() || missing_again) {
+            let end = TailEnd::Failed(failure);
+            send(&tx, &stop, WorkerEvent::TailEnded { id, end }).await;
             return;
         }
         attempt += 1;
         let ev = WorkerEvent::TailReconnecting {
             id,
-            error: failure.to_string(),
+            partition: None,
+            error: failure,
             attempt,
         };
         if !send(&tx, &stop, ev).await {
@@ -373,6 +439,53 @@ async fn tail(
             _ = tokio::time::sleep(backoff(attempt)) => {}
             _ = stop.cancelled() => return,
         }
+        // Only the probe goes to a broker that may be starting (4.x crashes otherwise).
+        loop {
+            let ready = tokio::select! {
+                r = client.ready_after_fault() => r,
+                _ = stop.cancelled() => return,
+            };
+            if ready.is_ok() {
+                break;
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(PROBE_EVERY) => {}
+                _ = stop.cancelled() => return,
+            }
+        }
+    }
+}
+
+/// How many reopenings in a row may meet "topic not found" before the tail gives up.
+const NOT_FOUND_RETRIES: u32 = 10;
+
+/// The worker event for a read event of subscription `id`; notes the last timestamp.
+fn tail_event(id: SubId, ev: ReadEvent, last_ts: &mut Option<i64>) -> WorkerEvent {
+    match ev {
+        ReadEvent::Records(records) => {
+            if let Some(r) = records.last() {
+                *last_ts = Some(r.ts_ns);
+            }
+            WorkerEvent::Records { id, records }
+        }
+        ReadEvent::CaughtUp => WorkerEvent::CaughtUp { id },
+        ReadEvent::Reconnecting {
+            partition,
+            error,
+            attempt,
+        } => WorkerEvent::TailReconnecting {
+            id,
+            partition,
+            error,
+            attempt,
+        },
+        ReadEvent::Reconnected { partition } => WorkerEvent::TailReconnected { id, partition },
+        ReadEvent::PartitionFailed { partition, error } => WorkerEvent::TailPartitionFailed {
+            id,
+            partition,
+            error,
+        },
+        ReadEvent::Notice(text) => WorkerEvent::TailNotice { id, text },
     }
 }
 

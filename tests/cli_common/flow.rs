@@ -89,24 +89,8 @@ pub async fn check_follow_and_ctrl_c(t: &Target, ns: &str) {
         "publish first",
     );
     read_n(t, &topic, 1).await;
-    let mut c = command(
-        t,
-        &["tail", &topic, "--from", "earliest", "--format", "json"],
-    );
-    c.stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let mut child = c.spawn().unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<String>();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines() {
-            let Ok(line) = line else { break };
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
+    let args = ["tail", &topic, "--from", "earliest", "--format", "json"];
+    let (child, mut rx) = spawn_lines(t, &args);
     let first = tokio::time::timeout(Duration::from_secs(20), rx.recv())
         .await
         .expect("first record")

@@ -100,6 +100,30 @@ pub(crate) fn wait_output(mut child: Child, limit: Duration) -> Option<Output> {
     })
 }
 
+/// Spawns `swmq ARGS` (a following tail) with its stdout lines sent to the receiver as they
+/// come; the caller stops the child.
+pub fn spawn_lines(
+    t: &Target,
+    args: &[&str],
+) -> (Child, tokio::sync::mpsc::UnboundedReceiver<String>) {
+    use std::io::{BufRead, BufReader};
+    let mut c = command(t, args);
+    c.stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = c.spawn().expect("spawn swmq");
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel::<String>();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    (child, rx)
+}
+
 /// Asserts success and returns stdout.
 pub fn ok(out: &Output, what: &str) -> String {
     assert!(
@@ -163,6 +187,8 @@ pub async fn read_n(t: &Target, topic: &str, n: usize) -> Vec<Value> {
 
 mod data;
 mod flow;
+mod usability;
 
 pub use data::*;
 pub use flow::*;
+pub use usability::*;

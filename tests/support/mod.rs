@@ -24,7 +24,12 @@ pub fn free_port() -> u16 {
         .port()
 }
 
+pub mod chan;
+pub mod cluster;
 pub mod embedded;
+pub mod hostile;
+pub mod pty;
+pub mod screens;
 pub mod v2only;
 
 /// A message with a UTF-8 key and value.

@@ -50,10 +50,17 @@ pub struct LayoutTopic {
 }
 
 impl LayoutTopic {
-    /// The topic's statistics: partitions `0..=highest seen`, bytes, first/last minute.
+    /// The topic's statistics: partitions `0..=highest seen` (only those seen when the
+    /// highest is beyond [`super::admin::MAX_DENSE_PARTITIONS`]), bytes, first/last minute.
     pub fn info(&self) -> TopicInfo {
-        let count = self.partitions.keys().next_back().map_or(0, |&m| m + 1);
-        let partitions = (0..count)
+        let highest = self.partitions.keys().next_back().copied().unwrap_or(-1);
+        let ids: Vec<i32> = if highest < super::admin::MAX_DENSE_PARTITIONS {
+            (0..=highest).collect()
+        } else {
+            self.partitions.keys().copied().collect()
+        };
+        let partitions = ids
+            .into_iter()
             .map(|id| {
                 let p = self.partitions.get(&id).cloned().unwrap_or_default();
                 PartitionInfo {
@@ -61,10 +68,13 @@ impl LayoutTopic {
                     ring: None,
                     leader: None,
                     message_count: None,
-                    bytes: Some(p.files.iter().map(|f| f.size).sum()),
+                    bytes: Some(p.files.iter().fold(0u64, |a, f| a.saturating_add(f.size))),
                     first_ts_ns: p.files.iter().map(|f| f.minute_ns).min(),
                     last_ts_ns: p.files.iter().map(|f| f.minute_ns).max(),
                     closed: p.closed,
+                    // No subscriber records here: whether it was read is unknown.
+                    consumed: crate::client::Consumed::Unknown,
+                    subscribers: Vec::new(),
                 }
             })
             .collect();
@@ -90,7 +100,8 @@ impl LayoutTopic {
                 continue;
             }
             let i = ((f.minute_ns - start) as i128 * n as i128 / width) as usize;
-            counts[i.min(n - 1)] += f.size;
+            let c = &mut counts[i.min(n - 1)];
+            *c = c.saturating_add(f.size);
         }
         Ok(Histogram {
             start_ns: start,

@@ -110,8 +110,7 @@ impl LegacyClient {
             topic: "swmq-probe".into(),
             parition: 0,
         };
-        self.v2()
-            .find_broker(req)
+        timed(self.v2().find_broker(req))
             .await
             .map_err(|s| ClientError::rpc(self.ctx("FindBroker"), s))?;
         let mut status = BrokerStatus {
@@ -123,14 +122,12 @@ impl LegacyClient {
         };
         match self.admin().await? {
             Some(mut a) => {
-                let info = a
-                    .broker_info(adm::BrokerInfoRequest {})
+                let info = timed(a.broker_info(adm::BrokerInfoRequest {}))
                     .await
                     .map_err(|s| ClientError::rpc(self.ctx("BrokerInfo"), s))?
                     .into_inner();
                 status.embedded_version = Some(info.version);
-                let topics = a
-                    .list_topics(adm::ListTopicsRequest::default())
+                let topics = timed(a.list_topics(adm::ListTopicsRequest::default()))
                     .await
                     .map_err(|s| ClientError::rpc(self.ctx("admin ListTopics"), s))?
                     .into_inner();
@@ -150,8 +147,7 @@ impl LegacyClient {
     pub async fn list_topics(&self) -> Result<Vec<TopicInfo>, ClientError> {
         match self.admin().await? {
             Some(mut a) => {
-                let resp = a
-                    .list_topics(adm::ListTopicsRequest::default())
+                let resp = timed(a.list_topics(adm::ListTopicsRequest::default()))
                     .await
                     .map_err(|s| ClientError::rpc(self.ctx("admin ListTopics"), s))?
                     .into_inner();
@@ -178,7 +174,7 @@ impl LegacyClient {
             namespace: topic.namespace.clone(),
             topic: topic.name.clone(),
         };
-        match a.describe_topic(req).await {
+        match timed(a.describe_topic(req)).await {
             Ok(r) => match r.into_inner().topic {
                 Some(t) => Ok(Some(admin::topic_info(t))),
                 None => Err(ClientError::TopicNotFound(topic.to_string())),
@@ -239,18 +235,32 @@ impl LegacyClient {
                 "histograms need the embedded broker's admin service".into(),
             ));
         };
-        let r = a
-            .histogram(adm::HistogramRequest {
-                namespace: topic.namespace.clone(),
-                topic: topic.name.clone(),
-                start_ts_ns: start,
-                stop_ts_ns: stop,
-                buckets: req.buckets,
-                partitions: Vec::new(),
-            })
-            .await
-            .map_err(|s| ClientError::rpc(self.ctx(format!("histogram of {topic}")), s))?
-            .into_inner();
+        let r = timed(a.histogram(adm::HistogramRequest {
+            namespace: topic.namespace.clone(),
+            topic: topic.name.clone(),
+            start_ts_ns: start,
+            stop_ts_ns: stop,
+            buckets: req.buckets,
+            partitions: Vec::new(),
+        }))
+        .await
+        .map_err(|s| ClientError::rpc(self.ctx(format!("histogram of {topic}")), s))?
+        .into_inner();
+        // Untrusted: exactly the buckets asked for, over a forward range.
+        if r.counts.len() != req.buckets as usize || r.stop_ts_ns <= r.start_ts_ns {
+            return Err(ClientError::Rpc {
+                context: self.ctx(format!("histogram of {topic}")),
+                code: tonic::Code::Internal,
+                message: format!(
+                    "the broker answered an invalid histogram: {} buckets for {} asked, \
+                     range {}..{}",
+                    r.counts.len(),
+                    req.buckets,
+                    r.start_ts_ns,
+                    r.stop_ts_ns
+                ),
+            });
+        }
         Ok(Histogram {
             start_ns: r.start_ts_ns,
             stop_ns: r.stop_ts_ns,
@@ -269,7 +279,7 @@ impl LegacyClient {
             namespace: topic.namespace.clone(),
             topic: topic.name.clone(),
         };
-        match self.v2().get_topic_configuration(req).await {
+        match timed(self.v2().get_topic_configuration(req)).await {
             Ok(r) => {
                 if let Some(n) = r
                     .into_inner()
@@ -325,8 +335,7 @@ impl LegacyClient {
                 ..Default::default()
             }),
         };
-        self.v2()
-            .configure_topic(req)
+        timed(self.v2().configure_topic(req))
             .await
             .map_err(|s| ClientError::rpc(self.ctx(format!("configure {topic}")), s))?;
         Ok(())
@@ -355,11 +364,21 @@ impl LegacyClient {
     /// A long-lived publisher: one `Publish` stream per partition used; `finish` returns once
     /// every stream has ended cleanly (everything durable).
     pub async fn publisher(&self, topic: &TopicName) -> Result<Publisher, ClientError> {
+        self.publisher_with(topic, Partitioner::Hash).await
+    }
+
+    /// [`LegacyClient::publisher`] spreading messages by `rule` (`Hash`: `msgclient`'s).
+    pub async fn publisher_with(
+        &self,
+        topic: &TopicName,
+        rule: Partitioner,
+    ) -> Result<Publisher, ClientError> {
         let partitions = self.partition_count(topic).await?;
         Ok(publish::start(
             self.clone(),
             Arc::new(topic.clone()),
             partitions,
+            rule,
         ))
     }
 
@@ -375,14 +394,30 @@ impl LegacyClient {
             namespace: topic.namespace.clone(),
             topic: topic.name.clone(),
         };
-        self.v2()
-            .delete_topic(req)
+        timed(self.v2().delete_topic(req))
             .await
             .map_err(|s| ClientError::rpc(self.ctx(format!("delete {topic}")), s))?;
         Ok(DeleteOutcome {
             existed,
             note: None,
         })
+    }
+
+    /// Whether channel `name` exists: the admin statistics, else the filer's layout;
+    /// `None` when neither answers.
+    pub async fn channel_exists(&self, name: &str) -> Result<Option<bool>, ClientError> {
+        let topic = TopicName::channel(name)?;
+        match self.admin_describe(&topic).await {
+            Ok(Some(_)) => return Ok(Some(true)),
+            Err(ClientError::TopicNotFound(_)) => return Ok(Some(false)),
+            Ok(None) => {}
+            Err(e) => return Err(e),
+        }
+        match self.filer_layout().topic(&topic).await {
+            Ok(_) => Ok(Some(true)),
+            Err(ClientError::TopicNotFound(_)) => Ok(Some(false)),
+            Err(_) => Ok(None),
+        }
     }
 
     /// Seals channel `name`: publishes `Message {is_close: true}` to `chan/<name>` partition
@@ -428,6 +463,24 @@ pub(crate) fn histogram_range(
             .max(start.saturating_add(i64::from(req.buckets))),
     };
     Ok((start, stop))
+}
+
+/// How long a unary call may go unanswered before the broker counts as frozen (a
+/// stopped broker accepts connections in the kernel and never answers).
+pub const CALL_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A unary call bounded by [`CALL_TIMEOUT`] (then `DEADLINE_EXCEEDED`).
+async fn timed<T>(
+    call: impl std::future::Future<Output = Result<T, tonic::Status>>,
+) -> Result<T, tonic::Status> {
+    tokio::time::timeout(CALL_TIMEOUT, call)
+        .await
+        .unwrap_or_else(|_| {
+            Err(tonic::Status::deadline_exceeded(format!(
+                "no answer within {}s; the broker may be frozen or overloaded",
+                CALL_TIMEOUT.as_secs()
+            )))
+        })
 }
 
 /// Whether a gRPC status says a 2.x partition is sealed ("channel is already closed").

@@ -4,19 +4,27 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio_stream::wrappers::ReceiverStream;
 
 use super::{LegacyClient, is_closed_status};
-use crate::client::{ClientError, OutMessage, PublishOutcome, Publisher, TopicName};
+use crate::client::{
+    ClientError, OutMessage, PartitionPicker, Partitioner, PublishOutcome, Publisher, TopicName,
+};
 use crate::proto::v2;
 
 /// Messages queued between the caller and the publishing task.
 const QUEUE: usize = 256;
 /// Requests queued per partition stream.
 const STREAM_QUEUE: usize = 64;
+/// How long a publish waits without any progress (the broker answering, or taking queued
+/// messages off the connection) before it fails: a frozen broker (stopped, wedged) accepts
+/// connections in the kernel and never answers, and HTTP/2 alone waits forever.
+pub const STALL_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The `msgclient` partition of a keyed message: `xxhash64(key) % partitions` (xxh64, seed
 /// 0). `None` for an empty key (those go round robin).
@@ -28,9 +36,15 @@ pub fn partition_for_key(key: &[u8], partitions: u32) -> Option<i32> {
 }
 
 /// Starts the publishing task of `topic` with `partitions` partitions.
-pub(super) fn start(client: LegacyClient, topic: Arc<TopicName>, partitions: u32) -> Publisher {
+pub(super) fn start(
+    client: LegacyClient,
+    topic: Arc<TopicName>,
+    partitions: u32,
+    rule: Partitioner,
+) -> Publisher {
     let (tx, rx) = mpsc::channel(QUEUE);
-    let task = tokio::spawn(run(client, topic, partitions.max(1), rx));
+    let picker = PartitionPicker::new(rule);
+    let task = tokio::spawn(run(client, topic, partitions.max(1), picker, rx));
     Publisher::new(tx, task)
 }
 
@@ -38,6 +52,7 @@ async fn run(
     client: LegacyClient,
     topic: Arc<TopicName>,
     partitions: u32,
+    mut picker: PartitionPicker,
     mut rx: mpsc::Receiver<OutMessage>,
 ) -> Result<Vec<PublishOutcome>, ClientError> {
     let mut streams: BTreeMap<i32, PartStream> = BTreeMap::new();
@@ -46,6 +61,8 @@ async fn run(
     while let Some(m) = rx.recv().await {
         let p = if topic.is_channel() {
             0
+        } else if let Some(i) = picker.pick(partitions as usize) {
+            i as i32
         } else {
             partition_for_key(&m.key, partitions).unwrap_or_else(|| {
                 let p = round_robin % partitions;
@@ -103,6 +120,8 @@ pub(super) async fn close_partition(
 enum Step {
     Sent,
     SendFailed,
+    /// No queued request was taken for [`STALL_TIMEOUT`].
+    Stalled,
     Ended(Result<bool, ClientError>),
 }
 
@@ -119,6 +138,8 @@ struct PartStream {
     ended: Option<Result<bool, ClientError>>,
     /// A close message was sent on this stream.
     closed: bool,
+    /// Requests the transport has taken so far.
+    pulled: Arc<AtomicU64>,
 }
 
 impl PartStream {
@@ -139,13 +160,24 @@ impl PartStream {
         };
         tx.send(init).await.map_err(|_| ClientError::Cancelled)?;
         let err = |s: tonic::Status| stream_error(topic, partition, &addr, s);
-        let mut stream = client
-            .v2()
-            .publish(ReceiverStream::new(rx))
+        // Counts the requests the transport takes: progress while the broker says nothing.
+        let pulled = Arc::new(AtomicU64::new(0));
+        let counter = pulled.clone();
+        let requests = tokio_stream::StreamExt::map(ReceiverStream::new(rx), move |r| {
+            counter.fetch_add(1, Ordering::Relaxed);
+            r
+        });
+        let stalled = || stall_error(topic, partition, &addr, "acknowledge the stream");
+        let mut v2 = client.v2();
+        let opened = async {
+            let mut stream = v2.publish(requests).await.map_err(err)?.into_inner();
+            let first = stream.message().await.map_err(err)?;
+            Ok::<_, ClientError>((stream, first))
+        };
+        let (mut stream, first) = tokio::time::timeout(STALL_TIMEOUT, opened)
             .await
-            .map_err(err)?
-            .into_inner();
-        match stream.message().await.map_err(err)? {
+            .map_err(|_| stalled())??;
+        match first {
             None => {
                 return Err(ClientError::Rpc {
                     context: context(topic, partition, &addr),
@@ -182,6 +214,7 @@ impl PartStream {
             done: Some(done),
             ended: None,
             closed: false,
+            pulled,
         })
     }
 
@@ -205,13 +238,22 @@ impl PartStream {
             let (Some(tx), Some(done)) = (self.tx.as_ref(), self.done.as_mut()) else {
                 return Err(self.early_end());
             };
+            // A send waits only while the queue is full: nothing was taken for that long.
             tokio::select! {
                 r = tx.send(req) => if r.is_ok() { Step::Sent } else { Step::SendFailed },
                 r = done => Step::Ended(joined(r)),
+                _ = tokio::time::sleep(STALL_TIMEOUT) => Step::Stalled,
             }
         };
         match step {
             Step::Sent => {}
+            Step::Stalled => {
+                if let Some(h) = self.done.take() {
+                    h.abort();
+                }
+                self.tx = None;
+                return Err(self.stall("take more messages"));
+            }
             Step::SendFailed => {
                 let r = self.wait().await;
                 self.ended = Some(r);
@@ -230,11 +272,30 @@ impl PartStream {
         Ok(())
     }
 
+    /// Waits for the broker to end the stream, failing after [`STALL_TIMEOUT`] without
+    /// progress (the transport taking no queued message and the broker not answering).
     async fn wait(&mut self) -> Result<bool, ClientError> {
-        match self.done.take() {
-            Some(h) => joined(h.await),
-            None => self.ended.take().unwrap_or(Ok(false)),
+        let Some(mut h) = self.done.take() else {
+            return self.ended.take().unwrap_or(Ok(false));
+        };
+        let mut seen = self.pulled.load(Ordering::Relaxed);
+        loop {
+            match tokio::time::timeout(STALL_TIMEOUT, &mut h).await {
+                Ok(r) => return joined(r),
+                Err(_) => {
+                    let now = self.pulled.load(Ordering::Relaxed);
+                    if now == seen {
+                        h.abort();
+                        return Err(self.stall("confirm what it received"));
+                    }
+                    seen = now;
+                }
+            }
         }
+    }
+
+    fn stall(&self, what: &str) -> ClientError {
+        stall_error(&self.topic, self.partition, &self.addr, what)
     }
 
     /// The error for a stream that ended while messages were still being sent.
@@ -261,15 +322,24 @@ impl PartStream {
 fn joined(
     r: Result<Result<bool, ClientError>, tokio::task::JoinError>,
 ) -> Result<bool, ClientError> {
-    r.unwrap_or_else(|e| {
-        Err(ClientError::Unsupported(format!(
-            "publish task failed: {e}"
-        )))
-    })
+    r.unwrap_or_else(|e| Err(ClientError::task("publish task", &e)))
 }
 
 fn context(topic: &TopicName, partition: i32, addr: &str) -> String {
     format!("publish to {topic} partition {partition} at {addr}")
+}
+
+/// The broker made no progress for [`STALL_TIMEOUT`] (`what`: what it failed to do).
+fn stall_error(topic: &TopicName, partition: i32, addr: &str, what: &str) -> ClientError {
+    ClientError::Rpc {
+        context: context(topic, partition, addr),
+        code: tonic::Code::DeadlineExceeded,
+        message: format!(
+            "the broker did not {what} within {}s; it may be frozen or overloaded \
+             (nothing after the last acknowledged publish is known to be stored)",
+            STALL_TIMEOUT.as_secs()
+        ),
+    }
 }
 
 fn closed_error(topic: &TopicName, partition: i32) -> ClientError {

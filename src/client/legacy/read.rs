@@ -21,11 +21,14 @@ use tokio_stream::wrappers::ReceiverStream;
 use tonic::codec::Streaming;
 
 use super::{LegacyClient, backoff};
-use crate::client::merge::{PartEvent, spawn_merged};
+use crate::client::merge::{PartEvent, spawn_merged_growing};
 use crate::client::{ClientError, ReadSpec, ReadStream, Record, TopicName};
 use crate::proto::v2;
 use crate::proto::v2::subscriber_message::init_message::StartPosition;
 use crate::time::{TimeSpec, now_ns};
+
+mod discover;
+use discover::Snapshot;
 
 /// Events queued per partition reader.
 const PART_QUEUE: usize = 16;
@@ -92,85 +95,32 @@ enum HistoryEnd {
     Quiet,
 }
 
-/// Starts a merged read of `topic`.
+/// Starts a merged read of `topic`. A follow read of all partitions also watches for
+/// partitions that appear while it runs (module `discover`).
 pub(super) async fn start(
     client: &LegacyClient,
     topic: &TopicName,
     spec: ReadSpec,
 ) -> Result<ReadStream, ClientError> {
-    let stats = match client.admin_describe(topic).await {
-        Ok(s) => s.map(Some),
-        Err(ClientError::TopicNotFound(_)) if spec.follow => Some(None),
-        Err(e) => return Err(e),
-    };
-    let count = match &stats {
-        Some(Some(info)) if !topic.is_channel() => {
-            (info.partitions.len() as u32).max(client.partition_count(topic).await?)
-        }
-        _ => client.partition_count(topic).await?,
-    };
-    let partitions = select_partitions(topic, count, spec.partitions.as_deref())?;
+    let snap = Snapshot::take(client, topic, spec.follow).await?;
+    let partitions = snap.select(topic, spec.partitions.as_deref())?;
     let topic = Arc::new(topic.clone());
-    let now = now_ns();
-    let start = Start::from_spec(spec.from, now);
-    let mut inputs = Vec::with_capacity(partitions.len());
-    for p in partitions {
-        let closed = matches!(&stats, Some(Some(info))
-            if info.partitions.iter().any(|x| x.id == p && x.closed));
-        let end = match &stats {
-            None => HistoryEnd::Quiet,
-            Some(None) => HistoryEnd::Known(None),
-            Some(Some(info)) => HistoryEnd::Known(
-                info.partitions
-                    .iter()
-                    .find(|x| x.id == p)
-                    .and_then(|x| x.last_ts_ns),
-            ),
-        };
+    let start = Start::from_spec(spec.from, now_ns());
+    let inputs = partitions
+        .iter()
+        .map(|&p| discover::spawn_reader(client, &topic, p, start, &snap, spec.follow))
+        .collect();
+    let added = if spec.follow && spec.partitions.is_none() && !topic.is_channel() {
         let (tx, rx) = mpsc::channel(PART_QUEUE);
-        let reader = PartReader {
-            client: client.clone(),
-            topic: topic.clone(),
-            partition: p,
-            start,
-            end,
-            closed,
-            follow: spec.follow,
-            tx,
-        };
-        tokio::spawn(reader.run());
-        inputs.push(rx);
-    }
-    Ok(spawn_merged(inputs, spec, MAX_WAIT))
-}
-
-/// The partitions to read: the requested ones (validated, sorted, deduplicated) or all.
-fn select_partitions(
-    topic: &TopicName,
-    count: u32,
-    wanted: Option<&[i32]>,
-) -> Result<Vec<i32>, ClientError> {
-    let count = count.max(1) as i32;
-    let Some(wanted) = wanted else {
-        return Ok((0..count).collect());
+        let known = partitions.iter().copied().collect();
+        tokio::spawn(discover::watch(client.clone(), topic, start, known, tx));
+        Some(rx)
+    } else {
+        None
     };
-    let mut out = Vec::with_capacity(wanted.len());
-    for &p in wanted {
-        if p < 0 || p >= count {
-            return Err(ClientError::invalid(
-                "partition",
-                format!(
-                    "{topic} has {count} partition{} (0..={}); there is no partition {p}",
-                    if count == 1 { "" } else { "s" },
-                    count - 1
-                ),
-            ));
-        }
-        out.push(p);
-    }
-    out.sort_unstable();
-    out.dedup();
-    Ok(out)
+    Ok(spawn_merged_growing(
+        partitions, inputs, added, spec, MAX_WAIT,
+    ))
 }
 
 /// A unique subscriber id (the broker keeps no state for it; it names the subscription).
@@ -184,30 +134,9 @@ fn subscriber_id(partition: i32) -> String {
     )
 }
 
-/// Whether a failed subscription may succeed when retried (the broker went away).
+/// Whether a failed subscription may succeed when retried (the one classifier).
 fn transient(s: &tonic::Status) -> bool {
-    use tonic::Code;
-    match s.code() {
-        // The embedded broker says ABORTED when the topic was deleted under the reader.
-        Code::Aborted => !s.message().contains("deleted"),
-        Code::Unavailable | Code::Cancelled => true,
-        Code::Unknown | Code::Internal => {
-            let m = s.message().to_ascii_lowercase();
-            [
-                "transport",
-                "reset",
-                "connection",
-                "h2",
-                "body",
-                "broken pipe",
-                "stream",
-                "eof",
-            ]
-            .iter()
-            .any(|w| m.contains(w))
-        }
-        _ => false,
-    }
+    crate::client::classify(s.code(), s.message()) == crate::client::ErrorClass::Transient
 }
 
 /// A record from a stored message; `None` for a heartbeat (no data).
@@ -224,10 +153,13 @@ fn to_record(
     bm: v2::BrokerMessage,
 ) -> Option<Record> {
     let m = bm.data?;
-    let after = floor.map_or(i64::MIN, |f| f.saturating_add(1));
-    let ts_ns = if m.event_time_ns > 0 {
-        m.event_time_ns.max(after)
+    let ts_ns = if m.event_time_ns != 0 {
+        // The embedded broker's log starts above 0, so a negative event time is logged
+        // (and shown, stably at every read) at 1 ns or just after the previous record.
+        m.event_time_ns
+            .max(floor.map_or(1, |f| f.saturating_add(1)))
     } else {
+        let after = floor.map_or(i64::MIN, |f| f.saturating_add(1));
         // An original 2.x broker leaves 0 when the publisher did (the Go client never
         // sets it): stamp those on arrival, in order.
         now_ns().max(after)
@@ -251,7 +183,7 @@ enum Outcome {
     /// The reader is finished (closed partition, end of a non-follow read, merger gone).
     Done,
     /// A transient failure: resubscribe.
-    Retry(String),
+    Retry(ClientError),
     /// A fatal failure.
     Fatal(ClientError),
 }
@@ -340,7 +272,7 @@ impl PartReader {
                     self.pump(*sub, &mut st).await
                 }
                 Subscribed::Stop => return,
-                Subscribed::Failed(s) if transient(&s) => Outcome::Retry(self.describe_error(&s)),
+                Subscribed::Failed(s) if transient(&s) => Outcome::Retry(self.describe_error(s)),
                 Subscribed::Failed(s) => Outcome::Fatal(ClientError::rpc(self.context(), s)),
             };
             let error = match outcome {
@@ -382,8 +314,8 @@ impl PartReader {
         )
     }
 
-    fn describe_error(&self, s: &tonic::Status) -> String {
-        format!("{}: {}", self.context(), s.message())
+    fn describe_error(&self, s: tonic::Status) -> ClientError {
+        ClientError::rpc(self.context(), s)
     }
 
     /// Opens a subscription. The broker may hold back the response headers until it has
@@ -435,8 +367,8 @@ impl PartReader {
 
     /// Reports the watermark of an idle live partition; `false` when the merger is gone.
     async fn watermark(&self, st: &mut State) -> bool {
-        let wm =
-            (now_ns() - WATERMARK_SLACK.as_nanos() as i64).max(st.last.map_or(i64::MIN, |l| l + 1));
+        let wm = (now_ns() - WATERMARK_SLACK.as_nanos() as i64)
+            .max(st.last.map_or(i64::MIN, |l| l.saturating_add(1)));
         if wm > st.watermark {
             st.watermark = wm;
             return self.tx.send(PartEvent::Watermark(wm)).await.is_ok();
@@ -505,14 +437,15 @@ impl PartReader {
                         break;
                     }
                     Ok(None) => {
-                        ended = Some(Outcome::Retry(format!(
-                            "{}: the broker ended the subscription",
-                            self.context()
-                        )));
+                        ended = Some(Outcome::Retry(ClientError::Rpc {
+                            context: self.context(),
+                            code: tonic::Code::Unavailable,
+                            message: "the broker ended the subscription".into(),
+                        }));
                         break;
                     }
                     Err(s) if transient(&s) => {
-                        ended = Some(Outcome::Retry(self.describe_error(&s)));
+                        ended = Some(Outcome::Retry(self.describe_error(s)));
                         break;
                     }
                     Err(s) => {

@@ -19,6 +19,10 @@ fn rec(p: i32, ts: i64) -> Record {
     }
 }
 
+fn reset() -> ClientError {
+    ClientError::rpc("read t/t partition 0", tonic::Status::unavailable("reset"))
+}
+
 fn spec(follow: bool, until: Option<i64>) -> ReadSpec {
     ReadSpec {
         from: TimeSpec::Earliest,
@@ -111,7 +115,7 @@ async fn overlapping_resends_are_dropped() {
         .unwrap();
     tx[0]
         .send(PartEvent::Reconnecting {
-            error: "reset".into(),
+            error: reset(),
             attempt: 1,
         })
         .await
@@ -217,4 +221,144 @@ async fn ended_inputs_end_the_read() {
         .await
         .expect("ends");
     assert_eq!(got, vec![(0, 1)]);
+}
+
+fn released(m: &mut Merger, now: Instant) -> Vec<(i32, i64)> {
+    let mut batch = Vec::new();
+    m.release(&mut batch, now);
+    batch.iter().map(|r| (r.partition, r.ts_ns)).collect()
+}
+
+#[test]
+fn a_failed_partition_is_reported_and_the_others_go_on() {
+    let mut m = Merger::new(&[3, 5], &spec(false, None), Duration::from_millis(10));
+    let now = Instant::now();
+    let e = ClientError::rpc(
+        "read t/t partition 5",
+        tonic::Status::unknown("failed to get or generate local partition 0000-0315"),
+    );
+    match m.apply(1, PartEvent::Failed(e.clone()), now) {
+        Applied::Tell(ReadEvent::PartitionFailed { partition, error }) => {
+            assert_eq!((partition, error), (5, e));
+        }
+        other => panic!("{other:?}"),
+    }
+    m.apply(0, PartEvent::Records(vec![rec(3, 1), rec(3, 2)]), now);
+    m.apply(0, PartEvent::CaughtUp, now);
+    assert_eq!(released(&mut m, now), vec![(3, 1), (3, 2)]);
+    assert!(m.finished());
+}
+
+#[test]
+fn a_gone_topic_or_every_partition_failing_fails_the_read() {
+    let now = Instant::now();
+    let mut m = Merger::new(&[0, 1], &spec(true, None), Duration::from_millis(10));
+    let gone = ClientError::TopicNotFound("t/t".into());
+    assert_eq!(
+        m.apply(0, PartEvent::Failed(gone.clone()), now),
+        Applied::Fail(gone)
+    );
+    let mut m = Merger::new(&[0, 1], &spec(true, None), Duration::from_millis(10));
+    let e = ClientError::Invalid {
+        what: "x".into(),
+        detail: "y".into(),
+    };
+    assert!(matches!(
+        m.apply(0, PartEvent::Failed(e.clone()), now),
+        Applied::Tell(_)
+    ));
+    assert_eq!(
+        m.apply(1, PartEvent::Failed(e.clone()), now),
+        Applied::Fail(e)
+    );
+}
+
+#[test]
+fn a_reconnecting_partition_holds_the_others_back_only_for_the_stall_limit() {
+    let mut m = Merger::new(&[0, 1], &spec(true, None), Duration::from_millis(10));
+    let t0 = Instant::now();
+    for i in 0..2 {
+        m.apply(i, PartEvent::CaughtUp, t0);
+    }
+    let told = m.apply(
+        1,
+        PartEvent::Reconnecting {
+            error: reset(),
+            attempt: 1,
+        },
+        t0,
+    );
+    assert!(matches!(
+        told,
+        Applied::Tell(ReadEvent::Reconnecting {
+            partition: Some(1),
+            attempt: 1,
+            ..
+        })
+    ));
+    m.apply(0, PartEvent::Records(vec![rec(0, 10)]), t0);
+    let mut batch = Vec::new();
+    assert_eq!(m.release(&mut batch, t0), Some(t0 + STALL_LIMIT));
+    assert!(batch.is_empty(), "held back while partition 1 reconnects");
+    let later = t0 + STALL_LIMIT;
+    assert_eq!(released(&mut m, later), vec![(0, 10)]);
+    // Partition 1 comes back with an older record: released late, not lost.
+    let back = m.apply(1, PartEvent::Records(vec![rec(1, 5)]), later);
+    assert_eq!(
+        back,
+        Applied::Tell(ReadEvent::Reconnected { partition: Some(1) })
+    );
+    m.apply(1, PartEvent::Watermark(20), later);
+    m.apply(0, PartEvent::Watermark(20), later);
+    assert_eq!(released(&mut m, later), vec![(1, 5)]);
+    assert_eq!(m.apply(1, PartEvent::Reconnected, later), Applied::Quiet);
+}
+
+#[tokio::test]
+async fn partitions_added_while_running_are_merged() {
+    let (tx, rx) = inputs(1);
+    let (add_tx, add_rx) = mpsc::channel(4);
+    let mut s = spawn_merged_growing(
+        vec![0],
+        rx,
+        Some(add_rx),
+        spec(true, None),
+        Duration::from_millis(50),
+    );
+    tx[0]
+        .send(PartEvent::Records(vec![rec(0, 10)]))
+        .await
+        .unwrap();
+    tx[0].send(PartEvent::CaughtUp).await.unwrap();
+    let (got, _) = collect(&mut s, 1).await;
+    assert_eq!(got, vec![(0, 10)]);
+    // A partition appears: its history (older and newer) holds partition 0's next record
+    // back until it is caught up, then everything comes out in time order.
+    let (tx1, rx1) = mpsc::channel(16);
+    add_tx.send((1, rx1)).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    tx[0]
+        .send(PartEvent::Records(vec![rec(0, 30)]))
+        .await
+        .unwrap();
+    tx1.send(PartEvent::Records(vec![rec(1, 5), rec(1, 20)]))
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    tx1.send(PartEvent::Records(vec![rec(1, 40)]))
+        .await
+        .unwrap();
+    tx1.send(PartEvent::CaughtUp).await.unwrap();
+    tx[0].send(PartEvent::Watermark(i64::MAX)).await.unwrap();
+    tx1.send(PartEvent::Watermark(i64::MAX)).await.unwrap();
+    let (got, _) = collect(&mut s, 4).await;
+    assert_eq!(got, vec![(1, 5), (1, 20), (0, 30), (1, 40)]);
+    // The end of `added` does not end the read.
+    drop(add_tx);
+    tx[0]
+        .send(PartEvent::Records(vec![rec(0, 50)]))
+        .await
+        .unwrap();
+    let (got, _) = collect(&mut s, 1).await;
+    assert_eq!(got, vec![(0, 50)]);
 }

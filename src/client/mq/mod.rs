@@ -12,6 +12,7 @@
 //! histogram, create, delete), `publish`, `read` (the per-partition readers).
 
 mod bounds;
+mod cluster;
 mod counts;
 pub mod files;
 pub mod hash;
@@ -23,14 +24,16 @@ mod topics;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use tonic::transport::Channel;
 
 use super::filer::FilerClient;
 use super::*;
 use crate::proto::mq::messaging_pb::seaweed_messaging_client::SeaweedMessagingClient;
-use crate::proto::mq::messaging_pb::{LookupTopicBrokersRequest, LookupTopicBrokersResponse};
+use crate::proto::mq::messaging_pb::{
+    FindBrokerLeaderRequest, LookupTopicBrokersRequest, LookupTopicBrokersResponse,
+};
 use crate::proto::mq::schema_pb;
 
 pub use read::{PartitionRead, PartitionReadConfig, read_partition};
@@ -38,8 +41,18 @@ pub use read::{PartitionRead, PartitionReadConfig, read_partition};
 /// How long, following, an idle partition may hold the others back.
 const MERGE_MAX_WAIT: Duration = Duration::from_millis(1000);
 
+/// How long a broker that names its balancer again gets before other calls (its lock
+/// client starts within ~240 ms of finding its filer: `weed/mq/broker/broker_server.go`).
+const READY_GRACE: Duration = Duration::from_millis(500);
+
+/// How long an unreachable partition leader is not dialled again.
+const LEADER_REDIAL: Duration = Duration::from_secs(3);
+
 /// Largest gRPC message accepted from the broker (1 MiB values and their batches).
 const MAX_MESSAGE: usize = 64 << 20;
+
+/// A channel to a partition leader, or when it was last found unreachable.
+type LeaderChannel = (Instant, Option<Channel>);
 
 /// SeaweedFS MQ 4.x client.
 #[derive(Clone)]
@@ -52,9 +65,10 @@ pub struct MqClient {
     http: files::FilerHttp,
     /// Record timestamps of log files already counted (timeline histograms).
     counts: Arc<counts::CountCache>,
-    /// Channels to partition leaders other than `addr`, by address (`None`: unreachable,
-    /// the connected broker is used instead).
-    leaders: Arc<Mutex<HashMap<String, Option<Channel>>>>,
+    /// Channels to partition leaders other than `addr`, by address (`None`: unreachable
+    /// when last dialled, at that instant; the connected broker is used instead until
+    /// [`LEADER_REDIAL`] has passed).
+    leaders: Arc<Mutex<HashMap<String, LeaderChannel>>>,
     /// Whether publishes, subscriptions and range queries go to each partition's leader.
     route_to_leaders: bool,
 }
@@ -95,14 +109,7 @@ pub fn topic_dir(t: &TopicName) -> String {
     format!("/topics/{}/{}", t.namespace, t.name)
 }
 
-/// Whether a broker status says the topic does not exist (4.48 answers UNKNOWN with a text).
-pub(crate) fn is_missing_topic(s: &tonic::Status) -> bool {
-    let m = s.message().to_ascii_lowercase();
-    s.code() == tonic::Code::NotFound
-        || m.contains("not found")
-        || m.contains("not exist")
-        || m.contains("no such")
-}
+pub(crate) use crate::client::is_missing_topic;
 
 /// Parses partitions out of assignments, sorted by `range_start`, numbered from 0.
 pub(crate) fn parts_from(
@@ -188,9 +195,9 @@ impl MqClient {
             .ok()
             .and_then(|m| m.get(leader).cloned());
         let ch = match cached {
-            Some(Some(ch)) => ch,
-            Some(None) => return self.broker(),
-            None => {
+            Some((_, Some(ch))) => ch,
+            Some((at, None)) if at.elapsed() < LEADER_REDIAL => return self.broker(),
+            _ => {
                 let ch = match detect::open_channel(leader, self.opts.connect_timeout).await {
                     Ok(ch) => Some(ch),
                     Err(e) => {
@@ -202,7 +209,7 @@ impl MqClient {
                     }
                 };
                 if let Ok(mut m) = self.leaders.lock() {
-                    m.insert(leader.to_string(), ch.clone());
+                    m.insert(leader.to_string(), (Instant::now(), ch.clone()));
                 }
                 match ch {
                     Some(ch) => ch,
@@ -263,12 +270,10 @@ impl MqClient {
             Some(wanted) => {
                 let mut v = Vec::new();
                 for &i in wanted {
-                    let p = all.iter().find(|p| p.index == i).ok_or_else(|| {
-                        ClientError::invalid(
-                            "partition",
-                            format!("{i}: {topic} has partitions 0..{}", all.len()),
-                        )
-                    })?;
+                    let p = all
+                        .iter()
+                        .find(|p| p.index == i)
+                        .ok_or_else(|| crate::client::no_such_partition(topic, i, all.len()))?;
                     if !v.contains(p) {
                         v.push(p.clone());
                     }
@@ -280,6 +285,7 @@ impl MqClient {
         let counts =
             futures::future::join_all(parts.iter().map(|p| self.range_info(topic, p))).await;
         let topic = Arc::new(topic.clone());
+        let ids = parts.iter().map(|p| p.index).collect();
         let mut inputs = Vec::with_capacity(parts.len());
         for (part, count) in parts.into_iter().zip(counts) {
             let (tx, rx) = tokio::sync::mpsc::channel(16);
@@ -295,11 +301,50 @@ impl MqClient {
             tokio::spawn(read_partition(self.clone(), job, cfg, tx));
             inputs.push(rx);
         }
-        Ok(crate::client::merge::spawn_merged(
+        Ok(crate::client::merge::spawn_merged_parts(
+            ids,
             inputs,
             spec,
             MERGE_MAX_WAIT,
         ))
+    }
+
+    /// Whether the brokers that serve `leader`'s partition (the connected one, and the
+    /// leader itself) are ready for calls after a fault. 4.48 crashes on a call that
+    /// checks the balancer lock (`ListTopics`, `LookupTopicBrokers`, …) while a
+    /// (re)starting broker has not found its filer yet, so after a fault only
+    /// `FindBrokerLeader` (answered through the filer, no lock) is sent until it names a
+    /// balancer; then the broker gets [`READY_GRACE`] to start its lock client.
+    pub async fn ready_after_fault(&self, leader: &str) -> Result<(), ClientError> {
+        self.probe(leader).await?;
+        tokio::time::sleep(READY_GRACE).await;
+        Ok(())
+    }
+
+    /// [`MqClient::ready_after_fault`] without the grace: whether the broker (and
+    /// `leader`'s, when another) answers `FindBrokerLeader` with a balancer. Safe to send
+    /// to a starting broker; cheap enough for a watchdog.
+    pub async fn probe(&self, leader: &str) -> Result<(), ClientError> {
+        let mut brokers = vec![self.broker()];
+        if !leader.is_empty() && leader != self.addr && self.route_to_leaders {
+            brokers.push(self.broker_for(leader).await);
+        }
+        for mut b in brokers {
+            let owner = b
+                .find_broker_leader(FindBrokerLeaderRequest::default())
+                .await
+                .map_err(|s| ClientError::rpc(format!("ask {} for its balancer", self.addr), s))?
+                .into_inner()
+                .broker;
+            if owner.is_empty() {
+                return Err(ClientError::Rpc {
+                    context: format!("ask {} for its balancer", self.addr),
+                    code: tonic::Code::Unavailable,
+                    message: "the broker has no balancer yet (starting)".into(),
+                });
+            }
+        }
+        Ok(())
     }
 
     /// Whether the topic's `topic.conf` still exists in the filer (`None`: the filer could

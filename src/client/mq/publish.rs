@@ -20,7 +20,8 @@ use tokio_stream::wrappers::ReceiverStream;
 use super::hash::partition_for;
 use super::{MqClient, Part, pb_topic};
 use crate::client::{
-    CHANNELS_ONLY_V2, ClientError, OutMessage, PublishOutcome, Publisher, TopicName,
+    CHANNELS_ONLY_V2, ClientError, OutMessage, PartitionPicker, Partitioner, PublishOutcome,
+    Publisher, TopicName,
 };
 use crate::proto::mq::messaging_pb::publish_message_request::{InitMessage, Message};
 use crate::proto::mq::messaging_pb::{DataMessage, PublishMessageRequest, PublishMessageResponse};
@@ -94,9 +95,25 @@ impl MqClient {
     /// A long-lived publisher; fails when the topic does not exist (4.x topics are created
     /// with [`MqClient::create_topic`]).
     pub async fn publisher(&self, topic: &TopicName) -> Result<Publisher, ClientError> {
+        self.publisher_with(topic, Partitioner::Hash).await
+    }
+
+    /// [`MqClient::publisher`] spreading messages by `rule` (`Hash`: the Go client's).
+    pub async fn publisher_with(
+        &self,
+        topic: &TopicName,
+        rule: Partitioner,
+    ) -> Result<Publisher, ClientError> {
         let parts = self.partitions(topic).await?;
         let (tx, rx) = mpsc::channel(256);
-        let task = tokio::spawn(run_publisher(self.clone(), topic.clone(), parts, rx));
+        let picker = PartitionPicker::new(rule);
+        let task = tokio::spawn(run_publisher(
+            self.clone(),
+            topic.clone(),
+            parts,
+            picker,
+            rx,
+        ));
         Ok(Publisher::new(tx, task))
     }
 }
@@ -107,19 +124,15 @@ struct Session {
 }
 
 async fn join_session(topic: &TopicName, task: JoinHandle<SessionResult>) -> SessionResult {
-    task.await.unwrap_or_else(|e| {
-        Err(ClientError::Rpc {
-            context: format!("publish to {topic}"),
-            code: tonic::Code::Internal,
-            message: format!("publishing task failed: {e}"),
-        })
-    })
+    task.await
+        .unwrap_or_else(|e| Err(ClientError::task(format!("publishing to {topic}"), &e)))
 }
 
 async fn run_publisher(
     client: MqClient,
     topic: TopicName,
     parts: Vec<Part>,
+    mut picker: PartitionPicker,
     mut rx: mpsc::Receiver<OutMessage>,
 ) -> Result<Vec<PublishOutcome>, ClientError> {
     let name = format!("swmq-{}", std::process::id());
@@ -131,7 +144,11 @@ async fn run_publisher(
             failure = Some(e);
             break;
         }
-        let Some(part) = partition_for(&parts, &m.key) else {
+        let chosen = match picker.pick(parts.len()) {
+            Some(i) => parts.get(i),
+            None => partition_for(&parts, &m.key),
+        };
+        let Some(part) = chosen else {
             failure = Some(ClientError::invalid(
                 "partitions",
                 format!("{topic}: no partition holds the key's ring slot"),
@@ -181,19 +198,6 @@ async fn run_publisher(
     Ok(outcomes.into_iter().map(|(_, o)| o).collect())
 }
 
-/// A refusal of the broker that stored nothing (the partition was unloading).
-fn retryable_refusal(e: &ClientError) -> bool {
-    matches!(e, ClientError::Rpc { message, .. } if message.contains("log buffer is stopping"))
-}
-
-/// Why a stream broke, and whether reopening it may help.
-fn retryable(e: &ClientError) -> bool {
-    match e {
-        ClientError::Rpc { message, .. } if message.contains("log buffer is stopping") => true,
-        other => other.is_transient(),
-    }
-}
-
 fn response_error(topic: &TopicName, r: &PublishMessageResponse) -> Option<ClientError> {
     if r.error.is_empty() && r.error_code == 0 {
         return None;
@@ -213,17 +217,10 @@ fn response_error(topic: &TopicName, r: &PublishMessageResponse) -> Option<Clien
 async fn partition_session(
     client: MqClient,
     topic: TopicName,
-    part: Part,
+    mut part: Part,
     publisher_name: String,
     mut input: mpsc::Receiver<(usize, DataMessage)>,
 ) -> SessionResult {
-    let ctx = format!("publish to {topic} partition {} at {}", part.index, {
-        if part.leader.is_empty() {
-            client.broker_addr()
-        } else {
-            part.leader.as_str()
-        }
-    });
     let mut out = Vec::new();
     let mut pending: VecDeque<(usize, DataMessage)> = VecDeque::new();
     let mut pending_bytes = 0usize;
@@ -231,6 +228,14 @@ async fn partition_session(
     let mut attempt = 0u32;
     loop {
         attempt += 1;
+        let ctx = format!("publish to {topic} partition {} at {}", part.index, {
+            if part.leader.is_empty() {
+                client.broker_addr()
+            } else {
+                part.leader.as_str()
+            }
+        });
+        client.check_publishable(&topic, &part).await?;
         let err = match stream_once(
             &client,
             &topic,
@@ -258,11 +263,15 @@ async fn partition_session(
                 e
             }
         };
-        if !retryable(&err) || attempt >= ATTEMPTS {
+        if !err.is_transient() || attempt >= ATTEMPTS {
             return Err(err);
         }
         tracing::debug!("{ctx}: {err}; retrying");
         tokio::time::sleep(RETRY_DELAY).await;
+        // The leader may have moved (a broker restarted or died).
+        if let Some(p) = client.relookup_part(&topic, &part).await {
+            part.leader = p.leader;
+        }
     }
 }
 
@@ -364,7 +373,7 @@ async fn stream_once(
                         // The broker refused this message (the first unacknowledged
                         // one) and handles a stream's messages in order: "log buffer is
                         // stopping" means it stored none of the unacknowledged ones.
-                        let stored_none = retryable_refusal(&e);
+                        let stored_none = e.stored_nothing();
                         return Err((e, progressed, sent && !stored_none));
                     }
                     if resp.should_close {
@@ -404,7 +413,7 @@ async fn stream_once(
                 Err(s) => {
                     // Same refusal as a status: the acks before it all arrived first.
                     let e = rpc(s);
-                    let stored_none = retryable_refusal(&e);
+                    let stored_none = e.stored_nothing();
                     return Err((e, progressed, sent && !stored_none));
                 }
             },

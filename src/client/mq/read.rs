@@ -134,6 +134,16 @@ const LONG_IDLE: Duration = Duration::from_secs(5);
 /// Failures of the broker's control messages tolerated in a row before giving up.
 const MAX_CTRL_ERRORS: u32 = 5;
 
+/// How long a reader waits before it subscribes again after the broker ended its stream.
+const ENDED_PAUSE: Duration = Duration::from_secs(2);
+
+/// "Topic not found" answers in a row retried while the filer cannot confirm it.
+const MAX_NOT_FOUND_UNCONFIRMED: u32 = 15;
+
+/// Transient failures in a row a non-follow read retries before it reports the
+/// partition failed (about 21 s of backoff); a following read retries for ever.
+const MAX_ATTEMPTS_NO_FOLLOW: u32 = 8;
+
 /// Whether the reader goes on.
 enum Flow {
     Go,
@@ -311,7 +321,12 @@ impl Reader {
                 // The broker ended the stream (it keeps idle ones open): a delete
                 // (CloseSubscribers) ends the read instead of reloading the topic.
                 self.sub_done = true;
-                self.check_deleted().await
+                let flow = self.check_deleted().await;
+                // Not at once: a broker that ended the stream may be shutting the partition
+                // down, and 4.48 crashed ("close of closed channel") when a subscription
+                // arrived during that shutdown.
+                self.quiet_at = Instant::now() + ENDED_PAUSE;
+                flow
             }
             SubItem::Ctrl { error, .. } if error.is_empty() => Flow::Go,
             SubItem::Ctrl { error, .. } => {
@@ -322,40 +337,80 @@ impl Reader {
         }
     }
 
-    /// A stream failed: fatal errors end the read, transient ones are retried after a
-    /// backoff, resuming after the last delivered record.
+    /// A stream failed: fatal errors end this partition's read (the merger reports it
+    /// and goes on with the others); transient ones are retried after a backoff, with the
+    /// leader looked up again, resuming after the last delivered record. "Topic not found"
+    /// is transient while the filer still holds the topic (a restarting broker says it
+    /// before it has loaded the topic), or while the filer is down too during a retry.
     async fn on_failure(&mut self, status: tonic::Status, from_ctrl: bool) -> Flow {
         let topic = self.job.topic.to_string();
-        if super::is_missing_topic(&status) {
-            let _ = self
-                .send(PartEvent::Failed(ClientError::TopicNotFound(topic)))
-                .await;
-            return Flow::Stop;
-        }
-        let err = ClientError::rpc(
-            format!("read {topic} partition {}", self.job.part.index),
-            status,
-        );
-        let retry = err.is_transient() || (from_ctrl && self.attempt < MAX_CTRL_ERRORS);
+        let err = if super::is_missing_topic(&status) {
+            ClientError::TopicNotFound(topic)
+        } else {
+            ClientError::rpc(
+                format!("read {topic} partition {}", self.job.part.index),
+                status,
+            )
+        };
+        let retry = match &err {
+            // Unless the filer confirms it is gone: a broker shutting down (seen on TERM)
+            // or starting says "not found" while the filer cannot be asked.
+            ClientError::TopicNotFound(_) => {
+                match self.client.topic_in_filer(&self.job.topic).await {
+                    Some(exists) => exists,
+                    None => self.attempt < MAX_NOT_FOUND_UNCONFIRMED,
+                }
+            }
+            // Following, any other failure of one partition is retried (reported each
+            // time): a restarted weed refuses partitions until it has reassigned them,
+            // and a broker that cannot load a partition may get it back.
+            e => {
+                e.is_transient() || self.job.follow || (from_ctrl && self.attempt < MAX_CTRL_ERRORS)
+            }
+        };
         if !retry {
             let _ = self.send(PartEvent::Failed(err)).await;
             return Flow::Stop;
         }
-        self.attempt += 1;
-        let ev = PartEvent::Reconnecting {
-            error: err.to_string(),
-            attempt: self.attempt,
-        };
-        if let Flow::Stop = self.send(ev).await {
-            return Flow::Stop;
-        }
         self.sub_done = true;
-        tokio::select! {
-            _ = self.tx.closed() => return Flow::Stop,
-            _ = tokio::time::sleep(backoff(self.attempt)) => {}
+        let mut err = err;
+        loop {
+            if !self.job.follow && self.attempt >= MAX_ATTEMPTS_NO_FOLLOW {
+                let _ = self.send(PartEvent::Failed(err)).await;
+                return Flow::Stop;
+            }
+            self.attempt += 1;
+            let ev = PartEvent::Reconnecting {
+                error: err,
+                attempt: self.attempt,
+            };
+            if let Flow::Stop = self.send(ev).await {
+                return Flow::Stop;
+            }
+            tokio::select! {
+                _ = self.tx.closed() => return Flow::Stop,
+                _ = tokio::time::sleep(backoff(self.attempt)) => {}
+            }
+            // Nothing but the readiness probe goes to a broker that may be starting.
+            let tx = self.tx.clone();
+            let ready = tokio::select! {
+                _ = tx.closed() => return Flow::Stop,
+                r = self.ready_and_relooked_up() => r,
+            };
+            match ready {
+                Ok(()) => break,
+                Err(e) => err = e,
+            }
         }
         self.reopen(self.cfg.quiet, None).await;
         Flow::Go
+    }
+
+    /// Probes the connected broker, looks the leader up again, then probes the leader.
+    async fn ready_and_relooked_up(&mut self) -> Result<(), ClientError> {
+        self.client
+            .ready_and_relooked_up(&self.job.topic, &mut self.job.part)
+            .await
     }
 
     /// The stream has been quiet: decides whether the history is complete, reports
@@ -405,8 +460,9 @@ impl Reader {
         let count = self.broker_count().await;
         let grew = match (count, self.count_at_open) {
             (Some(c), Some(at_open)) => c > at_open,
-            (Some(_), None) => true,
-            (None, _) => false,
+            // No count (the broker did not answer): reopen, which reports a failure, and
+            // claim no watermark for a broker that may be gone.
+            (Some(_), None) | (None, _) => true,
         };
         if grew || self.opened_at.elapsed() >= self.cfg.refresh {
             if let Flow::Stop = self.check_deleted().await {

@@ -4,21 +4,16 @@ use std::time::Duration;
 
 use futures::StreamExt;
 
-use super::{MqClient, Part, is_missing_topic, pb_topic, topic_dir};
+use super::{MqClient, Part, pb_topic, topic_dir};
 use crate::client::filer::split;
 use crate::client::*;
 use crate::proto::mq::messaging_pb::{
-    ClosePublishersRequest, CloseSubscribersRequest, ConfigureTopicRequest,
-    FindBrokerLeaderRequest, GetPartitionRangeInfoRequest, GetTopicPublishersRequest,
-    GetTopicSubscribersRequest, ListTopicsRequest,
+    ConfigureTopicRequest, FindBrokerLeaderRequest, GetPartitionRangeInfoRequest,
+    GetTopicPublishersRequest, GetTopicSubscribersRequest, ListTopicsRequest,
 };
 
 /// Topics described at once by `list_topics`.
 const LIST_CONCURRENCY: usize = 8;
-/// Time allowed to `ClosePublishers` / `CloseSubscribers` of one generation. 4.48's
-/// `ClosePublishers` waits for the publishers to leave and an idle one does not (seen:
-/// it never returned), so the delete goes on after this.
-const CLOSE_TIMEOUT: Duration = Duration::from_secs(3);
 /// Time allowed to describe one topic in `list_topics` (then only its name is shown).
 const TOPIC_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -158,57 +153,7 @@ impl MqClient {
             Err(ClientError::TopicNotFound(_)) => Vec::new(),
             Err(e) => return Err(e),
         };
-        let mut gens: Vec<i64> = parts.iter().map(|p| p.ring.unix_time_ns).collect();
-        gens.sort_unstable();
-        gens.dedup();
-        // ClosePublishers blocks (seen: until a 10 s timeout) when the generation has no
-        // publisher: close only the generations that have live streams.
-        let mut b = self.broker();
-        let pubs = b
-            .get_topic_publishers(GetTopicPublishersRequest {
-                topic: Some(pb_topic(topic)),
-            })
-            .await
-            .map(|r| r.into_inner().publishers)
-            .unwrap_or_default();
-        let subs = b
-            .get_topic_subscribers(GetTopicSubscribersRequest {
-                topic: Some(pb_topic(topic)),
-            })
-            .await
-            .map(|r| r.into_inner().subscribers)
-            .unwrap_or_default();
-        let gen_of =
-            |p: &Option<crate::proto::mq::schema_pb::Partition>| p.as_ref().map(|p| p.unix_time_ns);
-        for g in gens {
-            let t = Some(pb_topic(topic));
-            if pubs.iter().any(|p| gen_of(&p.partition) == Some(g)) {
-                let req = ClosePublishersRequest {
-                    topic: t.clone(),
-                    unix_time_ns: g,
-                };
-                match tokio::time::timeout(CLOSE_TIMEOUT, b.close_publishers(req)).await {
-                    Ok(Err(s)) if !is_missing_topic(&s) => {
-                        tracing::warn!("ClosePublishers {topic} {g}: {s}")
-                    }
-                    Err(_) => tracing::warn!("ClosePublishers {topic} {g}: timed out"),
-                    _ => {}
-                }
-            }
-            if subs.iter().any(|s| gen_of(&s.partition) == Some(g)) {
-                let req = CloseSubscribersRequest {
-                    topic: t,
-                    unix_time_ns: g,
-                };
-                match tokio::time::timeout(CLOSE_TIMEOUT, b.close_subscribers(req)).await {
-                    Ok(Err(s)) if !is_missing_topic(&s) => {
-                        tracing::warn!("CloseSubscribers {topic} {g}: {s}")
-                    }
-                    Err(_) => tracing::warn!("CloseSubscribers {topic} {g}: timed out"),
-                    _ => {}
-                }
-            }
-        }
+        self.close_streams_everywhere(topic, &parts).await;
         let dir = topic_dir(topic);
         let (parent, name) = split(&dir);
         let existed = self.filer.lookup(&parent, &name).await?.is_some();
@@ -283,6 +228,9 @@ impl MqClient {
             first_ts_ns: None,
             last_ts_ns: None,
             closed: false,
+            // No subscriber records here: whether it was read is unknown.
+            consumed: Consumed::Unknown,
+            subscribers: Vec::new(),
         };
         // Without the filer, bytes and times stay unknown; the counts still come.
         let logs = match files {

@@ -1,7 +1,10 @@
 //! The pure state transition: `update(&mut Model, Msg) -> Vec<Command>`. No I/O, no clock:
 //! time comes in with `Msg::Tick`.
 
+mod actions;
+mod marks;
 pub mod nav;
+mod paging;
 pub mod scrub;
 mod worker_events;
 
@@ -12,12 +15,12 @@ use crossterm::event::{
     KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseButton, MouseEvent, MouseEventKind,
 };
 
-use super::dialog::{Dialog, DialogKey, DialogKind, Submit};
-use super::keymap::{self, Action, Ctx};
+use super::dialog::{DialogKey, DialogKind, Submit};
+use super::keymap::{self, Action};
 use super::layout;
-use super::model::{ConnState, Level, Model, Overlay, Pane, SEC, STATUS_TTL_NS, Sel};
+use super::model::{ConnState, Level, Model, Overlay, Pane, SEC, Sel};
 use super::msg::{Command, Msg, Start};
-use crate::client::{CHANNELS_ONLY_V2, Protocol, TopicName};
+use crate::client::TopicName;
 
 /// Applies one message to the model and returns the side effects to perform.
 pub fn update(m: &mut Model, msg: Msg) -> Vec<Command> {
@@ -31,8 +34,13 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Command> {
         }
         Msg::Mouse(e) => on_mouse(m, e, &mut cmds),
         Msg::Resize(w, h) => {
+            let old_w = m.size.0;
             m.size = (w, h);
             nav::browser_keep_visible(m);
+            if w != old_w && m.scrub.hist.is_some() {
+                // One bucket per column again at the new width.
+                scrub::request_histogram(m, &mut cmds);
+            }
             m.dirty = true;
         }
         Msg::Tick(now) => on_tick(m, now, &mut cmds),
@@ -56,26 +64,17 @@ fn on_tick(m: &mut Model, now: i64, cmds: &mut Vec<Command>) {
         m.rate = rate;
         m.rate_window = (now, 0);
     }
-    if m.status
-        .as_ref()
-        .is_some_and(|s| now - s.at > STATUS_TTL_NS)
-    {
-        m.status = None;
-        m.dirty = true;
+    if let Some(s) = &m.status {
+        if s.expired(now) {
+            m.status = None;
+            m.dirty = true;
+        } else if s.fading(now) != s.fading(old) {
+            m.dirty = true;
+        }
     }
     scrub::slide_live_window(m, old);
     scrub::fire_resubscribe(m, cmds);
     scrub::refresh_histogram_if_due(m, cmds);
-}
-
-/// The key contexts in effect, most specific first.
-pub fn contexts(m: &Model) -> &'static [Ctx] {
-    match (&m.overlay, m.focus) {
-        (Some(Overlay::Detail { .. }), _) => &[Ctx::Detail],
-        (Some(_), _) => &[],
-        (None, Pane::Browser) => &[Ctx::Browser, Ctx::Global],
-        (None, Pane::Tail) => &[Ctx::Tail, Ctx::Timeline, Ctx::Global],
-    }
 }
 
 fn on_key(m: &mut Model, k: KeyEvent, cmds: &mut Vec<Command>) {
@@ -88,10 +87,11 @@ fn on_key(m: &mut Model, k: KeyEvent, cmds: &mut Vec<Command>) {
         return;
     }
     if let Some(Overlay::Help { scroll }) = &mut m.overlay {
+        let max = super::help::help_max_scroll(m.read_only, m.size);
         match k.code {
-            KeyCode::Char('j') | KeyCode::Down => *scroll = scroll.saturating_add(1),
+            KeyCode::Char('j') | KeyCode::Down => *scroll = scroll.saturating_add(1).min(max),
             KeyCode::Char('k') | KeyCode::Up => *scroll = scroll.saturating_sub(1),
-            KeyCode::PageDown => *scroll = scroll.saturating_add(10),
+            KeyCode::PageDown => *scroll = scroll.saturating_add(10).min(max),
             KeyCode::PageUp => *scroll = scroll.saturating_sub(10),
             _ => m.overlay = None,
         }
@@ -109,12 +109,13 @@ fn on_key(m: &mut Model, k: KeyEvent, cmds: &mut Vec<Command>) {
         m.conn,
         ConnState::Unreachable { .. } | ConnState::Connecting
     ) {
-        if matches!(k.code, KeyCode::Char('q') | KeyCode::Esc) {
+        // q quits (Esc never does, not even here).
+        if k.code == KeyCode::Char('q') {
             quit(m, cmds);
         }
         return;
     }
-    let Some(b) = keymap::lookup(&k, contexts(m)) else {
+    let Some(b) = keymap::lookup(&k, keymap::contexts(m)) else {
         return;
     };
     if b.writes && m.read_only {
@@ -132,70 +133,45 @@ fn quit(m: &mut Model, cmds: &mut Vec<Command>) {
 /// Performs an action (from a key binding).
 pub fn action(m: &mut Model, a: Action, cmds: &mut Vec<Command>) {
     let in_tail = m.focus == Pane::Tail;
-    let page = if in_tail {
-        nav::tail_height(m)
-    } else {
-        nav::browser_height(m)
-    } as isize;
     match a {
-        Action::Back => {
-            if m.overlay.is_some() {
-                m.overlay = None;
-            } else if in_tail {
-                m.focus = Pane::Browser;
-            } else {
-                quit(m, cmds);
-            }
-        }
+        Action::Back => back(m),
         Action::Quit => quit(m, cmds),
         Action::Help => m.overlay = Some(Overlay::Help { scroll: 0 }),
         Action::FocusNext | Action::FocusPrev => {
+            m.browser.hidden = false;
             m.focus = if in_tail { Pane::Browser } else { Pane::Tail };
         }
-        Action::Up | Action::Down | Action::PageUp | Action::PageDown => {
-            let delta = match a {
-                Action::Up => -1,
-                Action::Down => 1,
-                Action::PageUp => -page,
-                _ => page,
-            };
-            if let Some(Overlay::Detail { seq, .. }) = m.overlay {
-                scroll_detail(m, seq, delta as i64);
-            } else if in_tail {
-                nav::tail_move(m, delta);
-            } else {
-                nav::browser_move(m, delta, false);
-            }
+        Action::Sort => {
+            m.browser.sort = m.browser.sort.next();
+            m.browser.scroll = 0;
+            nav::browser_keep_visible(m);
+            m.say(
+                Level::Info,
+                format!("topics sorted by {}", m.browser.sort.label()),
+            );
         }
-        Action::Top => {
-            if in_tail {
-                nav::tail_select_row(m, 0);
-            } else {
-                nav::browser_move(m, 0, true);
-            }
-        }
-        Action::Open => {
-            if in_tail {
-                let (_, row) = nav::tail_window(m);
-                if let Some(seq) = m.tail.shown().rows(m.tail.filter).seq(row) {
-                    m.overlay = Some(Overlay::Detail { seq, scroll: 0 });
-                }
-            } else {
-                match m.browser.sel.clone() {
-                    Some(Sel::Topic(t)) => start_tail(m, t, cmds),
-                    Some(Sel::Namespace(ns)) => toggle_collapse(m, &ns, None),
-                    None => {}
-                }
-            }
-        }
-        Action::Collapse | Action::Expand => {
-            let ns = match &m.browser.sel {
-                Some(Sel::Namespace(ns)) => ns.clone(),
-                Some(Sel::Topic(t)) => t.namespace.clone(),
-                None => return,
-            };
-            toggle_collapse(m, &ns, Some(a == Action::Collapse));
-        }
+        Action::ToggleBrowser => toggle_browser(m),
+        Action::Up
+        | Action::Down
+        | Action::PageUp
+        | Action::PageDown
+        | Action::Top
+        | Action::Open
+        | Action::Collapse
+        | Action::Expand
+        | Action::NextMatch
+        | Action::PrevMatch
+        | Action::NextRecord
+        | Action::PrevRecord => actions::navigate(m, a, cmds),
+        Action::Mark => marks::toggle_mark(m),
+        Action::DoneFilter => marks::toggle_done_filter(m),
+        Action::Cleanup => marks::quick_cleanup(m),
+        Action::Delete if marks::delete_marked(m) => {}
+        Action::Columns
+        | Action::GoToTime
+        | Action::Publish
+        | Action::CloseChannel
+        | Action::Delete => actions::open_dialog(m, a),
         Action::Find => {
             if in_tail {
                 m.tail.searching = true;
@@ -203,8 +179,6 @@ pub fn action(m: &mut Model, a: Action, cmds: &mut Vec<Command>) {
                 m.browser.editing = true;
             }
         }
-        Action::NextMatch => nav::jump_match(m, true),
-        Action::PrevMatch => nav::jump_match(m, false),
         Action::ToggleFilter => {
             if m.tail.search.is_empty() {
                 m.say(Level::Info, "no search: press / first");
@@ -224,65 +198,65 @@ pub fn action(m: &mut Model, a: Action, cmds: &mut Vec<Command>) {
         Action::ScrubFwd10 => scrub::move_cursor(m, 10, cmds),
         Action::ZoomOut => scrub::zoom(m, 2.0, cmds),
         Action::ZoomIn => scrub::zoom(m, 0.5, cmds),
-        Action::GoToTime => {
-            if m.tail.topic.is_some() {
-                m.overlay = Some(Overlay::Dialog(Dialog::go_to_time()));
-            } else {
-                m.say(
-                    Level::Info,
-                    "select a topic first (Enter in the topic list)",
-                );
-            }
-        }
-        Action::Publish => {
-            let t = target_topic(m);
-            m.overlay = Some(Overlay::Dialog(Dialog::publish(t.as_ref())));
-        }
-        Action::CloseChannel => match target_topic(m) {
-            _ if m.protocol == Some(Protocol::Mq) => m.say(Level::Error, CHANNELS_ONLY_V2),
-            Some(t) if t.is_channel() => {
-                m.overlay = Some(Overlay::Dialog(Dialog::close_channel(&t.name)));
-            }
-            Some(t) => m.say(Level::Error, format!("{t} is not a channel (chan/<name>)")),
-            None => m.say(Level::Info, "select a channel first"),
-        },
-        Action::Delete => match target_topic(m) {
-            Some(t) => {
-                let note = (m.protocol == Some(Protocol::Mq)).then(|| {
-                    "SeaweedFS 4.x brokers may keep listing the topic for up to ~30 s".to_string()
-                });
-                m.overlay = Some(Overlay::Dialog(Dialog::delete(&t, note)));
-            }
-            None => m.say(Level::Info, "select a topic first"),
-        },
         Action::Refresh => cmds.push(Command::RefreshTopics),
-        Action::Copy => {
-            if let Some(Overlay::Detail { seq, .. }) = &m.overlay
-                && let Some(r) = m.tail.shown().get(*seq)
-            {
-                let text = match std::str::from_utf8(&r.value) {
-                    Ok(s) => s.to_string(),
-                    Err(_) => crate::format::hex_dump(&r.value).join("\n"),
-                };
-                let n = r.value.len();
-                cmds.push(Command::Copy(text));
-                m.say(Level::Info, format!("copied the value ({n} B) via OSC 52"));
-            }
-        }
-        Action::NextRecord => nav::detail_step(m, 1),
-        Action::PrevRecord => nav::detail_step(m, -1),
+        Action::Copy => actions::copy_value(m, cmds),
     }
 }
 
-/// The topic an action applies to: the tailed one in the tail pane, else the browser's.
-pub fn target_topic(m: &Model) -> Option<TopicName> {
-    if m.focus == Pane::Tail && m.tail.topic.is_some() {
-        return m.tail.topic.clone();
+/// Shows `cols` as the tail's field columns, remembered for the topic (this session).
+fn set_columns(m: &mut Model, cols: Vec<String>) {
+    let Some(t) = m.tail.topic.clone() else {
+        return;
+    };
+    let text = if cols.is_empty() {
+        "no field columns: the whole value".to_string()
+    } else {
+        format!("columns: {}", cols.join(", "))
+    };
+    m.columns_by_topic.insert(t, cols.clone());
+    m.tail.columns = cols;
+    m.say(Level::Info, text);
+}
+
+fn toggle_browser(m: &mut Model) {
+    if m.browser.hidden {
+        m.browser.hidden = false;
+    } else if m.tail.topic.is_some() {
+        m.browser.hidden = true;
+        m.focus = Pane::Tail;
+    } else {
+        m.say(Level::Info, "tail a topic first (Enter in the topic list)");
+        return;
     }
-    m.browser
-        .selected_topic()
-        .cloned()
-        .or_else(|| m.tail.topic.clone())
+    nav::browser_keep_visible(m);
+}
+
+/// Esc: backs out one step (the overlay, the filter or search, the tail pane); never
+/// quits.
+fn back(m: &mut Model) {
+    if m.overlay.is_some() {
+        m.overlay = None;
+    } else if m.focus == Pane::Tail {
+        if m.tail.search.is_empty() {
+            m.browser.hidden = false;
+            m.focus = Pane::Browser;
+        } else {
+            clear_search(m);
+        }
+    } else if !m.browser.filter.is_empty() {
+        m.browser.filter.clear();
+        nav::browser_reselect(m, None);
+        nav::browser_keep_visible(m);
+    } else if marks::clear_marks(m) {
+    } else {
+        m.say(Level::Info, "q quits");
+    }
+}
+
+fn clear_search(m: &mut Model) {
+    m.tail.search.clear();
+    m.tail.filter = false;
+    apply_search(m);
 }
 
 fn toggle_collapse(m: &mut Model, ns: &str, collapse: Option<bool>) {
@@ -310,23 +284,13 @@ fn toggle_pause(m: &mut Model) {
 
 /// Starts tailing `topic` from about its newest records, following.
 pub fn start_tail(m: &mut Model, topic: TopicName, cmds: &mut Vec<Command>) {
-    if let Some(old) = m.tail.sub.take() {
-        cmds.push(Command::Cancel { id: old });
-    }
-    let id = m.fresh_id();
     m.tail.topic = Some(topic.clone());
-    m.tail.sub = Some(id);
-    scrub::reset_tail_buffer(m);
-    m.tail.live.evict = true;
+    m.tail.columns = m.columns_by_topic.get(&topic).cloned().unwrap_or_default();
+    scrub::resubscribe(m, Start::Newest(m.tail.live.capacity()), cmds);
     m.tail.follow = true;
     m.scrub = Default::default();
-    m.browser.sel = Some(Sel::Topic(topic.clone()));
+    m.browser.sel = Some(Sel::Topic(topic));
     m.focus = Pane::Tail;
-    cmds.push(Command::Subscribe {
-        id,
-        topic,
-        start: Start::Newest(m.tail.live.capacity()),
-    });
     scrub::request_histogram(m, cmds);
 }
 
@@ -366,9 +330,10 @@ fn search_key(m: &mut Model, k: &KeyEvent) {
         }
         KeyCode::Esc => {
             m.tail.searching = false;
-            m.tail.search.clear();
-            m.tail.filter = false;
+            clear_search(m);
+            return;
         }
+        KeyCode::Tab => m.tail.literal = !m.tail.literal,
         KeyCode::Backspace => {
             m.tail.search.pop();
         }
@@ -377,10 +342,36 @@ fn search_key(m: &mut Model, k: &KeyEvent) {
         }
         _ => return,
     }
-    let q = m.tail.search.clone();
-    m.tail.live.set_query(Some(&q));
+    apply_search(m);
+}
+
+/// Compiles the search text (regex, or literal) and applies it to the shown buffers; an
+/// invalid regex matches nothing and says why.
+fn apply_search(m: &mut Model) {
+    use crate::matcher::{Case, Matcher, Syntax};
+    let syntax = if m.tail.literal {
+        Syntax::Literal
+    } else {
+        Syntax::Regex
+    };
+    let q = if m.tail.search.is_empty() {
+        m.tail.search_error = None;
+        None
+    } else {
+        match Matcher::new(&m.tail.search, syntax, Case::Smart) {
+            Ok(q) => {
+                m.tail.search_error = None;
+                Some(q)
+            }
+            Err(e) => {
+                m.tail.search_error = Some(e.reason);
+                None
+            }
+        }
+    };
+    m.tail.live.set_query(q.clone());
     if let Some(f) = &mut m.tail.frozen {
-        f.set_query(Some(&q));
+        f.set_query(q);
     }
 }
 
@@ -406,14 +397,17 @@ fn dialog_key(m: &mut Model, k: &KeyEvent, cmds: &mut Vec<Command>) {
             match d.submit(m.now) {
                 Err(e) => d.error = Some(e),
                 Ok(Submit::Nothing) => {}
+                Ok(Submit::Columns(cols)) => {
+                    m.overlay = None;
+                    set_columns(m, cols);
+                }
                 Ok(Submit::GoTo(spec)) => {
                     m.overlay = None;
                     m.focus = Pane::Tail;
                     scrub::go_to(m, spec, cmds);
                 }
                 Ok(s) => {
-                    let req = m.next_id;
-                    m.next_id += 1;
+                    let req = m.fresh_id();
                     let Some(Overlay::Dialog(d)) = &mut m.overlay else {
                         return;
                     };
@@ -427,7 +421,8 @@ fn dialog_key(m: &mut Model, k: &KeyEvent, cmds: &mut Vec<Command>) {
                         },
                         Submit::CloseChannel(name) => Command::CloseChannel { req, name },
                         Submit::Delete(topic) => Command::Delete { req, topic },
-                        Submit::GoTo(_) | Submit::Nothing => return,
+                        Submit::DeleteMany(topics) => Command::DeleteMany { req, topics },
+                        Submit::GoTo(_) | Submit::Columns(_) | Submit::Nothing => return,
                     });
                 }
             }
@@ -457,7 +452,7 @@ fn on_mouse(m: &mut Model, e: MouseEvent, cmds: &mut Vec<Command>) {
         }
         return;
     }
-    let a = layout::areas(m.size);
+    let a = m.areas();
     let (x, y) = (e.column, e.row);
     let in_tail = layout::contains(a.tail, x, y);
     let in_browser = layout::contains(a.browser, x, y);
@@ -469,6 +464,7 @@ fn on_mouse(m: &mut Model, e: MouseEvent, cmds: &mut Vec<Command>) {
                 3
             };
             if in_tail {
+                paging::want_earlier(m, d, cmds);
                 nav::tail_move(m, d);
             } else if in_browser {
                 nav::browser_move(m, d, false);

@@ -2,37 +2,7 @@
 
 use super::super::layout;
 use super::super::model::{Model, Overlay, Sel};
-
-/// The tail's visible window: `(first row shown, selected row)` for the current size.
-/// Following shows the newest rows with the newest selected.
-pub fn tail_window(m: &Model) -> (usize, usize) {
-    let rows = m.tail.shown().rows(m.tail.filter);
-    let n = rows.len();
-    let h = tail_height(m);
-    if n == 0 {
-        return (0, 0);
-    }
-    if m.tail.follow {
-        return (n.saturating_sub(h), n - 1);
-    }
-    let sel = rows.row_of(m.tail.sel);
-    let mut top = if m.tail.top < m.tail.shown().first_seq() {
-        0
-    } else {
-        rows.row_of(m.tail.top)
-    };
-    if sel < top {
-        top = sel;
-    } else if sel >= top + h {
-        top = sel + 1 - h;
-    }
-    (top, sel)
-}
-
-/// Rows the tail pane shows at once.
-pub fn tail_height(m: &Model) -> usize {
-    (layout::areas(m.size).tail_rows.height as usize).max(1)
-}
+pub use super::super::query::{tail_height, tail_window};
 
 /// Selects tail row `row` (clamped), leaving follow mode, and keeps it visible.
 pub fn tail_select_row(m: &mut Model, row: usize) {
@@ -104,7 +74,7 @@ pub fn jump_match(m: &mut Model, forward: bool) {
 
 /// The browser's list height.
 pub fn browser_height(m: &Model) -> usize {
-    let a = layout::areas(m.size);
+    let a = m.areas();
     let filter = m.browser.editing || !m.browser.filter.is_empty();
     (layout::browser_rows(&a, filter).height as usize).max(1)
 }
@@ -158,12 +128,18 @@ pub fn browser_reselect(m: &mut Model, old_row: Option<usize>) {
     if m.browser.sel_row(&rows).is_some() {
         return;
     }
+    let is_topic = |r: &super::super::model::TreeRow<'_>| matches!(r.sel(), Sel::Topic(_));
     let row = match old_row {
-        Some(r) => r.min(rows.len() - 1),
-        None => rows
-            .iter()
-            .position(|r| matches!(r.sel(), Sel::Topic(_)))
-            .unwrap_or(0),
+        // The row that took its place (the next one), a topic rather than a namespace
+        // header: the next topic at or after it, else the one before it.
+        Some(r) => {
+            let r = r.min(rows.len() - 1);
+            (r..rows.len())
+                .find(|&i| is_topic(&rows[i]))
+                .or_else(|| (0..r).rev().find(|&i| is_topic(&rows[i])))
+                .unwrap_or(r)
+        }
+        None => rows.iter().position(is_topic).unwrap_or(0),
     };
     m.browser.sel = Some(rows[row].sel());
     browser_keep_visible(m);

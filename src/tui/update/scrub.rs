@@ -1,13 +1,12 @@
 //! The scrubber: cursor moves, zoom, go-to-time, the debounced re-subscribe, histograms.
 
-use super::super::layout;
 use super::super::model::{DEBOUNCE_NS, Level, Model, SEC};
 use super::super::msg::{Command, Start};
 use crate::time::TimeSpec;
 
 /// Buckets the timeline shows (its inner width).
 pub fn buckets(m: &Model) -> i64 {
-    i64::from(layout::areas(m.size).timeline_inner.width.max(1))
+    i64::from(m.areas().timeline_inner.width.max(1))
 }
 
 /// Width of one timeline bucket in ns.
@@ -79,8 +78,7 @@ pub fn set_cursor(m: &mut Model, t: i64, cmds: &mut Vec<Command>) {
 
 /// Fires the debounced re-subscribe when due.
 pub fn fire_resubscribe(m: &mut Model, cmds: &mut Vec<Command>) {
-    let (Some(due), Some(cursor), Some(topic)) =
-        (m.scrub.resub_at, m.scrub.cursor, m.tail.topic.clone())
+    let (Some(due), Some(cursor), Some(_)) = (m.scrub.resub_at, m.scrub.cursor, &m.tail.topic)
     else {
         return;
     };
@@ -88,22 +86,28 @@ pub fn fire_resubscribe(m: &mut Model, cmds: &mut Vec<Command>) {
         return;
     }
     m.scrub.resub_at = None;
+    resubscribe(m, Start::At(cursor), cmds);
+    m.tail.follow = false;
+    m.tail.sel = m.tail.live.end_seq();
+    m.tail.top = m.tail.sel;
+}
+
+/// THE way to (re)start the tail of the tailed topic: cancels the current subscription,
+/// takes a fresh id, empties the buffer and subscribes from `start`. From the newest
+/// records the ring evicts the oldest; from a time it keeps the first records (the ones
+/// at the cursor) and stops reading when full.
+pub fn resubscribe(m: &mut Model, start: Start, cmds: &mut Vec<Command>) {
+    let Some(topic) = m.tail.topic.clone() else {
+        return;
+    };
     if let Some(old) = m.tail.sub.take() {
         cmds.push(Command::Cancel { id: old });
     }
     let id = m.fresh_id();
     m.tail.sub = Some(id);
     reset_tail_buffer(m);
-    // From the cursor: keep the first records (the ones at the cursor), not the newest.
-    m.tail.live.evict = false;
-    m.tail.follow = false;
-    m.tail.sel = m.tail.live.end_seq();
-    m.tail.top = m.tail.sel;
-    cmds.push(Command::Subscribe {
-        id,
-        topic,
-        start: Start::At(cursor),
-    });
+    m.tail.live.evict = matches!(start, Start::Newest(_));
+    cmds.push(Command::Subscribe { id, topic, start });
 }
 
 /// Empties the tail buffer for a new subscription.
@@ -112,10 +116,13 @@ pub fn reset_tail_buffer(m: &mut Model) {
     m.tail.frozen = None;
     m.tail.caught_up = false;
     m.tail.reconnecting = None;
+    m.tail.faults.clear();
     m.tail.ended = None;
     m.tail.received = 0;
     m.tail.since_pause = 0;
     m.tail.last_ts = None;
+    m.tail.paging = None;
+    m.tail.at_beginning = false;
     m.dirty = true;
 }
 
@@ -129,21 +136,10 @@ pub fn go_live(m: &mut Model, cmds: &mut Vec<Command>) {
         return;
     }
     let zoomed = m.scrub.window.take().is_some();
-    let Some(topic) = m.tail.topic.clone() else {
+    if m.tail.topic.is_none() {
         return;
-    };
-    if let Some(old) = m.tail.sub.take() {
-        cmds.push(Command::Cancel { id: old });
     }
-    let id = m.fresh_id();
-    m.tail.sub = Some(id);
-    reset_tail_buffer(m);
-    m.tail.live.evict = true;
-    cmds.push(Command::Subscribe {
-        id,
-        topic,
-        start: Start::Newest(m.tail.live.capacity()),
-    });
+    resubscribe(m, Start::Newest(m.tail.live.capacity()), cmds);
     if zoomed {
         request_histogram(m, cmds);
     }

@@ -1,8 +1,10 @@
 //! What the worker reports, applied to the model.
 
+use super::super::model::PartFault;
 use super::super::model::{ConnState, Level, Model, Overlay};
-use super::super::msg::{Command, WorkerEvent};
+use super::super::msg::{Command, ReqId, SubId, TailEnd, WorkerEvent};
 use super::{dialog_waiting, nav};
+use crate::client::{ClientError, DeleteOutcome, PublishOutcome, Record};
 
 /// Applies a worker event.
 pub fn on_event(m: &mut Model, ev: WorkerEvent, cmds: &mut Vec<Command>) {
@@ -23,6 +25,7 @@ pub fn on_event(m: &mut Model, ev: WorkerEvent, cmds: &mut Vec<Command>) {
             retry_in_ms,
         } => {
             m.addr = addr;
+            let error = error.to_string();
             m.conn = match m.conn {
                 ConnState::Connected | ConnState::Disconnected { .. } => {
                     ConnState::Disconnected { error, attempt }
@@ -37,62 +40,59 @@ pub fn on_event(m: &mut Model, ev: WorkerEvent, cmds: &mut Vec<Command>) {
         WorkerEvent::Topics(mut list) => {
             list.sort_by(|a, b| a.name.cmp(&b.name));
             let old_row = m.browser.sel_row(&m.browser.rows());
-            m.browser.topics = list;
-            m.browser.loaded = true;
+            m.browser.take_listing(list, m.now);
             nav::browser_reselect(m, old_row);
         }
-        WorkerEvent::Records { id, records } => {
-            if m.tail.sub != Some(id) {
-                return; // stale: a replaced subscription
-            }
-            let n = records.len() as u64;
-            let was_empty = m.tail.live.is_empty();
-            for r in records {
-                m.tail.last_ts = Some(r.ts_ns);
-                m.tail.live.push(r);
-            }
-            m.tail.received += n;
-            if m.tail.caught_up {
-                // msg/s is the topic's live rate, not the speed history is replayed at.
-                m.rate_window.1 += n;
-            }
-            if m.tail.paused() {
-                m.tail.since_pause += n;
-            }
-            if was_empty && !m.tail.follow && m.tail.sel < m.tail.live.first_seq() {
-                m.tail.sel = m.tail.live.first_seq();
-                m.tail.top = m.tail.sel;
-            }
-            if m.tail.live.refused > 0 && !m.tail.live.evict {
-                // From a cursor: the window is full; stop reading instead of dropping.
-                m.tail.sub = None;
-                cmds.push(Command::Cancel { id });
-            }
-        }
+        WorkerEvent::Records { id, records } => on_records(m, id, records, cmds),
         WorkerEvent::CaughtUp { id } if m.tail.sub == Some(id) => m.tail.caught_up = true,
-        WorkerEvent::TailReconnecting { id, error, .. } if m.tail.sub == Some(id) => {
-            m.tail.reconnecting = Some(error);
-        }
         WorkerEvent::TailNotice { id, text } if m.tail.sub == Some(id) => {
             m.say(Level::Error, text);
         }
-        WorkerEvent::TailReconnected { id } if m.tail.sub == Some(id) => {
-            m.tail.reconnecting = None;
-        }
-        WorkerEvent::TailEnded { id, error } if m.tail.sub == Some(id) => {
-            m.tail.sub = None;
-            match error {
-                Some(e) => {
-                    m.say(Level::Error, format!("tail stopped: {e}"));
-                    m.tail.ended = Some(e);
-                }
-                None => m.tail.ended = Some("ended".into()),
+        WorkerEvent::TailReconnecting {
+            id,
+            partition,
+            error,
+            ..
+        } if m.tail.sub == Some(id) => match partition {
+            Some(p) => {
+                m.tail
+                    .faults
+                    .insert(p, PartFault::Reconnecting(error.to_string()));
             }
+            None => m.tail.reconnecting = Some(error.to_string()),
+        },
+        WorkerEvent::TailReconnected { id, partition } if m.tail.sub == Some(id) => match partition
+        {
+            Some(p) => {
+                m.tail.faults.remove(&p);
+            }
+            None => m.tail.reconnecting = None,
+        },
+        WorkerEvent::TailPartitionFailed {
+            id,
+            partition,
+            error,
+        } if m.tail.sub == Some(id) => {
+            m.say(
+                Level::Error,
+                format!("partition {partition} failed (the others go on): {error}"),
+            );
+            m.tail
+                .faults
+                .insert(partition, PartFault::Failed(error.to_string()));
+        }
+        WorkerEvent::TailEnded { id, end } if m.tail.sub == Some(id) => {
+            m.tail.sub = None;
+            if let TailEnd::Failed(e) = &end {
+                m.say(Level::Error, format!("tail stopped: {e}"));
+            }
+            m.tail.ended = Some(end);
         }
         WorkerEvent::CaughtUp { .. }
         | WorkerEvent::TailReconnecting { .. }
         | WorkerEvent::TailReconnected { .. }
         | WorkerEvent::TailNotice { .. }
+        | WorkerEvent::TailPartitionFailed { .. }
         | WorkerEvent::TailEnded { .. } => {}
         WorkerEvent::Histogram { id, result } => {
             if id != m.scrub.hist_id {
@@ -103,105 +103,169 @@ pub fn on_event(m: &mut Model, ev: WorkerEvent, cmds: &mut Vec<Command>) {
                     m.scrub.hist = Some(h);
                     m.scrub.hist_error = None;
                 }
-                Err(e) => m.scrub.hist_error = Some(e),
+                Err(e) => m.scrub.hist_error = Some(e.to_string()),
             }
         }
-        WorkerEvent::Published { req, result } => {
-            // The target, from the dialog that sent it (named in the result: a typo in the
-            // topic field publishes somewhere else, and the status must say where).
-            let target = match &m.overlay {
-                Some(Overlay::Dialog(d)) if d.in_flight == Some(req) => {
-                    Some(d.get(crate::tui::dialog::FieldId::Topic).trim().to_string())
-                }
-                _ => None,
-            };
-            let text = match &result {
-                Ok(outs) => {
-                    let mut s = format!("published {} message(s)", outs.len());
-                    if let Some(t) = &target {
-                        s.push_str(&format!(" to {t}"));
-                    }
-                    if let Some(last) = outs.last() {
-                        s.push_str(&format!(" → p{}", last.partition));
-                        if let Some(o) = last.offset {
-                            s.push_str(&format!(" offset {o}"));
-                        }
-                        if let Some(t) = last.ts_ns {
-                            s.push_str(&format!(" at {}", crate::time::format_rfc3339(t)));
-                        }
-                    }
-                    s
-                }
-                Err(e) => format!("publish failed: {e}"),
-            };
-            let new_topic = target.is_some_and(|t| {
-                result.is_ok() && !m.browser.topics.iter().any(|i| i.name.to_string() == t)
-            });
-            finish_request(m, req, result.is_ok(), text);
-            if new_topic {
-                cmds.push(Command::RefreshTopics); // it created a topic: list it now
-            }
-        }
+        WorkerEvent::Published { req, result } => on_published(m, req, result, cmds),
         WorkerEvent::ChannelClosed { req, result } => {
             let text = match &result {
                 Ok(_) => "channel closed".to_string(),
                 Err(e) => format!("close failed: {e}"),
             };
             let ok = result.is_ok();
-            finish_request(m, req, ok, text);
+            finish_request(m, req, ok, true, text);
             if ok {
                 cmds.push(Command::RefreshTopics);
             }
         }
-        WorkerEvent::Deleted { req, result } => {
-            let deleted = match &m.overlay {
-                Some(Overlay::Dialog(d)) if d.in_flight == Some(req) => match &d.kind {
-                    super::DialogKind::Delete(t) => Some(t.clone()),
-                    _ => None,
-                },
-                _ => None,
-            };
-            let text = match (&result, &deleted) {
-                (Ok(o), Some(t)) => {
-                    let mut s = format!("deleted {t}");
-                    if o.existed == Some(false) {
-                        s.push_str(" (it did not exist)");
-                    }
-                    if let Some(n) = &o.note {
-                        s.push_str(&format!("; {n}"));
-                    }
-                    s
-                }
-                (Ok(_), None) => "deleted".to_string(),
-                (Err(e), _) => format!("delete failed: {e}"),
-            };
-            let ok = result.is_ok();
-            finish_request(m, req, ok, text);
-            if ok {
-                if let Some(t) = deleted {
-                    m.browser.topics.retain(|i| i.name != t);
-                    let old = m.browser.sel_row(&m.browser.rows());
-                    nav::browser_reselect(m, old);
-                    if m.tail.topic.as_ref() == Some(&t) {
-                        if let Some(id) = m.tail.sub.take() {
-                            cmds.push(Command::Cancel { id });
-                        }
-                        m.tail.topic = None;
-                        super::scrub::reset_tail_buffer(m);
-                        m.scrub = Default::default();
-                    }
-                }
-                cmds.push(Command::RefreshTopics);
-            }
+        WorkerEvent::Earlier { req, result } => super::paging::on_earlier(m, req, result),
+        WorkerEvent::DeletedMany {
+            req,
+            deleted,
+            failed,
+        } => {
+            let text = super::marks::deleted_many_text(deleted.len(), &failed);
+            finish_request(m, req, failed.is_empty(), true, text);
+            super::marks::on_deleted_many(m, &deleted, cmds);
         }
+        WorkerEvent::Deleted { req, result } => on_deleted(m, req, result, cmds),
     }
 }
 
-/// Closes the dialog waiting for `req` on success (or shows the error in it), and says
-/// the result in the status line.
-fn finish_request(m: &mut Model, req: u64, ok: bool, text: String) {
+/// New records of subscription `id`.
+fn on_records(m: &mut Model, id: SubId, records: Vec<Record>, cmds: &mut Vec<Command>) {
+    if m.tail.sub != Some(id) {
+        return; // stale: a replaced subscription
+    }
+    let n = records.len() as u64;
+    let was_empty = m.tail.live.is_empty();
+    for r in records {
+        m.tail.last_ts = Some(r.ts_ns);
+        m.tail.live.push(r);
+    }
+    m.tail.received += n;
+    if m.tail.caught_up {
+        // msg/s is the topic's live rate, not the speed history is replayed at.
+        m.rate_window.1 += n;
+    }
+    if m.tail.paused() {
+        m.tail.since_pause += n;
+    }
+    if was_empty && !m.tail.follow && m.tail.sel < m.tail.live.first_seq() {
+        m.tail.sel = m.tail.live.first_seq();
+        m.tail.top = m.tail.sel;
+    }
+    if m.tail.live.refused > 0 && !m.tail.live.evict {
+        // From a cursor: the window is full; stop reading instead of dropping.
+        m.tail.sub = None;
+        cmds.push(Command::Cancel { id });
+    }
+}
+
+/// A publish answer: the status names the target; a new topic is listed at once.
+fn on_published(
+    m: &mut Model,
+    req: ReqId,
+    result: Result<Vec<PublishOutcome>, ClientError>,
+    cmds: &mut Vec<Command>,
+) {
+    // The target, from the dialog that sent it (named in the result: a typo in the
+    // topic field publishes somewhere else, and the status must say where).
+    let target = match &m.overlay {
+        Some(Overlay::Dialog(d)) if d.in_flight == Some(req) => {
+            Some(d.get(crate::tui::dialog::FieldId::Topic).trim().to_string())
+        }
+        _ => None,
+    };
+    let text = match &result {
+        Ok(outs) => {
+            let mut s = format!("published {} message(s)", outs.len());
+            if let Some(t) = &target {
+                s.push_str(&format!(" to {t}"));
+            }
+            if let Some(last) = outs.last() {
+                s.push_str(&format!(" → p{}", last.partition));
+                if let Some(o) = last.offset {
+                    s.push_str(&format!(" offset {o}"));
+                }
+                if let Some(t) = last.ts_ns {
+                    s.push_str(&format!(" at {}", crate::time::format_rfc3339(t)));
+                }
+            }
+            s
+        }
+        Err(e) => format!("publish failed: {e}"),
+    };
+    let new_topic = target.is_some_and(|t| {
+        result.is_ok() && !m.browser.topics.iter().any(|i| i.name.to_string() == t)
+    });
+    // A failed publish keeps its dialog (fix the fields, send again).
+    finish_request(m, req, result.is_ok(), false, text);
+    if new_topic {
+        cmds.push(Command::RefreshTopics); // it created a topic: list it now
+    }
+}
+
+/// A delete answer: the topic leaves the list (the next row is selected) and the tail.
+fn on_deleted(
+    m: &mut Model,
+    req: ReqId,
+    result: Result<DeleteOutcome, ClientError>,
+    cmds: &mut Vec<Command>,
+) {
+    let deleted = match &m.overlay {
+        Some(Overlay::Dialog(d)) if d.in_flight == Some(req) => match &d.kind {
+            super::DialogKind::Delete(t) => Some(t.clone()),
+            _ => None,
+        },
+        _ => None,
+    };
+    let text = match (&result, &deleted) {
+        (Ok(o), Some(t)) => {
+            let mut s = format!("deleted {t}");
+            if o.existed == Some(false) {
+                s.push_str(" (it did not exist)");
+            }
+            if let Some(n) = &o.note {
+                s.push_str(&format!("; {n}"));
+            }
+            s
+        }
+        (Ok(_), None) => "deleted".to_string(),
+        (Err(e), _) => format!("delete failed: {e}"),
+    };
+    let ok = result.is_ok();
+    finish_request(m, req, ok, true, text);
+    if ok {
+        if let Some(t) = deleted {
+            // The row of the deleted topic: its successor takes the selection.
+            let old =
+                m.browser.rows().iter().position(
+                    |r| matches!(r, super::super::model::TreeRow::Topic(i) if i.name == t),
+                );
+            m.browser.topics.retain(|i| i.name != t);
+            if m.browser.selected_topic() == Some(&t) {
+                m.browser.sel = None;
+            }
+            nav::browser_reselect(m, old);
+            if m.tail.topic.as_ref() == Some(&t) {
+                if let Some(id) = m.tail.sub.take() {
+                    cmds.push(Command::Cancel { id });
+                }
+                m.tail.topic = None;
+                super::scrub::reset_tail_buffer(m);
+                m.scrub = Default::default();
+            }
+        }
+        cmds.push(Command::RefreshTopics);
+    }
+}
+
+/// Closes the dialog waiting for `req` on success (and on failure when `close_on_error`;
+/// else the error shows in it), and says the result in the status line.
+fn finish_request(m: &mut Model, req: u64, ok: bool, close_on_error: bool, text: String) {
     if dialog_waiting(m, req) {
-        if ok {
+        if ok || close_on_error {
             m.overlay = None;
         } else if let Some(Overlay::Dialog(d)) = &mut m.overlay {
             d.in_flight = None;

@@ -5,12 +5,13 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use super::super::layout::{self, Areas};
-use super::super::model::{Model, Pane, TreeRow};
+use super::super::model::{Model, Pane, SortKey, TreeRow};
 use super::theme::Theme;
 use super::{fit, pad};
 use crate::client::{CHANNEL_NAMESPACE, TopicInfo};
 use crate::format::{human_bytes, human_count};
 use crate::time::format_duration;
+use unicode_width::UnicodeWidthStr;
 
 /// Draws the browser.
 pub fn browser(m: &Model, f: &mut Frame, a: &Areas) {
@@ -36,9 +37,14 @@ pub fn browser(m: &Model, f: &mut Frame, a: &Areas) {
     let filter_line = m.browser.editing || !m.browser.filter.is_empty();
     let rows_area = layout::browser_rows(a, filter_line);
     let w = rows_area.width as usize;
+    let header = ratatui::layout::Rect::new(rows_area.x, rows_area.y - 1, rows_area.width, 1);
+    f.render_widget(
+        Paragraph::new(Span::styled(header_text(m, w), t.dim())),
+        header,
+    );
     if filter_line {
         let cursor = if m.browser.editing { "▏" } else { "" };
-        let r = ratatui::layout::Rect::new(rows_area.x, rows_area.y - 1, rows_area.width, 1);
+        let r = ratatui::layout::Rect::new(rows_area.x, rows_area.y - 2, rows_area.width, 1);
         f.render_widget(
             Paragraph::new(Line::from(vec![
                 Span::styled("/", t.key()),
@@ -101,6 +107,79 @@ pub fn browser(m: &Model, f: &mut Frame, a: &Areas) {
     f.render_widget(Paragraph::new(lines), rows_area);
 }
 
+/// Which columns a list `w` columns wide shows besides the name: the count always
+/// (80×24 keeps it), then the rate, the size and the age as room allows.
+#[derive(Debug, Clone, Copy)]
+struct Cols {
+    rate: bool,
+    age: bool,
+    size: bool,
+}
+
+const COUNT_W: usize = 6;
+const RATE_W: usize = 6;
+const AGE_W: usize = 4;
+const SIZE_W: usize = 8;
+
+/// On a narrow list the column sorted by shows too (next to the count).
+fn cols(w: usize, sort: SortKey) -> Cols {
+    let sorted = |k: SortKey| sort == k && w >= 24;
+    Cols {
+        rate: w >= 34 || sorted(SortKey::Rate),
+        size: w >= 44 || sorted(SortKey::Size),
+        age: w >= 54 || sorted(SortKey::Last),
+    }
+}
+
+/// The right-hand cells: count, rate, age, size (each right-aligned, one space before).
+fn right_cells(c: Cols, count: &str, rate: &str, age: &str, size: &str) -> String {
+    let mut right = format!(" {count:>COUNT_W$}");
+    if c.rate {
+        right.push_str(&format!(" {rate:>RATE_W$}"));
+    }
+    if c.age {
+        right.push_str(&format!(" {age:>AGE_W$}"));
+    }
+    if c.size {
+        right.push_str(&format!(" {size:>SIZE_W$}"));
+    }
+    right
+}
+
+/// The column header, the sorted column marked `▼` (name: `▲`).
+fn header_text(m: &Model, w: usize) -> String {
+    let mark = |k: SortKey, s: &str| {
+        if m.browser.sort == k {
+            format!("{s}{}", if k == SortKey::Name { "▲" } else { "▼" })
+        } else {
+            s.to_string()
+        }
+    };
+    let right = right_cells(
+        cols(w, m.browser.sort),
+        "MSGS",
+        &mark(SortKey::Rate, "MSG/S"),
+        &mark(SortKey::Last, "LAST"),
+        &mark(SortKey::Size, "SIZE"),
+    );
+    let name_w = w.saturating_sub(4 + right.width());
+    fit(
+        &format!("    {}{right}", pad(&mark(SortKey::Name, "NAME"), name_w)),
+        w,
+    )
+}
+
+/// A rate for the msgs/s column: `0`, `2.5`, `120`, `1.2k`; `-` before two listings.
+fn rate_label(rate: Option<f64>) -> String {
+    match rate {
+        None => "-".into(),
+        Some(r) if r < 0.05 => "0".into(),
+        Some(r) if r < 10.0 => format!("{r:.1}"),
+        Some(r) if r < 1000.0 => format!("{r:.0}"),
+        Some(r) => human_count(r as u64),
+    }
+}
+
 fn topic_line<'a>(m: &Model, info: &'a TopicInfo, w: usize, t: Theme) -> Line<'a> {
     let tailing = m.tail.topic.as_ref() == Some(&info.name);
     let marker = if info.name.is_channel() {
@@ -120,28 +199,26 @@ fn topic_line<'a>(m: &Model, info: &'a TopicInfo, w: usize, t: Theme) -> Line<'a
         .last_ts_ns()
         .map(|ts| age_label(m.now - ts))
         .unwrap_or_default();
-    let state = if info.name.is_channel() {
-        if info.closed() { "closed" } else { "open" }
+    let rate = rate_label(m.browser.rates.get(&info.name).copied());
+    let mut right = right_cells(cols(w, m.browser.sort), &count, &rate, &age, &size);
+    // The marker says open (◉) or closed (○); the word too where there is room; then
+    // consumed: ✓ (by whom, when, where there is room), ✗ or ?.
+    if info.name.is_channel() {
+        let state = if w >= 44 {
+            format!(" {:>6}", if info.closed() { "closed" } else { "open" })
+        } else {
+            String::new()
+        };
+        right = format!("{state} {}{right}", consumed_label(m, info, w));
+    }
+    let name_w = w.saturating_sub(4 + right.width());
+    let mark = if m.browser.marked.contains(&info.name) {
+        Span::styled("+ ", t.warn())
     } else {
-        ""
+        Span::raw("  ")
     };
-    // name  count  size  age (columns shrink away on narrow panes)
-    let mut right = String::new();
-    if w >= 30 {
-        right = format!("{count:>6}");
-    }
-    if w >= 40 {
-        right.push_str(&format!(" {size:>9}"));
-    }
-    if w >= 34 {
-        right.push_str(&format!(" {age:>4}"));
-    }
-    if !state.is_empty() {
-        right = format!("{state:>7}{right}");
-    }
-    let name_w = w.saturating_sub(4 + right.chars().count());
     Line::from(vec![
-        Span::raw("  "),
+        mark,
         marker,
         Span::styled(
             pad(&info.name.name, name_w),
@@ -149,6 +226,21 @@ fn topic_line<'a>(m: &Model, info: &'a TopicInfo, w: usize, t: Theme) -> Line<'a
         ),
         Span::styled(right, t.dim()),
     ])
+}
+
+/// A channel's consumed cell: `✓ worker-3 2h` on wide panes, else `✓`, `✗` or `?`.
+fn consumed_label(m: &Model, info: &TopicInfo, w: usize) -> String {
+    match info.consumer() {
+        Some(s) if w >= 64 && info.consumed() == crate::client::Consumed::Yes => {
+            let at = s.close_received_at_ns.unwrap_or(m.now);
+            format!(
+                "✓ {:<10} {:>4}",
+                crate::format::preview(s.id.as_bytes(), 10),
+                age_label(m.now - at)
+            )
+        }
+        _ => info.consumed().mark().to_string(),
+    }
 }
 
 /// The last-message age of a browser row, at most 5 columns: "now" under a second
@@ -168,5 +260,14 @@ mod tests {
         assert_eq!(super::age_label(750_000_000), "now");
         assert_eq!(super::age_label(-5), "now"); // a clock slightly behind the broker's
         assert_eq!(super::age_label(42_000_000_000), "42s");
+    }
+
+    #[test]
+    fn rates_read_at_a_glance() {
+        assert_eq!(super::rate_label(None), "-");
+        assert_eq!(super::rate_label(Some(0.01)), "0");
+        assert_eq!(super::rate_label(Some(2.46)), "2.5");
+        assert_eq!(super::rate_label(Some(120.4)), "120");
+        assert!(super::rate_label(Some(12_345.0)).ends_with('k'));
     }
 }

@@ -22,6 +22,8 @@ pub fn detail_lines(m: &Model, seq: u64, width: usize, t: Theme) -> Vec<Line<'st
         ))];
     };
     let label = |s: &str| Span::styled(format!("{s:<10}"), t.key());
+    let q = m.tail.shown().query();
+    let hl = |s: &str| super::tail::highlight(s, q, t.text(), t.hit());
     let mut lines = vec![
         Line::from(vec![label("Topic"), Span::raw(r.topic.to_string())]),
         Line::from(vec![
@@ -46,14 +48,16 @@ pub fn detail_lines(m: &Model, seq: u64, width: usize, t: Theme) -> Vec<Line<'st
                 t.dim(),
             ),
         ]),
-        Line::from(vec![
-            label("Key"),
-            Span::raw(if r.key.is_empty() {
-                "(none)".to_string()
-            } else {
-                preview(&r.key, 200)
-            }),
-        ]),
+        Line::from(
+            [label("Key")]
+                .into_iter()
+                .chain(hl(&if r.key.is_empty() {
+                    "(none)".to_string()
+                } else {
+                    preview(&r.key, 200)
+                }))
+                .collect::<Vec<_>>(),
+        ),
     ];
     if r.is_close {
         lines.push(Line::from(vec![
@@ -68,11 +72,15 @@ pub fn detail_lines(m: &Model, seq: u64, width: usize, t: Theme) -> Vec<Line<'st
         ]));
     } else {
         for (i, (k, v)) in r.headers.iter().enumerate() {
-            lines.push(Line::from(vec![
-                label(if i == 0 { "Headers" } else { "" }),
-                Span::styled(format!("{k}: "), t.title()),
-                Span::raw(preview(v, 200)),
-            ]));
+            let mut spans = vec![label(if i == 0 { "Headers" } else { "" })];
+            spans.extend(super::tail::highlight(
+                &format!("{k}: "),
+                q,
+                t.title(),
+                t.hit(),
+            ));
+            spans.extend(hl(&preview(v, 200)));
+            lines.push(Line::from(spans));
         }
     }
     let (kind, body) = match value_view(&r.value) {
@@ -88,7 +96,7 @@ pub fn detail_lines(m: &Model, seq: u64, width: usize, t: Theme) -> Vec<Line<'st
     lines.extend(
         body.iter()
             .flat_map(|l| wrap(l, width))
-            .map(|l| Line::from(Span::raw(l))),
+            .map(|l| Line::from(hl(&l))),
     );
     lines
 }
@@ -136,9 +144,9 @@ pub fn detail(m: &Model, f: &mut Frame, area: Rect, seq: u64, scroll: u16) {
     let (r, width) = detail_area(area);
     let rows = m.tail.shown().rows(m.tail.filter);
     let pos = format!(" Record {}/{} ", rows.row_of(seq) + 1, rows.len());
-    let hints: String = keymap::hints(&[Ctx::Detail], m.read_only)
+    let hints: String = keymap::hints(&[Ctx::Detail], m.read_only, |_| true, |_| false)
         .into_iter()
-        .map(|(k, h)| format!(" {k} {h} "))
+        .map(|h| format!(" {} {} ", h.keys, h.text))
         .collect();
     let block = Block::default()
         .borders(Borders::ALL)

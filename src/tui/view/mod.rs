@@ -29,9 +29,11 @@ pub fn view(m: &Model, f: &mut Frame) {
         overlay::no_broker(m, f, area);
         return;
     }
-    let a = layout::areas((area.width, area.height));
+    let a = layout::screen((area.width, area.height), !m.browser.hidden);
     status::status_bar(m, f, a.status);
-    browser::browser(m, f, &a);
+    if !m.browser.hidden {
+        browser::browser(m, f, &a);
+    }
     tail::tail(m, f, &a);
     timeline::timeline(m, f, a.timeline);
     status::hint_line(m, f, a.hints);

@@ -6,10 +6,12 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
 use super::super::dialog::{Dialog, DialogKind, FieldKind};
-use super::super::keymap;
+use super::super::help::{HelpRow, help_area, help_max_scroll, help_rows};
 use super::super::model::{ConnState, MIN_SIZE, Model};
 use super::centered;
 use super::theme::Theme;
+use crate::client::{Consumed, TopicName};
+use crate::format::{human_bytes, human_count, preview};
 
 /// The "terminal too small" notice.
 pub fn too_small(m: &Model, f: &mut Frame, area: Rect) {
@@ -80,44 +82,38 @@ pub fn no_broker(m: &Model, f: &mut Frame, area: Rect) {
     );
 }
 
-/// The key help, generated from the keymap, grouped by pane.
+/// The key help, generated from the keymap, grouped by pane; long texts wrap under
+/// their column (nothing is cut at 80×24), and it scrolls.
 pub fn help(m: &Model, f: &mut Frame, area: Rect, scroll: u16) {
     let t = Theme::of(m);
-    let mut lines = Vec::new();
-    for (ctx, entries) in keymap::help_groups(m.read_only) {
-        if entries.is_empty() {
-            continue;
-        }
-        lines.push(Line::from(Span::styled(ctx.title(), t.title())));
-        for (keys, help) in entries {
-            lines.push(Line::from(vec![
-                Span::styled(format!("  {keys:<16}"), t.key()),
-                Span::raw(help),
-            ]));
-        }
-        lines.push(Line::from(""));
-    }
-    lines.push(Line::from(Span::styled(
-        "Mouse: click selects a topic, a record or a time on the timeline; the wheel scrolls.",
-        t.dim(),
-    )));
-    lines.push(Line::from(Span::styled(
-        "Timeline: bars are the broker's counts per bucket; ▲ is the cursor; the underlined \
-         span is what the tail holds.",
-        t.dim(),
-    )));
-    if m.read_only {
-        lines.push(Line::from(Span::styled(
-            "Read-only: publish, close and delete are disabled.",
-            t.warn(),
-        )));
-    }
-    let r = centered(area, 84, area.height.saturating_sub(2));
+    let r = help_area(area);
+    let lines: Vec<Line> = help_rows(m.read_only, r.width)
+        .into_iter()
+        .map(|row| match row {
+            HelpRow::Heading(s) => Line::from(Span::styled(s, t.title())),
+            HelpRow::Entry(keys, text) => Line::from(vec![
+                Span::styled(format!("  {keys} "), t.key()),
+                Span::raw(text),
+            ]),
+            HelpRow::Note(s) => Line::from(Span::styled(s, t.dim())),
+            HelpRow::Warn(s) => Line::from(Span::styled(s, t.warn())),
+        })
+        .collect();
+    let max_scroll = help_max_scroll(m.read_only, (area.width, area.height));
+    let scroll = scroll.min(max_scroll);
+    let more = if scroll < max_scroll {
+        "↓ more · "
+    } else {
+        ""
+    };
     let block = Block::default()
         .borders(Borders::ALL)
         .border_style(t.border_focus())
         .title(Span::styled(" Keys ", t.title()))
-        .title_bottom(Span::styled(" j/k scroll · any other key closes ", t.dim()));
+        .title_bottom(Span::styled(
+            format!(" {more}j/k scroll · Esc closes "),
+            t.dim(),
+        ));
     f.render_widget(Clear, r);
     f.render_widget(Paragraph::new(lines).block(block).scroll((scroll, 0)), r);
 }
@@ -150,6 +146,7 @@ pub fn dialog(m: &Model, f: &mut Frame, area: Rect, d: &Dialog) {
             lines.push(Line::from(format!("Type {topic} and press Enter.")));
             lines.push(Line::from(""));
         }
+        DialogKind::DeleteMany(topics) => delete_many_lines(m, topics, inner_w, &mut lines),
         _ => {}
     }
     for (i, field) in d.fields.iter().enumerate() {
@@ -178,10 +175,8 @@ pub fn dialog(m: &Model, f: &mut Frame, area: Rect, d: &Dialog) {
             ]));
         }
         if focused {
-            lines.push(Line::from(Span::styled(
-                format!("  {}", field.spec.help),
-                t.dim(),
-            )));
+            let help = field.help.as_deref().unwrap_or(field.spec.help);
+            lines.push(Line::from(Span::styled(format!("  {help}"), t.dim())));
         }
     }
     if let Some(note) = &d.note {
@@ -201,7 +196,9 @@ pub fn dialog(m: &Model, f: &mut Frame, area: Rect, d: &Dialog) {
     let footer = match d.kind {
         DialogKind::Publish => " Enter send · Tab next field · Esc cancel ",
         DialogKind::Delete(_) => " Enter delete (when the name matches) · Esc cancel ",
+        DialogKind::DeleteMany(_) => " Enter delete (when the number matches) · Esc cancel ",
         DialogKind::GoToTime => " Enter go · Esc cancel ",
+        DialogKind::Columns => " Enter show · Tab complete · Esc cancel ",
         DialogKind::CloseChannel(_) => "",
     };
     let block = Block::default()
@@ -219,4 +216,70 @@ pub fn dialog(m: &Model, f: &mut Frame, area: Rect, d: &Dialog) {
     let r = centered(area, width, height);
     f.render_widget(Clear, r);
     f.render_widget(para.block(block), r);
+}
+
+/// The most topics a delete confirmation lists one per line.
+const LISTED: usize = 12;
+
+/// Every topic of a delete of several: name, count, size and (channels) open/closed and
+/// consumed, open or unconsumed channels called out.
+fn delete_many_lines(m: &Model, topics: &[TopicName], w: usize, lines: &mut Vec<Line<'static>>) {
+    let t = Theme::of(m);
+    lines.push(Line::from(vec![
+        Span::raw("This deletes "),
+        Span::styled(format!("{} topics", topics.len()), t.error()),
+        Span::raw(" and all their messages:"),
+    ]));
+    for name in topics.iter().take(LISTED) {
+        let info = m.browser.info(name);
+        let count = info
+            .and_then(|i| i.message_count())
+            .map_or("?".into(), human_count);
+        let size = info.and_then(|i| i.bytes()).map_or("?".into(), human_bytes);
+        let (state, warn) = match info {
+            Some(i) if name.is_channel() && !i.closed() => ("OPEN".to_string(), true),
+            Some(i) if name.is_channel() => {
+                let c = i.consumed();
+                let who = i
+                    .consumer()
+                    .map(|s| format!(" {}", preview(s.id.as_bytes(), 16)));
+                (
+                    format!(
+                        "closed {} {}{}",
+                        c.mark(),
+                        c.label(),
+                        who.unwrap_or_default()
+                    ),
+                    c != Consumed::Yes,
+                )
+            }
+            Some(_) => (String::new(), false),
+            None => ("gone?".into(), false),
+        };
+        let right = format!(" {count:>7} msgs {size:>9}");
+        let name_w = w.saturating_sub(right.chars().count() + 2);
+        lines.push(Line::from(vec![
+            Span::raw("  "),
+            Span::raw(super::pad(
+                &preview(name.to_string().as_bytes(), 200),
+                name_w,
+            )),
+            Span::styled(right, t.dim()),
+        ]));
+        if !state.is_empty() {
+            let style = if warn { t.warn() } else { t.dim() };
+            lines.push(Line::from(Span::styled(format!("      {state}"), style)));
+        }
+    }
+    if topics.len() > LISTED {
+        lines.push(Line::from(Span::styled(
+            format!("  … and {} more", topics.len() - LISTED),
+            t.dim(),
+        )));
+    }
+    lines.push(Line::from(format!(
+        "Type {} and press Enter.",
+        topics.len()
+    )));
+    lines.push(Line::from(""));
 }

@@ -4,21 +4,21 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
+use unicode_width::UnicodeWidthStr;
 
-use super::super::keymap;
-use super::super::model::{ConnState, Level, Model, Overlay};
-use super::super::update::contexts;
+use super::super::keymap::{self, Action};
+use super::super::model::{ConnState, Level, Model, Overlay, PartFault};
+use super::super::msg::TailEnd;
+use super::super::query;
 use super::theme::Theme;
 use crate::time;
 
 /// The tail's mode word: following / paused / at cursor / live-paused.
 pub fn mode_word(m: &Model) -> String {
-    if let Some(e) = &m.tail.ended {
-        return if e == "ended" {
-            "ended (closed channel)".into()
-        } else {
-            "stopped (error)".into()
-        };
+    match &m.tail.ended {
+        Some(TailEnd::Closed) => return "ended (closed channel)".into(),
+        Some(TailEnd::Failed(_)) => return "stopped (error)".into(),
+        None => {}
     }
     if let Some(e) = &m.tail.reconnecting {
         return format!("reconnecting: {}", super::fit(e, 40));
@@ -36,6 +36,19 @@ pub fn mode_word(m: &Model) -> String {
     } else {
         "browsing (G: follow)".into()
     }
+}
+
+/// The badges of the partitions that are not streaming: ` ─ p3 reconnecting ─ p5 failed`.
+pub fn fault_badges(m: &Model) -> String {
+    let mut s = String::new();
+    for (p, f) in &m.tail.faults {
+        let word = match f {
+            PartFault::Reconnecting(_) => "reconnecting",
+            PartFault::Failed(_) => "failed",
+        };
+        s.push_str(&format!(" ─ p{p} {word}"));
+    }
+    s
 }
 
 /// `1,234`.
@@ -154,14 +167,16 @@ pub fn status_bar(m: &Model, f: &mut Frame, area: Rect) {
 }
 
 /// The bottom line: the status message, else the keys that work here (from the keymap).
+/// Hints that do not fit whole are left out (never cut in the middle); `q quit` and
+/// `? help` always stay.
 pub fn hint_line(m: &Model, f: &mut Frame, area: Rect) {
     let t = Theme::of(m);
     let mut parts = Vec::new();
     if let Some(s) = &m.status {
-        let style = if s.level == Level::Error {
-            t.error()
-        } else {
-            t.ok()
+        let style = match (s.level, s.fading(m.now)) {
+            (_, true) => t.dim(),
+            (Level::Error, _) => t.error(),
+            (Level::Info, _) => t.ok(),
         };
         parts.push(Span::styled(format!(" {} ", s.text), style));
         parts.push(Span::styled("│", t.dim()));
@@ -180,16 +195,38 @@ pub fn hint_line(m: &Model, f: &mut Frame, area: Rect) {
             t.dim(),
         ));
     } else if !matches!(m.overlay, Some(Overlay::Dialog(_))) {
-        let ctx = contexts(m);
-        for (keys, hint) in keymap::hints(ctx, m.read_only) {
-            // A hint carrying its own key glyphs ("←→ scrub") shows them as keys too.
-            let (keys, hint) = match (keys.is_empty(), hint.split_once(' ')) {
-                (true, Some((glyphs, rest))) => (glyphs.to_string(), rest),
-                _ => (keys, hint),
-            };
-            parts.push(Span::styled(format!(" {keys}"), t.key()));
-            parts.push(Span::styled(format!(" {hint} "), t.dim()));
-        }
+        let hints = keymap::hints(
+            keymap::contexts(m),
+            m.read_only,
+            |a| query::hint_shown(m, a),
+            |a| query::hint_on(m, a),
+        );
+        let used: usize = parts.iter().map(Span::width).sum();
+        parts.extend(fit_hints(
+            hints,
+            (area.width as usize).saturating_sub(used),
+            t,
+        ));
     }
     f.render_widget(Paragraph::new(Line::from(parts)), area);
+}
+
+/// The hints that fit in `width` columns, whole, in table order; quit and help first
+/// claim their room.
+fn fit_hints(hints: Vec<keymap::Hint>, width: usize, t: Theme) -> Vec<Span<'static>> {
+    let w = |h: &keymap::Hint| h.keys.width() + h.text.width() + 3;
+    let essential = |h: &keymap::Hint| matches!(h.action, Action::Quit | Action::Help);
+    let mut room = width.saturating_sub(hints.iter().filter(|h| essential(h)).map(w).sum());
+    let mut parts = Vec::new();
+    for h in hints {
+        if !essential(&h) {
+            if w(&h) > room {
+                continue;
+            }
+            room -= w(&h);
+        }
+        parts.push(Span::styled(format!(" {}", h.keys), t.key()));
+        parts.push(Span::styled(format!(" {} ", h.text), t.dim()));
+    }
+    parts
 }

@@ -8,13 +8,16 @@ use ratatui::widgets::Paragraph;
 
 use super::super::layout::Areas;
 use super::super::model::{Model, Pane};
+use super::super::msg::TailEnd;
 use super::super::update::nav::tail_window;
 use super::status::{mode_word, thousands};
 use super::theme::Theme;
 use super::{fit, pad};
 use crate::client::Record;
 use crate::format::preview;
+use crate::matcher::Matcher;
 use crate::time;
+use unicode_width::UnicodeWidthStr;
 
 const KEY_W: usize = 14;
 
@@ -33,6 +36,7 @@ pub fn tail(m: &Model, f: &mut Frame, a: &Areas) {
                 .map(|n| format!(" ─ {n} partition{}", if n == 1 { "" } else { "s" }))
                 .unwrap_or_default();
             let mut s = format!(" {topic}{parts} ─ {}", mode_word(m));
+            s.push_str(&super::status::fault_badges(m));
             if let Some(c) = m.scrub.cursor {
                 s.push_str(&format!(" from {}", time::format_clock(c, m.utc)));
             }
@@ -71,24 +75,32 @@ pub fn tail(m: &Model, f: &mut Frame, a: &Areas) {
     let w = inner.width as usize;
     let time_w = if m.utc { 13 } else { 12 };
     let value_w = w.saturating_sub(time_w + 2 + 4 + 2 + KEY_W + 2);
+    let (col_ws, value_w) = column_widths(&m.tail.columns, value_w);
     let header = if m.tail.searching {
-        Line::from(vec![
-            Span::styled("search: ", t.key()),
+        let mode = if m.tail.literal { "literal" } else { "regex" };
+        let mut spans = vec![
+            Span::styled(format!("search ({mode}, Tab switches): "), t.key()),
             Span::raw(format!("{}▏", m.tail.search)),
-        ])
+        ];
+        if let Some(e) = &m.tail.search_error {
+            spans.push(Span::styled(format!("  {e}"), t.error()));
+        }
+        Line::from(spans)
     } else {
-        Line::from(Span::styled(
-            fit(
-                &format!(
-                    "{}  {}  {}  VALUE",
-                    pad(if m.utc { "TIME (UTC)" } else { "TIME" }, time_w),
-                    pad("PART", 4),
-                    pad("KEY", KEY_W)
-                ),
-                w,
-            ),
-            t.dim(),
-        ))
+        let mut text = format!(
+            "{}  {}  {}  ",
+            pad(if m.utc { "TIME (UTC)" } else { "TIME" }, time_w),
+            pad("PART", 4),
+            pad("KEY", KEY_W)
+        );
+        for (name, cw) in m.tail.columns.iter().zip(&col_ws) {
+            text.push_str(&pad(&name.to_uppercase(), *cw));
+            text.push_str("  ");
+        }
+        if value_w > 0 {
+            text.push_str("VALUE");
+        }
+        Line::from(Span::styled(fit(&text, w), t.dim()))
     };
     f.render_widget(Paragraph::new(header), inner);
     let area = a.tail_rows;
@@ -106,7 +118,12 @@ pub fn tail(m: &Model, f: &mut Frame, a: &Areas) {
         let Some((_, r)) = rows.record(row) else {
             continue;
         };
-        let mut line = record_line(m, r, time_w, value_w, query, t);
+        let widths = Widths {
+            time: time_w,
+            columns: &col_ws,
+            value: value_w,
+        };
+        let mut line = record_line(m, r, &widths, query, t);
         if row == sel && !m.tail.follow {
             line = line.patch_style(t.selected(focused));
             let used = line.width();
@@ -123,8 +140,10 @@ fn empty_message(m: &Model) -> String {
     if m.tail.topic.is_none() {
         return "Select a topic and press Enter to tail it.".into();
     }
-    if let Some(e) = &m.tail.ended {
-        return format!("The subscription ended: {e}");
+    match &m.tail.ended {
+        Some(TailEnd::Failed(e)) => return format!("The subscription ended: {e}"),
+        Some(TailEnd::Closed) => return "The subscription ended: the channel is closed.".into(),
+        None => {}
     }
     if m.scrub.resub_at.is_some() {
         return "Moving to the cursor…".into();
@@ -139,14 +158,61 @@ fn empty_message(m: &Model) -> String {
     }
 }
 
+/// Column widths of a record row.
+struct Widths<'w> {
+    time: usize,
+    columns: &'w [usize],
+    value: usize,
+}
+
+/// The widths of the field columns that fit in `room` (each as wide as its name, 8 to
+/// 24 columns) and what is left for the value (nothing when under 10 columns).
+fn column_widths(cols: &[String], room: usize) -> (Vec<usize>, usize) {
+    let mut left = room;
+    let mut out = Vec::new();
+    for c in cols {
+        let cw = c.width().clamp(8, 24);
+        if cw + 2 > left {
+            break;
+        }
+        out.push(cw);
+        left -= cw + 2;
+    }
+    let value = if out.is_empty() || left >= 10 {
+        left
+    } else {
+        0
+    };
+    (out, value)
+}
+
+/// The field columns of a record: each path's text, `─` where the value has none.
+fn field_cells(r: &Record, cols: &[String], widths: &[usize]) -> Vec<String> {
+    let json = crate::fields::parse(&r.value);
+    cols.iter()
+        .zip(widths)
+        .map(|(path, cw)| {
+            let text = json
+                .as_ref()
+                .and_then(|v| crate::fields::get(v, path))
+                .map(crate::fields::text)
+                .map_or_else(
+                    || "─".to_string(),
+                    |s| crate::format::preview(s.as_bytes(), *cw),
+                );
+            pad(&text, *cw)
+        })
+        .collect()
+}
+
 fn record_line<'a>(
     m: &Model,
     r: &Record,
-    time_w: usize,
-    value_w: usize,
-    query: Option<&str>,
+    wd: &Widths<'_>,
+    query: Option<&Matcher>,
     t: Theme,
 ) -> Line<'a> {
+    let (time_w, value_w) = (wd.time, wd.value);
     let clock = time::format_clock(r.ts_ns, m.utc);
     let clock = if m.utc { format!("{clock}Z") } else { clock };
     let key = if r.key.is_empty() {
@@ -168,35 +234,32 @@ fn record_line<'a>(
     ];
     spans.extend(highlight(&pad(&key, KEY_W), query, t.text(), t.hit()));
     spans.push(Span::raw("  "));
+    for cell in field_cells(r, &m.tail.columns, wd.columns) {
+        spans.extend(highlight(&cell, query, t.title(), t.hit()));
+        spans.push(Span::raw("  "));
+    }
+    if value_w == 0 {
+        return Line::from(spans);
+    }
     spans.extend(highlight(&value, query, t.text(), t.hit()));
     Line::from(spans)
 }
 
-/// Splits `s` into spans, styling case-insensitive occurrences of `q` with `hit`.
-pub fn highlight(s: &str, q: Option<&str>, base: Style, hit: Style) -> Vec<Span<'static>> {
-    let Some(q) = q.filter(|q| !q.is_empty()) else {
+/// Splits `s` into spans, styling the search's matches in it with `hit`.
+pub fn highlight(s: &str, q: Option<&Matcher>, base: Style, hit: Style) -> Vec<Span<'static>> {
+    let Some(q) = q else {
         return vec![Span::styled(s.to_string(), base)];
     };
-    let lower = s.to_lowercase();
-    if lower.len() != s.len() {
-        // Lower-casing changed byte lengths: no safe offsets; no highlight.
-        return vec![Span::styled(s.to_string(), base)];
-    }
     let mut out = Vec::new();
     let mut i = 0;
-    while let Some(p) = lower[i..].find(q) {
-        let start = i + p;
-        let end = start + q.len();
-        if !s.is_char_boundary(start) || !s.is_char_boundary(end) {
-            break;
-        }
+    for (start, end) in q.ranges(s) {
         if start > i {
             out.push(Span::styled(s[i..start].to_string(), base));
         }
         out.push(Span::styled(s[start..end].to_string(), hit));
         i = end;
     }
-    if i < s.len() {
+    if i < s.len() || out.is_empty() {
         out.push(Span::styled(s[i..].to_string(), base));
     }
     out

@@ -15,24 +15,34 @@ const NS_PER_SEC: i64 = 1_000_000_000;
 
 const BARS: [char; 9] = [' ', '▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
 
-/// Resamples a histogram onto `cols` columns covering `[start, stop)`.
-pub fn columns(h: &Histogram, start: i64, stop: i64, cols: usize) -> Vec<u64> {
-    let mut out = vec![0u64; cols];
+/// Resamples a histogram onto `cols` columns covering `[start, stop)`: each bucket's
+/// count is spread over the columns its time span covers, in proportion. A histogram
+/// coarser than the screen (taken before a resize, or of a wider window) thus draws an
+/// even bar, not a comb of bars and gaps.
+pub fn columns(h: &Histogram, start: i64, stop: i64, cols: usize) -> Vec<f64> {
+    let mut out = vec![0f64; cols];
     if cols == 0 || stop <= start || h.counts.is_empty() {
         return out;
     }
-    let bw = h.bucket_width();
-    let span = (stop - start) as i128;
+    let bw = h.bucket_width().max(1) as f64;
+    let col_w = (stop - start) as f64 / cols as f64;
     for (i, c) in h.counts.iter().enumerate() {
         if *c == 0 {
             continue;
         }
-        let mid = h.start_ns as i128 + i as i128 * bw as i128 + bw as i128 / 2;
-        if mid < start as i128 || mid >= stop as i128 {
+        let b0 = h.start_ns as f64 + i as f64 * bw;
+        let b1 = b0 + bw;
+        let (lo, hi) = (b0.max(start as f64), b1.min(stop as f64));
+        if hi <= lo {
             continue;
         }
-        let col = ((mid - start as i128) * cols as i128 / span) as usize;
-        out[col.min(cols - 1)] += c;
+        let first = ((lo - start as f64) / col_w).floor().max(0.0) as usize;
+        let last = (((hi - start as f64) / col_w).ceil() as usize).min(cols);
+        for (col, v) in out.iter_mut().enumerate().take(last).skip(first) {
+            let c0 = start as f64 + col as f64 * col_w;
+            let overlap = (hi.min(c0 + col_w) - lo.max(c0)).max(0.0);
+            *v += *c as f64 * overlap / bw;
+        }
     }
     out
 }
@@ -78,10 +88,8 @@ pub fn column_of(t: i64, start: i64, stop: i64, cols: usize) -> Option<usize> {
     Some(c.min(cols - 1))
 }
 
-/// Draws the timeline block.
-pub fn timeline(m: &Model, f: &mut Frame, area: Rect) {
-    let t = Theme::of(m);
-    let (start, stop) = m.window();
+/// The timeline's title: the window, the cursor (or live), the span and the total.
+fn title(m: &Model, start: i64, stop: i64) -> String {
     let span = stop - start;
     let live_window = m.window_is_live();
     let seconds = span < 20 * 60 * 1_000_000_000;
@@ -109,6 +117,14 @@ pub fn timeline(m: &Model, f: &mut Frame, area: Rect) {
         });
     }
     title.push(' ');
+    title
+}
+
+/// Draws the timeline block.
+pub fn timeline(m: &Model, f: &mut Frame, area: Rect) {
+    let t = Theme::of(m);
+    let (start, stop) = m.window();
+    let title = title(m, start, stop);
     let block = t.pane(title, false);
     let inner = block.inner(area);
     f.render_widget(block, area);
@@ -136,13 +152,13 @@ pub fn timeline(m: &Model, f: &mut Frame, area: Rect) {
             // live edge of the timeline does not lag by the refresh interval.
             for ts in newer_than(m, h) {
                 if let Some(c) = column_of(ts, start, stop, cols) {
-                    counts[c] += 1;
+                    counts[c] += 1.0;
                 }
             }
             counts
         })
-        .unwrap_or_else(|| vec![0; cols]);
-    let max = counts.iter().copied().max().unwrap_or(0);
+        .unwrap_or_else(|| vec![0.0; cols]);
+    let max = counts.iter().copied().fold(0f64, f64::max);
     let cursor_col = m.scrub.cursor.and_then(|c| column_of(c, start, stop, cols));
     let bar_rows = inner.height.saturating_sub(1).max(1) as usize;
     let levels = bar_rows * 8;
@@ -160,10 +176,10 @@ pub fn timeline(m: &Model, f: &mut Frame, area: Rect) {
     for row in (0..bar_rows).rev() {
         let mut cells: Vec<(char, Style)> = Vec::with_capacity(cols);
         for (col, c) in counts.iter().enumerate() {
-            let level = if *c == 0 || max == 0 {
+            let level = if *c <= 0.0 || max <= 0.0 {
                 0
             } else {
-                ((*c as u128 * levels as u128).div_ceil(max as u128) as usize).max(1)
+                ((c * levels as f64 / max).ceil() as usize).clamp(1, levels)
             };
             let here = level.saturating_sub(row * 8).min(8);
             let mut style = t.bars();
@@ -348,6 +364,50 @@ mod tests {
         assert_eq!(newer.iter().map(secs).collect::<Vec<_>>(), vec![1, 2, 3]);
         h.unit = HistogramUnit::Bytes;
         assert_eq!(newer_than(&m, &h).count(), 0);
+    }
+
+    #[test]
+    fn a_coarse_histogram_draws_no_comb() {
+        // 40 buckets (taken at a narrower width) on 100 columns: no empty column inside.
+        let h = Histogram {
+            start_ns: 0,
+            stop_ns: 40 * NS_PER_SEC,
+            counts: vec![10; 40],
+            unit: HistogramUnit::Messages,
+        };
+        let cols = columns(&h, 0, 40 * NS_PER_SEC, 100);
+        assert!(cols.iter().all(|c| *c > 0.0), "{cols:?}");
+        let total: f64 = cols.iter().sum();
+        assert!((total - 400.0).abs() < 1e-6, "{total}");
+        let (lo, hi) = cols
+            .iter()
+            .fold((f64::MAX, 0f64), |(a, b), c| (a.min(*c), b.max(*c)));
+        assert!(hi / lo < 1.01, "uneven: {lo}..{hi}");
+        // A finer histogram sums its buckets into columns; one outside adds nothing.
+        let h = Histogram {
+            start_ns: 0,
+            stop_ns: 40 * NS_PER_SEC,
+            counts: vec![1; 40],
+            unit: HistogramUnit::Messages,
+        };
+        assert_eq!(columns(&h, 0, 20 * NS_PER_SEC, 10), vec![2.0; 10]);
+    }
+
+    #[test]
+    fn a_zoomed_axis_keeps_labels_at_every_span() {
+        let start = 1_795_720_775 * NS_PER_SEC + 123_456_789;
+        for cols in [58usize, 78, 118, 198] {
+            // From the narrowest zoom (1 ms a column) to weeks.
+            let mut span = cols as i64 * 1_000_000;
+            while span < 60 * 86_400 * NS_PER_SEC {
+                let labels = axis_labels(start, start + span, cols, true, false);
+                assert!(
+                    labels.len() >= 2,
+                    "{cols} cols, span {span} ns: only {labels:?}"
+                );
+                span = span * 3 / 2;
+            }
+        }
     }
 
     #[test]

@@ -201,7 +201,7 @@ impl LogReader {
         }
         let err = ClientError::rpc(format!("fetch {} at offset {next}", self.what()), status);
         if err.is_transient() {
-            return match self.retry_later(&err).await {
+            return match self.retry_later(&err, true).await {
                 Go::On => Round::Retry,
                 Go::Stop => Round::Stop,
             };

@@ -29,7 +29,7 @@ use std::collections::HashSet;
 use futures::StreamExt as _;
 use tokio::sync::mpsc;
 
-use super::{PartitionRead, PartitionReadConfig, backoff};
+use super::{MAX_ATTEMPTS_NO_FOLLOW, PartitionRead, PartitionReadConfig, backoff};
 use crate::client::merge::PartEvent;
 use crate::client::mq::files::{DirFile, PartitionFiles, decode_entries, seek_index};
 use crate::client::mq::{MqClient, pb_topic};
@@ -180,18 +180,40 @@ impl LogReader {
     }
 
     /// Backs off after a transient failure (reporting it); `Stop` when the read is over.
-    pub(super) async fn retry_later(&mut self, err: &ClientError) -> Go {
-        self.attempt += 1;
-        let ev = PartEvent::Reconnecting {
-            error: err.to_string(),
-            attempt: self.attempt,
-        };
-        if self.send(ev).await == Go::Stop {
-            return Go::Stop;
-        }
-        tokio::select! {
-            _ = self.tx.closed() => Go::Stop,
-            _ = tokio::time::sleep(backoff(self.attempt)) => Go::On,
+    /// A broker fault (`broker`) is resumed only once the broker answers the readiness
+    /// probe and the partition's leader has been looked up again; a non-follow read gives
+    /// the partition up (`Failed`) after [`MAX_ATTEMPTS_NO_FOLLOW`] attempts in a row.
+    pub(super) async fn retry_later(&mut self, err: &ClientError, broker: bool) -> Go {
+        let mut err = err.clone();
+        loop {
+            if !self.job.follow && self.attempt >= MAX_ATTEMPTS_NO_FOLLOW {
+                let _ = self.send(PartEvent::Failed(err)).await;
+                return Go::Stop;
+            }
+            self.attempt += 1;
+            let ev = PartEvent::Reconnecting {
+                error: err,
+                attempt: self.attempt,
+            };
+            if self.send(ev).await == Go::Stop {
+                return Go::Stop;
+            }
+            tokio::select! {
+                _ = self.tx.closed() => return Go::Stop,
+                _ = tokio::time::sleep(backoff(self.attempt)) => {}
+            }
+            if !broker {
+                return Go::On;
+            }
+            let tx = self.tx.clone();
+            let ready = tokio::select! {
+                _ = tx.closed() => return Go::Stop,
+                r = self.client.ready_and_relooked_up(&self.job.topic, &mut self.job.part) => r,
+            };
+            match ready {
+                Ok(()) => return Go::On,
+                Err(e) => err = e,
+            }
         }
     }
 
@@ -215,7 +237,7 @@ impl LogReader {
                 Ok(f) => return Ok(f),
                 Err(e) if first => return Err(FilesOutcome::NoFiler(e)),
                 Err(e) if e.is_transient() => {
-                    if self.retry_later(&e).await == Go::Stop {
+                    if self.retry_later(&e, false).await == Go::Stop {
                         return Err(FilesOutcome::Stop);
                     }
                 }
@@ -330,7 +352,7 @@ impl LogReader {
                     }
                     Err(e) if first => return FilesOutcome::NoFiler(e),
                     Err(e) if e.is_transient() => {
-                        if self.retry_later(&e).await == Go::Stop {
+                        if self.retry_later(&e, false).await == Go::Stop {
                             return FilesOutcome::Stop;
                         }
                         break; // restart the prefetch at file i

@@ -94,7 +94,9 @@ fn stale_subscription_results_are_dropped() {
         &mut m,
         ev(WorkerEvent::TailEnded {
             id: old,
-            error: Some("x".into()),
+            end: crate::tui::msg::TailEnd::Failed(crate::client::ClientError::Unsupported(
+                "x".into(),
+            )),
         }),
     );
     assert!(m.tail.ended.is_none());
@@ -190,6 +192,14 @@ fn search_highlight_jumps_and_filter() {
     for c in "NEEDLE".chars() {
         update(&mut m, chr(c));
     }
+    // Smart case: an upper-case letter makes the search exact.
+    assert_eq!(m.tail.live.matches().len(), 0);
+    for _ in 0..6 {
+        update(&mut m, key(KeyCode::Backspace));
+    }
+    for c in "needle".chars() {
+        update(&mut m, chr(c));
+    }
     assert_eq!(m.tail.live.matches().len(), 8); // 0,7,..,49
     update(&mut m, key(KeyCode::Enter));
     assert!(!m.tail.searching);
@@ -277,4 +287,32 @@ fn remaining_keys_refresh_back_tab_and_detail_paging() {
     release.kind = crossterm::event::KeyEventKind::Release;
     assert!(update(&mut m, Msg::Key(release)).is_empty());
     assert!(!m.quit);
+}
+
+#[test]
+fn search_is_a_regex_with_a_literal_mode_and_names_a_bad_pattern() {
+    let mut m = tailing();
+    update(&mut m, chr('/'));
+    for c in "v4[0-3]$".chars() {
+        update(&mut m, chr(c));
+    }
+    assert_eq!(m.tail.live.matches().len(), 3); // v40, v41, v43 (42 is "needle 42")
+    // Tab: the same text as literal characters matches nothing.
+    update(&mut m, key(KeyCode::Tab));
+    assert!(m.tail.literal);
+    assert_eq!(m.tail.live.matches().len(), 0);
+    update(&mut m, key(KeyCode::Tab));
+    update(&mut m, chr('('));
+    assert!(m.tail.search_error.is_some());
+    assert_eq!(m.tail.live.matches().len(), 0);
+    update(&mut m, key(KeyCode::Backspace));
+    assert!(m.tail.search_error.is_none());
+    assert_eq!(m.tail.live.matches().len(), 3);
+    // Keys count too: "^k7$" matches the key k7 only.
+    update(&mut m, key(KeyCode::Esc));
+    update(&mut m, chr('/'));
+    for c in "^k7$".chars() {
+        update(&mut m, chr(c));
+    }
+    assert_eq!(m.tail.live.matches().len(), 1);
 }

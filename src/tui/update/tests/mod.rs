@@ -1,7 +1,10 @@
 //! `update()` unit tests: every key path and worker event.
 
 mod browse_tail;
+mod marks;
+mod paging;
 mod scrub_dialogs;
+mod small_things;
 
 pub use std::sync::Arc;
 

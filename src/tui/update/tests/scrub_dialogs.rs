@@ -245,7 +245,7 @@ fn publish_blocks_a_second_submit_while_in_flight() {
         &mut m,
         ev(WorkerEvent::Published {
             req: *req,
-            result: Err("boom".into()),
+            result: Err(crate::client::ClientError::Unsupported("boom".into())),
         }),
     );
     let Some(Overlay::Dialog(d)) = &m.overlay else {
@@ -403,10 +403,38 @@ fn quit_back_help_and_ctrl_c() {
     update(&mut m, chr('j'));
     update(&mut m, chr('x'));
     assert!(m.overlay.is_none());
-    assert!(update(&mut m, chr('q')).is_empty());
+    // Esc backs out step by step and never quits: search, tail pane, filter, then nothing.
+    for c in "/needle\r".chars() {
+        update(
+            &mut m,
+            if c == '\r' {
+                key(KeyCode::Enter)
+            } else {
+                chr(c)
+            },
+        );
+    }
+    assert!(!m.tail.shown().matches().is_empty());
+    assert!(update(&mut m, key(KeyCode::Esc)).is_empty());
+    assert!(m.tail.search.is_empty() && m.tail.shown().matches().is_empty());
+    assert_eq!(m.focus, Pane::Tail);
+    assert!(update(&mut m, key(KeyCode::Esc)).is_empty());
     assert_eq!(m.focus, Pane::Browser);
+    m.browser.filter = "orders".into();
+    assert!(update(&mut m, key(KeyCode::Esc)).is_empty());
+    assert!(m.browser.filter.is_empty());
+    assert!(update(&mut m, key(KeyCode::Esc)).is_empty());
+    assert!(!m.quit);
+    assert!(m.status.as_ref().unwrap().text.contains("q quits"));
+    // q quits from the tail pane as from the list.
+    update(&mut m, key(KeyCode::Tab));
+    assert_eq!(m.focus, Pane::Tail);
     assert_eq!(update(&mut m, chr('q')), vec![Command::Quit]);
     assert!(m.quit);
+    // On the no-broker screen too: q quits, Esc does not.
+    let mut m = Model::new("127.0.0.1:1", false, true, 100, NOW);
+    assert!(update(&mut m, key(KeyCode::Esc)).is_empty());
+    assert_eq!(update(&mut m, chr('q')), vec![Command::Quit]);
     // Ctrl-C quits even inside a dialog.
     let mut m = tailing();
     update(&mut m, chr('p'));
@@ -425,12 +453,12 @@ fn detail_navigation_and_copy() {
         panic!()
     };
     assert_eq!(m.tail.live.get(seq).unwrap().value, "needle 49");
-    update(&mut m, chr('p'));
+    update(&mut m, key(KeyCode::Left));
     let Some(Overlay::Detail { seq, .. }) = m.overlay else {
         panic!()
     };
     assert_eq!(m.tail.live.get(seq).unwrap().value, "v48");
-    update(&mut m, chr('n'));
+    update(&mut m, chr('l'));
     update(&mut m, chr('j'));
     let Some(Overlay::Detail { seq, scroll }) = m.overlay else {
         panic!()
@@ -453,7 +481,10 @@ fn connection_events() {
     let mut m = Model::new("h:1", false, true, 10, NOW);
     let unreachable = || WorkerEvent::Unreachable {
         addr: "h:1".into(),
-        error: "refused".into(),
+        error: crate::client::ClientError::Connect {
+            addr: "b:1".into(),
+            cause: "refused".into(),
+        },
         attempt: 1,
         retry_in_ms: 500,
     };
@@ -489,12 +520,19 @@ fn tail_events_and_ticks() {
         &mut m,
         ev(WorkerEvent::TailReconnecting {
             id,
-            error: "reset".into(),
+            partition: None,
+            error: crate::client::ClientError::Unsupported("reset".into()),
             attempt: 1,
         }),
     );
     assert_eq!(m.tail.reconnecting.as_deref(), Some("reset"));
-    update(&mut m, ev(WorkerEvent::TailReconnected { id }));
+    update(
+        &mut m,
+        ev(WorkerEvent::TailReconnected {
+            id,
+            partition: None,
+        }),
+    );
     assert!(m.tail.reconnecting.is_none());
     update(&mut m, ev(WorkerEvent::CaughtUp { id }));
     assert!(m.tail.caught_up);
@@ -511,9 +549,15 @@ fn tail_events_and_ticks() {
     m.say(crate::tui::model::Level::Info, "hello");
     update(&mut m, Msg::Tick(NOW + 60 * SEC));
     assert!(m.status.is_none());
-    update(&mut m, ev(WorkerEvent::TailEnded { id, error: None }));
+    update(
+        &mut m,
+        ev(WorkerEvent::TailEnded {
+            id,
+            end: crate::tui::msg::TailEnd::Closed,
+        }),
+    );
     assert_eq!(m.tail.sub, None);
-    assert_eq!(m.tail.ended.as_deref(), Some("ended"));
+    assert_eq!(m.tail.ended, Some(crate::tui::msg::TailEnd::Closed));
 }
 
 #[test]

@@ -1,0 +1,212 @@
+//! The real `swmq` binary in a pseudo-terminal: its screen parsed by vt100, every byte it
+//! wrote kept, keys and mouse escape sequences sent as a terminal would.
+
+use std::io::{Read, Write};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use portable_pty::{CommandBuilder, PtySize, native_pty_system};
+use swmq::client::{Client, ConnectOptions, OutMessage, ReadEvent, ReadSpec, TopicName};
+use swmq::time::TimeSpec;
+
+/// Terminal rows.
+pub const ROWS: u16 = 40;
+/// Terminal columns.
+pub const COLS: u16 = 140;
+
+/// The binary in a pty, its screen parsed by vt100, and every byte it wrote.
+pub struct Tui {
+    pub parser: Arc<Mutex<vt100::Parser>>,
+    pub raw: Arc<Mutex<Vec<u8>>>,
+    pub writer: Box<dyn Write + Send>,
+    pub child: Box<dyn portable_pty::Child + Send + Sync>,
+    _dir: tempfile::TempDir,
+}
+
+impl Tui {
+    /// Starts `swmq ARGS --utc` (times in UTC, no colours).
+    pub fn start(args: &[&str]) -> Tui {
+        Tui::start_with(args, &["--utc"], &[])
+    }
+
+    /// Starts `swmq ARGS EXTRA` with extra environment variables.
+    pub fn start_with(args: &[&str], extra: &[&str], env: &[(&str, &str)]) -> Tui {
+        let dir = tempfile::tempdir().unwrap();
+        let pty = native_pty_system()
+            .openpty(PtySize {
+                rows: ROWS,
+                cols: COLS,
+                pixel_width: 0,
+                pixel_height: 0,
+            })
+            .expect("openpty");
+        let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_swmq"));
+        cmd.args(args);
+        cmd.args(extra);
+        cmd.arg("--log-file");
+        cmd.arg(dir.path().join("tui.log"));
+        cmd.env("NO_COLOR", "1");
+        cmd.env("TERM", "xterm-256color");
+        cmd.env_remove("SWMQ_BROKER");
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let child = pty.slave.spawn_command(cmd).expect("spawn swmq");
+        drop(pty.slave);
+        let mut reader = pty.master.try_clone_reader().unwrap();
+        let writer = pty.master.take_writer().unwrap();
+        let parser = Arc::new(Mutex::new(vt100::Parser::new(ROWS, COLS, 0)));
+        let raw = Arc::new(Mutex::new(Vec::new()));
+        let (p, r) = (parser.clone(), raw.clone());
+        std::thread::spawn(move || {
+            let _master = pty.master; // keep the pty open while reading
+            let mut buf = [0u8; 8192];
+            while let Ok(n) = reader.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                p.lock().unwrap().process(&buf[..n]);
+                r.lock().unwrap().extend_from_slice(&buf[..n]);
+            }
+        });
+        Tui {
+            parser,
+            raw,
+            writer,
+            child,
+            _dir: dir,
+        }
+    }
+
+    /// The screen as text.
+    pub fn screen(&self) -> String {
+        self.parser.lock().unwrap().screen().contents()
+    }
+
+    /// Waits until `pred(screen)` holds; panics with the screen after `secs`.
+    pub fn wait(&self, what: &str, secs: u64, pred: impl Fn(&str) -> bool) -> String {
+        let end = Instant::now() + Duration::from_secs(secs);
+        loop {
+            let s = self.screen();
+            if pred(&s) {
+                return s;
+            }
+            if Instant::now() > end {
+                panic!("timed out waiting for {what}; screen:\n{s}");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Types `s` (keys, or escape sequences).
+    pub fn keys(&mut self, s: &str) {
+        self.writer.write_all(s.as_bytes()).unwrap();
+        self.writer.flush().unwrap();
+        std::thread::sleep(Duration::from_millis(30));
+    }
+
+    /// Waits for the process to exit; returns its exit code.
+    pub fn exit_code(&mut self, secs: u64) -> u32 {
+        let end = Instant::now() + Duration::from_secs(secs);
+        loop {
+            if let Some(st) = self.child.try_wait().unwrap() {
+                return st.exit_code();
+            }
+            if Instant::now() > end {
+                let _ = self.child.kill();
+                panic!("swmq did not exit; screen:\n{}", self.screen());
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Tui {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+    }
+}
+
+/// The first tail record row: the line after the column header.
+pub fn first_record_line(screen: &str) -> String {
+    let mut lines = screen.lines();
+    lines.find(|l| l.contains("TIME") && l.contains("PART") && l.contains("VALUE"));
+    lines.next().unwrap_or_default().to_string()
+}
+
+impl Tui {
+    /// Whether the process still runs.
+    pub fn running(&mut self) -> bool {
+        self.child.try_wait().unwrap().is_none()
+    }
+
+    /// A left click at the 0-based cell `(col, row)` (SGR mouse: press and release).
+    pub fn click(&mut self, col: u16, row: u16) {
+        self.keys(&format!(
+            "\x1b[<0;{};{}M\x1b[<0;{};{}m",
+            col + 1,
+            row + 1,
+            col + 1,
+            row + 1
+        ));
+    }
+
+    /// The mouse wheel at `(col, row)`: `down` or up, `n` notches.
+    pub fn wheel(&mut self, col: u16, row: u16, down: bool, n: usize) {
+        let b = if down { 65 } else { 64 };
+        for _ in 0..n {
+            self.keys(&format!("\x1b[<{b};{};{}M", col + 1, row + 1));
+        }
+    }
+
+    /// The 0-based row and column where `text` first shows on the screen.
+    pub fn find(&self, text: &str) -> Option<(u16, u16)> {
+        let p = self.parser.lock().unwrap();
+        let screen = p.screen();
+        let (rows, cols) = screen.size();
+        for row in 0..rows {
+            let line = screen.contents_between(row, 0, row, cols);
+            if let Some(i) = line.find(text) {
+                let col = line[..i].chars().count() as u16;
+                return Some((row, col));
+            }
+        }
+        None
+    }
+}
+
+/// Publishes the values; returns `(ts_ns, value)` of every record in merged order.
+pub async fn seed(addr: &str, topic: &TopicName, values: &[String]) -> Vec<(i64, String)> {
+    let client = Client::connect(&ConnectOptions::new(addr)).await.unwrap();
+    let msgs = values
+        .iter()
+        .map(|v| OutMessage {
+            value: Bytes::from(v.clone()),
+            ..Default::default()
+        })
+        .collect();
+    client.publish(topic, msgs).await.unwrap();
+    // Read back the stored timestamps, in merged order.
+    let mut s = client
+        .read(
+            topic,
+            ReadSpec {
+                from: TimeSpec::Earliest,
+                follow: false,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let mut ts = Vec::new();
+    while let Some(ev) = s.next().await {
+        if let ReadEvent::Records(rs) = ev.unwrap() {
+            ts.extend(
+                rs.iter()
+                    .map(|r| (r.ts_ns, String::from_utf8_lossy(&r.value).into_owned())),
+            );
+        }
+    }
+    ts
+}
