@@ -7,10 +7,16 @@
 //! yet flushed), else the last record of the last log file. File timestamps are cached
 //! by name and size ([`super::counts`]).
 
+use std::time::Duration;
+
 use super::files::DirFile;
+use super::sub::{StartAt, Sub, SubItem};
 use super::{MqClient, Part, pb_topic};
 use crate::client::TopicName;
 use crate::proto::mq::messaging_pb::FetchMessageRequest;
+
+/// How long the broker may take to give a partition's first record (without the filer).
+const FIRST_WAIT: Duration = Duration::from_millis(1500);
 
 impl MqClient {
     /// `(first, last)` record timestamps of a partition whose log files are `logs`, `None`
@@ -43,6 +49,33 @@ impl MqClient {
             last = Some(last.map_or(ts, |l| l.max(ts)));
         }
         let first = first.or(last);
+        (first, last)
+    }
+
+    /// `(first, last)` without the filer: the first record of a `RESET_TO_EARLIEST`
+    /// subscription (waited for [`FIRST_WAIT`] at most), the last one as the broker serves
+    /// it by offset (else the first when it is the only record).
+    pub(crate) async fn broker_bounds(
+        &self,
+        topic: &TopicName,
+        part: &Part,
+        count: Option<u64>,
+    ) -> (Option<i64>, Option<i64>) {
+        let mut sub = Sub::open(self, topic, part, StartAt::Earliest, 1);
+        let deadline = tokio::time::Instant::now() + FIRST_WAIT;
+        let first = loop {
+            match tokio::time::timeout_at(deadline, sub.rx.recv()).await {
+                Ok(Some(SubItem::Data(d))) => break Some(d.ts_ns),
+                Ok(Some(SubItem::Ctrl { error, end })) if error.is_empty() && !end => continue,
+                _ => break None,
+            }
+        };
+        drop(sub);
+        let last = match self.last_unflushed(topic, part).await {
+            Some(ts) => Some(ts),
+            None if count == Some(1) => first,
+            None => None,
+        };
         (first, last)
     }
 

@@ -237,6 +237,13 @@ impl MqClient {
             Ok(f) => f.logs,
             Err(e) => {
                 tracing::warn!("listing the log files of {topic}: {e}");
+                // The broker still gives the first record, and the last one when it
+                // serves it by offset.
+                if info.message_count != Some(0) {
+                    let (first, last) = self.broker_bounds(topic, part, info.message_count).await;
+                    info.first_ts_ns = first;
+                    info.last_ts_ns = last;
+                }
                 return Ok(info);
             }
         };

@@ -44,6 +44,7 @@ impl LogReader {
         let mut broker = self.client.broker_for(&self.job.part.leader).await;
         let mut next = self.next_offset();
         let mut last_relist = Instant::now();
+        let mut last_gone_check = Instant::now();
         let mut last_sweep: Option<Instant> = None;
         loop {
             let polled_ns = crate::time::now_ns();
@@ -97,6 +98,17 @@ impl LogReader {
             } else {
                 self.cfg.relist
             };
+            // A deleted topic stays served from the broker's memory for ~30 s: the filer
+            // says it first (topic.conf gone), and a deleted topic ends the read.
+            if last_gone_check.elapsed() >= self.cfg.relist {
+                last_gone_check = Instant::now();
+                let topic = &self.job.topic;
+                if self.client.topic_in_filer(topic).await == Some(false) {
+                    let e = ClientError::TopicNotFound(format!("{topic} (deleted)"));
+                    let _ = self.send(PartEvent::Failed(e)).await;
+                    return;
+                }
+            }
             if last_relist.elapsed() >= relist_every {
                 last_relist = Instant::now();
                 if self.read_new_files().await == Go::Stop || self.done_reading {
