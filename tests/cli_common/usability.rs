@@ -323,13 +323,15 @@ pub async fn check_last(t: &Target, ns: &str) {
         .unwrap();
     let text = ok(&out, "--last 7");
     assert_eq!(lines(&text), values[53..], "last 7 in time order");
-    // The read did not start at the first record: a bounded window was enough.
+    // The read did not start at the first record: a bounded window was enough. (On 4.x the
+    // time bounds come from flushed log files, which a fresh topic may not have yet: there
+    // --last may start from the earliest, as seen in a fresh-clone CI run.)
     let log = String::from_utf8_lossy(&out.stderr);
     let first_window = log
         .lines()
         .find(|l| l.contains("reading a window"))
         .unwrap_or("");
-    assert!(first_window.contains("At("), "{log}");
+    assert!(!t.is_legacy() || first_window.contains("At("), "{log}");
     // More than there is: everything. With --grep: the last matching ones.
     let out = swmq(t, &["tail", &topic, "--last", "500", "-e", "-f", "%s"]).await;
     assert_eq!(lines(&ok(&out, "--last 500")), values);
