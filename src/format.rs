@@ -11,6 +11,7 @@ use crate::time;
 
 pub mod escape;
 pub mod template;
+pub mod text;
 
 /// How bytes are written in JSON: `utf8` when they are valid UTF-8, else `base64`.
 pub fn encode_bytes(b: &[u8]) -> (String, &'static str) {
@@ -226,9 +227,9 @@ impl JsonLineWriter {
     /// `2026-11-26T23:10:52.123456789Z`, as [`time::format_rfc3339`].
     fn write_time(&mut self, out: &mut Vec<u8>, ts_ns: i64) {
         use std::io::Write as _;
-        let sec = ts_ns.div_euclid(1_000_000_000);
-        let nanos = ts_ns.rem_euclid(1_000_000_000);
-        let Some(sec_ns) = sec.checked_mul(1_000_000_000) else {
+        let sec = ts_ns.div_euclid(time::NS_PER_SEC);
+        let nanos = ts_ns.rem_euclid(time::NS_PER_SEC);
+        let Some(sec_ns) = sec.checked_mul(time::NS_PER_SEC) else {
             out.extend_from_slice(time::format_rfc3339(ts_ns).as_bytes());
             return;
         };

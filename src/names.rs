@@ -3,7 +3,7 @@
 //!
 //! A name is refused when it could not be told apart from another on a terminal, or could
 //! not be shown or stored safely: empty or whitespace-only, longer than 255 bytes, `.` or
-//! `..`, containing `/`, a control character, a Unicode format character (U+200B, U+202E,
+//! `..`, containing `/`, a control character, an invisible character (U+200B, U+202E,
 //! U+2066, U+FEFF, …) or U+2028/U+2029. Reasons never echo a long name whole.
 
 use crate::format::escape::{escape_short, is_format};
@@ -29,18 +29,60 @@ pub fn name_problem(s: &str) -> Option<&'static str> {
         return Some("not a name");
     }
     if s.contains('/') {
-        return Some("contains '/'");
+        return Some("contains '/' (a path separator)");
+    }
+    if s.contains('\0') {
+        return Some("contains NUL");
     }
     if s.chars().any(char::is_control) {
         return Some("contains a control character");
     }
-    if s.chars().any(is_format) {
-        return Some("contains an invisible Unicode format character (U+200B, U+202E, U+FEFF…)");
-    }
     if s.contains(['\u{2028}', '\u{2029}']) {
         return Some("contains a Unicode line or paragraph separator");
     }
+    if s.chars().any(is_invisible) {
+        return Some("contains an invisible Unicode character (U+200B, U+202E, U+FEFF, U+3164…)");
+    }
     None
+}
+
+/// Characters that make two different names look the same: Unicode format characters
+/// (general category Cf: zero-width spaces and joiners, bidirectional controls, the BOM,
+/// …, see [`is_format`]), the line and paragraph separators (U+2028, U+2029), and the
+/// combining grapheme joiner and Hangul fillers that render as nothing.
+pub fn is_invisible(c: char) -> bool {
+    is_format(c)
+        || matches!(
+            c,
+            '\u{034F}'
+                | '\u{115F}'
+                | '\u{1160}'
+                | '\u{2028}'
+                | '\u{2029}'
+                | '\u{2065}'
+                | '\u{3164}'
+                | '\u{FFA0}'
+        )
+}
+
+/// Names every check must accept (shared by the client's and the broker's tests).
+#[cfg(test)]
+pub(crate) fn ordinary_names() -> Vec<String> {
+    [
+        "chan",
+        "orders",
+        "a.b",
+        "x-y_z",
+        "日本",
+        "a b",
+        "é",
+        "👍🏽",
+        "❤\u{fe0f}",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .chain(["a".repeat(255)])
+    .collect()
 }
 
 /// Checks a name; the error is `"<quoted name>: <reason>"`, the name escaped and cut to
@@ -63,16 +105,8 @@ mod tests {
 
     #[test]
     fn accepts_ordinary_names() {
-        for n in [
-            "chan",
-            "orders",
-            "a.b",
-            "x-y_z",
-            "日本",
-            "a b",
-            &"a".repeat(255),
-        ] {
-            assert_eq!(name_problem(n), None, "{n:?}");
+        for n in ordinary_names() {
+            assert_eq!(name_problem(&n), None, "{n:?}");
         }
     }
 
@@ -94,6 +128,8 @@ mod tests {
             "\u{feff}x",
             "a\u{2028}b",
             "a\u{2029}b",
+            "\u{3164}",
+            "a\u{115f}b",
         ] {
             assert!(name_problem(n).is_some(), "{n:?}");
         }

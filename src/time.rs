@@ -21,7 +21,16 @@ and fraction optional; local time, UTC with --utc or a Z), a clock time today (2
 23:10:52.123), a date (2026-11-26), nanoseconds since the epoch (1764198652123456789), or \
 relative to now (-15m, -1h30m, -45s, -2d, -500ms)";
 
-const NS_PER_SEC: i64 = 1_000_000_000;
+/// Nanoseconds per millisecond.
+pub const NS_PER_MS: i64 = 1_000_000;
+/// Nanoseconds per second.
+pub const NS_PER_SEC: i64 = 1_000_000_000;
+/// Nanoseconds per minute.
+pub const NS_PER_MIN: i64 = 60 * NS_PER_SEC;
+/// Nanoseconds per hour.
+pub const NS_PER_HOUR: i64 = 60 * NS_PER_MIN;
+/// Nanoseconds per day.
+pub const NS_PER_DAY: i64 = 24 * NS_PER_HOUR;
 
 /// Where a read starts (or stops).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -212,11 +221,11 @@ pub fn parse_duration(s: &str) -> Result<i64, String> {
             .unwrap_or(tail.len());
         let (unit, tail) = tail.split_at(unit_len);
         let scale: i64 = match unit {
-            "d" => 86_400 * NS_PER_SEC,
-            "h" => 3_600 * NS_PER_SEC,
-            "m" => 60 * NS_PER_SEC,
+            "d" => NS_PER_DAY,
+            "h" => NS_PER_HOUR,
+            "m" => NS_PER_MIN,
             "s" => NS_PER_SEC,
-            "ms" => 1_000_000,
+            "ms" => NS_PER_MS,
             "us" | "µs" => 1_000,
             "ns" => 1,
             "" => return Err(format!("missing unit after {num:?} (use d, h, m, s, ms)")),
@@ -248,58 +257,9 @@ pub fn format_rfc3339(ns: i64) -> String {
     to_utc(ns).to_rfc3339_opts(SecondsFormat::Nanos, true)
 }
 
-/// A full timestamp for tables: `2026-11-26 23:10:52.123` in UTC or local time.
-pub fn format_datetime(ns: i64, utc: bool) -> String {
-    if utc {
-        to_utc(ns).format("%Y-%m-%d %H:%M:%S%.3fZ").to_string()
-    } else {
-        to_utc(ns)
-            .with_timezone(&Local)
-            .format("%Y-%m-%d %H:%M:%S%.3f")
-            .to_string()
-    }
-}
-
-/// A date-time exact to the nanosecond in the form swmq displays (fraction only as long
-/// as needed): `2026-11-26 23:10:52.123456789` local, or with a `Z` in UTC. Parses back.
-pub fn format_datetime_exact(ns: i64, utc: bool) -> String {
-    if utc {
-        to_utc(ns).format("%Y-%m-%d %H:%M:%S%.fZ").to_string()
-    } else {
-        to_utc(ns)
-            .with_timezone(&Local)
-            .format("%Y-%m-%d %H:%M:%S%.f")
-            .to_string()
-    }
-}
-
-/// The date, `2026-11-26`, in UTC or local time.
-pub fn format_date(ns: i64, utc: bool) -> String {
-    if utc {
-        to_utc(ns).format("%Y-%m-%d").to_string()
-    } else {
-        to_utc(ns)
-            .with_timezone(&Local)
-            .format("%Y-%m-%d")
-            .to_string()
-    }
-}
-
-/// A clock time with milliseconds, `23:10:52.123`, in UTC or local time.
-pub fn format_clock(ns: i64, utc: bool) -> String {
-    if utc {
-        to_utc(ns).format("%H:%M:%S%.3f").to_string()
-    } else {
-        to_utc(ns)
-            .with_timezone(&Local)
-            .format("%H:%M:%S%.3f")
-            .to_string()
-    }
-}
-
-/// A short clock time for axis labels: `23:10` (or `23:10:52` when `seconds`).
-pub fn format_axis(ns: i64, utc: bool, seconds: bool) -> String {
-    let fmt = if seconds { "%H:%M:%S" } else { "%H:%M" };
+/// `ns` formatted with the chrono pattern `fmt` in UTC (`utc`) or in local time: the one
+/// place that chooses the zone for every displayed time.
+pub fn format_at(ns: i64, utc: bool, fmt: &str) -> String {
     if utc {
         to_utc(ns).format(fmt).to_string()
     } else {
@@ -307,25 +267,61 @@ pub fn format_axis(ns: i64, utc: bool, seconds: bool) -> String {
     }
 }
 
+/// A full timestamp for tables: `2026-11-26 23:10:52.123` in UTC or local time.
+pub fn format_datetime(ns: i64, utc: bool) -> String {
+    let fmt = if utc {
+        "%Y-%m-%d %H:%M:%S%.3fZ"
+    } else {
+        "%Y-%m-%d %H:%M:%S%.3f"
+    };
+    format_at(ns, utc, fmt)
+}
+
+/// A date-time exact to the nanosecond in the form swmq displays (fraction only as long
+/// as needed): `2026-11-26 23:10:52.123456789` local, or with a `Z` in UTC. Parses back.
+pub fn format_datetime_exact(ns: i64, utc: bool) -> String {
+    let fmt = if utc {
+        "%Y-%m-%d %H:%M:%S%.fZ"
+    } else {
+        "%Y-%m-%d %H:%M:%S%.f"
+    };
+    format_at(ns, utc, fmt)
+}
+
+/// The date, `2026-11-26`, in UTC or local time.
+pub fn format_date(ns: i64, utc: bool) -> String {
+    format_at(ns, utc, "%Y-%m-%d")
+}
+
+/// A clock time with milliseconds, `23:10:52.123`, in UTC or local time.
+pub fn format_clock(ns: i64, utc: bool) -> String {
+    format_at(ns, utc, "%H:%M:%S%.3f")
+}
+
+/// A short clock time for axis labels: `23:10` (or `23:10:52` when `seconds`).
+pub fn format_axis(ns: i64, utc: bool, seconds: bool) -> String {
+    format_at(ns, utc, if seconds { "%H:%M:%S" } else { "%H:%M" })
+}
+
 /// A compact duration: `950ms`, `42s`, `5m`, `3h`, `2d`.
 pub fn format_duration(ns: i64) -> String {
     let ns = ns.max(0);
     if ns < NS_PER_SEC {
-        format!("{}ms", ns / 1_000_000)
-    } else if ns < 60 * NS_PER_SEC {
+        format!("{}ms", ns / NS_PER_MS)
+    } else if ns < NS_PER_MIN {
         format!("{}s", ns / NS_PER_SEC)
-    } else if ns < 3_600 * NS_PER_SEC {
-        format!("{}m", ns / (60 * NS_PER_SEC))
-    } else if ns < 86_400 * NS_PER_SEC {
-        let h = ns / (3_600 * NS_PER_SEC);
-        let m = (ns / (60 * NS_PER_SEC)) % 60;
+    } else if ns < NS_PER_HOUR {
+        format!("{}m", ns / NS_PER_MIN)
+    } else if ns < NS_PER_DAY {
+        let h = ns / NS_PER_HOUR;
+        let m = (ns / NS_PER_MIN) % 60;
         if m == 0 {
             format!("{h}h")
         } else {
             format!("{h}h{m}m")
         }
     } else {
-        format!("{}d", ns / (86_400 * NS_PER_SEC))
+        format!("{}d", ns / NS_PER_DAY)
     }
 }
 

@@ -22,7 +22,7 @@ const SENSORS: &str = include_str!("../../assets/demo/sensors.txt");
 const DEPLOY: &str = include_str!("../../assets/demo/deploy.txt");
 
 const HOUR: i64 = 3_600_000_000_000;
-const SEC: i64 = 1_000_000_000;
+use crate::time::NS_PER_SEC as SEC;
 /// Partitions of `shop/orders` (the 2.x `msgclient` publisher's default).
 const ORDER_PARTITIONS: u64 = 4;
 

@@ -1,8 +1,6 @@
 //! Pure rendering of the `topics` and `describe` tables and the describe histogram, all
 //! fitting an 80-column terminal.
 
-use chrono::{Local, TimeZone, Utc};
-
 use crate::client::{
     Histogram, HistogramUnit, PartitionInfo, TopicDescription, TopicInfo, TopicName,
 };
@@ -10,7 +8,7 @@ use crate::format::escape::escape;
 use crate::format::human_bytes;
 use crate::time;
 
-const NS_PER_SEC: i64 = 1_000_000_000;
+use crate::time::NS_PER_SEC;
 
 /// The width every table fits in.
 pub const WIDTH: usize = 80;
@@ -27,18 +25,11 @@ const fn col(header: &'static str, right: bool) -> Col {
     Col { header, right }
 }
 
-fn width_of(s: &str) -> usize {
-    s.chars().count()
-}
+use crate::format::text::width as width_of;
 
-/// Cuts `s` to `w` characters, ending with `…` when cut.
+/// Cuts `s` to `w` terminal columns (CJK and emoji count two), ending with `…` when cut.
 pub fn truncate(s: &str, w: usize) -> String {
-    if width_of(s) <= w {
-        return s.to_string();
-    }
-    let mut t: String = s.chars().take(w.saturating_sub(1)).collect();
-    t.push('…');
-    t
+    crate::format::text::fit(s, w)
 }
 
 /// Renders rows under headers, two spaces between columns; the `flex` column shrinks
@@ -84,17 +75,7 @@ pub fn render(cols: &[Col], rows: &[Vec<String>], flex: usize, width: usize) -> 
 }
 
 /// `48213` → `48,213`.
-pub fn group(n: u64) -> String {
-    let s = n.to_string();
-    let mut out = String::with_capacity(s.len() + s.len() / 3);
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
+pub use crate::format::text::thousands as group;
 
 fn opt<T>(v: Option<T>, f: impl Fn(T) -> String) -> String {
     v.map(f).unwrap_or_else(|| "-".to_string())
@@ -102,12 +83,7 @@ fn opt<T>(v: Option<T>, f: impl Fn(T) -> String) -> String {
 
 /// A compact time for table cells: `11-26 14:02` (local, or UTC when `utc`).
 pub fn short_time(ns: i64, utc: bool) -> String {
-    let t = Utc.timestamp_nanos(ns);
-    if utc {
-        t.format("%m-%d %H:%M").to_string()
-    } else {
-        t.with_timezone(&Local).format("%m-%d %H:%M").to_string()
-    }
+    time::format_at(ns, utc, "%m-%d %H:%M")
 }
 
 /// A count for a table cell: grouped when it fits 9 characters, else `1.3G`.
@@ -411,12 +387,7 @@ impl Labels {
     }
 
     fn at(ns: i64, utc: bool, fmt: &str) -> String {
-        let t = Utc.timestamp_nanos(ns);
-        if utc {
-            t.format(fmt).to_string()
-        } else {
-            t.with_timezone(&Local).format(fmt).to_string()
-        }
+        time::format_at(ns, utc, fmt)
     }
 
     fn fmt(&self, ns: i64, date: bool) -> String {

@@ -5,6 +5,7 @@
 //! module: [`mq`] (SeaweedFS MQ 4.x) and [`legacy`] (messaging 2.x, including the embedded
 //! broker and its admin extension), with [`filer`] for the filer calls both use.
 
+pub mod backoff;
 mod consumption;
 pub mod detect;
 mod error;
@@ -17,6 +18,7 @@ pub mod tls;
 pub mod transport;
 mod types;
 
+pub use backoff::backoff;
 pub use consumption::{ChannelFilter, Consumed, SubscriberInfo, consumed_from_wire};
 pub use detect::{ConnectOptions, Protocol, ProtocolChoice};
 pub use error::{ClientError, ErrorClass, classify, is_missing_topic};

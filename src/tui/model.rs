@@ -10,7 +10,7 @@ use crate::client::{CHANNEL_NAMESPACE, ChannelFilter, Histogram, Protocol, Topic
 /// Nanoseconds per millisecond.
 pub const MS: i64 = 1_000_000;
 /// Nanoseconds per second.
-pub const SEC: i64 = 1_000_000_000;
+pub const SEC: i64 = crate::time::NS_PER_SEC;
 /// How long the scrubber waits after the last cursor move before re-subscribing.
 pub const DEBOUNCE_NS: i64 = 150 * MS;
 /// How often the live timeline's histogram is refreshed.

@@ -37,11 +37,7 @@ pub struct WorkerHandle {
     pub shutdown: CancellationToken,
 }
 
-/// Backoff for attempt `n` (from 1): 250 ms doubling up to 5 s.
-pub fn backoff(attempt: u32) -> Duration {
-    let ms = 250u64.saturating_mul(1u64 << attempt.saturating_sub(1).min(5));
-    Duration::from_millis(ms.min(5_000))
-}
+pub use crate::client::backoff;
 
 /// Starts the worker: it connects (retrying with backoff), then serves commands.
 pub fn spawn(opts: ConnectOptions) -> WorkerHandle {
@@ -504,7 +500,5 @@ mod tests {
         assert_eq!(start_for_newest(&h, 7), TimeSpec::At(1200));
         assert_eq!(start_for_newest(&h, 5), TimeSpec::At(1300));
         assert_eq!(start_for_newest(&h, 100), TimeSpec::Earliest);
-        assert_eq!(backoff(1), Duration::from_millis(250));
-        assert_eq!(backoff(30), Duration::from_secs(5));
     }
 }

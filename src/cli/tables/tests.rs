@@ -84,6 +84,29 @@ fn sparkline_and_groups() {
 }
 
 #[test]
+fn cells_are_cut_and_padded_by_terminal_columns() {
+    use unicode_width::UnicodeWidthStr;
+    // 9 CJK characters are 18 columns: cut to 7 columns they are 3 characters and `…`.
+    assert_eq!(truncate("日本語のメッセージ", 7), "日本語…");
+    assert_eq!(truncate("日本語のメッセージ", 7).width(), 7);
+    assert!(truncate(&"鍵🔑".repeat(40), 20).width() <= 20);
+    let cols = [col("NAME", false), col("N", true)];
+    let rows = vec![
+        vec!["日本語/注文".to_string(), "1".to_string()],
+        vec!["ascii/orders".to_string(), "22".to_string()],
+    ];
+    let lines = render(&cols, &rows, 0, 80);
+    // Every row's count ends in the same column although the names differ in chars.
+    let ends: Vec<usize> = lines.iter().map(|l| l.width()).collect();
+    assert_eq!(ends, vec![ends[0]; 3], "{lines:#?}");
+    // A line that must shrink fits the width in columns, not in characters.
+    let wide = vec![vec!["日".repeat(60), "1".to_string()]];
+    for l in render(&cols, &wide, 0, 40) {
+        assert!(l.width() <= 40, "{l:?} is {} columns", l.width());
+    }
+}
+
+#[test]
 fn histogram_labels_distinct_at_every_span() {
     assert_eq!(precise_duration(375_000), "375µs");
     assert_eq!(precise_duration(1_500_000), "1.5ms");

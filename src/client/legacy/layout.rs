@@ -123,7 +123,7 @@ pub fn parse_log_file_name(name: &str) -> Option<(i64, i32)> {
         return None;
     }
     let t = NaiveTime::from_hms_opt(h.parse().ok()?, m.parse().ok()?, 0)?;
-    let ns = i64::from(chrono::Timelike::num_seconds_from_midnight(&t)) * 1_000_000_000;
+    let ns = i64::from(chrono::Timelike::num_seconds_from_midnight(&t)) * crate::time::NS_PER_SEC;
     Some((ns, part.parse().ok()?))
 }
 

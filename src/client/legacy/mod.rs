@@ -498,23 +498,11 @@ pub(crate) fn is_closed_status(s: &tonic::Status) -> bool {
     m.contains("already closed") || m.contains("is closed")
 }
 
-/// A short backoff before attempt `n` (from 1): 100 ms doubling to 2 s.
-pub(crate) fn backoff(attempt: u32) -> Duration {
-    Duration::from_millis((100u64 << attempt.saturating_sub(1).min(5)).min(2000))
-}
+pub(crate) use crate::client::backoff::backoff;
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn backoff_grows_and_caps() {
-        assert_eq!(backoff(1), Duration::from_millis(100));
-        assert_eq!(backoff(2), Duration::from_millis(200));
-        assert_eq!(backoff(5), Duration::from_millis(1600));
-        assert_eq!(backoff(6), Duration::from_millis(2000));
-        assert_eq!(backoff(60), Duration::from_millis(2000));
-    }
 
     #[test]
     fn histogram_range_defaults_and_rejects() {

@@ -10,7 +10,7 @@ use crate::client::{ChannelFilter, Consumed, Protocol, TopicName};
 use crate::time::format_duration;
 
 /// What the quick clean-up proposes: closed, consumed channels at least this old.
-pub const QUICK_CLEANUP_AGE_NS: i64 = 3_600 * 1_000_000_000;
+pub const QUICK_CLEANUP_AGE_NS: i64 = crate::time::NS_PER_HOUR;
 
 /// Space: marks or unmarks the selected topic, then selects the next row.
 pub fn toggle_mark(m: &mut Model) {

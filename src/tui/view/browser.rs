@@ -246,7 +246,7 @@ fn consumed_label(m: &Model, info: &TopicInfo, w: usize) -> String {
 /// The last-message age of a browser row, at most 5 columns: "now" under a second
 /// (not "750ms", which pushed the row out of its columns).
 fn age_label(age_ns: i64) -> String {
-    if age_ns < 1_000_000_000 {
+    if age_ns < crate::time::NS_PER_SEC {
         "now".into()
     } else {
         format_duration(age_ns)

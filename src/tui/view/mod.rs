@@ -11,7 +11,6 @@ mod timeline;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 pub use detail::max_scroll as detail_max_scroll;
 
@@ -56,54 +55,9 @@ pub fn centered(r: Rect, w: u16, h: u16) -> Rect {
     Rect::new(r.x + (r.width - w) / 2, r.y + (r.height - h) / 2, w, h)
 }
 
-/// Cuts `s` to `width` terminal columns, ending with `…` when cut (wide characters such
-/// as CJK or emoji count two columns).
-pub fn fit(s: &str, width: usize) -> String {
-    if s.width() <= width {
-        return s.to_string();
-    }
-    if width == 0 {
-        return String::new();
-    }
-    let mut out = String::new();
-    let mut used = 0;
-    for ch in s.chars() {
-        let w = ch.width().unwrap_or(0);
-        if used + w > width - 1 {
-            break;
-        }
-        used += w;
-        out.push(ch);
-    }
-    out.push('…');
-    out
-}
-
-/// Pads (or cuts) `s` to exactly `width` terminal columns.
-pub fn pad(s: &str, width: usize) -> String {
-    let s = fit(s, width);
-    let n = s.width();
-    format!("{s}{}", " ".repeat(width.saturating_sub(n)))
-}
+pub use crate::format::text::{fit, pad};
 
 /// A line of `(text, style)` pieces.
 pub fn line<'a>(parts: Vec<Span<'a>>) -> Line<'a> {
     Line::from(parts)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::{fit, pad};
-    use unicode_width::UnicodeWidthStr;
-
-    #[test]
-    fn fit_and_pad_count_terminal_columns_not_chars() {
-        assert_eq!(pad("鍵🔑", 8), "鍵🔑    ");
-        assert_eq!(pad("鍵🔑", 8).width(), 8);
-        assert_eq!(fit("日本語のメッセージ", 7), "日本語…");
-        assert_eq!(pad("日本語のメッセージ", 8).width(), 8); // "日本語…" + one space
-        assert_eq!(fit("abcdef", 4), "abc…");
-        assert_eq!(pad("ab", 4), "ab  ");
-        assert_eq!(fit("abc", 0), "");
-    }
 }

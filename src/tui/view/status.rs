@@ -51,18 +51,7 @@ pub fn fault_badges(m: &Model) -> String {
     s
 }
 
-/// `1,234`.
-pub fn thousands(n: u64) -> String {
-    let s = n.to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
+pub use crate::format::text::thousands;
 
 /// The top bar. On a narrow terminal the least important pieces give way first (the
 /// demo label, the buffer fill, the rate, the protocol, the address), so that the

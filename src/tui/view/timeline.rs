@@ -11,7 +11,7 @@ use super::theme::Theme;
 use crate::client::{Histogram, HistogramUnit};
 use crate::time;
 
-const NS_PER_SEC: i64 = 1_000_000_000;
+use crate::time::NS_PER_SEC;
 
 const BARS: [char; 9] = [' ', '▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
 
@@ -92,7 +92,7 @@ pub fn column_of(t: i64, start: i64, stop: i64, cols: usize) -> Option<usize> {
 fn title(m: &Model, start: i64, stop: i64) -> String {
     let span = stop - start;
     let live_window = m.window_is_live();
-    let seconds = span < 20 * 60 * 1_000_000_000;
+    let seconds = span < 20 * crate::time::NS_PER_MIN;
     let mut title = format!(
         " Timeline ─ {} → {}",
         time::format_axis(start, m.utc, seconds),
