@@ -10,7 +10,7 @@
 //! admin extension; weed has no such RPC), live latency publish → subscriber. Prints a
 //! table; see bench/README.md for recorded figures.
 
-#[path = "../../tests/support/mod.rs"]
+#[path = "../../tests/it/support/mod.rs"]
 #[allow(unused_imports)]
 mod support;
 
