@@ -45,6 +45,7 @@ const MINUTE: i64 = 60_000_000_000;
 const DAY: i64 = 1_795_737_600 * 1_000_000_000;
 
 #[tokio::test]
+#[ignore = "needs weed"]
 async fn lists_and_describes_the_2x_layout_from_the_real_filer() {
     let Some(w) = support::weed::weed() else {
         return;
@@ -143,6 +144,7 @@ async fn lists_and_describes_the_2x_layout_from_the_real_filer() {
 }
 
 #[tokio::test]
+#[ignore = "needs weed"]
 async fn a_broker_without_admin_counts_topics_from_the_filer() {
     let Some(w) = support::weed::weed() else {
         return;

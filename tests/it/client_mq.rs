@@ -62,6 +62,7 @@ fn assert_ordered(records: &[Record]) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs weed"]
 async fn history_from_earliest_and_from_a_timestamp_is_exactly_once_in_order() {
     let Some(w) = support::weed::weed() else {
         return;
@@ -147,6 +148,7 @@ async fn history_from_earliest_and_from_a_timestamp_is_exactly_once_in_order() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs weed"]
 async fn a_record_published_while_tailing_appears_within_two_seconds() {
     let Some(w) = support::weed::weed() else {
         return;
@@ -221,6 +223,7 @@ async fn wait_flushed(c: &MqClient, t: &TopicName, parts: usize) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs weed"]
 async fn flushed_and_unloaded_partitions_read_back_fully_and_histogram_shows_them() {
     let Some(w) = support::weed::weed() else {
         return;
@@ -336,6 +339,7 @@ fn partition_path(p: &swmq::client::mq::Part) -> String {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs weed"]
 async fn binary_and_one_mib_values_round_trip() {
     let Some(w) = support::weed::weed() else {
         return;
@@ -375,6 +379,7 @@ async fn binary_and_one_mib_values_round_trip() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs weed"]
 async fn keys_land_where_the_go_client_puts_them() {
     let Some(w) = support::weed::weed() else {
         return;
@@ -415,6 +420,7 @@ async fn keys_land_where_the_go_client_puts_them() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs weed"]
 async fn a_long_lived_publisher_is_tailed_in_order_without_gaps_or_duplicates() {
     let Some(w) = support::weed::weed() else {
         return;
@@ -464,6 +470,7 @@ async fn a_long_lived_publisher_is_tailed_in_order_without_gaps_or_duplicates() 
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs weed"]
 async fn ten_thousand_records_publish_and_read_back() {
     let Some(w) = support::weed::weed() else {
         return;
@@ -508,6 +515,7 @@ async fn ten_thousand_records_publish_and_read_back() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs weed"]
 async fn a_repeated_key_reads_back_completely_despite_the_per_key_stall() {
     let Some(w) = support::weed::weed() else {
         return;

@@ -35,6 +35,7 @@ fn history() -> ReadSpec {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs weed"]
 async fn bad_requests_are_refused_before_reaching_the_broker() {
     let Some(w) = support::weed::weed() else {
         return;
@@ -79,6 +80,7 @@ async fn bad_requests_are_refused_before_reaching_the_broker() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs weed"]
 async fn list_status_and_delete() {
     let Some(w) = support::weed::weed() else {
         return;
@@ -121,6 +123,7 @@ async fn list_status_and_delete() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs weed"]
 async fn following_from_latest_sees_only_new_records_and_until_ends_an_idle_tail() {
     let Some(w) = support::weed::weed() else {
         return;
@@ -166,6 +169,7 @@ async fn following_from_latest_sees_only_new_records_and_until_ends_an_idle_tail
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs weed"]
 async fn without_a_filer_describe_still_counts_and_histogram_names_the_filer() {
     let Some(w) = support::weed::weed() else {
         return;
@@ -199,6 +203,7 @@ async fn without_a_filer_describe_still_counts_and_histogram_names_the_filer() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs weed"]
 async fn deleting_a_topic_with_a_live_tail_and_publisher_leaves_nothing_behind() {
     let Some(w) = support::weed::weed() else {
         return;
@@ -259,6 +264,7 @@ async fn deleting_a_topic_with_a_live_tail_and_publisher_leaves_nothing_behind()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs weed"]
 async fn listing_many_topics_describes_each_concurrently() {
     let Some(w) = support::weed::weed() else {
         return;

@@ -4,6 +4,7 @@ use crate::support;
 use swmq::client::{Client, ConnectOptions, Protocol};
 
 #[tokio::test]
+#[ignore = "needs weed"]
 async fn weed_is_detected_as_mq() {
     let Some(w) = support::weed::weed() else {
         return;
@@ -38,6 +39,7 @@ async fn nothing_listening_is_a_connect_error_naming_the_address() {
 }
 
 #[tokio::test]
+#[ignore = "needs weed"]
 async fn an_http_server_is_not_a_broker() {
     let Some(w) = support::weed::weed() else {
         return;
@@ -60,6 +62,7 @@ async fn an_http_server_is_not_a_broker() {
 }
 
 #[tokio::test]
+#[ignore = "needs weed"]
 async fn the_filer_grpc_port_is_not_a_broker() {
     let Some(w) = support::weed::weed() else {
         return;
@@ -111,6 +114,7 @@ async fn a_silent_server_times_out_with_the_configured_timeout() {
 /// while its broker is still looking for its balancer; detection asks `FindBrokerLeader`
 /// instead. Probe a starting server from its first moment until well after it is ready.
 #[tokio::test]
+#[ignore = "needs weed"]
 async fn detecting_a_starting_weed_does_not_crash_it() {
     if support::weed::weed().is_none() {
         return; // no weed here (outside CI): skipped, as `weed()` said

@@ -6,8 +6,8 @@
 //! Every process binds loopback on free ports (the brokers have no bind flag:
 //! `scripts/test` runs the suite in a private network namespace), runs in its own process
 //! group, and is killed by a watchdog when the test process exits; the test stops what it
-//! started (`Drop`). Under `CI=true` a missing `weed` fails the test (see
-//! [`super::weed::weed_binary`]).
+//! started (`Drop`). A missing `weed` fails the test (the tests are `#[ignore = "needs
+//! weed"]`, see [`super::weed`]).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -17,19 +17,11 @@ use std::time::{Duration, Instant};
 use super::free_port;
 use super::weed::weed_binary;
 
-fn in_ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
-}
-
-/// The `weed` binary, or `None` (outside CI: the test says it skipped).
+/// The `weed` binary (never `None`: a missing one fails the test, see [`super::weed`]).
 pub fn weed_or_skip() -> Option<PathBuf> {
     match weed_binary() {
         Ok(p) => Some(p),
-        Err(e) if in_ci() => panic!("CI=true and the real SeaweedFS is unavailable: {e}"),
-        Err(e) => {
-            eprintln!("SKIPPED: real SeaweedFS unavailable: {e}");
-            None
-        }
+        Err(e) => panic!("the real SeaweedFS is unavailable: {e}"),
     }
 }
 
@@ -230,15 +222,7 @@ pub fn wait_broker_ready(broker: &str, filer: &str, timeout: Duration) -> Result
             let fch = swmq::client::detect::open_channel(filer, Duration::from_secs(2))
                 .await
                 .map_err(|e| e.to_string())?;
-            let mut f = swmq::proto::filer::seaweed_filer_client::SeaweedFilerClient::new(fch);
-            f.list_entries(swmq::proto::filer::ListEntriesRequest {
-                directory: "/".into(),
-                limit: 1,
-                ..Default::default()
-            })
-            .await
-            .map_err(|e| e.to_string())?;
-            Ok::<(), String>(())
+            super::weed::filer_answers(fch).await
         });
         match r {
             Ok(()) => return Ok(()),

@@ -3,8 +3,9 @@
 //! One server per test binary, started on first use on free loopback ports with a fresh
 //! data directory. Tests isolate themselves by namespace ([`super::unique_namespace`]).
 //! The binary comes from `SWMQ_WEED`, else the project-local install
-//! (`scripts/install-weed`, run here when missing). Under `CI=true` a missing or broken
-//! `weed` fails the test; elsewhere [`weed`] returns `None` and the test says it skipped.
+//! (`scripts/install-weed`, run here when missing). A missing or broken `weed` fails the
+//! test: the tests that need it are `#[ignore = "needs weed"]`, so a plain `cargo test`
+//! lists them as ignored and `scripts/test` (which installs `weed`) runs them.
 //!
 //! `weed`'s MQ broker listens on all interfaces (it has no bind flag); `scripts/test` runs
 //! the suite in a private network namespace so that nothing is reachable from outside.
@@ -40,10 +41,6 @@ pub struct Weed {
     pub log: PathBuf,
 }
 
-fn in_ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
-}
-
 /// Finds (or installs) the `weed` binary.
 pub fn weed_binary() -> Result<PathBuf, String> {
     if let Ok(p) = std::env::var("SWMQ_WEED") {
@@ -77,7 +74,9 @@ pub fn weed_binary() -> Result<PathBuf, String> {
     }
 }
 
-/// The shared server of this test binary, or `None` (outside CI) when `weed` cannot be had.
+/// The shared server of this test binary, started on first use. Never `None`: a `weed`
+/// that cannot be had fails the test (the `Option` stays for the callers' `let Some(w) =
+/// weed() else { … }`).
 pub fn weed() -> Option<&'static Weed> {
     static WEED: OnceLock<Result<Weed, String>> = OnceLock::new();
     // Started on a plain thread: callers may be inside a tokio runtime.
@@ -88,11 +87,7 @@ pub fn weed() -> Option<&'static Weed> {
     });
     match started {
         Ok(w) => Some(w),
-        Err(e) if in_ci() => panic!("CI=true and the real SeaweedFS is unavailable: {e}"),
-        Err(e) => {
-            eprintln!("SKIPPED: real SeaweedFS unavailable: {e}");
-            None
-        }
+        Err(e) => panic!("the real SeaweedFS {WEED_VERSION} is unavailable: {e}"),
     }
 }
 
@@ -261,16 +256,7 @@ pub fn wait_ready_with(w: &Weed, tls: &swmq::client::TlsOptions) -> Result<(), S
                 .channel(&w.filer)
                 .await
                 .map_err(|e| e.to_string())?;
-            let mut filer = swmq::proto::filer::seaweed_filer_client::SeaweedFilerClient::new(fch);
-            filer
-                .list_entries(swmq::proto::filer::ListEntriesRequest {
-                    directory: "/".into(),
-                    limit: 1,
-                    ..Default::default()
-                })
-                .await
-                .map_err(|e| e.to_string())?;
-            Ok::<(), String>(())
+            filer_answers(fch).await
         });
         match ok {
             Ok(()) => return Ok(()),
@@ -279,6 +265,20 @@ pub fn wait_ready_with(w: &Weed, tls: &swmq::client::TlsOptions) -> Result<(), S
         std::thread::sleep(Duration::from_millis(300));
     }
     Err(format!("weed did not become ready in 90 s: {last}"))
+}
+
+/// Whether the filer behind `ch` answers `ListEntries` on `/`.
+pub async fn filer_answers(ch: tonic::transport::Channel) -> Result<(), String> {
+    let mut filer = swmq::proto::filer::seaweed_filer_client::SeaweedFilerClient::new(ch);
+    filer
+        .list_entries(swmq::proto::filer::ListEntriesRequest {
+            directory: "/".into(),
+            limit: 1,
+            ..Default::default()
+        })
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(())
 }
 
 /// A 4.x client of `w` (broker and filer), failing the test if it is detected as 2.x.
