@@ -6,28 +6,14 @@ use crate::support;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use swmq::client::{Client, ConnectOptions, OutMessage, ReadEvent, ReadSpec, TopicName};
-use swmq::time::TimeSpec;
+use swmq::client::{Client, ConnectOptions, OutMessage, TopicName};
 
-use support::pty::{Tui, first_record_line, seed};
+use support::pty::{Tui, first_record_line, read_history, seed, seed_orders};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tui_against_the_embedded_broker() {
     let emb = support::embedded::start_embedded().await;
-    let orders = TopicName::parse("e2e/orders").unwrap();
-    let mut ts = Vec::new();
-    for batch in 0..3 {
-        let values: Vec<String> = (0..10)
-            .map(|i| format!("order-{:03}", batch * 10 + i))
-            .collect();
-        ts.extend(
-            seed(&emb.addr, &orders, &values)
-                .await
-                .into_iter()
-                .skip(batch * 10),
-        );
-        tokio::time::sleep(Duration::from_millis(30)).await;
-    }
+    let ts = seed_orders(&emb.addr).await;
     assert_eq!(ts.len(), 30);
     // A record whose timestamp is strictly after its predecessor's (ties across partitions
     // would make "the first at or after" ambiguous).
@@ -35,12 +21,6 @@ async fn tui_against_the_embedded_broker() {
         .find(|&i| ts[i - 1].0 < ts[i].0)
         .expect("distinct timestamps");
     let (at, expect) = (ts[i].0 - 1, ts[i].1.clone());
-    seed(
-        &emb.addr,
-        &TopicName::parse("e2e/refunds").unwrap(),
-        &["r1".to_string()],
-    )
-    .await;
 
     let mut tui = Tui::start(&["--broker", &emb.addr]);
     // The browser lists the seeded topics.
@@ -122,6 +102,7 @@ fn no_broker_screen_names_the_address() {
 /// The same screens against a real SeaweedFS 4.48: browse, tail, scrub (go to a time),
 /// publish.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs weed"]
 async fn tui_against_weed_4_48() {
     let Some(w) = support::weed::weed() else {
         return;
@@ -142,24 +123,7 @@ async fn tui_against_weed_4_48() {
         })
         .collect();
     c.publish(&t, msgs).await.unwrap();
-    let client = Client::Mq(c);
-    let mut s = client
-        .read(
-            &t,
-            ReadSpec {
-                from: TimeSpec::Earliest,
-                follow: false,
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
-    let mut all = Vec::new();
-    while let Some(ev) = s.next().await {
-        if let ReadEvent::Records(rs) = ev.unwrap() {
-            all.extend(rs);
-        }
-    }
+    let all = read_history(&Client::Mq(c), &t).await;
     assert_eq!(all.len(), 20);
     let i = (5..20)
         .find(|&i| all[i - 1].ts_ns < all[i].ts_ns)

@@ -6,35 +6,8 @@ use crate::support;
 use std::time::Duration;
 
 use chrono::{FixedOffset, TimeZone};
-use swmq::client::TopicName;
 
-use support::pty::{Tui, first_record_line, seed};
-
-/// Seeds `e2e/orders` with 30 records in three batches 30 ms apart and `e2e/refunds` with
-/// one; returns the orders' `(ts_ns, value)`.
-async fn seed_orders(addr: &str) -> Vec<(i64, String)> {
-    let orders = TopicName::parse("e2e/orders").unwrap();
-    let mut ts = Vec::new();
-    for batch in 0..3 {
-        let values: Vec<String> = (0..10)
-            .map(|i| format!("order-{:03}", batch * 10 + i))
-            .collect();
-        ts.extend(
-            seed(addr, &orders, &values)
-                .await
-                .into_iter()
-                .skip(batch * 10),
-        );
-        tokio::time::sleep(Duration::from_millis(30)).await;
-    }
-    seed(
-        addr,
-        &TopicName::parse("e2e/refunds").unwrap(),
-        &["r1".to_string()],
-    )
-    .await;
-    ts
-}
+use support::pty::{Tui, first_record_line, seed_orders};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn esc_backs_out_step_by_step_and_never_quits() {

@@ -210,25 +210,52 @@ pub async fn seed(addr: &str, topic: &TopicName, values: &[String]) -> Vec<(i64,
         .collect();
     client.publish(topic, msgs).await.unwrap();
     // Read back the stored timestamps, in merged order.
-    let mut s = client
-        .read(
-            topic,
-            ReadSpec {
-                from: TimeSpec::Earliest,
-                follow: false,
-                ..Default::default()
-            },
-        )
+    read_history(&client, topic)
         .await
-        .unwrap();
-    let mut ts = Vec::new();
+        .into_iter()
+        .map(|r| (r.ts_ns, String::from_utf8_lossy(&r.value).into_owned()))
+        .collect()
+}
+
+/// Every record of `topic` from the earliest, in merged order (a non-follow read).
+pub async fn read_history(client: &Client, topic: &TopicName) -> Vec<swmq::client::Record> {
+    let spec = ReadSpec {
+        from: TimeSpec::Earliest,
+        follow: false,
+        ..Default::default()
+    };
+    let mut s = client.read(topic, spec).await.unwrap();
+    let mut all = Vec::new();
     while let Some(ev) = s.next().await {
         if let ReadEvent::Records(rs) = ev.unwrap() {
-            ts.extend(
-                rs.iter()
-                    .map(|r| (r.ts_ns, String::from_utf8_lossy(&r.value).into_owned())),
-            );
+            all.extend(rs);
         }
     }
+    all
+}
+
+/// Seeds `e2e/orders` with 30 records in three batches 30 ms apart and `e2e/refunds` with
+/// one; returns the orders' `(ts_ns, value)`.
+pub async fn seed_orders(addr: &str) -> Vec<(i64, String)> {
+    let orders = TopicName::parse("e2e/orders").unwrap();
+    let mut ts = Vec::new();
+    for batch in 0..3 {
+        let values: Vec<String> = (0..10)
+            .map(|i| format!("order-{:03}", batch * 10 + i))
+            .collect();
+        ts.extend(
+            seed(addr, &orders, &values)
+                .await
+                .into_iter()
+                .skip(batch * 10),
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(30)).await;
+    }
+    seed(
+        addr,
+        &TopicName::parse("e2e/refunds").unwrap(),
+        &["r1".to_string()],
+    )
+    .await;
     ts
 }
