@@ -2,6 +2,7 @@
 //! - full-frame render time at 200×50 with a full 10,000-record buffer, against rendering
 //!   an empty frame (just the chrome) in the same run;
 //! - ingest throughput of `update()` and RSS staying flat over millions of records.
+#![allow(clippy::unwrap_used)] // a benchmark fails loudly
 
 use std::hint::black_box;
 use std::sync::Arc;

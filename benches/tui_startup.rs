@@ -1,6 +1,7 @@
 //! Start-up benchmark (harness = false): `swmq demo` in a pseudo-terminal; time to the
 //! first frame and to the topic list, against the time the same binary takes to print
 //! `--version` (process start-up alone) in the same run.
+#![allow(clippy::unwrap_used)] // a benchmark fails loudly
 
 use std::io::{Read, Write};
 use std::sync::{Arc, Mutex};

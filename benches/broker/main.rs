@@ -9,6 +9,7 @@
 //! N-message partition → first message), a 200-bucket histogram of that partition (swmq's
 //! admin extension; weed has no such RPC), live latency publish → subscriber. Prints a
 //! table; see bench/README.md for recorded figures.
+#![allow(clippy::unwrap_used)] // a benchmark fails loudly
 
 #[path = "../../tests/it/support/mod.rs"]
 #[allow(unused_imports)]
