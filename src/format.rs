@@ -456,6 +456,7 @@ mod tests {
             ],
             is_close: false,
             offset: None,
+            decoded: None,
         }
     }
 

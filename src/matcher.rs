@@ -146,6 +146,7 @@ mod tests {
                 .collect(),
             is_close: false,
             offset: None,
+            decoded: None,
         }
     }
 

@@ -13,6 +13,7 @@ pub mod legacy;
 pub mod merge;
 pub mod mq;
 mod partitioning;
+mod schema;
 pub mod tls;
 pub mod transport;
 mod types;
@@ -21,6 +22,7 @@ pub use consumption::{ChannelFilter, Consumed, SubscriberInfo, consumed_from_wir
 pub use detect::{ConnectOptions, Protocol, ProtocolChoice};
 pub use error::{ClientError, ErrorClass, classify, is_missing_topic};
 pub use partitioning::*;
+pub use schema::*;
 pub use tls::TlsOptions;
 pub use transport::Transport;
 pub use types::*;

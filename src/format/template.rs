@@ -315,6 +315,7 @@ mod tests {
             ],
             is_close: false,
             offset: Some(17),
+            decoded: None,
         }
     }
 
