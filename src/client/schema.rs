@@ -309,4 +309,64 @@ mod tests {
             ]
         );
     }
+
+    fn decoded_record() -> Record {
+        let value = serde_json::json!({"city": "Paris", "id": 2});
+        Record {
+            topic: Arc::new(crate::client::TopicName::parse("ns/t").unwrap()),
+            partition: 0,
+            ts_ns: 1_700_000_000_000_000_000,
+            key: bytes::Bytes::from_static(b"\x0a\x02id"),
+            value: bytes::Bytes::from_static(b"\x0a\x05\x00\xff"),
+            headers: vec![],
+            is_close: false,
+            offset: Some(3),
+            decoded: Some(Arc::new(Decoded::new(
+                Ok(value),
+                Some(serde_json::json!({"id": 2})),
+            ))),
+        }
+    }
+
+    #[test]
+    fn every_output_shows_and_searches_the_decoded_form() {
+        let r = decoded_record();
+        assert_eq!(r.shown_value(), br#"{"city":"Paris","id":2}"#);
+        assert_eq!(r.shown_key(), br#"{"id":2}"#);
+        let line = crate::format::text_line(&r, true, 80);
+        assert!(
+            line.ends_with(r#"{"id":2}  {"city":"Paris","id":2}"#),
+            "{line}"
+        );
+        // JSON lines: the fast writer and the general path agree; raw bytes stay.
+        let mut out = Vec::new();
+        crate::format::JsonLineWriter::new().write(&mut out, &r);
+        let general = crate::format::json_line(&r) + "\n";
+        assert_eq!(String::from_utf8(out).unwrap(), general);
+        let j: serde_json::Value = serde_json::from_str(&general).unwrap();
+        assert_eq!(j["value_json"]["city"], "Paris");
+        assert_eq!(j["key_json"]["id"], 2);
+        assert_eq!(j["value_encoding"], "base64");
+        let m = crate::matcher::Matcher::new(
+            r#""city":"Paris""#,
+            crate::matcher::Syntax::Literal,
+            crate::matcher::Case::Smart,
+        )
+        .unwrap();
+        assert!(m.matches(&r));
+    }
+
+    #[test]
+    fn a_value_that_did_not_decode_is_shown_raw_with_its_note() {
+        let mut r = decoded_record();
+        r.value = bytes::Bytes::from_static(b"plain");
+        r.decoded = Some(Arc::new(Decoded::new(Err("not decoded: x".into()), None)));
+        assert_eq!(r.shown_value(), b"plain");
+        let line = crate::format::text_line(&r, true, 80);
+        assert!(line.ends_with("plain  [not decoded: x]"), "{line}");
+        let j: serde_json::Value = serde_json::from_str(&crate::format::json_line(&r)).unwrap();
+        assert_eq!(j["schema_note"], "not decoded: x");
+        assert_eq!(j["value"], "plain");
+        assert!(j.get("value_json").is_none());
+    }
 }
