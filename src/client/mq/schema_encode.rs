@@ -56,6 +56,21 @@ pub fn encode_record(
             format!("{path}.{name}")
         }
     };
+    if fields.is_empty() {
+        // A record type without fields (the Kafka gateway's Avro maps): any keys.
+        return m
+            .iter()
+            .map(|(k, j)| {
+                Ok((
+                    k.clone(),
+                    schema_pb::Value {
+                        kind: untyped(j, &join(k))?,
+                    },
+                ))
+            })
+            .collect::<Result<_, FitError>>()
+            .map(|fields| schema_pb::RecordValue { fields });
+    }
     if let Some(extra) = m.keys().find(|k| !fields.iter().any(|f| f.name == **k)) {
         let known: Vec<&str> = fields.iter().map(|f| f.name.as_str()).collect();
         return Err(FitError {
@@ -88,6 +103,29 @@ pub fn encode_record(
         }
     }
     Ok(out)
+}
+
+/// A JSON value by its own kind (no type known): `null` is no value.
+fn untyped(j: &Json, path: &str) -> Result<Option<Kind>, FitError> {
+    Ok(Some(match j {
+        Json::Null => return Ok(None),
+        Json::Bool(b) => Kind::BoolValue(*b),
+        Json::Number(n) => match n.as_i64() {
+            Some(i) => Kind::Int64Value(i),
+            None => Kind::DoubleValue(n.as_f64().unwrap_or(f64::NAN)),
+        },
+        Json::String(t) => Kind::StringValue(t.clone()),
+        Json::Array(items) => Kind::ListValue(schema_pb::ListValue {
+            values: items
+                .iter()
+                .enumerate()
+                .map(|(i, it)| {
+                    untyped(it, &format!("{path}.{i}")).map(|kind| schema_pb::Value { kind })
+                })
+                .collect::<Result<_, _>>()?,
+        }),
+        Json::Object(_) => Kind::RecordValue(encode_record(j, &[], path)?),
+    }))
 }
 
 fn list(j: &Json, elem: &FieldType, path: &str) -> Result<Kind, FitError> {
@@ -281,6 +319,21 @@ fn decimal(j: &Json) -> Option<schema_pb::DecimalValue> {
 mod tests {
     use super::super::schema_decode::decimal_string;
     use super::*;
+
+    #[test]
+    fn a_record_type_without_fields_takes_any_keys() {
+        let r = encode_record(
+            &serde_json::json!({"a": 1, "b": {"c": [true, "x"]}}),
+            &[],
+            "",
+        )
+        .unwrap();
+        assert_eq!(r.fields["a"].kind, Some(Kind::Int64Value(1)));
+        let Some(Kind::RecordValue(b)) = &r.fields["b"].kind else {
+            panic!("{r:?}")
+        };
+        assert!(matches!(b.fields["c"].kind, Some(Kind::ListValue(_))));
+    }
 
     #[test]
     fn decimals_round_trip_exactly() {

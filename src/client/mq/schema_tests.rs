@@ -4,121 +4,34 @@ use serde_json::json;
 use super::*;
 use crate::proto::mq::schema_pb::value::Kind;
 
-fn f(name: &str, index: i32, ty: FieldType) -> SchemaField {
-    SchemaField {
-        name: name.into(),
-        index,
-        ty,
-        repeated: false,
-        required: false,
-    }
-}
+#[path = "schema_sample.rs"]
+mod sample;
+use sample::*;
 
-fn sc(s: ScalarType) -> FieldType {
-    FieldType::Scalar(s)
-}
+const ID: i64 = -9_007_199_254_740_993; // beyond a double's exact integers
 
-/// Every scalar type, a nested record and a list (as in the integration tests).
 fn schema() -> Schema {
     Schema {
-        fields: vec![
-            SchemaField {
-                required: true,
-                ..f("id", 0, sc(ScalarType::Int64))
-            },
-            f("ok", 1, sc(ScalarType::Bool)),
-            f("n32", 2, sc(ScalarType::Int32)),
-            f("ratio", 3, sc(ScalarType::Float)),
-            f("price", 4, sc(ScalarType::Double)),
-            f("blob", 5, sc(ScalarType::Bytes)),
-            f("name", 6, sc(ScalarType::String)),
-            f("at", 7, sc(ScalarType::Timestamp)),
-            f("day", 8, sc(ScalarType::Date)),
-            f("amount", 9, sc(ScalarType::Decimal)),
-            f("tod", 10, sc(ScalarType::Time)),
-            f(
-                "customer",
-                11,
-                FieldType::Record(vec![f("city", 0, sc(ScalarType::String))]),
-            ),
-            f(
-                "tags",
-                12,
-                FieldType::List(Box::new(sc(ScalarType::String))),
-            ),
-        ],
+        fields: fields(),
         key_columns: vec!["id".into()],
         format: String::new(),
     }
 }
 
-fn v(k: Kind) -> schema_pb::Value {
-    schema_pb::Value { kind: Some(k) }
-}
-
-/// A record built the way the Go client's `RecordValueBuilder` does.
+/// The sample record with a false bool and hostile text.
 fn go_record() -> schema_pb::RecordValue {
-    let mut r = schema_pb::RecordValue::default();
-    let mut put = |n: &str, k: Kind| {
-        r.fields.insert(n.to_string(), v(k));
-    };
-    put("id", Kind::Int64Value(-9_007_199_254_740_993));
-    put("ok", Kind::BoolValue(false));
-    put("n32", Kind::Int32Value(-7));
-    put("ratio", Kind::FloatValue(0.1));
-    put("price", Kind::DoubleValue(12.5));
-    put("blob", Kind::BytesValue(Bytes::from_static(&[0, 159, 255])));
-    put("name", Kind::StringValue("Zoë \u{202e}".into()));
-    put(
-        "at",
-        Kind::TimestampValue(schema_pb::TimestampValue {
-            timestamp_micros: 1_764_547_200_000_001,
-            is_utc: true,
-        }),
-    );
-    put(
-        "day",
-        Kind::DateValue(schema_pb::DateValue {
-            days_since_epoch: 20_423,
-        }),
-    );
-    put(
-        "amount",
-        Kind::DecimalValue(schema_pb::DecimalValue {
-            value: Bytes::from_static(&[0xcf, 0xc7]),
-            precision: 5,
-            scale: 2,
-        }),
-    );
-    put(
-        "tod",
-        Kind::TimeValue(schema_pb::TimeValue {
-            time_micros: 45_296_000_007,
-        }),
-    );
-    let mut city = schema_pb::RecordValue::default();
-    city.fields
-        .insert("city".into(), v(Kind::StringValue("Lyon".into())));
-    put("customer", Kind::RecordValue(city));
-    put(
-        "tags",
-        Kind::ListValue(schema_pb::ListValue {
-            values: vec![
-                v(Kind::StringValue("a".into())),
-                v(Kind::StringValue("b".into())),
-            ],
-        }),
-    );
+    let mut r = sample::go_record(ID, "Lyon");
+    r.fields.insert("ok".into(), v(Kind::BoolValue(false)));
+    r.fields
+        .insert("name".into(), v(Kind::StringValue("Zoë \u{202e}".into())));
     r
 }
 
 fn expected() -> serde_json::Value {
-    json!({
-        "id": -9_007_199_254_740_993i64, "ok": false, "n32": -7, "ratio": 0.1, "price": 12.5,
-        "blob": "AJ//", "name": "Zoë \u{202e}", "at": "2025-12-01T00:00:00.000001Z",
-        "day": "2025-12-01", "amount": "-123.45", "tod": "12:34:56.000007",
-        "customer": {"city": "Lyon"}, "tags": ["a", "b"]
-    })
+    let mut e = sample::expected(ID, "Lyon");
+    e["ok"] = json!(false);
+    e["name"] = json!("Zoë \u{202e}");
+    e
 }
 
 #[test]
