@@ -36,6 +36,7 @@ fn record(topic: &Arc<TopicName>, i: i64) -> Record {
         headers: vec![],
         is_close: false,
         offset: Some(i),
+        decoded: None,
     }
 }
 

@@ -85,6 +85,15 @@ pub struct JsonRecord {
     /// Offset, null when unknown.
     #[serde(default)]
     pub offset: Option<i64>,
+    /// The key decoded as a `RecordValue` (schematized 4.x topics only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_json: Option<serde_json::Value>,
+    /// The value decoded with the topic's record type (`value` stays the raw bytes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value_json: Option<serde_json::Value>,
+    /// Why a value of a schematized topic was not decoded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schema_note: Option<String>,
 }
 
 impl JsonRecord {
@@ -118,6 +127,9 @@ impl JsonRecord {
             headers,
             is_close: r.is_close,
             offset: r.offset,
+            key_json: r.decoded.as_ref().and_then(|d| d.key.clone()),
+            value_json: r.value_json().cloned(),
+            schema_note: r.schema_note().map(str::to_string),
         }
     }
 
@@ -171,8 +183,9 @@ impl JsonLineWriter {
     pub fn write(&mut self, out: &mut Vec<u8>, r: &Record) {
         use std::io::Write as _;
         // JsonRecord keeps headers in a map (sorted, last duplicate wins): take the
-        // general path for the rare record whose headers are not sorted and unique.
-        if r.headers.windows(2).any(|w| w[0].0 >= w[1].0) {
+        // general path for the rare record whose headers are not sorted and unique, and
+        // for decoded records (their JSON fields).
+        if r.headers.windows(2).any(|w| w[0].0 >= w[1].0) || r.decoded.is_some() {
             out.extend_from_slice(json_line(r).as_bytes());
             out.push(b'\n');
             return;
@@ -273,22 +286,26 @@ fn json_bytes(out: &mut Vec<u8>, b: &[u8], enc_key: &[u8]) {
     }
 }
 
-/// One record as a text line: `time  pN  key  value-preview`.
+/// One record as a text line: `time  pN  key  value-preview` (decoded values as JSON; a
+/// schematized value that did not decode: raw, with the note).
 pub fn text_line(r: &Record, utc: bool, max_value_chars: usize) -> String {
     let key = if r.key.is_empty() {
         "-".to_string()
     } else {
-        preview(&r.key, 40)
+        preview(r.shown_key(), 40)
     };
     let mut line = format!(
         "{}  p{}  {}  {}",
         time::format_datetime(r.ts_ns, utc),
         r.partition,
         key,
-        preview(&r.value, max_value_chars)
+        preview(r.shown_value(), max_value_chars)
     );
     if r.is_close {
         line.push_str("  [close]");
+    }
+    if let Some(note) = r.schema_note() {
+        line.push_str(&format!("  [{}]", preview(note.as_bytes(), 200)));
     }
     line
 }
@@ -457,6 +474,7 @@ mod tests {
             ],
             is_close: false,
             offset: None,
+            decoded: None,
         }
     }
 

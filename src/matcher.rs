@@ -92,10 +92,11 @@ impl Matcher {
         self.syntax
     }
 
-    /// Whether the record's key, value or a header (name or value) matches.
+    /// Whether the record's key, value or a header (name or value) matches; a decoded
+    /// key or value is matched as its JSON text ([`Record::shown_value`]).
     pub fn matches(&self, r: &Record) -> bool {
-        self.re.is_match(&r.key)
-            || self.re.is_match(&r.value)
+        self.re.is_match(r.shown_key())
+            || self.re.is_match(r.shown_value())
             || r.headers
                 .iter()
                 .any(|(k, v)| self.re.is_match(k.as_bytes()) || self.re.is_match(v))
@@ -146,6 +147,7 @@ mod tests {
                 .collect(),
             is_close: false,
             offset: None,
+            decoded: None,
         }
     }
 

@@ -418,6 +418,11 @@ pub struct PublishArgs {
     /// How --file / stdin is read (text: each line is one value, JSON or not).
     #[arg(long, value_enum, default_value_t = InputFormat::Text)]
     pub input: InputFormat,
+    /// On a 4.x topic with a record type, publish values as given instead of encoding
+    /// each JSON object (VALUE, text lines) into a RecordValue. JSON and raw input are
+    /// always published as given.
+    #[arg(long)]
+    pub no_schema: bool,
 }
 
 /// `swmq delete`.

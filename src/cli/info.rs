@@ -48,6 +48,10 @@ pub async fn describe(cfg: &Config, args: DescribeArgs) -> CliResult {
         .describe(&topic, Some(req))
         .await
         .map_err(|e| client_error(&format!("describe {topic}"), Some(&client), e))?;
+    let schema = client
+        .schema(&topic)
+        .await
+        .map_err(|e| client_error(&format!("describe {topic}: schema"), Some(&client), e))?;
     let mut out = Out::new();
     match args.format {
         TableOrJson::Table => {
@@ -55,11 +59,15 @@ pub async fn describe(cfg: &Config, args: DescribeArgs) -> CliResult {
             for l in tables::describe_table(&d, proto, cfg.utc) {
                 out.line(&l);
             }
+            for l in super::schema::describe_lines(schema.as_ref()) {
+                out.line(&l);
+            }
         }
         TableOrJson::Json => {
             let mut v = topic_json(&d.info);
             v["protocol"] = json!(client.protocol());
             v["histogram"] = serde_json::to_value(&d.histogram).map_err(CliError::runtime)?;
+            v["schema"] = super::schema::describe_json(schema.as_ref());
             out.line(&to_json_string(&v).map_err(CliError::runtime)?);
         }
     }

@@ -15,6 +15,7 @@ mod info;
 mod last;
 pub mod output;
 mod publish;
+mod schema;
 pub mod serve;
 mod status;
 mod tables;

@@ -90,10 +90,12 @@ pub async fn run(cfg: &Config, a: PublishArgs) -> CliResult {
         };
         let client = super::connect(cfg).await?;
         precreate(&client, &topic, a.partitions, &what).await?;
+        let raw = a.no_schema || a.input != InputFormat::Text;
         let target = Target {
             topic: &topic,
             partitions: a.partitions,
             rule: a.partitioner,
+            schema: super::schema::for_publish(&client, &topic, raw, &what).await?,
         };
         let outcomes = publish_stream(&client, &target, input, a.input, ov, a.count).await?;
         return report(&topic, &outcomes);
@@ -106,10 +108,13 @@ pub async fn run(cfg: &Config, a: PublishArgs) -> CliResult {
         .collect();
     let client = super::connect(cfg).await?;
     precreate(&client, &topic, a.partitions, &what).await?;
+    let schema = super::schema::for_publish(&client, &topic, a.no_schema, &what).await?;
+    let msgs = super::schema::encode_all(schema.as_ref(), msgs, &what)?;
     let target = Target {
         topic: &topic,
         partitions: a.partitions,
         rule: a.partitioner,
+        schema,
     };
     let publisher = open_publisher(&client, &target, &what).await?;
     for m in msgs {
@@ -130,6 +135,8 @@ struct Target<'a> {
     topic: &'a TopicName,
     partitions: Option<u32>,
     rule: Partitioner,
+    /// The record type values are encoded with (see [`super::schema::for_publish`]).
+    schema: Option<crate::client::Schema>,
 }
 
 /// A publisher on the target, creating the topic when the broker says it does not exist.
@@ -265,7 +272,14 @@ async fn publish_stream(
     let reader = std::thread::spawn(move || read_input(input, format, &ov, &tx));
     let publisher = open_publisher(client, target, &what).await?;
     let mut input_error = None;
+    let mut n = 0u64;
     'outer: while let Some(item) = rx.recv().await {
+        n += 1;
+        let item = item.and_then(|(m, c)| {
+            super::schema::encode(target.schema.as_ref(), m)
+                .map(|m| (m, c))
+                .map_err(|e| format!("message {n}: {e}"))
+        });
         match item {
             Ok((m, consumed)) => {
                 pb.inc(consumed);

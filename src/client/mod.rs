@@ -14,6 +14,7 @@ pub mod legacy;
 pub mod merge;
 pub mod mq;
 mod partitioning;
+mod schema;
 pub mod tls;
 pub mod transport;
 mod types;
@@ -23,6 +24,7 @@ pub use consumption::{ChannelFilter, Consumed, SubscriberInfo, consumed_from_wir
 pub use detect::{ConnectOptions, Protocol, ProtocolChoice};
 pub use error::{ClientError, ErrorClass, classify, is_missing_topic};
 pub use partitioning::*;
+pub use schema::*;
 pub use tls::TlsOptions;
 pub use transport::Transport;
 pub use types::*;
@@ -101,6 +103,15 @@ impl Client {
         delegate!(self, c => c.describe(topic, histogram).await)
     }
 
+    /// The topic's schema: its 4.x record type, key columns and format (`None`: it has no
+    /// record type; 2.x topics never have one).
+    pub async fn schema(&self, topic: &TopicName) -> Result<Option<Schema>, ClientError> {
+        match self {
+            Client::Mq(c) => c.schema(topic).await,
+            Client::Legacy(_) => Ok(None),
+        }
+    }
+
     /// Message counts per time bucket, from server-side data (never by reading messages).
     pub async fn histogram(
         &self,
@@ -124,6 +135,23 @@ impl Client {
         messages: Vec<OutMessage>,
     ) -> Result<Vec<PublishOutcome>, ClientError> {
         delegate!(self, c => c.publish(topic, messages).await)
+    }
+
+    /// [`Client::publish`] encoding each value (a JSON object) into a `RecordValue` when
+    /// the topic has a record type (the TUI's publish); a value that does not fit is
+    /// refused, naming the field and the type it expects, and nothing is published.
+    pub async fn publish_schematized(
+        &self,
+        topic: &TopicName,
+        mut messages: Vec<OutMessage>,
+    ) -> Result<Vec<PublishOutcome>, ClientError> {
+        if let Some(s) = self.schema(topic).await? {
+            for (i, m) in messages.iter_mut().enumerate() {
+                m.value = mq::schema::encode_json(&s, &m.value)
+                    .map_err(|e| ClientError::invalid(format!("value {}", i + 1), e.to_string()))?;
+            }
+        }
+        self.publish(topic, messages).await
     }
 
     /// Opens a long-lived publisher for streaming many messages (`publish --file`).

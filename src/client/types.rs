@@ -89,6 +89,9 @@ pub struct Record {
     pub is_close: bool,
     /// The offset within the partition, where the protocol knows it.
     pub offset: Option<i64>,
+    /// The key and value decoded following the topic's schema, computed once when read
+    /// (`None`: the topic has no schema). See [`Record::shown_value`].
+    pub decoded: Option<Arc<super::Decoded>>,
 }
 
 /// A 4.x partition's place on the ring, exactly as `LookupTopicBrokers` returned it.
@@ -300,6 +303,7 @@ pub enum ReadEvent {
 /// A running read. Dropping it cancels the read.
 pub struct ReadStream {
     rx: mpsc::Receiver<Result<ReadEvent, ClientError>>,
+    decoder: Option<super::RecordDecoder>,
     cancel: CancellationToken,
     _guard: DropGuard,
 }
@@ -317,6 +321,7 @@ impl ReadStream {
             },
             ReadStream {
                 rx,
+                decoder: None,
                 cancel: cancel.clone(),
                 _guard: cancel.drop_guard(),
             },
@@ -326,7 +331,17 @@ impl ReadStream {
     /// The next event; `None` when the read has ended (non-follow reads, `until`, a
     /// closed channel, or cancellation).
     pub async fn next(&mut self) -> Option<Result<ReadEvent, ClientError>> {
-        self.rx.recv().await
+        let mut ev = self.rx.recv().await;
+        if let (Some(d), Some(Ok(ReadEvent::Records(batch)))) = (&self.decoder, &mut ev) {
+            batch.iter_mut().for_each(|r| d(r));
+        }
+        ev
+    }
+
+    /// Decodes every record delivered (once, as [`ReadStream::next`] hands it out).
+    pub fn with_decoder(mut self, d: Option<super::RecordDecoder>) -> Self {
+        self.decoder = d;
+        self
     }
 
     /// Cancels the read.

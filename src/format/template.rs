@@ -204,7 +204,10 @@ impl Template {
     /// Appends `r` formatted, with its trailing newline.
     pub fn render(&self, out: &mut String, r: &Record, utc: bool) {
         let doc: Option<Value> = if self.needs_json {
-            serde_json::from_slice(&r.value).ok()
+            // A decoded value (schematized topic) is used as decoded.
+            r.value_json()
+                .cloned()
+                .or_else(|| serde_json::from_slice(&r.value).ok())
         } else {
             None
         };
@@ -227,11 +230,11 @@ impl Template {
                     }
                     None => out.push('-'),
                 },
-                Piece::Key => out.push_str(&escape_line(&r.key)),
+                Piece::Key => out.push_str(&escape_line(r.shown_key())),
                 Piece::KeySize => {
                     let _ = write!(out, "{}", r.key.len());
                 }
-                Piece::Value => out.push_str(&escape_line(&r.value)),
+                Piece::Value => out.push_str(&escape_line(r.shown_value())),
                 Piece::ValueSize => {
                     let _ = write!(out, "{}", r.value.len());
                 }
@@ -315,6 +318,7 @@ mod tests {
             ],
             is_close: false,
             offset: Some(17),
+            decoded: None,
         }
     }
 

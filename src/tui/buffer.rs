@@ -262,6 +262,7 @@ mod tests {
             headers: vec![],
             is_close: false,
             offset: None,
+            decoded: None,
         }
     }
 

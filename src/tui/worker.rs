@@ -166,7 +166,7 @@ async fn run(
                 messages,
             } => {
                 tokio::spawn(async move {
-                    let result = c.publish(&topic, messages).await;
+                    let result = c.publish_schematized(&topic, messages).await;
                     send(&tx, &stop2, WorkerEvent::Published { req, result }).await;
                 });
             }

@@ -175,6 +175,7 @@ fn to_record(
         headers,
         is_close: m.is_close,
         offset: None,
+        decoded: None,
     })
 }
 

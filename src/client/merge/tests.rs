@@ -16,6 +16,7 @@ fn rec(p: i32, ts: i64) -> Record {
         headers: vec![],
         is_close: false,
         offset: None,
+        decoded: None,
     }
 }
 

@@ -17,6 +17,9 @@ pub mod hash;
 pub mod logs;
 mod publish;
 pub mod read;
+pub mod schema;
+mod schema_decode;
+mod schema_encode;
 mod sub;
 mod topics;
 
@@ -269,8 +272,10 @@ impl MqClient {
             }
         };
         let began_ns = crate::time::now_ns();
-        let counts =
-            futures::future::join_all(parts.iter().map(|p| self.range_info(topic, p))).await;
+        let (counts, decoder) = tokio::join!(
+            futures::future::join_all(parts.iter().map(|p| self.range_info(topic, p))),
+            self.decoder(topic)
+        );
         let topic = Arc::new(topic.clone());
         let ids = parts.iter().map(|p| p.index).collect();
         let mut inputs = Vec::with_capacity(parts.len());
@@ -288,12 +293,10 @@ impl MqClient {
             tokio::spawn(read_partition(self.clone(), job, cfg, tx));
             inputs.push(rx);
         }
-        Ok(crate::client::merge::spawn_merged_parts(
-            ids,
-            inputs,
-            spec,
-            MERGE_MAX_WAIT,
-        ))
+        Ok(
+            crate::client::merge::spawn_merged_parts(ids, inputs, spec, MERGE_MAX_WAIT)
+                .with_decoder(decoder),
+        )
     }
 
     /// Whether the brokers that serve `leader`'s partition (the connected one, and the

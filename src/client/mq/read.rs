@@ -250,6 +250,7 @@ impl Reader {
             headers: Vec::new(),
             is_close: false,
             offset,
+            decoded: None,
         });
         false
     }

@@ -90,7 +90,7 @@ pub(super) fn open_dialog(m: &mut Model, a: Action) {
             let buf = m.tail.shown();
             let from = buf.end_seq().saturating_sub(500).max(buf.first_seq());
             let seen = crate::fields::paths(
-                (from..buf.end_seq()).filter_map(|s| buf.get(s).map(|r| &r.value[..])),
+                (from..buf.end_seq()).filter_map(|s| buf.get(s).map(|r| r.shown_value())),
             );
             Dialog::columns(&m.tail.columns, seen)
         }
@@ -139,7 +139,8 @@ pub(super) fn copy_value(m: &mut Model, cmds: &mut Vec<Command>) {
     if let Some(Overlay::Detail { seq, .. }) = &m.overlay
         && let Some(r) = m.tail.shown().get(*seq)
     {
-        let text = match std::str::from_utf8(&r.value) {
+        // A decoded value is copied as its JSON.
+        let text = match std::str::from_utf8(r.shown_value()) {
             Ok(s) => s.to_string(),
             Err(_) => crate::format::hex_dump(&r.value).join("\n"),
         };

@@ -54,7 +54,7 @@ pub fn detail_lines(m: &Model, seq: u64, width: usize, t: Theme) -> Vec<Line<'st
                 .chain(hl(&if r.key.is_empty() {
                     "(none)".to_string()
                 } else {
-                    preview(&r.key, 200)
+                    preview(r.shown_key(), 200)
                 }))
                 .collect::<Vec<_>>(),
         ),
@@ -83,7 +83,8 @@ pub fn detail_lines(m: &Model, seq: u64, width: usize, t: Theme) -> Vec<Line<'st
             lines.push(Line::from(spans));
         }
     }
-    let (kind, body) = match value_view(&r.value) {
+    let (kind, body) = match value_view(r.shown_value()) {
+        ValueView::Json(l) if r.value_json().is_some() => ("record decoded with the schema", l),
         ValueView::Json(l) => ("JSON", l),
         ValueView::Text(l) => ("text", l),
         ValueView::Hex(l) => ("hex", l),
@@ -93,6 +94,12 @@ pub fn detail_lines(m: &Model, seq: u64, width: usize, t: Theme) -> Vec<Line<'st
         label("Value"),
         Span::styled(format!("{kind}, {} B", r.value.len()), t.dim()),
     ]));
+    if let Some(note) = r.schema_note() {
+        lines.push(Line::from(vec![
+            label(""),
+            Span::styled(preview(note.as_bytes(), 200), t.dim()),
+        ]));
+    }
     lines.extend(
         body.iter()
             .flat_map(|l| wrap(l, width))

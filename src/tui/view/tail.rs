@@ -188,12 +188,15 @@ fn column_widths(cols: &[String], room: usize) -> (Vec<usize>, usize) {
 
 /// The field columns of a record: each path's text, `─` where the value has none.
 fn field_cells(r: &Record, cols: &[String], widths: &[usize]) -> Vec<String> {
-    let json = crate::fields::parse(&r.value);
+    let parsed = match r.value_json() {
+        Some(_) => None,
+        None => crate::fields::parse(&r.value),
+    };
+    let json = r.value_json().or(parsed.as_ref());
     cols.iter()
         .zip(widths)
         .map(|(path, cw)| {
             let text = json
-                .as_ref()
                 .and_then(|v| crate::fields::get(v, path))
                 .map(crate::fields::text)
                 .map_or_else(
@@ -218,9 +221,12 @@ fn record_line<'a>(
     let key = if r.key.is_empty() {
         "─".to_string()
     } else {
-        preview(&r.key, KEY_W)
+        preview(r.shown_key(), KEY_W)
     };
-    let mut value = preview(&r.value, value_w.max(1));
+    let mut value = preview(r.shown_value(), value_w.max(1));
+    if r.schema_note().is_some() {
+        value = format!("[raw] {value}");
+    }
     if r.is_close {
         value = format!("[close] {value}");
     }

@@ -351,6 +351,7 @@ mod tests {
                 headers: vec![],
                 is_close: false,
                 offset: None,
+                decoded: None,
             });
         }
         let mut h = Histogram {

@@ -77,6 +77,7 @@ pub fn order(i: i64) -> Record {
         headers: vec![("source".into(), Bytes::from_static(b"checkout"))],
         is_close: false,
         offset: Some(i / 4),
+        decoded: None,
     }
 }
 

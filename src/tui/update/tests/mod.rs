@@ -54,6 +54,7 @@ pub fn rec(i: i64, v: &str) -> Record {
         headers: vec![],
         is_close: false,
         offset: Some(i),
+        decoded: None,
     }
 }
 
