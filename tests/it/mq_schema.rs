@@ -30,7 +30,7 @@ fn target() -> Option<Target> {
     })
 }
 
-#[path = "../src/client/mq/schema_sample.rs"]
+#[path = "../../src/client/mq/schema_sample.rs"]
 mod sample;
 use sample::*;
 
