@@ -150,6 +150,9 @@ pub enum Command {
     Delete(DeleteArgs),
     /// Consumer groups of a topic (4.x): committed positions, lag, live members.
     Groups(super::groups::GroupsArgs),
+    /// A 4.x topic's configuration: create, alter retention, truncate, show.
+    #[command(subcommand)]
+    Topic(super::topic::TopicCommand),
     /// SeaweedFS 2.x channels (topic chan/NAME, one partition, sealed by close).
     #[command(subcommand)]
     Chan(ChanCommand),

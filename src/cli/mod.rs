@@ -20,6 +20,7 @@ pub mod serve;
 mod status;
 mod tables;
 mod tail;
+pub mod topic;
 
 use std::ffi::OsString;
 
@@ -159,6 +160,7 @@ async fn dispatch(cli: Cli) -> CliResult {
         Command::Delete(a) => delete::run(&cfg, a).await,
         Command::Chan(c) => chan::run(&cfg, c).await,
         Command::Groups(a) => groups::run(&cfg, a).await,
+        Command::Topic(c) => topic::run(&cfg, c).await,
         Command::Broker(a) => {
             let g = &cli.global;
             let tls = a

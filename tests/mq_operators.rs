@@ -1,6 +1,7 @@
-//! Consumer groups against the real SeaweedFS 4.48: a native group made by a real
-//! subscriber with `follower_broker` set, a Kafka-gateway offsets file written through the
-//! filer, and `swmq groups` through the binary.
+//! Operator views against the real SeaweedFS 4.48: consumer groups (a native group made by
+//! a real subscriber with `follower_broker` set, a Kafka-gateway offsets file written
+//! through the filer, `swmq groups`), and topic configuration (`swmq topic create | alter |
+//! truncate | config`, what `topic.conf` then holds).
 mod support;
 
 use std::time::Duration;
@@ -266,4 +267,176 @@ fn cli(w: &Weed, args: &[&str]) -> String {
         .assert()
         .success();
     String::from_utf8_lossy(&a.get_output().stdout).to_string()
+}
+
+/// `topic.conf` as the broker stored it (inline JSON).
+async fn topic_conf(c: &MqClient, t: &TopicName) -> String {
+    let e = c
+        .filer()
+        .lookup(&swmq::client::mq::topic_dir(t), "topic.conf")
+        .await
+        .unwrap()
+        .expect("topic.conf");
+    String::from_utf8_lossy(&e.content).to_string()
+}
+
+fn cli_fails(w: &Weed, args: &[&str], code: i32) -> String {
+    let a = Command::cargo_bin("swmq")
+        .unwrap()
+        .args(["--broker", &w.broker, "--filer", &w.filer])
+        .args(args)
+        .env_remove("SWMQ_READ_ONLY")
+        .assert()
+        .code(code);
+    String::from_utf8_lossy(&a.get_output().stderr).to_string()
+}
+
+fn config_json(w: &Weed, t: &TopicName) -> serde_json::Value {
+    let out = cli(w, &["topic", "config", &t.to_string(), "--format", "json"]);
+    serde_json::from_str(out.trim()).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn create_alter_truncate_change_what_the_broker_stores() {
+    let Some(w) = support::weed::weed() else {
+        return;
+    };
+    let c = mq_client(w).await;
+    let t = TopicName::new(&support::unique_namespace("conf"), "t").unwrap();
+    let name = t.to_string();
+    // --read-only refuses every change, before anything is sent.
+    for args in [
+        vec!["topic", "create", &name, "--partitions", "3"],
+        vec!["topic", "alter", &name, "--retention", "1d"],
+        vec!["topic", "truncate", &name, "--yes"],
+    ] {
+        let mut a = vec!["--read-only"];
+        a.extend(args);
+        let err = cli_fails(w, &a, 1);
+        assert!(err.contains("refused"), "{err}");
+    }
+    assert!(matches!(
+        c.partitions(&t).await,
+        Err(ClientError::TopicNotFound(_))
+    ));
+    let out = cli(
+        w,
+        &[
+            "topic",
+            "create",
+            &name,
+            "--partitions",
+            "3",
+            "--retention",
+            "7d",
+        ],
+    );
+    assert!(out.contains("created"), "{out}");
+    assert!(
+        topic_conf(&c, &t).await.contains("604800"),
+        "{}",
+        topic_conf(&c, &t).await
+    );
+    let v = config_json(w, &t);
+    assert_eq!(v["partition_count"], 3);
+    assert_eq!(v["retention"]["seconds"], 604800);
+    assert_eq!(v["retention"]["enabled"], true);
+    // Creating it again is refused, naming what to do instead.
+    let err = cli_fails(w, &["topic", "create", &name, "--partitions", "3"], 2);
+    assert!(
+        err.contains("already exists") && err.contains("topic alter"),
+        "{err}"
+    );
+    cli(w, &["topic", "alter", &name, "--retention", "30d"]);
+    assert!(topic_conf(&c, &t).await.contains("2592000"));
+    assert_eq!(config_json(w, &t)["retention"]["seconds"], 2592000);
+    cli(w, &["topic", "alter", &name, "--no-retention"]);
+    assert_eq!(config_json(w, &t)["retention"]["enabled"], false);
+    // Data in the first generation, flushed to log files.
+    publish(&c, &t, 0, 30).await;
+    let files = wait_files(&c, &t).await;
+    assert!(files > 0);
+    // A partition count change is refused with the reason unless --new-generation.
+    let err = cli_fails(w, &["topic", "alter", &name, "--partitions", "4"], 2);
+    assert!(
+        err.contains("new generation") && err.contains("--new-generation"),
+        "{err}"
+    );
+    assert_eq!(c.partitions(&t).await.unwrap().len(), 3);
+    // Truncate: every log file goes, the topic and its configuration stay.
+    let out = cli(
+        w,
+        &["topic", "truncate", &name, "--yes", "--format", "json"],
+    );
+    let o: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    assert!(o["files"].as_u64().unwrap() >= files as u64, "{o}");
+    assert_eq!(count_files(&c, &t).await, 0);
+    assert!(!topic_conf(&c, &t).await.is_empty(), "topic.conf stays");
+    assert_eq!(config_json(w, &t)["partition_count"], 3);
+    // A new generation, meant.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    cli(
+        w,
+        &[
+            "topic",
+            "alter",
+            &name,
+            "--partitions",
+            "4",
+            "--new-generation",
+        ],
+    );
+    assert_eq!(c.partitions(&t).await.unwrap().len(), 4);
+    publish(&c, &t, 100, 8).await;
+    let v = config_json(w, &t);
+    assert_eq!(v["partition_count"], 4);
+    let gens = v["generations"].as_array().unwrap();
+    assert_eq!(gens.len(), 2, "{v}");
+    assert_eq!(gens[0]["current"], false);
+    assert_eq!(gens[1]["current"], true);
+    assert_eq!(gens[1]["partitions"], 4);
+    // describe shows it too.
+    let out = cli(w, &["describe", &name]);
+    assert!(
+        out.contains("retention   off") && out.contains("(current)"),
+        "{out}"
+    );
+}
+
+/// Files (not directories) in the partition directories of every generation.
+async fn count_files(c: &MqClient, t: &TopicName) -> usize {
+    let dir = swmq::client::mq::topic_dir(t);
+    let mut n = 0;
+    for g in c.filer().list_entries(&dir).await.unwrap() {
+        if !g.is_directory {
+            continue;
+        }
+        let gdir = format!("{dir}/{}", g.name);
+        for p in c.filer().list_entries(&gdir).await.unwrap() {
+            if p.is_directory {
+                let pdir = format!("{gdir}/{}", p.name);
+                n += c
+                    .filer()
+                    .list_entries(&pdir)
+                    .await
+                    .unwrap()
+                    .iter()
+                    .filter(|f| !f.is_directory && !f.name.ends_with(".conf"))
+                    .count();
+            }
+        }
+    }
+    n
+}
+
+/// Waits until log files have been flushed; their number.
+async fn wait_files(c: &MqClient, t: &TopicName) -> usize {
+    for _ in 0..60 {
+        let n = count_files(c, t).await;
+        if n > 0 {
+            return n;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    panic!("no log file flushed in 15 s");
 }
