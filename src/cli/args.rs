@@ -148,6 +148,11 @@ pub enum Command {
     Publish(PublishArgs),
     /// Delete a topic with all its data (asks for the name unless --yes).
     Delete(DeleteArgs),
+    /// Consumer groups of a topic (4.x): committed positions, lag, live members.
+    Groups(super::groups::GroupsArgs),
+    /// A 4.x topic's configuration: create, alter retention, truncate, show.
+    #[command(subcommand)]
+    Topic(super::topic::TopicCommand),
     /// SeaweedFS 2.x channels (topic chan/NAME, one partition, sealed by close).
     #[command(subcommand)]
     Chan(ChanCommand),

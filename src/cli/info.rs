@@ -52,6 +52,11 @@ pub async fn describe(cfg: &Config, args: DescribeArgs) -> CliResult {
         .schema(&topic)
         .await
         .map_err(|e| client_error(&format!("describe {topic}: schema"), Some(&client), e))?;
+    // 4.x: retention, generations and schema (a failure leaves them out).
+    let conf = match &client {
+        crate::client::Client::Mq(c) => c.topic_config(&topic).await.ok(),
+        crate::client::Client::Legacy(_) => None,
+    };
     let mut out = Out::new();
     match args.format {
         TableOrJson::Table => {
@@ -62,12 +67,21 @@ pub async fn describe(cfg: &Config, args: DescribeArgs) -> CliResult {
             for l in super::schema::describe_lines(schema.as_ref()) {
                 out.line(&l);
             }
+            if let Some(conf) = &conf {
+                out.line("");
+                for l in super::topic::config_lines(conf, cfg.utc) {
+                    out.line(&l);
+                }
+            }
         }
         TableOrJson::Json => {
             let mut v = topic_json(&d.info);
             v["protocol"] = json!(client.protocol());
             v["histogram"] = serde_json::to_value(&d.histogram).map_err(CliError::runtime)?;
             v["schema"] = super::schema::describe_json(schema.as_ref());
+            if let Some(conf) = &conf {
+                v["config"] = super::topic::config_json(conf);
+            }
             out.line(&to_json_string(&v).map_err(CliError::runtime)?);
         }
     }

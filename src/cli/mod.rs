@@ -11,6 +11,7 @@ mod complete;
 mod config_cmd;
 mod delete;
 pub mod error;
+pub mod groups;
 mod info;
 mod last;
 pub mod output;
@@ -20,6 +21,7 @@ pub mod serve;
 mod status;
 mod tables;
 mod tail;
+pub mod topic;
 
 use std::ffi::OsString;
 
@@ -158,6 +160,8 @@ async fn dispatch(cli: Cli) -> CliResult {
         Command::Publish(a) => publish::run(&cfg, a).await,
         Command::Delete(a) => delete::run(&cfg, a).await,
         Command::Chan(c) => chan::run(&cfg, c).await,
+        Command::Groups(a) => groups::run(&cfg, a).await,
+        Command::Topic(c) => topic::run(&cfg, c).await,
         Command::Broker(a) => {
             let g = &cli.global;
             let tls = a

@@ -178,6 +178,15 @@ impl Client {
         delegate!(self, c => c.create_topic(topic, partitions).await)
     }
 
+    /// Every consumer group of a topic with its committed positions, lag and live members
+    /// (4.x; 2.x has no consumer groups: its subscribers show in `describe`).
+    pub async fn groups(&self, topic: &TopicName) -> Result<mq::groups::TopicGroups, ClientError> {
+        match self {
+            Client::Mq(c) => c.groups(topic).await,
+            Client::Legacy(_) => Err(ClientError::Unsupported(GROUPS_ONLY_4X.into())),
+        }
+    }
+
     /// Deletes a topic with all its data.
     pub async fn delete(&self, topic: &TopicName) -> Result<DeleteOutcome, ClientError> {
         delegate!(self, c => c.delete(topic).await)
@@ -208,6 +217,10 @@ impl Client {
         }
     }
 }
+
+/// The error for consumer groups against a 2.x broker.
+pub const GROUPS_ONLY_4X: &str = "consumer groups exist only in SeaweedFS MQ 4.x; a 2.x broker \
+records its subscribers instead (swmq describe, swmq chan list)";
 
 /// The error for channel operations against a 4.x broker.
 pub const CHANNELS_ONLY_V2: &str =

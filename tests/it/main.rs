@@ -37,6 +37,7 @@ mod client_mq_resume;
 mod cluster_brokers;
 mod cluster_faults;
 mod detect;
+mod mq_operators;
 mod mq_schema;
 mod tls_cli;
 mod tls_embedded;

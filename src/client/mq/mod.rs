@@ -13,6 +13,8 @@
 
 mod bounds;
 mod cluster;
+pub mod config;
+pub mod groups;
 pub mod hash;
 pub mod logs;
 mod publish;
