@@ -262,6 +262,7 @@ impl Faults {
                     "partition {partition} failed, the others go on: {error}"
                 ))
             }
+            ReadEvent::Notice(text) => Some(text),
             ReadEvent::Records(_) | ReadEvent::CaughtUp => None,
         }
     }

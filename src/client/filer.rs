@@ -18,7 +18,7 @@ use super::ClientError;
 use super::transport::Transport;
 use crate::proto::filer::seaweed_filer_client::SeaweedFilerClient;
 use crate::proto::filer::{
-    DeleteEntryRequest, Entry, ListEntriesRequest, LookupDirectoryEntryRequest,
+    DeleteEntryRequest, Entry, ListEntriesRequest, LookupDirectoryEntryRequest, LookupVolumeRequest,
 };
 
 /// Entries asked for per `ListEntries` page.
@@ -128,15 +128,27 @@ impl FilerClient {
         dir: &str,
         max: usize,
     ) -> Result<Vec<Entry>, ClientError> {
+        self.list_entries_from(dir, "", max).await
+    }
+
+    /// At most `max` entries of `dir` in name order, from `from` on (inclusive; `""`: from
+    /// the first): one cheap request to see what was added after a known name.
+    pub async fn list_entries_from(
+        &self,
+        dir: &str,
+        from: &str,
+        max: usize,
+    ) -> Result<Vec<Entry>, ClientError> {
         let mut client = self.client().await?;
         let mut out: Vec<Entry> = Vec::new();
-        let mut start = String::new();
+        let mut start = from.to_string();
+        let mut inclusive = !from.is_empty();
         loop {
             let want = (max - out.len()).min(PAGE as usize) as u32;
             let req = ListEntriesRequest {
                 directory: dir.to_string(),
                 start_from_file_name: start.clone(),
-                inclusive_start_from: false,
+                inclusive_start_from: std::mem::replace(&mut inclusive, false),
                 limit: want,
                 omit_chunks: true,
                 ..Default::default()
@@ -176,6 +188,34 @@ impl FilerClient {
             Err(s) if is_not_found(&s) => Ok(None),
             Err(s) => Err(ClientError::rpc(self.ctx("lookup", &join(dir, name)), s)),
         }
+    }
+
+    /// The addresses (`HOST:PORT`) of the volume servers holding volume `vid`.
+    pub async fn lookup_volume(&self, vid: &str) -> Result<Vec<String>, ClientError> {
+        let mut client = self.client().await?;
+        let req = LookupVolumeRequest {
+            volume_ids: vec![vid.to_string()],
+        };
+        let resp = client
+            .lookup_volume(req)
+            .await
+            .map_err(|s| ClientError::rpc(self.ctx("lookup volume", vid), s))?
+            .into_inner();
+        let locs = resp
+            .locations_map
+            .get(vid)
+            .map(|l| l.locations.clone())
+            .unwrap_or_default();
+        Ok(locs
+            .into_iter()
+            .flat_map(|l| [l.url, l.public_url])
+            .filter(|u| !u.is_empty())
+            .fold(Vec::new(), |mut v, u| {
+                if !v.contains(&u) {
+                    v.push(u);
+                }
+                v
+            }))
     }
 
     /// Deletes `dir`/`name` recursively with its data. A missing entry is success.

@@ -43,6 +43,9 @@ pub enum PartEvent {
     },
     /// Connected again after `Reconnecting`.
     Reconnected,
+    /// Something the user must know that does not end the read (a range skipped, a slower
+    /// path taken); the merger passes each distinct text on once.
+    Notice(String),
     /// A fatal error of this partition: it is reported and the others go on; a missing
     /// or deleted topic ([`ClientError::is_topic_gone`]) fails the whole read.
     Failed(ClientError),
@@ -86,6 +89,8 @@ struct Merger {
     stall_limit: Duration,
     blocked_since: Option<Instant>,
     caught_up_sent: bool,
+    /// Notice texts already passed on (each is said once per read).
+    notices: std::collections::HashSet<String>,
 }
 
 enum Blocker {
@@ -124,6 +129,7 @@ impl Merger {
             stall_limit: STALL_LIMIT,
             blocked_since: None,
             caught_up_sent: false,
+            notices: std::collections::HashSet::new(),
         }
     }
 
@@ -162,6 +168,10 @@ impl Merger {
                     partition: Some(id),
                 }),
                 None => Applied::Quiet,
+            },
+            PartEvent::Notice(text) => match self.notices.insert(text.clone()) {
+                true => Applied::Tell(ReadEvent::Notice(text)),
+                false => Applied::Quiet,
             },
             PartEvent::Failed(error) => {
                 let p = &mut self.parts[i];

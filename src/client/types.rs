@@ -298,6 +298,9 @@ pub enum ReadEvent {
         /// Why.
         error: ClientError,
     },
+    /// Something the user must know that does not end the read (a range skipped, a slower
+    /// path taken): shown on stderr / in the status bar.
+    Notice(String),
 }
 
 /// A running read. Dropping it cancels the read.

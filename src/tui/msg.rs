@@ -169,6 +169,13 @@ pub enum WorkerEvent {
         /// Attempt number.
         attempt: u32,
     },
+    /// Subscription `id` has something the user must know (a range skipped, a slower path).
+    TailNotice {
+        /// The subscription.
+        id: SubId,
+        /// What to say.
+        text: String,
+    },
     /// Subscription `id` (`partition`: that partition) is streaming again.
     TailReconnected {
         /// The subscription.

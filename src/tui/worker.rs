@@ -481,6 +481,7 @@ fn tail_event(id: SubId, ev: ReadEvent, last_ts: &mut Option<i64>) -> WorkerEven
             partition,
             error,
         },
+        ReadEvent::Notice(text) => WorkerEvent::TailNotice { id, text },
     }
 }
 

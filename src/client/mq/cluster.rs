@@ -41,6 +41,30 @@ impl MqClient {
         })
     }
 
+    /// Before a partition's read resumes after a fault: probes the connected broker, looks
+    /// the partition's leader up again (it moves when a broker restarts or dies), then
+    /// probes the leader. The old leader is kept when the lookup fails or the partition is
+    /// not found (same ring range and generation).
+    pub(crate) async fn ready_and_relooked_up(
+        &self,
+        topic: &TopicName,
+        part: &mut Part,
+    ) -> Result<(), ClientError> {
+        self.ready_after_fault("").await?;
+        if let Some(p) = self.relookup_part(topic, part).await
+            && p.leader != part.leader
+        {
+            tracing::info!(
+                "{topic} partition {}: leader {:?} -> {:?}",
+                part.index,
+                part.leader,
+                p.leader
+            );
+            part.leader = p.leader;
+        }
+        self.ready_after_fault(&part.leader).await
+    }
+
     /// Refuses (without sending it) a publish to `part` that would crash its leader: the
     /// leader has no local partition it could generate (see the module's doc).
     pub(crate) async fn check_publishable(

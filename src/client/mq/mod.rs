@@ -15,6 +15,8 @@ mod bounds;
 mod cluster;
 pub mod config;
 pub mod groups;
+mod counts;
+pub mod files;
 pub mod hash;
 pub mod logs;
 mod publish;
@@ -64,6 +66,10 @@ pub struct MqClient {
     channel: Channel,
     opts: ConnectOptions,
     filer: FilerClient,
+    /// The filer's HTTP port, for the partitions' log files.
+    http: files::FilerHttp,
+    /// Record timestamps of log files already counted (timeline histograms).
+    counts: Arc<counts::CountCache>,
     /// Channels to partition leaders other than `addr`, by address (`None`: unreachable
     /// when last dialled, at that instant; the connected broker is used instead until
     /// [`LEADER_REDIAL`] has passed).
@@ -145,6 +151,8 @@ impl MqClient {
             channel,
             opts: opts.clone(),
             filer: FilerClient::new(opts.filer.clone(), opts.transport()),
+            http: files::FilerHttp::new(&opts.filer, opts.connect_timeout),
+            counts: Arc::default(),
             leaders: Arc::new(Mutex::new(HashMap::new())),
             route_to_leaders: true,
         }
@@ -166,6 +174,11 @@ impl MqClient {
     /// The filer client (connected on first use).
     pub fn filer(&self) -> &FilerClient {
         &self.filer
+    }
+
+    /// The client of the filer's HTTP port (log files).
+    pub fn filer_http(&self) -> &files::FilerHttp {
+        &self.http
     }
 
     /// A gRPC client of the broker this client was connected to.

@@ -1,4 +1,11 @@
-//! Reading 4.x partitions correctly despite the 4.48 broker's live-tail bug.
+//! Reading 4.x partitions.
+//!
+//! [`read_partition`] reads the persisted history from the partition's log files in the
+//! filer and the rest from the broker by offset (`logread`, `live`); when the filer cannot
+//! be used it says so and falls back to [`read_partition_broker`], the subscription reader
+//! below, which works around the 4.48 broker's live-tail bug.
+//!
+//! The subscription reader:
 //!
 //! Facts (`seaweedfs-4x.md`, "Reading"): `SubscribeMessage` reads history reliably (disk
 //! then memory) from `RESET_TO_EARLIEST` or `EXACT_TS_NS`, but once caught up the stream
@@ -37,6 +44,8 @@ use tokio::time::Instant;
 use super::sub::{StartAt, Sub, SubItem};
 
 mod fetch;
+mod live;
+mod logread;
 use super::{MqClient, Part};
 use crate::client::merge::PartEvent;
 use crate::client::{ClientError, Record, TopicName};
@@ -64,6 +73,15 @@ pub struct PartitionReadConfig {
     pub watermark_slack: Duration,
     /// Records per batch.
     pub batch: usize,
+    /// Read history from the filer's log files (else through the broker's subscriptions).
+    pub from_files: bool,
+    /// Log files fetched ahead, per partition.
+    pub prefetch: usize,
+    /// At the live edge, how often `FetchMessage` asks for new records.
+    pub live_poll: Duration,
+    /// While the broker cannot serve a partition by offset, how often its directory is
+    /// listed again for new log files (5× that otherwise).
+    pub relist: Duration,
 }
 
 impl Default for PartitionReadConfig {
@@ -76,6 +94,10 @@ impl Default for PartitionReadConfig {
             window: 256,
             watermark_slack: Duration::from_millis(250),
             batch: 1000,
+            from_files: true,
+            prefetch: 4,
+            live_poll: Duration::from_millis(40),
+            relist: Duration::from_secs(2),
         }
     }
 }
@@ -387,34 +409,9 @@ impl Reader {
 
     /// Probes the connected broker, looks the leader up again, then probes the leader.
     async fn ready_and_relooked_up(&mut self) -> Result<(), ClientError> {
-        self.client.ready_after_fault("").await?;
-        self.relookup().await;
-        self.client.ready_after_fault(&self.job.part.leader).await
-    }
-
-    /// Looks the partition's leader up again (it moves when a broker restarts or dies);
-    /// keeps the old one when the lookup fails or the partition is not found (same ring
-    /// range and generation).
-    async fn relookup(&mut self) {
-        let Ok(parts) = self.client.partitions(&self.job.topic).await else {
-            return;
-        };
-        let mine = &self.job.part.ring;
-        if let Some(p) = parts.into_iter().find(|p| {
-            p.ring.range_start == mine.range_start
-                && p.ring.range_stop == mine.range_stop
-                && p.ring.unix_time_ns == mine.unix_time_ns
-        }) && p.leader != self.job.part.leader
-        {
-            tracing::info!(
-                "{} partition {}: leader {:?} -> {:?}",
-                self.job.topic,
-                self.job.part.index,
-                self.job.part.leader,
-                p.leader
-            );
-            self.job.part.leader = p.leader;
-        }
+        self.client
+            .ready_and_relooked_up(&self.job.topic, &mut self.job.part)
+            .await
     }
 
     /// The stream has been quiet: decides whether the history is complete, reports
@@ -533,8 +530,44 @@ impl Reader {
 }
 
 /// Reads one partition into `tx` until done (non-follow), `until` is passed, the merger
-/// is gone (`tx` closed) or a fatal error.
+/// is gone (`tx` closed) or a fatal error: history from the log files in the filer, the
+/// rest by `FetchMessage`; through the broker's subscriptions when the filer cannot be
+/// used (said once, as a notice).
 pub async fn read_partition(
+    client: MqClient,
+    job: PartitionRead,
+    cfg: PartitionReadConfig,
+    tx: mpsc::Sender<PartEvent>,
+) {
+    if !cfg.from_files {
+        return read_partition_broker(client, job, cfg, tx).await;
+    }
+    let mut r = logread::LogReader::new(client.clone(), job.clone(), cfg, tx.clone());
+    match r.read_files().await {
+        logread::FilesOutcome::Stop => return,
+        logread::FilesOutcome::NoFiler(e) => {
+            let text = format!(
+                "{}: the filer's log files cannot be read ({e}); history comes through the                  broker instead: slower, without offsets, and seeks can miss records whose                  stamps are older than their arrival",
+                job.topic
+            );
+            tracing::warn!("{text}");
+            if r.send(PartEvent::Notice(text)).await == logread::Go::Stop {
+                return;
+            }
+            return read_partition_broker(client, job, cfg, tx).await;
+        }
+        logread::FilesOutcome::Done => {}
+    }
+    if r.done_reading {
+        let _ = r.send(PartEvent::CaughtUp).await;
+        return;
+    }
+    r.live().await;
+}
+
+/// [`read_partition`] through the broker's `SubscribeMessage` (and `FetchMessage` for
+/// repeated keys) only: the reader used when the filer cannot be read.
+pub async fn read_partition_broker(
     client: MqClient,
     job: PartitionRead,
     cfg: PartitionReadConfig,

@@ -4,8 +4,6 @@ use std::time::Duration;
 
 use futures::StreamExt;
 
-use super::bounds::exact_bounds;
-use super::logs::{LogFile, histogram_of, list_log_files};
 use super::{MqClient, Part, pb_topic, topic_dir};
 use crate::client::filer::split;
 use crate::client::*;
@@ -23,13 +21,6 @@ const TOPIC_TIMEOUT: Duration = Duration::from_secs(5);
 pub const DELETE_NOTE: &str = "deleted from the filer; brokers may still list the topic \
 (from memory and their 30 s cache) for up to ~30 s, and a publisher still connected may \
 recreate partition directories (delete again once it has gone)";
-
-/// Counts and byte/time bounds of one partition.
-struct PartStats {
-    count: Option<u64>,
-    /// `None` when the filer could not be asked.
-    files: Option<Vec<LogFile>>,
-}
 
 impl MqClient {
     /// The balancer (`FindBrokerLeader`) and the number of topics.
@@ -103,35 +94,17 @@ impl MqClient {
         histogram: Option<HistogramRequest>,
     ) -> Result<TopicDescription, ClientError> {
         let parts = self.partitions(topic).await?;
-        let (mut info, files) = self.topic_info_with(topic, &parts).await?;
-        // Exact first/last timestamps (the filer gives seconds, and nothing for data
-        // still in memory).
-        let bounds = futures::future::join_all(parts.iter().zip(&files).zip(&info.partitions).map(
-            |((p, f), pi)| async move {
-                // An empty partition has no bounds (and would only make us wait).
-                if pi.message_count == Some(0) {
-                    return (None, None);
-                }
-                exact_bounds(self, topic, p, f).await
-            },
-        ))
-        .await;
-        for (pi, (first, last)) in info.partitions.iter_mut().zip(bounds) {
-            if first.is_some() {
-                pi.first_ts_ns = first;
-            }
-            if last.is_some() {
-                pi.last_ts_ns = last;
-            }
-        }
-        let all: Vec<LogFile> = files.into_iter().flatten().collect();
-        let histogram = histogram.map(|req| histogram_for(&all, &info, req));
+        let info = self.topic_info_with(topic, &parts).await?;
+        let histogram = match histogram {
+            Some(req) => Some(self.message_histogram(topic, &parts, req).await?),
+            None => None,
+        };
         Ok(TopicDescription { info, histogram })
     }
 
-    /// Stored bytes per time bucket, from the filer listing of the flushed log files
-    /// (names: the second of their first record; sizes: bytes). Never reads a message;
-    /// data still in the broker's memory is not counted.
+    /// Messages per time bucket, counted from the records of the flushed log files that
+    /// overlap the range (each file's timestamps cached by name and size); records still
+    /// in the broker's memory are not counted. A filer that cannot be reached is an error.
     pub async fn histogram(
         &self,
         topic: &TopicName,
@@ -141,11 +114,7 @@ impl MqClient {
             return Err(ClientError::invalid("buckets", "must be at least 1"));
         }
         let parts = self.partitions(topic).await?;
-        let mut files = Vec::new();
-        for p in &parts {
-            files.extend(list_log_files(&self.filer, topic, p).await?);
-        }
-        Ok(histogram_for(&files, &TopicInfo::bare(topic.clone()), req))
+        self.message_histogram(topic, &parts, req).await
     }
 
     /// Creates a topic with `partitions` partitions (`ConfigureTopic`; only 1..=2520: 0
@@ -210,14 +179,14 @@ impl MqClient {
     /// Partitions, counts, bytes and times of a topic (for listings).
     pub(crate) async fn topic_info(&self, topic: &TopicName) -> Result<TopicInfo, ClientError> {
         let parts = self.partitions(topic).await?;
-        Ok(self.topic_info_with(topic, &parts).await?.0)
+        self.topic_info_with(topic, &parts).await
     }
 
     async fn topic_info_with(
         &self,
         topic: &TopicName,
         parts: &[Part],
-    ) -> Result<(TopicInfo, Vec<Vec<LogFile>>), ClientError> {
+    ) -> Result<TopicInfo, ClientError> {
         let stats = futures::future::join_all(parts.iter().map(|p| self.part_stats(topic, p)));
         let req = || Some(pb_topic(topic));
         let mut b1 = self.broker();
@@ -225,16 +194,9 @@ impl MqClient {
         let pubs = b1.get_topic_publishers(GetTopicPublishersRequest { topic: req() });
         let subs = b2.get_topic_subscribers(GetTopicSubscribersRequest { topic: req() });
         let (stats, pubs, subs) = tokio::join!(stats, pubs, subs);
-        let mut all_files = Vec::new();
         let mut partitions = Vec::with_capacity(parts.len());
-        for (p, s) in parts.iter().zip(stats) {
-            let s = s?;
-            let mut info = part_info(p, s.count, s.files.as_deref().unwrap_or(&[]));
-            if s.files.is_none() {
-                info.bytes = None;
-            }
-            partitions.push(info);
-            all_files.push(s.files.unwrap_or_default());
+        for s in stats {
+            partitions.push(s?);
         }
         let info = TopicInfo {
             name: topic.clone(),
@@ -242,24 +204,56 @@ impl MqClient {
             publishers: pubs.ok().map(|r| r.into_inner().publishers.len() as u32),
             subscribers: subs.ok().map(|r| r.into_inner().subscribers.len() as u32),
         };
-        Ok((info, all_files))
+        Ok(info)
     }
 
-    async fn part_stats(&self, topic: &TopicName, part: &Part) -> Result<PartStats, ClientError> {
-        let files = list_log_files(&self.filer, topic, part);
+    /// One partition: its count (offsets), the bytes of its log files, and its first
+    /// and last records' times (from the files and the broker's unflushed last record).
+    async fn part_stats(
+        &self,
+        topic: &TopicName,
+        part: &Part,
+    ) -> Result<PartitionInfo, ClientError> {
+        let files = self.partition_files(topic, part);
         let count = self.range_info(topic, part);
         let (files, count) = tokio::join!(files, count);
-        // Without the filer, bytes and times stay unknown; the counts still come.
-        let files = files.map(Some).unwrap_or_else(|e| {
-            tracing::warn!("listing the log files of {topic}: {e}");
-            None
-        });
-        Ok(PartStats {
-            count: count
+        let mut info = PartitionInfo {
+            id: part.index,
+            ring: Some(part.ring),
+            leader: (!part.leader.is_empty()).then(|| part.leader.clone()),
+            message_count: count
                 .ok()
                 .and_then(|r| u64::try_from(r.record_count.max(r.high_water_mark)).ok()),
-            files,
-        })
+            bytes: None,
+            first_ts_ns: None,
+            last_ts_ns: None,
+            closed: false,
+            // No subscriber records here: whether it was read is unknown.
+            consumed: Consumed::Unknown,
+            subscribers: Vec::new(),
+        };
+        // Without the filer, bytes and times stay unknown; the counts still come.
+        let logs = match files {
+            Ok(f) => f.logs,
+            Err(e) => {
+                tracing::warn!("listing the log files of {topic}: {e}");
+                // The broker still gives the first record, and the last one when it
+                // serves it by offset.
+                if info.message_count != Some(0) {
+                    let (first, last) = self.broker_bounds(topic, part, info.message_count).await;
+                    info.first_ts_ns = first;
+                    info.last_ts_ns = last;
+                }
+                return Ok(info);
+            }
+        };
+        info.bytes = Some(logs.iter().map(|f| f.bytes).sum());
+        if info.message_count != Some(0) || !logs.is_empty() {
+            let (first, last) = self.exact_bounds(topic, part, &logs, true).await;
+            info.first_ts_ns = first;
+            info.last_ts_ns = last;
+        }
+        Ok(info)
     }
 
     /// `GetPartitionRangeInfo` of one partition: `(record_count, high_water_mark)`.
@@ -300,39 +294,4 @@ pub(crate) struct RangeInfo {
     pub record_count: i64,
     /// `offset_range.high_water_mark` (−1 when absent).
     pub high_water_mark: i64,
-}
-
-fn part_info(p: &Part, count: Option<u64>, files: &[LogFile]) -> PartitionInfo {
-    let bytes = files.iter().map(|f| f.bytes).sum::<u64>();
-    PartitionInfo {
-        id: p.index,
-        ring: Some(p.ring),
-        leader: (!p.leader.is_empty()).then(|| p.leader.clone()),
-        message_count: count,
-        bytes: Some(bytes),
-        first_ts_ns: files.first().map(|f| f.start_ns),
-        last_ts_ns: files.iter().map(|f| f.end_ns).max(),
-        closed: false,
-        // No subscriber records here: whether it was read is unknown.
-        consumed: Consumed::Unknown,
-        subscribers: Vec::new(),
-    }
-}
-
-fn histogram_for(files: &[LogFile], info: &TopicInfo, req: HistogramRequest) -> Histogram {
-    let first = files.iter().map(|f| f.start_ns).min();
-    let last = files
-        .iter()
-        .map(|f| f.end_ns.max(f.start_ns.saturating_add(1_000_000_000)))
-        .max();
-    let start = req
-        .start_ns
-        .or(first)
-        .or(info.first_ts_ns())
-        .unwrap_or_else(crate::time::now_ns);
-    let stop = req
-        .stop_ns
-        .or(last)
-        .unwrap_or(start.saturating_add(1_000_000_000));
-    histogram_of(files, start, stop, req.buckets)
 }

@@ -45,6 +45,9 @@ pub fn on_event(m: &mut Model, ev: WorkerEvent, cmds: &mut Vec<Command>) {
         }
         WorkerEvent::Records { id, records } => on_records(m, id, records, cmds),
         WorkerEvent::CaughtUp { id } if m.tail.sub == Some(id) => m.tail.caught_up = true,
+        WorkerEvent::TailNotice { id, text } if m.tail.sub == Some(id) => {
+            m.say(Level::Error, text);
+        }
         WorkerEvent::TailReconnecting {
             id,
             partition,
@@ -88,6 +91,7 @@ pub fn on_event(m: &mut Model, ev: WorkerEvent, cmds: &mut Vec<Command>) {
         WorkerEvent::CaughtUp { .. }
         | WorkerEvent::TailReconnecting { .. }
         | WorkerEvent::TailReconnected { .. }
+        | WorkerEvent::TailNotice { .. }
         | WorkerEvent::TailPartitionFailed { .. }
         | WorkerEvent::TailEnded { .. } => {}
         WorkerEvent::Histogram { id, result } => {

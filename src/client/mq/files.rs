@@ -1,0 +1,519 @@
+//! The persisted history of 4.x partitions: the log files in the filer, fetched over the
+//! filer's HTTP port and decoded the way the broker itself reads them
+//! (`weed/mq/logstore/read_log_from_disk.go`).
+//!
+//! Facts relied on (`seaweedfs-4x.md`, Filer; checked on 4.48, see `docs/mq-4x-reading.md`):
+//! - `/topics/<ns>/<topic>/<version>/<range>/` holds log files named after the UTC second
+//!   of their first record (`YYYY-MM-DD-HH-MM-SS`); a later flush whose first record falls
+//!   in the same second is appended to the same file;
+//! - a file is a sequence of 4-byte big-endian lengths, each followed by a serialized
+//!   `filer_pb.LogEntry` (`ts_ns` = the record's own timestamp, `key`, `data` = the value,
+//!   `offset` = its offset in the partition);
+//! - within a partition the broker stores strictly increasing timestamps, so the records of
+//!   every file precede those of the next file by name;
+//! - `GET /<path>` on the filer's HTTP port (its gRPC port − 10000) returns a file whole;
+//!   its chunks can also be read from the volume servers (`LookupVolume`, `GET /<fid>`),
+//!   as the broker does: used when the filer's HTTP port is not the conventional one;
+//! - `mq.topic.compact` writes `<first record's second>.parquet` beside the logs, with the
+//!   time range in the entry's `ts_min`/`ts_max` extended attributes (8 bytes, big-endian).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use bytes::{Buf, Bytes};
+use http_body_util::{BodyExt, Empty, Limited};
+use hyper::client::conn::http1::SendRequest;
+use prost::Message as _;
+
+use super::logs::{parse_log_name, partition_dir};
+use super::{MqClient, Part};
+use crate::client::filer::{entry_mtime_ns, entry_size};
+use crate::client::{ClientError, TopicName};
+use crate::proto::filer::{Entry, FileChunk, LogEntry};
+
+const NS: i64 = 1_000_000_000;
+
+/// The largest log file accepted (the broker flushes ≤ 8 MiB windows; appends to one name
+/// can add more, a record can be large).
+const MAX_FILE: usize = 1 << 30;
+
+/// How long one HTTP request (connect, answer, whole body) may take.
+const HTTP_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Idle HTTP connections kept for reuse.
+const MAX_IDLE: usize = 16;
+
+/// One file of a partition directory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DirFile {
+    /// Its name.
+    pub name: String,
+    /// For a log file, the UTC second of its first record (ns); for a `.parquet` file its
+    /// first record's time (ns, from its attributes or name).
+    pub start_ns: i64,
+    /// Its size in bytes.
+    pub bytes: u64,
+    /// When it was last written (ns), when known.
+    pub mtime_ns: Option<i64>,
+    /// A parquet file (`mq.topic.compact`), with its last record's time when known.
+    pub parquet: Option<Option<i64>>,
+}
+
+/// The log and parquet files of one partition, log files in name (= time) order.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PartitionFiles {
+    /// Log files, sorted by name.
+    pub logs: Vec<DirFile>,
+    /// Parquet files.
+    pub parquet: Vec<DirFile>,
+}
+
+fn be_i64(v: Option<&Bytes>) -> Option<i64> {
+    let v = v?;
+    (v.len() == 8).then(|| (&v[..]).get_i64())
+}
+
+/// Classifies the entries of a partition directory.
+pub fn classify(entries: &[Entry]) -> PartitionFiles {
+    let mut out = PartitionFiles::default();
+    for e in entries.iter().filter(|e| !e.is_directory) {
+        if let Some(stem) = e.name.strip_suffix(".parquet") {
+            let min = be_i64(e.extended.get("ts_min"));
+            let Some(start_ns) = min.or_else(|| parse_log_name(stem)) else {
+                continue;
+            };
+            out.parquet.push(DirFile {
+                name: e.name.clone(),
+                start_ns,
+                bytes: entry_size(e),
+                mtime_ns: entry_mtime_ns(e),
+                parquet: Some(be_i64(e.extended.get("ts_max"))),
+            });
+        } else if let Some(start_ns) = parse_log_name(&e.name) {
+            out.logs.push(DirFile {
+                name: e.name.clone(),
+                start_ns,
+                bytes: entry_size(e),
+                mtime_ns: entry_mtime_ns(e),
+                parquet: None,
+            });
+        }
+    }
+    out.logs.sort_by(|a, b| a.name.cmp(&b.name));
+    out
+}
+
+/// The index of the first log file that can hold a record stamped at or after `t`: the
+/// last file named at least one second before `t` (its first record is before `t`, and so
+/// are those of every earlier file), else the first. Binary search over the names.
+pub fn seek_index(logs: &[DirFile], t: i64) -> usize {
+    // Files whose second ends at or before `t`: their first record is before `t`.
+    let before = logs.partition_point(|f| f.start_ns.saturating_add(NS) <= t);
+    before.saturating_sub(1)
+}
+
+/// Parquet files whose time range no log file covers: the records there are not read.
+/// Returns `(name, first ns, last ns if known)` of each.
+pub fn uncovered_parquet(files: &PartitionFiles) -> Vec<(String, i64, Option<i64>)> {
+    files
+        .parquet
+        .iter()
+        .filter(|p| {
+            let first_sec = p.start_ns - p.start_ns.rem_euclid(NS);
+            let last = p.parquet.flatten().unwrap_or(p.start_ns);
+            !files
+                .logs
+                .iter()
+                .any(|l| l.start_ns >= first_sec && l.start_ns <= last)
+        })
+        .map(|p| (p.name.clone(), p.start_ns, p.parquet.flatten()))
+        .collect()
+}
+
+/// Decodes a log file: 4-byte big-endian lengths, each followed by a `LogEntry`. A
+/// truncated or undecodable tail is an error naming the byte position; the entries
+/// before it are returned with it.
+pub fn decode_entries(mut buf: Bytes) -> (Vec<LogEntry>, Option<String>) {
+    let total = buf.len();
+    let mut out = Vec::with_capacity(total / 128);
+    while buf.has_remaining() {
+        let pos = total - buf.len();
+        if buf.len() < 4 {
+            return (out, Some(format!("{} stray bytes at {pos}", buf.len())));
+        }
+        let n = (&buf[..4]).get_u32() as usize;
+        if buf.len() - 4 < n {
+            let why = format!("record of {n} bytes at {pos} runs past the end ({total})");
+            return (out, Some(why));
+        }
+        buf.advance(4);
+        let body = buf.split_to(n);
+        match LogEntry::decode(body) {
+            Ok(e) => out.push(e),
+            Err(e) => return (out, Some(format!("undecodable record at {pos}: {e}"))),
+        }
+    }
+    (out, None)
+}
+
+/// Percent-encodes one path segment (everything but RFC 3986 unreserved characters).
+fn encode_segment(s: &str, out: &mut String) {
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+}
+
+/// The request path of a filer path (`/topics/a b/t` → `/topics/a%20b/t`).
+pub fn url_path(path: &str) -> String {
+    let mut out = String::with_capacity(path.len() + 8);
+    for seg in path.split('/').filter(|s| !s.is_empty()) {
+        out.push('/');
+        encode_segment(seg, &mut out);
+    }
+    if out.is_empty() {
+        out.push('/');
+    }
+    out
+}
+
+/// The filer's HTTP address for its gRPC address (`host:18888` → `host:8888`).
+pub fn http_addr_of(grpc: &str) -> Result<String, ClientError> {
+    let a = grpc
+        .trim()
+        .trim_start_matches("http://")
+        .trim_start_matches("grpc://");
+    let bad = || ClientError::invalid("filer address", format!("{grpc:?}: no HOST:PORT"));
+    let (host, port) = a.rsplit_once(':').ok_or_else(bad)?;
+    let port: u32 = port.parse().map_err(|_| bad())?;
+    if port <= 10_000 {
+        return Err(ClientError::invalid(
+            "filer address",
+            format!("{grpc}: the gRPC port must be the HTTP port + 10000"),
+        ));
+    }
+    Ok(format!("{host}:{}", port - 10_000))
+}
+
+type Sender = SendRequest<Empty<Bytes>>;
+
+/// How long a filer HTTP port that refused a connection is bypassed (chunks are read from
+/// the volume servers meanwhile).
+const FILER_DOWN_FOR: Duration = Duration::from_secs(30);
+
+/// GETs over kept-alive HTTP/1.1 connections: to the filer's HTTP port (its gRPC port −
+/// 10000, SeaweedFS's convention) and to volume servers.
+#[derive(Clone)]
+pub struct FilerHttp {
+    addr: Result<String, String>,
+    connect_timeout: Duration,
+    idle: Arc<Mutex<HashMap<String, Vec<Sender>>>>,
+    /// When the filer's HTTP port last refused (or was not derivable).
+    filer_down: Arc<Mutex<Option<Instant>>>,
+    /// Volume server addresses by volume id.
+    volumes: Arc<Mutex<HashMap<String, Vec<String>>>>,
+}
+
+impl std::fmt::Debug for FilerHttp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FilerHttp")
+            .field("addr", &self.addr)
+            .finish()
+    }
+}
+
+fn http_error(ctx: &str, code: tonic::Code, message: impl std::fmt::Display) -> ClientError {
+    ClientError::Rpc {
+        context: ctx.to_string(),
+        code,
+        message: message.to_string(),
+    }
+}
+
+impl FilerHttp {
+    /// A client of the filer whose gRPC address is `filer_grpc`; nothing is connected yet.
+    pub fn new(filer_grpc: &str, connect_timeout: Duration) -> Self {
+        FilerHttp {
+            addr: http_addr_of(filer_grpc).map_err(|e| e.to_string()),
+            connect_timeout,
+            idle: Arc::default(),
+            filer_down: Arc::default(),
+            volumes: Arc::default(),
+        }
+    }
+
+    /// The filer's HTTP `HOST:PORT`.
+    pub fn addr(&self) -> Result<&str, ClientError> {
+        self.addr.as_deref().map_err(|e| ClientError::Invalid {
+            what: "filer address".into(),
+            detail: e.clone(),
+        })
+    }
+
+    /// The one place HTTP connections are made (TLS goes here).
+    async fn connect(&self, addr: &str) -> Result<Sender, ClientError> {
+        let err = |cause: String| ClientError::Connect {
+            addr: format!("http {addr}"),
+            cause,
+        };
+        let tcp = tokio::time::timeout(self.connect_timeout, tokio::net::TcpStream::connect(addr))
+            .await
+            .map_err(|_| ClientError::Timeout {
+                addr: format!("http {addr}"),
+                secs: self.connect_timeout.as_secs_f64(),
+            })?
+            .map_err(|e| err(e.to_string()))?;
+        let _ = tcp.set_nodelay(true);
+        let io = hyper_util::rt::TokioIo::new(tcp);
+        let (sender, conn) = hyper::client::conn::http1::handshake(io)
+            .await
+            .map_err(|e| err(e.to_string()))?;
+        tokio::spawn(async move {
+            if let Err(e) = conn.await {
+                tracing::debug!("http connection ended: {e}");
+            }
+        });
+        Ok(sender)
+    }
+
+    async fn sender(&self, addr: &str) -> Result<Sender, ClientError> {
+        loop {
+            let idle = self
+                .idle
+                .lock()
+                .ok()
+                .and_then(|mut m| m.get_mut(addr).and_then(|v| v.pop()));
+            match idle {
+                Some(mut s) if !s.is_closed() => {
+                    if s.ready().await.is_ok() {
+                        return Ok(s);
+                    }
+                }
+                Some(_) => {}
+                None => return self.connect(addr).await,
+            }
+        }
+    }
+
+    /// GETs `path` from `addr` whole; `None` on 404.
+    pub async fn get(&self, addr: &str, path: &str) -> Result<Option<Bytes>, ClientError> {
+        Ok(self.get_with_server(addr, path).await?.0)
+    }
+
+    /// [`FilerHttp::get`] with the answer's `Server` header.
+    async fn get_with_server(
+        &self,
+        addr: &str,
+        path: &str,
+    ) -> Result<(Option<Bytes>, String), ClientError> {
+        tokio::time::timeout(HTTP_TIMEOUT, self.get_inner(addr, path))
+            .await
+            .map_err(|_| ClientError::Timeout {
+                addr: format!("http {addr} GET {path}"),
+                secs: HTTP_TIMEOUT.as_secs_f64(),
+            })?
+    }
+
+    async fn get_inner(
+        &self,
+        addr: &str,
+        path: &str,
+    ) -> Result<(Option<Bytes>, String), ClientError> {
+        let mut s = self.sender(addr).await?;
+        let req = http::Request::get(path)
+            .header(http::header::HOST, addr)
+            .body(Empty::<Bytes>::new())
+            .map_err(|e| ClientError::invalid("http path", format!("{path:?}: {e}")))?;
+        let ctx = format!("http {addr} GET {path}");
+        let resp = s
+            .send_request(req)
+            .await
+            .map_err(|e| http_error(&ctx, tonic::Code::Unavailable, e))?;
+        let status = resp.status();
+        let server = resp
+            .headers()
+            .get(http::header::SERVER)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string();
+        let body = Limited::new(resp.into_body(), MAX_FILE)
+            .collect()
+            .await
+            .map_err(|e| http_error(&ctx, tonic::Code::Unavailable, format!("body: {e}")))?
+            .to_bytes();
+        if let Ok(mut m) = self.idle.lock() {
+            let v = m.entry(addr.to_string()).or_default();
+            if v.len() < MAX_IDLE {
+                v.push(s);
+            }
+        }
+        match status.as_u16() {
+            200 => Ok((Some(body), server)),
+            404 => Ok((None, server)),
+            code => {
+                let text = String::from_utf8_lossy(&body[..body.len().min(200)]).into_owned();
+                let grpc = if code >= 500 {
+                    tonic::Code::Unavailable
+                } else {
+                    tonic::Code::Internal
+                };
+                Err(http_error(&ctx, grpc, format!("HTTP {status}: {text}")))
+            }
+        }
+    }
+
+    /// GETs a filer path from the filer's HTTP port: `Err(None)` when that port cannot be
+    /// used (not derivable, or refusing: the caller reads the chunks instead).
+    async fn get_filer(&self, path: &str) -> Result<Option<Bytes>, Option<ClientError>> {
+        let down = self.filer_down.lock().ok().and_then(|d| *d);
+        if down.is_some_and(|at| at.elapsed() < FILER_DOWN_FOR) {
+            return Err(None);
+        }
+        let Ok(addr) = self.addr() else {
+            return Err(None);
+        };
+        let mark_down = |why: &str| {
+            tracing::debug!("filer http {addr}: {why}; reading chunks from volume servers");
+            if let Ok(mut d) = self.filer_down.lock() {
+                *d = Some(Instant::now());
+            }
+        };
+        match self.get_with_server(addr, &url_path(path)).await {
+            // The filer says `SeaweedFS <version>` (volume servers and masters name
+            // themselves): anything else on that port is not the filer.
+            Ok((b, server)) if is_filer_server(&server) => Ok(b),
+            Ok((_, server)) => {
+                mark_down(&format!("answered by {server:?}, not a filer"));
+                Err(None)
+            }
+            Err(ClientError::Connect { cause, .. }) => {
+                mark_down(&cause);
+                Err(None)
+            }
+            Err(e) => Err(Some(e)),
+        }
+    }
+}
+
+/// Whether a `Server` header is a SeaweedFS filer's (`SeaweedFS 4.48`).
+fn is_filer_server(s: &str) -> bool {
+    s.strip_prefix("SeaweedFS ")
+        .is_some_and(|v| v.starts_with(|c: char| c.is_ascii_digit()))
+}
+
+/// The file id of a chunk (`<volume>,<key hex><cookie 8 hex>`).
+fn chunk_file_id(c: &FileChunk) -> Option<String> {
+    if !c.file_id.is_empty() {
+        return Some(c.file_id.clone());
+    }
+    let f = c.fid.as_ref()?;
+    Some(format!("{},{:x}{:08x}", f.volume_id, f.file_key, f.cookie))
+}
+
+impl MqClient {
+    /// The log and parquet files of one partition (one listing of its directory).
+    pub async fn partition_files(
+        &self,
+        topic: &TopicName,
+        part: &Part,
+    ) -> Result<PartitionFiles, ClientError> {
+        self.partition_files_from(topic, part, "").await
+    }
+
+    /// [`MqClient::partition_files`] from the file `from` on (inclusive; `""`: all): what
+    /// was flushed since a file was read, without listing the files before it again.
+    pub async fn partition_files_from(
+        &self,
+        topic: &TopicName,
+        part: &Part,
+        from: &str,
+    ) -> Result<PartitionFiles, ClientError> {
+        let entries = self
+            .filer()
+            .list_entries_from(&partition_dir(topic, part), from, usize::MAX)
+            .await?;
+        Ok(classify(&entries))
+    }
+
+    /// One log file of a partition, whole: from the filer's HTTP port, else chunk by
+    /// chunk from the volume servers (as the broker reads them); `None` when it is gone
+    /// (truncated or compacted away since it was listed).
+    pub async fn fetch_log_file(
+        &self,
+        topic: &TopicName,
+        part: &Part,
+        name: &str,
+    ) -> Result<Option<Bytes>, ClientError> {
+        let dir = partition_dir(topic, part);
+        match self.filer_http().get_filer(&format!("{dir}/{name}")).await {
+            Ok(b) => return Ok(b),
+            Err(Some(e)) => return Err(e),
+            Err(None) => {}
+        }
+        let Some(entry) = self.filer().lookup(&dir, name).await? else {
+            return Ok(None);
+        };
+        if !entry.content.is_empty() {
+            return Ok(Some(entry.content));
+        }
+        let mut chunks = entry.chunks;
+        chunks.sort_by_key(|c| c.offset);
+        let mut out = bytes::BytesMut::new();
+        for c in chunks.iter().filter(|c| c.size > 0) {
+            let what = format!("{dir}/{name}");
+            if c.is_chunk_manifest || !c.cipher_key.is_empty() {
+                return Err(ClientError::Unsupported(format!(
+                    "{what}: chunk manifests and encrypted chunks are not read"
+                )));
+            }
+            let fid = chunk_file_id(c)
+                .ok_or_else(|| ClientError::invalid("chunk", format!("{what}: no file id")))?;
+            out.extend_from_slice(&self.fetch_chunk(&fid).await?);
+        }
+        Ok(Some(out.freeze()))
+    }
+
+    /// One chunk from the first volume server that has it.
+    async fn fetch_chunk(&self, fid: &str) -> Result<Bytes, ClientError> {
+        let vid = fid.split(',').next().unwrap_or_default().to_string();
+        let http = self.filer_http();
+        let cached = http.volumes.lock().ok().and_then(|m| m.get(&vid).cloned());
+        let urls = match cached {
+            Some(u) => u,
+            None => {
+                let u = self.filer().lookup_volume(&vid).await?;
+                if let Ok(mut m) = http.volumes.lock() {
+                    m.insert(vid.clone(), u.clone());
+                }
+                u
+            }
+        };
+        let mut last = None;
+        for url in &urls {
+            let addr = url.trim_start_matches("http://").trim_end_matches('/');
+            match http.get(addr, &format!("/{fid}")).await {
+                Ok(Some(b)) => return Ok(b),
+                Ok(None) => last = Some(http_error(fid, tonic::Code::NotFound, "not found")),
+                Err(e) => last = Some(e),
+            }
+        }
+        if let Ok(mut m) = http.volumes.lock() {
+            m.remove(&vid);
+        }
+        Err(last.unwrap_or_else(|| {
+            http_error(
+                fid,
+                tonic::Code::Unavailable,
+                format!("volume {vid} has no server"),
+            )
+        }))
+    }
+}
+
+#[cfg(test)]
+#[path = "files_tests.rs"]
+mod tests;

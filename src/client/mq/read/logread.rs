@@ -1,0 +1,444 @@
+//! The per-partition reader of 4.x history from its source of truth: the log files in the
+//! filer, then the broker's unflushed memory and the live edge by `FetchMessage`.
+//!
+//! Per partition (one task each, feeding the merger with [`PartEvent`]s):
+//! 1. one listing of the partition directory; a seek to `T` starts at the last log file
+//!    named at least a second before `T` (binary search over the names: file names are
+//!    the second of their first record, and a partition's timestamps strictly increase
+//!    from file to file), never a scan from the start;
+//! 2. the files from there are fetched whole over the filer's HTTP port, at most
+//!    [`PartitionReadConfig::prefetch`] at a time (memory stays bounded whatever the
+//!    topic's size), decoded in order, and every record at or after `T` is delivered with
+//!    its real offset and original timestamp (back-dated stamps included: nothing depends
+//!    on the broker's `EXACT_TS_NS` positioning);
+//! 3. the directory is listed once more for files flushed meanwhile;
+//! 4. handover: `FetchMessage` from the last file offset + 1 reads what the broker has not
+//!    flushed, then polls the live edge every [`PartitionReadConfig::live_poll`]. A record
+//!    is delivered only when its timestamp is above the last delivered one (timestamps are
+//!    unique and increasing per partition), so nothing comes twice across the handover;
+//! 5. while `FetchMessage` cannot serve the partition (4.48: "partition not found" on a
+//!    broker that is not the balancer once it unloaded, or a high-water mark below the
+//!    files'), the directory is listed again every [`PartitionReadConfig::relist`] and new
+//!    files are read: nothing flushed is skipped.
+//!
+//! A non-follow read ends when `FetchMessage` has nothing more, or at the first record that
+//! is both past the broker's count at the start and stamped after the read began.
+
+use std::collections::HashSet;
+
+use futures::StreamExt as _;
+use tokio::sync::mpsc;
+
+use super::{MAX_ATTEMPTS_NO_FOLLOW, PartitionRead, PartitionReadConfig, backoff};
+use crate::client::merge::PartEvent;
+use crate::client::mq::files::{DirFile, PartitionFiles, decode_entries, seek_index};
+use crate::client::mq::{MqClient, pb_topic};
+use crate::client::{ClientError, Record};
+use crate::proto::filer::LogEntry;
+use crate::proto::mq::messaging_pb::FetchMessageRequest;
+use crate::time::TimeSpec;
+
+/// Records asked for per `FetchMessage` (4.48 answers at most 1000).
+const FETCH_MAX: i32 = 1000;
+/// Bytes asked for per `FetchMessage`.
+const FETCH_BYTES: i32 = 16 << 20;
+
+/// Whether the reader goes on.
+#[derive(PartialEq)]
+pub(super) enum Go {
+    On,
+    Stop,
+}
+
+/// How the read of the files ended.
+pub(super) enum FilesOutcome {
+    /// Read (or there were none).
+    Done,
+    /// The filer could not be used at all: the broker's subscriptions must read instead.
+    NoFiler(ClientError),
+    /// The read is over.
+    Stop,
+}
+
+/// One partition's reader over the log files and `FetchMessage`.
+pub(super) struct LogReader {
+    pub(super) client: MqClient,
+    pub(super) job: PartitionRead,
+    pub(super) cfg: PartitionReadConfig,
+    pub(super) tx: mpsc::Sender<PartEvent>,
+    /// Records before this are not delivered.
+    lower: Option<i64>,
+    /// The last delivered timestamp.
+    last_ts: Option<i64>,
+    /// The last record seen, in read order (delivered or not): its offset and timestamp.
+    /// The live edge asks the broker for this offset and checks that the record there has
+    /// this timestamp, so that a broker that renumbered its offsets is noticed.
+    anchor: Option<(i64, i64)>,
+    /// The last log file read: its name and the size it had.
+    read_upto: Option<(String, u64)>,
+    caught_up: bool,
+    attempt: u32,
+    pub(super) watermark: i64,
+    said: HashSet<String>,
+    /// A record past `until` (or past the history of a non-follow read) was met.
+    pub(super) done_reading: bool,
+}
+
+impl LogReader {
+    pub(super) fn new(
+        client: MqClient,
+        job: PartitionRead,
+        cfg: PartitionReadConfig,
+        tx: mpsc::Sender<PartEvent>,
+    ) -> Self {
+        let lower = match job.from {
+            TimeSpec::Earliest => None,
+            TimeSpec::At(t) => Some(t),
+            TimeSpec::Latest => Some(job.began_ns),
+        };
+        LogReader {
+            client,
+            job,
+            cfg,
+            tx,
+            lower,
+            last_ts: None,
+            anchor: None,
+            read_upto: None,
+            caught_up: false,
+            attempt: 0,
+            watermark: i64::MIN,
+            said: HashSet::new(),
+            done_reading: false,
+        }
+    }
+
+    pub(super) async fn send(&self, ev: PartEvent) -> Go {
+        match self.tx.send(ev).await {
+            Ok(()) => Go::On,
+            Err(_) => Go::Stop,
+        }
+    }
+
+    /// Reports `text` once per reader.
+    pub(super) async fn notice(&mut self, text: String) -> Go {
+        if self.said.insert(text.clone()) {
+            tracing::warn!("{text}");
+            return self.send(PartEvent::Notice(text)).await;
+        }
+        Go::On
+    }
+
+    pub(super) fn what(&self) -> String {
+        format!("{} partition {}", self.job.topic, self.job.part.index)
+    }
+
+    /// Adds an entry to `batch` unless it was delivered already or is before the start;
+    /// `true` when the read of this partition is over (past `until`, or past the history
+    /// of a non-follow read).
+    pub(super) fn take(&mut self, e: LogEntry, offset: i64, batch: &mut Vec<Record>) -> bool {
+        self.anchor = Some((offset, e.ts_ns));
+        if self.last_ts.is_some_and(|l| e.ts_ns <= l) || self.lower.is_some_and(|lo| e.ts_ns < lo) {
+            return false;
+        }
+        if self.job.until.is_some_and(|u| e.ts_ns > u) || self.past_history(e.ts_ns, offset) {
+            return true;
+        }
+        self.last_ts = Some(e.ts_ns);
+        batch.push(Record {
+            topic: self.job.topic.clone(),
+            partition: self.job.part.index,
+            ts_ns: e.ts_ns,
+            key: e.key,
+            value: e.data,
+            headers: Vec::new(),
+            is_close: false,
+            offset: Some(offset),
+        });
+        false
+    }
+
+    /// Whether a non-follow read has passed the history that existed when it began.
+    fn past_history(&self, ts_ns: i64, offset: i64) -> bool {
+        !self.job.follow
+            && ts_ns > self.job.began_ns
+            && self.job.count_at_start.is_none_or(|c| offset >= c)
+    }
+
+    /// Sends a batch in chunks; `Stop` when the merger is gone.
+    pub(super) async fn deliver(&mut self, batch: Vec<Record>) -> Go {
+        if batch.is_empty() {
+            return Go::On;
+        }
+        let mut batch = batch;
+        while !batch.is_empty() {
+            let rest = batch.split_off(batch.len().min(self.cfg.batch));
+            if self.send(PartEvent::Records(batch)).await == Go::Stop {
+                return Go::Stop;
+            }
+            batch = rest;
+        }
+        Go::On
+    }
+
+    /// Backs off after a transient failure (reporting it); `Stop` when the read is over.
+    /// A broker fault (`broker`) is resumed only once the broker answers the readiness
+    /// probe and the partition's leader has been looked up again; a non-follow read gives
+    /// the partition up (`Failed`) after [`MAX_ATTEMPTS_NO_FOLLOW`] attempts in a row.
+    pub(super) async fn retry_later(&mut self, err: &ClientError, broker: bool) -> Go {
+        let mut err = err.clone();
+        loop {
+            if !self.job.follow && self.attempt >= MAX_ATTEMPTS_NO_FOLLOW {
+                let _ = self.send(PartEvent::Failed(err)).await;
+                return Go::Stop;
+            }
+            self.attempt += 1;
+            let ev = PartEvent::Reconnecting {
+                error: err,
+                attempt: self.attempt,
+            };
+            if self.send(ev).await == Go::Stop {
+                return Go::Stop;
+            }
+            tokio::select! {
+                _ = self.tx.closed() => return Go::Stop,
+                _ = tokio::time::sleep(backoff(self.attempt)) => {}
+            }
+            if !broker {
+                return Go::On;
+            }
+            let tx = self.tx.clone();
+            let ready = tokio::select! {
+                _ = tx.closed() => return Go::Stop,
+                r = self.client.ready_and_relooked_up(&self.job.topic, &mut self.job.part) => r,
+            };
+            match ready {
+                Ok(()) => return Go::On,
+                Err(e) => err = e,
+            }
+        }
+    }
+
+    pub(super) async fn reconnected(&mut self) -> Go {
+        if self.attempt > 0 {
+            self.attempt = 0;
+            return self.send(PartEvent::Reconnected).await;
+        }
+        Go::On
+    }
+
+    /// Lists the partition directory, retrying transient failures once the files have
+    /// been used (before that, an unreachable filer means reading through the broker).
+    async fn list(&mut self, first: bool) -> Result<PartitionFiles, FilesOutcome> {
+        // After the first listing, only the files from the last one read on.
+        let from = match (&self.read_upto, first) {
+            (Some((name, _)), false) => name.clone(),
+            _ => String::new(),
+        };
+        loop {
+            match self
+                .client
+                .partition_files_from(&self.job.topic, &self.job.part, &from)
+                .await
+            {
+                Ok(f) => return Ok(f),
+                Err(e) if first => return Err(FilesOutcome::NoFiler(e)),
+                Err(e) if e.is_transient() => {
+                    if self.retry_later(&e, false).await == Go::Stop {
+                        return Err(FilesOutcome::Stop);
+                    }
+                }
+                Err(e) => {
+                    let _ = self.send(PartEvent::Failed(e)).await;
+                    return Err(FilesOutcome::Stop);
+                }
+            }
+        }
+    }
+
+    /// Steps 1–3: the files from the seek point, then those flushed meanwhile.
+    pub(super) async fn read_files(&mut self) -> FilesOutcome {
+        let files = match self.list(true).await {
+            Ok(f) => f,
+            Err(o) => return o,
+        };
+        // The filer answered; its HTTP port must too (tried on the first file).
+        if let Some((name, from, to)) = crate::client::mq::files::uncovered_parquet(&files).first()
+        {
+            let to = to.map_or("?".into(), crate::time::format_rfc3339);
+            let text = format!(
+                "{}: records from {} to {to} are only in the compacted file {name} \
+                 (parquet is not read): skipped",
+                self.what(),
+                crate::time::format_rfc3339(*from),
+            );
+            if self.notice(text).await == Go::Stop {
+                return FilesOutcome::Stop;
+            }
+        }
+        let start = match self.lower {
+            Some(t) => seek_index(&files.logs, t),
+            None => 0,
+        };
+        let logs: Vec<DirFile> = files.logs[start.min(files.logs.len())..].to_vec();
+        match self.read_logs(logs, true).await {
+            FilesOutcome::Done => {}
+            other => return other,
+        }
+        // Files flushed while these were read.
+        match self.read_new_files().await {
+            Go::On => FilesOutcome::Done,
+            Go::Stop => FilesOutcome::Stop,
+        }
+    }
+
+    /// Lists the directory again and reads the log files written since the last one read
+    /// (that one again when it grew: appended flushes).
+    pub(super) async fn read_new_files(&mut self) -> Go {
+        let files = match self.list(false).await {
+            Ok(f) => f,
+            Err(_) => return Go::Stop,
+        };
+        let newer: Vec<DirFile> = files
+            .logs
+            .into_iter()
+            .filter(|f| match &self.read_upto {
+                None => self
+                    .lower
+                    .is_none_or(|t| f.start_ns.saturating_add(1_000_000_000) > t),
+                Some((name, size)) => f.name > *name || (f.name == *name && f.bytes > *size),
+            })
+            .collect();
+        if newer.is_empty() {
+            return Go::On;
+        }
+        match self.read_logs(newer, false).await {
+            FilesOutcome::Stop => Go::Stop,
+            _ => Go::On,
+        }
+    }
+
+    /// Fetches `logs` in order, `prefetch` at a time, and delivers their records. With
+    /// `first`, a failure of the very first fetch means the filer cannot be used.
+    async fn read_logs(&mut self, logs: Vec<DirFile>, first: bool) -> FilesOutcome {
+        let mut i = 0;
+        let mut first = first;
+        while i < logs.len() {
+            let client = self.client.clone();
+            let (topic, part) = (self.job.topic.clone(), self.job.part.clone());
+            let mut fetches = futures::stream::iter(logs[i..].iter().cloned().map(move |f| {
+                let (c, t, p) = (client.clone(), topic.clone(), part.clone());
+                async move {
+                    let r = c.fetch_log_file(&t, &p, &f.name).await;
+                    (f, r)
+                }
+            }))
+            .buffered(self.cfg.prefetch.max(1));
+            loop {
+                let next = tokio::select! {
+                    _ = self.tx.closed() => return FilesOutcome::Stop,
+                    n = fetches.next() => n,
+                };
+                let Some((f, r)) = next else {
+                    return FilesOutcome::Done;
+                };
+                match r {
+                    Ok(body) => {
+                        first = false;
+                        if self.reconnected().await == Go::Stop {
+                            return FilesOutcome::Stop;
+                        }
+                        i += 1;
+                        match self.read_one(&f, body).await {
+                            Go::On => {}
+                            Go::Stop => return FilesOutcome::Stop,
+                        }
+                        if self.done_reading {
+                            return FilesOutcome::Stop;
+                        }
+                    }
+                    Err(e) if first => return FilesOutcome::NoFiler(e),
+                    Err(e) if e.is_transient() => {
+                        if self.retry_later(&e, false).await == Go::Stop {
+                            return FilesOutcome::Stop;
+                        }
+                        break; // restart the prefetch at file i
+                    }
+                    Err(e) => {
+                        let _ = self.send(PartEvent::Failed(e)).await;
+                        return FilesOutcome::Stop;
+                    }
+                }
+            }
+        }
+        FilesOutcome::Done
+    }
+
+    /// Decodes one fetched file and delivers its records (`None`: it vanished).
+    async fn read_one(&mut self, f: &DirFile, body: Option<bytes::Bytes>) -> Go {
+        let Some(buf) = body else {
+            let text = format!(
+                "{}: log file {} vanished while being read (truncated?): skipped",
+                self.what(),
+                f.name
+            );
+            return self.notice(text).await;
+        };
+        let size = buf.len() as u64;
+        let (entries, err) = decode_entries(buf);
+        let mut batch = Vec::with_capacity(entries.len());
+        for e in entries {
+            let offset = e.offset;
+            if self.take(e, offset, &mut batch) {
+                self.done_reading = true;
+                break;
+            }
+        }
+        self.read_upto = Some((f.name.clone(), size));
+        if self.deliver(batch).await == Go::Stop {
+            return Go::Stop;
+        }
+        match err {
+            Some(err) if !self.done_reading => {
+                let text = format!(
+                    "{}: log file {} is damaged ({err}): the rest of it is skipped",
+                    self.what(),
+                    f.name
+                );
+                self.notice(text).await
+            }
+            _ => Go::On,
+        }
+    }
+
+    /// The `FetchMessage` request for `offset`.
+    pub(super) fn fetch_request(&self, offset: i64) -> FetchMessageRequest {
+        FetchMessageRequest {
+            topic: Some(pb_topic(&self.job.topic)),
+            partition: Some(self.job.part.pb()),
+            start_offset: offset,
+            max_bytes: FETCH_BYTES,
+            max_messages: FETCH_MAX,
+            ..Default::default()
+        }
+    }
+
+    /// The last record seen: its offset and timestamp.
+    pub(super) fn anchor(&self) -> Option<(i64, i64)> {
+        self.anchor
+    }
+
+    /// Whether the history of a non-follow read is complete.
+    pub(super) fn caught_up(&self) -> bool {
+        self.caught_up
+    }
+
+    pub(super) fn set_caught_up(&mut self) {
+        self.caught_up = true;
+    }
+
+    /// The last delivered timestamp.
+    pub(super) fn last_ts(&self) -> Option<i64> {
+        self.last_ts
+    }
+}
