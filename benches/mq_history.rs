@@ -21,7 +21,7 @@
 //!   cursor, following): time to the first records, at 5 cursors;
 //! - live: publish → received by a following read, p50/p90, 4.x vs the embedded broker.
 
-#[path = "../tests/support/mod.rs"]
+#[path = "../tests/it/support/mod.rs"]
 #[allow(unused_imports)]
 mod support;
 

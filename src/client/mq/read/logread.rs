@@ -154,6 +154,7 @@ impl LogReader {
             headers: Vec::new(),
             is_close: false,
             offset: Some(offset),
+            decoded: None,
         });
         false
     }
