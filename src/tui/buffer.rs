@@ -61,11 +61,6 @@ impl Buffer {
         self.recs.is_empty()
     }
 
-    /// Whether the buffer holds `cap` records.
-    pub fn is_full(&self) -> bool {
-        self.recs.len() >= self.cap
-    }
-
     /// The sequence number of the oldest buffered record.
     pub fn first_seq(&self) -> u64 {
         self.base

@@ -6,7 +6,7 @@ use crate::support;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use swmq::client::{Client, ConnectOptions, OutMessage, TopicName};
+use swmq::client::{Client, OutMessage, TopicName};
 
 use support::pty::{Tui, first_record_line, read_history, seed, seed_orders};
 
@@ -107,11 +107,7 @@ async fn tui_against_weed_4_48() {
     let Some(w) = support::weed::weed() else {
         return;
     };
-    let mut o = ConnectOptions::new(&w.broker);
-    o.filer = w.filer.clone();
-    let Client::Mq(c) = Client::connect(&o).await.expect("connect to weed") else {
-        panic!("weed detected as 2.x")
-    };
+    let c = support::weed::mq_client(w).await;
     let ns = support::unique_namespace("tui");
     let t = TopicName::new(&ns, "events").unwrap();
     c.create_topic(&t, 2).await.unwrap();
@@ -203,7 +199,8 @@ async fn tail_resumes_after_the_broker_comes_back() {
     seed(&addr, &topic, &first).await;
 
     let mut tui = Tui::start(&["--broker", &addr]);
-    tui.wait("the topic", 20, |s| s.contains("live"));
+    // Not just "live": the timeline's title says "live" before the topics are listed.
+    tui.wait("the topic", 20, |s| s.contains("e2e (1)"));
     tui.keys("\r");
     tui.wait("the records", 15, |s| s.contains("before-7"));
     broker.shutdown().await.unwrap();

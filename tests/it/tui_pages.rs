@@ -81,11 +81,7 @@ async fn read_before_on_weed_4_48() {
     let Some(w) = support::weed::weed() else {
         return;
     };
-    let mut o = ConnectOptions::new(&w.broker);
-    o.filer = w.filer.clone();
-    let Client::Mq(c) = Client::connect(&o).await.expect("connect to weed") else {
-        panic!("weed detected as 2.x")
-    };
+    let c = support::weed::mq_client(w).await;
     let t = TopicName::new(&support::unique_namespace("pages"), "events").unwrap();
     c.create_topic(&t, 2).await.unwrap();
     pages_back(&Client::Mq(c), &t).await;

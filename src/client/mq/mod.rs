@@ -1,5 +1,5 @@
 //! SeaweedFS MQ 4.x client, written against the behaviour of a real `weed` 4.48
-//! (`shared/protocol/seaweedfs-4x.md`).
+//! (`docs/protocol/seaweedfs-4x.md`).
 //!
 //! Rules kept everywhere in this module:
 //! - a `Partition` is always sent with the four fields exactly as `LookupTopicBrokers`

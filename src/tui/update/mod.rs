@@ -520,11 +520,3 @@ fn on_mouse(m: &mut Model, e: MouseEvent, cmds: &mut Vec<Command>) {
 fn dialog_waiting(m: &Model, req: u64) -> bool {
     matches!(&m.overlay, Some(Overlay::Dialog(d)) if d.in_flight == Some(req))
 }
-
-/// Which dialog kind is open.
-pub fn dialog_kind(m: &Model) -> Option<&DialogKind> {
-    match &m.overlay {
-        Some(Overlay::Dialog(d)) => Some(&d.kind),
-        _ => None,
-    }
-}

@@ -1,6 +1,6 @@
 //! The scrubber: cursor moves, zoom, go-to-time, the debounced re-subscribe, histograms.
 
-use super::super::model::{DEBOUNCE_NS, Level, Model, SEC};
+use super::super::model::{DEBOUNCE_NS, Level, Model};
 use super::super::msg::{Command, Start};
 use crate::time::TimeSpec;
 
@@ -244,9 +244,4 @@ pub fn refresh_histogram_if_due(m: &mut Model, cmds: &mut Vec<Command>) {
 pub fn time_at_column(m: &Model, col: u16) -> i64 {
     let (start, _) = m.window();
     start + i64::from(col) * bucket_ns(m)
-}
-
-/// Seconds as ns (for tests and callers).
-pub const fn secs(s: i64) -> i64 {
-    s * SEC
 }

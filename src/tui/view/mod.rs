@@ -10,7 +10,6 @@ mod timeline;
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
-use ratatui::text::{Line, Span};
 
 pub use detail::max_scroll as detail_max_scroll;
 
@@ -56,8 +55,3 @@ pub fn centered(r: Rect, w: u16, h: u16) -> Rect {
 }
 
 pub use crate::format::text::{fit, pad};
-
-/// A line of `(text, style)` pieces.
-pub fn line<'a>(parts: Vec<Span<'a>>) -> Line<'a> {
-    Line::from(parts)
-}

@@ -282,12 +282,7 @@ fn axis_format(interval: i64) -> &'static str {
 }
 
 fn format_in_zone(ns: i64, utc: bool, fmt: &str) -> String {
-    let t = chrono::DateTime::from_timestamp_nanos(ns);
-    if utc {
-        t.format(fmt).to_string()
-    } else {
-        t.with_timezone(&chrono::Local).format(fmt).to_string()
-    }
+    crate::time::format_at(ns, utc, fmt)
 }
 
 fn local_offset_ns(ns: i64) -> i64 {

@@ -15,7 +15,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use super::free_port;
-use super::weed::weed_binary;
+use super::weed::{weed_binary, when_gone};
 
 /// The `weed` binary (never `None`: a missing one fails the test, see [`super::weed`]).
 pub fn weed_or_skip() -> Option<PathBuf> {
@@ -165,18 +165,9 @@ impl Drop for Proc {
 
 /// Kills the process group once this test process is gone.
 fn watchdog(pgid: u32) {
-    let me = std::process::id();
-    let script = format!(
-        "while kill -0 {me} 2>/dev/null; do sleep 0.5; done; \
-         kill -TERM -{pgid} 2>/dev/null; sleep 1; kill -KILL -{pgid} 2>/dev/null"
-    );
-    let mut cmd = Command::new("sh");
-    cmd.args(["-c", &script])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
-    std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
-    let _ = cmd.spawn();
+    when_gone(&format!(
+        "kill -TERM -{pgid} 2>/dev/null; sleep 1; kill -KILL -{pgid} 2>/dev/null"
+    ));
 }
 
 /// A fresh directory, removed when the test process exits.
@@ -186,18 +177,7 @@ fn temp_dir(prefix: &str) -> PathBuf {
         .tempdir()
         .unwrap()
         .keep();
-    let me = std::process::id();
-    let script = format!(
-        "while kill -0 {me} 2>/dev/null; do sleep 0.5; done; sleep 2; rm -rf '{}'",
-        dir.display()
-    );
-    let mut cmd = Command::new("sh");
-    cmd.args(["-c", &script])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
-    std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
-    let _ = cmd.spawn();
+    when_gone(&format!("sleep 2; rm -rf '{}'", dir.display()));
     dir
 }
 

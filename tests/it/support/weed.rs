@@ -198,13 +198,17 @@ pub fn spawn_server_with(prepare: impl FnOnce(&std::path::Path)) -> Result<Weed,
 
 /// Kills the server's process group and removes its directory once this process is gone.
 fn spawn_watchdog(pgid: u32, dir: &std::path::Path) {
-    let me = std::process::id();
-    let script = format!(
-        "while kill -0 {me} 2>/dev/null; do sleep 0.5; done; \
-         kill -TERM -{pgid} 2>/dev/null; sleep 1; kill -KILL -{pgid} 2>/dev/null; \
-         rm -rf '{}'",
+    when_gone(&format!(
+        "kill -TERM -{pgid} 2>/dev/null; sleep 1; kill -KILL -{pgid} 2>/dev/null; rm -rf '{}'",
         dir.display()
-    );
+    ));
+}
+
+/// Runs the shell command `then` (in a process group of its own) once this test process
+/// has exited, however it ends: how servers and directories started by tests are cleaned up.
+pub fn when_gone(then: &str) {
+    let me = std::process::id();
+    let script = format!("while kill -0 {me} 2>/dev/null; do sleep 0.5; done; {then}");
     let mut cmd = Command::new("sh");
     cmd.args(["-c", &script])
         .stdin(Stdio::null())
