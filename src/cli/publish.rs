@@ -368,8 +368,9 @@ fn read_input(mut input: Input, format: InputFormat, ov: &Overrides, tx: &mpsc::
     }
 }
 
-/// The fields of a `tail --format json` line.
-const ENVELOPE_FIELDS: [&str; 12] = [
+/// The fields of a `tail --format json` line (the decoded `*_json` and `schema_note` of a
+/// schematized topic are ignored: the raw `key`/`value` are published).
+const ENVELOPE_FIELDS: [&str; 15] = [
     "namespace",
     "topic",
     "partition",
@@ -382,6 +383,9 @@ const ENVELOPE_FIELDS: [&str; 12] = [
     "headers",
     "is_close",
     "offset",
+    "key_json",
+    "value_json",
+    "schema_note",
 ];
 
 /// Parses one `--input json` line: a `tail --format json` object with at least a `value`

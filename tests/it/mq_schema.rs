@@ -115,6 +115,64 @@ async fn tail_shows_decoded_values_as_json_and_keeps_raw_bytes() {
     assert_eq!(hits[0]["value_json"]["id"], 2);
     let hits = read_all(&tg, &name, &["--grep", r#""amount":"-123\.45""#]).await;
     assert_eq!(hits.len(), 2);
+
+    // `tail --format json | publish --input json` copies it byte for byte (raw values).
+    let copy = format!("{}/copy", t.namespace);
+    let lines = ok(
+        &swmq(
+            &tg,
+            &[
+                "tail",
+                &name,
+                "--no-follow",
+                "--from",
+                "earliest",
+                "--format",
+                "json",
+            ],
+        )
+        .await,
+        "tail json",
+    );
+    ok(
+        &swmq_in(
+            &tg,
+            &["publish", &copy, "--input", "json", "--partitions", "1"],
+            Some(lines.into_bytes()),
+        )
+        .await,
+        "publish --input json",
+    );
+    let copied = read_n(&tg, &copy, 3).await;
+    for (a, b) in copied.iter().zip(&recs) {
+        assert_eq!((&a["key"], &a["value"]), (&b["key"], &b["value"]));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tui_publish_encodes_json_and_refuses_a_misfit() {
+    let Some(w) = support::weed::weed() else {
+        return;
+    };
+    let (t, _) = schematized(&support::unique_namespace("schtuipub")).await;
+    let c = swmq::client::Client::Mq(support::weed::mq_client(w).await);
+    let msg = |v: &str| OutMessage {
+        value: Bytes::from(v.to_string()),
+        ..Default::default()
+    };
+    let e = c
+        .publish_schematized(&t, vec![msg(r#"{"id":1}"#), msg(r#"{"id":1.5}"#)])
+        .await
+        .unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "invalid value 2: field id: expected INT64 (an integer of 64 bits), got 1.5"
+    );
+    c.publish_schematized(&t, vec![msg(&expected(9, "Lille").to_string())])
+        .await
+        .unwrap();
+    let recs = read_records(&t, 4).await;
+    assert_eq!(recs[3].value_json(), Some(&expected(9, "Lille")));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -22,14 +22,39 @@ use crate::proto::mq::messaging_pb::{ConfigureTopicRequest, GetTopicConfiguratio
 use crate::proto::mq::schema_pb;
 
 impl MqClient {
-    /// The topic's schema (`None`: it has no record type).
+    /// The topic's schema (`None`: it has no record type), from its `topic.conf` in the
+    /// filer; through the broker's `GetTopicConfiguration` only when the filer cannot be
+    /// asked. 4.48's `GetTopicConfiguration` is not a plain read: it goes to the balancer,
+    /// re-checks the partition assignments (rewriting `topic.conf` when it changes them),
+    /// and a reader that sent it beside `GetPartitionRangeInfo` lost the records of an
+    /// exact `--from` (docs/mq-4x-schemas.md); it also leaves `schema_format` out.
     pub async fn schema(&self, topic: &TopicName) -> Result<Option<Schema>, ClientError> {
+        match self
+            .filer()
+            .lookup(&super::topic_dir(topic), "topic.conf")
+            .await
+        {
+            Ok(Some(e)) => schema_from_conf(&e.content)
+                .map_err(|detail| ClientError::invalid(format!("topic.conf of {topic}"), detail)),
+            Ok(None) => Err(ClientError::TopicNotFound(topic.to_string())),
+            Err(e) => {
+                tracing::debug!("topic.conf of {topic} not read from the filer ({e})");
+                self.schema_from_broker(topic).await
+            }
+        }
+    }
+
+    /// The schema through `GetTopicConfiguration` (see [`MqClient::schema`]).
+    async fn schema_from_broker(&self, topic: &TopicName) -> Result<Option<Schema>, ClientError> {
         let req = GetTopicConfigurationRequest {
             topic: Some(pb_topic(topic)),
         };
         let r = match self.broker().get_topic_configuration(req).await {
             Ok(r) => r.into_inner(),
-            Err(s) if is_missing_topic(&s) => {
+            // 4.48 on a topic without topic.conf: UNKNOWN, "failed to read topic
+            // configuration: all filer connections failed, last error: filer: no entry is
+            // found in filer store".
+            Err(s) if is_missing_topic(&s) || s.message().contains("no entry is found") => {
                 return Err(ClientError::TopicNotFound(topic.to_string()));
             }
             Err(s) => {
@@ -161,6 +186,81 @@ fn scalar_from(s: schema_pb::ScalarType) -> ScalarType {
         P::Decimal => ScalarType::Decimal,
         P::Time => ScalarType::Time,
     }
+}
+
+/// The schema in a `topic.conf` (protojson of `ConfigureTopicResponse`, as the broker
+/// writes it: lowerCamelCase names, enums as names; snake_case accepted too).
+pub fn schema_from_conf(conf: &[u8]) -> Result<Option<Schema>, String> {
+    use serde_json::Value as J;
+    fn get<'a>(o: &'a J, camel: &str, snake: &str) -> Option<&'a J> {
+        o.get(camel)
+            .or_else(|| o.get(snake))
+            .filter(|v| !v.is_null())
+    }
+    fn fields(rt: &J, depth: usize) -> Vec<SchemaField> {
+        let list = get(rt, "fields", "fields").and_then(J::as_array);
+        let mut v: Vec<SchemaField> = list
+            .into_iter()
+            .flatten()
+            .map(|f| SchemaField {
+                name: get(f, "name", "name")
+                    .and_then(J::as_str)
+                    .unwrap_or("")
+                    .into(),
+                index: get(f, "fieldIndex", "field_index")
+                    .and_then(J::as_i64)
+                    .unwrap_or(0) as i32,
+                ty: get(f, "type", "type").map_or(FieldType::Unknown, |t| ty(t, depth + 1)),
+                repeated: get(f, "isRepeated", "is_repeated") == Some(&J::Bool(true)),
+                required: get(f, "isRequired", "is_required") == Some(&J::Bool(true)),
+            })
+            .collect();
+        v.sort_by_key(|f| f.index);
+        v
+    }
+    fn ty(t: &J, depth: usize) -> FieldType {
+        if depth > 64 {
+            return FieldType::Unknown;
+        }
+        if let Some(s) = get(t, "scalarType", "scalar_type") {
+            let p = match s {
+                J::String(n) => schema_pb::ScalarType::from_str_name(n),
+                J::Number(n) => n
+                    .as_i64()
+                    .and_then(|i| schema_pb::ScalarType::try_from(i as i32).ok()),
+                _ => None,
+            };
+            return p.map_or(FieldType::Unknown, |p| FieldType::Scalar(scalar_from(p)));
+        }
+        if let Some(r) = get(t, "recordType", "record_type") {
+            return FieldType::Record(fields(r, depth));
+        }
+        if let Some(l) = get(t, "listType", "list_type") {
+            let e = get(l, "elementType", "element_type");
+            return FieldType::List(Box::new(e.map_or(FieldType::Unknown, |e| ty(e, depth + 1))));
+        }
+        FieldType::Unknown
+    }
+    let c: J = serde_json::from_slice(conf).map_err(|e| format!("not JSON: {e}"))?;
+    let Some(rt) = get(&c, "messageRecordType", "message_record_type") else {
+        return Ok(None);
+    };
+    let strings = |camel, snake| -> Vec<String> {
+        get(&c, camel, snake)
+            .and_then(J::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|s| s.as_str().map(str::to_string))
+            .collect()
+    };
+    Ok(Some(Schema {
+        fields: fields(rt, 0),
+        key_columns: strings("keyColumns", "key_columns"),
+        format: get(&c, "schemaFormat", "schema_format")
+            .and_then(J::as_str)
+            .unwrap_or("")
+            .to_string(),
+    }))
 }
 
 /// The `schema_pb.RecordType` of a [`Schema`]'s fields (for `ConfigureTopic`).

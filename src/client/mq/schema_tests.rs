@@ -116,6 +116,33 @@ fn a_key_that_is_a_record_value_is_decoded_and_fields_outside_the_type_are_kept(
 }
 
 #[test]
+fn a_topic_conf_as_the_broker_writes_it_gives_the_schema() {
+    // protojson with EmitUnpopulated, as `filer.ProtoToText` writes topic.conf.
+    let conf = br#"{
+      "brokerPartitionAssignments": [],
+      "retention": null,
+      "messageRecordType": {"fields": [
+        {"name": "tags", "fieldIndex": 2, "type": {"listType": {"elementType": {"scalarType": "STRING"}}}, "isRepeated": false, "isRequired": false},
+        {"name": "id", "fieldIndex": 0, "type": {"scalarType": "INT64"}, "isRepeated": false, "isRequired": true},
+        {"name": "customer", "fieldIndex": 1, "type": {"recordType": {"fields": [
+          {"name": "city", "fieldIndex": 0, "type": {"scalarType": "STRING"}, "isRepeated": false, "isRequired": false}]}},
+         "isRepeated": false, "isRequired": false}]},
+      "keyColumns": ["id"],
+      "schemaFormat": "AVRO"
+    }"#;
+    let s = schema_from_conf(conf).unwrap().unwrap();
+    assert_eq!(s.format, "AVRO");
+    assert_eq!(s.key_columns, ["id"]);
+    assert_eq!(s.fields[0].name, "id");
+    assert!(s.fields[0].required);
+    assert_eq!(s.fields[1].ty.name(), "RECORD");
+    assert_eq!(s.fields[2].ty.name(), "LIST<STRING>");
+    let none = br#"{"brokerPartitionAssignments": [], "messageRecordType": null, "keyColumns": [], "schemaFormat": ""}"#;
+    assert_eq!(schema_from_conf(none).unwrap(), None);
+    assert!(schema_from_conf(b"{broken").is_err());
+}
+
+#[test]
 fn schemas_convert_both_ways() {
     let s = schema();
     let back = schema_from(
