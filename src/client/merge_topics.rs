@@ -56,9 +56,7 @@ impl TopicMerger {
     /// record waiting for a quiet topic).
     fn release(&mut self, out: &mut Vec<Record>, now: Instant) -> Option<Instant> {
         loop {
-            let Some((i, arrived)) = self.head() else {
-                return None;
-            };
+            let (i, arrived) = self.head()?;
             let mut wait_until = None;
             for (j, other) in self.inputs.iter().enumerate() {
                 if j == i || !other.queue.is_empty() || other.done {

@@ -175,11 +175,10 @@ fn ask_context(m: &mut Model, cmds: &mut Vec<Command>) {
 /// The records before the landed one are in (paged in by [`super::paging::on_earlier`]):
 /// scrolls so that they show above it.
 pub fn after_context(m: &mut Model, req: u64) {
-    if !m
-        .scrub
+    if m.scrub
         .landing
         .as_ref()
-        .is_some_and(|l| l.context_req == Some(req))
+        .is_none_or(|l| l.context_req != Some(req))
     {
         return;
     }
