@@ -289,13 +289,23 @@ fn json_bytes(out: &mut Vec<u8>, b: &[u8], enc_key: &[u8]) {
 /// One record as a text line: `time  pN  key  value-preview` (decoded values as JSON; a
 /// schematized value that did not decode: raw, with the note).
 pub fn text_line(r: &Record, utc: bool, max_value_chars: usize) -> String {
+    text_line_in(r, utc, max_value_chars, false)
+}
+
+/// [`text_line`] with the record's topic after the time when `with_topic` (a tail of
+/// several topics): `time  ns/topic  pN  key  value`.
+pub fn text_line_in(r: &Record, utc: bool, max_value_chars: usize, with_topic: bool) -> String {
     let key = if r.key.is_empty() {
         "-".to_string()
     } else {
         preview(r.shown_key(), 40)
     };
+    let topic = match with_topic {
+        true => format!("{}  ", preview(r.topic.to_string().as_bytes(), 80)),
+        false => String::new(),
+    };
     let mut line = format!(
-        "{}  p{}  {}  {}",
+        "{}  {topic}p{}  {}  {}",
         time::format_datetime(r.ts_ns, utc),
         r.partition,
         key,

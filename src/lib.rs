@@ -9,6 +9,7 @@ pub mod client;
 pub mod config;
 pub mod fields;
 pub mod format;
+pub mod link;
 pub mod matcher;
 pub mod names;
 pub mod proto;

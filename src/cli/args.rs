@@ -144,6 +144,8 @@ pub enum Command {
     Describe(DescribeArgs),
     /// Print a topic's records, all partitions merged in time order; follows by default.
     Tail(TailArgs),
+    /// Open the TUI at a shared position: a swmq:// link (`y` in the TUI copies one).
+    Open(super::open::OpenArgs),
     /// Publish messages: VALUEs, the lines of --file, or the lines of stdin.
     Publish(PublishArgs),
     /// Delete a topic with all its data (asks for the name unless --yes).
@@ -349,10 +351,12 @@ pub struct DescribeArgs {
 #[derive(Debug, Args)]
 #[command(after_help = format_help())]
 pub struct TailArgs {
-    /// The topic, NAMESPACE/TOPIC.
+    /// The topic, NAMESPACE/TOPIC. Several, or a pattern ('shop/*', * and ?), are read
+    /// merged by time with the topic shown per record. None with --from LINK: its topic.
     #[arg(value_name = "NS/TOPIC", add = topic_completer())]
-    pub topic: String,
-    /// Start at this time SPEC (inclusive). Default: latest (only new records).
+    pub topics: Vec<String>,
+    /// Start at this time SPEC (inclusive), or at a link's record (swmq://…, as `y` copies
+    /// in the TUI: its broker, topic and time). Default: latest (only new records).
     #[arg(long, short = 'o', value_name = "SPEC", allow_hyphen_values = true)]
     pub from: Option<String>,
     /// Stop after the last record at or before this time SPEC.

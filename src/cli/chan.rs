@@ -57,7 +57,9 @@ pub async fn run(cfg: &Config, cmd: ChanCommand) -> CliResult {
             let what = format!("chan read {name}");
             let client = channels(cfg, &what).await?;
             let plan = TailPlan {
+                topics: vec![topic.clone()],
                 topic,
+                link: None,
                 spec: ReadSpec {
                     from: TimeSpec::Earliest,
                     until: None,

@@ -14,6 +14,8 @@ pub mod error;
 pub mod groups;
 mod info;
 mod last;
+mod multi;
+pub mod open;
 pub mod output;
 mod publish;
 mod schema;
@@ -157,6 +159,7 @@ async fn dispatch(cli: Cli) -> CliResult {
         Command::Topics(a) => info::topics(&cfg, a).await,
         Command::Describe(a) => info::describe(&cfg, a).await,
         Command::Tail(a) => tail::run(&cfg, a).await,
+        Command::Open(a) => open::run(&cfg, a).await,
         Command::Publish(a) => publish::run(&cfg, a).await,
         Command::Delete(a) => delete::run(&cfg, a).await,
         Command::Chan(c) => chan::run(&cfg, c).await,
@@ -197,10 +200,24 @@ async fn run_demo(cfg: &Config, args: serve::DemoArgs) -> CliResult {
     result.and(stopped)
 }
 
+/// The TUI landed on a shared position (`swmq open LINK`).
+async fn run_tui_opened(cfg: &Config, link: crate::link::Link) -> CliResult {
+    run_tui_with(cfg, None, Vec::new(), Some(link)).await
+}
+
 async fn run_tui_labelled(
     cfg: &Config,
     label: Option<String>,
     contexts: Vec<crate::tui::ContextChoice>,
+) -> CliResult {
+    run_tui_with(cfg, label, contexts, None).await
+}
+
+async fn run_tui_with(
+    cfg: &Config,
+    label: Option<String>,
+    contexts: Vec<crate::tui::ContextChoice>,
+    open: Option<crate::link::Link>,
 ) -> CliResult {
     let opts = crate::tui::TuiOptions {
         connect: cfg.connect.clone(),
@@ -211,6 +228,7 @@ async fn run_tui_labelled(
         label,
         context: cfg.context.clone(),
         contexts,
+        open,
     };
     crate::tui::run(opts).await.map_err(CliError::Runtime)
 }

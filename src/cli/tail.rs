@@ -8,13 +8,18 @@ use super::error::{CliError, CliResult, client_error};
 use super::output::{FLUSH_AT, Out, progress, stdout_closed};
 use crate::client::{Client, ReadEvent, ReadSpec, ReadStream, Record, TopicName};
 use crate::config::Config;
-use crate::format::{JsonLineWriter, text_line};
+use crate::format::{JsonLineWriter, text_line_in};
 use crate::time::{self, TimeSpec};
 
 /// A parsed `tail` invocation.
 pub struct TailPlan {
-    /// The topic.
+    /// The topic (of several: the first one given).
     pub topic: TopicName,
+    /// Every topic given, patterns (`shop/*`) included; more than one, or a pattern: a
+    /// tail of several topics merged by time.
+    pub topics: Vec<TopicName>,
+    /// `--from LINK`: the shared position the read starts at.
+    pub link: Option<crate::link::Link>,
     /// What to read.
     pub spec: ReadSpec,
     /// Stop after this many (matching) records.
@@ -45,17 +50,40 @@ impl TailPlan {
         self.grep.as_ref().is_none_or(|m| m.matches(r))
     }
 
+    /// Whether this tail reads several topics (more than one given, or a pattern).
+    pub fn is_multi(&self) -> bool {
+        self.topics.len() > 1 || self.topics.iter().any(super::multi::is_pattern)
+    }
+
     /// Validates the arguments (SPECs, topic, regex) before anything connects. Times
     /// without a zone are UTC when `utc`, else local time (as swmq shows them).
     pub fn from_args(a: &TailArgs, utc: bool) -> CliResult<TailPlan> {
-        let topic = super::parse_topic(&a.topic)?;
+        let link = match &a.from {
+            Some(s) if super::open::is_link(s) => Some(super::open::parse_link("--from", s)?),
+            _ => None,
+        };
+        let topics = match (&link, a.topics.is_empty()) {
+            (Some(l), true) => vec![l.topic.clone()],
+            (None, true) => {
+                return Err(CliError::usage(
+                    "tail: <NS/TOPIC> is missing: give a topic (several, a pattern 'shop/*', or --from LINK)",
+                ));
+            }
+            _ => a
+                .topics
+                .iter()
+                .map(|t| super::parse_topic(t))
+                .collect::<CliResult<Vec<_>>>()?,
+        };
+        let topic = topics[0].clone();
         let now = time::now_ns();
-        let from = match &a.from {
-            Some(s) => parse_spec_flag("--from", s, now, utc)?,
+        let from = match (&a.from, &link) {
+            (_, Some(l)) => TimeSpec::At(l.ts_ns),
+            (Some(s), None) => parse_spec_flag("--from", s, now, utc)?,
             // Following starts with new records; a one-shot read shows the history, and
             // --last finds its own start.
-            None if a.no_follow || a.last.is_some() => TimeSpec::Earliest,
-            None => TimeSpec::Latest,
+            (None, None) if a.no_follow || a.last.is_some() => TimeSpec::Earliest,
+            (None, None) => TimeSpec::Latest,
         };
         let until = match &a.until {
             Some(s) => Some(parse_spec_flag("--until", s, now, utc)?.resolve(now)),
@@ -100,8 +128,10 @@ impl TailPlan {
         if a.count == Some(0) {
             return Err(CliError::usage("--count: must be at least 1"));
         }
-        Ok(TailPlan {
+        let plan = TailPlan {
             topic,
+            topics,
+            link,
             spec: ReadSpec {
                 from,
                 until,
@@ -111,14 +141,37 @@ impl TailPlan {
             count: a.count,
             format: a.format.clone(),
             grep,
-        })
+        };
+        if plan.is_multi() && a.last.is_some() {
+            return Err(CliError::usage(
+                "--last reads one topic; for several use --from (a SPEC or a link)",
+            ));
+        }
+        Ok(plan)
     }
 }
 
 /// Runs `swmq tail`.
 pub async fn run(cfg: &Config, args: TailArgs) -> CliResult {
     let plan = TailPlan::from_args(&args, cfg.utc)?;
+    let linked;
+    let cfg = match &plan.link {
+        Some(l) => {
+            linked = super::open::config_for(cfg, l)?;
+            &linked
+        }
+        None => cfg,
+    };
     let client = super::connect(cfg).await?;
+    if let Some(l) = &plan.link
+        && let Some(problem) = super::open::check(&client, l, cfg.utc).await?
+    {
+        eprintln!("swmq: warning: {problem}");
+    }
+    if plan.is_multi() {
+        let what = format!("tail {}", args.topics.join(" "));
+        return super::multi::run(cfg, &client, plan, what).await;
+    }
     let what = format!("tail {}", plan.topic);
     match args.last {
         Some(n) => super::last::run(cfg, &client, plan, n, what).await,
@@ -363,9 +416,12 @@ impl<'a> Printer<'a> {
                     buf.extend_from_slice(self.line.as_bytes());
                 }
                 RecordFormat::Text => {
+                    let multi = self.plan.is_multi();
                     let line = match self.cut {
-                        Some(w) => super::tables::truncate(&text_line(r, self.utc, w), w.max(20)),
-                        None => text_line(r, self.utc, 10_000),
+                        Some(w) => {
+                            super::tables::truncate(&text_line_in(r, self.utc, w, multi), w.max(20))
+                        }
+                        None => text_line_in(r, self.utc, 10_000, multi),
                     };
                     buf.extend_from_slice(line.as_bytes());
                     buf.push(b'\n');

@@ -12,6 +12,7 @@ mod error;
 pub mod filer;
 pub mod legacy;
 pub mod merge;
+pub mod merge_topics;
 pub mod mq;
 mod partitioning;
 mod schema;

@@ -46,6 +46,13 @@ pub async fn run(opts: TuiOptions) -> anyhow::Result<()> {
     model.context = opts.context.clone();
     model.contexts = opts.contexts.iter().map(|c| c.name.clone()).collect();
     model.no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    model.link_hints = super::model::LinkHints {
+        tls: opts.connect.tls.is_enabled(),
+        filer: Some(opts.connect.filer.clone()),
+    };
+    if let Some(link) = &opts.open {
+        super::update::landing::open_link(&mut model, link);
+    }
     let worker = worker::spawn(opts.connect.clone());
     let mut terminal = setup().context("setting up the terminal")?;
     let result = event_loop(&mut terminal, &mut model, worker, &opts).await;

@@ -92,6 +92,8 @@ pub enum Action {
     PrevRecord,
     /// Open the context picker.
     Contexts,
+    /// Tail / detail: copy a link to the record (OSC 52).
+    CopyLink,
 }
 
 /// Where a binding applies; also the help overlay's groups.
@@ -226,6 +228,7 @@ pub static BINDINGS: &[Binding] = &[
     b(&[k('n')], A::NextMatch, Ctx::Detail, "match", "next record matching the search").hk("n/N"),
     b(&[shift(C::Char('N')), k('N')], A::PrevMatch, Ctx::Detail, "", "previous record matching the search"),
     b(&[k('c')], A::Copy, Ctx::Detail, "copy", "copy the value to the clipboard (OSC 52)"),
+    b(&[k('y')], A::CopyLink, Ctx::Detail, "", "copy a link to this record (swmq open LINK lands on it)"),
     b(&[k('q'), code(C::Esc), code(C::Enter)], A::Back, Ctx::Detail, "close", "close the detail view"),
     // Browser.
     b(&[k('j'), code(C::Down)], A::Down, Ctx::Browser, "", "next topic"),
@@ -233,13 +236,13 @@ pub static BINDINGS: &[Binding] = &[
     b(&[code(C::PageDown), ctrl('d')], A::PageDown, Ctx::Browser, "", "page down"),
     b(&[code(C::PageUp), ctrl('u')], A::PageUp, Ctx::Browser, "", "page up"),
     b(&[k('g'), code(C::Home)], A::Top, Ctx::Browser, "", "first topic"),
-    b(&[code(C::Enter)], A::Open, Ctx::Browser, "tail", "tail the selected topic"),
+    b(&[code(C::Enter)], A::Open, Ctx::Browser, "tail", "tail the selected topic (with topics marked: those, merged by time)"),
     b(&[k('h'), code(C::Left)], A::Collapse, Ctx::Browser, "", "collapse the namespace"),
     b(&[k('l'), code(C::Right)], A::Expand, Ctx::Browser, "", "expand the namespace"),
     b(&[k('/')], A::Find, Ctx::Browser, "filter", "filter topics by name"),
     b(&[k('r')], A::Refresh, Ctx::Browser, "", "refresh the topic list now"),
     b(&[k('s')], A::Sort, Ctx::Browser, "sort", "sort topics: name, msgs/s, size, last message"),
-    b(&[k(' ')], A::Mark, Ctx::Browser, "mark", "mark / unmark the topic (D deletes the marked ones together; Esc unmarks all)"),
+    b(&[k(' ')], A::Mark, Ctx::Browser, "mark", "mark / unmark the topic (Enter tails the marked ones merged, D deletes them together; Esc unmarks all)"),
     b(&[k('c')], A::DoneFilter, Ctx::Browser, "", "show only closed channels a subscriber read through their close / all"),
     // Tail.
     b(&[k('j'), code(C::Down)], A::Down, Ctx::Tail, "", "next record (leaves follow mode)"),
@@ -255,6 +258,7 @@ pub static BINDINGS: &[Binding] = &[
     b(&[k('f')], A::ToggleFilter, Ctx::Tail, "", "show only matching records / all"),
     b(&[k('u')], A::ToggleUtc, Ctx::Tail, "", "local time / UTC"),
     b(&[k('c')], A::Columns, Ctx::Tail, "columns", "JSON fields as columns (Tab completes; kept per topic)"),
+    b(&[k('y')], A::CopyLink, Ctx::Tail, "", "copy a link to the selected record (OSC 52): swmq open LINK, tail --from LINK"),
     // Timeline (with the tail pane).
     b(&[code(C::Left), k('h')], A::ScrubBack, Ctx::Timeline, "scrub", "cursor one bucket back (re-subscribes there)").hk("←→"),
     b(&[code(C::Right), k('l')], A::ScrubFwd, Ctx::Timeline, "", "cursor one bucket forward"),

@@ -14,6 +14,7 @@ pub mod model;
 pub mod msg;
 pub mod pages;
 pub mod picker;
+pub mod position;
 pub mod query;
 pub mod update;
 pub mod view;
@@ -42,6 +43,8 @@ pub struct TuiOptions {
     pub context: Option<String>,
     /// Every context the picker offers, resolved.
     pub contexts: Vec<ContextChoice>,
+    /// Land on this shared position at start (`swmq open LINK`).
+    pub open: Option<crate::link::Link>,
 }
 
 /// A context the TUI can switch to, with its settings resolved.

@@ -5,6 +5,7 @@ use std::collections::{BTreeSet, HashMap};
 use super::buffer::Buffer;
 use super::dialog::Dialog;
 use super::msg::{ReqId, SubId};
+pub use super::position::{Landing, LinkHints};
 use crate::client::{CHANNEL_NAMESPACE, ChannelFilter, Histogram, Protocol, TopicInfo, TopicName};
 
 /// Nanoseconds per millisecond.
@@ -298,6 +299,9 @@ pub struct Tail {
     pub at_beginning: bool,
     /// JSON fields shown as columns (paths); empty: the whole value.
     pub columns: Vec<String>,
+    /// Every topic of a tail of several topics merged by time (`topic` is the first);
+    /// empty: `topic` alone.
+    pub merged: Vec<TopicName>,
 }
 
 impl Tail {
@@ -326,6 +330,7 @@ impl Tail {
             paging: None,
             at_beginning: false,
             columns: Vec::new(),
+            merged: Vec::new(),
         }
     }
 
@@ -357,6 +362,8 @@ pub struct Scrub {
     pub hist_error: Option<String>,
     /// When the debounced re-subscribe is due (model time).
     pub resub_at: Option<i64>,
+    /// The record the cursor went to, to select once it is delivered.
+    pub landing: Option<Landing>,
 }
 
 /// A full-screen or floating layer over the panes.
@@ -472,6 +479,10 @@ pub struct Model {
     pub dirty: bool,
     /// Set when the user quits.
     pub quit: bool,
+    /// A link to open once the topic listing is in (`swmq open LINK`).
+    pub opening: Option<Landing>,
+    /// What links to records carry beside the address.
+    pub link_hints: LinkHints,
 }
 
 impl Model {
@@ -501,6 +512,8 @@ impl Model {
             columns_by_topic: HashMap::new(),
             dirty: true,
             quit: false,
+            opening: None,
+            link_hints: LinkHints::default(),
         }
     }
 
@@ -527,11 +540,7 @@ impl Model {
             return w;
         }
         let first = self
-            .tail
-            .topic
-            .as_ref()
-            .and_then(|t| self.browser.info(t))
-            .and_then(|i| i.first_ts_ns())
+            .tail_first_ts()
             .or(self.scrub.hist.as_ref().map(|h| h.start_ns))
             .unwrap_or(self.now - 3600 * SEC);
         let stop = self.now.max(first + SEC);
@@ -550,12 +559,20 @@ impl Model {
     /// The earliest time the cursor may reach.
     pub fn history_start(&self) -> i64 {
         let (start, _) = self.window();
-        self.tail
-            .topic
-            .as_ref()
-            .and_then(|t| self.browser.info(t))
-            .and_then(|i| i.first_ts_ns())
-            .map_or(start, |f| f.min(start))
+        self.tail_first_ts().map_or(start, |f| f.min(start))
+    }
+
+    /// The first message of the tailed topic (of a merged tail: the earliest of them).
+    pub fn tail_first_ts(&self) -> Option<i64> {
+        let topics = match (&self.tail.topic, self.tail.merged.is_empty()) {
+            (_, false) => self.tail.merged.as_slice(),
+            (Some(t), true) => std::slice::from_ref(t),
+            (None, true) => &[],
+        };
+        topics
+            .iter()
+            .filter_map(|t| self.browser.info(t).and_then(|i| i.first_ts_ns()))
+            .min()
     }
 
     /// Where each part of the screen goes now (without the browser when it is hidden).

@@ -51,6 +51,28 @@ pub enum Command {
         /// Where to start.
         start: Start,
     },
+    /// Start a tail subscription of several topics merged by time (marked in the browser).
+    SubscribeMany {
+        /// The new subscription's id.
+        id: SubId,
+        /// What to read (two or more).
+        topics: Vec<TopicName>,
+        /// Where to start.
+        start: Start,
+    },
+    /// The union's density histogram of several topics (the sum per bucket).
+    HistogramMany {
+        /// Request id (stale answers are dropped).
+        id: ReqId,
+        /// Which topics.
+        topics: Vec<TopicName>,
+        /// Window start.
+        start_ns: i64,
+        /// Window stop.
+        stop_ns: i64,
+        /// Buckets (the timeline's width).
+        buckets: u32,
+    },
     /// Cancel a subscription.
     Cancel {
         /// Which one.

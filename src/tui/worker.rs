@@ -135,7 +135,30 @@ async fn run(
                 subs.retain(|_, t| !t.is_cancelled());
                 let token = stop.child_token();
                 subs.insert(id, token.clone());
-                tokio::spawn(tail(c, id, topic, start, token, tx));
+                tokio::spawn(tail(c, id, vec![topic], start, token, tx));
+            }
+            Command::SubscribeMany { id, topics, start } => {
+                subs.retain(|_, t| !t.is_cancelled());
+                let token = stop.child_token();
+                subs.insert(id, token.clone());
+                tokio::spawn(tail(c, id, topics, start, token, tx));
+            }
+            Command::HistogramMany {
+                id,
+                topics,
+                start_ns,
+                stop_ns,
+                buckets,
+            } => {
+                tokio::spawn(async move {
+                    let req = HistogramRequest {
+                        start_ns: Some(start_ns),
+                        stop_ns: Some(stop_ns),
+                        buckets: buckets.max(1),
+                    };
+                    let result = union_histogram(&c, &topics, req).await;
+                    send(&tx, &stop2, WorkerEvent::Histogram { id, result }).await;
+                });
             }
             Command::Cancel { id } => {
                 if let Some(t) = subs.remove(&id) {
@@ -303,6 +326,28 @@ async fn probe(client: &Client) -> Result<(), ClientError> {
     }
 }
 
+/// The histogram of several topics: per bucket, the sum of theirs (the same window and
+/// buckets for each).
+async fn union_histogram(
+    client: &Client,
+    topics: &[TopicName],
+    req: HistogramRequest,
+) -> Result<crate::client::Histogram, ClientError> {
+    let mut sum: Option<crate::client::Histogram> = None;
+    for t in topics {
+        let h = client.histogram(t, req).await?;
+        match &mut sum {
+            None => sum = Some(h),
+            Some(s) => {
+                for (a, b) in s.counts.iter_mut().zip(&h.counts) {
+                    *a = a.saturating_add(*b);
+                }
+            }
+        }
+    }
+    sum.ok_or_else(|| ClientError::invalid("topics", "no topic to draw"))
+}
+
 /// Where to start for about the newest `n` records: walks the histogram back from the end.
 pub async fn newest_start(client: &Client, topic: &TopicName, n: usize) -> TimeSpec {
     let req = HistogramRequest {
@@ -351,15 +396,16 @@ pub fn start_for_newest(h: &crate::client::Histogram, want: u64) -> TimeSpec {
 async fn tail(
     client: Client,
     id: SubId,
-    topic: TopicName,
+    topics: Vec<TopicName>,
     start: Start,
     stop: CancellationToken,
     tx: mpsc::Sender<WorkerEvent>,
 ) {
     let first = match start {
         Start::At(t) => TimeSpec::At(t),
+        // Several topics: the earliest of their starts (about `n` of each, at least).
         Start::Newest(n) => tokio::select! {
-            s = newest_start(&client, &topic, n) => s,
+            s = newest_start_of(&client, &topics, n) => s,
             _ = stop.cancelled() => return,
         },
     };
@@ -373,7 +419,7 @@ async fn tail(
             follow: true,
         };
         let opened = tokio::select! {
-            r = client.read(&topic, spec) => r,
+            r = open_read(&client, &topics, spec) => r,
             _ = stop.cancelled() => return,
         };
         let failure = match opened {
@@ -450,6 +496,30 @@ async fn tail(
             }
         }
     }
+}
+
+/// One topic's read, or several topics' merged by time.
+async fn open_read(
+    client: &Client,
+    topics: &[TopicName],
+    spec: ReadSpec,
+) -> Result<crate::client::ReadStream, ClientError> {
+    match topics {
+        [one] => client.read(one, spec).await,
+        many => crate::client::merge_topics::read_topics(client, many, spec).await,
+    }
+}
+
+/// [`newest_start`] of several topics: the earliest of theirs.
+async fn newest_start_of(client: &Client, topics: &[TopicName], n: usize) -> TimeSpec {
+    let mut first: Option<i64> = None;
+    for t in topics {
+        match newest_start(client, t, n).await {
+            TimeSpec::At(at) => first = Some(first.map_or(at, |f| f.min(at))),
+            _ => return TimeSpec::Earliest,
+        }
+    }
+    first.map_or(TimeSpec::Earliest, TimeSpec::At)
 }
 
 /// How many reopenings in a row may meet "topic not found" before the tail gives up.

@@ -77,6 +77,7 @@ fn open(m: &mut Model, in_tail: bool, cmds: &mut Vec<Command>) {
         return;
     }
     match m.browser.sel.clone() {
+        _ if !m.browser.marked.is_empty() => super::start_merged(m, cmds),
         Some(Sel::Topic(t)) => start_tail(m, t, cmds),
         Some(Sel::Namespace(ns)) => toggle_collapse(m, &ns, None),
         None => {}

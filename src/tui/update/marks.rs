@@ -25,7 +25,7 @@ pub fn toggle_mark(m: &mut Model) {
     let n = m.browser.marked.len();
     m.say(
         Level::Info,
-        format!("{n} marked — D deletes them together, Esc unmarks all"),
+        format!("{n} marked — Enter tails them merged, D deletes them together, Esc unmarks all"),
     );
 }
 

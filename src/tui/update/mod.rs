@@ -2,6 +2,7 @@
 //! time comes in with `Msg::Tick`.
 
 mod actions;
+pub mod landing;
 mod marks;
 pub mod nav;
 mod paging;
@@ -208,6 +209,7 @@ pub fn action(m: &mut Model, a: Action, cmds: &mut Vec<Command>) {
         Action::ZoomIn => scrub::zoom(m, 0.5, cmds),
         Action::Refresh => cmds.push(Command::RefreshTopics),
         Action::Copy => actions::copy_value(m, cmds),
+        Action::CopyLink => landing::copy_link(m, cmds),
     }
 }
 
@@ -290,8 +292,33 @@ fn toggle_pause(m: &mut Model) {
     }
 }
 
+/// Enter with topics marked: tails them merged by time (one marked: that one alone).
+pub fn start_merged(m: &mut Model, cmds: &mut Vec<Command>) {
+    let topics: Vec<TopicName> = m.browser.marked.iter().cloned().collect();
+    let Some(first) = topics.first().cloned() else {
+        return;
+    };
+    if topics.len() == 1 {
+        return start_tail(m, first, cmds);
+    }
+    m.tail.merged = topics;
+    m.tail.topic = Some(first);
+    m.tail.columns = Vec::new();
+    scrub::resubscribe(m, Start::Newest(m.tail.live.capacity()), cmds);
+    m.tail.follow = true;
+    m.scrub = Default::default();
+    m.focus = Pane::Tail;
+    scrub::request_histogram(m, cmds);
+    let n = m.tail.merged.len();
+    m.say(
+        Level::Info,
+        format!("tailing {n} marked topics merged by time (Esc in the list unmarks)"),
+    );
+}
+
 /// Starts tailing `topic` from about its newest records, following.
 pub fn start_tail(m: &mut Model, topic: TopicName, cmds: &mut Vec<Command>) {
+    m.tail.merged.clear();
     m.tail.topic = Some(topic.clone());
     m.tail.columns = m.columns_by_topic.get(&topic).cloned().unwrap_or_default();
     scrub::resubscribe(m, Start::Newest(m.tail.live.capacity()), cmds);

@@ -15,6 +15,9 @@ pub fn want_earlier(m: &mut Model, delta: isize, cmds: &mut Vec<Command>) {
     let Some(topic) = m.tail.topic.clone() else {
         return;
     };
+    if !m.tail.merged.is_empty() {
+        return; // several topics: paging back reads one topic; scrub (←) instead
+    }
     let (_, sel) = tail_window(m);
     let overshoot = (sel as isize).saturating_add(delta);
     if delta >= 0 || overshoot >= 0 || m.tail.paging.is_some() {

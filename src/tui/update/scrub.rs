@@ -24,6 +24,16 @@ pub fn request_histogram(m: &mut Model, cmds: &mut Vec<Command>) {
     let (start_ns, stop_ns) = m.window();
     m.scrub.hist_id = id;
     m.scrub.hist_at = m.now;
+    if !m.tail.merged.is_empty() {
+        cmds.push(Command::HistogramMany {
+            id,
+            topics: m.tail.merged.clone(),
+            start_ns,
+            stop_ns,
+            buckets: buckets(m) as u32,
+        });
+        return;
+    }
     cmds.push(Command::Histogram {
         id,
         topic,
@@ -56,6 +66,7 @@ pub fn move_cursor(m: &mut Model, n: i64, cmds: &mut Vec<Command>) {
 /// subscription and schedules the re-subscribe at `t` after the debounce.
 pub fn set_cursor(m: &mut Model, t: i64, cmds: &mut Vec<Command>) {
     let t = t.clamp(m.history_start(), m.now.max(m.history_start()));
+    m.scrub.landing = None; // a landing sets its own after this
     m.scrub.cursor = Some(t);
     if let Some((start, stop)) = m.scrub.window {
         let span = stop - start;
@@ -107,6 +118,11 @@ pub fn resubscribe(m: &mut Model, start: Start, cmds: &mut Vec<Command>) {
     m.tail.sub = Some(id);
     reset_tail_buffer(m);
     m.tail.live.evict = matches!(start, Start::Newest(_));
+    if !m.tail.merged.is_empty() {
+        let topics = m.tail.merged.clone();
+        cmds.push(Command::SubscribeMany { id, topics, start });
+        return;
+    }
     cmds.push(Command::Subscribe { id, topic, start });
 }
 
@@ -128,6 +144,7 @@ pub fn reset_tail_buffer(m: &mut Model) {
 
 /// Back to live: newest records, following, full-history timeline.
 pub fn go_live(m: &mut Model, cmds: &mut Vec<Command>) {
+    m.scrub.landing = None;
     let was_scrubbing = m.scrub.cursor.is_some() || m.scrub.resub_at.is_some();
     m.scrub.cursor = None;
     m.scrub.resub_at = None;

@@ -42,9 +42,13 @@ pub fn on_event(m: &mut Model, ev: WorkerEvent, cmds: &mut Vec<Command>) {
             let old_row = m.browser.sel_row(&m.browser.rows());
             m.browser.take_listing(list, m.now);
             nav::browser_reselect(m, old_row);
+            super::landing::on_listing(m, cmds);
         }
         WorkerEvent::Records { id, records } => on_records(m, id, records, cmds),
-        WorkerEvent::CaughtUp { id } if m.tail.sub == Some(id) => m.tail.caught_up = true,
+        WorkerEvent::CaughtUp { id } if m.tail.sub == Some(id) => {
+            m.tail.caught_up = true;
+            super::landing::on_records(m, true, cmds);
+        }
         WorkerEvent::TailNotice { id, text } if m.tail.sub == Some(id) => {
             m.say(Level::Error, text);
         }
@@ -118,7 +122,10 @@ pub fn on_event(m: &mut Model, ev: WorkerEvent, cmds: &mut Vec<Command>) {
                 cmds.push(Command::RefreshTopics);
             }
         }
-        WorkerEvent::Earlier { req, result } => super::paging::on_earlier(m, req, result),
+        WorkerEvent::Earlier { req, result } => {
+            super::paging::on_earlier(m, req, result);
+            super::landing::after_context(m, req);
+        }
         WorkerEvent::DeletedMany {
             req,
             deleted,
@@ -155,6 +162,7 @@ fn on_records(m: &mut Model, id: SubId, records: Vec<Record>, cmds: &mut Vec<Com
         m.tail.sel = m.tail.live.first_seq();
         m.tail.top = m.tail.sel;
     }
+    super::landing::on_records(m, false, cmds);
     if m.tail.live.refused > 0 && !m.tail.live.evict {
         // From a cursor: the window is full; stop reading instead of dropping.
         m.tail.sub = None;

@@ -27,6 +27,20 @@ pub fn tail(m: &Model, f: &mut Frame, a: &Areas) {
     let focused = m.focus == Pane::Tail && m.overlay.is_none();
     let title = match &m.tail.topic {
         None => " Tail ".to_string(),
+        Some(_) if !m.tail.merged.is_empty() => {
+            let names: Vec<String> = m.tail.merged.iter().map(|t| t.to_string()).collect();
+            let mut s = format!(
+                " {} topics merged: {} ─ {}",
+                names.len(),
+                names.join(", "),
+                mode_word(m)
+            );
+            if let Some(c) = m.scrub.cursor {
+                s.push_str(&format!(" from {}", time::format_clock(c, m.utc)));
+            }
+            s.push(' ');
+            s
+        }
         Some(topic) => {
             let parts = m
                 .browser
@@ -74,7 +88,8 @@ pub fn tail(m: &Model, f: &mut Frame, a: &Areas) {
     );
     let w = inner.width as usize;
     let time_w = if m.utc { 13 } else { 12 };
-    let value_w = w.saturating_sub(time_w + 2 + 4 + 2 + KEY_W + 2);
+    let topic_w = topic_width(m);
+    let value_w = w.saturating_sub(time_w + 2 + 4 + 2 + topic_w + KEY_W + 2);
     let (col_ws, value_w) = column_widths(&m.tail.columns, value_w);
     let header = if m.tail.searching {
         let mode = if m.tail.literal { "literal" } else { "regex" };
@@ -87,8 +102,12 @@ pub fn tail(m: &Model, f: &mut Frame, a: &Areas) {
         }
         Line::from(spans)
     } else {
+        let topic_head = match topic_w {
+            0 => String::new(),
+            w => pad("TOPIC", w),
+        };
         let mut text = format!(
-            "{}  {}  {}  ",
+            "{}  {}  {topic_head}{}  ",
             pad(if m.utc { "TIME (UTC)" } else { "TIME" }, time_w),
             pad("PART", 4),
             pad("KEY", KEY_W)
@@ -119,6 +138,7 @@ pub fn tail(m: &Model, f: &mut Frame, a: &Areas) {
             continue;
         };
         let widths = Widths {
+            topic: topic_w,
             time: time_w,
             columns: &col_ws,
             value: value_w,
@@ -158,8 +178,19 @@ fn empty_message(m: &Model) -> String {
     }
 }
 
+/// The topic column of a merged tail (the longest name, 8 to 24 columns, and the gap);
+/// 0 for one topic.
+fn topic_width(m: &Model) -> usize {
+    match m.tail.merged.iter().map(|t| t.to_string().width()).max() {
+        Some(w) => w.clamp(8, 24) + 2,
+        None => 0,
+    }
+}
+
 /// Column widths of a record row.
 struct Widths<'w> {
+    /// The topic column with its gap (0: one topic, none shown).
+    topic: usize,
     time: usize,
     columns: &'w [usize],
     value: usize,
@@ -238,6 +269,10 @@ fn record_line<'a>(
         Span::styled(pad(&format!("p{}", r.partition), 4), t.dim()),
         Span::raw("  "),
     ];
+    if wd.topic > 0 {
+        let name = preview(r.topic.to_string().as_bytes(), wd.topic - 2);
+        spans.push(Span::styled(pad(&name, wd.topic), t.title()));
+    }
     spans.extend(highlight(&pad(&key, KEY_W), query, t.text(), t.hit()));
     spans.push(Span::raw("  "));
     for cell in field_cells(r, &m.tail.columns, wd.columns) {
