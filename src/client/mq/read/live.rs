@@ -276,10 +276,21 @@ impl LogReader {
                 Err(r) => Err(r),
             }
         };
-        let held = match held {
+        let mut held = match held {
             Ok(h) => h,
             Err(r) => return r,
         };
+        // Nothing below the broker's memory (files truncated, or a disk read that gives
+        // nothing): its memory still counts.
+        if held.iter().all(|a| a.messages.is_empty()) && state.1 > from {
+            match self.fetch(broker, state.1).await {
+                Ok(first) => match self.collect(broker, first).await {
+                    Ok(h) => held = h,
+                    Err(r) => return r,
+                },
+                Err(r) => return r,
+            }
+        }
         let last = self.last_ts();
         let new = held
             .iter()
