@@ -7,7 +7,7 @@ told the count, so it never waits for a quiet stream). It only decodes and count
 no merge, no formatting. Prints one JSON line: {"records": N, "seconds": S, "rate": R}.
 
   peer_reader.py v2 ADDR NS TOPIC PARTITIONS EXPECTED   (SeaweedFS messaging 2.x: Subscribe)
-  peer_reader.py mq ADDR NS TOPIC - EXPECTED            (SeaweedFS MQ 4.x: SubscribeMessage)
+  peer_reader.py mq ADDR NS TOPIC - EXPECTED [MAX_SECS] (SeaweedFS MQ 4.x: SubscribeMessage)
 
 The stubs are generated from the project's proto/ into $SWMQ_BENCH_GEN/{v2,mq}. grpc.aio
 was measured faster than the threaded synchronous API for this (about 2x), so the peer
@@ -24,6 +24,9 @@ import grpc
 
 kind, addr, ns, topic, partitions, expected = sys.argv[1:7]
 expected = int(expected)
+# Optional: stop after this many seconds (4.48's SubscribeMessage stalls on repeated keys and
+# stays open once caught up, so a peer reading a keyed topic may never reach EXPECTED).
+max_secs = float(sys.argv[7]) if len(sys.argv) > 7 else None
 sys.path.insert(0, os.path.join(os.environ["SWMQ_BENCH_GEN"], kind))
 
 state = {"count": 0, "errors": []}
@@ -108,6 +111,8 @@ async def main():
     finished = asyncio.create_task(done.wait())
     await asyncio.wait([finished, *tasks], return_when=asyncio.FIRST_COMPLETED)
     while not done.is_set() and not all(t.done() for t in tasks):
+        if max_secs is not None and time.perf_counter() - start >= max_secs:
+            break
         await asyncio.wait([finished, *tasks], timeout=0.2, return_when=asyncio.FIRST_COMPLETED)
     secs = time.perf_counter() - start
     for t in tasks:

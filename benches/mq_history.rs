@@ -279,12 +279,20 @@ async fn run(w: &'static support::weed::Weed, a: &Args) {
             ..ReadSpec::default()
         };
         let mut s = client.read(&t, spec).await.expect("scrub read");
-        while let Some(Ok(ev)) = s.next().await {
-            if let ReadEvent::Records(_) = ev {
-                break;
+        let first = tokio::time::timeout(Duration::from_secs(20), async {
+            while let Some(Ok(ev)) = s.next().await {
+                if let ReadEvent::Records(_) = ev {
+                    return true;
+                }
             }
+            false
+        })
+        .await;
+        match first {
+            Ok(true) => scrub.push(start.elapsed()),
+            Ok(false) => println!("scrub {k}: the read ended without records"),
+            Err(_) => println!("scrub {k}: no records within 20 s"),
         }
-        scrub.push(start.elapsed());
     }
     println!("scrub (Client::read from the cursor, following) to first records: {scrub:?}");
     let lt = TopicName::new("bench", &format!("live{}", std::process::id())).unwrap();

@@ -19,6 +19,7 @@ pub async fn topics(cfg: &Config, args: TopicsArgs) -> CliResult {
         .await
         .map_err(|e| client_error("list topics", Some(&client), e))?;
     list.sort_by(|a, b| a.name.cmp(&b.name));
+    warn_without_filer(&client);
     let mut out = Out::new();
     match args.format {
         TableOrJson::Table => {
@@ -48,6 +49,7 @@ pub async fn describe(cfg: &Config, args: DescribeArgs) -> CliResult {
         .describe(&topic, Some(req))
         .await
         .map_err(|e| client_error(&format!("describe {topic}"), Some(&client), e))?;
+    warn_without_filer(&client);
     let schema = client
         .schema(&topic)
         .await
@@ -86,6 +88,17 @@ pub async fn describe(cfg: &Config, args: DescribeArgs) -> CliResult {
         }
     }
     out.flush()
+}
+
+/// Says on stderr, once, that the filer could not be reached: the figures that come from
+/// its log files are missing, not zero.
+fn warn_without_filer(client: &crate::client::Client) {
+    if let Some(e) = client.filer_unreachable() {
+        eprintln!(
+            "swmq: warning: {e}: the sizes, times and timeline that come from the filer's \
+             log files are not shown"
+        );
+    }
 }
 
 fn time_json(ns: Option<i64>) -> serde_json::Value {

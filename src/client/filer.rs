@@ -80,6 +80,17 @@ impl FilerClient {
         &self.addr
     }
 
+    /// Why the filer could not be reached, when no connection to it was ever made and the
+    /// last attempt failed (remembered for a while): what a listing that went on without
+    /// the filer must say.
+    pub fn unreachable(&self) -> Option<ClientError> {
+        if self.channel.get().is_some() {
+            return None;
+        }
+        let f = self.failed.lock().ok()?;
+        f.as_ref().map(|(_, e)| e.clone())
+    }
+
     async fn client(&self) -> Result<SeaweedFilerClient<Channel>, ClientError> {
         if self.channel.get().is_none()
             && let Ok(f) = self.failed.lock()

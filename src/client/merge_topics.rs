@@ -202,6 +202,7 @@ mod tests {
             headers: Vec::new(),
             is_close: false,
             offset: None,
+            decoded: None,
         }
     }
 

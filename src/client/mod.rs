@@ -54,6 +54,16 @@ impl Client {
         detect::connect(opts).await
     }
 
+    /// 4.x: why the filer could not be reached when a call went on without it (sizes,
+    /// times, histograms and history from the log files are then missing), so that the
+    /// caller says it loudly instead of showing `-`. `None`: reached, or never asked.
+    pub fn filer_unreachable(&self) -> Option<ClientError> {
+        match self {
+            Client::Mq(c) => c.filer().unreachable(),
+            Client::Legacy(_) => None,
+        }
+    }
+
     /// Which protocol generation this client speaks.
     pub fn protocol(&self) -> Protocol {
         match self {

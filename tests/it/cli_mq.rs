@@ -133,3 +133,36 @@ async fn tail_last() {
     let Some(t) = target() else { return };
     check_last(&t, &support::unique_namespace("clitl")).await;
 }
+
+/// With the filer unreachable, `topics`, `describe` and `tail` still answer from the
+/// broker, and each says once on stderr that the filer could not be reached (naming its
+/// address) instead of showing `-` and an empty timeline as if there were nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreachable_filer_is_said_loudly_by_topics_describe_and_tail() {
+    let Some(t) = target() else { return };
+    let topic = format!("{}/t", support::unique_namespace("clinf"));
+    ok(
+        &swmq(&t, &["publish", &topic, "--key", "k", "v"]).await,
+        "publish",
+    );
+    let dead = format!("127.0.0.1:{}", support::free_port());
+    let mut bad = t.clone();
+    bad.filer = dead.clone();
+    for args in [
+        vec!["topics"],
+        vec!["describe", topic.as_str()],
+        vec!["tail", topic.as_str(), "--no-follow", "--format", "json"],
+    ] {
+        let out = swmq(&bad, &args).await;
+        let stdout = ok(&out, &format!("{args:?}"));
+        let err = String::from_utf8_lossy(&out.stderr);
+        let said: Vec<&str> = err.lines().filter(|l| l.contains(&dead)).collect();
+        assert_eq!(said.len(), 1, "{args:?}: said once, naming {dead}: {err}");
+        assert!(said[0].starts_with("swmq: "), "{args:?}: {err}");
+        if args[0] == "tail" {
+            assert_eq!(json_lines(&stdout).len(), 1, "{args:?}: {stdout}");
+        } else {
+            assert!(stdout.contains(&topic), "{args:?}: {stdout}");
+        }
+    }
+}

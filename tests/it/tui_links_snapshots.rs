@@ -15,6 +15,7 @@ fn payment(i: i64) -> Record {
         headers: vec![],
         is_close: false,
         offset: Some(i / 2),
+        decoded: None,
     }
 }
 

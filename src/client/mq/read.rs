@@ -547,7 +547,9 @@ pub async fn read_partition(
         logread::FilesOutcome::Stop => return,
         logread::FilesOutcome::NoFiler(e) => {
             let text = format!(
-                "{}: the filer's log files cannot be read ({e}); history comes through the                  broker instead: slower, without offsets, and seeks can miss records whose                  stamps are older than their arrival",
+                "{}: the filer's log files cannot be read ({e}); history comes through the \
+                 broker instead: slower, without offsets, and seeks can miss records whose \
+                 stamps are older than their arrival",
                 job.topic
             );
             tracing::warn!("{text}");

@@ -96,7 +96,16 @@ impl MqClient {
         let parts = self.partitions(topic).await?;
         let info = self.topic_info_with(topic, &parts).await?;
         let histogram = match histogram {
-            Some(req) => Some(self.message_histogram(topic, &parts, req).await?),
+            Some(req) => match self.message_histogram(topic, &parts, req).await {
+                Ok(h) => Some(h),
+                // The rest of the description stands; the caller says why the timeline
+                // is missing (`Client::filer_unreachable`).
+                Err(e) if self.filer.unreachable().is_some() => {
+                    tracing::debug!("{topic}: no timeline: {e}");
+                    None
+                }
+                Err(e) => return Err(e),
+            },
             None => None,
         };
         Ok(TopicDescription { info, histogram })

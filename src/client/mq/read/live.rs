@@ -174,37 +174,54 @@ impl LogReader {
             if healthy && self.report_watermark(polled_ns).await == Go::Stop {
                 return;
             }
-            // A deleted topic stays served from the broker's memory for ~30 s: the filer
-            // says it first (topic.conf gone), and a deleted topic ends the read.
-            if last_gone_check.elapsed() >= self.cfg.relist {
-                last_gone_check = Instant::now();
-                let topic = &self.job.topic;
-                if self.client.topic_in_filer(topic).await == Some(false) {
-                    let e = ClientError::TopicNotFound(format!("{topic} (deleted)"));
-                    let _ = self.send(PartEvent::Failed(e)).await;
-                    return;
-                }
+            if self
+                .between_rounds(healthy, &mut edge, &mut last_gone_check)
+                .await
+                == Go::Stop
+            {
+                return;
             }
-            let relist_every = if healthy {
-                self.cfg.relist * 5
-            } else {
-                self.cfg.relist
-            };
-            if edge.last_relist.elapsed() >= relist_every {
-                edge.last_relist = Instant::now();
-                if self.read_new_files().await == Go::Stop || self.done_reading {
-                    return;
-                }
+        }
+    }
+
+    /// Between two rounds: ends a read whose topic was deleted, lists the directory now
+    /// and then (often while the broker does not serve the partition), and waits.
+    async fn between_rounds(
+        &mut self,
+        healthy: bool,
+        edge: &mut Edge,
+        last_gone_check: &mut Instant,
+    ) -> Go {
+        // A deleted topic stays served from the broker's memory for ~30 s: the filer
+        // says it first (topic.conf gone), and a deleted topic ends the read.
+        if last_gone_check.elapsed() >= self.cfg.relist {
+            *last_gone_check = Instant::now();
+            let topic = &self.job.topic;
+            if self.client.topic_in_filer(topic).await == Some(false) {
+                let e = ClientError::TopicNotFound(format!("{topic} (deleted)"));
+                let _ = self.send(PartEvent::Failed(e)).await;
+                return Go::Stop;
             }
-            let wait = if healthy {
-                self.cfg.live_poll
-            } else {
-                self.cfg.relist
-            };
-            tokio::select! {
-                _ = self.tx.closed() => return,
-                _ = tokio::time::sleep(wait) => {}
+        }
+        let relist_every = if healthy {
+            self.cfg.relist * 5
+        } else {
+            self.cfg.relist
+        };
+        if edge.last_relist.elapsed() >= relist_every {
+            edge.last_relist = Instant::now();
+            if self.read_new_files().await == Go::Stop || self.done_reading {
+                return Go::Stop;
             }
+        }
+        let wait = if healthy {
+            self.cfg.live_poll
+        } else {
+            self.cfg.relist
+        };
+        tokio::select! {
+            _ = self.tx.closed() => Go::Stop,
+            _ = tokio::time::sleep(wait) => Go::On,
         }
     }
 
@@ -276,10 +293,21 @@ impl LogReader {
                 Err(r) => Err(r),
             }
         };
-        let held = match held {
+        let mut held = match held {
             Ok(h) => h,
             Err(r) => return r,
         };
+        // Nothing below the broker's memory (files truncated, or a disk read that gives
+        // nothing): its memory still counts.
+        if held.iter().all(|a| a.messages.is_empty()) && state.1 > from {
+            match self.fetch(broker, state.1).await {
+                Ok(first) => match self.collect(broker, first).await {
+                    Ok(h) => held = h,
+                    Err(r) => return r,
+                },
+                Err(r) => return r,
+            }
+        }
         let last = self.last_ts();
         let new = held
             .iter()
