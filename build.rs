@@ -32,6 +32,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     )?;
     generate("filer", &["proto/filer/filer.proto"], "proto/filer", false)?;
     generate(
+        "master",
+        &["proto/master/master.proto"],
+        "proto/master",
+        false,
+    )?;
+    generate(
         "admin",
         &["proto/admin/swmq_admin.proto"],
         "proto/admin",

@@ -29,6 +29,12 @@ pub mod filer {
     include!(concat!(env!("OUT_DIR"), "/filer/filer_pb.rs"));
 }
 
+/// The SeaweedFS master subset (listing the cluster's brokers).
+pub mod master {
+    #![allow(clippy::all, missing_docs)]
+    include!(concat!(env!("OUT_DIR"), "/master/master_pb.rs"));
+}
+
 /// swmq's admin extension served by the embedded broker (`swmq.admin.v1`).
 pub mod admin {
     #![allow(clippy::all, missing_docs)]

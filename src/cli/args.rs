@@ -152,6 +152,8 @@ pub enum Command {
     Delete(DeleteArgs),
     /// Consumer groups of a topic (4.x): committed positions, lag, live members.
     Groups(super::groups::GroupsArgs),
+    /// The 4.x cluster: brokers, balancer, partitions led/followed, flagged partitions.
+    Brokers(super::brokers::BrokersArgs),
     /// A 4.x topic's configuration: create, alter retention, truncate, show.
     #[command(subcommand)]
     Topic(super::topic::TopicCommand),

@@ -5,6 +5,7 @@
 //! and an exit code: 0 ok, 1 runtime error, 2 usage error (see [`error`]).
 
 pub mod args;
+mod brokers;
 mod chan;
 mod chan_bulk;
 mod complete;
@@ -164,6 +165,7 @@ async fn dispatch(cli: Cli) -> CliResult {
         Command::Delete(a) => delete::run(&cfg, a).await,
         Command::Chan(c) => chan::run(&cfg, c).await,
         Command::Groups(a) => groups::run(&cfg, a).await,
+        Command::Brokers(a) => brokers::run(&cfg, a).await,
         Command::Topic(c) => topic::run(&cfg, c).await,
         Command::Broker(a) => {
             let g = &cli.global;
@@ -257,4 +259,9 @@ pub fn refuse_if_read_only(cfg: &Config, what: &str) -> CliResult {
         return Err(CliError::runtime(format!("{what}: refused: {why}")));
     }
     Ok(())
+}
+
+/// The `swmq brokers` table as one string (for tests).
+pub fn brokers_table_for_tests(v: &crate::client::mq::brokers::ClusterView) -> String {
+    brokers::brokers_table(v).join("\n")
 }

@@ -13,7 +13,7 @@ use crate::client::mq::MqClient;
 use crate::client::mq::config::{TopicChange, TopicConfig};
 use crate::client::{Client, TopicName};
 use crate::config::Config;
-use crate::format::escape::{escape, to_json_string};
+use crate::format::escape::to_json_string;
 use crate::format::human_bytes;
 use crate::time;
 
@@ -258,50 +258,7 @@ pub fn config_json(c: &TopicConfig) -> serde_json::Value {
     v
 }
 
-/// `retention 7d`, `retention off`, `retention not set`.
-pub fn retention_text(c: &TopicConfig) -> String {
-    match c.retention {
-        Some(r) if r.enabled => time::format_duration(r.seconds.saturating_mul(1_000_000_000)),
-        Some(_) => "off".into(),
-        None => "not set".into(),
-    }
-}
-
 /// The lines `describe` and `topic config` show about a topic's configuration.
 pub fn config_lines(c: &TopicConfig, utc: bool) -> Vec<String> {
-    let mut out = vec![
-        format!("partitions  {}", c.partition_count),
-        format!("retention   {}", retention_text(c)),
-    ];
-    if let Some(ns) = c.created_ns {
-        out.push(format!("created     {}", time::format_datetime(ns, utc)));
-    }
-    if let Some(ns) = c.updated_ns {
-        out.push(format!("updated     {}", time::format_datetime(ns, utc)));
-    }
-    let schema = if c.schema_fields == 0 {
-        "none".to_string()
-    } else {
-        let keys = if c.key_columns.is_empty() {
-            String::new()
-        } else {
-            format!(", key {}", escape(&c.key_columns.join(",")))
-        };
-        let fmt = if c.schema_format.is_empty() {
-            "-"
-        } else {
-            &c.schema_format
-        };
-        format!("{} fields ({}){keys}", c.schema_fields, escape(fmt))
-    };
-    out.push(format!("schema      {schema}"));
-    for g in &c.generations {
-        let mark = if g.current { "  (current)" } else { "" };
-        out.push(format!(
-            "generation  {}  {} partitions{mark}",
-            escape(&g.dir),
-            g.partitions
-        ));
-    }
-    out
+    c.summary(utc)
 }

@@ -229,6 +229,18 @@ impl FilerClient {
             }))
     }
 
+    /// The filer's masters (as configured: `host:port` or `host:port.grpcPort`) and its
+    /// version (`GetFilerConfiguration`).
+    pub async fn masters(&self) -> Result<(Vec<String>, String), ClientError> {
+        let mut client = self.client().await?;
+        let r = client
+            .get_filer_configuration(crate::proto::filer::GetFilerConfigurationRequest {})
+            .await
+            .map_err(|s| ClientError::rpc(self.ctx("configuration", "/"), s))?
+            .into_inner();
+        Ok((r.masters, r.version))
+    }
+
     /// Deletes `dir`/`name` recursively with its data. A missing entry is success.
     pub async fn delete_entry(&self, dir: &str, name: &str) -> Result<(), ClientError> {
         let mut client = self.client().await?;

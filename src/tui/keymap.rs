@@ -94,6 +94,8 @@ pub enum Action {
     Contexts,
     /// Tail / detail: copy a link to the record (OSC 52).
     CopyLink,
+    /// Browser: open the topic inspector (partitions, consumer groups, configuration).
+    Inspect,
 }
 
 /// Where a binding applies; also the help overlay's groups.
@@ -241,6 +243,7 @@ pub static BINDINGS: &[Binding] = &[
     b(&[k('l'), code(C::Right)], A::Expand, Ctx::Browser, "", "expand the namespace"),
     b(&[k('/')], A::Find, Ctx::Browser, "filter", "filter topics by name"),
     b(&[k('r')], A::Refresh, Ctx::Browser, "", "refresh the topic list now"),
+    b(&[k('i')], A::Inspect, Ctx::Browser, "inspect", "inspect the topic: partitions, consumer groups, config"),
     b(&[k('s')], A::Sort, Ctx::Browser, "sort", "sort topics: name, msgs/s, size, last message"),
     b(&[k(' ')], A::Mark, Ctx::Browser, "mark", "mark / unmark the topic (Enter tails the marked ones merged, D deletes them together; Esc unmarks all)"),
     b(&[k('c')], A::DoneFilter, Ctx::Browser, "", "show only closed channels a subscriber read through their close / all"),

@@ -8,6 +8,7 @@ pub mod app;
 pub mod buffer;
 pub mod dialog;
 pub mod help;
+pub mod inspector;
 pub mod keymap;
 pub mod layout;
 pub mod model;

@@ -383,6 +383,8 @@ pub enum Overlay {
     },
     /// A dialog.
     Dialog(Dialog),
+    /// The topic inspector.
+    Inspector(Box<super::inspector::Inspector>),
     /// The context picker.
     Contexts {
         /// The highlighted context (index into [`Model::contexts`]).

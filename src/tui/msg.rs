@@ -78,6 +78,13 @@ pub enum Command {
         /// Which one.
         id: SubId,
     },
+    /// Inspect a topic: partitions, consumer groups, configuration (the inspector).
+    Inspect {
+        /// The request (stale answers are dropped).
+        id: ReqId,
+        /// Which topic.
+        topic: TopicName,
+    },
     /// Ask for a density histogram of `topic` between two times.
     Histogram {
         /// Request id (stale answers are dropped).
@@ -220,6 +227,13 @@ pub enum WorkerEvent {
         id: SubId,
         /// How.
         end: TailEnd,
+    },
+    /// An inspector answer.
+    Inspected {
+        /// The request.
+        id: ReqId,
+        /// What was found, or the error.
+        result: Result<Box<super::inspector::Inspection>, ClientError>,
     },
     /// A histogram answer.
     Histogram {

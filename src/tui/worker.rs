@@ -166,6 +166,12 @@ async fn run(
                 }
             }
             Command::RefreshTopics => refresh.notify_one(),
+            Command::Inspect { id, topic } => {
+                tokio::spawn(async move {
+                    let result = super::inspector::inspect(&c, &topic).await.map(Box::new);
+                    send(&tx, &stop2, WorkerEvent::Inspected { id, result }).await;
+                });
+            }
             Command::Histogram {
                 id,
                 topic,

@@ -167,6 +167,13 @@ async fn a_native_group_shows_its_position_and_a_lag_that_grows() {
     assert_eq!(g.groups[1].name, "audit");
     assert_eq!(g.groups[1].lag(), Some(0));
     assert!(g.groups[1].caught_up(1), "{g:#?}");
+    // What the TUI inspector's worker asks: the same groups, the configuration too.
+    let i = swmq::tui::inspector::inspect(&Client::Mq(c.clone()), &t)
+        .await
+        .unwrap();
+    assert_eq!(i.groups.unwrap().groups.len(), 2);
+    assert_eq!(i.config.unwrap().partition_count, 1);
+    assert_eq!(i.info.partitions.len(), 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

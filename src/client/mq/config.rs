@@ -64,6 +64,60 @@ pub struct TopicConfig {
     pub schema_fields: usize,
 }
 
+impl TopicConfig {
+    /// `7d`, `off` or `not set`.
+    pub fn retention_text(&self) -> String {
+        match self.retention {
+            Some(r) if r.enabled => {
+                crate::time::format_duration(r.seconds.saturating_mul(1_000_000_000))
+            }
+            Some(_) => "off".into(),
+            None => "not set".into(),
+        }
+    }
+
+    /// The lines `describe`, `topic config` and the TUI inspector show.
+    pub fn summary(&self, utc: bool) -> Vec<String> {
+        use crate::format::escape::escape;
+        use crate::time::format_datetime;
+        let mut out = vec![
+            format!("partitions  {}", self.partition_count),
+            format!("retention   {}", self.retention_text()),
+        ];
+        if let Some(ns) = self.created_ns {
+            out.push(format!("created     {}", format_datetime(ns, utc)));
+        }
+        if let Some(ns) = self.updated_ns {
+            out.push(format!("updated     {}", format_datetime(ns, utc)));
+        }
+        let schema = if self.schema_fields == 0 {
+            "none".to_string()
+        } else {
+            let keys = if self.key_columns.is_empty() {
+                String::new()
+            } else {
+                format!(", key {}", escape(&self.key_columns.join(",")))
+            };
+            let fmt = if self.schema_format.is_empty() {
+                "-"
+            } else {
+                &self.schema_format
+            };
+            format!("{} fields ({}){keys}", self.schema_fields, escape(fmt))
+        };
+        out.push(format!("schema      {schema}"));
+        for g in &self.generations {
+            let mark = if g.current { "  (current)" } else { "" };
+            out.push(format!(
+                "generation  {}  {} partitions{mark}",
+                escape(&g.dir),
+                g.partitions
+            ));
+        }
+        out
+    }
+}
+
 /// What a truncate deleted.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct TruncateOutcome {

@@ -12,6 +12,7 @@
 //! histogram, create, delete), `publish`, `read` (the per-partition readers).
 
 mod bounds;
+pub mod brokers;
 mod cluster;
 pub mod config;
 pub mod groups;

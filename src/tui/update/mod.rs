@@ -53,6 +53,7 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Command> {
 fn on_tick(m: &mut Model, now: i64, cmds: &mut Vec<Command>) {
     let old = m.now;
     m.now = now;
+    super::inspector::on_tick(m, cmds);
     if now / SEC != old / SEC {
         m.dirty = true; // ages and "now" move
     }
@@ -89,6 +90,10 @@ fn on_key(m: &mut Model, k: KeyEvent, cmds: &mut Vec<Command>) {
     }
     if let Some(Overlay::Contexts { .. }) = &m.overlay {
         super::picker::key(m, &k, cmds);
+        return;
+    }
+    if let Some(Overlay::Inspector(_)) = &m.overlay {
+        super::inspector::key(m, &k, cmds);
         return;
     }
     if let Some(Overlay::Help { scroll }) = &mut m.overlay {
@@ -208,6 +213,7 @@ pub fn action(m: &mut Model, a: Action, cmds: &mut Vec<Command>) {
         Action::ZoomOut => scrub::zoom(m, 2.0, cmds),
         Action::ZoomIn => scrub::zoom(m, 0.5, cmds),
         Action::Refresh => cmds.push(Command::RefreshTopics),
+        Action::Inspect => super::inspector::open(m, cmds),
         Action::Copy => actions::copy_value(m, cmds),
         Action::CopyLink => landing::copy_link(m, cmds),
     }

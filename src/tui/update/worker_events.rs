@@ -98,6 +98,9 @@ pub fn on_event(m: &mut Model, ev: WorkerEvent, cmds: &mut Vec<Command>) {
         | WorkerEvent::TailNotice { .. }
         | WorkerEvent::TailPartitionFailed { .. }
         | WorkerEvent::TailEnded { .. } => {}
+        WorkerEvent::Inspected { id, result } => {
+            super::super::inspector::on_result(m, id, result.map_err(|e| e.to_string()));
+        }
         WorkerEvent::Histogram { id, result } => {
             if id != m.scrub.hist_id {
                 return;

@@ -43,6 +43,7 @@ pub fn view(m: &Model, f: &mut Frame) {
         Some(Overlay::Detail { seq, scroll }) => detail::detail(m, f, area, *seq, *scroll),
         Some(Overlay::Dialog(d)) => overlay::dialog(m, f, area, d),
         Some(Overlay::Contexts { selected }) => super::picker::view(m, f, area, *selected),
+        Some(Overlay::Inspector(i)) => super::inspector::view(m, f, area, i),
         None => {}
     }
 }

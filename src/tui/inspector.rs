@@ -1,0 +1,396 @@
+//! The topic inspector (`i` in the browser): tabs Partitions, Consumers (groups sorted by
+//! lag, refreshed live) and Config, over one request to the worker per refresh. Each
+//! request carries an id; a result whose id is not the open inspector's latest is dropped.
+//! On the Consumers tab, Enter closes the inspector and opens the tail scrubbed at the
+//! selected group's committed position (what that consumer reads next).
+//!
+//! 2.x has no consumer groups or topic configuration: the inspector shows its partitions
+//! and, per partition, the subscribers the broker recorded and whether one read a channel
+//! through its close.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph};
+
+use super::model::{Level, Model, Overlay};
+use super::msg::{Command, ReqId};
+use super::view::centered;
+use super::view::theme::Theme;
+use crate::client::mq::config::TopicConfig;
+use crate::client::mq::groups::TopicGroups;
+use crate::client::{Client, ClientError, TopicInfo, TopicName};
+use crate::format::escape::escape;
+use crate::time::TimeSpec;
+
+/// How often an open inspector asks again (live lag).
+pub const REFRESH_NS: i64 = 5_000_000_000;
+
+/// The inspector's tabs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tab {
+    /// Partitions: ranges, leaders, counts, consumed state.
+    Partitions,
+    /// Consumer groups, largest lag first.
+    Consumers,
+    /// Retention, generations, schema format.
+    Config,
+}
+
+impl Tab {
+    const ALL: [Tab; 3] = [Tab::Partitions, Tab::Consumers, Tab::Config];
+
+    fn title(self) -> &'static str {
+        match self {
+            Tab::Partitions => "Partitions",
+            Tab::Consumers => "Consumers",
+            Tab::Config => "Config",
+        }
+    }
+
+    fn step(self, by: isize) -> Tab {
+        let i = Tab::ALL.iter().position(|t| *t == self).unwrap_or(0) as isize;
+        Tab::ALL[(i + by).rem_euclid(Tab::ALL.len() as isize) as usize]
+    }
+}
+
+/// What the worker found about a topic.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Inspection {
+    /// Partitions and counts.
+    pub info: TopicInfo,
+    /// Consumer groups (4.x; `None` on 2.x).
+    pub groups: Option<TopicGroups>,
+    /// Configuration (4.x; `None` on 2.x).
+    pub config: Option<TopicConfig>,
+}
+
+/// The open inspector.
+#[derive(Debug, Clone)]
+pub struct Inspector {
+    /// The topic.
+    pub topic: TopicName,
+    /// The tab shown.
+    pub tab: Tab,
+    /// The latest request's id (results of older ones are dropped).
+    pub id: ReqId,
+    /// When it was sent (model time).
+    pub asked_at: i64,
+    /// The latest answer.
+    pub data: Option<Box<Inspection>>,
+    /// The latest failure.
+    pub error: Option<String>,
+    /// The selected group (Consumers tab).
+    pub selected: usize,
+}
+
+/// Gathers an inspection (run by the worker).
+pub async fn inspect(c: &Client, topic: &TopicName) -> Result<Inspection, ClientError> {
+    let d = c.describe(topic, None).await?;
+    let (groups, config) = match c {
+        Client::Mq(mq) => {
+            let (g, conf) = tokio::join!(mq.groups(topic), mq.topic_config(topic));
+            (Some(g?), conf.ok())
+        }
+        Client::Legacy(_) => (None, None),
+    };
+    Ok(Inspection {
+        info: d.info,
+        groups,
+        config,
+    })
+}
+
+/// Opens the inspector on the browser's selected topic.
+pub fn open(m: &mut Model, cmds: &mut Vec<Command>) {
+    let Some(topic) = m.browser.selected_topic().cloned() else {
+        m.say(Level::Info, "select a topic to inspect");
+        return;
+    };
+    let id = m.fresh_id();
+    cmds.push(Command::Inspect {
+        id,
+        topic: topic.clone(),
+    });
+    m.overlay = Some(Overlay::Inspector(Box::new(Inspector {
+        topic,
+        tab: Tab::Partitions,
+        id,
+        asked_at: m.now,
+        data: None,
+        error: None,
+        selected: 0,
+    })));
+}
+
+fn ask_again(m: &mut Model, cmds: &mut Vec<Command>) {
+    let id = m.fresh_id();
+    let now = m.now;
+    if let Some(Overlay::Inspector(i)) = &mut m.overlay {
+        i.id = id;
+        i.asked_at = now;
+        cmds.push(Command::Inspect {
+            id,
+            topic: i.topic.clone(),
+        });
+    }
+}
+
+/// Refreshes an open inspector every [`REFRESH_NS`] (live lag).
+pub fn on_tick(m: &mut Model, cmds: &mut Vec<Command>) {
+    if let Some(Overlay::Inspector(i)) = &m.overlay
+        && m.now - i.asked_at >= REFRESH_NS
+    {
+        ask_again(m, cmds);
+    }
+}
+
+/// A worker answer: kept only when it answers the open inspector's latest request.
+pub fn on_result(m: &mut Model, id: ReqId, result: Result<Box<Inspection>, String>) {
+    let Some(Overlay::Inspector(i)) = &mut m.overlay else {
+        return;
+    };
+    if i.id != id {
+        return;
+    }
+    match result {
+        Ok(d) => {
+            let n = d.groups.as_ref().map_or(0, |g| g.groups.len());
+            i.selected = i.selected.min(n.saturating_sub(1));
+            i.data = Some(d);
+            i.error = None;
+        }
+        Err(e) => i.error = Some(e),
+    }
+}
+
+/// Keys while the inspector is open.
+pub fn key(m: &mut Model, k: &KeyEvent, cmds: &mut Vec<Command>) {
+    let Some(Overlay::Inspector(i)) = &mut m.overlay else {
+        return;
+    };
+    let groups = i
+        .data
+        .as_ref()
+        .and_then(|d| d.groups.as_ref())
+        .map_or(0, |g| g.groups.len());
+    match k.code {
+        KeyCode::Tab | KeyCode::Right | KeyCode::Char('l') => i.tab = i.tab.step(1),
+        KeyCode::BackTab | KeyCode::Left | KeyCode::Char('h') => i.tab = i.tab.step(-1),
+        KeyCode::Char('1') => i.tab = Tab::Partitions,
+        KeyCode::Char('2') => i.tab = Tab::Consumers,
+        KeyCode::Char('3') => i.tab = Tab::Config,
+        KeyCode::Down | KeyCode::Char('j') => {
+            i.selected = (i.selected + 1).min(groups.saturating_sub(1))
+        }
+        KeyCode::Up | KeyCode::Char('k') => i.selected = i.selected.saturating_sub(1),
+        KeyCode::Char('r') => ask_again(m, cmds),
+        KeyCode::Enter if i.tab == Tab::Consumers => jump(m, cmds),
+        KeyCode::Char('c') if k.modifiers.contains(KeyModifiers::CONTROL) => {}
+        KeyCode::Esc | KeyCode::Char('q') | KeyCode::Char('i') => m.overlay = None,
+        _ => {}
+    }
+}
+
+/// The selected group's oldest committed position over its partitions (ns).
+fn selected_position(i: &Inspector) -> Option<(String, i64)> {
+    let g = i.data.as_ref()?.groups.as_ref()?.groups.get(i.selected)?;
+    let ts = g
+        .partitions
+        .iter()
+        .filter_map(|p| p.committed_ts_ns)
+        .min()?;
+    Some((g.name.clone(), ts))
+}
+
+/// Closes the inspector and tails the topic scrubbed just after the selected group's
+/// committed position.
+fn jump(m: &mut Model, cmds: &mut Vec<Command>) {
+    let Some(Overlay::Inspector(i)) = &m.overlay else {
+        return;
+    };
+    let topic = i.topic.clone();
+    let Some((name, ts)) = selected_position(i) else {
+        m.say(
+            Level::Info,
+            "this group has no committed timestamp to jump to (Kafka offsets or none yet)",
+        );
+        return;
+    };
+    m.overlay = None;
+    super::update::start_tail(m, topic, cmds);
+    super::update::scrub::go_to(m, TimeSpec::At(ts.saturating_add(1)), cmds);
+    // No debounce: the position was chosen, not scrubbed to.
+    if m.scrub.resub_at.is_some() {
+        m.scrub.resub_at = Some(m.now);
+        super::update::scrub::fire_resubscribe(m, cmds);
+    }
+    m.say(
+        Level::Info,
+        format!(
+            "at {}'s committed position: what it reads next",
+            escape(&name)
+        ),
+    );
+}
+
+/// Draws the inspector.
+pub fn view(m: &Model, f: &mut Frame, area: Rect, i: &Inspector) {
+    let t = Theme::of(m);
+    let w = area.width.saturating_sub(4).clamp(20, 100);
+    let h = area.height.saturating_sub(2).max(6);
+    let r = centered(area, w, h);
+    let mut tabs: Vec<Span> = Vec::new();
+    for tab in Tab::ALL {
+        let s = format!(" {} ", tab.title());
+        tabs.push(if tab == i.tab {
+            Span::styled(s, t.selected(true))
+        } else {
+            Span::raw(s)
+        });
+    }
+    let mut lines = vec![Line::from(tabs), Line::from("")];
+    let body = match (&i.data, &i.error) {
+        (_, Some(e)) => vec![format!("error: {}", escape(e))],
+        (None, None) => vec!["loading…".to_string()],
+        (Some(d), None) => match i.tab {
+            Tab::Partitions => partitions_lines(d),
+            Tab::Consumers => consumers_lines(d, i.selected, m.utc),
+            Tab::Config => config_lines(d, m.utc),
+        },
+    };
+    let room = h.saturating_sub(5) as usize;
+    let skip = if i.tab == Tab::Consumers {
+        (i.selected * 2).saturating_sub(room.saturating_sub(4))
+    } else {
+        0
+    };
+    for l in body.into_iter().skip(skip).take(room) {
+        let text = super::view::fit(&l, w.saturating_sub(2) as usize);
+        let chosen = i.tab == Tab::Consumers && l.starts_with('▶');
+        lines.push(if chosen {
+            Line::from(Span::styled(text, t.selected(true)))
+        } else {
+            Line::from(text)
+        });
+    }
+    lines.push(Line::from(""));
+    lines.push(Line::from(Span::styled(
+        "Tab/←→: tab  j/k: group  Enter: tail at the group's position  r: refresh  Esc: close",
+        t.dim(),
+    )));
+    f.render_widget(Clear, r);
+    f.render_widget(
+        Paragraph::new(lines).block(Block::default().borders(Borders::ALL).title(Span::styled(
+            format!(" Inspect {} ", escape(&i.topic.to_string())),
+            t.title(),
+        ))),
+        r,
+    );
+}
+
+fn partitions_lines(d: &Inspection) -> Vec<String> {
+    let mut out = vec![format!(
+        "{:>4}  {:<11}  {:<21}  {:>10}  {}",
+        "PART", "RANGE", "LEADER", "MESSAGES", "STATE"
+    )];
+    for p in &d.info.partitions {
+        let range = p
+            .ring
+            .map(|r| format!("{}-{}", r.range_start, r.range_stop))
+            .unwrap_or_else(|| "-".into());
+        let leader = p
+            .leader
+            .as_deref()
+            .map(escape)
+            .unwrap_or_else(|| "-".into());
+        let count = p
+            .message_count
+            .map(|c| c.to_string())
+            .unwrap_or_else(|| "-".into());
+        let state = if d.info.name.is_channel() {
+            let open = if p.closed { "closed" } else { "open" };
+            format!("{open}, {} {}", p.consumed.mark(), p.consumed.label())
+        } else {
+            String::new()
+        };
+        out.push(format!(
+            "{:>4}  {range:<11}  {leader:<21}  {count:>10}  {state}",
+            p.id
+        ));
+    }
+    out
+}
+
+fn consumers_lines(d: &Inspection, selected: usize, utc: bool) -> Vec<String> {
+    let Some(g) = &d.groups else {
+        // 2.x: the subscribers the broker recorded.
+        let mut out = vec!["2.x has no consumer groups; recorded subscribers:".to_string()];
+        for p in &d.info.partitions {
+            for s in &p.subscribers {
+                let close = if s.received_close() {
+                    ", read the close"
+                } else {
+                    ""
+                };
+                out.push(format!(
+                    "p{}  {}  {} delivered{close}",
+                    p.id,
+                    escape(&s.id),
+                    s.delivered
+                ));
+            }
+        }
+        if out.len() == 1 {
+            out.push("(none recorded)".into());
+        }
+        return out;
+    };
+    if g.groups.is_empty() {
+        return vec!["no consumer groups".into()];
+    }
+    let mut out = Vec::new();
+    for (n, grp) in g.groups.iter().enumerate() {
+        let mark = if n == selected { '▶' } else { ' ' };
+        let lag = grp
+            .lag()
+            .map(|l| l.to_string())
+            .unwrap_or_else(|| "-".into());
+        let last = grp
+            .last_commit_ns()
+            .map(|ns| crate::time::format_datetime(ns, utc))
+            .unwrap_or_else(|| "-".into());
+        let done = if grp.caught_up(g.partitions) {
+            "  ✓ consumed"
+        } else {
+            ""
+        };
+        out.push(format!(
+            "{mark} {} ({})  lag {lag}  members {}  last commit {last}{done}",
+            escape(&grp.name),
+            grp.kind.label(),
+            grp.members.len()
+        ));
+        let parts: Vec<String> = grp
+            .partitions
+            .iter()
+            .map(|p| {
+                let lag = p.lag.map(|l| l.to_string()).unwrap_or_else(|| "?".into());
+                format!("p{} lag {lag}", p.partition)
+            })
+            .collect();
+        out.push(format!("    {}", parts.join("  ")));
+    }
+    out
+}
+
+fn config_lines(d: &Inspection, utc: bool) -> Vec<String> {
+    match &d.config {
+        Some(c) => c.summary(utc),
+        None => vec![format!(
+            "{} partitions; 2.x topics have no retention, generations or schema",
+            d.info.partitions.len()
+        )],
+    }
+}
