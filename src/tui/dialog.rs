@@ -68,7 +68,7 @@ static HEADERS: FieldSpec = FieldSpec {
     id: FieldId::Headers,
     label: "Headers",
     kind: FieldKind::Multi,
-    help: "one k=v per line (Alt+Enter / Ctrl+J: new line; 2.x only)",
+    help: "one k=v per line (Alt+Enter / Ctrl+J: new line)",
 };
 static VALUE: FieldSpec = FieldSpec {
     id: FieldId::Value,
@@ -214,11 +214,14 @@ impl Dialog {
     }
 
     /// The publish dialog, targeting `topic` when given.
-    pub fn publish(topic: Option<&TopicName>) -> Self {
-        let mut d = Dialog::with(
-            DialogKind::Publish,
-            &[&TOPIC, &KEY, &HEADERS, &VALUE, &COUNT],
-        );
+    /// `headers`: whether the broker keeps headers (2.x); 4.x has none, so no field.
+    pub fn publish(topic: Option<&TopicName>, headers: bool) -> Self {
+        let fields: &[&'static FieldSpec] = if headers {
+            &[&TOPIC, &KEY, &HEADERS, &VALUE, &COUNT]
+        } else {
+            &[&TOPIC, &KEY, &VALUE, &COUNT]
+        };
+        let mut d = Dialog::with(DialogKind::Publish, fields);
         if let Some(t) = topic {
             d.set(FieldId::Topic, &t.to_string());
             d.focus = 1;
@@ -461,7 +464,7 @@ mod tests {
     #[test]
     fn publish_builds_messages_from_fields() {
         let t = TopicName::parse("demo/orders").unwrap();
-        let mut d = Dialog::publish(Some(&t));
+        let mut d = Dialog::publish(Some(&t), true);
         assert_eq!(d.fields[d.focus].spec.id, FieldId::Key);
         type_in(&mut d, "k1");
         d.key(&key(KeyCode::Tab));
@@ -490,7 +493,7 @@ mod tests {
 
     #[test]
     fn publish_errors_name_the_field() {
-        let mut d = Dialog::publish(None);
+        let mut d = Dialog::publish(None, true);
         type_in(&mut d, "nope");
         assert!(d.submit(0).unwrap_err().contains("NAMESPACE/TOPIC"));
         d.set(FieldId::Topic, "a/b");

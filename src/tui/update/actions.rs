@@ -107,7 +107,9 @@ pub(super) fn open_dialog(m: &mut Model, a: Action) {
             );
             return;
         }
-        Action::Publish => Dialog::publish(target_topic(m).as_ref()),
+        Action::Publish => {
+            Dialog::publish(target_topic(m).as_ref(), m.protocol != Some(Protocol::Mq))
+        }
         Action::CloseChannel => match target_topic(m) {
             _ if m.protocol == Some(Protocol::Mq) => {
                 return m.say(Level::Error, CHANNELS_ONLY_V2);

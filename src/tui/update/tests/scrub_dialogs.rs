@@ -1,6 +1,7 @@
 //! Scrubber, dialogs, connection, mouse.
 
 use super::*;
+use crate::tui::dialog::FieldId;
 use crate::tui::update::{nav, scrub};
 
 fn due(m: &mut Model) -> Vec<Command> {
@@ -617,4 +618,24 @@ fn resize_and_utc_toggle() {
     assert_eq!(m.browser.scroll, 0);
     update(&mut m, chr('u'));
     assert!(!m.utc);
+}
+
+#[test]
+fn the_publish_dialog_has_a_headers_field_only_where_the_broker_keeps_headers() {
+    let fields = |m: &Model| match &m.overlay {
+        Some(Overlay::Dialog(d)) => d.fields.iter().map(|f| f.spec.id).collect::<Vec<_>>(),
+        other => panic!("no dialog: {other:?}"),
+    };
+    let mut m = connected();
+    update(&mut m, chr('p'));
+    assert!(fields(&m).contains(&FieldId::Headers));
+    m.overlay = None;
+    m.protocol = Some(Protocol::Mq);
+    update(&mut m, chr('p'));
+    let f = fields(&m);
+    assert!(!f.contains(&FieldId::Headers), "{f:?}");
+    assert!(
+        f.contains(&FieldId::Value) && f.contains(&FieldId::Key),
+        "{f:?}"
+    );
 }
