@@ -144,6 +144,9 @@ pub enum Command {
     Describe(DescribeArgs),
     /// Print a topic's records, all partitions merged in time order; follows by default.
     Tail(TailArgs),
+    /// Search a topic's history: the records whose key, value or a header matches REGEX,
+    /// in time order (exit 1 when nothing matched).
+    Grep(GrepArgs),
     /// Publish messages: VALUEs, the lines of --file, or the lines of stdin.
     Publish(PublishArgs),
     /// Delete a topic with all its data (asks for the name unless --yes).
@@ -380,6 +383,47 @@ pub struct TailArgs {
     pub fixed_strings: bool,
     /// --grep ignores case.
     #[arg(long, short = 'i', requires = "grep")]
+    pub ignore_case: bool,
+}
+
+/// `swmq grep`.
+#[derive(Debug, Args)]
+pub struct GrepArgs {
+    /// The topic, NAMESPACE/TOPIC.
+    #[arg(value_name = "NS/TOPIC", add = topic_completer())]
+    pub topic: String,
+    /// A regular expression (Rust regex syntax, exact case) matched against each record's
+    /// key, value and headers (names and values); binary values are searched byte-wise.
+    #[arg(value_name = "REGEX", allow_hyphen_values = true)]
+    pub pattern: String,
+    /// Search from this time SPEC (inclusive). Default: the first record.
+    #[arg(long, short = 'o', value_name = "SPEC", allow_hyphen_values = true)]
+    pub from: Option<String>,
+    /// Search up to this time SPEC (inclusive). Default: the last record stored now.
+    #[arg(long, value_name = "SPEC", allow_hyphen_values = true)]
+    pub until: Option<String>,
+    /// Only this partition (repeatable).
+    #[arg(
+        long = "partition",
+        short = 'p',
+        value_name = "N",
+        allow_hyphen_values = true
+    )]
+    pub partitions: Vec<i32>,
+    /// Stop after N matches.
+    #[arg(long, short = 'm', value_name = "N",
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub max: Option<u64>,
+    /// Output: text, json (lossless, one object per line) or a format string ('%T %k %s'),
+    /// as for tail.
+    #[arg(long, short = 'f', value_name = "FORMAT", default_value = "text",
+          value_parser = RecordFormat::parse)]
+    pub format: RecordFormat,
+    /// REGEX is a literal string, not a regular expression.
+    #[arg(long, short = 'F', visible_alias = "fixed-strings")]
+    pub fixed: bool,
+    /// Ignore case.
+    #[arg(long, short = 'i')]
     pub ignore_case: bool,
 }
 

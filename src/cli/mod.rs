@@ -11,6 +11,7 @@ mod complete;
 mod config_cmd;
 mod delete;
 pub mod error;
+mod grep;
 mod info;
 mod last;
 pub mod output;
@@ -154,6 +155,7 @@ async fn dispatch(cli: Cli) -> CliResult {
         Command::Topics(a) => info::topics(&cfg, a).await,
         Command::Describe(a) => info::describe(&cfg, a).await,
         Command::Tail(a) => tail::run(&cfg, a).await,
+        Command::Grep(a) => grep::run(&cfg, a).await,
         Command::Publish(a) => publish::run(&cfg, a).await,
         Command::Delete(a) => delete::run(&cfg, a).await,
         Command::Chan(c) => chan::run(&cfg, c).await,

@@ -9,6 +9,7 @@ mod consumption;
 pub mod detect;
 mod error;
 pub mod filer;
+pub mod grep;
 pub mod legacy;
 pub mod merge;
 pub mod mq;
@@ -20,6 +21,7 @@ mod types;
 pub use consumption::{ChannelFilter, Consumed, SubscriberInfo, consumed_from_wire};
 pub use detect::{ConnectOptions, Protocol, ProtocolChoice};
 pub use error::{ClientError, ErrorClass, classify, is_missing_topic};
+pub use grep::{GrepEvent, GrepProgress, GrepQuery, GrepStream};
 pub use partitioning::*;
 pub use tls::TlsOptions;
 pub use transport::Transport;
@@ -112,6 +114,18 @@ impl Client {
     /// Dropping the returned [`ReadStream`] cancels the read.
     pub async fn read(&self, topic: &TopicName, spec: ReadSpec) -> Result<ReadStream, ClientError> {
         delegate!(self, c => c.read(topic, spec).await)
+    }
+
+    /// Searches the stored history of `topic` by content: the records whose key, value or
+    /// a header matches, in time order across partitions, with progress, scanned where the
+    /// bytes are (see [`grep`]). Dropping the returned [`GrepStream`] cancels the search.
+    /// A bad pattern is [`ClientError::Invalid`] (before anything is sent).
+    pub async fn grep(
+        &self,
+        topic: &TopicName,
+        query: GrepQuery,
+    ) -> Result<GrepStream, ClientError> {
+        grep::start(self, topic, query).await
     }
 
     /// Publishes messages in order, partitioned the way the protocol's own client does;
