@@ -1,4 +1,5 @@
 //! `swmq grep` through the binary against the embedded broker (server-side search).
+#[allow(unused_imports)]
 mod cli_common;
 mod grep_common;
 mod support;

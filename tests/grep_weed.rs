@@ -1,6 +1,7 @@
 //! `swmq grep` and `Client::grep` against a real SeaweedFS 4.48 (`weed server -mq.broker`):
 //! exact matches in time order across partitions (a needle in a binary value, at the first
 //! and the last record), and the CLI's formats and exit codes.
+#[allow(unused_imports)]
 mod cli_common;
 mod grep_common;
 mod support;

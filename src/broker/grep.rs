@@ -213,7 +213,7 @@ async fn send_merged(
             bytes: t.bytes,
             matches: found as u64,
             covered_until_ns: t.covered_until.unwrap_or(0),
-            ..base.clone()
+            ..base
         }
     };
     loop {
@@ -340,7 +340,7 @@ impl Plan {
             number: p.number,
             total: stop.saturating_sub(at(&cur)),
             first_ts: nonempty().next().map(|s| s.first_ts),
-            last_ts: nonempty().last().map(|s| s.last_ts),
+            last_ts: nonempty().next_back().map(|s| s.last_ts),
             segs,
             cur,
             file: None,

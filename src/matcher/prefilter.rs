@@ -31,7 +31,7 @@ pub struct Prefilter {
 #[derive(Debug, Clone)]
 enum Kind {
     /// Every match holds this literal.
-    One(memmem::Finder<'static>),
+    One(Box<memmem::Finder<'static>>),
     /// Every match holds one of these literals (an alternation of them).
     Many(Regex),
     /// The pattern itself, run on a record's stored bytes.
@@ -155,7 +155,8 @@ fn finite(seq: Seq) -> Option<Vec<Vec<u8>>> {
 
 fn literal_kind(mut lits: Vec<Vec<u8>>) -> Kind {
     if lits.len() == 1 {
-        return Kind::One(memmem::Finder::new(&lits.pop().unwrap_or_default()).into_owned());
+        let finder = memmem::Finder::new(&lits.pop().unwrap_or_default()).into_owned();
+        return Kind::One(Box::new(finder));
     }
     let alternation: Vec<String> = lits
         .iter()
