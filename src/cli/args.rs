@@ -6,6 +6,7 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use super::complete::{channel_completer, topic_completer};
+pub use super::grep::GrepArgs;
 use super::serve::{BrokerArgs, DemoArgs};
 use crate::client::{Partitioner, ProtocolChoice};
 use crate::config;
@@ -383,47 +384,6 @@ pub struct TailArgs {
     pub fixed_strings: bool,
     /// --grep ignores case.
     #[arg(long, short = 'i', requires = "grep")]
-    pub ignore_case: bool,
-}
-
-/// `swmq grep`.
-#[derive(Debug, Args)]
-pub struct GrepArgs {
-    /// The topic, NAMESPACE/TOPIC.
-    #[arg(value_name = "NS/TOPIC", add = topic_completer())]
-    pub topic: String,
-    /// A regular expression (Rust regex syntax, exact case) matched against each record's
-    /// key, value and headers (names and values); binary values are searched byte-wise.
-    #[arg(value_name = "REGEX", allow_hyphen_values = true)]
-    pub pattern: String,
-    /// Search from this time SPEC (inclusive). Default: the first record.
-    #[arg(long, short = 'o', value_name = "SPEC", allow_hyphen_values = true)]
-    pub from: Option<String>,
-    /// Search up to this time SPEC (inclusive). Default: the last record stored now.
-    #[arg(long, value_name = "SPEC", allow_hyphen_values = true)]
-    pub until: Option<String>,
-    /// Only this partition (repeatable).
-    #[arg(
-        long = "partition",
-        short = 'p',
-        value_name = "N",
-        allow_hyphen_values = true
-    )]
-    pub partitions: Vec<i32>,
-    /// Stop after N matches.
-    #[arg(long, short = 'm', value_name = "N",
-          value_parser = clap::value_parser!(u64).range(1..))]
-    pub max: Option<u64>,
-    /// Output: text, json (lossless, one object per line) or a format string ('%T %k %s'),
-    /// as for tail.
-    #[arg(long, short = 'f', value_name = "FORMAT", default_value = "text",
-          value_parser = RecordFormat::parse)]
-    pub format: RecordFormat,
-    /// REGEX is a literal string, not a regular expression.
-    #[arg(long, short = 'F', visible_alias = "fixed-strings")]
-    pub fixed: bool,
-    /// Ignore case.
-    #[arg(long, short = 'i')]
     pub ignore_case: bool,
 }
 

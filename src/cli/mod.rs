@@ -11,7 +11,7 @@ mod complete;
 mod config_cmd;
 mod delete;
 pub mod error;
-mod grep;
+pub mod grep;
 mod info;
 mod last;
 pub mod output;
