@@ -9,6 +9,10 @@ use regex::bytes::{Regex, RegexBuilder};
 
 use crate::client::Record;
 
+mod prefilter;
+
+pub use prefilter::Prefilter;
+
 /// How the pattern is read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Syntax {
@@ -47,6 +51,7 @@ pub struct Matcher {
     re: Regex,
     pattern: String,
     syntax: Syntax,
+    insensitive: bool,
 }
 
 impl PartialEq for Matcher {
@@ -79,6 +84,7 @@ impl Matcher {
             re,
             pattern: pattern.to_string(),
             syntax,
+            insensitive,
         })
     }
 
@@ -95,11 +101,27 @@ impl Matcher {
     /// Whether the record's key, value or a header (name or value) matches; a decoded
     /// key or value is matched as its JSON text ([`Record::shown_value`]).
     pub fn matches(&self, r: &Record) -> bool {
-        self.re.is_match(r.shown_key())
-            || self.re.is_match(r.shown_value())
-            || r.headers
-                .iter()
-                .any(|(k, v)| self.re.is_match(k.as_bytes()) || self.re.is_match(v))
+        let headers = r.headers.iter().map(|(k, v)| (k.as_str(), &v[..]));
+        self.matches_fields(r.shown_key(), r.shown_value(), headers)
+    }
+
+    /// [`Matcher::matches`] over a record's parts (a stored message not yet made a
+    /// [`Record`]).
+    pub fn matches_fields<'a>(
+        &self,
+        key: &[u8],
+        value: &[u8],
+        mut headers: impl Iterator<Item = (&'a str, &'a [u8])>,
+    ) -> bool {
+        self.re.is_match(key)
+            || self.re.is_match(value)
+            || headers.any(|(k, v)| self.re.is_match(k.as_bytes()) || self.re.is_match(v))
+    }
+
+    /// A cheap test to run on a record's raw stored bytes before decoding it (see
+    /// [`Prefilter`]).
+    pub fn prefilter(&self) -> Prefilter {
+        Prefilter::new(self.re.as_str(), self.insensitive, &self.re)
     }
 
     /// Whether `b` matches.

@@ -88,6 +88,17 @@ pub fn boundaries(start: i64, stop: i64, buckets: u32) -> Vec<i64> {
 
 #[tonic::async_trait]
 impl SwmqAdmin for AdminService {
+    type GrepStream = super::grep::GrepResponses;
+
+    async fn grep(
+        &self,
+        request: Request<GrepRequest>,
+    ) -> Result<Response<Self::GrepStream>, Status> {
+        super::grep::start(&self.shared, request.into_inner())
+            .await
+            .map(Response::new)
+    }
+
     async fn broker_info(
         &self,
         _request: Request<BrokerInfoRequest>,
@@ -97,6 +108,10 @@ impl SwmqAdmin for AdminService {
             advertised_address: self.shared.advertised.clone(),
             data_dir: self.shared.store.data_dir().display().to_string(),
             started_at_ns: self.shared.started_at_ns,
+            grep_scans: self
+                .shared
+                .grep_scans
+                .load(std::sync::atomic::Ordering::SeqCst),
         }))
     }
 

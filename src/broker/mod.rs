@@ -20,6 +20,7 @@ mod admin;
 pub mod demo;
 #[doc(hidden)]
 pub mod faults;
+mod grep;
 mod names;
 mod partition;
 mod reader;
@@ -213,6 +214,8 @@ pub(crate) struct Shared {
     stopping: CancellationToken,
     /// The grace period is over: publishers end too.
     hard_stop: CancellationToken,
+    /// Partition scans of `Grep` searches running now.
+    grep_scans: std::sync::atomic::AtomicU32,
 }
 
 /// A broker serving on a bound address.
@@ -279,6 +282,7 @@ pub async fn start(config: BrokerConfig) -> Result<RunningBroker, BrokerError> {
         started_at_ns: crate::time::now_ns(),
         stopping: CancellationToken::new(),
         hard_stop: CancellationToken::new(),
+        grep_scans: Default::default(),
     });
     let frame_limit = config.max_message_bytes + record::RECORD_OVERHEAD;
     let messaging = SeaweedMessagingServer::new(service::MessagingService {
@@ -365,6 +369,13 @@ impl RunningBroker {
         &self.shared.advertised
     }
 
+    /// Partition scans of `Grep` searches running now (also in `BrokerInfo`).
+    pub fn grep_scans(&self) -> u32 {
+        self.shared
+            .grep_scans
+            .load(std::sync::atomic::Ordering::SeqCst)
+    }
+
     /// Stops gracefully: no new connections, subscribers end, in-flight publishes get
     /// [`SHUTDOWN_GRACE`] to finish (then end with UNAVAILABLE), all data is synced and
     /// the indexes saved.
@@ -444,6 +455,7 @@ mod tests {
             started_at_ns: 0,
             stopping: CancellationToken::new(),
             hard_stop: CancellationToken::new(),
+            grep_scans: Default::default(),
         };
         assert_eq!(shared.find_broker_answer(Some(reached)), "192.0.2.7:17777");
         b.shutdown().await.unwrap();

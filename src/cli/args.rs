@@ -6,6 +6,7 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use super::complete::{channel_completer, topic_completer};
+pub use super::grep::GrepArgs;
 use super::serve::{BrokerArgs, DemoArgs};
 use crate::client::{Partitioner, ProtocolChoice};
 use crate::config;
@@ -146,6 +147,9 @@ pub enum Command {
     Tail(TailArgs),
     /// Open the TUI at a shared position: a swmq:// link (`y` in the TUI copies one).
     Open(super::open::OpenArgs),
+    /// Search a topic's history: the records whose key, value or a header matches REGEX,
+    /// in time order (exit 1 when nothing matched).
+    Grep(GrepArgs),
     /// Publish messages: VALUEs, the lines of --file, or the lines of stdin.
     Publish(PublishArgs),
     /// Delete a topic with all its data (asks for the name unless --yes).

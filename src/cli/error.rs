@@ -21,6 +21,8 @@ pub enum CliError {
     Runtime(anyhow::Error),
     /// The reader of stdout went away (`| head`): end quietly with exit 0.
     PipeClosed,
+    /// `swmq grep` found nothing: exit 1 without a message (like grep).
+    NoMatch,
 }
 
 /// The CLI's result type.
@@ -41,7 +43,7 @@ impl CliError {
     pub fn exit_code(&self) -> i32 {
         match self {
             CliError::Usage(_) => EXIT_USAGE,
-            CliError::Runtime(_) => EXIT_RUNTIME,
+            CliError::Runtime(_) | CliError::NoMatch => EXIT_RUNTIME,
             CliError::PipeClosed => EXIT_OK,
         }
     }
@@ -51,7 +53,7 @@ impl CliError {
         let raw = match self {
             CliError::Usage(m) => m.clone(),
             CliError::Runtime(e) => format!("{e:#}"),
-            CliError::PipeClosed => return None,
+            CliError::PipeClosed | CliError::NoMatch => return None,
         };
         Some(one_line(&raw))
     }

@@ -12,6 +12,7 @@ mod complete;
 mod config_cmd;
 mod delete;
 pub mod error;
+pub mod grep;
 pub mod groups;
 mod info;
 mod last;
@@ -161,6 +162,7 @@ async fn dispatch(cli: Cli) -> CliResult {
         Command::Describe(a) => info::describe(&cfg, a).await,
         Command::Tail(a) => tail::run(&cfg, a).await,
         Command::Open(a) => open::run(&cfg, a).await,
+        Command::Grep(a) => grep::run(&cfg, a).await,
         Command::Publish(a) => publish::run(&cfg, a).await,
         Command::Delete(a) => delete::run(&cfg, a).await,
         Command::Chan(c) => chan::run(&cfg, c).await,

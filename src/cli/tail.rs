@@ -367,8 +367,8 @@ mod fault_tests {
     }
 }
 
-/// Formats records, applying `--grep` and `--count`.
-struct Printer<'a> {
+/// Formats records, applying `--grep` and `--count` (also `swmq grep`'s output).
+pub(super) struct Printer<'a> {
     plan: &'a TailPlan,
     json: JsonLineWriter,
     line: String,
@@ -379,7 +379,7 @@ struct Printer<'a> {
 }
 
 impl<'a> Printer<'a> {
-    fn new(plan: &'a TailPlan, utc: bool, out: &Out) -> Self {
+    pub(super) fn new(plan: &'a TailPlan, utc: bool, out: &Out) -> Self {
         let cut = out.is_terminal().then(|| {
             // A terminal that reports no size (0 columns) is cut at 100, not to nothing.
             crossterm::terminal::size()
@@ -403,7 +403,7 @@ impl<'a> Printer<'a> {
     }
 
     /// Appends the batch; `true` once `--count` records are printed.
-    fn print(&mut self, buf: &mut Vec<u8>, batch: &[Record]) -> bool {
+    pub(super) fn print(&mut self, buf: &mut Vec<u8>, batch: &[Record]) -> bool {
         for r in batch {
             if !self.matches(r) {
                 continue;

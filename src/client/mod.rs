@@ -10,6 +10,7 @@ mod consumption;
 pub mod detect;
 mod error;
 pub mod filer;
+pub mod grep;
 pub mod legacy;
 pub mod merge;
 pub mod merge_topics;
@@ -24,6 +25,7 @@ pub use backoff::backoff;
 pub use consumption::{ChannelFilter, Consumed, SubscriberInfo, consumed_from_wire};
 pub use detect::{ConnectOptions, Protocol, ProtocolChoice};
 pub use error::{ClientError, ErrorClass, classify, is_missing_topic};
+pub use grep::{GrepEvent, GrepProgress, GrepQuery, GrepStream};
 pub use partitioning::*;
 pub use schema::*;
 pub use tls::TlsOptions;
@@ -136,6 +138,18 @@ impl Client {
     /// Dropping the returned [`ReadStream`] cancels the read.
     pub async fn read(&self, topic: &TopicName, spec: ReadSpec) -> Result<ReadStream, ClientError> {
         delegate!(self, c => c.read(topic, spec).await)
+    }
+
+    /// Searches the stored history of `topic` by content: the records whose key, value or
+    /// a header matches, in time order across partitions, with progress, scanned where the
+    /// bytes are (see [`grep`]). Dropping the returned [`GrepStream`] cancels the search.
+    /// A bad pattern is [`ClientError::Invalid`] (before anything is sent).
+    pub async fn grep(
+        &self,
+        topic: &TopicName,
+        query: GrepQuery,
+    ) -> Result<GrepStream, ClientError> {
+        grep::start(self, topic, query).await
     }
 
     /// Publishes messages in order, partitioned the way the protocol's own client does;

@@ -7,6 +7,7 @@
 #![allow(clippy::unwrap_used)] // tests fail loudly
 
 mod cli_common;
+mod grep_common;
 mod support;
 
 mod broker_admin;
@@ -40,6 +41,9 @@ mod cluster_brokers;
 mod cluster_faults;
 mod cluster_operators;
 mod detect;
+mod grep_cli;
+mod grep_embedded;
+mod grep_weed;
 mod mq_operators;
 mod mq_schema;
 mod tls_cli;

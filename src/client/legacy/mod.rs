@@ -71,13 +71,13 @@ impl LegacyClient {
     }
 
     /// `"<what> at <addr>"`, the context of an RPC error.
-    fn ctx(&self, what: impl std::fmt::Display) -> String {
+    pub(crate) fn ctx(&self, what: impl std::fmt::Display) -> String {
         format!("{what} at {}", self.addr)
     }
 
     /// The admin client when the broker serves the admin extension (the embedded broker),
     /// `None` for an original 2.x broker (it answers `UNIMPLEMENTED`).
-    async fn admin(&self) -> Result<Option<SwmqAdminClient<Channel>>, ClientError> {
+    pub(crate) async fn admin(&self) -> Result<Option<SwmqAdminClient<Channel>>, ClientError> {
         let has = self
             .admin
             .get_or_try_init(|| async {

@@ -155,6 +155,34 @@ impl SeaweedMessaging for Hostile {
 
 #[tonic::async_trait]
 impl SwmqAdmin for Hostile {
+    type GrepStream = tokio_stream::Iter<std::vec::IntoIter<Result<adm::GrepResponse, Status>>>;
+
+    /// A match on a negative partition (dropped by the client), one with hostile text, and
+    /// an absurd progress.
+    async fn grep(
+        &self,
+        _request: Request<adm::GrepRequest>,
+    ) -> Result<Response<Self::GrepStream>, Status> {
+        let m = |partition: i32| adm::GrepMatch {
+            partition,
+            ts_ns: i64::MIN,
+            key: EVIL.as_bytes().to_vec().into(),
+            value: EVIL.as_bytes().to_vec().into(),
+            ..Default::default()
+        };
+        let resp = adm::GrepResponse {
+            matches: vec![m(-1), m(0)],
+            progress: Some(adm::GrepProgress {
+                records: u64::MAX,
+                covered_until_ns: i64::MIN,
+                end_ts_ns: i64::MAX,
+                ..Default::default()
+            }),
+            done: Some(adm::GrepDone { complete: true }),
+        };
+        Ok(Response::new(tokio_stream::iter(vec![Ok(resp)])))
+    }
+
     async fn broker_info(
         &self,
         _request: Request<adm::BrokerInfoRequest>,
@@ -164,6 +192,7 @@ impl SwmqAdmin for Hostile {
             advertised_address: EVIL.into(),
             data_dir: EVIL.into(),
             started_at_ns: i64::MIN,
+            grep_scans: u32::MAX,
         }))
     }
 
