@@ -75,7 +75,7 @@ fn hostile_input_is_refused_naming_the_part() {
         ("swmq://h:1/n/a%1Bb?ts=1&partition=0", "control character"),
         (
             "swmq://h:1/n/a%E2%80%AEb?ts=1&partition=0",
-            "format character",
+            "invisible Unicode character",
         ),
         ("swmq://h:1/n/a%FF?ts=1&partition=0", "not UTF-8"),
         ("swmq://h:1/n/a%G1?ts=1&partition=0", "bad %-escape"),

@@ -148,6 +148,9 @@ async fn tail_survives_a_broker_restart_and_says_so_once_per_attempt() {
     ok(&swmq(&t, &["publish", topic, "after"]).await, "publish");
     let line = tokio::time::timeout(Duration::from_secs(20), rx.recv()).await;
     assert!(line.unwrap().unwrap().ends_with("after"));
+    // "after" came through one partition; the others reconnect on their own backoff
+    // (at most 2 s apart): give them that before Ctrl-C, so "reconnected" is due.
+    tokio::time::sleep(Duration::from_secs(3)).await;
     let pid = child.id().to_string();
     let killed = std::process::Command::new("kill")
         .args(["-INT", &pid])

@@ -155,7 +155,7 @@ async fn tui_against_weed_4_48() {
     tui.wait("live", 10, |s| s.contains("following"));
     tui.keys("p");
     tui.wait("the publish dialog", 5, |s| s.contains("Publish"));
-    tui.keys("kk\t\tfrom-the-tui-on-4x\r");
+    tui.keys("kk\tfrom-the-tui-on-4x\r");
     tui.wait("the published message in the tail", 30, |s| {
         s.contains("from-the-tui-on-4x") && !s.contains("Enter send")
     });
