@@ -20,6 +20,7 @@
 //! - scrub: what the TUI's worker does when the cursor moves (`Client::read` from the
 //!   cursor, following): time to the first records, at 5 cursors;
 //! - live: publish → received by a following read, p50/p90, 4.x vs the embedded broker.
+#![allow(clippy::unwrap_used)] // a benchmark fails loudly
 
 #[path = "../tests/it/support/mod.rs"]
 #[allow(unused_imports)]
