@@ -1,6 +1,9 @@
 //! The topic inspector (`i` in the browser): tabs Partitions, Consumers (groups sorted by
 //! lag, refreshed live) and Config, over one request to the worker per refresh. Each
 //! request carries an id; a result whose id is not the open inspector's latest is dropped.
+//! The Cluster tab (4.x) lists every broker: the balancer, partitions led and followed,
+//! publishers and subscribers, brokers that do not answer, and flagged partitions; it is
+//! asked for only while shown (it probes every broker).
 //! On the Consumers tab, Enter closes the inspector and opens the tail scrubbed at the
 //! selected group's committed position (what that consumer reads next).
 //!
@@ -18,6 +21,7 @@ use super::model::{Level, Model, Overlay};
 use super::msg::{Command, ReqId};
 use super::view::centered;
 use super::view::theme::Theme;
+use crate::client::mq::brokers::ClusterView;
 use crate::client::mq::config::TopicConfig;
 use crate::client::mq::groups::TopicGroups;
 use crate::client::{Client, ClientError, TopicInfo, TopicName};
@@ -36,16 +40,19 @@ pub enum Tab {
     Consumers,
     /// Retention, generations, schema format.
     Config,
+    /// Every broker of the cluster (4.x).
+    Cluster,
 }
 
 impl Tab {
-    const ALL: [Tab; 3] = [Tab::Partitions, Tab::Consumers, Tab::Config];
+    const ALL: [Tab; 4] = [Tab::Partitions, Tab::Consumers, Tab::Config, Tab::Cluster];
 
     fn title(self) -> &'static str {
         match self {
             Tab::Partitions => "Partitions",
             Tab::Consumers => "Consumers",
             Tab::Config => "Config",
+            Tab::Cluster => "Cluster",
         }
     }
 
@@ -64,6 +71,8 @@ pub struct Inspection {
     pub groups: Option<TopicGroups>,
     /// Configuration (4.x; `None` on 2.x).
     pub config: Option<TopicConfig>,
+    /// The brokers (4.x, when asked; `None` otherwise).
+    pub cluster: Option<ClusterView>,
 }
 
 /// The open inspector.
@@ -86,19 +95,34 @@ pub struct Inspector {
 }
 
 /// Gathers an inspection (run by the worker).
-pub async fn inspect(c: &Client, topic: &TopicName) -> Result<Inspection, ClientError> {
+/// `cluster`: also the brokers (4.x; a failure there is a note in the view, not an error).
+pub async fn inspect(
+    c: &Client,
+    topic: &TopicName,
+    cluster: bool,
+) -> Result<Inspection, ClientError> {
     let d = c.describe(topic, None).await?;
-    let (groups, config) = match c {
+    let (groups, config, cluster) = match c {
         Client::Mq(mq) => {
-            let (g, conf) = tokio::join!(mq.groups(topic), mq.topic_config(topic));
-            (Some(g?), conf.ok())
+            let brokers = async {
+                match cluster {
+                    true => Some(mq.brokers().await.unwrap_or_else(|e| ClusterView {
+                        notes: vec![format!("the brokers could not be asked: {e}")],
+                        ..ClusterView::default()
+                    })),
+                    false => None,
+                }
+            };
+            let (g, conf, b) = tokio::join!(mq.groups(topic), mq.topic_config(topic), brokers);
+            (Some(g?), conf.ok(), b)
         }
-        Client::Legacy(_) => (None, None),
+        Client::Legacy(_) => (None, None, None),
     };
     Ok(Inspection {
         info: d.info,
         groups,
         config,
+        cluster,
     })
 }
 
@@ -112,6 +136,7 @@ pub fn open(m: &mut Model, cmds: &mut Vec<Command>) {
     cmds.push(Command::Inspect {
         id,
         topic: topic.clone(),
+        cluster: false,
     });
     m.overlay = Some(Overlay::Inspector(Box::new(Inspector {
         topic,
@@ -133,6 +158,7 @@ fn ask_again(m: &mut Model, cmds: &mut Vec<Command>) {
         cmds.push(Command::Inspect {
             id,
             topic: i.topic.clone(),
+            cluster: i.tab == Tab::Cluster,
         });
     }
 }
@@ -181,6 +207,7 @@ pub fn key(m: &mut Model, k: &KeyEvent, cmds: &mut Vec<Command>) {
         KeyCode::Char('1') => i.tab = Tab::Partitions,
         KeyCode::Char('2') => i.tab = Tab::Consumers,
         KeyCode::Char('3') => i.tab = Tab::Config,
+        KeyCode::Char('4') => i.tab = Tab::Cluster,
         KeyCode::Down | KeyCode::Char('j') => {
             i.selected = (i.selected + 1).min(groups.saturating_sub(1))
         }
@@ -190,6 +217,13 @@ pub fn key(m: &mut Model, k: &KeyEvent, cmds: &mut Vec<Command>) {
         KeyCode::Char('c') if k.modifiers.contains(KeyModifiers::CONTROL) => {}
         KeyCode::Esc | KeyCode::Char('q') | KeyCode::Char('i') => m.overlay = None,
         _ => {}
+    }
+    if let Some(Overlay::Inspector(i)) = &m.overlay
+        && i.tab == Tab::Cluster
+        && i.data.as_ref().is_some_and(|d| d.cluster.is_none())
+        && matches!(i.data.as_ref().map(|d| &d.groups), Some(Some(_)))
+    {
+        ask_again(m, cmds);
     }
 }
 
@@ -258,6 +292,7 @@ pub fn view(m: &Model, f: &mut Frame, area: Rect, i: &Inspector) {
             Tab::Partitions => partitions_lines(d),
             Tab::Consumers => consumers_lines(d, i.selected, m.utc),
             Tab::Config => config_lines(d, m.utc),
+            Tab::Cluster => cluster_lines(d),
         },
     };
     let room = h.saturating_sub(5) as usize;
@@ -382,6 +417,62 @@ fn consumers_lines(d: &Inspection, selected: usize, utc: bool) -> Vec<String> {
             .collect();
         out.push(format!("    {}", parts.join("  ")));
     }
+    out
+}
+
+fn cluster_lines(d: &Inspection) -> Vec<String> {
+    let Some(v) = &d.cluster else {
+        return vec![match d.groups {
+            Some(_) => "asking every broker…".to_string(),
+            None => "a 2.x broker is a single server: the status bar names it".to_string(),
+        }];
+    };
+    let mut out = vec![
+        format!(
+            "{} brokers, balancer {}, {} topics",
+            v.brokers.len(),
+            v.balancer.as_deref().map_or("unknown".into(), escape),
+            v.topics
+        ),
+        String::new(),
+        format!(
+            "{:<21}  {:<8}  {:>5}  {:>7}  {:>4}  {:>4}  {}",
+            "BROKER", "ROLE", "LEADS", "FOLLOWS", "PUBS", "SUBS", "STATE"
+        ),
+    ];
+    for b in &v.brokers {
+        let state = match (&b.problem, b.registered) {
+            (Some(p), _) => format!("DOWN: {}", escape(p)),
+            (None, Some(false)) => "up, not registered with the master".into(),
+            (None, _) => "up".into(),
+        };
+        out.push(format!(
+            "{:<21}  {:<8}  {:>5}  {:>7}  {:>4}  {:>4}  {state}",
+            escape(&b.address),
+            if b.balancer { "balancer" } else { "broker" },
+            b.leads,
+            b.follows,
+            b.publishers,
+            b.subscribers
+        ));
+    }
+    if !v.problems.is_empty() {
+        out.push(String::new());
+        out.push(format!("{} partitions flagged:", v.problems.len()));
+        for p in &v.problems {
+            let leader = match p.leader.as_str() {
+                "" => String::new(),
+                l => format!(" ({})", escape(l)),
+            };
+            out.push(format!(
+                "! {} p{}: {}{leader}",
+                escape(&p.topic),
+                p.partition,
+                escape(&p.problem)
+            ));
+        }
+    }
+    out.extend(v.notes.iter().map(|n| format!("note: {}", escape(n))));
     out
 }
 

@@ -84,6 +84,8 @@ pub enum Command {
         id: ReqId,
         /// Which topic.
         topic: TopicName,
+        /// Also the cluster's brokers (4.x; asked only while the Cluster tab shows).
+        cluster: bool,
     },
     /// Ask for a density histogram of `topic` between two times.
     Histogram {

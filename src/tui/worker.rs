@@ -166,9 +166,11 @@ async fn run(
                 }
             }
             Command::RefreshTopics => refresh.notify_one(),
-            Command::Inspect { id, topic } => {
+            Command::Inspect { id, topic, cluster } => {
                 tokio::spawn(async move {
-                    let result = super::inspector::inspect(&c, &topic).await.map(Box::new);
+                    let result = super::inspector::inspect(&c, &topic, cluster)
+                        .await
+                        .map(Box::new);
                     send(&tx, &stop2, WorkerEvent::Inspected { id, result }).await;
                 });
             }

@@ -168,9 +168,15 @@ async fn a_native_group_shows_its_position_and_a_lag_that_grows() {
     assert_eq!(g.groups[1].lag(), Some(0));
     assert!(g.groups[1].caught_up(1), "{g:#?}");
     // What the TUI inspector's worker asks: the same groups, the configuration too.
-    let i = swmq::tui::inspector::inspect(&Client::Mq(c.clone()), &t)
+    let i = swmq::tui::inspector::inspect(&Client::Mq(c.clone()), &t, true)
         .await
         .unwrap();
+    let cluster = i.cluster.expect("the cluster on 4.x");
+    assert_eq!(cluster.brokers.len(), 1, "{cluster:?}");
+    assert!(
+        cluster.brokers[0].balancer && cluster.brokers[0].leads >= 1,
+        "{cluster:?}"
+    );
     assert_eq!(i.groups.unwrap().groups.len(), 2);
     assert_eq!(i.config.unwrap().partition_count, 1);
     assert_eq!(i.info.partitions.len(), 1);

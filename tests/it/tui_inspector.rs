@@ -45,6 +45,7 @@ fn inspection() -> Inspection {
             notes: Vec::new(),
         }),
         config: None,
+        cluster: None,
         info,
     }
 }
@@ -175,4 +176,63 @@ fn an_error_is_shown_in_the_inspector() {
         }),
     );
     assert!(render(&m).contains("error: "), "{}", render(&m));
+}
+
+#[test]
+fn the_cluster_tab_asks_for_the_brokers_and_flags_a_broker_that_does_not_answer() {
+    use swmq::client::mq::brokers::{BrokerInfo, ClusterView, PartitionProblem};
+    let (mut m, id) = opened();
+    answer(&mut m, id, inspection());
+    // The first answers leave the cluster out (it probes every broker): the tab asks.
+    let cmds = update(&mut m, chr('4'));
+    assert_eq!(tab(&m), Some(Tab::Cluster));
+    let asked = cmds.iter().find_map(|c| match c {
+        Command::Inspect { id, cluster, .. } => Some((*id, *cluster)),
+        _ => None,
+    });
+    let (id2, cluster) = asked.expect("an Inspect request");
+    assert!(cluster);
+    assert!(render(&m).contains("asking every broker"), "{}", render(&m));
+    let broker = |address: &str, balancer: bool, leads: usize, problem: Option<&str>| BrokerInfo {
+        address: address.into(),
+        balancer,
+        answers: problem.is_none(),
+        problem: problem.map(Into::into),
+        registered: Some(problem.is_none()),
+        leads,
+        ..BrokerInfo::default()
+    };
+    let mut d = inspection();
+    d.cluster = Some(ClusterView {
+        balancer: Some("127.0.0.1:17777".into()),
+        brokers: vec![
+            broker("127.0.0.1:17777", true, 7, None),
+            broker("127.0.0.1:17778", false, 9, Some("connection refused")),
+        ],
+        topics: 3,
+        problems: vec![PartitionProblem {
+            topic: "demo/orders".into(),
+            partition: 2,
+            leader: "127.0.0.1:17778".into(),
+            problem: "leader does not answer".into(),
+        }],
+        notes: Vec::new(),
+    });
+    answer(&mut m, id2, d);
+    let screen = render(&m);
+    assert!(
+        screen.contains("2 brokers, balancer 127.0.0.1:17777"),
+        "{screen}"
+    );
+    assert!(screen.contains("DOWN: connection refused"), "{screen}");
+    assert!(
+        screen.contains("! demo/orders p2: leader does not answer (127.0.0.1:17778)"),
+        "{screen}"
+    );
+    // Refreshes on this tab keep asking for the cluster.
+    let cmds = update(&mut m, Msg::Tick(NOW + REFRESH_NS + SEC));
+    assert!(
+        cmds.iter()
+            .any(|c| matches!(c, Command::Inspect { cluster: true, .. }))
+    );
 }
