@@ -212,7 +212,7 @@ pub(super) async fn start(
             Some(s) => Ok(s),
             None => scan_read::start(client, topic, query, matcher).await,
         },
-        Client::Mq(c) => match mq::start(c, topic, &query, &matcher).await? {
+        Client::Mq(c) => match mq::start(client, c, topic, &query, &matcher).await? {
             Some(s) => Ok(s),
             None => scan_read::start(client, topic, query, matcher).await,
         },

@@ -10,8 +10,10 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use cli_common::Target;
+use swmq::client::mq::MqClient;
 use swmq::client::{
-    Client, ClientError, GrepEvent, GrepQuery, OutMessage, ReadEvent, ReadSpec, Record, TopicName,
+    Client, ClientError, GrepEvent, GrepProgress, GrepQuery, OutMessage, ReadEvent, ReadSpec,
+    Record, TopicName,
 };
 use swmq::time::TimeSpec;
 
@@ -52,7 +54,8 @@ async fn matches_are_exact_across_partitions_on_weed() {
     let Some(w) = support::weed::weed() else {
         return;
     };
-    let c = Client::Mq(support::weed::mq_client(w).await);
+    let mq = support::weed::mq_client(w).await;
+    let c = Client::Mq(mq.clone());
     let t = TopicName::new(&support::unique_namespace("gx"), "t").unwrap();
     c.create_topic(&t, 3).await.unwrap();
     let mut msgs: Vec<OutMessage> = (0..3000)
@@ -80,6 +83,8 @@ async fn matches_are_exact_across_partitions_on_weed() {
         tokio::time::sleep(Duration::from_millis(300)).await;
     };
     assert_eq!(all.len(), 3003);
+    // The search reads the log files: wait until the broker flushed them.
+    file_records(&mq, &t, 3003).await;
     for q in [
         GrepQuery::new("needle"),
         GrepQuery::new(r"^k(7|77|777)$"),
@@ -110,4 +115,140 @@ async fn matches_are_exact_across_partitions_on_weed() {
     }
     let e = c.grep(&t, GrepQuery::new("(")).await.err().unwrap();
     assert!(matches!(e, ClientError::Invalid { .. }), "{e}");
+}
+
+/// The records in the topic's log files and the last file timestamp per partition,
+/// waiting (up to 60 s) until there are at least `n`.
+async fn file_records(c: &MqClient, t: &TopicName, n: usize) -> (usize, Vec<(i32, i64)>) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let parts = c.partitions(t).await.unwrap();
+    loop {
+        let (mut count, mut last) = (0, Vec::new());
+        for p in &parts {
+            let files = c.partition_files(t, p).await.unwrap();
+            for f in &files.logs {
+                if let Some(b) = c.fetch_log_file(t, p, &f.name).await.unwrap() {
+                    let es = swmq::client::mq::files::decode_entries(b).0;
+                    count += es.len();
+                    if let Some(e) = es.last() {
+                        last.retain(|(i, _)| *i != p.index);
+                        last.push((p.index, e.ts_ns));
+                    }
+                }
+            }
+        }
+        if count >= n {
+            return (count, last);
+        }
+        assert!(Instant::now() < deadline, "{count} of {n} records in files");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
+/// Every match of a search, and its last progress report.
+async fn grep_all(c: &Client, t: &TopicName, q: GrepQuery) -> (Vec<Record>, GrepProgress) {
+    let mut s = c.grep(t, q).await.unwrap();
+    let (mut got, mut progress) = (Vec::new(), GrepProgress::default());
+    loop {
+        match s.next().await.expect("a done").unwrap() {
+            GrepEvent::Match(r) => got.push(r),
+            GrepEvent::Done { complete } => {
+                assert!(complete);
+                return (got, progress);
+            }
+            GrepEvent::Progress(p) => progress = p,
+            GrepEvent::Notice(n) => panic!("{n}"),
+        }
+    }
+}
+
+/// Matches from the log files and from the records not yet flushed, in one time order.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs weed"]
+async fn matches_from_files_and_the_unflushed_tail_on_weed() {
+    let Some(w) = support::weed::weed() else {
+        return;
+    };
+    let mq = support::weed::mq_client(w).await;
+    let c = Client::Mq(mq.clone());
+    let t = TopicName::new(&support::unique_namespace("gt"), "t").unwrap();
+    c.create_topic(&t, 2).await.unwrap();
+    let batch = |tag: &str, n: usize| -> Vec<OutMessage> {
+        (0..n)
+            .map(|i| OutMessage {
+                key: Bytes::from(format!("k{}", i % 7)),
+                value: Bytes::from(if i % 10 == 3 {
+                    format!("{tag} needle {i}")
+                } else {
+                    format!("{tag} hay {i}")
+                }),
+                ..Default::default()
+            })
+            .collect()
+    };
+    c.publish(&t, batch("old", 200)).await.unwrap();
+    file_records(&mq, &t, 200).await;
+    // A publisher that stays: the broker keeps its records in memory (4.48 flushes a
+    // partition when its publisher leaves, else about once a minute).
+    let publisher = c.publisher(&t).await.unwrap();
+    for m in batch("new", 100) {
+        publisher.send(m).await.unwrap();
+    }
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let all = loop {
+        let all = read_all(&c, &t).await;
+        if all.len() >= 300 || Instant::now() > deadline {
+            break all;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert_eq!(all.len(), 300);
+    let (in_files, last) = file_records(&mq, &t, 0).await;
+    assert!(
+        in_files < 300,
+        "the new records were flushed already: {in_files}"
+    );
+    let (got, progress) = grep_all(&c, &t, GrepQuery::new("needle")).await;
+    // The log files were scanned (the read path knows no total), then the tail.
+    let total = progress.total_bytes.expect("bytes to scan in the files");
+    assert!(total > 0 && progress.bytes > total, "{progress:?}");
+    assert_eq!(progress.matches, 30);
+    assert_eq!(progress.records, 300, "{progress:?}");
+    let want: Vec<&Record> = all
+        .iter()
+        .filter(|r| r.value.windows(6).any(|w| w == b"needle"))
+        .collect();
+    assert_eq!(want.len(), 30);
+    let key = |r: &Record| (r.ts_ns, r.partition, r.key.clone(), r.value.clone());
+    assert_eq!(
+        got.iter().map(key).collect::<Vec<_>>(),
+        want.iter().map(|r| key(r)).collect::<Vec<_>>()
+    );
+    let flushed = |r: &Record| {
+        last.iter()
+            .any(|&(p, ts)| p == r.partition && r.ts_ns <= ts)
+    };
+    assert_eq!(
+        got.iter().filter(|r| flushed(r)).count(),
+        20,
+        "matches from files"
+    );
+    assert!(
+        got.windows(2)
+            .all(|w| (w[0].ts_ns, w[0].partition) <= (w[1].ts_ns, w[1].partition))
+    );
+    // A range inside the files and the tail at once.
+    let from = got[15].ts_ns;
+    let until = got[25].ts_ns;
+    let q = GrepQuery {
+        from: Some(from),
+        until: Some(until),
+        ..GrepQuery::new("needle")
+    };
+    let (part, _) = grep_all(&c, &t, q).await;
+    assert_eq!(
+        part.iter().map(key).collect::<Vec<_>>(),
+        got[15..=25].iter().map(key).collect::<Vec<_>>()
+    );
+    publisher.finish().await.unwrap();
 }
