@@ -16,6 +16,13 @@ use swmq::client::{
     Record, TopicName,
 };
 use swmq::time::TimeSpec;
+// The names the shared schema sample expects in scope (`mod sample` below).
+#[allow(unused_imports)]
+use serde_json::json;
+#[allow(unused_imports)]
+use swmq::client::{FieldType, ScalarType, SchemaField};
+#[allow(unused_imports)]
+use swmq::proto::mq::schema_pb::{self, value::Kind};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs weed"]
@@ -251,4 +258,49 @@ async fn matches_from_files_and_the_unflushed_tail_on_weed() {
         got[15..=25].iter().map(key).collect::<Vec<_>>()
     );
     publisher.finish().await.unwrap();
+}
+
+// Also loaded by `mq_schema` (its module is private there).
+#[path = "../../src/client/mq/schema_sample.rs"]
+#[allow(dead_code, clippy::duplicate_mod)]
+mod sample;
+
+/// A schematized topic is searched on the decoded JSON text of its records, in the files:
+/// `"city":"Paris"` is in no stored byte, only in the decoded value.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs weed"]
+async fn schematized_records_match_on_their_decoded_text_on_weed() {
+    use prost::Message as _;
+    let Some(w) = support::weed::weed() else {
+        return;
+    };
+    let mq = support::weed::mq_client(w).await;
+    let c = Client::Mq(mq.clone());
+    let t = TopicName::new(&support::unique_namespace("gs"), "orders").unwrap();
+    let rt = swmq::client::mq::schema::record_type_of(&sample::fields());
+    mq.configure_schema(&t, 1, rt, vec!["id".into()], "")
+        .await
+        .unwrap();
+    let cities = ["Lyon", "Paris", "Nice", "Paris", "Lille"];
+    let msgs: Vec<OutMessage> = (0..50)
+        .map(|i| OutMessage {
+            key: Bytes::from(format!("order-{i}")),
+            value: Bytes::from(sample::go_record(i, cities[i as usize % 5]).encode_to_vec()),
+            ..Default::default()
+        })
+        .collect();
+    c.publish(&t, msgs).await.unwrap();
+    file_records(&mq, &t, 50).await;
+    let (got, progress) = grep_all(&c, &t, GrepQuery::new(r#""city":"Paris""#)).await;
+    assert!(progress.total_bytes.is_some_and(|b| b > 0), "{progress:?}");
+    let keys: Vec<String> = got
+        .iter()
+        .map(|r| String::from_utf8_lossy(&r.key).into_owned())
+        .collect();
+    let want: Vec<String> = (0..50)
+        .filter(|i| i % 5 == 1 || i % 5 == 3)
+        .map(|i| format!("order-{i}"))
+        .collect();
+    assert_eq!(keys, want);
+    assert!(got[0].shown_value().starts_with(b"{"), "decoded");
 }
