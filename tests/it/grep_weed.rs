@@ -304,3 +304,61 @@ async fn schematized_records_match_on_their_decoded_text_on_weed() {
     assert_eq!(keys, want);
     assert!(got[0].shown_value().starts_with(b"{"), "decoded");
 }
+
+/// A filer that cannot be reached: the search says so and goes through the read path,
+/// still exact.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs weed"]
+async fn an_unreachable_filer_falls_back_to_the_read_path_with_a_notice_on_weed() {
+    let Some(w) = support::weed::weed() else {
+        return;
+    };
+    let c = Client::Mq(support::weed::mq_client(w).await);
+    let t = TopicName::new(&support::unique_namespace("gf"), "t").unwrap();
+    c.create_topic(&t, 2).await.unwrap();
+    let msgs: Vec<OutMessage> = (0..40)
+        .map(|i| OutMessage {
+            key: Bytes::from(format!("k{i}")),
+            value: Bytes::from(if i % 4 == 0 { "needle" } else { "hay" }),
+            ..Default::default()
+        })
+        .collect();
+    c.publish(&t, msgs).await.unwrap();
+    let all = read_all(&c, &t).await;
+    assert_eq!(all.len(), 40);
+    let mut o = swmq::client::ConnectOptions::new(&w.broker);
+    o.filer = format!("127.0.0.1:{}", support::free_port());
+    let blind = Client::connect(&o).await.unwrap();
+    let mut s = blind.grep(&t, GrepQuery::new("needle")).await.unwrap();
+    let (mut got, mut notices) = (Vec::new(), Vec::new());
+    loop {
+        match tokio::time::timeout(Duration::from_secs(60), s.next())
+            .await
+            .expect("the search ends")
+            .expect("a done")
+            .unwrap()
+        {
+            GrepEvent::Match(r) => got.push(r),
+            GrepEvent::Notice(n) => notices.push(n),
+            GrepEvent::Progress(_) => {}
+            GrepEvent::Done { complete } => {
+                assert!(complete);
+                break;
+            }
+        }
+    }
+    assert!(
+        notices
+            .iter()
+            .any(|n| n.contains("could not be listed") && n.contains("read path")),
+        "{notices:?}"
+    );
+    let key = |r: &Record| (r.ts_ns, r.partition, r.key.clone());
+    let want: Vec<_> = all
+        .iter()
+        .filter(|r| &r.value[..] == b"needle")
+        .map(key)
+        .collect();
+    assert_eq!(want.len(), 10);
+    assert_eq!(got.iter().map(key).collect::<Vec<_>>(), want);
+}
