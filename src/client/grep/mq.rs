@@ -12,6 +12,7 @@
 //! cannot be listed (filer unreachable) is searched through the read path alone, with a
 //! notice.
 
+use std::sync::Arc;
 use std::time::Instant;
 
 use super::merge::{ScanBatch, ScanMerger, Stamped};
@@ -23,6 +24,7 @@ use crate::client::schema::RecordDecoder;
 use crate::client::{Client, ClientError, ReadEvent, ReadSpec, Record, TopicName};
 use crate::matcher::Matcher;
 use crate::matcher::Prefilter;
+use crate::proto::filer::LogEntry;
 use crate::time::TimeSpec;
 
 impl Stamped for Record {
@@ -41,6 +43,8 @@ type Batch = Result<ScanBatch<Record>, ClientError>;
 struct Scan {
     client: MqClient,
     topic: TopicName,
+    /// `topic`, as records carry it.
+    shared_topic: Arc<TopicName>,
     from: Option<i64>,
     until: Option<i64>,
     matcher: Matcher,
@@ -89,6 +93,7 @@ pub async fn start(
     let scan = Scan {
         client: c.clone(),
         topic: topic.clone(),
+        shared_topic: Arc::new(topic.clone()),
         from: q.from,
         until: q.until,
         matcher: matcher.clone(),
@@ -203,6 +208,34 @@ async fn run(
     }
 }
 
+impl Scan {
+    /// The entry as a record when it matches: without a schema, the prefilter on its
+    /// stored key and value first; with one, on its decoded text.
+    fn match_entry(&self, partition: i32, e: LogEntry) -> Option<Record> {
+        if self.decoder.is_none()
+            && !self.prefilter.may_match(&e.key)
+            && !self.prefilter.may_match(&e.data)
+        {
+            return None;
+        }
+        let mut r = Record {
+            topic: self.shared_topic.clone(),
+            partition,
+            ts_ns: e.ts_ns,
+            key: e.key,
+            value: e.data,
+            headers: Vec::new(),
+            is_close: false,
+            offset: Some(e.offset),
+            decoded: None,
+        };
+        if let Some(d) = &self.decoder {
+            d(&mut r);
+        }
+        self.matcher.matches(&r).then_some(r)
+    }
+}
+
 /// The bytes of an entry as scanned (key and value).
 fn entry_bytes(r: &Record) -> u64 {
     (r.key.len() + r.value.len()) as u64
@@ -303,28 +336,7 @@ async fn scan_files(
             }
             last = Some(e.ts_ns);
             b.records += 1;
-            if !any
-                || (s.decoder.is_none()
-                    && !s.prefilter.may_match(&e.key)
-                    && !s.prefilter.may_match(&e.data))
-            {
-                continue;
-            }
-            let mut r = Record {
-                topic: std::sync::Arc::new(s.topic.clone()),
-                partition: part.index,
-                ts_ns: e.ts_ns,
-                key: e.key,
-                value: e.data,
-                headers: Vec::new(),
-                is_close: false,
-                offset: Some(e.offset),
-                decoded: None,
-            };
-            if let Some(d) = &s.decoder {
-                d(&mut r);
-            }
-            if s.matcher.matches(&r) {
+            if any && let Some(r) = s.match_entry(part.index, e) {
                 b.matches.push(r);
             }
         }
