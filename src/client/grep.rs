@@ -5,7 +5,7 @@
 //!   [`legacy`]): only matches and progress cross the wire;
 //! - SeaweedFS MQ 4.x: the filer's log files, partition by partition in parallel (module
 //!   [`mq`]), merged by time ([`merge`]);
-//! - anything else (an original 2.x broker, a 4.x topic without readable files): a
+//! - anything else (an original 2.x broker, a 4.x filer that cannot list the files): a
 //!   history read through the normal read path, matched here (module [`scan_read`]).
 //!
 //! Matches arrive in time order across partitions. Dropping the [`GrepStream`] cancels the
@@ -212,7 +212,7 @@ pub(super) async fn start(
             Some(s) => Ok(s),
             None => scan_read::start(client, topic, query, matcher).await,
         },
-        Client::Mq(c) => match mq::start(c, topic, &query, &matcher).await? {
+        Client::Mq(c) => match mq::start(client, c, topic, &query, &matcher).await? {
             Some(s) => Ok(s),
             None => scan_read::start(client, topic, query, matcher).await,
         },
