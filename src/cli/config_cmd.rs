@@ -2,7 +2,9 @@
 
 use std::path::PathBuf;
 
-use super::args::{ConfigCommand, ContextCommand, GlobalArgs, TextOrJson};
+use clap::Subcommand;
+
+use super::args::{GlobalArgs, TextOrJson};
 use super::output::Out;
 use super::{CliError, CliResult, config_from};
 use crate::config::file::{self, ContextSettings};
@@ -222,4 +224,50 @@ pub fn tui_contexts(g: &GlobalArgs) -> Vec<crate::tui::ContextChoice> {
         }
     }
     out
+}
+
+/// `swmq config ...`.
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Write a commented example config file (SWMQ_CONFIG, else
+    /// $XDG_CONFIG_HOME/swmq/config.toml).
+    Init {
+        /// Overwrite an existing file.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Print every setting as resolved, with where it came from (flag, env, context,
+    /// security.toml, default).
+    Show {
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = TextOrJson::Text)]
+        format: TextOrJson,
+    },
+    /// Print the config file's path.
+    Path,
+}
+
+/// `swmq context ...`.
+#[derive(Debug, Subcommand)]
+pub enum ContextCommand {
+    /// List the contexts (* marks the one in use).
+    List,
+    /// Make NAME the current context (used without --context / SWMQ_CONTEXT).
+    Use {
+        /// The context.
+        name: String,
+    },
+    /// Add (or with --replace, replace) context NAME from the connection flags given here:
+    /// --broker, --filer, --protocol, --read-only, --utc, --connect-timeout, --tls-*,
+    /// --security-toml.
+    Add {
+        /// The context's name.
+        name: String,
+        /// Replace an existing context of that name.
+        #[arg(long)]
+        replace: bool,
+        /// Also make it the current context.
+        #[arg(long = "use")]
+        make_current: bool,
+    },
 }
