@@ -65,11 +65,7 @@ pub fn brokers_table(v: &ClusterView) -> Vec<String> {
         .brokers
         .iter()
         .map(|b| {
-            let state = match (&b.problem, b.registered) {
-                (Some(p), _) => format!("DOWN: {}", escape(p)),
-                (None, Some(false)) => "up, not registered with the master".into(),
-                (None, _) => "up".into(),
-            };
+            let state = b.state();
             vec![
                 escape(&b.address).into_owned(),
                 if b.balancer { "balancer" } else { "broker" }.into(),

@@ -441,11 +441,7 @@ fn cluster_lines(d: &Inspection) -> Vec<String> {
         ),
     ];
     for b in &v.brokers {
-        let state = match (&b.problem, b.registered) {
-            (Some(p), _) => format!("DOWN: {}", escape(p)),
-            (None, Some(false)) => "up, not registered with the master".into(),
-            (None, _) => "up".into(),
-        };
+        let state = b.state();
         out.push(format!(
             "{:<21}  {:<8}  {:>5}  {:>7}  {:>4}  {:>4}  {state}",
             escape(&b.address),

@@ -10,11 +10,9 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use swmq::broker::BrokerConfig;
 use swmq::client::{
-    Client, ClientError, ConnectOptions, GrepEvent, GrepQuery, GrepStream, ReadEvent, ReadSpec,
-    Record, TopicName,
+    Client, ClientError, ConnectOptions, GrepEvent, GrepQuery, GrepStream, Record, TopicName,
 };
 use swmq::proto::v2::Message;
-use swmq::time::TimeSpec;
 
 use support::embedded::publish;
 
@@ -72,23 +70,6 @@ async fn run(mut s: GrepStream) -> (Vec<Record>, bool, u64) {
     }
 }
 
-async fn read_all(c: &Client, t: &TopicName) -> Vec<Record> {
-    let spec = ReadSpec {
-        from: TimeSpec::Earliest,
-        until: None,
-        partitions: None,
-        follow: false,
-    };
-    let mut s = c.read(t, spec).await.unwrap();
-    let mut out = Vec::new();
-    while let Some(ev) = s.next().await {
-        if let ReadEvent::Records(b) = ev.unwrap() {
-            out.extend(b);
-        }
-    }
-    out
-}
-
 fn brief(r: &[Record]) -> Vec<(i32, i64)> {
     r.iter().map(|r| (r.partition, r.ts_ns)).collect()
 }
@@ -131,7 +112,7 @@ async fn matches_are_exact_and_in_time_order_across_partitions() {
     seed(&addr, &ns).await;
     let c = connect(&addr).await;
     let t = TopicName::new(&ns, "t").unwrap();
-    let all = read_all(&c, &t).await;
+    let all = support::read_history(&c, &t).await;
     assert_eq!(all.len(), 15_005);
 
     for (q, want) in [

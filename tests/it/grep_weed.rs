@@ -12,10 +12,8 @@ use bytes::Bytes;
 use cli_common::Target;
 use swmq::client::mq::MqClient;
 use swmq::client::{
-    Client, ClientError, GrepEvent, GrepProgress, GrepQuery, OutMessage, ReadEvent, ReadSpec,
-    Record, TopicName,
+    Client, ClientError, GrepEvent, GrepProgress, GrepQuery, OutMessage, Record, TopicName,
 };
-use swmq::time::TimeSpec;
 // The names the shared schema sample expects in scope (`mod sample` below).
 #[allow(unused_imports)]
 use serde_json::json;
@@ -36,23 +34,6 @@ async fn grep_cli_on_weed() {
         protocol: "mq",
     };
     grep_common::check_grep_cli(&t, &support::unique_namespace("gw")).await;
-}
-
-async fn read_all(c: &Client, t: &TopicName) -> Vec<Record> {
-    let spec = ReadSpec {
-        from: TimeSpec::Earliest,
-        until: None,
-        partitions: None,
-        follow: false,
-    };
-    let mut s = c.read(t, spec).await.unwrap();
-    let mut out = Vec::new();
-    while let Some(ev) = s.next().await {
-        if let ReadEvent::Records(b) = ev.unwrap() {
-            out.extend(b);
-        }
-    }
-    out
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -83,7 +64,7 @@ async fn matches_are_exact_across_partitions_on_weed() {
     c.publish(&t, msgs).await.unwrap();
     let deadline = Instant::now() + Duration::from_secs(30);
     let all = loop {
-        let all = read_all(&c, &t).await;
+        let all = support::read_history(&c, &t).await;
         if all.len() >= 3003 || Instant::now() > deadline {
             break all;
         }
@@ -203,7 +184,7 @@ async fn matches_from_files_and_the_unflushed_tail_on_weed() {
     }
     let deadline = Instant::now() + Duration::from_secs(30);
     let all = loop {
-        let all = read_all(&c, &t).await;
+        let all = support::read_history(&c, &t).await;
         if all.len() >= 300 || Instant::now() > deadline {
             break all;
         }
@@ -324,7 +305,7 @@ async fn an_unreachable_filer_falls_back_to_the_read_path_with_a_notice_on_weed(
         })
         .collect();
     c.publish(&t, msgs).await.unwrap();
-    let all = read_all(&c, &t).await;
+    let all = support::read_history(&c, &t).await;
     assert_eq!(all.len(), 40);
     let mut o = swmq::client::ConnectOptions::new(&w.broker);
     o.filer = format!("127.0.0.1:{}", support::free_port());

@@ -8,27 +8,10 @@ use std::time::Duration;
 
 use base64::Engine;
 use bytes::Bytes;
-use swmq::client::{Client, ConnectOptions, OutMessage, ReadEvent, ReadSpec, Record, TopicName};
+use swmq::client::{Client, ConnectOptions, OutMessage, Record, TopicName};
 use swmq::link::Link;
-use swmq::time::TimeSpec;
 
 use support::pty::Tui;
-
-async fn read_all(client: &Client, t: &TopicName) -> Vec<Record> {
-    let spec = ReadSpec {
-        from: TimeSpec::Earliest,
-        follow: false,
-        ..Default::default()
-    };
-    let mut s = client.read(t, spec).await.unwrap();
-    let mut all = Vec::new();
-    while let Some(ev) = s.next().await {
-        if let ReadEvent::Records(rs) = ev.unwrap() {
-            all.extend(rs);
-        }
-    }
-    all
-}
 
 fn value(r: &Record) -> String {
     String::from_utf8_lossy(&r.value).into_owned()
@@ -110,7 +93,7 @@ async fn open_lands_on_the_record_on_the_embedded_broker() {
         client.publish(&t, msgs).await.unwrap();
         tokio::time::sleep(Duration::from_millis(30)).await;
     }
-    let all = read_all(&client, &t).await;
+    let all = support::read_history(&client, &t).await;
     assert_eq!(all.len(), 120);
     let i = pick(&all, 60);
     let link = Link::to_record(&emb.addr, &all[i]);
@@ -140,7 +123,7 @@ async fn open_lands_on_the_record_on_weed_4_48() {
         })
         .collect();
     client.publish(&t, msgs).await.unwrap();
-    let all = read_all(&client, &t).await;
+    let all = support::read_history(&client, &t).await;
     assert_eq!(all.len(), 30);
     let i = pick(&all, 15);
     let mut link = Link::to_record(&w.broker, &all[i]);

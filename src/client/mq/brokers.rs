@@ -53,6 +53,17 @@ pub struct BrokerInfo {
     pub subscribers: usize,
 }
 
+impl BrokerInfo {
+    /// Its state in a word or a line (`up`, `DOWN: why`, …), for the CLI table and the TUI.
+    pub fn state(&self) -> String {
+        match (&self.problem, self.registered) {
+            (Some(p), _) => format!("DOWN: {}", crate::format::escape::escape(p)),
+            (None, Some(false)) => "up, not registered with the master".into(),
+            (None, _) => "up".into(),
+        }
+    }
+}
+
 /// A partition that cannot be served as assigned.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PartitionProblem {

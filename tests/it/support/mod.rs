@@ -41,3 +41,24 @@ pub fn out_msg(key: &str, value: &str) -> swmq::client::OutMessage {
         ..Default::default()
     }
 }
+
+/// Every record of `t` from the earliest, without following (the reference a test
+/// compares search and landing results with).
+pub async fn read_history(
+    c: &swmq::client::Client,
+    t: &swmq::client::TopicName,
+) -> Vec<swmq::client::Record> {
+    let spec = swmq::client::ReadSpec {
+        from: swmq::time::TimeSpec::Earliest,
+        follow: false,
+        ..Default::default()
+    };
+    let mut s = c.read(t, spec).await.unwrap();
+    let mut out = Vec::new();
+    while let Some(ev) = s.next().await {
+        if let swmq::client::ReadEvent::Records(b) = ev.unwrap() {
+            out.extend(b);
+        }
+    }
+    out
+}
