@@ -15,13 +15,25 @@ pub fn unique_namespace(prefix: &str) -> String {
     )
 }
 
-/// A free loopback port (bound and released; the OS does not hand it out again at once).
+/// A free loopback port for a test server: below Linux's ephemeral range (32768–60999),
+/// so no outgoing connection can take it between this check and the server's bind (or
+/// while a test restarts a server on the same port), and never the same port twice in
+/// this process (the integration tests are one binary, run in parallel). The CI saw
+/// `bind: address already in use` from `weed` with ports taken from `bind(0)`.
 pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .expect("bind 127.0.0.1:0")
-        .local_addr()
-        .unwrap()
-        .port()
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    const LOW: u32 = 12_000;
+    const SPAN: u32 = 32_000 - LOW;
+    let start = std::process::id().wrapping_mul(7_919) % SPAN;
+    loop {
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        assert!(n < SPAN, "no free loopback port left below 32000");
+        let port = (LOW + (start + n) % SPAN) as u16;
+        let free = |ip: &str| std::net::TcpListener::bind((ip, port)).is_ok();
+        if free("127.0.0.1") && free("0.0.0.0") {
+            return port;
+        }
+    }
 }
 
 pub mod chan;
