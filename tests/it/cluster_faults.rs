@@ -83,9 +83,13 @@ impl Seen {
         (0..upto).all(|i| self.0.contains_key(&i))
     }
 
+    fn missing(&self, upto: usize) -> Vec<usize> {
+        (0..upto).filter(|i| !self.0.contains_key(i)).collect()
+    }
+
     /// Every record of `0..upto` exactly once, and nothing else.
     fn check(&self, who: &str, upto: usize) {
-        let missing: Vec<usize> = (0..upto).filter(|i| !self.0.contains_key(i)).collect();
+        let missing = self.missing(upto);
         let twice: Vec<(&usize, &u32)> = self.0.iter().filter(|(_, c)| **c > 1).collect();
         assert!(missing.is_empty(), "{who}: missing {missing:?}");
         assert!(twice.is_empty(), "{who}: duplicated {twice:?}");
@@ -162,21 +166,34 @@ impl Tails {
         }
     }
 
-    async fn wait_all(&mut self, upto: usize) {
+    /// Waits until both tails have every record of `0..upto`; on timeout, says what each
+    /// misses and what a fresh read of the topic's history has (whether the broker lost
+    /// acknowledged records or a tail skipped them).
+    async fn wait_all(&mut self, w: &RestartableWeed, topic: &TopicName, upto: usize) {
         let t = Instant::now();
         loop {
             self.drain();
             if self.cli_seen.has_all(upto) && self.worker_seen.has_all(upto) {
                 return;
             }
-            assert!(
-                t.elapsed() < DELIVERY,
-                "after {DELIVERY:?}: the CLI has {} and the worker {} of {upto}",
-                self.cli_seen.0.len(),
-                self.worker_seen.0.len()
-            );
+            if t.elapsed() >= DELIVERY {
+                break;
+            }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
+        let mut stored = Seen::default();
+        if let Ok(c) = Client::connect(&opts(w)).await {
+            for r in support::read_history(&c, topic).await {
+                stored.add(std::str::from_utf8(&r.value).unwrap_or("?"));
+            }
+        }
+        panic!(
+            "after {DELIVERY:?}: of 0..{upto} the CLI misses {:?}, the worker misses {:?}, \
+             a fresh read of the history misses {:?}",
+            self.cli_seen.missing(upto),
+            self.worker_seen.missing(upto),
+            stored.missing(upto)
+        );
     }
 }
 
@@ -223,7 +240,7 @@ async fn tails_survive_restarts(sig: &str) {
         connected_at: None,
     };
     let mut published = BATCH;
-    tails.wait_all(published).await;
+    tails.wait_all(&w, &topic, published).await;
     let mut report = Vec::new();
     for round in 0..ROUNDS {
         (tails.unreachable_at, tails.connected_at) = (None, None);
@@ -252,7 +269,7 @@ async fn tails_survive_restarts(sig: &str) {
         let ready = restarted.elapsed();
         publish_batch(&w, &topic, published).await;
         published += BATCH;
-        tails.wait_all(published).await;
+        tails.wait_all(&w, &topic, published).await;
         report.push(format!(
             "round {round} {sig}: exit {took:.1?} after the signal, lost reported {:.1?} after \
              exit, ready {ready:.1?} after restart, all {published} delivered {:.1?} after \
