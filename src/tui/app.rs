@@ -19,7 +19,7 @@ use tokio::time::Instant;
 
 use super::TuiOptions;
 use super::model::Model;
-use super::msg::{Command, Msg};
+use super::msg::{Effect, Msg};
 use super::update::update;
 use super::view::view;
 use super::worker::{self, WorkerHandle};
@@ -126,17 +126,29 @@ fn copy_osc52(text: &str) {
     let _ = out.flush();
 }
 
-async fn apply(model: &mut Model, msg: Msg, worker: &WorkerHandle, switch: &mut Option<String>) {
-    for cmd in update(model, msg) {
-        match cmd {
-            Command::Quit => {}
-            Command::Copy(text) => copy_osc52(&text),
-            Command::SwitchContext(name) => *switch = Some(name),
-            other => {
-                if worker.commands.send(other).await.is_err() {
+/// What the terminal task must do after a batch of effects: the effects it carries out
+/// itself that change the loop.
+#[derive(Default)]
+struct Pending {
+    /// Reconnect to this context.
+    switch: Option<String>,
+    /// Leave the TUI.
+    quit: bool,
+}
+
+/// Runs `update` and routes its effects: worker requests to the worker, the clipboard
+/// here, a context switch and quitting to the loop.
+async fn apply(model: &mut Model, msg: Msg, worker: &WorkerHandle, pending: &mut Pending) {
+    for effect in update(model, msg) {
+        match effect {
+            Effect::Worker(cmd) => {
+                if worker.commands.send(cmd).await.is_err() {
                     tracing::warn!("worker gone");
                 }
             }
+            Effect::Copy(text) => copy_osc52(&text),
+            Effect::SwitchContext(name) => pending.switch = Some(name),
+            Effect::Quit => pending.quit = true,
         }
     }
 }
@@ -207,13 +219,13 @@ async fn event_loop(
     mut worker: WorkerHandle,
     opts: &TuiOptions,
 ) -> anyhow::Result<()> {
-    let mut switch = None;
+    let mut pending = Pending::default();
     let size = terminal.size()?;
     apply(
         model,
         Msg::Resize(size.width, size.height),
         &worker,
-        &mut switch,
+        &mut pending,
     )
     .await;
     terminal.draw(|f| view(model, f))?;
@@ -230,17 +242,17 @@ async fn event_loop(
             ev = events.next() => match ev {
                 Some(Ok(ev)) => {
                     if let Some(msg) = terminal_msg(ev) {
-                        apply(model, msg, &worker, &mut switch).await;
+                        apply(model, msg, &worker, &mut pending).await;
                     }
                 }
                 Some(Err(e)) => break Err(anyhow::Error::from(e).context("reading the terminal")),
                 None => break Ok(()),
             },
             ev = worker.events.recv() => match ev {
-                Some(ev) => apply(model, Msg::Worker(ev), &worker, &mut switch).await,
+                Some(ev) => apply(model, Msg::Worker(ev), &worker, &mut pending).await,
                 None => break Err(anyhow::anyhow!("the worker stopped")),
             },
-            _ = tick.tick() => apply(model, Msg::Tick(now_ns()), &worker, &mut switch).await,
+            _ = tick.tick() => apply(model, Msg::Tick(now_ns()), &worker, &mut pending).await,
             _ = tokio::time::sleep_until(deadline), if model.dirty => {}
             Some(()) = terminate.recv() => break Ok(()),
         }
@@ -248,17 +260,17 @@ async fn event_loop(
         // the biased select takes it first on every turn.
         for _ in 0..BATCH {
             match worker.events.try_recv() {
-                Ok(ev) => apply(model, Msg::Worker(ev), &worker, &mut switch).await,
+                Ok(ev) => apply(model, Msg::Worker(ev), &worker, &mut pending).await,
                 Err(_) => break,
             }
         }
-        if model.quit {
+        if pending.quit {
             break Ok(());
         }
-        if let Some(name) = switch.take() {
+        if let Some(name) = pending.switch.take() {
             switch_context(model, &mut worker, opts, &name);
             let (w, h) = model.size;
-            apply(model, Msg::Resize(w, h), &worker, &mut switch).await;
+            apply(model, Msg::Resize(w, h), &worker, &mut pending).await;
         }
         if model.dirty && Instant::now() >= last_draw + FRAME {
             terminal.draw(|f| view(model, f))?;

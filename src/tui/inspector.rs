@@ -18,7 +18,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 
 use super::model::{Level, Model, Overlay};
-use super::msg::{Command, ReqId};
+use super::msg::{Effect, ReqId, WorkerCmd};
 use super::view::centered;
 use super::view::theme::Theme;
 use crate::client::mq::brokers::ClusterView;
@@ -127,17 +127,17 @@ pub async fn inspect(
 }
 
 /// Opens the inspector on the browser's selected topic.
-pub fn open(m: &mut Model, cmds: &mut Vec<Command>) {
+pub fn open(m: &mut Model, cmds: &mut Vec<Effect>) {
     let Some(topic) = m.browser.selected_topic().cloned() else {
         m.say(Level::Info, "select a topic to inspect");
         return;
     };
     let id = m.fresh_id();
-    cmds.push(Command::Inspect {
+    cmds.push(Effect::Worker(WorkerCmd::Inspect {
         id,
         topic: topic.clone(),
         cluster: false,
-    });
+    }));
     m.overlay = Some(Overlay::Inspector(Box::new(Inspector {
         topic,
         tab: Tab::Partitions,
@@ -149,22 +149,22 @@ pub fn open(m: &mut Model, cmds: &mut Vec<Command>) {
     })));
 }
 
-fn ask_again(m: &mut Model, cmds: &mut Vec<Command>) {
+fn ask_again(m: &mut Model, cmds: &mut Vec<Effect>) {
     let id = m.fresh_id();
     let now = m.now;
     if let Some(Overlay::Inspector(i)) = &mut m.overlay {
         i.id = id;
         i.asked_at = now;
-        cmds.push(Command::Inspect {
+        cmds.push(Effect::Worker(WorkerCmd::Inspect {
             id,
             topic: i.topic.clone(),
             cluster: i.tab == Tab::Cluster,
-        });
+        }));
     }
 }
 
 /// Refreshes an open inspector every [`REFRESH_NS`] (live lag).
-pub fn on_tick(m: &mut Model, cmds: &mut Vec<Command>) {
+pub fn on_tick(m: &mut Model, cmds: &mut Vec<Effect>) {
     if let Some(Overlay::Inspector(i)) = &m.overlay
         && m.now - i.asked_at >= REFRESH_NS
     {
@@ -192,7 +192,7 @@ pub fn on_result(m: &mut Model, id: ReqId, result: Result<Box<Inspection>, Strin
 }
 
 /// Keys while the inspector is open.
-pub fn key(m: &mut Model, k: &KeyEvent, cmds: &mut Vec<Command>) {
+pub fn key(m: &mut Model, k: &KeyEvent, cmds: &mut Vec<Effect>) {
     let Some(Overlay::Inspector(i)) = &mut m.overlay else {
         return;
     };
@@ -240,7 +240,7 @@ fn selected_position(i: &Inspector) -> Option<(String, i64)> {
 
 /// Closes the inspector and tails the topic scrubbed just after the selected group's
 /// committed position.
-fn jump(m: &mut Model, cmds: &mut Vec<Command>) {
+fn jump(m: &mut Model, cmds: &mut Vec<Effect>) {
     let Some(Overlay::Inspector(i)) = &m.overlay else {
         return;
     };

@@ -1,7 +1,7 @@
 //! The TUI: a topic browser, a live tail, a timestamp scrubber, publish and delete.
 //!
 //! Elm style: a [`model::Model`], a pure [`update::update`] that returns
-//! [`msg::Command`]s, and a side-effect-free [`view::view`]. One task ([`app`]) owns the
+//! [`msg::Effect`]s, and a side-effect-free [`view::view`]. One task ([`app`]) owns the
 //! terminal; a worker actor ([`worker`]) owns the client. Keys are data ([`keymap`]).
 
 pub mod app;

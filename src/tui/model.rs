@@ -479,8 +479,6 @@ pub struct Model {
     pub columns_by_topic: HashMap<TopicName, Vec<String>>,
     /// Something visible changed since the last draw.
     pub dirty: bool,
-    /// Set when the user quits.
-    pub quit: bool,
     /// A link to open once the topic listing is in (`swmq open LINK`).
     pub opening: Option<Landing>,
     /// What links to records carry beside the address.
@@ -513,7 +511,6 @@ impl Model {
             next_id: 1,
             columns_by_topic: HashMap::new(),
             dirty: true,
-            quit: false,
             opening: None,
             link_hints: LinkHints::default(),
         }

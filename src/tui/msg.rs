@@ -1,5 +1,6 @@
 //! The messages of the Elm loop: what `update` consumes ([`Msg`]), what it asks the
-//! outside world to do ([`Command`]), and what the worker reports ([`WorkerEvent`]).
+//! outside world to do ([`Effect`]: a [`WorkerCmd`] for the worker, or something the
+//! terminal task does itself), and what the worker reports ([`WorkerEvent`]).
 
 use crossterm::event::{KeyEvent, MouseEvent};
 
@@ -38,10 +39,29 @@ pub enum Start {
     At(i64),
 }
 
-/// A side effect `update` asks for. Most go to the worker; `Copy` and `Quit` are handled
-/// by the terminal task.
+/// A side effect `update` asks for. The terminal task routes each: [`Effect::Worker`] to
+/// the worker, the others it carries out itself.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Command {
+pub enum Effect {
+    /// A request for the worker (which owns the client).
+    Worker(WorkerCmd),
+    /// Copy text to the clipboard (OSC 52).
+    Copy(String),
+    /// Reconnect to another context of the config file.
+    SwitchContext(String),
+    /// Leave the TUI.
+    Quit,
+}
+
+impl From<WorkerCmd> for Effect {
+    fn from(cmd: WorkerCmd) -> Self {
+        Effect::Worker(cmd)
+    }
+}
+
+/// A request to the worker actor: reads, writes and admin calls through the client.
+#[derive(Debug, Clone, PartialEq)]
+pub enum WorkerCmd {
     /// Start a tail subscription (following) of `topic`.
     Subscribe {
         /// The new subscription's id.
@@ -146,12 +166,6 @@ pub enum Command {
         /// How many.
         limit: usize,
     },
-    /// Copy text to the clipboard (OSC 52).
-    Copy(String),
-    /// Reconnect to another context of the config file (handled by the terminal task).
-    SwitchContext(String),
-    /// Leave the TUI.
-    Quit,
 }
 
 /// What the worker reports.

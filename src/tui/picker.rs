@@ -10,7 +10,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 
 use super::model::{Level, Model, Overlay};
-use super::msg::Command;
+use super::msg::Effect;
 use super::view::centered;
 use super::view::theme::Theme;
 
@@ -32,7 +32,7 @@ pub fn open(m: &mut Model) {
 }
 
 /// A key while the picker is open.
-pub fn key(m: &mut Model, k: &KeyEvent, cmds: &mut Vec<Command>) {
+pub fn key(m: &mut Model, k: &KeyEvent, cmds: &mut Vec<Effect>) {
     let Some(Overlay::Contexts { selected }) = &mut m.overlay else {
         return;
     };
@@ -49,7 +49,7 @@ pub fn key(m: &mut Model, k: &KeyEvent, cmds: &mut Vec<Command>) {
                 Some(n) if m.context.as_ref() == Some(&n) => {
                     m.say(Level::Info, format!("already on context {n}"));
                 }
-                Some(n) => cmds.push(Command::SwitchContext(n)),
+                Some(n) => cmds.push(Effect::SwitchContext(n)),
                 None => {}
             }
         }
@@ -135,7 +135,7 @@ mod tests {
         assert!(matches!(m.overlay, Some(Overlay::Contexts { selected: 2 })));
         key(&mut m, &key_ev(KeyCode::Up), &mut cmds);
         key(&mut m, &key_ev(KeyCode::Enter), &mut cmds);
-        assert_eq!(cmds, vec![Command::SwitchContext("prod".into())]);
+        assert_eq!(cmds, vec![Effect::SwitchContext("prod".into())]);
         assert!(m.overlay.is_none());
     }
 
@@ -199,7 +199,7 @@ mod tests {
         );
         insta::assert_snapshot!(screen);
         let cmds = update(&mut m, Msg::Key(key_ev(KeyCode::Enter)));
-        assert_eq!(cmds, vec![Command::SwitchContext("prod".into())]);
+        assert_eq!(cmds, vec![Effect::SwitchContext("prod".into())]);
     }
 
     #[test]

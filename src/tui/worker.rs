@@ -1,4 +1,4 @@
-//! The worker actor: owns the client, takes [`Command`]s, reports [`WorkerEvent`]s.
+//! The worker actor: owns the client, takes [`WorkerCmd`]s, reports [`WorkerEvent`]s.
 //!
 //! Every tail subscription runs in its own task with a [`CancellationToken`]; its events
 //! carry its id so the UI drops stale ones. A refresher task lists the topics every few
@@ -11,7 +11,7 @@ use std::time::Duration;
 use tokio::sync::{Notify, mpsc};
 use tokio_util::sync::CancellationToken;
 
-use super::msg::{Command, Start, SubId, TailEnd, WorkerEvent};
+use super::msg::{Start, SubId, TailEnd, WorkerCmd, WorkerEvent};
 use crate::client::{
     Client, ClientError, ConnectOptions, HistogramRequest, HistogramUnit, ReadEvent, ReadSpec,
     TopicName,
@@ -30,7 +30,7 @@ pub const CHANNEL_CAPACITY: usize = 1024;
 /// The UI's ends of the worker's channels.
 pub struct WorkerHandle {
     /// Commands to the worker.
-    pub commands: mpsc::Sender<Command>,
+    pub commands: mpsc::Sender<WorkerCmd>,
     /// Events from the worker.
     pub events: mpsc::Receiver<WorkerEvent>,
     /// Stops the worker and all its tasks.
@@ -92,7 +92,7 @@ async fn connect(
 
 async fn run(
     opts: ConnectOptions,
-    mut commands: mpsc::Receiver<Command>,
+    mut commands: mpsc::Receiver<WorkerCmd>,
     tx: mpsc::Sender<WorkerEvent>,
     stop: CancellationToken,
 ) {
@@ -131,19 +131,19 @@ async fn run(
         tracing::debug!(?cmd, "command");
         let (c, tx, stop2) = (client.clone(), tx.clone(), stop.clone());
         match cmd {
-            Command::Subscribe { id, topic, start } => {
+            WorkerCmd::Subscribe { id, topic, start } => {
                 subs.retain(|_, t| !t.is_cancelled());
                 let token = stop.child_token();
                 subs.insert(id, token.clone());
                 tokio::spawn(tail(c, id, vec![topic], start, token, tx));
             }
-            Command::SubscribeMany { id, topics, start } => {
+            WorkerCmd::SubscribeMany { id, topics, start } => {
                 subs.retain(|_, t| !t.is_cancelled());
                 let token = stop.child_token();
                 subs.insert(id, token.clone());
                 tokio::spawn(tail(c, id, topics, start, token, tx));
             }
-            Command::HistogramMany {
+            WorkerCmd::HistogramMany {
                 id,
                 topics,
                 start_ns,
@@ -160,13 +160,13 @@ async fn run(
                     send(&tx, &stop2, WorkerEvent::Histogram { id, result }).await;
                 });
             }
-            Command::Cancel { id } => {
+            WorkerCmd::Cancel { id } => {
                 if let Some(t) = subs.remove(&id) {
                     t.cancel();
                 }
             }
-            Command::RefreshTopics => refresh.notify_one(),
-            Command::Inspect { id, topic, cluster } => {
+            WorkerCmd::RefreshTopics => refresh.notify_one(),
+            WorkerCmd::Inspect { id, topic, cluster } => {
                 tokio::spawn(async move {
                     let result = super::inspector::inspect(&c, &topic, cluster)
                         .await
@@ -174,7 +174,7 @@ async fn run(
                     send(&tx, &stop2, WorkerEvent::Inspected { id, result }).await;
                 });
             }
-            Command::Histogram {
+            WorkerCmd::Histogram {
                 id,
                 topic,
                 start_ns,
@@ -191,7 +191,7 @@ async fn run(
                     send(&tx, &stop2, WorkerEvent::Histogram { id, result }).await;
                 });
             }
-            Command::Publish {
+            WorkerCmd::Publish {
                 req,
                 topic,
                 messages,
@@ -201,13 +201,13 @@ async fn run(
                     send(&tx, &stop2, WorkerEvent::Published { req, result }).await;
                 });
             }
-            Command::CloseChannel { req, name } => {
+            WorkerCmd::CloseChannel { req, name } => {
                 tokio::spawn(async move {
                     let result = c.chan_close(&name).await;
                     send(&tx, &stop2, WorkerEvent::ChannelClosed { req, result }).await;
                 });
             }
-            Command::Delete { req, topic } => {
+            WorkerCmd::Delete { req, topic } => {
                 let refresh = refresh.clone();
                 tokio::spawn(async move {
                     let result = c.delete(&topic).await;
@@ -215,7 +215,7 @@ async fn run(
                     refresh.notify_one();
                 });
             }
-            Command::DeleteMany { req, topics } => {
+            WorkerCmd::DeleteMany { req, topics } => {
                 let refresh = refresh.clone();
                 tokio::spawn(async move {
                     let (mut deleted, mut failed) = (Vec::new(), Vec::new());
@@ -234,7 +234,7 @@ async fn run(
                     refresh.notify_one();
                 });
             }
-            Command::ReadBefore {
+            WorkerCmd::ReadBefore {
                 req,
                 topic,
                 before_ns,
@@ -250,7 +250,6 @@ async fn run(
                     send(&tx, &stop2, WorkerEvent::Earlier { req, result }).await;
                 });
             }
-            Command::Copy(_) | Command::Quit | Command::SwitchContext(_) => {}
         }
     }
     for t in subs.values() {

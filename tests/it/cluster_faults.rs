@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use support::cluster::RestartableWeed;
 use swmq::client::*;
-use swmq::tui::msg::{Command, Start, WorkerEvent};
+use swmq::tui::msg::{Start, WorkerCmd, WorkerEvent};
 use swmq::tui::worker;
 use tokio::sync::mpsc;
 
@@ -224,7 +224,7 @@ async fn tails_survive_restarts(sig: &str) {
     let (mut cli_child, cli) = spawn_cli_tail(&w, &topic);
     let wk = worker::spawn(opts(&w));
     wk.commands
-        .send(Command::Subscribe {
+        .send(WorkerCmd::Subscribe {
             id: 1,
             topic: topic.clone(),
             start: Start::At(0),

@@ -50,10 +50,10 @@ fn inspection() -> Inspection {
     }
 }
 
-fn inspect_id(cmds: &[Command]) -> u64 {
+fn inspect_id(cmds: &[Effect]) -> u64 {
     cmds.iter()
         .find_map(|c| match c {
-            Command::Inspect { id, .. } => Some(*id),
+            Effect::Worker(WorkerCmd::Inspect { id, .. }) => Some(*id),
             _ => None,
         })
         .expect("an Inspect request")
@@ -146,10 +146,10 @@ fn enter_on_a_group_tails_at_its_committed_position() {
     );
     let want = NOW - 600 * SEC + 1;
     let at = cmds.iter().rev().find_map(|c| match c {
-        Command::Subscribe {
+        Effect::Worker(WorkerCmd::Subscribe {
             start: Start::At(t),
             ..
-        } => Some(*t),
+        }) => Some(*t),
         _ => None,
     });
     assert_eq!(at, Some(want), "{cmds:?}");
@@ -160,7 +160,11 @@ fn enter_on_a_group_tails_at_its_committed_position() {
     update(&mut m, chr('j'));
     let cmds = update(&mut m, key(KeyCode::Enter));
     assert!(m.overlay.is_some());
-    assert!(!cmds.iter().any(|c| matches!(c, Command::Subscribe { .. })));
+    assert!(
+        !cmds
+            .iter()
+            .any(|c| matches!(c, Effect::Worker(WorkerCmd::Subscribe { .. })))
+    );
 }
 
 #[test]
@@ -187,7 +191,7 @@ fn the_cluster_tab_asks_for_the_brokers_and_flags_a_broker_that_does_not_answer(
     let cmds = update(&mut m, chr('4'));
     assert_eq!(tab(&m), Some(Tab::Cluster));
     let asked = cmds.iter().find_map(|c| match c {
-        Command::Inspect { id, cluster, .. } => Some((*id, *cluster)),
+        Effect::Worker(WorkerCmd::Inspect { id, cluster, .. }) => Some((*id, *cluster)),
         _ => None,
     });
     let (id2, cluster) = asked.expect("an Inspect request");
@@ -233,6 +237,6 @@ fn the_cluster_tab_asks_for_the_brokers_and_flags_a_broker_that_does_not_answer(
     let cmds = update(&mut m, Msg::Tick(NOW + REFRESH_NS + SEC));
     assert!(
         cmds.iter()
-            .any(|c| matches!(c, Command::Inspect { cluster: true, .. }))
+            .any(|c| matches!(c, Effect::Worker(WorkerCmd::Inspect { cluster: true, .. })))
     );
 }

@@ -29,7 +29,7 @@ fn marked_topics_tail_merged_with_a_topic_column() {
     update(&mut m, chr(' '));
     let cmds = update(&mut m, key(KeyCode::Enter));
     assert!(
-        matches!(&cmds[0], Command::SubscribeMany { topics, .. } if topics.len() == 2),
+        matches!(&cmds[0], Effect::Worker(WorkerCmd::SubscribeMany { topics, .. }) if topics.len() == 2),
         "{cmds:?}"
     );
     let id = m.tail.sub.unwrap();
@@ -91,7 +91,7 @@ fn open_lands_on_the_record_with_the_records_before_it() {
             records: (40..60).map(order).collect(),
         }),
     );
-    let Some(Command::ReadBefore { req, .. }) = cmds.last().cloned() else {
+    let Some(Effect::Worker(WorkerCmd::ReadBefore { req, .. })) = cmds.last().cloned() else {
         panic!("{cmds:?}")
     };
     update(

@@ -125,11 +125,11 @@ fn scrubber_with_histogram_and_cursor() {
         );
     }
     let cmds = update(&mut m, Msg::Tick(NOW + 200_000_000));
-    let Some(Command::Subscribe {
+    let Some(Effect::Worker(WorkerCmd::Subscribe {
         id,
         start: swmq::tui::msg::Start::At(at),
         ..
-    }) = cmds.last().cloned()
+    })) = cmds.last().cloned()
     else {
         panic!("{cmds:?}")
     };
@@ -287,7 +287,7 @@ fn publish_result_in_status_bar() {
     update(&mut m, chr('p'));
     typed(&mut m, "k");
     let cmds = update(&mut m, key(KeyCode::Enter));
-    let Some(Command::Publish { req, .. }) = cmds.first().cloned() else {
+    let Some(Effect::Worker(WorkerCmd::Publish { req, .. })) = cmds.first().cloned() else {
         panic!("{cmds:?}")
     };
     update(

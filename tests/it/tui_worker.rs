@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use swmq::client::{ConnectOptions, HistogramUnit, OutMessage, TopicName};
-use swmq::tui::msg::{Command, Start, WorkerEvent};
+use swmq::tui::msg::{Start, WorkerCmd, WorkerEvent};
 use swmq::tui::worker::{self, WorkerHandle};
 
 async fn next(
@@ -45,7 +45,7 @@ async fn worker_serves_subscriptions_requests_and_cancellation() {
     // Publish through the worker.
     let values: Vec<OutMessage> = (0..20).map(|i| msg(&format!("v{i:02}"))).collect();
     w.commands
-        .send(Command::Publish {
+        .send(WorkerCmd::Publish {
             req: 7,
             topic: t.clone(),
             messages: values,
@@ -63,7 +63,7 @@ async fn worker_serves_subscriptions_requests_and_cancellation() {
         panic!("{ev:?}")
     };
     assert_eq!(outs.len(), 20);
-    w.commands.send(Command::RefreshTopics).await.unwrap();
+    w.commands.send(WorkerCmd::RefreshTopics).await.unwrap();
     next(
         &mut w,
         "the topic listed",
@@ -73,7 +73,7 @@ async fn worker_serves_subscriptions_requests_and_cancellation() {
 
     // Subscription 1: the newest records, then caught up.
     w.commands
-        .send(Command::Subscribe {
+        .send(WorkerCmd::Subscribe {
             id: 1,
             topic: t.clone(),
             start: Start::Newest(100),
@@ -95,7 +95,7 @@ async fn worker_serves_subscriptions_requests_and_cancellation() {
     // Subscription 2 from the exact timestamp of the 6th record.
     let at = got[5].ts_ns;
     w.commands
-        .send(Command::Subscribe {
+        .send(WorkerCmd::Subscribe {
             id: 2,
             topic: t.clone(),
             start: Start::At(at),
@@ -112,11 +112,11 @@ async fn worker_serves_subscriptions_requests_and_cancellation() {
     assert_eq!(records[0].ts_ns, at, "inclusive start at the cursor's ns");
 
     // Cancel 1; a new record reaches 2 only.
-    w.commands.send(Command::Cancel { id: 1 }).await.unwrap();
+    w.commands.send(WorkerCmd::Cancel { id: 1 }).await.unwrap();
     tokio::time::sleep(Duration::from_millis(200)).await;
     while w.events.try_recv().is_ok() {}
     w.commands
-        .send(Command::Publish {
+        .send(WorkerCmd::Publish {
             req: 8,
             topic: t.clone(),
             messages: vec![msg("late")],
@@ -138,7 +138,7 @@ async fn worker_serves_subscriptions_requests_and_cancellation() {
 
     // A histogram from the server side (the embedded broker counts messages).
     w.commands
-        .send(Command::Histogram {
+        .send(WorkerCmd::Histogram {
             id: 9,
             topic: t.clone(),
             start_ns: got[0].ts_ns - 1_000_000_000,
@@ -159,9 +159,9 @@ async fn worker_serves_subscriptions_requests_and_cancellation() {
     assert_eq!(h.counts.iter().sum::<u64>(), 21);
 
     // Delete; the next listing lacks the topic.
-    w.commands.send(Command::Cancel { id: 2 }).await.unwrap();
+    w.commands.send(WorkerCmd::Cancel { id: 2 }).await.unwrap();
     w.commands
-        .send(Command::Delete {
+        .send(WorkerCmd::Delete {
             req: 10,
             topic: t.clone(),
         })

@@ -4,13 +4,13 @@
 use super::super::dialog::Dialog;
 use super::super::keymap::Action;
 use super::super::model::{Level, Model, Overlay, Pane, Sel};
-use super::super::msg::Command;
+use super::super::msg::Effect;
 use super::super::query::{self, target_topic};
 use super::{nav, paging, scroll_detail, start_tail, toggle_collapse};
 use crate::client::{CHANNELS_ONLY_V2, Protocol};
 
 /// Selection, paging, detail and match moves.
-pub(super) fn navigate(m: &mut Model, a: Action, cmds: &mut Vec<Command>) {
+pub(super) fn navigate(m: &mut Model, a: Action, cmds: &mut Vec<Effect>) {
     let in_tail = m.focus == Pane::Tail;
     let page = if in_tail {
         nav::tail_height(m)
@@ -68,7 +68,7 @@ pub(super) fn navigate(m: &mut Model, a: Action, cmds: &mut Vec<Command>) {
 
 /// Enter: the record's detail in the tail; tails the topic (or folds the namespace) in
 /// the list.
-fn open(m: &mut Model, in_tail: bool, cmds: &mut Vec<Command>) {
+fn open(m: &mut Model, in_tail: bool, cmds: &mut Vec<Effect>) {
     if in_tail {
         let (_, row) = nav::tail_window(m);
         if let Some(seq) = m.tail.shown().rows(m.tail.filter).seq(row) {
@@ -138,7 +138,7 @@ pub(super) fn open_dialog(m: &mut Model, a: Action) {
 }
 
 /// Detail view: copies the value (OSC 52; a hex dump when it is not UTF-8).
-pub(super) fn copy_value(m: &mut Model, cmds: &mut Vec<Command>) {
+pub(super) fn copy_value(m: &mut Model, cmds: &mut Vec<Effect>) {
     if let Some(Overlay::Detail { seq, .. }) = &m.overlay
         && let Some(r) = m.tail.shown().get(*seq)
     {
@@ -148,7 +148,7 @@ pub(super) fn copy_value(m: &mut Model, cmds: &mut Vec<Command>) {
             Err(_) => crate::format::hex_dump(&r.value).join("\n"),
         };
         let n = r.value.len();
-        cmds.push(Command::Copy(text));
+        cmds.push(Effect::Copy(text));
         m.say(Level::Info, format!("copied the value ({n} B) via OSC 52"));
     }
 }

@@ -2,12 +2,12 @@
 //!
 //! A landing puts the timeline cursor at the record's nanosecond, subscribes there, finds
 //! the record among the first ones delivered and selects it, then pages in the records
-//! just before it (a [`Command::ReadBefore`]), so the tail shows the record with what came
+//! just before it (a [`Effect::Worker(WorkerCmd::ReadBefore)`]), so the tail shows the record with what came
 //! before and after it. A link is opened once the first topic listing is in: it tells
 //! whether the topic exists and whether the time is inside it.
 
 use super::super::model::{Landing, Level, Model, Overlay, Pane, Sel};
-use super::super::msg::Command;
+use super::super::msg::{Effect, WorkerCmd};
 use super::super::query::{tail_height, tail_window};
 use super::scrub;
 use crate::client::{Protocol, Record};
@@ -33,7 +33,7 @@ pub fn open_link(m: &mut Model, link: &Link) {
 }
 
 /// A topic listing arrived: lands the pending link, if any.
-pub fn on_listing(m: &mut Model, cmds: &mut Vec<Command>) {
+pub fn on_listing(m: &mut Model, cmds: &mut Vec<Effect>) {
     if let Some(l) = m.opening.take() {
         land(m, l, cmds);
     }
@@ -41,7 +41,7 @@ pub fn on_listing(m: &mut Model, cmds: &mut Vec<Command>) {
 
 /// Tails `l.topic` from `l.ts_ns` and selects the record once it is delivered. A topic
 /// that is not listed, or a time outside it, is said in the status line.
-pub fn land(m: &mut Model, l: Landing, cmds: &mut Vec<Command>) {
+pub fn land(m: &mut Model, l: Landing, cmds: &mut Vec<Effect>) {
     let Some(info) = m.browser.info(&l.topic).cloned() else {
         m.say(
             Level::Error,
@@ -71,7 +71,7 @@ pub fn land(m: &mut Model, l: Landing, cmds: &mut Vec<Command>) {
 
 /// New records of the landing's subscription: selects the record when it is in, or the
 /// first one after its time when the read has passed it (`ended`: the history is all in).
-pub fn on_records(m: &mut Model, ended: bool, cmds: &mut Vec<Command>) {
+pub fn on_records(m: &mut Model, ended: bool, cmds: &mut Vec<Effect>) {
     let Some(l) = &m.scrub.landing else {
         return;
     };
@@ -140,7 +140,7 @@ fn select(m: &mut Model, seq: u64) {
 }
 
 /// Asks for the records just before the first loaded one: the context above the record.
-fn ask_context(m: &mut Model, cmds: &mut Vec<Command>) {
+fn ask_context(m: &mut Model, cmds: &mut Vec<Effect>) {
     let Some(topic) = m.tail.topic.clone() else {
         return;
     };
@@ -163,13 +163,13 @@ fn ask_context(m: &mut Model, cmds: &mut Vec<Command>) {
     if let Some(l) = &mut m.scrub.landing {
         l.context_req = Some(req);
     }
-    cmds.push(Command::ReadBefore {
+    cmds.push(Effect::Worker(WorkerCmd::ReadBefore {
         req,
         topic,
         before_ns: before,
         floor_ns: floor,
         limit,
-    });
+    }));
 }
 
 /// The records before the landed one are in (paged in by [`super::paging::on_earlier`]):
@@ -197,7 +197,7 @@ pub fn after_context(m: &mut Model, req: u64) {
 
 /// `y`: copies a link to the selected record (the detail view's, or the tail's) and
 /// shows it in the status line.
-pub fn copy_link(m: &mut Model, cmds: &mut Vec<Command>) {
+pub fn copy_link(m: &mut Model, cmds: &mut Vec<Effect>) {
     let record = match &m.overlay {
         Some(Overlay::Detail { seq, .. }) => m.tail.shown().get(*seq),
         _ if m.tail.follow && m.tail.shown().is_empty() => None,
@@ -225,6 +225,6 @@ pub fn copy_link(m: &mut Model, cmds: &mut Vec<Command>) {
         m.say(Level::Error, format!("cannot link to this record: {e}"));
         return;
     }
-    cmds.push(Command::Copy(text.clone()));
+    cmds.push(Effect::Copy(text.clone()));
     m.say(Level::Info, format!("copied {text}"));
 }

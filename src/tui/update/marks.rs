@@ -4,7 +4,7 @@
 
 use super::super::dialog::Dialog;
 use super::super::model::{Level, Model, Overlay, TreeRow};
-use super::super::msg::Command;
+use super::super::msg::{Effect, WorkerCmd};
 use super::nav;
 use crate::client::{ChannelFilter, Consumed, Protocol, TopicName};
 use crate::time::format_duration;
@@ -129,7 +129,7 @@ fn open_dialog(m: &mut Model, topics: Vec<TopicName>, lead: Option<String>) {
 
 /// The answer to a delete of several topics: they leave the list and the marks, the
 /// selection moves to the row after the first deleted one, a tail of one of them stops.
-pub fn on_deleted_many(m: &mut Model, deleted: &[TopicName], cmds: &mut Vec<Command>) {
+pub fn on_deleted_many(m: &mut Model, deleted: &[TopicName], cmds: &mut Vec<Effect>) {
     let rows = m.browser.rows();
     let old = rows
         .iter()
@@ -147,13 +147,13 @@ pub fn on_deleted_many(m: &mut Model, deleted: &[TopicName], cmds: &mut Vec<Comm
     nav::browser_reselect(m, old);
     if m.tail.topic.as_ref().is_some_and(|t| deleted.contains(t)) {
         if let Some(id) = m.tail.sub.take() {
-            cmds.push(Command::Cancel { id });
+            cmds.push(Effect::Worker(WorkerCmd::Cancel { id }));
         }
         m.tail.topic = None;
         super::scrub::reset_tail_buffer(m);
         m.scrub = Default::default();
     }
-    cmds.push(Command::RefreshTopics);
+    cmds.push(Effect::Worker(WorkerCmd::RefreshTopics));
 }
 
 /// The status line after a delete of several topics.

@@ -1,4 +1,4 @@
-//! The pure state transition: `update(&mut Model, Msg) -> Vec<Command>`. No I/O, no clock:
+//! The pure state transition: `update(&mut Model, Msg) -> Vec<Effect>`. No I/O, no clock:
 //! time comes in with `Msg::Tick`.
 
 mod actions;
@@ -20,11 +20,11 @@ use super::dialog::{DialogKey, DialogKind, Submit};
 use super::keymap::{self, Action};
 use super::layout;
 use super::model::{ConnState, Level, Model, Overlay, Pane, SEC, Sel};
-use super::msg::{Command, Msg, Start};
+use super::msg::{Effect, Msg, Start, WorkerCmd};
 use crate::client::TopicName;
 
 /// Applies one message to the model and returns the side effects to perform.
-pub fn update(m: &mut Model, msg: Msg) -> Vec<Command> {
+pub fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
     let mut cmds = Vec::new();
     match msg {
         Msg::Key(k) => {
@@ -50,7 +50,7 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Command> {
     cmds
 }
 
-fn on_tick(m: &mut Model, now: i64, cmds: &mut Vec<Command>) {
+fn on_tick(m: &mut Model, now: i64, cmds: &mut Vec<Effect>) {
     let old = m.now;
     m.now = now;
     super::inspector::on_tick(m, cmds);
@@ -79,9 +79,9 @@ fn on_tick(m: &mut Model, now: i64, cmds: &mut Vec<Command>) {
     scrub::refresh_histogram_if_due(m, cmds);
 }
 
-fn on_key(m: &mut Model, k: KeyEvent, cmds: &mut Vec<Command>) {
+fn on_key(m: &mut Model, k: KeyEvent, cmds: &mut Vec<Effect>) {
     if k.code == KeyCode::Char('c') && k.modifiers.contains(KeyModifiers::CONTROL) {
-        quit(m, cmds);
+        quit(cmds);
         return;
     }
     if let Some(Overlay::Dialog(_)) = &m.overlay {
@@ -122,7 +122,7 @@ fn on_key(m: &mut Model, k: KeyEvent, cmds: &mut Vec<Command>) {
         // q quits (Esc never does, not even here); another context may be the way out of
         // an unreachable one.
         match k.code {
-            KeyCode::Char('q') => quit(m, cmds),
+            KeyCode::Char('q') => quit(cmds),
             KeyCode::Char(':') => super::picker::open(m),
             _ => {}
         }
@@ -138,17 +138,16 @@ fn on_key(m: &mut Model, k: KeyEvent, cmds: &mut Vec<Command>) {
     action(m, b.action, cmds);
 }
 
-fn quit(m: &mut Model, cmds: &mut Vec<Command>) {
-    m.quit = true;
-    cmds.push(Command::Quit);
+fn quit(cmds: &mut Vec<Effect>) {
+    cmds.push(Effect::Quit);
 }
 
 /// Performs an action (from a key binding).
-pub fn action(m: &mut Model, a: Action, cmds: &mut Vec<Command>) {
+pub fn action(m: &mut Model, a: Action, cmds: &mut Vec<Effect>) {
     let in_tail = m.focus == Pane::Tail;
     match a {
         Action::Back => back(m),
-        Action::Quit => quit(m, cmds),
+        Action::Quit => quit(cmds),
         Action::Help => m.overlay = Some(Overlay::Help { scroll: 0 }),
         Action::Contexts => super::picker::open(m),
         Action::FocusNext | Action::FocusPrev => {
@@ -212,7 +211,7 @@ pub fn action(m: &mut Model, a: Action, cmds: &mut Vec<Command>) {
         Action::ScrubFwd10 => scrub::move_cursor(m, 10, cmds),
         Action::ZoomOut => scrub::zoom(m, 2.0, cmds),
         Action::ZoomIn => scrub::zoom(m, 0.5, cmds),
-        Action::Refresh => cmds.push(Command::RefreshTopics),
+        Action::Refresh => cmds.push(Effect::Worker(WorkerCmd::RefreshTopics)),
         Action::Inspect => super::inspector::open(m, cmds),
         Action::Copy => actions::copy_value(m, cmds),
         Action::CopyLink => landing::copy_link(m, cmds),
@@ -299,7 +298,7 @@ fn toggle_pause(m: &mut Model) {
 }
 
 /// Enter with topics marked: tails them merged by time (one marked: that one alone).
-pub fn start_merged(m: &mut Model, cmds: &mut Vec<Command>) {
+pub fn start_merged(m: &mut Model, cmds: &mut Vec<Effect>) {
     let topics: Vec<TopicName> = m.browser.marked.iter().cloned().collect();
     let Some(first) = topics.first().cloned() else {
         return;
@@ -323,7 +322,7 @@ pub fn start_merged(m: &mut Model, cmds: &mut Vec<Command>) {
 }
 
 /// Starts tailing `topic` from about its newest records, following.
-pub fn start_tail(m: &mut Model, topic: TopicName, cmds: &mut Vec<Command>) {
+pub fn start_tail(m: &mut Model, topic: TopicName, cmds: &mut Vec<Effect>) {
     m.tail.merged.clear();
     m.tail.topic = Some(topic.clone());
     m.tail.columns = m.columns_by_topic.get(&topic).cloned().unwrap_or_default();
@@ -416,7 +415,7 @@ fn apply_search(m: &mut Model) {
     }
 }
 
-fn dialog_key(m: &mut Model, k: &KeyEvent, cmds: &mut Vec<Command>) {
+fn dialog_key(m: &mut Model, k: &KeyEvent, cmds: &mut Vec<Effect>) {
     let Some(Overlay::Dialog(d)) = &mut m.overlay else {
         return;
     };
@@ -455,14 +454,18 @@ fn dialog_key(m: &mut Model, k: &KeyEvent, cmds: &mut Vec<Command>) {
                     d.in_flight = Some(req);
                     d.error = None;
                     cmds.push(match s {
-                        Submit::Publish(topic, messages) => Command::Publish {
+                        Submit::Publish(topic, messages) => Effect::Worker(WorkerCmd::Publish {
                             req,
                             topic,
                             messages,
-                        },
-                        Submit::CloseChannel(name) => Command::CloseChannel { req, name },
-                        Submit::Delete(topic) => Command::Delete { req, topic },
-                        Submit::DeleteMany(topics) => Command::DeleteMany { req, topics },
+                        }),
+                        Submit::CloseChannel(name) => {
+                            Effect::Worker(WorkerCmd::CloseChannel { req, name })
+                        }
+                        Submit::Delete(topic) => Effect::Worker(WorkerCmd::Delete { req, topic }),
+                        Submit::DeleteMany(topics) => {
+                            Effect::Worker(WorkerCmd::DeleteMany { req, topics })
+                        }
                         Submit::GoTo(_) | Submit::Columns(_) | Submit::Nothing => return,
                     });
                 }
@@ -482,7 +485,7 @@ fn scroll_detail(m: &mut Model, seq: u64, delta: i64) {
     }
 }
 
-fn on_mouse(m: &mut Model, e: MouseEvent, cmds: &mut Vec<Command>) {
+fn on_mouse(m: &mut Model, e: MouseEvent, cmds: &mut Vec<Effect>) {
     if m.overlay.is_some() || m.too_small() {
         if let Some(Overlay::Detail { seq, .. }) = m.overlay {
             match e.kind {

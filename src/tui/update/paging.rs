@@ -4,14 +4,14 @@
 
 use super::super::buffer::Buffer;
 use super::super::model::{Level, Model};
-use super::super::msg::{Command, ReqId};
+use super::super::msg::{Effect, ReqId, WorkerCmd};
 use super::super::query::{tail_height, tail_window};
 use super::nav;
 use crate::client::Record;
 
 /// Before moving up `delta` rows (< 0): when that passes the first loaded record, asks
 /// for the records before it (once; not past the topic's first message).
-pub fn want_earlier(m: &mut Model, delta: isize, cmds: &mut Vec<Command>) {
+pub fn want_earlier(m: &mut Model, delta: isize, cmds: &mut Vec<Effect>) {
     let Some(topic) = m.tail.topic.clone() else {
         return;
     };
@@ -40,13 +40,13 @@ pub fn want_earlier(m: &mut Model, delta: isize, cmds: &mut Vec<Command>) {
     let req = m.fresh_id();
     let limit = (tail_height(m) * 2).clamp(50, 1000);
     m.tail.paging = Some((req, before, overshoot));
-    cmds.push(Command::ReadBefore {
+    cmds.push(Effect::Worker(WorkerCmd::ReadBefore {
         req,
         topic,
         before_ns: before,
         floor_ns: floor,
         limit,
-    });
+    }));
     m.say(Level::Info, "reading earlier records…");
 }
 

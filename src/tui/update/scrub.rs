@@ -1,7 +1,7 @@
 //! The scrubber: cursor moves, zoom, go-to-time, the debounced re-subscribe, histograms.
 
 use super::super::model::{DEBOUNCE_NS, Level, Model};
-use super::super::msg::{Command, Start};
+use super::super::msg::{Effect, Start, WorkerCmd};
 use crate::time::TimeSpec;
 
 /// Buckets the timeline shows (its inner width).
@@ -16,7 +16,7 @@ pub fn bucket_ns(m: &Model) -> i64 {
 }
 
 /// Asks for the histogram of the current window.
-pub fn request_histogram(m: &mut Model, cmds: &mut Vec<Command>) {
+pub fn request_histogram(m: &mut Model, cmds: &mut Vec<Effect>) {
     let Some(topic) = m.tail.topic.clone() else {
         return;
     };
@@ -25,26 +25,26 @@ pub fn request_histogram(m: &mut Model, cmds: &mut Vec<Command>) {
     m.scrub.hist_id = id;
     m.scrub.hist_at = m.now;
     if !m.tail.merged.is_empty() {
-        cmds.push(Command::HistogramMany {
+        cmds.push(Effect::Worker(WorkerCmd::HistogramMany {
             id,
             topics: m.tail.merged.clone(),
             start_ns,
             stop_ns,
             buckets: buckets(m) as u32,
-        });
+        }));
         return;
     }
-    cmds.push(Command::Histogram {
+    cmds.push(Effect::Worker(WorkerCmd::Histogram {
         id,
         topic,
         start_ns,
         stop_ns,
         buckets: buckets(m) as u32,
-    });
+    }));
 }
 
 /// Moves the cursor by `n` buckets (negative: back).
-pub fn move_cursor(m: &mut Model, n: i64, cmds: &mut Vec<Command>) {
+pub fn move_cursor(m: &mut Model, n: i64, cmds: &mut Vec<Effect>) {
     if m.tail.topic.is_none() {
         m.say(
             Level::Info,
@@ -64,7 +64,7 @@ pub fn move_cursor(m: &mut Model, n: i64, cmds: &mut Vec<Command>) {
 
 /// Puts the cursor at `t` (clamped to the topic's history), cancels the current
 /// subscription and schedules the re-subscribe at `t` after the debounce.
-pub fn set_cursor(m: &mut Model, t: i64, cmds: &mut Vec<Command>) {
+pub fn set_cursor(m: &mut Model, t: i64, cmds: &mut Vec<Effect>) {
     let t = t.clamp(m.history_start(), m.now.max(m.history_start()));
     m.scrub.landing = None; // a landing sets its own after this
     m.scrub.cursor = Some(t);
@@ -77,7 +77,7 @@ pub fn set_cursor(m: &mut Model, t: i64, cmds: &mut Vec<Command>) {
         }
     }
     if let Some(old) = m.tail.sub.take() {
-        cmds.push(Command::Cancel { id: old });
+        cmds.push(Effect::Worker(WorkerCmd::Cancel { id: old }));
         // What was shown is not "from the cursor": clear it until the new read delivers.
         reset_tail_buffer(m);
     }
@@ -88,7 +88,7 @@ pub fn set_cursor(m: &mut Model, t: i64, cmds: &mut Vec<Command>) {
 }
 
 /// Fires the debounced re-subscribe when due.
-pub fn fire_resubscribe(m: &mut Model, cmds: &mut Vec<Command>) {
+pub fn fire_resubscribe(m: &mut Model, cmds: &mut Vec<Effect>) {
     let (Some(due), Some(cursor), Some(_)) = (m.scrub.resub_at, m.scrub.cursor, &m.tail.topic)
     else {
         return;
@@ -107,12 +107,12 @@ pub fn fire_resubscribe(m: &mut Model, cmds: &mut Vec<Command>) {
 /// takes a fresh id, empties the buffer and subscribes from `start`. From the newest
 /// records the ring evicts the oldest; from a time it keeps the first records (the ones
 /// at the cursor) and stops reading when full.
-pub fn resubscribe(m: &mut Model, start: Start, cmds: &mut Vec<Command>) {
+pub fn resubscribe(m: &mut Model, start: Start, cmds: &mut Vec<Effect>) {
     let Some(topic) = m.tail.topic.clone() else {
         return;
     };
     if let Some(old) = m.tail.sub.take() {
-        cmds.push(Command::Cancel { id: old });
+        cmds.push(Effect::Worker(WorkerCmd::Cancel { id: old }));
     }
     let id = m.fresh_id();
     m.tail.sub = Some(id);
@@ -120,10 +120,14 @@ pub fn resubscribe(m: &mut Model, start: Start, cmds: &mut Vec<Command>) {
     m.tail.live.evict = matches!(start, Start::Newest(_));
     if !m.tail.merged.is_empty() {
         let topics = m.tail.merged.clone();
-        cmds.push(Command::SubscribeMany { id, topics, start });
+        cmds.push(Effect::Worker(WorkerCmd::SubscribeMany {
+            id,
+            topics,
+            start,
+        }));
         return;
     }
-    cmds.push(Command::Subscribe { id, topic, start });
+    cmds.push(Effect::Worker(WorkerCmd::Subscribe { id, topic, start }));
 }
 
 /// Empties the tail buffer for a new subscription.
@@ -143,7 +147,7 @@ pub fn reset_tail_buffer(m: &mut Model) {
 }
 
 /// Back to live: newest records, following, full-history timeline.
-pub fn go_live(m: &mut Model, cmds: &mut Vec<Command>) {
+pub fn go_live(m: &mut Model, cmds: &mut Vec<Effect>) {
     m.scrub.landing = None;
     let was_scrubbing = m.scrub.cursor.is_some() || m.scrub.resub_at.is_some();
     m.scrub.cursor = None;
@@ -163,7 +167,7 @@ pub fn go_live(m: &mut Model, cmds: &mut Vec<Command>) {
 }
 
 /// Zooms the window by `factor` (2.0 out, 0.5 in) around the cursor (or now).
-pub fn zoom(m: &mut Model, factor: f64, cmds: &mut Vec<Command>) {
+pub fn zoom(m: &mut Model, factor: f64, cmds: &mut Vec<Effect>) {
     if m.tail.topic.is_none() {
         m.say(
             Level::Info,
@@ -207,7 +211,7 @@ pub fn zoom(m: &mut Model, factor: f64, cmds: &mut Vec<Command>) {
 }
 
 /// Applies a go-to-time SPEC.
-pub fn go_to(m: &mut Model, spec: TimeSpec, cmds: &mut Vec<Command>) {
+pub fn go_to(m: &mut Model, spec: TimeSpec, cmds: &mut Vec<Effect>) {
     match spec {
         TimeSpec::Latest => go_live(m, cmds),
         TimeSpec::Earliest => {
@@ -248,7 +252,7 @@ pub fn slide_live_window(m: &mut Model, old_now: i64) {
 }
 
 /// Live timeline: refreshes the histogram every few seconds.
-pub fn refresh_histogram_if_due(m: &mut Model, cmds: &mut Vec<Command>) {
+pub fn refresh_histogram_if_due(m: &mut Model, cmds: &mut Vec<Effect>) {
     if m.tail.topic.is_some()
         && m.window_is_live()
         && m.now - m.scrub.hist_at >= super::super::model::HISTOGRAM_REFRESH_NS

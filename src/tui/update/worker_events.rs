@@ -2,12 +2,12 @@
 
 use super::super::model::PartFault;
 use super::super::model::{ConnState, Level, Model, Overlay};
-use super::super::msg::{Command, ReqId, SubId, TailEnd, WorkerEvent};
+use super::super::msg::{Effect, ReqId, SubId, TailEnd, WorkerCmd, WorkerEvent};
 use super::{dialog_waiting, nav};
 use crate::client::{ClientError, DeleteOutcome, PublishOutcome, Record};
 
 /// Applies a worker event.
-pub fn on_event(m: &mut Model, ev: WorkerEvent, cmds: &mut Vec<Command>) {
+pub fn on_event(m: &mut Model, ev: WorkerEvent, cmds: &mut Vec<Effect>) {
     m.dirty = true;
     match ev {
         WorkerEvent::Connected { protocol, addr } => {
@@ -122,7 +122,7 @@ pub fn on_event(m: &mut Model, ev: WorkerEvent, cmds: &mut Vec<Command>) {
             let ok = result.is_ok();
             finish_request(m, req, ok, true, text);
             if ok {
-                cmds.push(Command::RefreshTopics);
+                cmds.push(Effect::Worker(WorkerCmd::RefreshTopics));
             }
         }
         WorkerEvent::Earlier { req, result } => {
@@ -143,7 +143,7 @@ pub fn on_event(m: &mut Model, ev: WorkerEvent, cmds: &mut Vec<Command>) {
 }
 
 /// New records of subscription `id`.
-fn on_records(m: &mut Model, id: SubId, records: Vec<Record>, cmds: &mut Vec<Command>) {
+fn on_records(m: &mut Model, id: SubId, records: Vec<Record>, cmds: &mut Vec<Effect>) {
     if m.tail.sub != Some(id) {
         return; // stale: a replaced subscription
     }
@@ -169,7 +169,7 @@ fn on_records(m: &mut Model, id: SubId, records: Vec<Record>, cmds: &mut Vec<Com
     if m.tail.live.refused > 0 && !m.tail.live.evict {
         // From a cursor: the window is full; stop reading instead of dropping.
         m.tail.sub = None;
-        cmds.push(Command::Cancel { id });
+        cmds.push(Effect::Worker(WorkerCmd::Cancel { id }));
     }
 }
 
@@ -178,7 +178,7 @@ fn on_published(
     m: &mut Model,
     req: ReqId,
     result: Result<Vec<PublishOutcome>, ClientError>,
-    cmds: &mut Vec<Command>,
+    cmds: &mut Vec<Effect>,
 ) {
     // The target, from the dialog that sent it (named in the result: a typo in the
     // topic field publishes somewhere else, and the status must say where).
@@ -213,7 +213,7 @@ fn on_published(
     // A failed publish keeps its dialog (fix the fields, send again).
     finish_request(m, req, result.is_ok(), false, text);
     if new_topic {
-        cmds.push(Command::RefreshTopics); // it created a topic: list it now
+        cmds.push(Effect::Worker(WorkerCmd::RefreshTopics)); // it created a topic: list it now
     }
 }
 
@@ -222,7 +222,7 @@ fn on_deleted(
     m: &mut Model,
     req: ReqId,
     result: Result<DeleteOutcome, ClientError>,
-    cmds: &mut Vec<Command>,
+    cmds: &mut Vec<Effect>,
 ) {
     let deleted = match &m.overlay {
         Some(Overlay::Dialog(d)) if d.in_flight == Some(req) => match &d.kind {
@@ -261,14 +261,14 @@ fn on_deleted(
             nav::browser_reselect(m, old);
             if m.tail.topic.as_ref() == Some(&t) {
                 if let Some(id) = m.tail.sub.take() {
-                    cmds.push(Command::Cancel { id });
+                    cmds.push(Effect::Worker(WorkerCmd::Cancel { id }));
                 }
                 m.tail.topic = None;
                 super::scrub::reset_tail_buffer(m);
                 m.scrub = Default::default();
             }
         }
-        cmds.push(Command::RefreshTopics);
+        cmds.push(Effect::Worker(WorkerCmd::RefreshTopics));
     }
 }
 

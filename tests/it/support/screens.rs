@@ -13,7 +13,7 @@ pub use swmq::client::{
     Histogram, HistogramUnit, PartitionInfo, Protocol, Record, TopicInfo, TopicName,
 };
 pub use swmq::tui::model::{Model, SEC};
-pub use swmq::tui::msg::{Command, Msg, WorkerEvent};
+pub use swmq::tui::msg::{Effect, Msg, WorkerCmd, WorkerEvent};
 pub use swmq::tui::update::update;
 pub use swmq::tui::view::view;
 

@@ -6,7 +6,7 @@ use crate::link::Link;
 
 /// The model after `swmq open` of the link to `rec(i)` of demo/orders, connected and
 /// listed; returns the subscription's id once the debounce has fired.
-fn opened(i: i64) -> (Model, u64, Vec<Command>) {
+fn opened(i: i64) -> (Model, u64, Vec<Effect>) {
     let mut m = Model::new("127.0.0.1:17777", false, true, 100, NOW);
     update(&mut m, Msg::Resize(120, 40));
     let r = rec(i, "x");
@@ -29,9 +29,12 @@ fn opened(i: i64) -> (Model, u64, Vec<Command>) {
         Some(r.ts_ns),
         "the cursor at the record's ns"
     );
-    assert!(matches!(cmds.as_slice(), [Command::Histogram { .. }]));
+    assert!(matches!(
+        cmds.as_slice(),
+        [Effect::Worker(WorkerCmd::Histogram { .. })]
+    ));
     let cmds = update(&mut m, Msg::Tick(NOW + DEBOUNCE_NS));
-    let [Command::Subscribe { id, start, .. }] = cmds.as_slice() else {
+    let [Effect::Worker(WorkerCmd::Subscribe { id, start, .. })] = cmds.as_slice() else {
         panic!("{cmds:?}")
     };
     assert_eq!(*start, Start::At(r.ts_ns));
@@ -47,12 +50,12 @@ fn open_selects_the_record_then_pages_in_the_records_before_it() {
     assert_eq!(super::sel_value(&m), "v40");
     assert!(!m.tail.follow);
     let [
-        Command::ReadBefore {
+        Effect::Worker(WorkerCmd::ReadBefore {
             req,
             before_ns,
             limit,
             ..
-        },
+        }),
     ] = cmds.as_slice()
     else {
         panic!("{cmds:?}")
@@ -135,7 +138,7 @@ fn y_copies_a_link_to_the_selected_record() {
     update(&mut m, chr('k'));
     let r_val = super::sel_value(&m);
     let cmds = update(&mut m, chr('y'));
-    let [Command::Copy(text)] = cmds.as_slice() else {
+    let [Effect::Copy(text)] = cmds.as_slice() else {
         panic!("{cmds:?}")
     };
     let l = Link::parse(text).unwrap();
@@ -157,7 +160,7 @@ fn y_copies_a_link_to_the_selected_record() {
     // In the detail view, the detail's record.
     update(&mut m, key(KeyCode::Enter));
     let cmds = update(&mut m, chr('y'));
-    assert!(matches!(cmds.as_slice(), [Command::Copy(x)] if x == text));
+    assert!(matches!(cmds.as_slice(), [Effect::Copy(x)] if x == text));
     // Nothing selected: nothing copied.
     let mut m = connected();
     update(&mut m, key(KeyCode::Tab));
@@ -174,8 +177,8 @@ fn enter_with_marks_tails_the_marked_topics_merged() {
     update(&mut m, chr(' '));
     let cmds = update(&mut m, key(KeyCode::Enter));
     let [
-        Command::SubscribeMany { topics, start, .. },
-        Command::HistogramMany { topics: ht, .. },
+        Effect::Worker(WorkerCmd::SubscribeMany { topics, start, .. }),
+        Effect::Worker(WorkerCmd::HistogramMany { topics: ht, .. }),
     ] = cmds.as_slice()
     else {
         panic!("{cmds:?}")
@@ -190,7 +193,7 @@ fn enter_with_marks_tails_the_marked_topics_merged() {
     update(&mut m, key(KeyCode::Left));
     let cmds = update(&mut m, Msg::Tick(NOW + DEBOUNCE_NS));
     assert!(
-        matches!(cmds.as_slice(), [Command::SubscribeMany { topics, .. }] if topics.len() == 2),
+        matches!(cmds.as_slice(), [Effect::Worker(WorkerCmd::SubscribeMany { topics, .. })] if topics.len() == 2),
         "{cmds:?}"
     );
     // Enter on one topic without marks: that one alone again.
@@ -200,7 +203,7 @@ fn enter_with_marks_tails_the_marked_topics_merged() {
     m.browser.sel = Some(Sel::Topic(t("demo/orders")));
     let cmds = update(&mut m, key(KeyCode::Enter));
     assert!(
-        matches!(&cmds[1], Command::Subscribe { topic, .. } if *topic == t("demo/orders")),
+        matches!(&cmds[1], Effect::Worker(WorkerCmd::Subscribe { topic, .. }) if *topic == t("demo/orders")),
         "{cmds:?}"
     );
     assert!(m.tail.merged.is_empty());

@@ -83,7 +83,7 @@ fn space_marks_and_delete_asks_for_the_count_calling_out_open_and_unread() {
     update(&mut m, key(KeyCode::Backspace));
     typed(&mut m, "3");
     let cmds = update(&mut m, key(KeyCode::Enter));
-    let Some(Command::DeleteMany { req, topics }) = cmds.first() else {
+    let Some(Effect::Worker(WorkerCmd::DeleteMany { req, topics })) = cmds.first() else {
         panic!("{cmds:?}")
     };
     assert_eq!(topics.len(), 3);
@@ -97,7 +97,7 @@ fn space_marks_and_delete_asks_for_the_count_calling_out_open_and_unread() {
             failed: vec![(t("chan/d-open"), "broker down".into())],
         }),
     );
-    assert!(cmds.contains(&Command::RefreshTopics));
+    assert!(cmds.contains(&Effect::Worker(WorkerCmd::RefreshTopics)));
     assert!(m.overlay.is_none());
     assert!(m.browser.info(&t("chan/a-done")).is_none());
     assert_eq!(

@@ -20,7 +20,7 @@ pub use crate::client::{
 };
 pub use crate::tui::layout;
 pub use crate::tui::model::{ConnState, DEBOUNCE_NS, Model, Overlay, Pane, SEC, Sel};
-pub use crate::tui::msg::{Command, Msg, Start, WorkerEvent};
+pub use crate::tui::msg::{Effect, Msg, Start, WorkerCmd, WorkerEvent};
 pub use crate::tui::update::update;
 
 pub const NOW: i64 = 1_795_701_732 * SEC;
@@ -98,9 +98,12 @@ pub fn tailing() -> Model {
     let mut m = connected();
     let cmds = update(&mut m, key(KeyCode::Enter));
     assert!(
-        matches!(&cmds[0], Command::Subscribe { start: Start::Newest(100), topic, .. } if *topic == t("demo/orders"))
+        matches!(&cmds[0], Effect::Worker(WorkerCmd::Subscribe { start: Start::Newest(100), topic, .. }) if *topic == t("demo/orders"))
     );
-    assert!(matches!(&cmds[1], Command::Histogram { .. }));
+    assert!(matches!(
+        &cmds[1],
+        Effect::Worker(WorkerCmd::Histogram { .. })
+    ));
     let id = m.tail.sub.unwrap();
     let records = (0..50)
         .map(|i| {

@@ -2,7 +2,7 @@
 
 use super::*;
 
-fn earlier(m: &mut Model, req: u64, from: i64, to: i64, done: bool) -> Vec<Command> {
+fn earlier(m: &mut Model, req: u64, from: i64, to: i64, done: bool) -> Vec<Effect> {
     let records = (from..to).map(|i| rec(i, &format!("e{}", -i))).collect();
     update(
         m,
@@ -13,15 +13,15 @@ fn earlier(m: &mut Model, req: u64, from: i64, to: i64, done: bool) -> Vec<Comma
     )
 }
 
-fn read_before(cmds: &[Command]) -> (u64, i64, i64) {
+fn read_before(cmds: &[Effect]) -> (u64, i64, i64) {
     match cmds {
         [
-            Command::ReadBefore {
+            Effect::Worker(WorkerCmd::ReadBefore {
                 req,
                 before_ns,
                 floor_ns,
                 ..
-            },
+            }),
         ] => (*req, *before_ns, *floor_ns),
         other => panic!("{other:?}"),
     }

@@ -4,7 +4,7 @@ use super::*;
 use crate::tui::dialog::FieldId;
 use crate::tui::update::{nav, scrub};
 
-fn due(m: &mut Model) -> Vec<Command> {
+fn due(m: &mut Model) -> Vec<Effect> {
     update(m, Msg::Tick(m.now + DEBOUNCE_NS))
 }
 
@@ -16,7 +16,7 @@ fn scrubbing_resubscribes_at_the_cursor_after_the_debounce() {
     assert_eq!(stop, NOW);
     let bucket = (stop - start) / i64::from(layout::areas(m.size).timeline_inner.width);
     let cmds = update(&mut m, key(KeyCode::Left));
-    assert_eq!(cmds, vec![Command::Cancel { id: old }]);
+    assert_eq!(cmds, vec![Effect::Worker(WorkerCmd::Cancel { id: old })]);
     assert_eq!(m.scrub.cursor, Some(NOW - bucket));
     assert!(
         m.tail.live.is_empty(),
@@ -33,7 +33,7 @@ fn scrubbing_resubscribes_at_the_cursor_after_the_debounce() {
     let want = NOW - 12 * bucket + bucket2;
     assert_eq!(m.scrub.cursor, Some(want));
     let cmds = due(&mut m);
-    let [Command::Subscribe { id, topic, start }] = cmds.as_slice() else {
+    let [Effect::Worker(WorkerCmd::Subscribe { id, topic, start })] = cmds.as_slice() else {
         panic!("{cmds:?}")
     };
     assert_eq!((*start, topic.clone()), (Start::At(want), t("demo/orders")));
@@ -74,7 +74,7 @@ fn scrubbing_is_clamped_to_the_topic_history_and_g_returns_live() {
     let cmds = update(&mut m, shift(KeyCode::Char('G')));
     let sub = m.tail.sub.unwrap();
     assert!(
-        matches!(cmds.as_slice(), [Command::Cancel { .. }, Command::Subscribe { id, start: Start::Newest(100), .. }] if *id == sub)
+        matches!(cmds.as_slice(), [Effect::Worker(WorkerCmd::Cancel { .. }), Effect::Worker(WorkerCmd::Subscribe { id, start: Start::Newest(100), .. })] if *id == sub)
     );
     assert!(m.scrub.cursor.is_none() && m.tail.follow);
 }
@@ -84,7 +84,7 @@ fn scrub_window_full_stops_reading_instead_of_dropping() {
     let mut m = tailing();
     update(&mut m, key(KeyCode::Left));
     let cmds = due(&mut m);
-    let Some(Command::Subscribe { id, .. }) = cmds.last().cloned() else {
+    let Some(Effect::Worker(WorkerCmd::Subscribe { id, .. })) = cmds.last().cloned() else {
         panic!()
     };
     let cmds = update(
@@ -94,7 +94,7 @@ fn scrub_window_full_stops_reading_instead_of_dropping() {
             records: (0..120).map(|i| rec(i, "x")).collect(),
         }),
     );
-    assert_eq!(cmds, vec![Command::Cancel { id }]);
+    assert_eq!(cmds, vec![Effect::Worker(WorkerCmd::Cancel { id })]);
     assert_eq!(m.tail.live.len(), 100);
     assert_eq!(m.tail.live.first_seq(), m.tail.sel); // still at the cursor's first record
     assert_eq!(m.tail.sub, None);
@@ -106,12 +106,12 @@ fn zoom_requests_histograms_of_the_new_window() {
     let (start, stop) = m.window();
     let cmds = update(&mut m, chr(']'));
     let [
-        Command::Histogram {
+        Effect::Worker(WorkerCmd::Histogram {
             start_ns,
             stop_ns,
             buckets,
             ..
-        },
+        }),
     ] = cmds.as_slice()
     else {
         panic!("{cmds:?}")
@@ -123,7 +123,10 @@ fn zoom_requests_histograms_of_the_new_window() {
         u32::from(layout::areas(m.size).timeline_inner.width)
     );
     let cmds = update(&mut m, chr('['));
-    assert!(matches!(cmds.as_slice(), [Command::Histogram { .. }]));
+    assert!(matches!(
+        cmds.as_slice(),
+        [Effect::Worker(WorkerCmd::Histogram { .. })]
+    ));
     assert_eq!(m.scrub.window, None); // back to the whole history
 }
 
@@ -138,7 +141,7 @@ fn a_window_zoomed_while_live_slides_with_the_clock() {
     assert_eq!(m.window(), (start + 2 * SEC, stop + 2 * SEC));
     // Its histogram refreshes like the whole-history one, for the slid window.
     let cmds = update(&mut m, Msg::Tick(NOW + 6 * SEC));
-    let [Command::Histogram { stop_ns, .. }] = cmds.as_slice() else {
+    let [Effect::Worker(WorkerCmd::Histogram { stop_ns, .. })] = cmds.as_slice() else {
         panic!("{cmds:?}")
     };
     assert_eq!(*stop_ns, NOW + 6 * SEC);
@@ -160,11 +163,14 @@ fn go_to_time_sets_the_exact_cursor() {
     }
     let cmds = update(&mut m, key(KeyCode::Enter));
     assert!(m.overlay.is_none());
-    assert!(matches!(cmds.as_slice(), [Command::Cancel { .. }]));
+    assert!(matches!(
+        cmds.as_slice(),
+        [Effect::Worker(WorkerCmd::Cancel { .. })]
+    ));
     assert_eq!(m.scrub.cursor, Some(at));
     let cmds = due(&mut m);
     assert!(
-        matches!(cmds.as_slice(), [Command::Subscribe { start: Start::At(x), .. }] if *x == at)
+        matches!(cmds.as_slice(), [Effect::Worker(WorkerCmd::Subscribe { start: Start::At(x), .. })] if *x == at)
     );
     // Invalid: error inline, dialog stays, nothing sent.
     update(&mut m, chr('t'));
@@ -199,10 +205,10 @@ fn go_to_time_sets_the_exact_cursor() {
         assert!(
             cmds.iter().any(|c| matches!(
                 c,
-                Command::Subscribe {
+                Effect::Worker(WorkerCmd::Subscribe {
                     start: Start::Newest(_),
                     ..
-                }
+                })
             )),
             "{spec}: {cmds:?}"
         );
@@ -219,11 +225,11 @@ fn publish_blocks_a_second_submit_while_in_flight() {
     }
     let cmds = update(&mut m, key(KeyCode::Enter));
     let [
-        Command::Publish {
+        Effect::Worker(WorkerCmd::Publish {
             req,
             topic,
             messages,
-        },
+        }),
     ] = cmds.as_slice()
     else {
         panic!("{cmds:?}")
@@ -254,7 +260,7 @@ fn publish_blocks_a_second_submit_while_in_flight() {
     };
     assert_eq!(d.in_flight, None);
     let cmds = update(&mut m, key(KeyCode::Enter));
-    let [Command::Publish { req, .. }] = cmds.as_slice() else {
+    let [Effect::Worker(WorkerCmd::Publish { req, .. })] = cmds.as_slice() else {
         panic!()
     };
     let cmds = update(
@@ -283,7 +289,7 @@ fn publishing_to_a_new_topic_names_it_and_lists_it() {
         update(&mut m, chr(c));
     }
     let cmds = update(&mut m, key(KeyCode::Enter));
-    let [Command::Publish { req, topic, .. }] = cmds.as_slice() else {
+    let [Effect::Worker(WorkerCmd::Publish { req, topic, .. })] = cmds.as_slice() else {
         panic!("{cmds:?}")
     };
     assert_eq!(topic, &t("demo/orders-typo"));
@@ -303,7 +309,7 @@ fn publishing_to_a_new_topic_names_it_and_lists_it() {
         text.contains("published 1 message(s) to demo/orders-typo"),
         "{text}"
     );
-    assert_eq!(cmds, vec![Command::RefreshTopics]);
+    assert_eq!(cmds, vec![Effect::Worker(WorkerCmd::RefreshTopics)]);
 }
 
 #[test]
@@ -318,7 +324,7 @@ fn delete_needs_the_full_name_and_removes_the_topic() {
     assert!(m.overlay.is_some());
     update(&mut m, chr('s'));
     let cmds = update(&mut m, key(KeyCode::Enter));
-    let [Command::Delete { req, topic }] = cmds.as_slice() else {
+    let [Effect::Worker(WorkerCmd::Delete { req, topic })] = cmds.as_slice() else {
         panic!("{cmds:?}")
     };
     assert_eq!(topic, &t("demo/orders"));
@@ -332,8 +338,8 @@ fn delete_needs_the_full_name_and_removes_the_topic() {
             }),
         }),
     );
-    assert!(cmds.contains(&Command::Cancel { id: sub }));
-    assert!(cmds.contains(&Command::RefreshTopics));
+    assert!(cmds.contains(&Effect::Worker(WorkerCmd::Cancel { id: sub })));
+    assert!(cmds.contains(&Effect::Worker(WorkerCmd::RefreshTopics)));
     assert!(m.browser.info(&t("demo/orders")).is_none());
     assert!(m.tail.topic.is_none());
     assert!(
@@ -357,7 +363,7 @@ fn close_channel_only_on_2x_channels() {
     update(&mut m, chr('C'));
     assert!(m.overlay.is_some());
     let cmds = update(&mut m, chr('y'));
-    let [Command::CloseChannel { req, name }] = cmds.as_slice() else {
+    let [Effect::Worker(WorkerCmd::CloseChannel { req, name })] = cmds.as_slice() else {
         panic!("{cmds:?}")
     };
     assert_eq!(name, "jobs");
@@ -372,7 +378,7 @@ fn close_channel_only_on_2x_channels() {
             }),
         }),
     );
-    assert_eq!(cmds, vec![Command::RefreshTopics]);
+    assert_eq!(cmds, vec![Effect::Worker(WorkerCmd::RefreshTopics)]);
     assert!(m.overlay.is_none());
     m.protocol = Some(Protocol::Mq);
     update(&mut m, chr('C'));
@@ -424,18 +430,16 @@ fn quit_back_help_and_ctrl_c() {
     m.browser.filter = "orders".into();
     assert!(update(&mut m, key(KeyCode::Esc)).is_empty());
     assert!(m.browser.filter.is_empty());
-    assert!(update(&mut m, key(KeyCode::Esc)).is_empty());
-    assert!(!m.quit);
+    assert!(update(&mut m, key(KeyCode::Esc)).is_empty()); // Esc never quits
     assert!(m.status.as_ref().unwrap().text.contains("q quits"));
     // q quits from the tail pane as from the list.
     update(&mut m, key(KeyCode::Tab));
     assert_eq!(m.focus, Pane::Tail);
-    assert_eq!(update(&mut m, chr('q')), vec![Command::Quit]);
-    assert!(m.quit);
+    assert_eq!(update(&mut m, chr('q')), vec![Effect::Quit]);
     // On the no-broker screen too: q quits, Esc does not.
     let mut m = Model::new("127.0.0.1:1", false, true, 100, NOW);
     assert!(update(&mut m, key(KeyCode::Esc)).is_empty());
-    assert_eq!(update(&mut m, chr('q')), vec![Command::Quit]);
+    assert_eq!(update(&mut m, chr('q')), vec![Effect::Quit]);
     // Ctrl-C quits even inside a dialog.
     let mut m = tailing();
     update(&mut m, chr('p'));
@@ -443,7 +447,7 @@ fn quit_back_help_and_ctrl_c() {
         &mut m,
         Msg::Key(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL)),
     );
-    assert_eq!(cmds, vec![Command::Quit]);
+    assert_eq!(cmds, vec![Effect::Quit]);
 }
 
 #[test]
@@ -470,7 +474,7 @@ fn detail_navigation_and_copy() {
     );
     assert_eq!(
         update(&mut m, chr('c')),
-        vec![Command::Copy("needle 49".into())]
+        vec![Effect::Copy("needle 49".into())]
     );
     update(&mut m, chr('q'));
     assert!(m.overlay.is_none());
@@ -546,7 +550,10 @@ fn tail_events_and_ticks() {
     assert_eq!(m.rate, 0.0);
     // The live histogram refreshes every few seconds.
     let cmds = update(&mut m, Msg::Tick(NOW + 6 * SEC));
-    assert!(matches!(cmds.as_slice(), [Command::Histogram { .. }]));
+    assert!(matches!(
+        cmds.as_slice(),
+        [Effect::Worker(WorkerCmd::Histogram { .. })]
+    ));
     m.say(crate::tui::model::Level::Info, "hello");
     update(&mut m, Msg::Tick(NOW + 60 * SEC));
     assert!(m.status.is_none());
@@ -576,7 +583,9 @@ fn mouse_clicks_and_wheel() {
     };
     // Row 2: demo/payments (row 0 = "demo", 1 = orders).
     let cmds = update(&mut m, click(rows.x + 2, rows.y + 2));
-    assert!(matches!(&cmds[0], Command::Subscribe { topic, .. } if *topic == t("demo/payments")));
+    assert!(
+        matches!(&cmds[0], Effect::Worker(WorkerCmd::Subscribe { topic, .. }) if *topic == t("demo/payments"))
+    );
     let id = m.tail.sub.unwrap();
     update(
         &mut m,
@@ -600,7 +609,10 @@ fn mouse_clicks_and_wheel() {
     assert_eq!(nav::tail_window(&m).1, top);
     // Click on the timeline moves the cursor there.
     let cmds = update(&mut m, click(a.timeline_inner.x + 10, a.timeline_inner.y));
-    assert!(matches!(cmds.as_slice(), [Command::Cancel { .. }]));
+    assert!(matches!(
+        cmds.as_slice(),
+        [Effect::Worker(WorkerCmd::Cancel { .. })]
+    ));
     assert_eq!(m.scrub.cursor, Some(scrub::time_at_column(&m, 10)));
 }
 

@@ -13,7 +13,7 @@ fn delete_selected(m: &mut Model, name: &str) -> u64 {
         update(m, chr(c));
     }
     let cmds = update(m, key(KeyCode::Enter));
-    let [Command::Delete { req, .. }] = cmds.as_slice() else {
+    let [Effect::Worker(WorkerCmd::Delete { req, .. })] = cmds.as_slice() else {
         panic!("{cmds:?}")
     };
     *req
@@ -66,7 +66,7 @@ fn a_failed_close_or_delete_closes_its_dialog_and_says_why() {
     }
     update(&mut m, chr('C'));
     let cmds = update(&mut m, chr('y'));
-    let [Command::CloseChannel { req, .. }] = cmds.as_slice() else {
+    let [Effect::Worker(WorkerCmd::CloseChannel { req, .. })] = cmds.as_slice() else {
         panic!("{cmds:?}")
     };
     update(
@@ -249,7 +249,7 @@ fn a_resize_asks_for_a_histogram_at_the_new_width() {
     let cmds = update(&mut m, Msg::Resize(100, 40));
     assert!(
         cmds.iter()
-            .any(|c| matches!(c, Command::Histogram { buckets: 98, .. })),
+            .any(|c| matches!(c, Effect::Worker(WorkerCmd::Histogram { buckets: 98, .. }))),
         "{cmds:?}"
     );
     assert!(
