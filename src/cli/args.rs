@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use super::complete::{channel_completer, topic_completer};
+use super::complete::{channel_completer, context_completer, topic_completer};
 pub use super::grep::GrepArgs;
 use super::serve::{BrokerArgs, DemoArgs};
 use crate::client::{Partitioner, ProtocolChoice};
@@ -83,7 +83,7 @@ pub struct GlobalArgs {
     #[arg(long, global = true)]
     pub utc: bool,
     /// Use this context of the config file [env SWMQ_CONTEXT; default: its current-context].
-    #[arg(long, global = true, value_name = "NAME")]
+    #[arg(long, global = true, value_name = "NAME", add = context_completer())]
     pub context: Option<String>,
     /// TLS: the CA certificate (PEM) that signed the servers' certificates [env SWMQ_TLS_CA].
     #[arg(long, global = true, value_name = "PEM")]

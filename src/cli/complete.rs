@@ -3,9 +3,11 @@
 //!
 //! The completion script calls `swmq` back with [`COMPLETE_VAR`] set and the words typed so
 //! far; [`complete_from_env`] answers before anything else runs. Topic arguments carry
-//! [`topic_completer`]: it connects to the broker named by `--broker`/`--filer`/`--protocol`
-//! on the line being completed (or SWMQ_BROKER, or the default), within a second, and offers
-//! the `NS/TOPIC` names that start with what was typed. A broker that does not answer
+//! [`topic_completer`]: it connects as the line being completed would (its `--broker`,
+//! `--filer`, `--protocol`, `--context`, `--tls-*`, `--security-toml`, then the environment
+//! and the config file's context, TLS included), within a second, and offers the `NS/TOPIC`
+//! names that start with what was typed. `--context` and `context use` complete the config
+//! file's context names ([`context_completer`]). A broker that does not answer
 //! offers nothing: completion never prints an error into the shell.
 
 use std::ffi::{OsStr, OsString};
@@ -106,7 +108,9 @@ pub fn channel_completer() -> ArgValueCompleter {
 
 fn complete_names(current: &OsStr, channels: bool) -> Vec<CompletionCandidate> {
     let prefix = current.to_string_lossy().into_owned();
-    let opts = options_from_line(std::env::args_os().collect());
+    let Some(opts) = options_from_line(std::env::args_os().collect()) else {
+        return Vec::new();
+    };
     let Some(names) = list_names(opts) else {
         return Vec::new();
     };
@@ -124,38 +128,76 @@ fn complete_names(current: &OsStr, channels: bool) -> Vec<CompletionCandidate> {
         .collect()
 }
 
-/// The broker options on the line being completed (after `--`), else the environment's.
-fn options_from_line(args: Vec<OsString>) -> ConnectOptions {
-    let env = |k: &str, d: &str| std::env::var(k).unwrap_or_else(|_| d.to_string());
-    let mut broker = env(config::ENV_BROKER, config::DEFAULT_BROKER);
-    let mut filer = env(config::ENV_FILER, config::DEFAULT_FILER);
-    let mut protocol = ProtocolChoice::Auto;
+/// The global flags on the line being completed (the words after `--`).
+fn flags_from_line(args: &[OsString]) -> config::Flags {
     let words: Vec<String> = args
         .iter()
         .skip_while(|a| *a != "--")
         .map(|a| a.to_string_lossy().into_owned())
         .collect();
+    let mut f = config::Flags::default();
     for (i, w) in words.iter().enumerate() {
+        match w.as_str() {
+            "--read-only" => f.read_only = true,
+            "--utc" => f.utc = true,
+            _ => {}
+        }
         let (flag, value) = match w.split_once('=') {
             Some((f, v)) => (f, Some(v.to_string())),
             None => (w.as_str(), words.get(i + 1).cloned()),
         };
-        let Some(value) = value else { continue };
+        let Some(v) = value else { continue };
+        let path = || Some(std::path::PathBuf::from(&v));
         match flag {
-            "--broker" => broker = value,
-            "--filer" => filer = value,
+            "--broker" => f.broker = Some(v.clone()),
+            "--filer" => f.filer = Some(v.clone()),
             "--protocol" => {
-                protocol = <ProtocolChoice as clap::ValueEnum>::from_str(&value, true)
-                    .unwrap_or(ProtocolChoice::Auto)
+                f.protocol = <ProtocolChoice as clap::ValueEnum>::from_str(&v, true).ok()
             }
+            "--context" => f.context = Some(v.clone()),
+            "--tls-ca" => f.tls_ca = path(),
+            "--tls-cert" => f.tls_cert = path(),
+            "--tls-key" => f.tls_key = path(),
+            "--tls-server-name" => f.tls_server_name = Some(v.clone()),
+            "--security-toml" => f.security_toml = path(),
             _ => {}
         }
     }
-    let mut c = ConnectOptions::new(broker);
-    c.filer = filer;
-    c.protocol = protocol;
+    f
+}
+
+/// How the line being completed would connect: its flags, then the environment and the
+/// config file's context (TLS included), as the command itself would; `None` when that
+/// does not resolve (an unknown context, …). Connects within a second.
+fn options_from_line(args: Vec<OsString>) -> Option<ConnectOptions> {
+    let env = |k: &str| std::env::var(k).ok();
+    let path = config::file::default_path(&env);
+    let (file, _) = config::file::load(&path);
+    let home = dirs::home_dir();
+    let inputs = config::Inputs {
+        env: &env,
+        file_path: &path,
+        file: &file,
+        home: home.as_deref(),
+    };
+    let (cfg, _) = config::resolve(&flags_from_line(&args), &inputs).ok()?;
+    let mut c = cfg.connect;
     c.connect_timeout = Duration::from_secs(1);
-    c
+    Some(c)
+}
+
+/// The completer of context names (`--context`, `context use`): the config file's.
+pub fn context_completer() -> ArgValueCompleter {
+    ArgValueCompleter::new(|current: &OsStr| {
+        let prefix = current.to_string_lossy();
+        let env = |k: &str| std::env::var(k).ok();
+        let (file, _) = config::file::load(&config::file::default_path(&env));
+        file.contexts
+            .keys()
+            .filter(|n| n.starts_with(prefix.as_ref()))
+            .map(CompletionCandidate::new)
+            .collect()
+    })
 }
 
 /// The topics of the broker, or `None` when it does not answer in time.
@@ -184,7 +226,13 @@ mod tests {
 
     #[test]
     fn broker_options_come_from_the_line() {
-        let line = |v: &[&str]| options_from_line(v.iter().map(OsString::from).collect());
+        let line = |v: &[&str]| {
+            let f = flags_from_line(&v.iter().map(OsString::from).collect::<Vec<_>>());
+            let mut o = ConnectOptions::new(f.broker.unwrap_or_default());
+            o.filer = f.filer.unwrap_or_default();
+            o.protocol = f.protocol.unwrap_or_default();
+            (o, f.tls_ca, f.context)
+        };
         let o = line(&[
             "swmq",
             "--",
@@ -195,13 +243,19 @@ mod tests {
             "--filer=f:2",
             "--protocol",
             "mq",
+            "--tls-ca=/ca.pem",
+            "--context",
+            "prod",
             "de",
         ]);
+        let (o, ca, ctx) = o;
+        assert_eq!(ca.as_deref(), Some(std::path::Path::new("/ca.pem")));
+        assert_eq!(ctx.as_deref(), Some("prod"));
         assert_eq!(o.broker, "h:1");
         assert_eq!(o.filer, "f:2");
         assert_eq!(o.protocol, ProtocolChoice::Mq);
         // Words before `--` are the completer's own, not the line's.
-        let o = line(&["swmq", "--broker", "x:9", "--", "swmq", "tail"]);
+        let o = line(&["swmq", "--broker", "x:9", "--", "swmq", "tail"]).0;
         assert_ne!(o.broker, "x:9");
     }
 }

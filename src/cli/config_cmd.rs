@@ -255,6 +255,7 @@ pub enum ContextCommand {
     /// Make NAME the current context (used without --context / SWMQ_CONTEXT).
     Use {
         /// The context.
+        #[arg(add = super::complete::context_completer())]
         name: String,
     },
     /// Add (or with --replace, replace) context NAME from the connection flags given here:

@@ -48,6 +48,7 @@ mod mq_operators;
 mod mq_schema;
 mod tls_cli;
 mod tls_embedded;
+mod tls_https;
 mod tls_weed;
 mod tui_chan_e2e;
 mod tui_e2e;

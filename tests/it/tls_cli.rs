@@ -198,6 +198,7 @@ fn the_tui_over_mutual_tls_shows_and_switches_contexts() {
     // Something to see on beta.
     let out = swmq(&["--context", "beta", "publish", "only/on-beta", "x"], &cfg);
     stdout_ok(&out, "publish to beta");
+    completions_know_contexts_and_tls(&cfg);
     let mut tui = Tui::start_with_config(&["--context", "alpha"], &cfg);
     let s = tui.wait("connected to alpha", 30, |s| {
         s.contains("ctx alpha") && s.contains("connected")
@@ -214,4 +215,41 @@ fn the_tui_over_mutual_tls_shows_and_switches_contexts() {
     });
     assert!(s.contains(&other.addr), "{s}");
     tui.keys("q");
+}
+
+/// Shell completion (the fish protocol of the generated scripts): context names after
+/// `--context` and `context use`, the TLS options, and topic names read over mTLS with the
+/// context's TLS settings.
+fn completions_know_contexts_and_tls(cfg: &Path) {
+    let complete = |words: &[&str]| {
+        let mut c = Command::new(BIN);
+        for (k, _) in std::env::vars() {
+            if k.starts_with("SWMQ_") {
+                c.env_remove(k);
+            }
+        }
+        let out = c
+            .env("SWMQ_CONFIG", cfg)
+            .env("_SWMQ_COMPLETE", "fish")
+            .arg("--")
+            .args(words)
+            .output()
+            .expect("run swmq");
+        stdout_ok(&out, "complete")
+            .lines()
+            .map(|l| l.split('\t').next().unwrap_or_default().to_string())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(complete(&["swmq", "--context", ""]), ["alpha", "beta"]);
+    assert_eq!(complete(&["swmq", "--context=b"]), ["--context=beta"]);
+    assert_eq!(complete(&["swmq", "context", "use", "a"]), ["alpha"]);
+    let tls = complete(&["swmq", "tail", "--tls-"]);
+    for flag in ["--tls-ca", "--tls-cert", "--tls-key", "--tls-server-name"] {
+        assert!(tls.iter().any(|l| l == flag), "{flag} in {tls:?}");
+    }
+    // Topics come from beta's broker, over mTLS with the context's certificates.
+    let got = complete(&["swmq", "--context", "beta", "tail", "on"]);
+    assert!(got.is_empty(), "{got:?}");
+    let got = complete(&["swmq", "--context", "beta", "tail", "only/"]);
+    assert_eq!(got, ["only/on-beta"]);
 }

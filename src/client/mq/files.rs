@@ -17,15 +17,11 @@
 //! - `mq.topic.compact` writes `<first record's second>.parquet` beside the logs, with the
 //!   time range in the entry's `ts_min`/`ts_max` extended attributes (8 bytes, big-endian).
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
-
 use bytes::{Buf, Bytes};
-use http_body_util::{BodyExt, Empty, Limited};
-use hyper::client::conn::http1::SendRequest;
 use prost::Message as _;
 
+pub use super::filer_http::FilerHttp;
+use super::filer_http::http_error;
 use super::logs::{parse_log_name, partition_dir};
 use super::{MqClient, Part};
 use crate::client::filer::{entry_mtime_ns, entry_size};
@@ -33,16 +29,6 @@ use crate::client::{ClientError, TopicName};
 use crate::proto::filer::{Entry, FileChunk, LogEntry};
 
 const NS: i64 = 1_000_000_000;
-
-/// The largest log file accepted (the broker flushes ≤ 8 MiB windows; appends to one name
-/// can add more, a record can be large).
-const MAX_FILE: usize = 1 << 30;
-
-/// How long one HTTP request (connect, answer, whole body) may take.
-const HTTP_TIMEOUT: Duration = Duration::from_secs(60);
-
-/// Idle HTTP connections kept for reuse.
-const MAX_IDLE: usize = 16;
 
 /// One file of a partition directory.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -197,212 +183,6 @@ pub fn http_addr_of(grpc: &str) -> Result<String, ClientError> {
         ));
     }
     Ok(format!("{host}:{}", port - 10_000))
-}
-
-type Sender = SendRequest<Empty<Bytes>>;
-
-/// How long a filer HTTP port that refused a connection is bypassed (chunks are read from
-/// the volume servers meanwhile).
-const FILER_DOWN_FOR: Duration = Duration::from_secs(30);
-
-/// GETs over kept-alive HTTP/1.1 connections: to the filer's HTTP port (its gRPC port −
-/// 10000, SeaweedFS's convention) and to volume servers.
-#[derive(Clone)]
-pub struct FilerHttp {
-    addr: Result<String, String>,
-    connect_timeout: Duration,
-    idle: Arc<Mutex<HashMap<String, Vec<Sender>>>>,
-    /// When the filer's HTTP port last refused (or was not derivable).
-    filer_down: Arc<Mutex<Option<Instant>>>,
-    /// Volume server addresses by volume id.
-    volumes: Arc<Mutex<HashMap<String, Vec<String>>>>,
-}
-
-impl std::fmt::Debug for FilerHttp {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("FilerHttp")
-            .field("addr", &self.addr)
-            .finish()
-    }
-}
-
-fn http_error(ctx: &str, code: tonic::Code, message: impl std::fmt::Display) -> ClientError {
-    ClientError::Rpc {
-        context: ctx.to_string(),
-        code,
-        message: message.to_string(),
-    }
-}
-
-impl FilerHttp {
-    /// A client of the filer whose gRPC address is `filer_grpc`; nothing is connected yet.
-    pub fn new(filer_grpc: &str, connect_timeout: Duration) -> Self {
-        FilerHttp {
-            addr: http_addr_of(filer_grpc).map_err(|e| e.to_string()),
-            connect_timeout,
-            idle: Arc::default(),
-            filer_down: Arc::default(),
-            volumes: Arc::default(),
-        }
-    }
-
-    /// The filer's HTTP `HOST:PORT`.
-    pub fn addr(&self) -> Result<&str, ClientError> {
-        self.addr.as_deref().map_err(|e| ClientError::Invalid {
-            what: "filer address".into(),
-            detail: e.clone(),
-        })
-    }
-
-    /// The one place HTTP connections are made (TLS goes here).
-    async fn connect(&self, addr: &str) -> Result<Sender, ClientError> {
-        let err = |cause: String| ClientError::Connect {
-            addr: format!("http {addr}"),
-            cause,
-        };
-        let tcp = tokio::time::timeout(self.connect_timeout, tokio::net::TcpStream::connect(addr))
-            .await
-            .map_err(|_| ClientError::Timeout {
-                addr: format!("http {addr}"),
-                secs: self.connect_timeout.as_secs_f64(),
-            })?
-            .map_err(|e| err(e.to_string()))?;
-        let _ = tcp.set_nodelay(true);
-        let io = hyper_util::rt::TokioIo::new(tcp);
-        let (sender, conn) = hyper::client::conn::http1::handshake(io)
-            .await
-            .map_err(|e| err(e.to_string()))?;
-        tokio::spawn(async move {
-            if let Err(e) = conn.await {
-                tracing::debug!("http connection ended: {e}");
-            }
-        });
-        Ok(sender)
-    }
-
-    async fn sender(&self, addr: &str) -> Result<Sender, ClientError> {
-        loop {
-            let idle = self
-                .idle
-                .lock()
-                .ok()
-                .and_then(|mut m| m.get_mut(addr).and_then(|v| v.pop()));
-            match idle {
-                Some(mut s) if !s.is_closed() => {
-                    if s.ready().await.is_ok() {
-                        return Ok(s);
-                    }
-                }
-                Some(_) => {}
-                None => return self.connect(addr).await,
-            }
-        }
-    }
-
-    /// GETs `path` from `addr` whole; `None` on 404.
-    pub async fn get(&self, addr: &str, path: &str) -> Result<Option<Bytes>, ClientError> {
-        Ok(self.get_with_server(addr, path).await?.0)
-    }
-
-    /// [`FilerHttp::get`] with the answer's `Server` header.
-    async fn get_with_server(
-        &self,
-        addr: &str,
-        path: &str,
-    ) -> Result<(Option<Bytes>, String), ClientError> {
-        tokio::time::timeout(HTTP_TIMEOUT, self.get_inner(addr, path))
-            .await
-            .map_err(|_| ClientError::Timeout {
-                addr: format!("http {addr} GET {path}"),
-                secs: HTTP_TIMEOUT.as_secs_f64(),
-            })?
-    }
-
-    async fn get_inner(
-        &self,
-        addr: &str,
-        path: &str,
-    ) -> Result<(Option<Bytes>, String), ClientError> {
-        let mut s = self.sender(addr).await?;
-        let req = http::Request::get(path)
-            .header(http::header::HOST, addr)
-            .body(Empty::<Bytes>::new())
-            .map_err(|e| ClientError::invalid("http path", format!("{path:?}: {e}")))?;
-        let ctx = format!("http {addr} GET {path}");
-        let resp = s
-            .send_request(req)
-            .await
-            .map_err(|e| http_error(&ctx, tonic::Code::Unavailable, e))?;
-        let status = resp.status();
-        let server = resp
-            .headers()
-            .get(http::header::SERVER)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-            .to_string();
-        let body = Limited::new(resp.into_body(), MAX_FILE)
-            .collect()
-            .await
-            .map_err(|e| http_error(&ctx, tonic::Code::Unavailable, format!("body: {e}")))?
-            .to_bytes();
-        if let Ok(mut m) = self.idle.lock() {
-            let v = m.entry(addr.to_string()).or_default();
-            if v.len() < MAX_IDLE {
-                v.push(s);
-            }
-        }
-        match status.as_u16() {
-            200 => Ok((Some(body), server)),
-            404 => Ok((None, server)),
-            code => {
-                let text = String::from_utf8_lossy(&body[..body.len().min(200)]).into_owned();
-                let grpc = if code >= 500 {
-                    tonic::Code::Unavailable
-                } else {
-                    tonic::Code::Internal
-                };
-                Err(http_error(&ctx, grpc, format!("HTTP {status}: {text}")))
-            }
-        }
-    }
-
-    /// GETs a filer path from the filer's HTTP port: `Err(None)` when that port cannot be
-    /// used (not derivable, or refusing: the caller reads the chunks instead).
-    async fn get_filer(&self, path: &str) -> Result<Option<Bytes>, Option<ClientError>> {
-        let down = self.filer_down.lock().ok().and_then(|d| *d);
-        if down.is_some_and(|at| at.elapsed() < FILER_DOWN_FOR) {
-            return Err(None);
-        }
-        let Ok(addr) = self.addr() else {
-            return Err(None);
-        };
-        let mark_down = |why: &str| {
-            tracing::debug!("filer http {addr}: {why}; reading chunks from volume servers");
-            if let Ok(mut d) = self.filer_down.lock() {
-                *d = Some(Instant::now());
-            }
-        };
-        match self.get_with_server(addr, &url_path(path)).await {
-            // The filer says `SeaweedFS <version>` (volume servers and masters name
-            // themselves): anything else on that port is not the filer.
-            Ok((b, server)) if is_filer_server(&server) => Ok(b),
-            Ok((_, server)) => {
-                mark_down(&format!("answered by {server:?}, not a filer"));
-                Err(None)
-            }
-            Err(ClientError::Connect { cause, .. }) => {
-                mark_down(&cause);
-                Err(None)
-            }
-            Err(e) => Err(Some(e)),
-        }
-    }
-}
-
-/// Whether a `Server` header is a SeaweedFS filer's (`SeaweedFS 4.48`).
-fn is_filer_server(s: &str) -> bool {
-    s.strip_prefix("SeaweedFS ")
-        .is_some_and(|v| v.starts_with(|c: char| c.is_ascii_digit()))
 }
 
 /// The file id of a chunk (`<volume>,<key hex><cookie 8 hex>`).

@@ -16,6 +16,7 @@ pub mod brokers;
 mod cluster;
 pub mod config;
 mod counts;
+pub mod filer_http;
 pub mod files;
 pub mod groups;
 pub mod hash;
@@ -152,7 +153,7 @@ impl MqClient {
             channel,
             opts: opts.clone(),
             filer: FilerClient::new(opts.filer.clone(), opts.transport()),
-            http: files::FilerHttp::new(&opts.filer, opts.connect_timeout),
+            http: files::FilerHttp::new(opts),
             counts: Arc::default(),
             leaders: Arc::new(Mutex::new(HashMap::new())),
             route_to_leaders: true,

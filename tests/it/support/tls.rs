@@ -117,6 +117,33 @@ impl Certs {
         s
     }
 
+    /// [`Certs::security_toml`] with HTTPS on the filer's and volume servers' HTTP ports
+    /// (client certificates required: `ca` given) and `[https.client]` for weed's own
+    /// clients (and swmq's, when it reads this file).
+    pub fn security_toml_https(&self) -> String {
+        self.security_toml() + &self.https_sections(&self.ca)
+    }
+
+    /// The `[https.*]` sections, `[https.client]` verifying servers against `client_ca`.
+    pub fn https_sections(&self, client_ca: &Path) -> String {
+        let (ca, c, k) = (
+            self.ca.display(),
+            self.server_cert.display(),
+            self.server_key.display(),
+        );
+        let client_ca = client_ca.display();
+        let mut s = format!(
+            "[https.client]\nenabled = true\nca = \"{client_ca}\"\ncert = \"{c}\"\n\
+             key = \"{k}\"\n\n"
+        );
+        for section in ["filer", "volume"] {
+            s.push_str(&format!(
+                "[https.{section}]\ncert = \"{c}\"\nkey = \"{k}\"\nca = \"{ca}\"\n\n"
+            ));
+        }
+        s
+    }
+
     /// Client TLS options: the CA and the client certificate.
     pub fn client_options(&self) -> swmq::client::TlsOptions {
         swmq::client::TlsOptions {

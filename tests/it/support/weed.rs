@@ -140,6 +140,29 @@ pub fn spawn_server() -> Result<Weed, String> {
 /// [`spawn_server`], with `prepare` run first in the server's fresh directory (its working
 /// directory: where it finds a `security.toml`).
 pub fn spawn_server_with(prepare: impl FnOnce(&std::path::Path)) -> Result<Weed, String> {
+    spawn_server_ports(prepare, false)
+}
+
+/// Two free ports `p` and `p + 10000`: the filer's HTTP and gRPC ports as SeaweedFS lays
+/// them out by default (swmq finds the filer's HTTP port from its gRPC port that way).
+fn conventional_filer_ports() -> (u16, u16) {
+    loop {
+        let http = free_port();
+        let grpc = http + 10_000;
+        let free = |ip: &str| std::net::TcpListener::bind((ip, grpc)).is_ok();
+        if free("127.0.0.1") && free("0.0.0.0") {
+            return (http, grpc);
+        }
+    }
+}
+
+/// [`spawn_server_with`]; with `conventional_filer`, the filer's gRPC port is its HTTP
+/// port + 10000 (so that swmq reads log files from the filer's HTTP port; otherwise from
+/// the volume servers).
+pub fn spawn_server_ports(
+    prepare: impl FnOnce(&std::path::Path),
+    conventional_filer: bool,
+) -> Result<Weed, String> {
     let bin = weed_binary()?;
     let dir = tempfile::Builder::new()
         .prefix("swmq-weed-")
@@ -150,7 +173,11 @@ pub fn spawn_server_with(prepare: impl FnOnce(&std::path::Path)) -> Result<Weed,
     let log = dir.join("weed.log");
     let (master, master_grpc) = (free_port(), free_port());
     let (volume, volume_grpc) = (free_port(), free_port());
-    let (filer, filer_grpc) = (free_port(), free_port());
+    let (filer, filer_grpc) = if conventional_filer {
+        conventional_filer_ports()
+    } else {
+        (free_port(), free_port())
+    };
     let broker = free_port();
     let data = dir.join("data");
     std::fs::create_dir_all(&data).map_err(|e| e.to_string())?;

@@ -358,7 +358,11 @@ impl LogReader {
                             return FilesOutcome::Stop;
                         }
                     }
-                    Err(e) if first => return FilesOutcome::NoFiler(e),
+                    // A TLS problem is a setting to fix, not a filer to do without: said
+                    // as the read's error (docs/tls.md, HTTPS).
+                    Err(e) if first && !matches!(e, ClientError::Tls { .. }) => {
+                        return FilesOutcome::NoFiler(e);
+                    }
                     Err(e) if e.is_transient() => {
                         if self.retry_later(&e, false).await == Go::Stop {
                             return FilesOutcome::Stop;
