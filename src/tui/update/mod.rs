@@ -2,6 +2,7 @@
 //! time comes in with `Msg::Tick`.
 
 mod actions;
+pub mod find;
 pub mod landing;
 mod marks;
 pub mod nav;
@@ -92,6 +93,10 @@ fn on_key(m: &mut Model, k: KeyEvent, cmds: &mut Vec<Command>) {
         super::picker::key(m, &k, cmds);
         return;
     }
+    if let Some(Overlay::Find) = &m.overlay {
+        find::key(m, &k, cmds);
+        return;
+    }
     if let Some(Overlay::Inspector(_)) = &m.overlay {
         super::inspector::key(m, &k, cmds);
         return;
@@ -165,6 +170,9 @@ pub fn action(m: &mut Model, a: Action, cmds: &mut Vec<Command>) {
             );
         }
         Action::ToggleBrowser => toggle_browser(m),
+        Action::FindHistory => find::open(m),
+        Action::NextMatch if find::steers(m) => find::step(m, true, cmds),
+        Action::PrevMatch if find::steers(m) => find::step(m, false, cmds),
         Action::Up
         | Action::Down
         | Action::PageUp
@@ -189,6 +197,7 @@ pub fn action(m: &mut Model, a: Action, cmds: &mut Vec<Command>) {
         Action::Find => {
             if in_tail {
                 m.tail.searching = true;
+                m.find.steering = false; // n/N: this search's matches
             } else {
                 m.browser.editing = true;
             }
@@ -442,6 +451,7 @@ fn dialog_key(m: &mut Model, k: &KeyEvent, cmds: &mut Vec<Command>) {
                     m.overlay = None;
                     set_columns(m, cols);
                 }
+                Ok(Submit::Find(req)) => find::start(m, *req, cmds),
                 Ok(Submit::GoTo(spec)) => {
                     m.overlay = None;
                     m.focus = Pane::Tail;
@@ -463,7 +473,10 @@ fn dialog_key(m: &mut Model, k: &KeyEvent, cmds: &mut Vec<Command>) {
                         Submit::CloseChannel(name) => Command::CloseChannel { req, name },
                         Submit::Delete(topic) => Command::Delete { req, topic },
                         Submit::DeleteMany(topics) => Command::DeleteMany { req, topics },
-                        Submit::GoTo(_) | Submit::Columns(_) | Submit::Nothing => return,
+                        Submit::GoTo(_)
+                        | Submit::Columns(_)
+                        | Submit::Find(_)
+                        | Submit::Nothing => return,
                     });
                 }
             }
