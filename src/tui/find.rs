@@ -236,7 +236,10 @@ pub fn snippet(r: &Record, q: &Matcher, width: usize) -> String {
     };
     let chars_before = at.map_or(0, |a| text[..a].chars().count());
     let lead = width / 3;
-    let skip = chars_before.saturating_sub(lead);
+    let skip = match text.chars().count() <= width {
+        true => 0, // it all fits
+        false => chars_before.saturating_sub(lead),
+    };
     let cut: String = text.chars().skip(skip).collect();
     let shown = if skip > 0 { format!("…{cut}") } else { cut };
     super::view::fit(&shown, width)
