@@ -26,6 +26,14 @@ pub enum FieldId {
     Time,
     /// JSON field paths, comma-separated.
     Columns,
+    /// A search pattern (find in history).
+    Pattern,
+    /// Regex or fixed string (a choice).
+    Syntax,
+    /// Exact case or ignore case (a choice).
+    Case,
+    /// Where to search (a choice).
+    Range,
 }
 
 /// How a field is edited.
@@ -37,6 +45,8 @@ pub enum FieldKind {
     Multi,
     /// Digits only.
     Number,
+    /// One of these texts: Space, ← and → cycle through them.
+    Choice(&'static [&'static str]),
 }
 
 /// A field's description.
@@ -123,6 +133,8 @@ pub enum DialogKind {
     GoToTime,
     /// Pick JSON fields as tail columns.
     Columns,
+    /// Find in a topic's history (the timeline's visible window is the second range).
+    Find(TopicName, (i64, i64)),
 }
 
 /// One field with its text.
@@ -187,12 +199,14 @@ pub enum Submit {
     GoTo(TimeSpec),
     /// Show these JSON fields as columns.
     Columns(Vec<String>),
+    /// Search the history.
+    Find(Box<super::find::FindRequest>),
     /// Nothing (e.g. the confirmation does not match).
     Nothing,
 }
 
 impl Dialog {
-    fn with(kind: DialogKind, specs: &[&'static FieldSpec]) -> Self {
+    pub(super) fn with(kind: DialogKind, specs: &[&'static FieldSpec]) -> Self {
         Dialog {
             kind,
             fields: specs
@@ -305,6 +319,7 @@ impl Dialog {
             DialogKind::DeleteMany(ts) => format!("Delete {} topics", ts.len()),
             DialogKind::GoToTime => "Go to time".into(),
             DialogKind::Columns => "Columns".into(),
+            DialogKind::Find(t, _) => format!("Find in the history of {t}"),
         }
     }
 
@@ -347,6 +362,7 @@ impl Dialog {
                     f.text.pop();
                 }
             }
+            KeyCode::Left | KeyCode::Right | KeyCode::Char(' ') if self.cycle(ev.code) => {}
             KeyCode::Left | KeyCode::Right | KeyCode::End => {} // keep the prefill, edit it
             KeyCode::Char('u') if ctrl => {
                 if let Some(f) = self.fields.get_mut(self.focus) {
@@ -363,9 +379,29 @@ impl Dialog {
         DialogKey::Edited
     }
 
+    /// Space, ← or → on a choice field: the next (← previous) option. `false`: not a choice.
+    fn cycle(&mut self, code: KeyCode) -> bool {
+        let Some(f) = self.fields.get_mut(self.focus) else {
+            return false;
+        };
+        let FieldKind::Choice(options) = f.spec.kind else {
+            return false;
+        };
+        let i = options.iter().position(|o| *o == f.text).unwrap_or(0);
+        let n = options.len().max(1);
+        let j = (if code == KeyCode::Left {
+            i + n - 1
+        } else {
+            i + 1
+        }) % n;
+        f.text = options.get(j).unwrap_or(&"").to_string();
+        true
+    }
+
     fn insert(&mut self, c: char) {
         if let Some(f) = self.fields.get_mut(self.focus) {
-            if f.spec.kind == FieldKind::Number && !c.is_ascii_digit() {
+            let choice = matches!(f.spec.kind, FieldKind::Choice(_));
+            if choice || (f.spec.kind == FieldKind::Number && !c.is_ascii_digit()) {
                 return;
             }
             if f.fresh {
@@ -420,6 +456,7 @@ impl Dialog {
                     Ok(Submit::Nothing)
                 }
             }
+            DialogKind::Find(t, window) => super::find::submit(self, t, *window),
             DialogKind::GoToTime => parse_spec_in(self.get(FieldId::Time), now_ns, self.utc)
                 .map(Submit::GoTo)
                 .map_err(|e| format!("invalid time {:?}: {}", e.input, e.reason)),

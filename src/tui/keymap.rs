@@ -96,6 +96,9 @@ pub enum Action {
     CopyLink,
     /// Browser: open the topic inspector (partitions, consumer groups, configuration).
     Inspect,
+    /// Find in the topic's whole history (server-side search); in the results list: a
+    /// new search.
+    FindHistory,
 }
 
 /// Where a binding applies; also the help overlay's groups.
@@ -111,6 +114,8 @@ pub enum Ctx {
     Timeline,
     /// The record detail view.
     Detail,
+    /// The find-in-history results list.
+    Find,
 }
 
 impl Ctx {
@@ -122,6 +127,7 @@ impl Ctx {
             Ctx::Tail => "Tail",
             Ctx::Timeline => "Timeline",
             Ctx::Detail => "Detail",
+            Ctx::Find => "Find in history (results)",
         }
     }
 }
@@ -232,6 +238,16 @@ pub static BINDINGS: &[Binding] = &[
     b(&[k('c')], A::Copy, Ctx::Detail, "copy", "copy the value to the clipboard (OSC 52)"),
     b(&[k('y')], A::CopyLink, Ctx::Detail, "", "copy a link to this record (swmq open LINK lands on it)"),
     b(&[k('q'), code(C::Esc), code(C::Enter)], A::Back, Ctx::Detail, "close", "close the detail view"),
+    // Find in history: the results list (an overlay).
+    b(&[k('j'), code(C::Down)], A::Down, Ctx::Find, "", "next match"),
+    b(&[k('k'), code(C::Up)], A::Up, Ctx::Find, "", "previous match"),
+    b(&[code(C::PageDown), ctrl('d')], A::PageDown, Ctx::Find, "", "page down"),
+    b(&[code(C::PageUp), ctrl('u')], A::PageUp, Ctx::Find, "", "page up"),
+    b(&[k('g'), code(C::Home)], A::Top, Ctx::Find, "", "first match"),
+    b(&[shift(C::Char('G')), k('G'), code(C::End)], A::Live, Ctx::Find, "", "last match"),
+    b(&[code(C::Enter)], A::Open, Ctx::Find, "go there", "scrub there: the match selected, records before and after it"),
+    b(&[shift(C::Char('F')), k('F')], A::FindHistory, Ctx::Find, "new search", "a new search (cancels this one)"),
+    b(&[code(C::Esc), k('q')], A::Back, Ctx::Find, "close", "close the list (the results stay: n/N in the tail, F shows them)"),
     // Browser.
     b(&[k('j'), code(C::Down)], A::Down, Ctx::Browser, "", "next topic"),
     b(&[k('k'), code(C::Up)], A::Up, Ctx::Browser, "", "previous topic"),
@@ -246,6 +262,7 @@ pub static BINDINGS: &[Binding] = &[
     b(&[k('i')], A::Inspect, Ctx::Browser, "inspect", "inspect the topic: partitions, consumer groups, config"),
     b(&[k('s')], A::Sort, Ctx::Browser, "sort", "sort topics: name, msgs/s, size, last message"),
     b(&[k(' ')], A::Mark, Ctx::Browser, "mark", "mark / unmark the topic (Enter tails the marked ones merged, D deletes them together; Esc unmarks all)"),
+    b(&[shift(C::Char('F')), k('F')], A::FindHistory, Ctx::Browser, "", "find in the selected topic's whole history"),
     b(&[k('c')], A::DoneFilter, Ctx::Browser, "", "show only closed channels a subscriber read through their close / all"),
     // Tail.
     b(&[k('j'), code(C::Down)], A::Down, Ctx::Tail, "", "next record (leaves follow mode)"),
@@ -261,6 +278,7 @@ pub static BINDINGS: &[Binding] = &[
     b(&[k('f')], A::ToggleFilter, Ctx::Tail, "", "show only matching records / all"),
     b(&[k('u')], A::ToggleUtc, Ctx::Tail, "", "local time / UTC"),
     b(&[k('c')], A::Columns, Ctx::Tail, "columns", "JSON fields as columns (Tab completes; kept per topic)"),
+    b(&[shift(C::Char('F')), k('F')], A::FindHistory, Ctx::Tail, "", "find in the topic's whole history (pattern, options, range); n/N then go from match to match"),
     b(&[k('y')], A::CopyLink, Ctx::Tail, "", "copy a link to the selected record (OSC 52): swmq open LINK, tail --from LINK"),
     // Timeline (with the tail pane).
     b(&[code(C::Left), k('h')], A::ScrubBack, Ctx::Timeline, "scrub", "cursor one bucket back (re-subscribes there)").hk("←→"),
@@ -406,6 +424,7 @@ pub fn hints(
 pub fn contexts(m: &Model) -> &'static [Ctx] {
     match (&m.overlay, m.focus) {
         (Some(Overlay::Detail { .. }), _) => &[Ctx::Detail],
+        (Some(Overlay::Find), _) => &[Ctx::Find],
         (Some(_), _) => &[],
         (None, Pane::Browser) => &[Ctx::Browser, Ctx::Global],
         (None, Pane::Tail) => &[Ctx::Tail, Ctx::Timeline, Ctx::Global],
@@ -420,6 +439,7 @@ pub fn help_groups(read_only: bool) -> Vec<(Ctx, Vec<(String, &'static str)>)> {
         Ctx::Tail,
         Ctx::Timeline,
         Ctx::Detail,
+        Ctx::Find,
     ]
     .into_iter()
     .map(|ctx| {

@@ -7,6 +7,8 @@
 pub mod app;
 pub mod buffer;
 pub mod dialog;
+pub mod find;
+pub mod find_task;
 pub mod help;
 pub mod inspector;
 pub mod keymap;

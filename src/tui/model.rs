@@ -385,6 +385,8 @@ pub enum Overlay {
     Dialog(Dialog),
     /// The topic inspector.
     Inspector(Box<super::inspector::Inspector>),
+    /// The find-in-history results list.
+    Find,
     /// The context picker.
     Contexts {
         /// The highlighted context (index into [`Model::contexts`]).
@@ -483,6 +485,8 @@ pub struct Model {
     pub opening: Option<Landing>,
     /// What links to records carry beside the address.
     pub link_hints: LinkHints,
+    /// Find in history: the last search and its results.
+    pub find: super::find::Find,
 }
 
 impl Model {
@@ -513,6 +517,7 @@ impl Model {
             dirty: true,
             opening: None,
             link_hints: LinkHints::default(),
+            find: Default::default(),
         }
     }
 

@@ -5,8 +5,8 @@
 use crossterm::event::{KeyEvent, MouseEvent};
 
 use crate::client::{
-    ClientError, DeleteOutcome, Histogram, OutMessage, Protocol, PublishOutcome, Record, TopicInfo,
-    TopicName,
+    ClientError, DeleteOutcome, GrepProgress, GrepQuery, Histogram, OutMessage, Protocol,
+    PublishOutcome, Record, TopicInfo, TopicName,
 };
 
 /// Identifies one tail subscription; events of a replaced subscription are dropped.
@@ -166,6 +166,15 @@ pub enum WorkerCmd {
         /// How many.
         limit: usize,
     },
+    /// Search `topic`'s history (find in history); cancelled with [`Command::Cancel`].
+    Find {
+        /// The search's id (stale results are dropped).
+        id: ReqId,
+        /// Which topic.
+        topic: TopicName,
+        /// What to search for, and where.
+        query: GrepQuery,
+    },
 }
 
 /// What the worker reports.
@@ -285,6 +294,29 @@ pub enum WorkerEvent {
         req: ReqId,
         /// The outcome, or the error.
         result: Result<DeleteOutcome, ClientError>,
+    },
+    /// Matches of search `id` (a batch, in time order) and where its scan is.
+    Found {
+        /// The search.
+        id: ReqId,
+        /// The new matches.
+        matches: Vec<Record>,
+        /// The latest progress, when it moved.
+        progress: Option<GrepProgress>,
+    },
+    /// Search `id` says something that does not end it (a partition it could not read).
+    FindNotice {
+        /// The search.
+        id: ReqId,
+        /// What.
+        text: String,
+    },
+    /// Search `id` ended: complete (`true`), stopped at its limit (`false`), or failed.
+    FindEnded {
+        /// The search.
+        id: ReqId,
+        /// How.
+        result: Result<bool, ClientError>,
     },
     /// The answer to deleting several topics.
     DeletedMany {

@@ -52,7 +52,12 @@ pub fn spawn(opts: ConnectOptions) -> WorkerHandle {
     }
 }
 
-async fn send(tx: &mpsc::Sender<WorkerEvent>, stop: &CancellationToken, ev: WorkerEvent) -> bool {
+/// Sends an event unless the worker is stopping; `false`: stop.
+pub(super) async fn send(
+    tx: &mpsc::Sender<WorkerEvent>,
+    stop: &CancellationToken,
+    ev: WorkerEvent,
+) -> bool {
     tokio::select! {
         r = tx.send(ev) => r.is_ok(),
         _ = stop.cancelled() => false,
@@ -120,6 +125,7 @@ async fn run(
         refresh.clone(),
     ));
     let mut subs: HashMap<SubId, CancellationToken> = HashMap::new();
+    let mut find: Option<SubId> = None;
     loop {
         let cmd = tokio::select! {
             c = commands.recv() => c,
@@ -159,6 +165,15 @@ async fn run(
                     let result = union_histogram(&c, &topics, req).await;
                     send(&tx, &stop2, WorkerEvent::Histogram { id, result }).await;
                 });
+            }
+            WorkerCmd::Find { id, topic, query } => {
+                // One search at a time: a new one cancels the others.
+                if let Some(t) = find.replace(id).and_then(|old| subs.remove(&old)) {
+                    t.cancel();
+                }
+                let token = stop.child_token();
+                subs.insert(id, token.clone());
+                tokio::spawn(super::find_task::run(c, id, topic, query, token, tx));
             }
             WorkerCmd::Cancel { id } => {
                 if let Some(t) = subs.remove(&id) {

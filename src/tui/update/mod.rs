@@ -2,6 +2,7 @@
 //! time comes in with `Msg::Tick`.
 
 mod actions;
+pub mod find;
 pub mod landing;
 mod marks;
 pub mod nav;
@@ -92,6 +93,10 @@ fn on_key(m: &mut Model, k: KeyEvent, cmds: &mut Vec<Effect>) {
         super::picker::key(m, &k, cmds);
         return;
     }
+    if let Some(Overlay::Find) = &m.overlay {
+        find::key(m, &k, cmds);
+        return;
+    }
     if let Some(Overlay::Inspector(_)) = &m.overlay {
         super::inspector::key(m, &k, cmds);
         return;
@@ -164,6 +169,9 @@ pub fn action(m: &mut Model, a: Action, cmds: &mut Vec<Effect>) {
             );
         }
         Action::ToggleBrowser => toggle_browser(m),
+        Action::FindHistory => find::open(m),
+        Action::NextMatch if find::steers(m) => find::step(m, true, cmds),
+        Action::PrevMatch if find::steers(m) => find::step(m, false, cmds),
         Action::Up
         | Action::Down
         | Action::PageUp
@@ -188,6 +196,7 @@ pub fn action(m: &mut Model, a: Action, cmds: &mut Vec<Effect>) {
         Action::Find => {
             if in_tail {
                 m.tail.searching = true;
+                m.find.steering = false; // n/N: this search's matches
             } else {
                 m.browser.editing = true;
             }
@@ -441,6 +450,7 @@ fn dialog_key(m: &mut Model, k: &KeyEvent, cmds: &mut Vec<Effect>) {
                     m.overlay = None;
                     set_columns(m, cols);
                 }
+                Ok(Submit::Find(req)) => find::start(m, *req, cmds),
                 Ok(Submit::GoTo(spec)) => {
                     m.overlay = None;
                     m.focus = Pane::Tail;
@@ -466,7 +476,10 @@ fn dialog_key(m: &mut Model, k: &KeyEvent, cmds: &mut Vec<Effect>) {
                         Submit::DeleteMany(topics) => {
                             Effect::Worker(WorkerCmd::DeleteMany { req, topics })
                         }
-                        Submit::GoTo(_) | Submit::Columns(_) | Submit::Nothing => return,
+                        Submit::GoTo(_)
+                        | Submit::Columns(_)
+                        | Submit::Find(_)
+                        | Submit::Nothing => return,
                     });
                 }
             }

@@ -139,6 +139,13 @@ pub fn on_event(m: &mut Model, ev: WorkerEvent, cmds: &mut Vec<Effect>) {
             super::marks::on_deleted_many(m, &deleted, cmds);
         }
         WorkerEvent::Deleted { req, result } => on_deleted(m, req, result, cmds),
+        WorkerEvent::Found {
+            id,
+            matches,
+            progress,
+        } => super::find::on_found(m, id, matches, progress),
+        WorkerEvent::FindNotice { id, text } => super::find::on_notice(m, id, text),
+        WorkerEvent::FindEnded { id, result } => super::find::on_ended(m, id, result),
     }
 }
 

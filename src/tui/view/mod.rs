@@ -2,6 +2,7 @@
 
 mod browser;
 mod detail;
+pub mod find;
 mod overlay;
 mod status;
 mod tail;
@@ -44,6 +45,7 @@ pub fn view(m: &Model, f: &mut Frame) {
         Some(Overlay::Dialog(d)) => overlay::dialog(m, f, area, d),
         Some(Overlay::Contexts { selected }) => super::picker::view(m, f, area, *selected),
         Some(Overlay::Inspector(i)) => super::inspector::view(m, f, area, i),
+        Some(Overlay::Find) => find::results(m, f, &a),
         None => {}
     }
 }

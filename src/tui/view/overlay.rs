@@ -199,6 +199,7 @@ pub fn dialog(m: &Model, f: &mut Frame, area: Rect, d: &Dialog) {
         DialogKind::DeleteMany(_) => " Enter delete (when the number matches) · Esc cancel ",
         DialogKind::GoToTime => " Enter go · Esc cancel ",
         DialogKind::Columns => " Enter show · Tab complete · Esc cancel ",
+        DialogKind::Find(..) => " Enter search · Tab next field · Esc cancel ",
         DialogKind::CloseChannel(_) => "",
     };
     let block = Block::default()

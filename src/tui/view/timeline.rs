@@ -172,6 +172,8 @@ pub fn timeline(m: &Model, f: &mut Frame, area: Rect) {
         }
         _ => None,
     };
+    // Find in history: a tick over each column holding a match, its bars highlighted.
+    let ticks = super::find::tick_columns(m, start, stop, cols);
     let mut lines: Vec<Line> = Vec::new();
     for row in (0..bar_rows).rev() {
         let mut cells: Vec<(char, Style)> = Vec::with_capacity(cols);
@@ -186,8 +188,13 @@ pub fn timeline(m: &Model, f: &mut Frame, area: Rect) {
             if row == 0 && held.is_some_and(|(a, b)| (a..=b).contains(&col)) {
                 style = style.add_modifier(Modifier::UNDERLINED);
             }
+            let tick = ticks.get(col).copied().unwrap_or(false);
             if Some(col) == cursor_col {
                 cells.push((if here == 0 { '│' } else { BARS[here] }, t.cursor()));
+            } else if tick && here == 0 && row + 1 == bar_rows {
+                cells.push(('▾', t.hit()));
+            } else if tick {
+                cells.push((BARS[here], t.hit()));
             } else {
                 cells.push((BARS[here], style));
             }

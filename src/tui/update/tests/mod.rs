@@ -1,6 +1,7 @@
 //! `update()` unit tests: every key path and worker event.
 
 mod browse_tail;
+mod find;
 mod links;
 mod marks;
 mod paging;
