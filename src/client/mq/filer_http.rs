@@ -324,7 +324,7 @@ impl FilerHttp {
 }
 
 /// Whether a `Server` header is a SeaweedFS filer's (`SeaweedFS 4.48`).
-fn is_filer_server(s: &str) -> bool {
+pub(crate) fn is_filer_server(s: &str) -> bool {
     s.strip_prefix("SeaweedFS ")
         .is_some_and(|v| v.starts_with(|c: char| c.is_ascii_digit()))
 }

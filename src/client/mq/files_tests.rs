@@ -1,6 +1,7 @@
 //! Unit tests of `files` (log-file names, decoding, seeks).
 
 use super::*;
+use crate::client::mq::filer_http::is_filer_server;
 
 fn log(name: &str) -> DirFile {
     DirFile {
