@@ -248,6 +248,10 @@ proptest! {
         let d = decode(&s, b"", &r.encode_to_vec());
         check(&d)?;
         let Some(j) = d.value else {
+            // An empty record encodes to no bytes at all: shown raw, as an empty value.
+            if r.fields.is_empty() {
+                return Ok(());
+            }
             // Only an odd decimal may stay raw (its note names the field).
             let n = d.note.unwrap_or_default();
             prop_assert!(n.contains("field amount"), "{}", n);
