@@ -151,6 +151,48 @@ proptest! {
         prop_assert_eq!(Link::parse(&s).unwrap(), l);
     }
 
+    /// Fuzz target (issue 9): valid links with random damage (a character replaced,
+    /// removed or inserted; pieces of the link grammar spliced in). No panic; an error is
+    /// one line of bounded length, whatever the input.
+    #[test]
+    fn damaged_links_never_panic_and_errors_stay_short(
+        ns in name(), t in name(), ts in any::<i64>(), partition in 0..i32::MAX,
+        edits in prop::collection::vec((any::<usize>(), prop_oneof![
+            any::<char>().prop_map(|c| c.to_string()),
+            prop::sample::select(vec!["%", "%ZZ", "%00", "%2F", "?", "&", "=", "/", ":", "[", "]",
+                "ts=", "partition=", "offset=", "filer=", "tls=1", "protocol=mq", "#", " ",
+                "\u{202e}", "99999999999999999999"]).prop_map(str::to_string),
+            Just(String::new()),
+        ]), 1..4),
+    ) {
+        let l = Link {
+            broker: "b:1".into(),
+            topic: TopicName::new(&ns, &t).unwrap(),
+            ts_ns: ts,
+            partition,
+            offset: Some(7),
+            protocol: None,
+            tls: false,
+            filer: None,
+        };
+        let mut s: Vec<char> = l.to_string().chars().collect();
+        for (at, piece) in &edits {
+            let at = at % (s.len() + 1);
+            if piece.is_empty() {
+                if at < s.len() { s.remove(at); }
+            } else {
+                let tail = s.split_off(at);
+                s.extend(piece.chars());
+                s.extend(tail);
+            }
+        }
+        let s: String = s.into_iter().collect();
+        if let Err(e) = Link::parse(&s) {
+            let e = e.to_string();
+            prop_assert!(!e.contains('\n') && e.chars().count() <= 600, "{}", e);
+        }
+    }
+
     #[test]
     fn never_panics_on_any_input(s in any::<String>()) {
         let _ = Link::parse(&s);

@@ -326,6 +326,10 @@ pub fn format_duration(ns: i64) -> String {
 }
 
 #[cfg(test)]
+#[path = "time_fuzz.rs"]
+mod fuzz;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 

@@ -400,7 +400,8 @@ pub fn parse_envelope(line: &[u8]) -> Result<OutMessage, String> {
     };
     if let Some(k) = obj.keys().find(|k| !ENVELOPE_FIELDS.contains(&k.as_str())) {
         return Err(format!(
-            "not a swmq tail envelope (unknown field {k:?}); {HINT}"
+            "not a swmq tail envelope (unknown field {}); {HINT}",
+            crate::names::quote(k)
         ));
     }
     if !obj.contains_key("value") {
@@ -408,8 +409,13 @@ pub fn parse_envelope(line: &[u8]) -> Result<OutMessage, String> {
             "not a swmq tail envelope (no \"value\" field); {HINT}"
         ));
     }
-    let j: JsonRecord =
-        serde_json::from_value(v).map_err(|e| format!("bad swmq tail envelope: {e}"))?;
+    // serde's message quotes the offending value whole: a line is hostile input.
+    let j: JsonRecord = serde_json::from_value(v).map_err(|e| {
+        format!(
+            "bad swmq tail envelope: {}",
+            crate::format::escape::escape_short(&e.to_string(), 200)
+        )
+    })?;
     j.to_out_message()
 }
 
@@ -497,6 +503,10 @@ pub fn summary(topic: &TopicName, outcomes: &[PublishOutcome]) -> String {
         parts.join(", ")
     )
 }
+
+#[cfg(test)]
+#[path = "publish_fuzz.rs"]
+mod fuzz;
 
 #[cfg(test)]
 mod tests {

@@ -345,3 +345,7 @@ pub fn encode_json(s: &Schema, json: &[u8]) -> Result<Bytes, FitError> {
 #[cfg(test)]
 #[path = "schema_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "schema_fuzz.rs"]
+mod fuzz;
