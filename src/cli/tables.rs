@@ -126,7 +126,8 @@ pub fn topics_table(topics: &[TopicInfo], utc: bool, consumed: bool) -> Vec<Stri
         col(last, false),
         col("CONSUMED", false),
     ];
-    let cols = &cols[..if consumed { cols.len() } else { cols.len() - 1 }];
+    let n = if consumed { cols.len() } else { cols.len() - 1 };
+    let cols = &cols[..n];
     let rows: Vec<Vec<String>> = topics
         .iter()
         .map(|t| {
@@ -147,6 +148,9 @@ pub fn topics_table(topics: &[TopicInfo], utc: bool, consumed: bool) -> Vec<Stri
                 opt(t.last_ts_ns(), |ns| short_time(ns, utc)),
                 super::topics_bulk::consumed_short(t),
             ]
+            .into_iter()
+            .take(n)
+            .collect()
         })
         .collect();
     render(cols, &rows, 0, WIDTH)
