@@ -276,7 +276,7 @@ pub static BINDINGS: &[Binding] = &[
     w(&[k('p')], A::Publish, Ctx::Global, "publish", "publish a message to the selected topic"),
     w(&[shift(C::Char('C')), k('C')], A::CloseChannel, Ctx::Global, "close chan", "close the selected channel (asks first)"),
     w(&[shift(C::Char('D')), k('D')], A::Delete, Ctx::Global, "delete", "delete the selected topic (type its name), or the marked ones (type how many)"),
-    w(&[shift(C::Char('X')), k('X')], A::Cleanup, Ctx::Global, "", "clean up: delete the consumed channels (4.x: topics) older than an age, 1h first (asks)"),
+    w(&[shift(C::Char('X')), k('X')], A::Cleanup, Ctx::Global, "", "clean up: delete the closed, consumed channels older than 1h (asks first)"),
     b(&[code(C::Tab)], A::FocusNext, Ctx::Global, "pane", "next pane"),
     b(&[k('b')], A::ToggleBrowser, Ctx::Global, "", "hide / show the topic list (the tail takes the full width)"),
     b(&[code(C::BackTab), shift(C::BackTab)], A::FocusPrev, Ctx::Global, "", "previous pane"),
