@@ -292,6 +292,17 @@ pub struct TopicsArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = TableOrJson::Table)]
     pub format: TableOrJson,
+    /// Only consumed topics (4.x: a consumer group committed the end of every partition;
+    /// 2.x: closed channels a subscriber read through their close), with a CONSUMED column.
+    #[arg(long, conflicts_with = "unconsumed")]
+    pub consumed: bool,
+    /// Only topics not known to be consumed (not consumed, or unknown), with a CONSUMED
+    /// column.
+    #[arg(long)]
+    pub unconsumed: bool,
+    /// Only topics whose last message is older than D (1d, 12h, 30m).
+    #[arg(long, value_name = "D", value_parser = parse_age)]
+    pub older_than: Option<i64>,
 }
 
 /// `swmq describe`.
@@ -399,12 +410,25 @@ pub struct PublishArgs {
 /// `swmq delete`.
 #[derive(Debug, Args)]
 pub struct DeleteArgs {
-    /// The topic, NAMESPACE/TOPIC.
-    #[arg(value_name = "NS/TOPIC", add = topic_completer())]
-    pub topic: String,
-    /// Do not ask for confirmation.
+    /// The topic, NAMESPACE/TOPIC (none: a bulk delete of the consumed topics).
+    #[arg(value_name = "NS/TOPIC", add = topic_completer(), required_unless_present = "consumed")]
+    pub topic: Option<String>,
+    /// Do not ask for confirmation (bulk: delete instead of only showing).
     #[arg(long, short = 'y')]
     pub yes: bool,
+    /// Bulk: every consumed topic (4.x: a consumer group committed the end of every
+    /// partition; 2.x: closed channels a subscriber read through their close).
+    #[arg(long, conflicts_with = "topic")]
+    pub consumed: bool,
+    /// Bulk: only topics whose last message is older than D (1d, 12h, 30m).
+    #[arg(long, value_name = "D", requires = "consumed", value_parser = parse_age)]
+    pub older_than: Option<i64>,
+    /// Bulk: only topics of this namespace.
+    #[arg(long, value_name = "NS", requires = "consumed")]
+    pub namespace: Option<String>,
+    /// Bulk: output format.
+    #[arg(long, value_enum, default_value_t = TableOrJson::Table, requires = "consumed")]
+    pub format: TableOrJson,
 }
 
 /// `swmq chan ...` (SeaweedFS 2.x only).

@@ -105,7 +105,7 @@ pub async fn delete(cfg: &Config, a: BulkDelete) -> CliResult {
         }
         return out.flush();
     }
-    let report = delete_selected(&client, &filter, &doomed, now).await;
+    let report = delete_selected(&client, &|t| filter.matches(t, now), &doomed, true).await;
     report.print(&mut out, a.format);
     out.flush()?;
     match report.failed.len() {
@@ -117,20 +117,30 @@ pub async fn delete(cfg: &Config, a: BulkDelete) -> CliResult {
     }
 }
 
-/// What a bulk delete did.
+/// What a bulk delete did (of channels, by channel name; or of topics, `NS/TOPIC`).
 #[derive(Debug, Default)]
-struct Report {
-    deleted: Vec<String>,
-    skipped: Vec<(String, String)>,
-    failed: Vec<(String, String)>,
+pub(super) struct Report {
+    pub deleted: Vec<String>,
+    pub skipped: Vec<(String, String)>,
+    pub failed: Vec<(String, String)>,
+    pub channels: bool,
 }
 
 impl Report {
-    fn print(&self, out: &mut Out, format: TableOrJson) {
+    pub fn print(&self, out: &mut Out, format: TableOrJson) {
+        let key = if self.channels { "channel" } else { "topic" };
         let pairs = |v: &[(String, String)]| -> Vec<Value> {
             v.iter()
-                .map(|(c, why)| json!({"channel": c, "reason": why}))
+                .map(|(c, why)| json!({key: c, "reason": why}))
                 .collect()
+        };
+        let label = |c: &str| {
+            let c = preview(c.as_bytes(), 200);
+            if self.channels {
+                format!("chan/{c}")
+            } else {
+                c
+            }
         };
         match format {
             TableOrJson::Json => out.line(
@@ -143,22 +153,16 @@ impl Report {
             ),
             TableOrJson::Table => {
                 for c in &self.deleted {
-                    out.line(&format!("deleted chan/{}", preview(c.as_bytes(), 200)));
+                    out.line(&format!("deleted {}", label(c)));
                 }
                 for (c, why) in &self.skipped {
-                    out.line(&format!(
-                        "skipped chan/{}: {why}",
-                        preview(c.as_bytes(), 200)
-                    ));
+                    out.line(&format!("skipped {}: {why}", label(c)));
                 }
                 for (c, why) in &self.failed {
-                    out.line(&format!(
-                        "FAILED chan/{}: {why}",
-                        preview(c.as_bytes(), 200)
-                    ));
+                    out.line(&format!("FAILED {}: {why}", label(c)));
                 }
                 out.line(&format!(
-                    "{} channel{} deleted",
+                    "{} {key}{} deleted",
                     self.deleted.len(),
                     plural(self.deleted.len())
                 ));
@@ -167,22 +171,34 @@ impl Report {
     }
 }
 
-/// Deletes each selected channel after describing it again: one that changed since the
-/// listing (re-created, so open; or gone) is skipped; a failure does not stop the rest.
-async fn delete_selected(
+/// Deletes each selected channel (or topic) after describing it again: one that changed
+/// since the listing (re-created, so open or unread; or gone) is skipped; a failure does
+/// not stop the rest.
+pub(super) async fn delete_selected(
     client: &Client,
-    filter: &ChannelFilter,
+    still_matches: &dyn Fn(&TopicInfo) -> bool,
     doomed: &[&TopicInfo],
-    now: i64,
+    channels: bool,
 ) -> Report {
-    let mut r = Report::default();
+    let mut r = Report {
+        channels,
+        ..Default::default()
+    };
     for t in doomed {
-        let name = t.name.name.clone();
+        let name = if channels {
+            t.name.name.clone()
+        } else {
+            t.name.to_string()
+        };
         match client.describe(&t.name, None).await {
-            Ok(d) if filter.matches(&d.info, now) => {}
+            Ok(d) if still_matches(&d.info) => {}
             Ok(_) => {
-                r.skipped
-                    .push((name, "no longer closed and consumed".into()));
+                let why = if channels {
+                    "no longer closed and consumed"
+                } else {
+                    "no longer consumed"
+                };
+                r.skipped.push((name, why.into()));
                 continue;
             }
             Err(ClientError::TopicNotFound(_)) => {
@@ -231,19 +247,30 @@ fn unknown_note(all: &[TopicInfo]) -> Option<String> {
     })
 }
 
-fn plural(n: usize) -> &'static str {
+pub(super) fn plural(n: usize) -> &'static str {
     if n == 1 { "" } else { "s" }
 }
 
-/// `✓ worker-3 2h ago`, `✗`, `?`.
+/// `✓ worker-3 2h ago`, `✓ audit +1 5m ago` (4.x: two groups at the end), `✗`, `?`.
 pub fn consumed_cell(t: &TopicInfo, now: i64) -> String {
-    match (t.consumed(), t.consumer()) {
+    let by = t.consumers();
+    match (t.consumed(), by.first()) {
         (Consumed::Yes, Some(s)) => format!(
-            "✓ {} {} ago",
+            "✓ {}{} {} ago",
             preview(s.id.as_bytes(), 20),
+            more(by.len()),
             format_duration(now - s.close_received_at_ns.unwrap_or(now))
         ),
         (c, _) => c.mark().to_string(),
+    }
+}
+
+/// ` +N` for the consumers beyond the first.
+pub(super) fn more(n: usize) -> String {
+    if n > 1 {
+        format!(" +{}", n - 1)
+    } else {
+        String::new()
     }
 }
 

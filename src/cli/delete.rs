@@ -1,5 +1,6 @@
 //! `swmq delete` (and `chan delete`): deletes a topic with all its data, after the user
-//! typed its name on a terminal (or with `--yes`).
+//! typed its name on a terminal (or with `--yes`); `--consumed` deletes in bulk
+//! ([`super::topics_bulk`]).
 
 use std::io::{self, BufRead, Write};
 
@@ -11,7 +12,10 @@ use crate::config::Config;
 
 /// Runs `swmq delete`.
 pub async fn run(cfg: &Config, a: DeleteArgs) -> CliResult {
-    let topic = super::parse_topic(&a.topic)?;
+    let Some(name) = &a.topic else {
+        return super::topics_bulk::delete_consumed(cfg, &a).await;
+    };
+    let topic = super::parse_topic(name)?;
     let what = format!("delete {topic}");
     super::refuse_if_read_only(cfg, &what)?;
     if !a.yes {

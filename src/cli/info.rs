@@ -19,11 +19,14 @@ pub async fn topics(cfg: &Config, args: TopicsArgs) -> CliResult {
         .await
         .map_err(|e| client_error("list topics", Some(&client), e))?;
     list.sort_by(|a, b| a.name.cmp(&b.name));
+    let only = super::topics_bulk::filter(args.consumed, args.unconsumed, args.older_than);
+    let now = crate::time::now_ns();
+    list.retain(|t| only.matches_topic(t, now));
     warn_without_filer(&client);
     let mut out = Out::new();
     match args.format {
         TableOrJson::Table => {
-            for l in tables::topics_table(&list, cfg.utc) {
+            for l in tables::topics_table(&list, cfg.utc, args.consumed || args.unconsumed) {
                 out.line(&l);
             }
         }
@@ -123,8 +126,19 @@ fn partition_json(p: &PartitionInfo) -> serde_json::Value {
     })
 }
 
-/// One topic as a JSON object (a line of `topics --format json`).
+/// One topic as a JSON object (a line of `topics --format json`), with its consumed
+/// state (`consumed`, `consumed_by`, `consumed_at_ns`).
 pub fn topic_json(t: &TopicInfo) -> serde_json::Value {
+    let mut v = topic_json_base(t);
+    if let (Some(v), serde_json::Value::Object(c)) =
+        (v.as_object_mut(), super::topics_bulk::consumed_json(t))
+    {
+        v.extend(c);
+    }
+    v
+}
+
+fn topic_json_base(t: &TopicInfo) -> serde_json::Value {
     json!({
         "name": t.name.to_string(),
         "namespace": t.name.namespace,

@@ -26,6 +26,7 @@ mod status;
 mod tables;
 mod tail;
 pub mod topic;
+mod topics_bulk;
 
 use std::ffi::OsString;
 

@@ -109,8 +109,9 @@ pub fn topic_cell(name: &TopicName) -> String {
     s
 }
 
-/// The `swmq topics` table.
-pub fn topics_table(topics: &[TopicInfo], utc: bool) -> Vec<String> {
+/// The `swmq topics` table; with `consumed`, a CONSUMED column (only then: it takes room
+/// from the names in 80 columns).
+pub fn topics_table(topics: &[TopicInfo], utc: bool, consumed: bool) -> Vec<String> {
     let (first, last) = if utc {
         ("FIRST UTC", "LAST UTC")
     } else {
@@ -123,7 +124,10 @@ pub fn topics_table(topics: &[TopicInfo], utc: bool) -> Vec<String> {
         col("SIZE", true),
         col(first, false),
         col(last, false),
+        col("CONSUMED", false),
     ];
+    let n = if consumed { cols.len() } else { cols.len() - 1 };
+    let cols = &cols[..n];
     let rows: Vec<Vec<String>> = topics
         .iter()
         .map(|t| {
@@ -142,10 +146,14 @@ pub fn topics_table(topics: &[TopicInfo], utc: bool) -> Vec<String> {
                 opt(t.bytes(), human_bytes),
                 opt(t.first_ts_ns(), |ns| short_time(ns, utc)),
                 opt(t.last_ts_ns(), |ns| short_time(ns, utc)),
+                super::topics_bulk::consumed_short(t),
             ]
+            .into_iter()
+            .take(n)
+            .collect()
         })
         .collect();
-    render(&cols, &rows, 0, WIDTH)
+    render(cols, &rows, 0, WIDTH)
 }
 
 /// The `swmq describe` table: a summary, the partitions, then the histogram.

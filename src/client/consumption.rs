@@ -127,6 +127,21 @@ impl TopicInfo {
             .filter_map(PartitionInfo::consumer)
             .max_by_key(|s| s.close_received_at_ns)
     }
+
+    /// Everyone who consumed it (2.x: subscribers that received the close; 4.x: the
+    /// consumer groups at the end of every partition), most recent first, each once.
+    pub fn consumers(&self) -> Vec<&SubscriberInfo> {
+        let mut all: Vec<&SubscriberInfo> = self
+            .partitions
+            .iter()
+            .flat_map(|p| p.subscribers.iter())
+            .filter(|s| s.received_close() && !s.inspector)
+            .collect();
+        all.sort_by(|a, b| b.close_received_at_ns.cmp(&a.close_received_at_ns));
+        let mut seen = std::collections::HashSet::new();
+        all.retain(|s| seen.insert(s.id.as_str()));
+        all
+    }
 }
 
 /// Which channels to show or delete: `chan list` filters, the bulk delete, the TUI's
@@ -154,7 +169,14 @@ impl ChannelFilter {
 
     /// Whether `t` is a channel this filter selects (at time `now_ns`).
     pub fn matches(&self, t: &TopicInfo, now_ns: i64) -> bool {
-        if !t.name.is_channel() || (self.closed && !t.closed()) {
+        t.name.is_channel() && self.matches_topic(t, now_ns)
+    }
+
+    /// Whether this filter selects topic `t`, a channel or not (`swmq topics`, `swmq
+    /// delete --consumed`: 4.x topics are consumed by their consumer groups); `closed`
+    /// selects closed channels only.
+    pub fn matches_topic(&self, t: &TopicInfo, now_ns: i64) -> bool {
+        if self.closed && !(t.name.is_channel() && t.closed()) {
             return false;
         }
         if let Some(want) = self.consumed
@@ -167,6 +189,21 @@ impl ChannelFilter {
                 .last_ts_ns()
                 .is_some_and(|last| now_ns.saturating_sub(last) >= age),
             None => true,
+        }
+    }
+
+    /// What the TUI's `c` filter and quick clean-up select: channels as [`Self::matches`],
+    /// other topics by their consumed state alone (4.x: a consumer group committed the end
+    /// of every partition; a 2.x topic that is not a channel is never consumed).
+    pub fn matches_done(&self, t: &TopicInfo, now_ns: i64) -> bool {
+        if t.name.is_channel() {
+            self.matches(t, now_ns)
+        } else {
+            ChannelFilter {
+                closed: false,
+                ..*self
+            }
+            .matches_topic(t, now_ns)
         }
     }
 

@@ -34,6 +34,8 @@ pub enum FieldId {
     Case,
     /// Where to search (a choice).
     Range,
+    /// An age (`1h`, `30m`, `2d`), as `--older-than` takes it.
+    Age,
 }
 
 /// How a field is edited.
@@ -103,6 +105,12 @@ static CONFIRM_COUNT: FieldSpec = FieldSpec {
     label: "Type the number of topics being deleted",
     kind: FieldKind::Number,
     help: "Enter deletes only when it matches exactly",
+};
+static AGE: FieldSpec = FieldSpec {
+    id: FieldId::Age,
+    label: "Older than (last message at least this old)",
+    kind: FieldKind::Line,
+    help: "1h, 30m, 2d, 1h30m (as --older-than); the list follows as you type",
 };
 static TIME: FieldSpec = FieldSpec {
     id: FieldId::Time,
@@ -260,6 +268,16 @@ impl Dialog {
     /// know (open or unconsumed channels among them, the 4.x delay).
     pub fn delete_many(topics: Vec<TopicName>, note: Option<String>) -> Self {
         let mut d = Dialog::with(DialogKind::DeleteMany(topics), &[&CONFIRM_COUNT]);
+        d.note = note;
+        d
+    }
+
+    /// The quick clean-up: [`Dialog::delete_many`] with the age it selected by (`age`,
+    /// editable: the list follows it) above the count to type, which has the focus.
+    pub fn cleanup(topics: Vec<TopicName>, age: &str, note: Option<String>) -> Self {
+        let mut d = Dialog::with(DialogKind::DeleteMany(topics), &[&AGE, &CONFIRM_COUNT]);
+        d.set(FieldId::Age, age);
+        d.focus = 1;
         d.note = note;
         d
     }
@@ -450,6 +468,9 @@ impl Dialog {
                 self.get(FieldId::Columns),
             ))),
             DialogKind::DeleteMany(ts) => {
+                if self.fields.iter().any(|f| f.spec.id == FieldId::Age) {
+                    parse_age(self.get(FieldId::Age))?;
+                }
                 if !ts.is_empty() && self.get(FieldId::Confirm).trim() == ts.len().to_string() {
                     Ok(Submit::DeleteMany(ts.clone()))
                 } else {
@@ -462,6 +483,15 @@ impl Dialog {
                 .map_err(|e| format!("invalid time {:?}: {}", e.input, e.reason)),
         }
     }
+}
+
+/// Parses the age of the quick clean-up (as `--older-than`), with an error naming it.
+pub fn parse_age(s: &str) -> Result<i64, String> {
+    if s.trim().is_empty() {
+        return Err("type an age: 1h, 30m, 2d".into());
+    }
+    crate::time::parse_duration(s.trim())
+        .map_err(|e| format!("invalid age {:?}: {e} (e.g. 1h, 30m, 2d)", s.trim()))
 }
 
 /// Parses `k=v` lines (blank lines skipped) into sorted headers.

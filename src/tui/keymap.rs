@@ -74,7 +74,8 @@ pub enum Action {
     Mark,
     /// Browser: only closed, consumed channels / all topics.
     DoneFilter,
-    /// Propose deleting the closed, consumed channels older than an hour.
+    /// Propose deleting the closed, consumed channels (4.x: consumed topics) older than an
+    /// age (1h first).
     Cleanup,
     /// Refresh the topic list now.
     Refresh,

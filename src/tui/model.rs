@@ -150,7 +150,8 @@ pub struct Browser {
     pub hidden: bool,
     /// Topics marked (Space) to be deleted together.
     pub marked: BTreeSet<TopicName>,
-    /// Show only closed channels a subscriber read through their close.
+    /// Show only closed channels a subscriber read through their close (and 4.x topics a
+    /// consumer group read to the end).
     pub done_only: bool,
 }
 
@@ -162,7 +163,7 @@ impl Browser {
             .topics
             .iter()
             .filter(|t| f.is_empty() || t.name.to_string().to_lowercase().contains(&f))
-            .filter(|t| !self.done_only || ChannelFilter::done(None).matches(t, 0))
+            .filter(|t| !self.done_only || ChannelFilter::done(None).matches_done(t, 0))
             .collect();
         let mut namespaces: Vec<&str> = shown.iter().map(|t| t.name.namespace.as_str()).collect();
         namespaces.dedup();

@@ -41,6 +41,7 @@ mod client_mq_resume;
 mod cluster_brokers;
 mod cluster_faults;
 mod cluster_operators;
+mod consumed_4x;
 mod detect;
 mod grep_cli;
 mod grep_embedded;

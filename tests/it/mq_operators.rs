@@ -22,7 +22,12 @@ use swmq::proto::mq::messaging_pb::subscribe_message_request::{
 use swmq::proto::mq::messaging_pb::subscribe_message_response::Message as Resp;
 use swmq::proto::mq::schema_pb::{OffsetType, PartitionOffset};
 
-async fn publish(c: &MqClient, t: &TopicName, from: usize, n: usize) -> Vec<PublishOutcome> {
+pub(crate) async fn publish(
+    c: &MqClient,
+    t: &TopicName,
+    from: usize,
+    n: usize,
+) -> Vec<PublishOutcome> {
     let msgs = (from..from + n)
         .map(|i| OutMessage {
             key: Bytes::from(format!("k{i}")),
@@ -36,7 +41,13 @@ async fn publish(c: &MqClient, t: &TopicName, from: usize, n: usize) -> Vec<Publ
 /// A consumer of group `group` as SeaweedFS's own subscriber is: `follower_broker` set
 /// (here the broker itself, which makes the broker save the group's position), every
 /// message acknowledged. Reads `n` messages from the earliest, then leaves.
-async fn consume(w: &Weed, c: &MqClient, t: &TopicName, group: &str, n: usize) -> Vec<i64> {
+pub(crate) async fn consume(
+    w: &Weed,
+    c: &MqClient,
+    t: &TopicName,
+    group: &str,
+    n: usize,
+) -> Vec<i64> {
     let part = c.partitions(t).await.unwrap().remove(0);
     let ch = tonic::transport::Channel::from_shared(format!("http://{}", w.broker))
         .unwrap()
@@ -274,7 +285,7 @@ async fn a_topic_without_groups_and_a_missing_topic() {
     assert!(err.contains(&missing.to_string()), "{err}");
 }
 
-fn cli(w: &Weed, args: &[&str]) -> String {
+pub(crate) fn cli(w: &Weed, args: &[&str]) -> String {
     let a = Command::cargo_bin("swmq")
         .unwrap()
         .args(["--broker", &w.broker, "--filer", &w.filer])

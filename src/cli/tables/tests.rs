@@ -33,7 +33,7 @@ fn topics_fit_80_columns() {
         topic(&long, 1),
         TopicInfo::bare(TopicName::parse("a/b").unwrap()),
     ];
-    let lines = topics_table(&ts, true);
+    let lines = topics_table(&ts, true, false);
     assert_eq!(lines.len(), 4);
     for l in &lines {
         assert!(l.chars().count() <= 80, "{} > 80: {l}", l.chars().count());
@@ -176,7 +176,11 @@ fn server_strings_are_escaped_and_invalid_names_marked() {
             info: t.clone(),
             histogram: None,
         };
-        let lines = [topics_table(&[t], true), describe_table(&d, "x", true)].concat();
+        let lines = [
+            topics_table(&[t], true, false),
+            describe_table(&d, "x", true),
+        ]
+        .concat();
         for l in &lines {
             assert!(
                 !l.chars().any(crate::format::escape::is_hazard),
@@ -187,7 +191,7 @@ fn server_strings_are_escaped_and_invalid_names_marked() {
     }
     let mut t = topic("demo/x", 1);
     t.name.name = " ".into();
-    assert!(topics_table(&[t], true)[1].contains("(invalid"));
+    assert!(topics_table(&[t], true, false)[1].contains("(invalid"));
 }
 
 #[test]

@@ -53,6 +53,8 @@ pub struct PartitionFiles {
     pub logs: Vec<DirFile>,
     /// Parquet files.
     pub parquet: Vec<DirFile>,
+    /// Whether the partition has a `consumers/` directory (native consumer groups).
+    pub consumers: bool,
 }
 
 fn be_i64(v: Option<&Bytes>) -> Option<i64> {
@@ -62,7 +64,12 @@ fn be_i64(v: Option<&Bytes>) -> Option<i64> {
 
 /// Classifies the entries of a partition directory.
 pub fn classify(entries: &[Entry]) -> PartitionFiles {
-    let mut out = PartitionFiles::default();
+    let mut out = PartitionFiles {
+        consumers: entries
+            .iter()
+            .any(|e| e.is_directory && e.name == "consumers"),
+        ..Default::default()
+    };
     for e in entries.iter().filter(|e| !e.is_directory) {
         if let Some(stem) = e.name.strip_suffix(".parquet") {
             let min = be_i64(e.extended.get("ts_min"));

@@ -173,15 +173,16 @@ pub(crate) fn parse_position(bytes: &[u8]) -> Option<PositionFile> {
 }
 
 /// A committed position as found in the filer, before its lag is known.
-#[derive(Debug, Clone)]
-struct Found {
-    group: String,
-    kind: GroupKind,
-    partition: usize,
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Found {
+    pub group: String,
+    pub kind: GroupKind,
+    /// The index of the partition in `partitions()` order.
+    pub partition: usize,
     /// Native: timestamp; Kafka: offset.
-    value: i64,
-    /// ms since the epoch (0: unknown); else the entry's mtime.
-    committed_at_ns: Option<i64>,
+    pub value: i64,
+    /// When committed: the file's `committed_at`, else the entry's mtime.
+    pub committed_at_ns: Option<i64>,
 }
 
 fn committed_at(p: &PositionFile, e: &crate::proto::filer::Entry) -> Option<i64> {
@@ -286,31 +287,44 @@ impl MqClient {
     ) -> Result<Vec<Found>, ClientError> {
         let mut out = Vec::new();
         for (i, p) in parts.iter().enumerate() {
-            let dir = join(&partition_dir(topic, p), "consumers");
-            for e in self.filer.list_entries(&dir).await? {
-                let Some(group) = e.name.strip_suffix(".offset") else {
-                    continue;
-                };
-                if e.is_directory || group.is_empty() {
-                    continue;
-                }
-                let Some(pos) = parse_position(&content(&self.filer, &dir, &e).await) else {
-                    continue;
-                };
-                out.push(Found {
-                    group: group.to_string(),
-                    kind: GroupKind::Native,
-                    partition: i,
-                    value: pos.value,
-                    committed_at_ns: committed_at(&pos, &e),
-                });
+            out.extend(self.native_positions_of(topic, p, i).await?);
+        }
+        Ok(out)
+    }
+
+    /// The `consumers/<group>.offset` files of one partition (`index`: its place in
+    /// `parts`).
+    pub(crate) async fn native_positions_of(
+        &self,
+        topic: &TopicName,
+        part: &Part,
+        index: usize,
+    ) -> Result<Vec<Found>, ClientError> {
+        let mut out = Vec::new();
+        let dir = join(&partition_dir(topic, part), "consumers");
+        for e in self.filer.list_entries(&dir).await? {
+            let Some(group) = e.name.strip_suffix(".offset") else {
+                continue;
+            };
+            if e.is_directory || group.is_empty() {
+                continue;
             }
+            let Some(pos) = parse_position(&content(&self.filer, &dir, &e).await) else {
+                continue;
+            };
+            out.push(Found {
+                group: group.to_string(),
+                kind: GroupKind::Native,
+                partition: index,
+                value: pos.value,
+                committed_at_ns: committed_at(&pos, &e),
+            });
         }
         Ok(out)
     }
 
     /// The Kafka gateway's committed offsets of `kafka/<topic>`.
-    async fn kafka_positions(
+    pub(crate) async fn kafka_positions(
         &self,
         topic: &TopicName,
         partitions: usize,

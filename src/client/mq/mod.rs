@@ -15,6 +15,7 @@ mod bounds;
 pub mod brokers;
 mod cluster;
 pub mod config;
+mod consumed;
 mod counts;
 pub mod filer_http;
 pub mod files;

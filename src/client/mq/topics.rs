@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use futures::StreamExt;
 
+use super::groups::Found;
 use super::{MqClient, Part, pb_topic, topic_dir};
 use crate::client::filer::split;
 use crate::client::*;
@@ -204,25 +205,52 @@ impl MqClient {
         let subs = b2.get_topic_subscribers(GetTopicSubscribersRequest { topic: req() });
         let (stats, pubs, subs) = tokio::join!(stats, pubs, subs);
         let mut partitions = Vec::with_capacity(parts.len());
+        let mut positions = Vec::with_capacity(parts.len());
         for s in stats {
-            partitions.push(s?);
+            let (p, found) = s?;
+            partitions.push(p);
+            positions.push(found);
         }
-        let info = TopicInfo {
+        if topic.namespace == "kafka" {
+            self.add_kafka_positions(topic, &mut positions).await;
+        }
+        let mut info = TopicInfo {
             name: topic.clone(),
             partitions,
             publishers: pubs.ok().map(|r| r.into_inner().publishers.len() as u32),
             subscribers: subs.ok().map(|r| r.into_inner().subscribers.len() as u32),
         };
+        super::consumed::settle(&mut info, positions);
         Ok(info)
     }
 
-    /// One partition: its count (offsets), the bytes of its log files, and its first
-    /// and last records' times (from the files and the broker's unflushed last record).
+    /// Adds the Kafka gateway's committed offsets of a `kafka/…` topic to `positions`
+    /// (when they cannot be read, every partition's positions are unknown).
+    async fn add_kafka_positions(&self, topic: &TopicName, positions: &mut [Option<Vec<Found>>]) {
+        match self.kafka_positions(topic, positions.len()).await {
+            Ok(found) => {
+                for f in found {
+                    if let Some(Some(v)) = positions.get_mut(f.partition) {
+                        v.push(f);
+                    }
+                }
+            }
+            Err(e) => {
+                tracing::debug!("kafka offsets of {topic}: {e}");
+                positions.iter_mut().for_each(|p| *p = None);
+            }
+        }
+    }
+
+    /// One partition: its count (offsets), the bytes of its log files, its first and
+    /// last records' times (from the files and the broker's unflushed last record), and
+    /// the committed positions of its native consumer groups (`None`: the filer could not
+    /// tell).
     async fn part_stats(
         &self,
         topic: &TopicName,
         part: &Part,
-    ) -> Result<PartitionInfo, ClientError> {
+    ) -> Result<(PartitionInfo, Option<Vec<Found>>), ClientError> {
         let files = self.partition_files(topic, part);
         let count = self.range_info(topic, part);
         let (files, count) = tokio::join!(files, count);
@@ -242,8 +270,8 @@ impl MqClient {
             subscribers: Vec::new(),
         };
         // Without the filer, bytes and times stay unknown; the counts still come.
-        let logs = match files {
-            Ok(f) => f.logs,
+        let files = match files {
+            Ok(f) => f,
             Err(e) => {
                 tracing::warn!("listing the log files of {topic}: {e}");
                 // The broker still gives the first record, and the last one when it
@@ -253,8 +281,16 @@ impl MqClient {
                     info.first_ts_ns = first;
                     info.last_ts_ns = last;
                 }
-                return Ok(info);
+                return Ok((info, None));
             }
+        };
+        let logs = files.logs;
+        let index = usize::try_from(part.index).unwrap_or_default();
+        // Only a partition with a `consumers/` directory has groups: no extra call else.
+        let positions = if files.consumers {
+            self.native_positions_of(topic, part, index).await.ok()
+        } else {
+            Some(Vec::new())
         };
         info.bytes = Some(logs.iter().map(|f| f.bytes).sum());
         if info.message_count != Some(0) || !logs.is_empty() {
@@ -262,7 +298,7 @@ impl MqClient {
             info.first_ts_ns = first;
             info.last_ts_ns = last;
         }
-        Ok(info)
+        Ok((info, positions))
     }
 
     /// `GetPartitionRangeInfo` of one partition: `(record_count, high_water_mark)`.

@@ -1,16 +1,17 @@
 //! Several topics at once: Space marks topics and channels, `D` deletes the marked ones
 //! together after one confirmation (type how many), `c` shows only closed, consumed
-//! channels, `X` proposes deleting the closed, consumed channels older than an hour.
+//! channels (4.x: consumed topics), `X` proposes deleting the closed, consumed channels
+//! (4.x: consumed topics) older than an age the dialog lets the user change (1h first).
 
-use super::super::dialog::Dialog;
+use super::super::dialog::{Dialog, DialogKind, FieldId, parse_age};
 use super::super::model::{Level, Model, Overlay, TreeRow};
 use super::super::msg::{Effect, WorkerCmd};
 use super::nav;
 use crate::client::{ChannelFilter, Consumed, Protocol, TopicName};
-use crate::time::format_duration;
 
-/// What the quick clean-up proposes: closed, consumed channels at least this old.
-pub const QUICK_CLEANUP_AGE_NS: i64 = crate::time::NS_PER_HOUR;
+/// What the quick clean-up proposes by default: closed, consumed channels (4.x: consumed
+/// topics) at least this old; the dialog lets the user change it.
+pub const QUICK_CLEANUP_AGE: &str = "1h";
 
 /// Space: marks or unmarks the selected topic, then selects the next row.
 pub fn toggle_mark(m: &mut Model) {
@@ -64,41 +65,91 @@ pub fn delete_marked(m: &mut Model) -> bool {
     true
 }
 
-/// `X`: marks exactly the closed, consumed channels older than an hour and asks to
-/// delete them.
+/// `X`: marks exactly the closed, consumed channels (4.x: the topics a consumer group
+/// read to the end) older than an hour and asks to delete them; the age is a field of the
+/// dialog and the list follows it ([`on_cleanup_edited`]).
 pub fn quick_cleanup(m: &mut Model) {
-    let filter = ChannelFilter::done(Some(QUICK_CLEANUP_AGE_NS));
-    let age = format_duration(QUICK_CLEANUP_AGE_NS);
+    let Ok(age_ns) = parse_age(QUICK_CLEANUP_AGE) else {
+        return;
+    };
+    let (topics, lead) = cleanup_selection(m, age_ns, QUICK_CLEANUP_AGE);
+    if topics.is_empty() {
+        m.say(Level::Info, format!("{lead} (X)"));
+        return;
+    }
+    m.browser.marked = topics.iter().cloned().collect();
+    let note = dialog_notes(m, &topics, Some(lead));
+    m.overlay = Some(Overlay::Dialog(Dialog::cleanup(
+        topics,
+        QUICK_CLEANUP_AGE,
+        note,
+    )));
+}
+
+/// The topics the quick clean-up selects at `age_ns` (typed as `age`), and the line
+/// saying so.
+fn cleanup_selection(m: &Model, age_ns: i64, age: &str) -> (Vec<TopicName>, String) {
+    let filter = ChannelFilter::done(Some(age_ns));
     let topics: Vec<TopicName> = m
         .browser
         .topics
         .iter()
-        .filter(|t| filter.matches(t, m.now))
+        .filter(|t| filter.matches_done(t, m.now))
         .map(|t| t.name.clone())
         .collect();
-    if topics.is_empty() {
-        let why = if m.protocol == Some(Protocol::Mq) {
-            " (4.x has no channels)"
-        } else {
-            ""
-        };
-        m.say(
-            Level::Info,
-            format!("no closed, consumed channel older than {age}{why}"),
-        );
+    let (one, many) = if m.protocol == Some(Protocol::Mq) {
+        ("topic", "topics")
+    } else {
+        ("closed, consumed channel", "closed, consumed channels")
+    };
+    let by = if m.protocol == Some(Protocol::Mq) {
+        " a consumer group read to the end"
+    } else {
+        ""
+    };
+    let lead = match topics.len() {
+        0 => format!("no {one}{by} older than {age}"),
+        1 => format!("Quick clean-up: the 1 {one}{by} older than {age}."),
+        n => format!("Quick clean-up: the {n} {many}{by} older than {age}."),
+    };
+    (topics, lead)
+}
+
+/// After an edit in the quick clean-up: the list (and the marks) follow the age typed; an
+/// age that does not parse empties the list and says why (nothing can be deleted then).
+pub fn on_cleanup_edited(m: &mut Model) {
+    let Some(Overlay::Dialog(d)) = &m.overlay else {
+        return;
+    };
+    if !d.fields.iter().any(|f| f.spec.id == FieldId::Age) {
         return;
     }
+    let typed = d.get(FieldId::Age).trim().to_string();
+    let (topics, note, error) = match parse_age(&typed) {
+        Ok(ns) => {
+            let (topics, lead) = cleanup_selection(m, ns, &typed);
+            let note = dialog_notes(m, &topics, Some(lead));
+            (topics, note, None)
+        }
+        Err(e) => (Vec::new(), None, Some(e)),
+    };
     m.browser.marked = topics.iter().cloned().collect();
-    let lead = format!(
-        "Quick clean-up: the {} closed, consumed channel{} older than {age}.",
-        topics.len(),
-        if topics.len() == 1 { "" } else { "s" }
-    );
-    open_dialog(m, topics, Some(lead));
+    if let Some(Overlay::Dialog(d)) = &mut m.overlay {
+        d.kind = DialogKind::DeleteMany(topics);
+        d.note = note;
+        d.error = error;
+    }
 }
 
 /// Opens the confirmation, calling out open and unconsumed channels among `topics`.
 fn open_dialog(m: &mut Model, topics: Vec<TopicName>, lead: Option<String>) {
+    let note = dialog_notes(m, &topics, lead);
+    m.overlay = Some(Overlay::Dialog(Dialog::delete_many(topics, note)));
+}
+
+/// What the confirmation says above the list: `lead`, open and unconsumed channels (4.x:
+/// topics no consumer group read to the end), the 4.x listing delay.
+fn dialog_notes(m: &Model, topics: &[TopicName], lead: Option<String>) -> Option<String> {
     let mut notes: Vec<String> = lead.into_iter().collect();
     let channels = || {
         topics
@@ -121,10 +172,19 @@ fn open_dialog(m: &mut Model, topics: Vec<TopicName>, lead: Option<String>) {
         ));
     }
     if m.protocol == Some(Protocol::Mq) {
+        let unread = topics
+            .iter()
+            .filter_map(|t| m.browser.info(t))
+            .filter(|i| i.consumed() != Consumed::Yes)
+            .count();
+        if unread > 0 {
+            notes.push(format!(
+                "⚠ {unread} topic(s) no consumer group is known to have read to the end."
+            ));
+        }
         notes.push("SeaweedFS 4.x brokers may keep listing them for up to ~30 s".into());
     }
-    let note = (!notes.is_empty()).then(|| notes.join("\n"));
-    m.overlay = Some(Overlay::Dialog(Dialog::delete_many(topics, note)));
+    (!notes.is_empty()).then(|| notes.join("\n"))
 }
 
 /// The answer to a delete of several topics: they leave the list and the marks, the

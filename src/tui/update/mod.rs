@@ -436,7 +436,8 @@ fn dialog_key(m: &mut Model, k: &KeyEvent, cmds: &mut Vec<Effect>) {
         return;
     }
     match d.key(k) {
-        DialogKey::Edited | DialogKey::Ignored => {}
+        DialogKey::Edited => marks::on_cleanup_edited(m),
+        DialogKey::Ignored => {}
         DialogKey::Cancel => m.overlay = None,
         DialogKey::Submit => {
             if d.in_flight.is_some() {

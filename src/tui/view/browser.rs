@@ -210,6 +210,9 @@ fn topic_line<'a>(m: &Model, info: &'a TopicInfo, w: usize, t: Theme) -> Line<'a
             String::new()
         };
         right = format!("{state} {}{right}", consumed_label(m, info, w));
+    } else if m.protocol == Some(crate::client::Protocol::Mq) {
+        // 4.x: consumed by a consumer group that committed the end of every partition.
+        right = format!(" {}{right}", consumed_label(m, info, w));
     }
     let name_w = w.saturating_sub(4 + right.width());
     let mark = if m.browser.marked.contains(&info.name) {
@@ -228,7 +231,8 @@ fn topic_line<'a>(m: &Model, info: &'a TopicInfo, w: usize, t: Theme) -> Line<'a
     ])
 }
 
-/// A channel's consumed cell: `✓ worker-3 2h` on wide panes, else `✓`, `✗` or `?`.
+/// A channel's (4.x: a topic's) consumed cell: `✓ worker-3 2h` (the subscriber, or the
+/// consumer group, and when) on wide panes, else `✓`, `✗` or `?`.
 fn consumed_label(m: &Model, info: &TopicInfo, w: usize) -> String {
     match info.consumer() {
         Some(s) if w >= 64 && info.consumed() == crate::client::Consumed::Yes => {

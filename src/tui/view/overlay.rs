@@ -254,6 +254,17 @@ fn delete_many_lines(m: &Model, topics: &[TopicName], w: usize, lines: &mut Vec<
                     c != Consumed::Yes,
                 )
             }
+            // 4.x: consumed by a consumer group at the end of every partition.
+            Some(i) if m.protocol == Some(crate::client::Protocol::Mq) => {
+                let c = i.consumed();
+                let who = i
+                    .consumer()
+                    .map(|s| format!(" by {}", preview(s.id.as_bytes(), 16)));
+                (
+                    format!("{} {}{}", c.mark(), c.label(), who.unwrap_or_default()),
+                    c != Consumed::Yes,
+                )
+            }
             Some(_) => (String::new(), false),
             None => ("gone?".into(), false),
         };

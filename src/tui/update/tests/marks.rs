@@ -155,3 +155,122 @@ fn read_only_has_no_bulk_delete() {
     update(&mut m, chr('X'));
     assert!(m.overlay.is_none());
 }
+
+fn dialog_age(m: &Model) -> (String, Option<String>) {
+    match &m.overlay {
+        Some(Overlay::Dialog(d)) => (
+            d.get(crate::tui::dialog::FieldId::Age).to_string(),
+            d.error.clone(),
+        ),
+        o => panic!("{o:?}"),
+    }
+}
+
+#[test]
+fn the_quick_cleanup_age_is_a_field_and_the_list_follows_it() {
+    let mut m = with_channels();
+    update(&mut m, chr('X'));
+    assert_eq!(dialog_age(&m).0, "1h");
+    // Up to the age field, a shorter age: the young channel joins, and its marks.
+    update(&mut m, key(KeyCode::Up));
+    for _ in 0..2 {
+        update(&mut m, key(KeyCode::Backspace));
+    }
+    typed(&mut m, "30s");
+    let (ts, note) = dialog_topics(&m);
+    assert_eq!(ts, [t("chan/a-done"), t("chan/b-young")]);
+    assert!(
+        note.unwrap()
+            .contains("the 2 closed, consumed channels older than 30s"),
+    );
+    assert_eq!(m.browser.marked.len(), 2);
+    // An age that does not parse: nothing is selected, the error says why.
+    typed(&mut m, "x");
+    let (ts, _) = dialog_topics(&m);
+    assert!(ts.is_empty());
+    let (age, err) = dialog_age(&m);
+    assert_eq!(age, "30sx");
+    assert!(err.unwrap().contains("invalid age \"30sx\""));
+    update(&mut m, key(KeyCode::Down));
+    typed(&mut m, "0");
+    assert!(update(&mut m, key(KeyCode::Enter)).is_empty());
+    // Back to a valid age (3h: none), then 1d30m... 2h: the old one only; the count is typed.
+    update(&mut m, key(KeyCode::Up));
+    for _ in 0..4 {
+        update(&mut m, key(KeyCode::Backspace));
+    }
+    typed(&mut m, "3h");
+    assert!(dialog_topics(&m).0.is_empty());
+    assert!(dialog_age(&m).1.is_none());
+    update(&mut m, key(KeyCode::Backspace));
+    update(&mut m, key(KeyCode::Backspace));
+    typed(&mut m, "90m");
+    assert_eq!(dialog_topics(&m).0, [t("chan/a-done")]);
+    update(&mut m, key(KeyCode::Down));
+    update(&mut m, key(KeyCode::Backspace));
+    typed(&mut m, "1");
+    let cmds = update(&mut m, key(KeyCode::Enter));
+    assert!(
+        matches!(cmds.first(), Some(Command::DeleteMany { topics, .. }) if topics == &[t("chan/a-done")]),
+        "{cmds:?}"
+    );
+}
+
+/// A 4.x topic: consumed (by `group`, committed `age_s` ago) or not.
+fn mq_topic(name: &str, consumed: Consumed, group: Option<&str>, age_s: i64) -> TopicInfo {
+    let mut i = info(name, age_s + 10);
+    let p = &mut i.partitions[0];
+    p.consumed = consumed;
+    p.last_ts_ns = Some(NOW - age_s * SEC);
+    p.subscribers = group
+        .map(|g| SubscriberInfo {
+            id: g.into(),
+            close_received_at_ns: (consumed == Consumed::Yes).then_some(NOW - age_s * SEC),
+            ..Default::default()
+        })
+        .into_iter()
+        .collect();
+    i
+}
+
+#[test]
+fn on_4x_the_filter_and_the_quick_cleanup_take_topics_a_group_read_to_the_end() {
+    let mut m = connected();
+    m.protocol = Some(crate::client::Protocol::Mq);
+    update(
+        &mut m,
+        ev(WorkerEvent::Topics(vec![
+            mq_topic("shop/done", Consumed::Yes, Some("audit"), 7200),
+            mq_topic("shop/half", Consumed::No, Some("billing"), 7200),
+            mq_topic("shop/none", Consumed::No, None, 7200),
+            mq_topic("shop/young", Consumed::Yes, Some("audit"), 60),
+            mq_topic("shop/unknown", Consumed::Unknown, None, 7200),
+        ])),
+    );
+    update(&mut m, chr('c'));
+    let rows: Vec<String> = m
+        .browser
+        .rows()
+        .iter()
+        .map(|r| format!("{:?}", r.sel()))
+        .collect();
+    assert_eq!(rows.len(), 3, "{rows:?}");
+    update(&mut m, chr('c'));
+    update(&mut m, chr('X'));
+    let (ts, note) = dialog_topics(&m);
+    assert_eq!(ts, [t("shop/done")]);
+    let note = note.unwrap();
+    assert!(
+        note.contains("the 1 topic a consumer group read to the end older than 1h"),
+        "{note}"
+    );
+    update(&mut m, key(KeyCode::Esc));
+    // Marked by hand, the unread ones are called out.
+    m.browser.marked = [t("shop/done"), t("shop/half"), t("shop/unknown")].into();
+    update(&mut m, chr('D'));
+    let note = dialog_topics(&m).1.unwrap();
+    assert!(
+        note.contains("⚠ 2 topic(s) no consumer group is known to have read to the end"),
+        "{note}"
+    );
+}
