@@ -270,7 +270,13 @@ impl MqClient {
         spec: ReadSpec,
         cfg: PartitionReadConfig,
     ) -> Result<ReadStream, ClientError> {
+        let at = std::time::Instant::now();
         let all = self.partitions(topic).await?;
+        tracing::debug!(
+            "{topic}: looked up {} partitions in {:?}",
+            all.len(),
+            at.elapsed()
+        );
         let parts: Vec<Part> = match &spec.partitions {
             None => all,
             Some(wanted) => {
@@ -292,6 +298,7 @@ impl MqClient {
             futures::future::join_all(parts.iter().map(|p| self.range_info(topic, p))),
             self.decoder(topic)
         );
+        tracing::debug!("{topic}: range infos and schema after {:?}", at.elapsed());
         let topic = Arc::new(topic.clone());
         let ids = parts.iter().map(|p| p.index).collect();
         let mut inputs = Vec::with_capacity(parts.len());
