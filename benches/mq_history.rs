@@ -203,6 +203,15 @@ async fn live(c: &Client, t: &TopicName, n: usize) -> (Duration, Duration) {
 }
 
 fn main() {
+    // `SWMQ_LOG=swmq=debug`: the readers' timings (listing, fetches, decoding) on stderr.
+    if let Ok(spec) = std::env::var("SWMQ_LOG")
+        && let Ok(filter) = tracing_subscriber::EnvFilter::try_new(spec)
+    {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_writer(std::io::stderr)
+            .try_init();
+    }
     let a = args();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

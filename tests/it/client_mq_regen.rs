@@ -13,7 +13,7 @@ use support::out_msg as msg;
 use support::weed::mq_client as mq;
 use swmq::client::mq::config::TopicChange;
 use swmq::client::{ConnectOptions, OutMessage, TopicName};
-use swmq::tui::msg::{Command as WorkerCommand, Start, WorkerEvent};
+use swmq::tui::msg::{Start, WorkerCmd as WorkerCommand, WorkerEvent};
 
 fn batch(from: usize, n: usize) -> Vec<OutMessage> {
     (from..from + n)

@@ -46,7 +46,9 @@ fn searching() -> (Model, u64) {
     );
     typed(&mut m, "qty\":3");
     let cmds = update(&mut m, key(KeyCode::Enter));
-    let Some(Command::Find { id, .. }) = cmds.iter().find(|c| matches!(c, Command::Find { .. }))
+    let Some(Effect::Worker(WorkerCmd::Find { id, .. })) = cmds
+        .iter()
+        .find(|c| matches!(c, Effect::Worker(WorkerCmd::Find { .. })))
     else {
         panic!("{cmds:?}")
     };

@@ -15,10 +15,12 @@
 use std::sync::Arc;
 use std::time::Instant;
 
+use futures::StreamExt as _;
+
 use super::merge::{ScanBatch, ScanMerger, Stamped};
 use super::scan_read::PROGRESS_EVERY;
 use super::{GrepEvent, GrepProgress, GrepQuery, GrepSender, GrepStream, STREAM_CAPACITY};
-use crate::client::mq::files::{PartitionFiles, decode_entries, seek_index};
+use crate::client::mq::files::{PartitionFiles, decode_entries, entry_timestamps, seek_index};
 use crate::client::mq::{MqClient, Part};
 use crate::client::schema::RecordDecoder;
 use crate::client::{Client, ClientError, ReadEvent, ReadSpec, Record, TopicName};
@@ -300,8 +302,24 @@ async fn scan_files(
     };
     let first = s.from.map_or(0, |f| seek_index(&files.logs, f));
     let mut last = None;
-    for f in files.logs.iter().skip(first) {
-        let bytes = match s.client.fetch_log_file(&s.topic, part, &f.name).await {
+    // The next files are fetched while one is scanned (memory: PREFETCH files).
+    let (c, topic, p) = (s.client.clone(), s.topic.clone(), part.clone());
+    let names: Vec<String> = files
+        .logs
+        .iter()
+        .skip(first)
+        .map(|f| f.name.clone())
+        .collect();
+    let mut fetches = futures::stream::iter(names.into_iter().map(move |name| {
+        let (c, topic, p) = (c.clone(), topic.clone(), p.clone());
+        async move {
+            let r = c.fetch_log_file(&topic, &p, &name).await;
+            (name, r)
+        }
+    }))
+    .buffered(PREFETCH);
+    while let Some((name, r)) = fetches.next().await {
+        let bytes = match r {
             Ok(Some(b)) => b,
             // Gone since it was listed (truncated or compacted): the tail read covers it.
             Ok(None) => continue,
@@ -310,49 +328,76 @@ async fn scan_files(
                 return Err(Stop);
             }
         };
-        // Without a schema, a file with no candidate is only decoded for its timestamps.
-        let any = s.decoder.is_some() || s.prefilter.may_match(&bytes);
-        let file_bytes = bytes.len() as u64;
-        let (entries, bad) = decode_entries(bytes);
-        if let Some(why) = bad {
-            let line = format!("partition {} file {}: {why}", part.index, f.name);
-            let _ = s.events.send(Ok(GrepEvent::Notice(line))).await;
-        }
-        let mut b = ScanBatch {
-            matches: Vec::new(),
-            scanned_until: last.unwrap_or(i64::MIN),
-            records: 0,
-            bytes: file_bytes,
-            done: false,
-        };
-        let mut past = false;
-        for e in entries {
-            if s.from.is_some_and(|lo| e.ts_ns < lo) || last.is_some_and(|l| e.ts_ns <= l) {
-                continue;
-            }
-            if s.until.is_some_and(|u| e.ts_ns > u) {
-                past = true;
-                break;
-            }
-            last = Some(e.ts_ns);
-            b.records += 1;
-            if any && let Some(r) = s.match_entry(part.index, e) {
-                b.matches.push(r);
-            }
-        }
-        b.scanned_until = last.unwrap_or(i64::MIN);
-        if past {
-            b.scanned_until = s.until.unwrap_or(i64::MAX);
-            b.done = true;
-        }
-        if out.send(Ok(b)).await.is_err() {
-            return Err(Stop);
-        }
-        if past {
+        let (b, past) = scan_file(s, part, &name, bytes, &mut last).await;
+        if out.send(Ok(b)).await.is_err() || past {
             return Err(Stop);
         }
     }
     Ok(last)
+}
+
+/// Log files fetched ahead of the one scanned, per partition.
+const PREFETCH: usize = 4;
+
+/// Scans one fetched log file: its batch, and whether the scan is past `until`. Without
+/// a schema, a file whose raw bytes hold no candidate is only walked for its timestamps.
+async fn scan_file(
+    s: &Scan,
+    part: &Part,
+    name: &str,
+    bytes: bytes::Bytes,
+    last: &mut Option<i64>,
+) -> (ScanBatch<Record>, bool) {
+    let any = s.decoder.is_some() || s.prefilter.may_match(&bytes);
+    let file_bytes = bytes.len() as u64;
+    let mut b = ScanBatch {
+        matches: Vec::new(),
+        scanned_until: last.unwrap_or(i64::MIN),
+        records: 0,
+        bytes: file_bytes,
+        done: false,
+    };
+    // Whether the entry stamped `ts` is scanned; `Err(())` past `until`.
+    let mut keep = |ts: i64, b: &mut ScanBatch<Record>| -> Result<bool, ()> {
+        if s.from.is_some_and(|lo| ts < lo) || last.is_some_and(|l| ts <= l) {
+            return Ok(false);
+        }
+        if s.until.is_some_and(|u| ts > u) {
+            return Err(());
+        }
+        *last = Some(ts);
+        b.records += 1;
+        Ok(true)
+    };
+    let mut past = false;
+    let bad = if any {
+        let (entries, bad) = decode_entries(bytes);
+        for e in entries {
+            match keep(e.ts_ns, &mut b) {
+                Ok(true) => b.matches.extend(s.match_entry(part.index, e)),
+                Ok(false) => {}
+                Err(()) => {
+                    past = true;
+                    break;
+                }
+            }
+        }
+        bad
+    } else {
+        let (stamps, bad) = entry_timestamps(&bytes);
+        past = stamps.into_iter().any(|ts| keep(ts, &mut b).is_err());
+        bad
+    };
+    if let Some(why) = bad {
+        let line = format!("partition {} file {name}: {why}", part.index);
+        let _ = s.events.send(Ok(GrepEvent::Notice(line))).await;
+    }
+    b.scanned_until = last.unwrap_or(i64::MIN);
+    if past {
+        b.scanned_until = s.until.unwrap_or(i64::MAX);
+        b.done = true;
+    }
+    (b, past)
 }
 
 /// Reads the partition from `from` through the read path (its unflushed tail, or all

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 
 use futures::StreamExt as _;
 
-use super::files::{DirFile, decode_entries};
+use super::files::{DirFile, entry_timestamps};
 use super::logs::partition_dir;
 use super::{MqClient, Part};
 use crate::client::{ClientError, Histogram, HistogramRequest, HistogramUnit, TopicName};
@@ -102,8 +102,7 @@ impl MqClient {
             return Ok(v);
         }
         let body = self.fetch_log_file(topic, part, &f.name).await?;
-        let (entries, _) = body.map(decode_entries).unwrap_or_default();
-        let mut stamps: Vec<i64> = entries.iter().map(|e| e.ts_ns).collect();
+        let (mut stamps, _) = body.map_or_else(Default::default, |b| entry_timestamps(&b));
         stamps.sort_unstable();
         let v = Arc::new(stamps);
         self.counts.put(key, v.clone());

@@ -18,6 +18,7 @@
 //!   time range in the entry's `ts_min`/`ts_max` extended attributes (8 bytes, big-endian).
 
 use bytes::{Buf, Bytes};
+use futures::StreamExt as _;
 use prost::Message as _;
 
 pub use super::filer_http::FilerHttp;
@@ -29,6 +30,9 @@ use crate::client::{ClientError, TopicName};
 use crate::proto::filer::{Entry, FileChunk, LogEntry};
 
 const NS: i64 = 1_000_000_000;
+
+/// Chunks of one log file fetched at once (a file of appended flushes has several).
+const CHUNKS_AT_ONCE: usize = 4;
 
 /// One file of a partition directory.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -127,27 +131,85 @@ pub fn uncovered_parquet(files: &PartitionFiles) -> Vec<(String, i64, Option<i64
 /// Decodes a log file: 4-byte big-endian lengths, each followed by a `LogEntry`. A
 /// truncated or undecodable tail is an error naming the byte position; the entries
 /// before it are returned with it.
-pub fn decode_entries(mut buf: Bytes) -> (Vec<LogEntry>, Option<String>) {
+pub fn decode_entries(buf: Bytes) -> (Vec<LogEntry>, Option<String>) {
+    let mut out = Vec::with_capacity(buf.len() / 128);
+    let err = decode_each(buf, |e| {
+        out.push(e);
+        false
+    });
+    (out, err)
+}
+
+/// [`decode_entries`] handing each entry to `f` as it is decoded (no list of entries);
+/// stops when `f` says so. Returns the error of a damaged tail.
+pub fn decode_each(mut buf: Bytes, mut f: impl FnMut(LogEntry) -> bool) -> Option<String> {
     let total = buf.len();
-    let mut out = Vec::with_capacity(total / 128);
     while buf.has_remaining() {
         let pos = total - buf.len();
         if buf.len() < 4 {
-            return (out, Some(format!("{} stray bytes at {pos}", buf.len())));
+            return Some(format!("{} stray bytes at {pos}", buf.len()));
         }
         let n = (&buf[..4]).get_u32() as usize;
         if buf.len() - 4 < n {
-            let why = format!("record of {n} bytes at {pos} runs past the end ({total})");
-            return (out, Some(why));
+            return Some(format!(
+                "record of {n} bytes at {pos} runs past the end ({total})"
+            ));
         }
         buf.advance(4);
         let body = buf.split_to(n);
         match LogEntry::decode(body) {
-            Ok(e) => out.push(e),
-            Err(e) => return (out, Some(format!("undecodable record at {pos}: {e}"))),
+            Ok(e) => {
+                if f(e) {
+                    return None;
+                }
+            }
+            Err(e) => return Some(format!("undecodable record at {pos}: {e}")),
         }
     }
+    None
+}
+
+/// The timestamps of a log file's entries without decoding them (`ts_ns`, field 1, comes
+/// first as SeaweedFS writes it; an entry where it does not is decoded in full), with
+/// [`decode_entries`]'s error for a damaged tail: what a scan needs of a file it knows
+/// holds no match.
+pub fn entry_timestamps(buf: &[u8]) -> (Vec<i64>, Option<String>) {
+    let total = buf.len();
+    let mut out = Vec::with_capacity(total / 128);
+    let mut at = 0;
+    while at < total {
+        let rest = &buf[at..];
+        if rest.len() < 4 {
+            return (out, Some(format!("{} stray bytes at {at}", rest.len())));
+        }
+        let n = (&rest[..4]).get_u32() as usize;
+        if rest.len() - 4 < n {
+            let why = format!("record of {n} bytes at {at} runs past the end ({total})");
+            return (out, Some(why));
+        }
+        let body = &rest[4..4 + n];
+        match leading_ts(body).map_or_else(|| LogEntry::decode(body).map(|e| e.ts_ns), Ok) {
+            Ok(ts) => out.push(ts),
+            Err(e) => return (out, Some(format!("undecodable record at {at}: {e}"))),
+        }
+        at += 4 + n;
+    }
     (out, None)
+}
+
+/// Field 1 (`ts_ns`, a varint) when an encoded `LogEntry` starts with it.
+fn leading_ts(body: &[u8]) -> Option<i64> {
+    if body.first() != Some(&0x08) {
+        return None;
+    }
+    let mut v: u64 = 0;
+    for (i, b) in body[1..].iter().take(10).enumerate() {
+        v |= u64::from(b & 0x7f) << (7 * i);
+        if b & 0x80 == 0 {
+            return Some(v as i64);
+        }
+    }
+    None
 }
 
 /// Percent-encodes one path segment (everything but RFC 3986 unreserved characters).
@@ -249,7 +311,7 @@ impl MqClient {
         }
         let mut chunks = entry.chunks;
         chunks.sort_by_key(|c| c.offset);
-        let mut out = bytes::BytesMut::new();
+        let mut fids = Vec::with_capacity(chunks.len());
         for c in chunks.iter().filter(|c| c.size > 0) {
             let what = format!("{dir}/{name}");
             if c.is_chunk_manifest || !c.cipher_key.is_empty() {
@@ -257,9 +319,24 @@ impl MqClient {
                     "{what}: chunk manifests and encrypted chunks are not read"
                 )));
             }
-            let fid = chunk_file_id(c)
-                .ok_or_else(|| ClientError::invalid("chunk", format!("{what}: no file id")))?;
-            out.extend_from_slice(&self.fetch_chunk(&fid).await?);
+            fids.push(
+                chunk_file_id(c)
+                    .ok_or_else(|| ClientError::invalid("chunk", format!("{what}: no file id")))?,
+            );
+        }
+        if let [fid] = &fids[..] {
+            return Ok(Some(self.fetch_chunk(fid).await?));
+        }
+        // A file of appended flushes: its chunks fetched a few at a time, kept in order.
+        // Owned ids: a closure over `&String` makes the future not `Send` for every lifetime.
+        let mut parts = futures::stream::iter(
+            fids.into_iter()
+                .map(|fid| async move { self.fetch_chunk(&fid).await }),
+        )
+        .buffered(CHUNKS_AT_ONCE);
+        let mut out = bytes::BytesMut::new();
+        while let Some(part) = parts.next().await {
+            out.extend_from_slice(&part?);
         }
         Ok(Some(out.freeze()))
     }

@@ -55,6 +55,41 @@ fn entries_decode_and_a_bad_tail_is_reported_not_panicked() {
 }
 
 #[test]
+fn timestamps_are_read_without_decoding_and_agree_with_the_decoder() {
+    let entries: Vec<LogEntry> = [0i64, 1, 127, 128, 1_764_000_000_123_456_789, -5]
+        .iter()
+        .enumerate()
+        .map(|(i, &ts)| LogEntry {
+            ts_ns: ts,
+            key: Bytes::from(format!("k{i}")),
+            data: Bytes::from(vec![0x08; i * 40]),
+            offset: i as i64,
+            ..Default::default()
+        })
+        .collect();
+    let mut buf: Vec<u8> = entries.iter().flat_map(frame).collect();
+    // An entry whose timestamp is not the first field (offset 3, then ts 42).
+    let odd = [0x28, 3, 0x08, 42];
+    buf.extend((odd.len() as u32).to_be_bytes());
+    buf.extend(odd);
+    let (es, err) = decode_entries(Bytes::from(buf.clone()));
+    assert_eq!(err, None);
+    let want: Vec<i64> = es.iter().map(|e| e.ts_ns).collect();
+    assert_eq!(want.last(), Some(&42));
+    assert_eq!(entry_timestamps(&buf), (want.clone(), None));
+    // The same errors as the decoder for a damaged tail.
+    for cut in [1, 3, 5] {
+        let b = &buf[..buf.len() - cut];
+        let (es, err) = decode_entries(Bytes::copy_from_slice(b));
+        let ts: Vec<i64> = es.iter().map(|e| e.ts_ns).collect();
+        assert_eq!(entry_timestamps(b), (ts, err));
+    }
+    let bad = [0, 0, 0, 2, 0xff, 0xff];
+    assert!(entry_timestamps(&bad).1.unwrap().contains("undecodable"));
+    assert_eq!(entry_timestamps(&[]), (vec![], None));
+}
+
+#[test]
 fn the_seek_starts_at_the_last_file_begun_a_second_before() {
     let logs = [
         log("2026-12-01-10-00-00"),

@@ -273,7 +273,13 @@ impl MqClient {
         spec: ReadSpec,
         cfg: PartitionReadConfig,
     ) -> Result<ReadStream, ClientError> {
+        let at = std::time::Instant::now();
         let all = self.partitions(topic).await?;
+        tracing::debug!(
+            "{topic}: looked up {} partitions in {:?}",
+            all.len(),
+            at.elapsed()
+        );
         let parts: Vec<Part> = match &spec.partitions {
             None => all,
             Some(wanted) => {

@@ -31,7 +31,7 @@ use tokio::sync::mpsc;
 
 use super::{MAX_ATTEMPTS_NO_FOLLOW, PartitionRead, PartitionReadConfig, backoff};
 use crate::client::merge::PartEvent;
-use crate::client::mq::files::{DirFile, PartitionFiles, decode_entries, seek_index};
+use crate::client::mq::files::{DirFile, PartitionFiles, decode_each, seek_index};
 use crate::client::mq::{MqClient, pb_topic};
 use crate::client::{ClientError, Record};
 use crate::proto::filer::LogEntry;
@@ -259,10 +259,17 @@ impl LogReader {
 
     /// Steps 1–3: the files from the seek point, then those flushed meanwhile.
     pub(super) async fn read_files(&mut self) -> FilesOutcome {
+        let listed = std::time::Instant::now();
         let files = match self.list(true).await {
             Ok(f) => f,
             Err(o) => return o,
         };
+        tracing::debug!(
+            "{}: listed {} log files in {:?}",
+            self.what(),
+            files.logs.len(),
+            listed.elapsed()
+        );
         // The filer answered; its HTTP port must too (tried on the first file).
         if let Some((name, from, to)) = crate::client::mq::files::uncovered_parquet(&files).first()
         {
@@ -327,14 +334,31 @@ impl LogReader {
         while i < logs.len() {
             let client = self.client.clone();
             let (topic, part) = (self.job.topic.clone(), self.job.part.clone());
-            let mut fetches = futures::stream::iter(logs[i..].iter().cloned().map(move |f| {
+            let fetch = move |f: DirFile| {
                 let (c, t, p) = (client.clone(), topic.clone(), part.clone());
                 async move {
+                    let at = std::time::Instant::now();
                     let r = c.fetch_log_file(&t, &p, &f.name).await;
+                    tracing::debug!(
+                        "{t} partition {}: fetched {} ({} B) in {:?}",
+                        p.index,
+                        f.name,
+                        f.bytes,
+                        at.elapsed()
+                    );
                     (f, r)
                 }
-            }))
-            .buffered(self.cfg.prefetch.max(1));
+            };
+            // The first file alone, then `prefetch` at a time: the first records (what a
+            // seek waits for) do not share the filer's bandwidth with the files after them.
+            let mut fetches = futures::stream::iter(logs.get(i).cloned().map(fetch.clone()))
+                .buffered(1)
+                .chain(
+                    futures::stream::iter(
+                        logs[(i + 1).min(logs.len())..].iter().cloned().map(fetch),
+                    )
+                    .buffered(self.cfg.prefetch.max(1)),
+                );
             loop {
                 let next = tokio::select! {
                     _ = self.tx.closed() => return FilesOutcome::Stop,
@@ -390,15 +414,23 @@ impl LogReader {
             return self.notice(text).await;
         };
         let size = buf.len() as u64;
-        let (entries, err) = decode_entries(buf);
-        let mut batch = Vec::with_capacity(entries.len());
-        for e in entries {
+        let at = std::time::Instant::now();
+        let mut batch = Vec::with_capacity(buf.len() / 128);
+        // `take` stops at a record past `until` or past the history of a non-follow read.
+        let mut stop = false;
+        let err = decode_each(buf, |e| {
             let offset = e.offset;
-            if self.take(e, offset, &mut batch) {
-                self.done_reading = true;
-                break;
-            }
-        }
+            stop = self.take(e, offset, &mut batch);
+            stop
+        });
+        self.done_reading |= stop;
+        tracing::debug!(
+            "{}: decoded {} ({} records kept, {size} B) in {:?}",
+            self.what(),
+            f.name,
+            batch.len(),
+            at.elapsed()
+        );
         self.read_upto = Some((f.name.clone(), size));
         if self.deliver(batch).await == Go::Stop {
             return Go::Stop;

@@ -211,7 +211,7 @@ fn the_quick_cleanup_age_is_a_field_and_the_list_follows_it() {
     typed(&mut m, "1");
     let cmds = update(&mut m, key(KeyCode::Enter));
     assert!(
-        matches!(cmds.first(), Some(Command::DeleteMany { topics, .. }) if topics == &[t("chan/a-done")]),
+        matches!(cmds.first(), Some(Effect::Worker(WorkerCmd::DeleteMany { topics, .. })) if topics == &[t("chan/a-done")]),
         "{cmds:?}"
     );
 }
