@@ -137,7 +137,7 @@ impl TopicInfo {
             .flat_map(|p| p.subscribers.iter())
             .filter(|s| s.received_close() && !s.inspector)
             .collect();
-        all.sort_by(|a, b| b.close_received_at_ns.cmp(&a.close_received_at_ns));
+        all.sort_by_key(|a| std::cmp::Reverse(a.close_received_at_ns));
         let mut seen = std::collections::HashSet::new();
         all.retain(|s| seen.insert(s.id.as_str()));
         all

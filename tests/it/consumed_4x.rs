@@ -308,5 +308,5 @@ fn the_quick_cleanup_of_channels_takes_the_age_typed() {
         screen.contains("the 2 closed, consumed channels older than 36h"),
         "{screen}"
     );
-    assert!(!screen.contains("nightly-2"), "{screen}");
+    assert!(!screen.contains("chan/nightly-2"), "{screen}");
 }

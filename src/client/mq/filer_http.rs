@@ -245,10 +245,13 @@ impl FilerHttp {
             .body(Empty::<Bytes>::new())
             .map_err(|e| ClientError::invalid("http path", format!("{path:?}: {e}")))?;
         let ctx = format!("http {addr} GET {path}");
-        let resp = s
-            .send_request(req)
-            .await
-            .map_err(|e| http_error(&ctx, tonic::Code::Unavailable, e))?;
+        let resp = match s.send_request(req).await {
+            Ok(r) => r,
+            // An answer that is not HTTP: a TLS port (weed 4.48's HTTPS filer gave hyper
+            // "invalid HTTP header parsed" for a plaintext GET).
+            Err(e) if e.is_parse() => return Ok(Err(format!("not an HTTP answer: {e}"))),
+            Err(e) => return Err(http_error(&ctx, tonic::Code::Unavailable, e)),
+        };
         let status = resp.status();
         let server = resp
             .headers()

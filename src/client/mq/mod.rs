@@ -71,7 +71,7 @@ pub struct MqClient {
     opts: ConnectOptions,
     filer: FilerClient,
     /// The filer's HTTP port, for the partitions' log files.
-    http: files::FilerHttp,
+    http: Arc<files::FilerHttp>,
     /// Record timestamps of log files already counted (timeline histograms).
     counts: Arc<counts::CountCache>,
     /// Channels to partition leaders other than `addr`, by address (`None`: unreachable
@@ -155,7 +155,7 @@ impl MqClient {
             channel,
             opts: opts.clone(),
             filer: FilerClient::new(opts.filer.clone(), opts.transport()),
-            http: files::FilerHttp::new(opts),
+            http: Arc::new(files::FilerHttp::new(opts)),
             counts: Arc::default(),
             leaders: Arc::new(Mutex::new(HashMap::new())),
             route_to_leaders: true,

@@ -391,8 +391,13 @@ fn float(f: f64, shortest: &str) -> Json {
         .unwrap_or_else(|_| Json::from(f))
 }
 
+/// RFC 3339 text for years 0000–9999 (what RFC 3339 can write); µs since the epoch
+/// otherwise, so that a decoded value publishes back to the same timestamp (the fuzz
+/// target found year −1 printed as `-0001-…`, which no RFC 3339 parser reads).
 fn timestamp(micros: i64, is_utc: bool) -> Json {
-    match chrono::DateTime::from_timestamp_micros(micros) {
+    use chrono::Datelike as _;
+    let writable = |t: &chrono::DateTime<chrono::Utc>| (0..=9999).contains(&t.year());
+    match chrono::DateTime::from_timestamp_micros(micros).filter(writable) {
         Some(t) if is_utc => Json::String(t.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()),
         Some(t) => Json::String(t.naive_utc().format("%Y-%m-%dT%H:%M:%S%.6f").to_string()),
         None => Json::from(micros),

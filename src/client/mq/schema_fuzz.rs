@@ -17,8 +17,10 @@ use crate::proto::mq::schema_pb::value::Kind;
 #[allow(unused_imports)] // the sample module's `use super::*` needs them
 use serde_json::json;
 
+// The same sample schema as the unit tests, compiled in this module too (its `use super::*`
+// takes this module's imports).
 #[path = "schema_sample.rs"]
-#[allow(dead_code)]
+#[allow(dead_code, clippy::duplicate_mod)]
 mod sample;
 
 fn timestamp() -> impl Strategy<Value = Kind> {
@@ -212,6 +214,22 @@ fn check(d: &Decoded) -> Result<(), TestCaseError> {
     Ok(())
 }
 
+/// The record's time of day is not within one day (stored by someone else's encoder).
+fn time_out_of_range(r: &schema_pb::RecordValue) -> bool {
+    r.fields.values().any(|v| {
+        matches!(&v.kind, Some(Kind::TimeValue(t)) if !(0..86_400_000_000).contains(&t.time_micros))
+    })
+}
+
+/// The field a "required field missing" refusal names (`FitError { field, got: "nothing" }`).
+fn missing_field(debug: &str) -> Option<&str> {
+    if !debug.contains("got: \"nothing\"") {
+        return None;
+    }
+    let rest = debug.split_once("field: \"")?.1;
+    Some(rest.split_once('"')?.0)
+}
+
 /// The names of the top-level fields a path-naming error may be about.
 fn names_a_field(e: &str, r: &schema_pb::RecordValue) -> bool {
     !e.contains("field ") || r.fields.keys().any(|k| e.contains(&format!("field {k}")))
@@ -257,8 +275,16 @@ proptest! {
             prop_assert!(n.contains("field amount"), "{}", n);
             return Ok(());
         };
-        let again = encode_json(&s, j.to_string().as_bytes())
-            .map_err(|e| TestCaseError::fail(format!("{e:?}: {j}")))?;
+        let again = match encode_json(&s, j.to_string().as_bytes()) {
+            Ok(a) => a,
+            // A required field the record lacks: the encoder refuses it, as it should.
+            Err(e) if missing_field(&format!("{e:?}")).is_some_and(|f| !r.fields.contains_key(f)) => {
+                return Ok(());
+            }
+            // A time of day outside one day is shown raw (µs) and refused as a TIME.
+            Err(_) if time_out_of_range(&r) => return Ok(()),
+            Err(e) => return Err(TestCaseError::fail(format!("{e:?}: {j}"))),
+        };
         let back = decode(&s, b"", &again);
         prop_assert_eq!(back.value.as_ref(), Some(&j), "{:?}", back.note);
     }
