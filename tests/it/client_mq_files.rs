@@ -503,3 +503,47 @@ async fn files_deleted_while_read_are_reported_and_the_read_goes_on() {
         }
     }
 }
+
+/// A history read whose last record is in the log files, of a partition a publisher still
+/// holds open, hands over to the broker at that
+/// record: the broker is asked at the anchor and after it, never swept from offset 0. 4.48
+/// reports `log_start_offset` 0 once a partition's buffer was flushed and answers every
+/// fetch below its memory by reading the partition's files, 1000 records a call: a sweep
+/// from 0 made a non-follow read of a 250,000-record partition run for minutes after its
+/// files were read (docs/mq-4x-reading.md).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs weed"]
+async fn a_history_read_hands_over_at_its_last_record_without_sweeping_the_partition() {
+    let Some(w) = support::weed::weed() else {
+        return;
+    };
+    let c = mq(w).await;
+    let t = TopicName::new(&support::unique_namespace("handover"), "large").unwrap();
+    c.create_topic(&t, 1).await.unwrap();
+    const N: usize = 6000;
+    // A publisher that stays connected keeps the partition loaded: once its buffer is
+    // flushed the broker counts N records, holds none, and says `log_start_offset` 0.
+    let publisher = c.publisher(&t).await.unwrap();
+    for i in 0..N {
+        let m = msg(&format!("customer-{:03}", i % 50), &format!("v{i}"));
+        publisher.send(m).await.unwrap();
+    }
+    wait_in_files(&c, &t, N).await;
+    let before = c.live_fetch_calls();
+    let (got, _) = read_all(
+        &c,
+        &t,
+        history_from(TimeSpec::Earliest),
+        Duration::from_secs(120),
+    )
+    .await;
+    let calls = c.live_fetch_calls() - before;
+    assert_eq!(got.len(), N, "records read");
+    // The probe at the anchor and the one after it (a few more if the broker was busy
+    // flushing); a sweep from 0 takes at least N / 1000 = 6.
+    assert!(
+        calls <= 4,
+        "{calls} FetchMessage calls to hand a {N}-record partition over to the broker"
+    );
+    assert_eq!(publisher.finish().await.unwrap().len(), N, "acknowledged");
+}

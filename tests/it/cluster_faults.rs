@@ -98,26 +98,33 @@ impl Seen {
 }
 
 /// The CLI tail's stdout lines.
+/// Its stderr goes to `log` (never a pipe that could fill); `SWMQ_FAULTS_LOG` (an
+/// `SWMQ_LOG` filter, e.g. `swmq::client::mq=debug`) makes it log there.
 fn spawn_cli_tail(
     w: &RestartableWeed,
     topic: &TopicName,
+    log: &std::path::Path,
 ) -> (std::process::Child, mpsc::UnboundedReceiver<String>) {
     let mut c = std::process::Command::new(assert_cmd::cargo::cargo_bin("swmq"));
     c.env_remove("SWMQ_READ_ONLY")
         .env("SWMQ_BROKER", &w.broker)
         .env("SWMQ_FILER", &w.filer)
-        .env("RUST_LOG", "warn")
-        .args([
-            "tail",
-            &topic.to_string(),
-            "--from",
-            "earliest",
-            "--format",
-            "json",
-        ])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+        .env("RUST_LOG", "warn");
+    if let Ok(filter) = std::env::var("SWMQ_FAULTS_LOG") {
+        c.env("SWMQ_LOG", filter);
+    }
+    let stderr = std::fs::File::create(log).expect("CLI log file");
+    c.args([
+        "tail",
+        &topic.to_string(),
+        "--from",
+        "earliest",
+        "--format",
+        "json",
+    ])
+    .stdin(Stdio::null())
+    .stdout(Stdio::piped())
+    .stderr(stderr);
     let mut child = c.spawn().expect("spawn swmq tail");
     let stdout = child.stdout.take().unwrap();
     let (tx, rx) = mpsc::unbounded_channel();
@@ -136,6 +143,8 @@ fn spawn_cli_tail(
 struct Tails {
     cli: mpsc::UnboundedReceiver<String>,
     cli_seen: Seen,
+    /// Where the CLI tail's stderr goes.
+    cli_log: std::path::PathBuf,
     worker: worker::WorkerHandle,
     worker_seen: Seen,
     /// When the worker last reported the broker lost / back.
@@ -189,10 +198,11 @@ impl Tails {
         }
         panic!(
             "after {DELIVERY:?}: of 0..{upto} the CLI misses {:?}, the worker misses {:?}, \
-             a fresh read of the history misses {:?}",
+             a fresh read of the history misses {:?} (the CLI's stderr: {})",
             self.cli_seen.missing(upto),
             self.worker_seen.missing(upto),
-            stored.missing(upto)
+            stored.missing(upto),
+            self.cli_log.display()
         );
     }
 }
@@ -221,7 +231,13 @@ async fn tails_survive_restarts(sig: &str) {
     let c = Client::connect(&opts(&w)).await.expect("connect");
     c.create_topic(&topic, 4).await.expect("create");
     publish_batch(&w, &topic, 0).await;
-    let (mut cli_child, cli) = spawn_cli_tail(&w, &topic);
+    // Kept when the test fails (its path is in the failure message), removed when it passes.
+    let cli_log = std::env::temp_dir().join(format!(
+        "swmq-faults-{sig}-{}-{}.log",
+        std::process::id(),
+        swmq::time::now_ns()
+    ));
+    let (mut cli_child, cli) = spawn_cli_tail(&w, &topic, &cli_log);
     let wk = worker::spawn(opts(&w));
     wk.commands
         .send(WorkerCmd::Subscribe {
@@ -234,6 +250,7 @@ async fn tails_survive_restarts(sig: &str) {
     let mut tails = Tails {
         cli,
         cli_seen: Seen::default(),
+        cli_log: cli_log.clone(),
         worker: wk,
         worker_seen: Seen::default(),
         unreachable_at: None,
@@ -291,12 +308,13 @@ async fn tails_survive_restarts(sig: &str) {
     tails.cli_seen.check("CLI tail", published);
     tails.worker_seen.check("worker tail", published);
     let _ = cli_child.kill();
-    let out = cli_child.wait_with_output().unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let _ = cli_child.wait();
+    let stderr = std::fs::read_to_string(&cli_log).unwrap_or_default();
     assert!(stderr.contains("reconnecting"), "CLI stderr: {stderr}");
     assert!(stderr.contains("reconnected"), "CLI stderr: {stderr}");
     tails.worker.shutdown.cancel();
     eprintln!("{}", report.join("\n"));
     eprintln!("CLI stderr:\n{stderr}");
     assert!(w.proc.is_alive(), "weed died:\n{}", w.proc.log_tail(30));
+    let _ = std::fs::remove_file(&cli_log);
 }

@@ -79,6 +79,8 @@ pub struct MqClient {
     leaders: Arc<Mutex<HashMap<String, LeaderChannel>>>,
     /// Whether publishes, subscriptions and range queries go to each partition's leader.
     route_to_leaders: bool,
+    /// `FetchMessage` calls of the live edge made by this client and its clones.
+    live_fetches: Arc<std::sync::atomic::AtomicU64>,
 }
 
 /// One partition of a topic as `LookupTopicBrokers` returned it.
@@ -158,7 +160,21 @@ impl MqClient {
             counts: Arc::default(),
             leaders: Arc::new(Mutex::new(HashMap::new())),
             route_to_leaders: true,
+            live_fetches: Arc::default(),
         }
+    }
+
+    /// How many `FetchMessage` calls the readers' live edge (and their handover from the
+    /// log files to the broker) made so far, through this client and its clones: what a
+    /// read costs the broker (diagnostics and tests).
+    pub fn live_fetch_calls(&self) -> u64 {
+        self.live_fetches.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Counts one live-edge `FetchMessage`.
+    pub(crate) fn count_live_fetch(&self) {
+        self.live_fetches
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// With `false`, every call goes through the connected broker instead of each

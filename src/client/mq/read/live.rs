@@ -50,6 +50,10 @@ const HANDOVER_RETRY: std::time::Duration = std::time::Duration::from_millis(100
 /// While the broker counts records not read yet, the directory is listed at most this often.
 const BEHIND_RELIST: std::time::Duration = std::time::Duration::from_millis(400);
 
+/// How long a `FetchMessage` may take (answers come in milliseconds, a disk read of 1000
+/// records in about a second).
+const FETCH_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(15);
+
 /// What one round at the live edge gave.
 enum Round {
     /// Records were delivered: ask again at once.
@@ -239,6 +243,17 @@ impl LogReader {
         // The anchor alone while the broker counts more: something is in flight.
         let stalled = ans.messages.len() == 1 && ans.high_water_mark > at.saturating_add(1);
         if !continues || stalled {
+            tracing::debug!(
+                "{}: at anchor {:?} the broker has {} (hwm {}, log start {}, next {}, first ts \
+                 {:?}): resync",
+                self.what(),
+                self.anchor(),
+                ans.messages.len(),
+                ans.high_water_mark,
+                ans.log_start,
+                ans.next_offset,
+                ans.messages.first().map(|m| m.ts_ns)
+            );
             return self.resync(broker, edge, Some(ans), false).await;
         }
         let new = ans.messages.len() > 1;
@@ -281,8 +296,16 @@ impl LogReader {
         let expected = self.anchor().map_or(0, |(o, _)| o.saturating_add(1));
         let behind = probe.high_water_mark > expected;
         edge.last_sweep = Some(Instant::now());
+        // The broker's record at the anchor's offset is the anchor: its numbering continues
+        // ours, so what follows the anchor is exactly what comes next. No sweep of its memory
+        // from `log_start_offset`, which 4.48 reports as 0 once a buffer was flushed: from 0,
+        // every answer is a disk read of the whole partition (minutes for a large one).
+        let continues = self
+            .anchor()
+            .is_some_and(|(_, ts)| probe.messages.first().is_some_and(|m| m.ts_ns == ts));
         let from = match self.anchor() {
             None => 0,
+            Some((o, _)) if continues => o,
             Some((o, _)) => probe.log_start.min(o.saturating_add(1)),
         };
         let held = if from == probe.at {
@@ -308,11 +331,35 @@ impl LogReader {
                 Err(r) => return r,
             }
         }
+        // From the anchor the broker gave less than it counts, and its memory starts after
+        // what it gave (a disk read that stops at a cached chunk's end, a flush in
+        // flight): take the memory too; the files' relist fills the gap between.
+        if continues {
+            let end = held.last().map_or(from, |a| a.next_offset.max(a.at));
+            if state.0 > end && state.1 > end {
+                match self.fetch(broker, state.1).await {
+                    Ok(first) => match self.collect(broker, first).await {
+                        Ok(h) => held.extend(h),
+                        Err(r) => return r,
+                    },
+                    Err(r) => return r,
+                }
+            }
+        }
         let last = self.last_ts();
         let new = held
             .iter()
             .flat_map(|a| &a.messages)
             .any(|m| last.is_none_or(|l| m.ts_ns > l));
+        tracing::debug!(
+            "{}: resync from {from} (hwm {}, log start {}): {} answers, {} records, new {new}, \
+             last delivered ts {last:?}",
+            self.what(),
+            state.0,
+            state.1,
+            held.len(),
+            held.iter().map(|a| a.messages.len()).sum::<usize>()
+        );
         let since = edge.last_relist.elapsed();
         if force || new || changed || (behind && since >= BEHIND_RELIST) || since >= self.cfg.relist
         {
@@ -377,15 +424,39 @@ impl LogReader {
     /// One `FetchMessage` at `at`; a failure is the round's outcome.
     async fn fetch(&mut self, broker: &mut Broker, at: i64) -> Result<Answer, Round> {
         let req = self.fetch_request(at);
+        self.client.count_live_fetch();
         let resp = tokio::select! {
             _ = self.tx.closed() => return Err(Round::Stop),
-            r = broker.fetch_message(req) => r,
+            r = tokio::time::timeout(FETCH_TIMEOUT, broker.fetch_message(req)) => r,
+        };
+        let Ok(resp) = resp else {
+            // An unanswered call would stop this partition's reader for good (seen after
+            // weed was KILLed and restarted): retried on a fresh look-up like a lost broker.
+            let err = ClientError::Timeout {
+                addr: format!(
+                    "{} (FetchMessage of {} at {at})",
+                    self.job.part.leader,
+                    self.what()
+                ),
+                secs: FETCH_TIMEOUT.as_secs_f64(),
+            };
+            tracing::debug!("{err}");
+            return Err(match self.retry_later(&err, true).await {
+                Go::On => Round::Retry,
+                Go::Stop => Round::Stop,
+            });
         };
         let r = match resp {
             Ok(r) => r.into_inner(),
             Err(status) => return Err(self.fetch_failed(status, at).await),
         };
         if r.error_code != 0 || !r.error.is_empty() {
+            tracing::debug!(
+                "{}: fetch at {at}: error {}: {}",
+                self.what(),
+                r.error_code,
+                r.error
+            );
             return Err(Round::Unserved(format!(
                 "error {}: {}",
                 r.error_code, r.error
@@ -413,6 +484,7 @@ impl LogReader {
             return Round::Stop;
         }
         let err = ClientError::rpc(format!("fetch {} at offset {next}", self.what()), status);
+        tracing::debug!("{err} (transient: {})", err.is_transient());
         if err.is_transient() {
             return match self.retry_later(&err, true).await {
                 Go::On => Round::Retry,

@@ -42,6 +42,8 @@ use crate::time::TimeSpec;
 const FETCH_MAX: i32 = 1000;
 /// Bytes asked for per `FetchMessage`.
 const FETCH_BYTES: i32 = 16 << 20;
+/// How long a listing of a partition directory may take.
+const LIST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(15);
 
 /// Whether the reader goes on.
 #[derive(PartialEq)]
@@ -237,11 +239,19 @@ impl LogReader {
             _ => String::new(),
         };
         loop {
-            match self
+            let listing = self
                 .client
-                .partition_files_from(&self.job.topic, &self.job.part, &from)
+                .partition_files_from(&self.job.topic, &self.job.part, &from);
+            // An unanswered listing would stop this partition's reader for good.
+            let listed = tokio::time::timeout(LIST_TIMEOUT, listing)
                 .await
-            {
+                .unwrap_or_else(|_| {
+                    Err(ClientError::Timeout {
+                        addr: format!("the filer (listing {})", self.what()),
+                        secs: LIST_TIMEOUT.as_secs_f64(),
+                    })
+                });
+            match listed {
                 Ok(f) => return Ok(f),
                 Err(e) if first => return Err(FilesOutcome::NoFiler(e)),
                 Err(e) if e.is_transient() => {
