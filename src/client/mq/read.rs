@@ -46,6 +46,7 @@ use super::sub::{StartAt, Sub, SubItem};
 mod fetch;
 mod live;
 mod logread;
+mod seam;
 use super::{MqClient, Part};
 use crate::client::merge::PartEvent;
 use crate::client::{ClientError, Record, TopicName};

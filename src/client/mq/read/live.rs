@@ -24,6 +24,7 @@ use tokio::time::Instant;
 use tonic::transport::Channel;
 
 use super::logread::{Go, LogReader};
+use super::seam::Source;
 use crate::client::merge::PartEvent;
 use crate::client::mq::is_missing_topic;
 use crate::client::{ClientError, TopicName};
@@ -257,7 +258,9 @@ impl LogReader {
             return self.resync(broker, edge, Some(ans), false).await;
         }
         let new = ans.messages.len() > 1;
-        if self.deliver_answers(vec![ans]).await == Go::Stop || self.done_reading {
+        if self.deliver_answers(vec![ans], Source::Continuing).await == Go::Stop
+            || self.done_reading
+        {
             return self.stop_done().await;
         }
         if new { Round::More } else { Round::Edge }
@@ -334,12 +337,13 @@ impl LogReader {
         // From the anchor the broker gave less than it counts, and its memory starts after
         // what it gave (a disk read that stops at a cached chunk's end, a flush in
         // flight): take the memory too; the files' relist fills the gap between.
+        let mut memory = Vec::new();
         if continues {
             let end = held.last().map_or(from, |a| a.next_offset.max(a.at));
             if state.0 > end && state.1 > end {
                 match self.fetch(broker, state.1).await {
                     Ok(first) => match self.collect(broker, first).await {
-                        Ok(h) => held.extend(h),
+                        Ok(h) => memory = h,
                         Err(r) => return r,
                     },
                     Err(r) => return r,
@@ -349,16 +353,21 @@ impl LogReader {
         let last = self.last_ts();
         let new = held
             .iter()
+            .chain(&memory)
             .flat_map(|a| &a.messages)
-            .any(|m| last.is_none_or(|l| m.ts_ns > l));
+            .any(|m| !self.delivered(m.ts_ns));
         tracing::debug!(
-            "{}: resync from {from} (hwm {}, log start {}): {} answers, {} records, new {new}, \
-             last delivered ts {last:?}",
+            "{}: resync from {from} (hwm {}, log start {}, continues {continues}): {} answers, \
+             {} records, new {new}, last delivered ts {last:?}, gap open {}",
             self.what(),
             state.0,
             state.1,
-            held.len(),
-            held.iter().map(|a| a.messages.len()).sum::<usize>()
+            held.len() + memory.len(),
+            held.iter()
+                .chain(&memory)
+                .map(|a| a.messages.len())
+                .sum::<usize>(),
+            self.seam_open()
         );
         let since = edge.last_relist.elapsed();
         if force || new || changed || (behind && since >= BEHIND_RELIST) || since >= self.cfg.relist
@@ -368,8 +377,17 @@ impl LogReader {
                 return self.stop_done().await;
             }
         }
-        if self.deliver_answers(held).await == Go::Stop || self.done_reading {
-            return self.stop_done().await;
+        // Only records that follow the anchor in the broker's numbering are in order; the
+        // others may have a gap before them that the files fill later (`seam`).
+        let source = if continues {
+            Source::Continuing
+        } else {
+            Source::Jump
+        };
+        for (answers, source) in [(held, source), (memory, Source::Jump)] {
+            if self.deliver_answers(answers, source).await == Go::Stop || self.done_reading {
+                return self.stop_done().await;
+            }
         }
         let expected = self.anchor().map_or(0, |(o, _)| o.saturating_add(1));
         edge.behind = behind && state.0 > expected;
@@ -390,9 +408,9 @@ impl LogReader {
         Ok(out)
     }
 
-    /// Delivers the records of `answers` (those not newer than the last delivered one are
+    /// Delivers the records of `answers` from `source` (those delivered already are
     /// dropped; each moves the anchor).
-    async fn deliver_answers(&mut self, answers: Vec<Answer>) -> Go {
+    async fn deliver_answers(&mut self, answers: Vec<Answer>, source: Source) -> Go {
         let mut batch = Vec::new();
         'all: for a in answers {
             let offsets: Vec<i64> = (0..a.messages.len()).map(|i| a.offset_of(i)).collect();
@@ -404,7 +422,7 @@ impl LogReader {
                     offset,
                     ..Default::default()
                 };
-                if self.take(e, offset, &mut batch) {
+                if self.take(e, offset, source, &mut batch) {
                     self.done_reading = true;
                     break 'all;
                 }

@@ -29,6 +29,7 @@ use std::collections::HashSet;
 use futures::StreamExt as _;
 use tokio::sync::mpsc;
 
+use super::seam::{Seam, Source};
 use super::{MAX_ATTEMPTS_NO_FOLLOW, PartitionRead, PartitionReadConfig, backoff};
 use crate::client::merge::PartEvent;
 use crate::client::mq::files::{DirFile, PartitionFiles, decode_each, seek_index};
@@ -70,8 +71,9 @@ pub(super) struct LogReader {
     pub(super) tx: mpsc::Sender<PartEvent>,
     /// Records before this are not delivered.
     lower: Option<i64>,
-    /// The last delivered timestamp.
-    last_ts: Option<i64>,
+    /// What was delivered (the newest timestamp, and records delivered out of order
+    /// around a resync).
+    seam: Seam,
     /// The last record seen, in read order (delivered or not): its offset and timestamp.
     /// The live edge asks the broker for this offset and checks that the record there has
     /// this timestamp, so that a broker that renumbered its offsets is noticed.
@@ -104,7 +106,7 @@ impl LogReader {
             cfg,
             tx,
             lower,
-            last_ts: None,
+            seam: Seam::default(),
             anchor: None,
             read_upto: None,
             caught_up: false,
@@ -135,18 +137,35 @@ impl LogReader {
         format!("{} partition {}", self.job.topic, self.job.part.index)
     }
 
-    /// Adds an entry to `batch` unless it was delivered already or is before the start;
-    /// `true` when the read of this partition is over (past `until`, or past the history
-    /// of a non-follow read).
-    pub(super) fn take(&mut self, e: LogEntry, offset: i64, batch: &mut Vec<Record>) -> bool {
+    /// Adds an entry from `source` to `batch` unless it was delivered already or is before
+    /// the start; `true` when the read of this partition is over (past `until`, or past the
+    /// history of a non-follow read).
+    pub(super) fn take(
+        &mut self,
+        e: LogEntry,
+        offset: i64,
+        source: Source,
+        batch: &mut Vec<Record>,
+    ) -> bool {
         self.anchor = Some((offset, e.ts_ns));
-        if self.last_ts.is_some_and(|l| e.ts_ns <= l) || self.lower.is_some_and(|lo| e.ts_ns < lo) {
+        if self.lower.is_some_and(|lo| e.ts_ns < lo) {
+            return false;
+        }
+        if self.seam.known(e.ts_ns) {
+            self.seam.seen(e.ts_ns, source, false);
             return false;
         }
         if self.job.until.is_some_and(|u| e.ts_ns > u) || self.past_history(e.ts_ns, offset) {
             return true;
         }
-        self.last_ts = Some(e.ts_ns);
+        if self.seam.last().is_some_and(|l| e.ts_ns < l) {
+            tracing::debug!(
+                "{}: record at offset {offset} ({}) delivered late: it came after a resync",
+                self.what(),
+                e.ts_ns
+            );
+        }
+        self.seam.seen(e.ts_ns, source, true);
         batch.push(Record {
             topic: self.job.topic.clone(),
             partition: self.job.part.index,
@@ -430,7 +449,7 @@ impl LogReader {
         let mut stop = false;
         let err = decode_each(buf, |e| {
             let offset = e.offset;
-            stop = self.take(e, offset, &mut batch);
+            stop = self.take(e, offset, Source::Files, &mut batch);
             stop
         });
         self.done_reading |= stop;
@@ -485,7 +504,17 @@ impl LogReader {
     }
 
     /// The last delivered timestamp.
+    /// Whether records were delivered after a resync that the files have not reached yet.
+    pub(super) fn seam_open(&self) -> bool {
+        self.seam.open()
+    }
+
+    /// Whether the record stamped `ts` was delivered already.
+    pub(super) fn delivered(&self, ts: i64) -> bool {
+        self.seam.known(ts)
+    }
+
     pub(super) fn last_ts(&self) -> Option<i64> {
-        self.last_ts
+        self.seam.last()
     }
 }

@@ -1,0 +1,158 @@
+//! Which records of a partition were delivered, across the seam between the filer's log
+//! files and the broker's memory.
+//!
+//! A partition's records come in order from the files and from a broker that continues
+//! our numbering at the anchor. After a resync that did not continue (a broker that
+//! restarted and renumbered its memory, a flush in flight), the broker's memory can hold
+//! records newer than some that are in neither the memory nor the files yet: 4.48 empties
+//! a buffer before its log file is written. Seen on weed 4.48 after a KILL and restart
+//! (`cluster_faults`): the memory gave the last record of a batch, the file with the ten
+//! before it appeared a moment later, and "not newer than the last delivered" dropped
+//! them. So records delivered out of such a jump are remembered one by one, and a record
+//! the files bring later is delivered late (the merger releases late records) unless it is
+//! one of them.
+
+use std::collections::BTreeSet;
+
+/// Where a record comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Source {
+    /// The log files, read in order.
+    Files,
+    /// The broker, continuing our numbering at the anchor.
+    Continuing,
+    /// The broker's memory after a resync that did not continue at the anchor.
+    Jump,
+}
+
+/// At most this many timestamps are remembered above the floor; past it the floor moves
+/// to the newest delivered record (what the reader did before the seam was tracked).
+const ABOVE_MAX: usize = 200_000;
+
+/// The delivered timestamps of one partition.
+#[derive(Debug, Default)]
+pub(super) struct Seam {
+    /// Every record stamped at or before this was delivered or seen in order.
+    floor: Option<i64>,
+    /// Records delivered above `floor`, out of a [`Source::Jump`] (or after one).
+    above: BTreeSet<i64>,
+    /// The newest delivered timestamp.
+    last: Option<i64>,
+}
+
+impl Seam {
+    /// The newest delivered timestamp.
+    pub(super) fn last(&self) -> Option<i64> {
+        self.last
+    }
+
+    /// Whether the record stamped `ts` was delivered (or passed in order) already.
+    pub(super) fn known(&self, ts: i64) -> bool {
+        self.floor.is_some_and(|f| ts <= f) || self.above.contains(&ts)
+    }
+
+    /// Notes a record stamped `ts` from `source`, delivered now when `delivered` (not
+    /// delivered: it was [`Seam::known`]).
+    pub(super) fn seen(&mut self, ts: i64, source: Source, delivered: bool) {
+        if delivered {
+            self.last = Some(self.last.map_or(ts, |l| l.max(ts)));
+        }
+        // The broker continuing after a jump is no proof that the gap before the jump is
+        // filled: only the files are.
+        let in_order = match source {
+            Source::Files => true,
+            Source::Continuing => self.above.is_empty(),
+            Source::Jump => false,
+        };
+        if in_order {
+            if self.floor.is_none_or(|f| ts > f) {
+                self.floor = Some(ts);
+                self.above = self.above.split_off(&ts.saturating_add(1));
+            }
+        } else if delivered {
+            self.above.insert(ts);
+            if self.above.len() > ABOVE_MAX {
+                self.above.clear();
+                self.floor = self.last;
+            }
+        }
+    }
+
+    /// Whether records were delivered out of a jump that the files have not reached yet.
+    pub(super) fn open(&self) -> bool {
+        !self.above.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn deliver(s: &mut Seam, ts: i64, src: Source) -> bool {
+        let new = !s.known(ts);
+        s.seen(ts, src, new);
+        new
+    }
+
+    #[test]
+    fn in_order_sources_drop_what_was_delivered() {
+        let mut s = Seam::default();
+        for ts in [1, 2, 3] {
+            assert!(deliver(&mut s, ts, Source::Files));
+        }
+        assert!(!deliver(&mut s, 2, Source::Files));
+        assert!(deliver(&mut s, 4, Source::Continuing));
+        assert!(!deliver(&mut s, 4, Source::Jump));
+        assert!(!s.open());
+        assert_eq!(s.last(), Some(4));
+    }
+
+    #[test]
+    fn records_before_a_jump_come_late_from_the_files_once() {
+        // Files gave 1..=3; the restarted broker's memory gave 14 (the batch's last); the
+        // file with 4..=13 came after.
+        let mut s = Seam::default();
+        for ts in [1, 2, 3] {
+            deliver(&mut s, ts, Source::Files);
+        }
+        assert!(deliver(&mut s, 14, Source::Jump));
+        assert!(s.open());
+        // The broker continues after the jump: still no proof the gap is filled.
+        assert!(deliver(&mut s, 15, Source::Continuing));
+        let late: Vec<i64> = (1..=15)
+            .filter(|&ts| deliver(&mut s, ts, Source::Files))
+            .collect();
+        assert_eq!(late, (4..=13).collect::<Vec<_>>());
+        assert!(!s.open(), "the files reached the jumped records");
+        assert!(!deliver(&mut s, 14, Source::Jump));
+        assert_eq!(s.last(), Some(15));
+    }
+
+    #[test]
+    fn a_jump_again_over_the_same_memory_delivers_nothing_twice() {
+        let mut s = Seam::default();
+        deliver(&mut s, 1, Source::Files);
+        let first: Vec<i64> = [1, 7, 8]
+            .into_iter()
+            .filter(|&ts| deliver(&mut s, ts, Source::Jump))
+            .collect();
+        assert_eq!(first, vec![7, 8]);
+        let again: Vec<i64> = [1, 7, 8, 9]
+            .into_iter()
+            .filter(|&ts| deliver(&mut s, ts, Source::Jump))
+            .collect();
+        assert_eq!(again, vec![9]);
+    }
+
+    #[test]
+    fn the_remembered_set_is_bounded() {
+        let mut s = Seam::default();
+        deliver(&mut s, 0, Source::Files);
+        for ts in 1..=(ABOVE_MAX as i64 + 1) {
+            deliver(&mut s, ts, Source::Jump);
+        }
+        assert!(!s.open());
+        assert!(s.known(5));
+        assert!(!deliver(&mut s, ABOVE_MAX as i64, Source::Files));
+    }
+}
