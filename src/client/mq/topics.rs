@@ -63,6 +63,21 @@ impl MqClient {
             .collect();
         names.sort();
         names.dedup();
+        // 4.48 lists the topics its balancer holds in memory beside those in the filer: a
+        // deleted topic whose partitions a reader's `FetchMessage` loaded again stayed
+        // listed for minutes (tests/it/cluster_brokers.rs). A topic is its topic.conf: a
+        // name without one (deleted, or partition directories a publisher recreated) is
+        // left out; when the filer cannot tell, the broker's word stands.
+        let checks: Vec<_> = names
+            .iter()
+            .map(|t| {
+                let (c, t) = (self.clone(), t.clone());
+                async move { c.topic_in_filer(&t).await != Some(false) }
+            })
+            .collect();
+        let present: Vec<bool> = futures::stream::iter(checks).buffered(16).collect().await;
+        let mut present = present.into_iter();
+        names.retain(|_| present.next().unwrap_or(true));
         Ok(names)
     }
 
