@@ -154,7 +154,8 @@ impl FilerHttp {
                 },
                 other => other,
             })?;
-        let io = hyper_util::rt::TokioIo::new(io);
+        // The filer's answers carry raw binary headers (offset attributes): cleaned.
+        let io = hyper_util::rt::TokioIo::new(super::http_head::CleanHeads::new(io));
         let (sender, conn) = hyper::client::conn::http1::handshake(io)
             .await
             .map_err(|e| ClientError::Connect {
@@ -196,11 +197,12 @@ impl FilerHttp {
     /// [`FilerHttp::get`] with the answer's `Server` header; a server that requires HTTPS
     /// is asked again over TLS (with the gRPC settings) when there are any.
     async fn get_with_server(&self, addr: &str, path: &str) -> Result<Got, ClientError> {
+        // How this request goes (parallel requests may upgrade the address meanwhile).
+        let (_, tls_from) = self.transport_for(addr);
         let text = match self.get_timed(addr, path).await? {
             Ok(got) => return Ok(got),
             Err(text) => text,
         };
-        let (_, tls_from) = self.transport_for(addr);
         let retry = tls_from.is_none() && self.upgrade.is_some();
         if retry && let Ok(mut s) = self.tls_addrs.lock() {
             tracing::debug!("http {addr} requires HTTPS: using the gRPC TLS settings");
@@ -214,8 +216,9 @@ impl FilerHttp {
             } else {
                 HTTPS_REQUIRED.to_string()
             };
+            let scheme = if tls_from.is_some() { "https" } else { "http" };
             return Err(ClientError::Tls {
-                context: format!("http {addr} GET {path}"),
+                context: format!("{scheme} {addr} GET {path}"),
                 problem,
             });
         }
