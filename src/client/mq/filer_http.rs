@@ -250,8 +250,9 @@ impl FilerHttp {
         let ctx = format!("http {addr} GET {path}");
         let resp = match s.send_request(req).await {
             Ok(r) => r,
-            // An answer that is not HTTP: a TLS port (weed 4.48's HTTPS filer gave hyper
-            // "invalid HTTP header parsed" for a plaintext GET).
+            // An answer that is not HTTP: taken for a TLS port that is not Go's (Go answers
+            // plain HTTP on its TLS port with a 400, above). The filer's binary headers
+            // that hyper refused are cleaned by `CleanHeads` (docs/tls.md).
             Err(e) if e.is_parse() => return Ok(Err(format!("not an HTTP answer: {e}"))),
             Err(e) => return Err(http_error(&ctx, tonic::Code::Unavailable, e)),
         };
