@@ -178,7 +178,10 @@ impl Merger {
                 p.failed = true;
                 p.done = true;
                 p.reconnecting = None;
-                if error.is_topic_gone() || self.parts.iter().all(|p| p.failed) {
+                // A TLS failure is a setting to fix, the same for every partition: the
+                // whole read fails with it, once (docs/tls.md).
+                let whole = error.is_topic_gone() || matches!(error, ClientError::Tls { .. });
+                if whole || self.parts.iter().all(|p| p.failed) {
                     Applied::Fail(error)
                 } else {
                     Applied::Tell(ReadEvent::PartitionFailed {

@@ -50,7 +50,7 @@ mod mq_operators;
 mod mq_schema;
 mod tls_cli;
 mod tls_embedded;
-// mod tls_https; — not run yet: weed 4.48 with HTTPS ports gave "invalid HTTP header parsed" (docs/tls.md).
+mod tls_https;
 mod tls_weed;
 mod tui_chan_e2e;
 mod tui_e2e;

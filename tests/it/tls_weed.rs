@@ -2,9 +2,8 @@
 //! port, certificates from rcgen): plaintext is refused with its message, the client with
 //! the cluster's client certificate does everything (brokers and filer), each TLS mistake
 //! gives its one-line message, and the CLI works over TLS from flags, from the
-//! security.toml and from a context. One weed for the whole file (one test function).
-//! HTTPS on the filer's and volume servers' HTTP ports (`tls_https.rs`) is not run yet: with
-//! it, reads failed with "invalid HTTP header parsed" (docs/tls.md, to be re-checked).
+//! security.toml and from a context; HTTPS for the log-file reads (`tls_https.rs`). One
+//! weed for the whole file (one test function).
 use crate::support;
 
 use std::path::Path;
@@ -14,7 +13,7 @@ use std::time::Duration;
 use swmq::client::{Client, ClientError, ConnectOptions, TlsOptions, TopicName};
 
 use support::tls::{Certs, generate};
-use support::weed::{Weed, spawn_server_with, wait_ready_with, weed_binary};
+use support::weed::{Weed, spawn_server_ports, wait_ready_with, weed_binary};
 
 fn start_secured() -> Option<(Weed, Certs, tempfile::TempDir)> {
     if let Err(e) = weed_binary() {
@@ -22,9 +21,11 @@ fn start_secured() -> Option<(Weed, Certs, tempfile::TempDir)> {
     }
     let certs_dir = tempfile::tempdir().unwrap();
     let certs = generate(certs_dir.path());
-    let toml = certs.security_toml();
-    let w = spawn_server_with(|dir| std::fs::write(dir.join("security.toml"), &toml).unwrap())
-        .expect("spawn weed");
+    // HTTPS on the filer's and volume servers' HTTP ports too; the filer's ports laid out
+    // as by default (gRPC = HTTP + 10000), so that log files come from its HTTPS port.
+    let toml = certs.security_toml_https();
+    let prepare = |dir: &Path| std::fs::write(dir.join("security.toml"), &toml).unwrap();
+    let w = spawn_server_ports(prepare, true).expect("spawn weed");
     if let Err(e) = wait_ready_with(&w, &certs.client_options()) {
         let log = w.log_text();
         w.kill();
@@ -104,6 +105,7 @@ async fn secured_weed() {
     client_over_mtls(&w, &certs).await;
     tls_mistakes(&w, &certs).await;
     cli_over_mtls(&w, &certs).await;
+    crate::tls_https::https_reads(&w, &certs).await;
     w.kill();
 }
 

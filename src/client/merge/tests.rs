@@ -275,6 +275,20 @@ fn a_gone_topic_or_every_partition_failing_fails_the_read() {
 }
 
 #[test]
+fn a_tls_failure_of_one_partition_fails_the_read_at_once() {
+    let now = Instant::now();
+    let mut m = Merger::new(&[0, 1], &spec(false, None), Duration::from_millis(10));
+    let e = ClientError::Tls {
+        context: "https 127.0.0.1:8888 (TLS settings: [https.client] of security.toml)".into(),
+        problem: "certificate signed by an unknown authority: check --tls-ca".into(),
+    };
+    assert_eq!(
+        m.apply(1, PartEvent::Failed(e.clone()), now),
+        Applied::Fail(e)
+    );
+}
+
+#[test]
 fn a_reconnecting_partition_holds_the_others_back_only_for_the_stall_limit() {
     let mut m = Merger::new(&[0, 1], &spec(true, None), Duration::from_millis(10));
     let t0 = Instant::now();

@@ -154,7 +154,8 @@ impl FilerHttp {
                 },
                 other => other,
             })?;
-        let io = hyper_util::rt::TokioIo::new(io);
+        // The filer's answers carry raw binary headers (offset attributes): cleaned.
+        let io = hyper_util::rt::TokioIo::new(super::http_head::CleanHeads::new(io));
         let (sender, conn) = hyper::client::conn::http1::handshake(io)
             .await
             .map_err(|e| ClientError::Connect {
@@ -196,11 +197,12 @@ impl FilerHttp {
     /// [`FilerHttp::get`] with the answer's `Server` header; a server that requires HTTPS
     /// is asked again over TLS (with the gRPC settings) when there are any.
     async fn get_with_server(&self, addr: &str, path: &str) -> Result<Got, ClientError> {
+        // How this request goes (parallel requests may upgrade the address meanwhile).
+        let (_, tls_from) = self.transport_for(addr);
         let text = match self.get_timed(addr, path).await? {
             Ok(got) => return Ok(got),
             Err(text) => text,
         };
-        let (_, tls_from) = self.transport_for(addr);
         let retry = tls_from.is_none() && self.upgrade.is_some();
         if retry && let Ok(mut s) = self.tls_addrs.lock() {
             tracing::debug!("http {addr} requires HTTPS: using the gRPC TLS settings");
@@ -214,8 +216,9 @@ impl FilerHttp {
             } else {
                 HTTPS_REQUIRED.to_string()
             };
+            let scheme = if tls_from.is_some() { "https" } else { "http" };
             return Err(ClientError::Tls {
-                context: format!("http {addr} GET {path}"),
+                context: format!("{scheme} {addr} GET {path}"),
                 problem,
             });
         }
@@ -247,8 +250,9 @@ impl FilerHttp {
         let ctx = format!("http {addr} GET {path}");
         let resp = match s.send_request(req).await {
             Ok(r) => r,
-            // An answer that is not HTTP: a TLS port (weed 4.48's HTTPS filer gave hyper
-            // "invalid HTTP header parsed" for a plaintext GET).
+            // An answer that is not HTTP: taken for a TLS port that is not Go's (Go answers
+            // plain HTTP on its TLS port with a 400, above). The filer's binary headers
+            // that hyper refused are cleaned by `CleanHeads` (docs/tls.md).
             Err(e) if e.is_parse() => return Ok(Err(format!("not an HTTP answer: {e}"))),
             Err(e) => return Err(http_error(&ctx, tonic::Code::Unavailable, e)),
         };

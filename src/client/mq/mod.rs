@@ -21,6 +21,7 @@ pub mod filer_http;
 pub mod files;
 pub mod groups;
 pub mod hash;
+mod http_head;
 pub mod logs;
 mod publish;
 pub mod read;
