@@ -30,6 +30,10 @@ use super::{ClientError, ReadEvent, ReadSender, ReadSpec, ReadStream, Record};
 pub enum PartEvent {
     /// Records of this partition, in increasing `ts_ns` order.
     Records(Vec<Record>),
+    /// Records of this partition older than some it sent already, never sent before (a
+    /// reader that found them after a gap closed: `mq::read::seam`): released in their
+    /// place among what is queued, or at once, late, when their turn has passed.
+    Late(Vec<Record>),
     /// No record with `ts_ns` below this will come from this partition any more.
     Watermark(i64),
     /// This partition has delivered the history that existed when the read began.
@@ -137,6 +141,16 @@ impl Merger {
     fn apply(&mut self, i: usize, ev: PartEvent, now: Instant) -> Applied {
         let id = self.parts[i].id;
         match ev {
+            PartEvent::Late(rs) => {
+                let was_down = self.parts[i].reconnecting.take().is_some();
+                self.push_late(i, rs);
+                match was_down {
+                    true => Applied::Tell(ReadEvent::Reconnected {
+                        partition: Some(id),
+                    }),
+                    false => Applied::Quiet,
+                }
+            }
             PartEvent::Records(rs) => {
                 let was_down = self.parts[i].reconnecting.take().is_some();
                 self.push_records(i, rs);
@@ -210,6 +224,22 @@ impl Merger {
             p.last_ts = Some(r.ts_ns);
             p.watermark = p.watermark.max(r.ts_ns);
             p.queue.push_back(r);
+        }
+    }
+
+    /// Queues records older than some this partition sent, each in its place by time.
+    fn push_late(&mut self, i: usize, records: Vec<Record>) {
+        let p = &mut self.parts[i];
+        if p.past_until {
+            return;
+        }
+        for r in records {
+            if self.until.is_some_and(|u| r.ts_ns > u) {
+                continue;
+            }
+            p.last_ts = p.last_ts.max(Some(r.ts_ns));
+            let at = p.queue.partition_point(|q| q.ts_ns <= r.ts_ns);
+            p.queue.insert(at, r);
         }
     }
 

@@ -393,3 +393,21 @@ fn each_notice_text_is_told_once_per_read() {
         Applied::Tell(ReadEvent::Notice("other".into()))
     );
 }
+
+#[test]
+fn late_records_are_released_in_their_place_or_at_once_never_dropped() {
+    let mut m = Merger::new(&[0, 1], &spec(true, None), Duration::from_millis(10));
+    let t0 = Instant::now();
+    for i in 0..2 {
+        m.apply(i, PartEvent::CaughtUp, t0);
+    }
+    m.apply(0, PartEvent::Records(vec![rec(0, 10), rec(0, 40)]), t0);
+    m.apply(1, PartEvent::Watermark(30), t0);
+    assert_eq!(released(&mut m, t0), vec![(0, 10)]);
+    // Records the reader found after a gap closed: 20 before the queued 40; 5 behind what
+    // was released already. Plain records that old would be dropped as repeats.
+    m.apply(0, PartEvent::Records(vec![rec(0, 5)]), t0);
+    m.apply(0, PartEvent::Late(vec![rec(0, 5), rec(0, 20)]), t0);
+    m.apply(1, PartEvent::Watermark(50), t0);
+    assert_eq!(released(&mut m, t0), vec![(0, 5), (0, 20), (0, 40)]);
+}

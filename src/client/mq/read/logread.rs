@@ -74,6 +74,8 @@ pub(super) struct LogReader {
     /// What was delivered (the newest timestamp, and records delivered out of order
     /// around a resync).
     seam: Seam,
+    /// The newest timestamp sent to the merger (older records go as [`PartEvent::Late`]).
+    sent_max: Option<i64>,
     /// The last record seen, in read order (delivered or not): its offset and timestamp.
     /// The live edge asks the broker for this offset and checks that the record there has
     /// this timestamp, so that a broker that renumbered its offsets is noticed.
@@ -107,6 +109,7 @@ impl LogReader {
             tx,
             lower,
             seam: Seam::default(),
+            sent_max: None,
             anchor: None,
             read_upto: None,
             caught_up: false,
@@ -192,7 +195,23 @@ impl LogReader {
         if batch.is_empty() {
             return Go::On;
         }
-        let mut batch = batch;
+        // Records older than one sent already (found after a gap closed, `seam`) go apart:
+        // the merger drops old plain records as repeats.
+        let mut late = Vec::new();
+        let mut batch: Vec<Record> = batch
+            .into_iter()
+            .filter_map(|r| {
+                if self.sent_max.is_some_and(|m| r.ts_ns <= m) {
+                    late.push(r);
+                    return None;
+                }
+                self.sent_max = Some(r.ts_ns);
+                Some(r)
+            })
+            .collect();
+        if !late.is_empty() && self.send(PartEvent::Late(late)).await == Go::Stop {
+            return Go::Stop;
+        }
         while !batch.is_empty() {
             let rest = batch.split_off(batch.len().min(self.cfg.batch));
             if self.send(PartEvent::Records(batch)).await == Go::Stop {
