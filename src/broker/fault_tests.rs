@@ -232,7 +232,7 @@ async fn run(steps: Vec<Step>) -> Result<(), String> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+    #![proptest_config(super::fuzz_tests::config(64))]
 
     #[test]
     fn acknowledged_messages_survive_any_fault_schedule(

@@ -80,8 +80,19 @@ fn prefix_kept(ends: &[u64], first_change: usize) -> u64 {
         .unwrap_or(0)
 }
 
+/// `cases` cases in the suite; `PROPTEST_CASES` (scripts/fuzz) for more or fewer.
+/// (`with_cases` alone overrides the variable: proptest reads it only into
+/// `Config::default()`.)
+pub(super) fn config(cases: u32) -> ProptestConfig {
+    let cases = std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(cases);
+    ProptestConfig::with_cases(cases)
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(256))]
+    #![proptest_config(config(256))]
 
     /// The scan never panics, keeps every record that ends before the damage, and what it
     /// accepts reads back whole.

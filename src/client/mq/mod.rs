@@ -19,6 +19,7 @@ mod consumed;
 mod counts;
 pub mod filer_http;
 pub mod files;
+mod generations;
 pub mod groups;
 pub mod hash;
 mod http_head;
@@ -317,25 +318,45 @@ impl MqClient {
             futures::future::join_all(parts.iter().map(|p| self.range_info(topic, p))),
             self.decoder(topic)
         );
-        let topic = Arc::new(topic.clone());
+        let template = PartitionRead {
+            topic: Arc::new(topic.clone()),
+            // Each reader's own partition replaces it.
+            part: Part {
+                index: 0,
+                ring: RingRange {
+                    ring_size: 0,
+                    range_start: 0,
+                    range_stop: 0,
+                    unix_time_ns: 0,
+                },
+                leader: String::new(),
+            },
+            from: spec.from,
+            until: spec.until,
+            follow: spec.follow,
+            began_ns,
+            count_at_start: None,
+        };
+        let known = parts.iter().map(generations::key).collect();
         let ids = parts.iter().map(|p| p.index).collect();
         let mut inputs = Vec::with_capacity(parts.len());
         for (part, count) in parts.into_iter().zip(counts) {
-            let (tx, rx) = tokio::sync::mpsc::channel(16);
             let job = PartitionRead {
-                topic: topic.clone(),
                 part,
-                from: spec.from,
-                until: spec.until,
-                follow: spec.follow,
-                began_ns,
                 count_at_start: count.ok().map(|r| r.record_count.max(r.high_water_mark)),
+                ..template.clone()
             };
-            tokio::spawn(read_partition(self.clone(), job, cfg, tx));
-            inputs.push(rx);
+            inputs.push(generations::spawn_reader(self, job, cfg));
         }
+        // Following all partitions: a new generation's partitions join the read (noticed
+        // in the filer's topic.conf, looked up only then: see generations.rs).
+        let added = (spec.follow && spec.partitions.is_none()).then(|| {
+            let (tx, rx) = tokio::sync::mpsc::channel(8);
+            tokio::spawn(generations::watch(self.clone(), template, cfg, known, tx));
+            rx
+        });
         Ok(
-            crate::client::merge::spawn_merged_parts(ids, inputs, spec, MERGE_MAX_WAIT)
+            crate::client::merge::spawn_merged_growing(ids, inputs, added, spec, MERGE_MAX_WAIT)
                 .with_decoder(decoder),
         )
     }

@@ -307,7 +307,23 @@ fn list_json(items: &[Wire<'_>], elem: Option<&FieldType>, path: &str) -> Result
 }
 
 fn mismatch(path: &str, want: &FieldType, w: &Wire<'_>) -> String {
-    format!("field {path}: expected {}, found {}", want.name(), w.kind())
+    format!(
+        "field {}: expected {}, found {}",
+        shown(path),
+        want.name(),
+        w.kind()
+    )
+}
+
+/// The longest field path an error quotes (characters; a longer one is cut, naming its
+/// length).
+pub(crate) const PATH_CHARS: usize = 200;
+
+/// A field path as an error shows it: field names are anyone's bytes (a name with a
+/// newline once made the one-line decode note two lines: found by the fuzz target
+/// `damaged_record_values_never_panic`), so escaped and cut.
+pub(crate) fn shown(path: &str) -> String {
+    crate::format::escape::escape_short(path, PATH_CHARS)
 }
 
 /// One value as JSON, checked against `ty` when known.
@@ -368,9 +384,9 @@ fn untyped(w: &Wire<'_>, path: &str) -> Result<Json, String> {
                 Json::String(t.date_naive().format("%Y-%m-%d").to_string())
             }),
         Wire::Time(us) => time_of_day(*us),
-        Wire::Decimal { value, scale, .. } => {
-            Json::String(decimal_string(value, *scale).map_err(|e| format!("field {path}: {e}"))?)
-        }
+        Wire::Decimal { value, scale, .. } => Json::String(
+            decimal_string(value, *scale).map_err(|e| format!("field {}: {e}", shown(path)))?,
+        ),
         Wire::List(items) => list_json(items, None, path)?,
         Wire::Record(r) => record_json(r, None, path)?,
     })

@@ -12,7 +12,12 @@ use crate::proto::mq::schema_pb::{self, value::Kind};
 
 /// A JSON value that does not fit the record type.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("field {field}: expected {expected}, got {got}")]
+// Shown escaped: a field path may hold a JSON key of the input (anyone's text).
+#[error(
+    "field {}: expected {expected}, got {}",
+    super::schema_decode::shown(.field),
+    crate::format::escape::escape(.got)
+)]
 pub struct FitError {
     /// The field's path (`customer.city`, `lines.0.qty`).
     pub field: String,

@@ -232,7 +232,17 @@ fn missing_field(debug: &str) -> Option<&str> {
 
 /// The names of the top-level fields a path-naming error may be about.
 fn names_a_field(e: &str, r: &schema_pb::RecordValue) -> bool {
-    !e.contains("field ") || r.fields.keys().any(|k| e.contains(&format!("field {k}")))
+    // As errors show names: escaped, cut (the cut form's start is the escaped name's).
+    let shown = |k: &str| -> String {
+        let e = crate::format::escape::escape(k);
+        e.chars()
+            .take(crate::client::mq::schema_decode::PATH_CHARS)
+            .collect()
+    };
+    !e.contains("field ")
+        || r.fields
+            .keys()
+            .any(|k| e.contains(&format!("field {}", shown(k))))
 }
 
 proptest! {

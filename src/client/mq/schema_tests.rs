@@ -103,6 +103,50 @@ fn a_value_that_does_not_follow_the_type_is_kept_raw_with_a_note() {
 }
 
 #[test]
+fn a_field_name_with_a_newline_stays_on_the_notes_one_line() {
+    // Found by `damaged_record_values_never_panic` (scripts/fuzz, 2026-12-02): a flipped
+    // byte put a newline into a nested field's name, and the note quoted the path raw.
+    let s = schema();
+    let mut inner = schema_pb::RecordValue::default();
+    inner.fields.insert(
+        "a\nb\u{202e}".into(),
+        v(Kind::DecimalValue(schema_pb::DecimalValue {
+            value: vec![1].into(),
+            precision: 3,
+            scale: 979_299_805,
+        })),
+    );
+    let mut r = schema_pb::RecordValue::default();
+    r.fields.insert("x\ny".into(), v(Kind::RecordValue(inner)));
+    let d = decode(&s, b"", &r.encode_to_vec());
+    let note = d.note.unwrap();
+    assert!(!note.contains('\n') && !note.contains('\u{202e}'), "{note}");
+    assert!(
+        note.contains(r"field x\x0ay.a\x0ab\u{202e}: decimal scale"),
+        "{note}"
+    );
+    let long = "n".repeat(1000);
+    let mut r = schema_pb::RecordValue::default();
+    r.fields.insert(long, v(Kind::StringValue("x".into())));
+    r.fields.insert("id".into(), v(Kind::Int64Value(1)));
+    let d = decode(&s, b"", &r.encode_to_vec());
+    if let Some(note) = d.note {
+        assert!(note.chars().count() < 400, "{note}");
+    }
+}
+
+#[test]
+fn a_publish_error_shows_a_hostile_json_key_on_one_line() {
+    let e = encode_json(&schema(), br#"{"id": 1, "x\ny\u202e": 2}"#).unwrap_err();
+    let shown = e.to_string();
+    assert!(
+        !shown.contains('\n') && !shown.contains('\u{202e}'),
+        "{shown}"
+    );
+    assert!(shown.contains(r"x\x0ay\u{202e}"), "{shown}");
+}
+
+#[test]
 fn a_key_that_is_a_record_value_is_decoded_and_fields_outside_the_type_are_kept() {
     let s = schema();
     let mut k = schema_pb::RecordValue::default();
