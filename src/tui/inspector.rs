@@ -24,7 +24,7 @@ use super::view::theme::Theme;
 use crate::client::mq::brokers::ClusterView;
 use crate::client::mq::config::TopicConfig;
 use crate::client::mq::groups::TopicGroups;
-use crate::client::{Client, ClientError, TopicInfo, TopicName};
+use crate::client::{Client, ClientError, Schema, TopicInfo, TopicName, schema_table};
 use crate::format::escape::escape;
 use crate::time::TimeSpec;
 
@@ -51,7 +51,7 @@ impl Tab {
         match self {
             Tab::Partitions => "Partitions",
             Tab::Consumers => "Consumers",
-            Tab::Config => "Config",
+            Tab::Config => "Config/Schema",
             Tab::Cluster => "Cluster",
         }
     }
@@ -71,6 +71,8 @@ pub struct Inspection {
     pub groups: Option<TopicGroups>,
     /// Configuration (4.x; `None` on 2.x).
     pub config: Option<TopicConfig>,
+    /// The record type (4.x topics that have one; the Config tab shows it as a table).
+    pub schema: Option<Schema>,
     /// The brokers (4.x, when asked; `None` otherwise).
     pub cluster: Option<ClusterView>,
 }
@@ -102,7 +104,7 @@ pub async fn inspect(
     cluster: bool,
 ) -> Result<Inspection, ClientError> {
     let d = c.describe(topic, None).await?;
-    let (groups, config, cluster) = match c {
+    let (groups, config, schema, cluster) = match c {
         Client::Mq(mq) => {
             let brokers = async {
                 match cluster {
@@ -113,15 +115,21 @@ pub async fn inspect(
                     false => None,
                 }
             };
-            let (g, conf, b) = tokio::join!(mq.groups(topic), mq.topic_config(topic), brokers);
-            (Some(g?), conf.ok(), b)
+            let (g, conf, s, b) = tokio::join!(
+                mq.groups(topic),
+                mq.topic_config(topic),
+                mq.schema(topic),
+                brokers
+            );
+            (Some(g?), conf.ok(), s.ok().flatten(), b)
         }
-        Client::Legacy(_) => (None, None, None),
+        Client::Legacy(_) => (None, None, None, None),
     };
     Ok(Inspection {
         info: d.info,
         groups,
         config,
+        schema,
         cluster,
     })
 }
@@ -382,8 +390,11 @@ fn consumers_lines(d: &Inspection, selected: usize, utc: bool) -> Vec<String> {
         }
         return out;
     };
+    let notes = g.notes.iter().map(|n| format!("note: {}", escape(n)));
     if g.groups.is_empty() {
-        return vec!["no consumer groups".into()];
+        return std::iter::once("no consumer groups".to_string())
+            .chain(notes)
+            .collect();
     }
     let mut out = Vec::new();
     for (n, grp) in g.groups.iter().enumerate() {
@@ -411,13 +422,30 @@ fn consumers_lines(d: &Inspection, selected: usize, utc: bool) -> Vec<String> {
             .partitions
             .iter()
             .map(|p| {
-                let lag = p.lag.map(|l| l.to_string()).unwrap_or_else(|| "?".into());
-                format!("p{} lag {lag}", p.partition)
+                let lag = match (p.lag, p.lag_at_least) {
+                    (Some(l), false) => l.to_string(),
+                    (Some(l), true) => format!("≥{l}"),
+                    (None, _) => "?".into(),
+                };
+                // The committed offset over the high-water mark (`@91/100`).
+                let at = match (p.committed_offset, p.high_water_mark) {
+                    (Some(o), Some(h)) => format!(" @{o}/{h}"),
+                    (Some(o), None) => format!(" @{o}"),
+                    (None, Some(h)) => format!(" @?/{h}"),
+                    (None, None) => String::new(),
+                };
+                format!("p{}{at} lag {lag}", p.partition)
             })
             .collect();
         out.push(format!("    {}", parts.join("  ")));
     }
+    out.extend(notes);
     out
+}
+
+/// A stream count, `?` when unknown (a broker other than the balancer, on 4.48).
+fn count(n: Option<usize>) -> String {
+    n.map_or_else(|| "?".into(), |n| n.to_string())
 }
 
 fn cluster_lines(d: &Inspection) -> Vec<String> {
@@ -448,8 +476,8 @@ fn cluster_lines(d: &Inspection) -> Vec<String> {
             if b.balancer { "balancer" } else { "broker" },
             b.leads,
             b.follows,
-            b.publishers,
-            b.subscribers
+            count(b.publishers),
+            count(b.subscribers)
         ));
     }
     if !v.problems.is_empty() {
@@ -472,12 +500,19 @@ fn cluster_lines(d: &Inspection) -> Vec<String> {
     out
 }
 
+/// The configuration, then the record type as a table (as `describe` shows it).
 fn config_lines(d: &Inspection, utc: bool) -> Vec<String> {
-    match &d.config {
+    let mut out = match &d.config {
         Some(c) => c.summary(utc),
+        None if d.groups.is_some() => vec!["the configuration could not be read".to_string()],
         None => vec![format!(
             "{} partitions; 2.x topics have no retention, generations or schema",
             d.info.partitions.len()
         )],
+    };
+    if let Some(s) = &d.schema {
+        out.push(String::new());
+        out.extend(schema_table(s));
     }
+    out
 }

@@ -45,6 +45,7 @@ fn inspection() -> Inspection {
             notes: Vec::new(),
         }),
         config: None,
+        schema: None,
         cluster: None,
         info,
     }

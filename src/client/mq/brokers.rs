@@ -47,10 +47,12 @@ pub struct BrokerInfo {
     pub leads: usize,
     /// Partitions it follows.
     pub follows: usize,
-    /// Live publisher streams it serves (balancer's view).
-    pub publishers: usize,
-    /// Live subscriber streams it serves (balancer's view).
-    pub subscribers: usize,
+    /// Live publisher streams it serves; `None`: unknown. 4.48 answers
+    /// `GetTopicPublishers` on the balancer only, for the balancer's own partitions, so
+    /// only the balancer's streams can be counted.
+    pub publishers: Option<usize>,
+    /// Live subscriber streams it serves; `None`: unknown (as `publishers`).
+    pub subscribers: Option<usize>,
 }
 
 impl BrokerInfo {
@@ -211,10 +213,10 @@ impl MqClient {
                 leaders.push((t.to_string(), i, leader));
             }
             for p in ts.publishers {
-                by_addr.entry(p).or_default().publishers += 1;
+                *by_addr.entry(p).or_default().publishers.get_or_insert(0) += 1;
             }
             for s in ts.subscribers {
-                by_addr.entry(s).or_default().subscribers += 1;
+                *by_addr.entry(s).or_default().subscribers.get_or_insert(0) += 1;
             }
         }
         let probes = futures::future::join_all(by_addr.keys().map(|a| self.probe_broker(a))).await;
@@ -238,6 +240,7 @@ impl MqClient {
             b.balancer = true;
             b.address = bal.clone();
         }
+        count_streams_of_the_balancer_only(&mut view, &mut by_addr);
         for (topic, partition, leader) in leaders {
             let problem = if leader.is_empty() {
                 "leaderless"
@@ -316,6 +319,35 @@ impl MqClient {
             publishers,
             subscribers,
         })
+    }
+}
+
+/// Streams can be counted for the balancer only: 4.48 forwards `GetTopicPublishers` /
+/// `GetTopicSubscribers` to it and it answers for the partitions it leads
+/// (`weed/mq/broker/broker_grpc_lookup.go`). The other brokers' counts are unknown (`None`,
+/// `?` in the views), said in a note when they lead partitions.
+fn count_streams_of_the_balancer_only(
+    view: &mut ClusterView,
+    by_addr: &mut BTreeMap<String, BrokerInfo>,
+) {
+    let mut uncounted = Vec::new();
+    for (addr, b) in by_addr.iter_mut() {
+        if b.balancer {
+            b.publishers.get_or_insert(0);
+            b.subscribers.get_or_insert(0);
+        } else {
+            (b.publishers, b.subscribers) = (None, None);
+            if b.leads > 0 {
+                uncounted.push(addr.clone());
+            }
+        }
+    }
+    if !uncounted.is_empty() {
+        view.notes.push(format!(
+            "publishers and subscribers of {} unknown (?): SeaweedFS 4.48 counts the streams \
+             of the balancer's own partitions only",
+            uncounted.join(", ")
+        ));
     }
 }
 
