@@ -72,6 +72,9 @@ async fn brokers_lists_both_and_flags_a_killed_one() {
         .unwrap();
     let cells: Vec<&str> = row.split_whitespace().collect();
     assert_eq!(cells[cells.len() - 2..], ["?", "?"], "{table}");
+    // The same for a topic's clients: with partitions on both brokers, unknown (not 0).
+    let d = c.describe(&t, None).await.expect("describe");
+    assert_eq!((d.info.publishers, d.info.subscribers), (None, None));
     let g = c.groups(&t).await.expect("groups");
     assert!(
         g.notes
