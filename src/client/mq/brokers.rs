@@ -45,7 +45,7 @@ pub struct BrokerInfo {
     pub version: Option<String>,
     /// Partitions it leads.
     pub leads: usize,
-    /// Partitions it follows.
+    /// Partitions it follows (as another broker than their leader).
     pub follows: usize,
     /// Live publisher streams it serves; `None`: unknown. 4.48 answers
     /// `GetTopicPublishers` on the balancer only, for the balancer's own partitions, so
@@ -197,6 +197,7 @@ impl MqClient {
             .collect::<Vec<_>>()
             .await;
         let mut leaders: Vec<(String, i32, String)> = Vec::new();
+        let mut self_followed = 0;
         for (t, r) in per_topic {
             let Some(ts) = r else {
                 view.notes
@@ -207,7 +208,11 @@ impl MqClient {
                 if !leader.is_empty() {
                     by_addr.entry(leader.clone()).or_default().leads += 1;
                 }
-                if !follower.is_empty() {
+                // 4.48 may name a partition's leader as its follower too (it picks the
+                // follower without excluding the leader: always so with one broker).
+                if !follower.is_empty() && follower == leader {
+                    self_followed += 1;
+                } else if !follower.is_empty() {
                     by_addr.entry(follower).or_default().follows += 1;
                 }
                 leaders.push((t.to_string(), i, leader));
@@ -241,6 +246,12 @@ impl MqClient {
             b.address = bal.clone();
         }
         count_streams_of_the_balancer_only(&mut view, &mut by_addr);
+        if self_followed > 0 {
+            view.notes.push(format!(
+                "{self_followed} partitions name their leader as their follower too (no \
+                 second broker holds them); FOLLOWS leaves those out"
+            ));
+        }
         for (topic, partition, leader) in leaders {
             let problem = if leader.is_empty() {
                 "leaderless"
