@@ -94,6 +94,8 @@ pub struct Inspector {
     pub error: Option<String>,
     /// The selected group (Consumers tab).
     pub selected: usize,
+    /// The first line shown on the other tabs (j/k scroll a long schema or partition list).
+    pub scroll: usize,
 }
 
 /// Gathers an inspection (run by the worker).
@@ -154,6 +156,7 @@ pub fn open(m: &mut Model, cmds: &mut Vec<Effect>) {
         data: None,
         error: None,
         selected: 0,
+        scroll: 0,
     })));
 }
 
@@ -209,6 +212,7 @@ pub fn key(m: &mut Model, k: &KeyEvent, cmds: &mut Vec<Effect>) {
         .as_ref()
         .and_then(|d| d.groups.as_ref())
         .map_or(0, |g| g.groups.len());
+    let tab = i.tab;
     match k.code {
         KeyCode::Tab | KeyCode::Right | KeyCode::Char('l') => i.tab = i.tab.step(1),
         KeyCode::BackTab | KeyCode::Left | KeyCode::Char('h') => i.tab = i.tab.step(-1),
@@ -216,15 +220,25 @@ pub fn key(m: &mut Model, k: &KeyEvent, cmds: &mut Vec<Effect>) {
         KeyCode::Char('2') => i.tab = Tab::Consumers,
         KeyCode::Char('3') => i.tab = Tab::Config,
         KeyCode::Char('4') => i.tab = Tab::Cluster,
-        KeyCode::Down | KeyCode::Char('j') => {
+        KeyCode::Down | KeyCode::Char('j') if tab == Tab::Consumers => {
             i.selected = (i.selected + 1).min(groups.saturating_sub(1))
         }
-        KeyCode::Up | KeyCode::Char('k') => i.selected = i.selected.saturating_sub(1),
+        KeyCode::Up | KeyCode::Char('k') if tab == Tab::Consumers => {
+            i.selected = i.selected.saturating_sub(1)
+        }
+        // Clamped to the text when drawn.
+        KeyCode::Down | KeyCode::Char('j') => i.scroll = i.scroll.saturating_add(1),
+        KeyCode::Up | KeyCode::Char('k') => i.scroll = i.scroll.saturating_sub(1),
         KeyCode::Char('r') => ask_again(m, cmds),
         KeyCode::Enter if i.tab == Tab::Consumers => jump(m, cmds),
         KeyCode::Char('c') if k.modifiers.contains(KeyModifiers::CONTROL) => {}
         KeyCode::Esc | KeyCode::Char('q') | KeyCode::Char('i') => m.overlay = None,
         _ => {}
+    }
+    if let Some(Overlay::Inspector(i)) = &mut m.overlay
+        && i.tab != tab
+    {
+        i.scroll = 0;
     }
     if let Some(Overlay::Inspector(i)) = &m.overlay
         && i.tab == Tab::Cluster
@@ -304,12 +318,20 @@ pub fn view(m: &Model, f: &mut Frame, area: Rect, i: &Inspector) {
         },
     };
     let room = h.saturating_sub(5) as usize;
+    let total = body.len();
     let skip = if i.tab == Tab::Consumers {
         (i.selected * 2).saturating_sub(room.saturating_sub(4))
     } else {
-        0
+        i.scroll.min(total.saturating_sub(room))
     };
-    for l in body.into_iter().skip(skip).take(room) {
+    // A tab longer than the room ends with how much more there is.
+    let more = total.saturating_sub(skip + room);
+    let shown = if more > 0 && i.tab != Tab::Consumers {
+        room.saturating_sub(1)
+    } else {
+        room
+    };
+    for l in body.into_iter().skip(skip).take(shown) {
         let text = super::view::fit(&l, w.saturating_sub(2) as usize);
         let chosen = i.tab == Tab::Consumers && l.starts_with('▶');
         lines.push(if chosen {
@@ -318,11 +340,21 @@ pub fn view(m: &Model, f: &mut Frame, area: Rect, i: &Inspector) {
             Line::from(text)
         });
     }
+    if shown < room {
+        let more = total - skip - shown;
+        lines.push(Line::from(Span::styled(
+            format!("… {more} more lines (j/k scroll)"),
+            t.dim(),
+        )));
+    }
     lines.push(Line::from(""));
-    lines.push(Line::from(Span::styled(
-        "Tab/←→: tab  j/k: group  Enter: tail at the group's position  r: refresh  Esc: close",
-        t.dim(),
-    )));
+    let hint = match i.tab {
+        Tab::Consumers => {
+            "Tab/←→: tab  j/k: group  Enter: tail at the group's position  r: refresh  Esc: close"
+        }
+        _ => "Tab/←→: tab  j/k: scroll  r: refresh  Esc: close",
+    };
+    lines.push(Line::from(Span::styled(hint, t.dim())));
     f.render_widget(Clear, r);
     f.render_widget(
         Paragraph::new(lines).block(Block::default().borders(Borders::ALL).title(Span::styled(

@@ -301,3 +301,42 @@ async fn on_2x_the_inspector_shows_recorded_subscribers_of_a_channel() {
     assert!(render(&m).contains("a 2.x broker is a single server"));
     e.broker.shutdown().await.unwrap();
 }
+
+/// A tab longer than the terminal says how much more there is, and j/k scroll it (a wide
+/// schema on the Config/Schema tab).
+#[test]
+fn a_long_tab_scrolls_and_says_how_much_more_there_is() {
+    use swmq::client::{FieldType, ScalarType, Schema, SchemaField};
+    let (mut m, id) = opened();
+    update(&mut m, Msg::Resize(100, 20));
+    let mut d = inspection();
+    d.schema = Some(Schema {
+        fields: (0..30)
+            .map(|n| SchemaField {
+                name: format!("field{n:02}"),
+                index: n,
+                ty: FieldType::Scalar(ScalarType::Int64),
+                repeated: false,
+                required: n == 0,
+            })
+            .collect(),
+        key_columns: vec!["field00".into()],
+        format: String::new(),
+    });
+    answer(&mut m, id, d);
+    update(&mut m, chr('3'));
+    let screen = render(&m);
+    assert!(screen.contains("field00"), "{screen}");
+    assert!(!screen.contains("field29"), "{screen}");
+    assert!(screen.contains("more lines (j/k scroll)"), "{screen}");
+    for _ in 0..40 {
+        update(&mut m, chr('j'));
+    }
+    let screen = render(&m);
+    assert!(screen.contains("field29"), "{screen}");
+    assert!(!screen.contains("more lines"), "{screen}");
+    // Another tab starts at its top.
+    update(&mut m, chr('1'));
+    update(&mut m, chr('3'));
+    assert!(render(&m).contains("field00"));
+}
