@@ -252,21 +252,7 @@ impl MqClient {
                  second broker holds them); FOLLOWS leaves those out"
             ));
         }
-        for (topic, partition, leader) in leaders {
-            let problem = if leader.is_empty() {
-                "leaderless"
-            } else if by_addr.get(&leader).is_some_and(|b| b.answers) {
-                continue;
-            } else {
-                "leader does not answer"
-            };
-            view.problems.push(PartitionProblem {
-                topic,
-                partition,
-                leader,
-                problem: problem.into(),
-            });
-        }
+        view.problems = flag_partitions(leaders, &by_addr);
         view.brokers = by_addr.into_values().collect();
         Ok(view)
     }
@@ -362,6 +348,31 @@ fn count_streams_of_the_balancer_only(
     }
 }
 
+/// The partitions `(topic, partition, leader)` that cannot be served as assigned: without
+/// a leader, or led by a broker that did not answer (or is not known at all).
+fn flag_partitions(
+    leaders: Vec<(String, i32, String)>,
+    by_addr: &BTreeMap<String, BrokerInfo>,
+) -> Vec<PartitionProblem> {
+    let mut out = Vec::new();
+    for (topic, partition, leader) in leaders {
+        let problem = if leader.is_empty() {
+            "leaderless"
+        } else if by_addr.get(&leader).is_some_and(|b| b.answers) {
+            continue;
+        } else {
+            "leader does not answer"
+        };
+        out.push(PartitionProblem {
+            topic,
+            partition,
+            leader,
+            problem: problem.into(),
+        });
+    }
+    out
+}
+
 /// What one topic contributes to the cluster view.
 struct TopicStreams {
     assignments: Vec<(i32, String, String)>,
@@ -382,5 +393,30 @@ mod tests {
         assert_eq!(master_grpc_addr("m:9333").as_deref(), Some("m:19333"));
         assert_eq!(master_grpc_addr("nonsense"), None);
         assert_eq!(master_grpc_addr("m:x.y"), None);
+    }
+
+    #[test]
+    fn leaderless_partitions_and_silent_leaders_are_flagged() {
+        let up = BrokerInfo {
+            answers: true,
+            ..BrokerInfo::default()
+        };
+        let by_addr = BTreeMap::from([
+            ("a:1".to_string(), up),
+            ("b:1".to_string(), BrokerInfo::default()),
+        ]);
+        let p = |t: &str, i: i32, l: &str| (t.to_string(), i, l.to_string());
+        let flagged = flag_partitions(
+            vec![p("ns/t", 0, "a:1"), p("ns/t", 1, ""), p("ns/t", 2, "b:1")],
+            &by_addr,
+        );
+        let got: Vec<(i32, &str, &str)> = flagged
+            .iter()
+            .map(|f| (f.partition, f.leader.as_str(), f.problem.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            [(1, "", "leaderless"), (2, "b:1", "leader does not answer")]
+        );
     }
 }
