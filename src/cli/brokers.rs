@@ -51,6 +51,11 @@ const fn col(header: &'static str, right: bool) -> Col {
 }
 
 /// The table: one row per broker, then the flagged partitions and notes.
+/// A stream count, `?` when unknown.
+fn count(n: Option<usize>) -> String {
+    n.map_or_else(|| "?".into(), |n| n.to_string())
+}
+
 pub fn brokers_table(v: &ClusterView) -> Vec<String> {
     let cols = [
         col("BROKER", false),
@@ -72,8 +77,8 @@ pub fn brokers_table(v: &ClusterView) -> Vec<String> {
                 state,
                 b.leads.to_string(),
                 b.follows.to_string(),
-                b.publishers.to_string(),
-                b.subscribers.to_string(),
+                count(b.publishers),
+                count(b.subscribers),
             ]
         })
         .collect();

@@ -41,8 +41,13 @@ pub fn require_terminal(what: &str) -> CliResult {
 
 /// Asks on the terminal for one of `accepted` names; anything else aborts (exit 1).
 pub fn confirm(what: &str, label: &str, accepted: &[String]) -> CliResult {
+    confirm_question(what, &format!("Delete {label} and all its data?"), accepted)
+}
+
+/// [`confirm`] with the question as given.
+pub fn confirm_question(what: &str, question: &str, accepted: &[String]) -> CliResult {
     eprint!(
-        "Delete {label} and all its data? This cannot be undone.\nType {} to confirm: ",
+        "{question} This cannot be undone.\nType {} to confirm: ",
         accepted[0]
     );
     let _ = io::stderr().flush();

@@ -123,6 +123,8 @@ fn partition_json(p: &PartitionInfo) -> serde_json::Value {
         "first_time": time_json(p.first_ts_ns),
         "last_time": time_json(p.last_ts_ns),
         "closed": p.closed,
+        "consumed": p.consumed,
+        "subscribers": p.subscribers,
     })
 }
 

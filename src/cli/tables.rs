@@ -156,6 +156,62 @@ pub fn topics_table(topics: &[TopicInfo], utc: bool, consumed: bool) -> Vec<Stri
     render(cols, &rows, 0, WIDTH)
 }
 
+/// Readers listed by `describe` at most (the broker keeps 64 per partition).
+const READERS_LISTED: usize = 16;
+
+/// Whether the topic was consumed and by whom (channels, and 4.x topics with consumer
+/// groups), then each reader a 2.x broker recorded for a channel (swmq's own left out).
+fn consumed_lines(info: &TopicInfo, utc: bool) -> Vec<String> {
+    use crate::client::Consumed;
+    let readers: Vec<(i32, &crate::client::SubscriberInfo)> = info
+        .partitions
+        .iter()
+        .flat_map(|p| p.subscribers.iter().map(move |s| (p.id, s)))
+        .filter(|(_, s)| !s.inspector)
+        .collect();
+    if !info.name.is_channel() && readers.is_empty() {
+        return Vec::new();
+    }
+    let at = |ns: Option<i64>| {
+        ns.map(|ns| format!(" at {}", time::format_datetime(ns, utc)))
+            .unwrap_or_default()
+    };
+    let state = match (info.consumed(), info.consumer()) {
+        (Consumed::Yes, Some(s)) => {
+            let more = match info.consumers().len() {
+                0 | 1 => String::new(),
+                n => format!(" (+{} more)", n - 1),
+            };
+            format!("✓ by {}{}{more}", escape(&s.id), at(s.close_received_at_ns))
+        }
+        (c, _) => format!("{} {}", c.mark(), c.label()),
+    };
+    let mut out = vec![format!("consumed    {state}")];
+    if !info.name.is_channel() {
+        return out;
+    }
+    for (p, s) in readers.iter().take(READERS_LISTED) {
+        let close = if s.received_close() {
+            ", read the close"
+        } else {
+            ""
+        };
+        out.push(format!(
+            "reader      p{p} {}: {} delivered, last seen {}{close}",
+            escape(&s.id),
+            s.delivered,
+            time::format_datetime(s.last_seen_ns, utc)
+        ));
+    }
+    if readers.len() > READERS_LISTED {
+        out.push(format!(
+            "            … and {} more (--format json lists them)",
+            readers.len() - READERS_LISTED
+        ));
+    }
+    out
+}
+
 /// The `swmq describe` table: a summary, the partitions, then the histogram.
 pub fn describe_table(d: &TopicDescription, protocol: &str, utc: bool) -> Vec<String> {
     let info = &d.info;
@@ -190,6 +246,7 @@ pub fn describe_table(d: &TopicDescription, protocol: &str, utc: bool) -> Vec<St
         let state = if info.closed() { "closed" } else { "open" };
         out.push(format!("channel     {state}"));
     }
+    out.extend(consumed_lines(info, utc));
     if !info.partitions.is_empty() {
         out.push(String::new());
         out.extend(partitions_table(&info.partitions, utc));

@@ -6,7 +6,7 @@ use serde_json::json;
 
 use super::args::TableOrJson;
 use super::complete::topic_completer;
-use super::delete::{confirm, require_terminal};
+use super::delete::{confirm_question, require_terminal};
 use super::error::{CliError, CliResult, client_error};
 use super::output::Out;
 use crate::client::mq::MqClient;
@@ -221,9 +221,12 @@ async fn truncate(cfg: &Config, a: TruncateArgs) -> CliResult {
 
 fn confirm_truncate(what: &str, topic: &TopicName) -> CliResult {
     // The same typed-name question as a delete, about the data only.
-    confirm(
+    confirm_question(
         what,
-        &format!("the data of every partition of {topic} (the topic and its configuration stay)"),
+        &format!(
+            "Delete the records of every partition of {topic}? The topic and its \
+             configuration stay."
+        ),
         &[topic.to_string()],
     )
 }

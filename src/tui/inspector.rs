@@ -24,7 +24,7 @@ use super::view::theme::Theme;
 use crate::client::mq::brokers::ClusterView;
 use crate::client::mq::config::TopicConfig;
 use crate::client::mq::groups::TopicGroups;
-use crate::client::{Client, ClientError, TopicInfo, TopicName};
+use crate::client::{Client, ClientError, Schema, TopicInfo, TopicName, schema_table};
 use crate::format::escape::escape;
 use crate::time::TimeSpec;
 
@@ -51,7 +51,7 @@ impl Tab {
         match self {
             Tab::Partitions => "Partitions",
             Tab::Consumers => "Consumers",
-            Tab::Config => "Config",
+            Tab::Config => "Config/Schema",
             Tab::Cluster => "Cluster",
         }
     }
@@ -71,6 +71,8 @@ pub struct Inspection {
     pub groups: Option<TopicGroups>,
     /// Configuration (4.x; `None` on 2.x).
     pub config: Option<TopicConfig>,
+    /// The record type (4.x topics that have one; the Config tab shows it as a table).
+    pub schema: Option<Schema>,
     /// The brokers (4.x, when asked; `None` otherwise).
     pub cluster: Option<ClusterView>,
 }
@@ -92,6 +94,8 @@ pub struct Inspector {
     pub error: Option<String>,
     /// The selected group (Consumers tab).
     pub selected: usize,
+    /// The first line shown on the other tabs (j/k scroll a long schema or partition list).
+    pub scroll: usize,
 }
 
 /// Gathers an inspection (run by the worker).
@@ -102,7 +106,7 @@ pub async fn inspect(
     cluster: bool,
 ) -> Result<Inspection, ClientError> {
     let d = c.describe(topic, None).await?;
-    let (groups, config, cluster) = match c {
+    let (groups, config, schema, cluster) = match c {
         Client::Mq(mq) => {
             let brokers = async {
                 match cluster {
@@ -113,15 +117,21 @@ pub async fn inspect(
                     false => None,
                 }
             };
-            let (g, conf, b) = tokio::join!(mq.groups(topic), mq.topic_config(topic), brokers);
-            (Some(g?), conf.ok(), b)
+            let (g, conf, s, b) = tokio::join!(
+                mq.groups(topic),
+                mq.topic_config(topic),
+                mq.schema(topic),
+                brokers
+            );
+            (Some(g?), conf.ok(), s.ok().flatten(), b)
         }
-        Client::Legacy(_) => (None, None, None),
+        Client::Legacy(_) => (None, None, None, None),
     };
     Ok(Inspection {
         info: d.info,
         groups,
         config,
+        schema,
         cluster,
     })
 }
@@ -146,6 +156,7 @@ pub fn open(m: &mut Model, cmds: &mut Vec<Effect>) {
         data: None,
         error: None,
         selected: 0,
+        scroll: 0,
     })));
 }
 
@@ -201,6 +212,7 @@ pub fn key(m: &mut Model, k: &KeyEvent, cmds: &mut Vec<Effect>) {
         .as_ref()
         .and_then(|d| d.groups.as_ref())
         .map_or(0, |g| g.groups.len());
+    let tab = i.tab;
     match k.code {
         KeyCode::Tab | KeyCode::Right | KeyCode::Char('l') => i.tab = i.tab.step(1),
         KeyCode::BackTab | KeyCode::Left | KeyCode::Char('h') => i.tab = i.tab.step(-1),
@@ -208,15 +220,25 @@ pub fn key(m: &mut Model, k: &KeyEvent, cmds: &mut Vec<Effect>) {
         KeyCode::Char('2') => i.tab = Tab::Consumers,
         KeyCode::Char('3') => i.tab = Tab::Config,
         KeyCode::Char('4') => i.tab = Tab::Cluster,
-        KeyCode::Down | KeyCode::Char('j') => {
+        KeyCode::Down | KeyCode::Char('j') if tab == Tab::Consumers => {
             i.selected = (i.selected + 1).min(groups.saturating_sub(1))
         }
-        KeyCode::Up | KeyCode::Char('k') => i.selected = i.selected.saturating_sub(1),
+        KeyCode::Up | KeyCode::Char('k') if tab == Tab::Consumers => {
+            i.selected = i.selected.saturating_sub(1)
+        }
+        // Clamped to the text when drawn.
+        KeyCode::Down | KeyCode::Char('j') => i.scroll = i.scroll.saturating_add(1),
+        KeyCode::Up | KeyCode::Char('k') => i.scroll = i.scroll.saturating_sub(1),
         KeyCode::Char('r') => ask_again(m, cmds),
         KeyCode::Enter if i.tab == Tab::Consumers => jump(m, cmds),
         KeyCode::Char('c') if k.modifiers.contains(KeyModifiers::CONTROL) => {}
         KeyCode::Esc | KeyCode::Char('q') | KeyCode::Char('i') => m.overlay = None,
         _ => {}
+    }
+    if let Some(Overlay::Inspector(i)) = &mut m.overlay
+        && i.tab != tab
+    {
+        i.scroll = 0;
     }
     if let Some(Overlay::Inspector(i)) = &m.overlay
         && i.tab == Tab::Cluster
@@ -296,12 +318,20 @@ pub fn view(m: &Model, f: &mut Frame, area: Rect, i: &Inspector) {
         },
     };
     let room = h.saturating_sub(5) as usize;
+    let total = body.len();
     let skip = if i.tab == Tab::Consumers {
         (i.selected * 2).saturating_sub(room.saturating_sub(4))
     } else {
-        0
+        i.scroll.min(total.saturating_sub(room))
     };
-    for l in body.into_iter().skip(skip).take(room) {
+    // A tab longer than the room ends with how much more there is.
+    let more = total.saturating_sub(skip + room);
+    let shown = if more > 0 && i.tab != Tab::Consumers {
+        room.saturating_sub(1)
+    } else {
+        room
+    };
+    for l in body.into_iter().skip(skip).take(shown) {
         let text = super::view::fit(&l, w.saturating_sub(2) as usize);
         let chosen = i.tab == Tab::Consumers && l.starts_with('▶');
         lines.push(if chosen {
@@ -310,11 +340,21 @@ pub fn view(m: &Model, f: &mut Frame, area: Rect, i: &Inspector) {
             Line::from(text)
         });
     }
+    if shown < room {
+        let more = total - skip - shown;
+        lines.push(Line::from(Span::styled(
+            format!("… {more} more lines (j/k scroll)"),
+            t.dim(),
+        )));
+    }
     lines.push(Line::from(""));
-    lines.push(Line::from(Span::styled(
-        "Tab/←→: tab  j/k: group  Enter: tail at the group's position  r: refresh  Esc: close",
-        t.dim(),
-    )));
+    let hint = match i.tab {
+        Tab::Consumers => {
+            "Tab/←→: tab  j/k: group  Enter: tail at the group's position  r: refresh  Esc: close"
+        }
+        _ => "Tab/←→: tab  j/k: scroll  r: refresh  Esc: close",
+    };
+    lines.push(Line::from(Span::styled(hint, t.dim())));
     f.render_widget(Clear, r);
     f.render_widget(
         Paragraph::new(lines).block(Block::default().borders(Borders::ALL).title(Span::styled(
@@ -382,8 +422,11 @@ fn consumers_lines(d: &Inspection, selected: usize, utc: bool) -> Vec<String> {
         }
         return out;
     };
+    let notes = g.notes.iter().map(|n| format!("note: {}", escape(n)));
     if g.groups.is_empty() {
-        return vec!["no consumer groups".into()];
+        return std::iter::once("no consumer groups".to_string())
+            .chain(notes)
+            .collect();
     }
     let mut out = Vec::new();
     for (n, grp) in g.groups.iter().enumerate() {
@@ -411,13 +454,30 @@ fn consumers_lines(d: &Inspection, selected: usize, utc: bool) -> Vec<String> {
             .partitions
             .iter()
             .map(|p| {
-                let lag = p.lag.map(|l| l.to_string()).unwrap_or_else(|| "?".into());
-                format!("p{} lag {lag}", p.partition)
+                let lag = match (p.lag, p.lag_at_least) {
+                    (Some(l), false) => l.to_string(),
+                    (Some(l), true) => format!("≥{l}"),
+                    (None, _) => "?".into(),
+                };
+                // The committed offset over the high-water mark (`@91/100`).
+                let at = match (p.committed_offset, p.high_water_mark) {
+                    (Some(o), Some(h)) => format!(" @{o}/{h}"),
+                    (Some(o), None) => format!(" @{o}"),
+                    (None, Some(h)) => format!(" @?/{h}"),
+                    (None, None) => String::new(),
+                };
+                format!("p{}{at} lag {lag}", p.partition)
             })
             .collect();
         out.push(format!("    {}", parts.join("  ")));
     }
+    out.extend(notes);
     out
+}
+
+/// A stream count, `?` when unknown (a broker other than the balancer, on 4.48).
+fn count(n: Option<usize>) -> String {
+    n.map_or_else(|| "?".into(), |n| n.to_string())
 }
 
 fn cluster_lines(d: &Inspection) -> Vec<String> {
@@ -448,8 +508,8 @@ fn cluster_lines(d: &Inspection) -> Vec<String> {
             if b.balancer { "balancer" } else { "broker" },
             b.leads,
             b.follows,
-            b.publishers,
-            b.subscribers
+            count(b.publishers),
+            count(b.subscribers)
         ));
     }
     if !v.problems.is_empty() {
@@ -472,12 +532,19 @@ fn cluster_lines(d: &Inspection) -> Vec<String> {
     out
 }
 
+/// The configuration, then the record type as a table (as `describe` shows it).
 fn config_lines(d: &Inspection, utc: bool) -> Vec<String> {
-    match &d.config {
+    let mut out = match &d.config {
         Some(c) => c.summary(utc),
+        None if d.groups.is_some() => vec!["the configuration could not be read".to_string()],
         None => vec![format!(
             "{} partitions; 2.x topics have no retention, generations or schema",
             d.info.partitions.len()
         )],
+    };
+    if let Some(s) = &d.schema {
+        out.push(String::new());
+        out.extend(schema_table(s));
     }
+    out
 }

@@ -123,6 +123,33 @@ async fn chan_list_shows_state_and_filters() {
         "bad age",
     );
     assert!(err.contains("--older-than"), "{err}");
+
+    // describe says it too: the state, who read it, every reader the broker recorded.
+    let d = ok(&swmq(&t, &["describe", "chan/done"]).await, "describe done");
+    let line = |p: &str| d.lines().find(|l| l.starts_with(p)).unwrap_or_default();
+    assert!(
+        line("consumed").starts_with("consumed    ✓ by worker-3 at "),
+        "{d}"
+    );
+    assert!(
+        line("reader").starts_with("reader      p0 worker-3: 7 delivered, last seen ")
+            && line("reader").ends_with(", read the close"),
+        "{d}"
+    );
+    let d = ok(&swmq(&t, &["describe", "chan/half"]).await, "describe half");
+    assert!(d.contains("consumed    ✗ not consumed"), "{d}");
+    assert!(d.contains("reader      p0 worker-4: "), "{d}");
+    assert!(!d.contains("read the close"), "{d}");
+    let d = ok(&swmq(&t, &["describe", "ns/plain"]).await, "describe plain");
+    assert!(!d.contains("consumed"), "not a channel: {d}");
+    let j = json_lines(&ok(
+        &swmq(&t, &["describe", "chan/done", "--format", "json"]).await,
+        "describe json",
+    ));
+    let p0 = &j[0]["partitions"][0];
+    assert_eq!(p0["consumed"], "yes");
+    assert_eq!(p0["subscribers"][0]["id"], "worker-3");
+    assert_eq!(j[0]["consumed_by"], serde_json::json!(["worker-3"]));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

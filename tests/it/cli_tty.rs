@@ -170,3 +170,42 @@ async fn tail_on_a_terminal_without_a_size_still_shows_the_values() {
     .await
     .unwrap();
 }
+
+/// `topic truncate` on a terminal (4.x, the shared weed): asks for the topic's name, a
+/// wrong one keeps the records, the right one deletes them; the topic stays.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs weed"]
+async fn truncate_asks_for_the_name_on_a_terminal() {
+    let Some(w) = support::weed::weed() else {
+        return;
+    };
+    let c = support::weed::mq_client(w).await;
+    let t = swmq::client::TopicName::new(&support::unique_namespace("ttytrunc"), "t").unwrap();
+    c.create_topic(&t, 1).await.unwrap();
+    c.publish(&t, vec![support::out_msg("k", "v")])
+        .await
+        .unwrap();
+    let name = t.to_string();
+    let (broker, filer) = (w.broker.clone(), w.filer.clone());
+    tokio::task::spawn_blocking(move || {
+        let args = [
+            "--broker", &broker, "--filer", &filer, "topic", "truncate", &name,
+        ];
+        let prompt = format!("Type {name} to confirm");
+        let (screen, code) = in_pty(&args, Some((&prompt, "other/t")));
+        assert_eq!(code, 1, "{screen}");
+        assert!(
+            screen.contains("Delete the records of every partition of")
+                && screen.contains("configuration stay.")
+                && !screen.contains("and all its data"),
+            "{screen}"
+        );
+        assert!(screen.contains("nothing was deleted"), "{screen}");
+        let (screen, code) = in_pty(&args, Some((&prompt, &name)));
+        assert_eq!(code, 0, "{screen}");
+        assert!(screen.contains(&format!("truncated {name}")), "{screen}");
+    })
+    .await
+    .unwrap();
+    assert_eq!(c.partitions(&t).await.unwrap().len(), 1, "the topic stays");
+}

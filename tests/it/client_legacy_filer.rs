@@ -9,7 +9,9 @@ use std::net::TcpStream;
 use std::time::Duration;
 
 use swmq::client::legacy::LegacyClient;
-use swmq::client::{ClientError, ConnectOptions, HistogramRequest, HistogramUnit, TopicName};
+use swmq::client::{
+    ClientError, ConnectOptions, Consumed, HistogramRequest, HistogramUnit, TopicName,
+};
 
 /// Stores `body` at `path` through the filer's HTTP API (a plain `PUT`).
 fn put_file(filer_http: &str, path: &str, body: &[u8]) {
@@ -92,6 +94,8 @@ async fn lists_and_describes_the_2x_layout_from_the_real_filer() {
     assert_eq!(mine.len(), 2, "{mine:#?}");
     let done = mine.iter().find(|t| t.name.name == "done").unwrap();
     assert!(done.closed());
+    // No admin service, no subscriber records: whether it was read is unknown, never "no".
+    assert_eq!(done.consumed(), Consumed::Unknown);
     assert_eq!(done.bytes(), Some(10));
     assert_eq!(done.first_ts_ns(), Some(DAY + 10 * 60 * MINUTE));
 

@@ -50,6 +50,38 @@ async fn brokers_lists_both_and_flags_a_killed_one() {
     assert!(v.problems.is_empty(), "{v:#?}");
     let leads: usize = v.brokers.iter().map(|b| b.leads).sum();
     assert!(leads >= 8, "{v:#?}");
+    // 4.48 counts the streams of the balancer's partitions only: the other broker's are
+    // unknown, and both views say so instead of showing 0.
+    let b = |i: usize| {
+        v.brokers
+            .iter()
+            .find(|b| b.address == cl.brokers[i])
+            .unwrap()
+    };
+    assert_eq!(b(balancer).publishers, Some(0), "{v:#?}");
+    assert_eq!((b(other).publishers, b(other).subscribers), (None, None));
+    assert!(
+        v.notes.iter().any(|n| n.contains(&cl.brokers[other])
+            && n.contains("counts the streams of the balancer's own partitions only")),
+        "{v:#?}"
+    );
+    let table = swmq::cli::brokers_table_for_tests(&v);
+    let row = table
+        .lines()
+        .find(|l| l.starts_with(&cl.brokers[other]))
+        .unwrap();
+    let cells: Vec<&str> = row.split_whitespace().collect();
+    assert_eq!(cells[cells.len() - 2..], ["?", "?"], "{table}");
+    // The same for a topic's clients: with partitions on both brokers, unknown (not 0).
+    let d = c.describe(&t, None).await.expect("describe");
+    assert_eq!((d.info.publishers, d.info.subscribers), (None, None));
+    let g = c.groups(&t).await.expect("groups");
+    assert!(
+        g.notes
+            .iter()
+            .any(|n| n.contains("only those of the balancer's partitions")),
+        "{g:#?}"
+    );
     // Through the binary, as JSON.
     let out = assert_cmd::Command::cargo_bin("swmq")
         .unwrap()
@@ -66,6 +98,13 @@ async fn brokers_lists_both_and_flags_a_killed_one() {
         .success();
     let j: serde_json::Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
     assert_eq!(j["brokers"].as_array().unwrap().len(), 2, "{j}");
+    let other_json = j["brokers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["address"] == cl.brokers[other].as_str())
+        .unwrap();
+    assert!(other_json["publishers"].is_null(), "{j}");
     // The other broker is killed: it (or the partitions it led) is flagged.
     let dead = cl.brokers[other].clone();
     cl.broker_procs[other].stop("KILL");

@@ -98,6 +98,13 @@ async fn a_group_at_the_end_consumed_the_topic_half_grown_and_none_did_not() {
             .to_string()
     };
     assert!(row(&["--consumed"], "done").ends_with("✓ audit"));
+    // describe: the group that read it to the end, or not consumed (no reader lines: those
+    // are a 2.x channel's; `swmq groups` shows a 4.x topic's groups).
+    let d = cli(w, &["describe", &done.to_string()]);
+    assert!(d.contains("consumed    ✓ by audit at "), "{d}");
+    assert!(!d.contains("reader "), "{d}");
+    let d = cli(w, &["describe", &half.to_string()]);
+    assert!(d.contains("consumed    ✗ not consumed"), "{d}");
     assert!(row(&["--unconsumed"], "half").ends_with('✗'));
     assert!(row(&["--unconsumed"], "none").ends_with('✗'));
     let names = |v: Vec<serde_json::Value>| -> Vec<String> {

@@ -150,6 +150,7 @@ async fn tail_shows_decoded_values_as_json_and_keeps_raw_bytes() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs weed"]
 async fn tui_publish_encodes_json_and_refuses_a_misfit() {
     let Some(w) = support::weed::weed() else {
         return;
@@ -360,4 +361,56 @@ async fn tui_shows_decoded_values_in_columns_and_detail() {
         "{screen}"
     );
     insta::assert_snapshot!("detail", screen);
+}
+
+/// The topic inspector's Config/Schema tab (`i`, then `3`) shows the record type as the
+/// same table as `describe`, from what the worker's `inspect` finds on the real broker.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs weed"]
+async fn the_inspector_shows_the_schema_table() {
+    use support::screens::*;
+    use swmq::tui::inspector::Inspection;
+    let Some(w) = support::weed::weed() else {
+        return;
+    };
+    let ns = support::unique_namespace("schinsp");
+    let (t, _) = schematized(&ns).await;
+    let c = swmq::client::Client::Mq(support::weed::mq_client(w).await);
+    let found: Inspection = swmq::tui::inspector::inspect(&c, &t, false).await.unwrap();
+    let mut m = connected(false);
+    update(
+        &mut m,
+        Msg::Worker(WorkerEvent::Connected {
+            protocol: Protocol::Mq,
+            addr: w.broker.clone(),
+        }),
+    );
+    let name = t.to_string();
+    let listed = vec![info(&name, 1, 3, false, 3 * SEC, SEC)];
+    update(&mut m, Msg::Worker(WorkerEvent::Topics(listed)));
+    let id = update(&mut m, chr('i'))
+        .iter()
+        .find_map(|e| match e {
+            Effect::Worker(WorkerCmd::Inspect { id, topic, .. }) if *topic == t => Some(*id),
+            _ => None,
+        })
+        .expect("an Inspect request for the topic");
+    update(
+        &mut m,
+        Msg::Worker(WorkerEvent::Inspected {
+            id,
+            result: Ok(Box::new(found)),
+        }),
+    );
+    update(&mut m, chr('3'));
+    let screen = render(&m);
+    for want in [
+        "Config/Schema",
+        "schema      13 fields (-), key id",
+        "FIELD     TYPE          REQUIRED  REPEATED  KEY",
+        "id        INT64         yes       -         key",
+        "  city    STRING        -         -         -",
+    ] {
+        assert!(screen.contains(want), "{want:?} missing in\n{screen}");
+    }
 }

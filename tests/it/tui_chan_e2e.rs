@@ -69,6 +69,17 @@ async fn marked_consumed_channels_are_deleted_together_and_nothing_else() {
         "{dialog}"
     );
     assert!(!dialog.contains("chan/done2"), "{dialog}");
+    // Each name with its count and size, then its state and who read it.
+    let lines: Vec<&str> = dialog.lines().collect();
+    let at = lines.iter().position(|l| l.contains("chan/done3")).unwrap();
+    assert!(
+        lines[at].contains("4 msgs") && lines[at].contains(" B "),
+        "{dialog}"
+    );
+    assert!(
+        lines[at + 1].contains("closed ✓ consumed worker-3"),
+        "{dialog}"
+    );
     assert!(dialog.contains("Type 2 and press Enter"), "{dialog}");
     // A wrong number deletes nothing.
     tui.keys("3\r");

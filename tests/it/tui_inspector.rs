@@ -45,6 +45,7 @@ fn inspection() -> Inspection {
             notes: Vec::new(),
         }),
         config: None,
+        schema: None,
         cluster: None,
         info,
     }
@@ -239,4 +240,103 @@ fn the_cluster_tab_asks_for_the_brokers_and_flags_a_broker_that_does_not_answer(
         cmds.iter()
             .any(|c| matches!(c, Effect::Worker(WorkerCmd::Inspect { cluster: true, .. })))
     );
+}
+
+/// On 2.x (the embedded broker, a channel read through its close by a foreign subscriber):
+/// the inspector's worker finds the partition's state and the recorded subscribers; the
+/// tabs 4.x has and 2.x has not say so.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_2x_the_inspector_shows_recorded_subscribers_of_a_channel() {
+    use std::time::Duration;
+    use support::chan::{fill, sub_channel};
+    use swmq::client::{Client, ConnectOptions, Consumed};
+    let e = support::embedded::start_embedded().await;
+    fill(&e.addr, "done", 3, true).await;
+    assert_eq!(
+        sub_channel(&e.addr, "worker-3", "done", None).await,
+        (3, true)
+    );
+    let c = Client::connect(&ConnectOptions::new(&e.addr))
+        .await
+        .unwrap();
+    let t = topic("chan/done");
+    let mut listed = Vec::new();
+    for _ in 0..50 {
+        listed = c.list_topics().await.unwrap();
+        if listed
+            .iter()
+            .any(|i| i.name == t && i.consumed() == Consumed::Yes)
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let found = swmq::tui::inspector::inspect(&c, &t, false).await.unwrap();
+    assert!(found.groups.is_none() && found.config.is_none() && found.schema.is_none());
+    let mut m = connected(false);
+    update(&mut m, Msg::Worker(WorkerEvent::Topics(listed)));
+    let id = update(&mut m, chr('i'))
+        .iter()
+        .find_map(|c| match c {
+            Effect::Worker(WorkerCmd::Inspect { id, topic, .. }) if *topic == t => Some(*id),
+            _ => None,
+        })
+        .expect("an Inspect request for chan/done");
+    answer(&mut m, id, found);
+    let screen = render(&m);
+    assert!(screen.contains("closed, ✓ consumed"), "{screen}");
+    update(&mut m, chr('2'));
+    let screen = render(&m);
+    assert!(
+        screen.contains("p0  worker-3  4 delivered, read the close"),
+        "{screen}"
+    );
+    update(&mut m, chr('3'));
+    assert!(
+        render(&m).contains("2.x topics have no retention, generations or schema"),
+        "{}",
+        render(&m)
+    );
+    update(&mut m, chr('4'));
+    assert!(render(&m).contains("a 2.x broker is a single server"));
+    e.broker.shutdown().await.unwrap();
+}
+
+/// A tab longer than the terminal says how much more there is, and j/k scroll it (a wide
+/// schema on the Config/Schema tab).
+#[test]
+fn a_long_tab_scrolls_and_says_how_much_more_there_is() {
+    use swmq::client::{FieldType, ScalarType, Schema, SchemaField};
+    let (mut m, id) = opened();
+    update(&mut m, Msg::Resize(100, 20));
+    let mut d = inspection();
+    d.schema = Some(Schema {
+        fields: (0..30)
+            .map(|n| SchemaField {
+                name: format!("field{n:02}"),
+                index: n,
+                ty: FieldType::Scalar(ScalarType::Int64),
+                repeated: false,
+                required: n == 0,
+            })
+            .collect(),
+        key_columns: vec!["field00".into()],
+        format: String::new(),
+    });
+    answer(&mut m, id, d);
+    update(&mut m, chr('3'));
+    let screen = render(&m);
+    assert!(screen.contains("field00"), "{screen}");
+    assert!(!screen.contains("field29"), "{screen}");
+    assert!(screen.contains("more lines (j/k scroll)"), "{screen}");
+    for _ in 0..40 {
+        update(&mut m, chr('j'));
+    }
+    let screen = render(&m);
+    assert!(screen.contains("field29"), "{screen}");
+    assert!(!screen.contains("more lines"), "{screen}");
+    // Another tab starts at its top.
+    update(&mut m, chr('1'));
+    update(&mut m, chr('3'));
+    assert!(render(&m).contains("field00"));
 }

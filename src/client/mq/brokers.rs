@@ -45,12 +45,14 @@ pub struct BrokerInfo {
     pub version: Option<String>,
     /// Partitions it leads.
     pub leads: usize,
-    /// Partitions it follows.
+    /// Partitions it follows (as another broker than their leader).
     pub follows: usize,
-    /// Live publisher streams it serves (balancer's view).
-    pub publishers: usize,
-    /// Live subscriber streams it serves (balancer's view).
-    pub subscribers: usize,
+    /// Live publisher streams it serves; `None`: unknown. 4.48 answers
+    /// `GetTopicPublishers` on the balancer only, for the balancer's own partitions, so
+    /// only the balancer's streams can be counted.
+    pub publishers: Option<usize>,
+    /// Live subscriber streams it serves; `None`: unknown (as `publishers`).
+    pub subscribers: Option<usize>,
 }
 
 impl BrokerInfo {
@@ -195,6 +197,7 @@ impl MqClient {
             .collect::<Vec<_>>()
             .await;
         let mut leaders: Vec<(String, i32, String)> = Vec::new();
+        let mut self_followed = 0;
         for (t, r) in per_topic {
             let Some(ts) = r else {
                 view.notes
@@ -205,16 +208,20 @@ impl MqClient {
                 if !leader.is_empty() {
                     by_addr.entry(leader.clone()).or_default().leads += 1;
                 }
-                if !follower.is_empty() {
+                // 4.48 may name a partition's leader as its follower too (it picks the
+                // follower without excluding the leader: always so with one broker).
+                if !follower.is_empty() && follower == leader {
+                    self_followed += 1;
+                } else if !follower.is_empty() {
                     by_addr.entry(follower).or_default().follows += 1;
                 }
                 leaders.push((t.to_string(), i, leader));
             }
             for p in ts.publishers {
-                by_addr.entry(p).or_default().publishers += 1;
+                *by_addr.entry(p).or_default().publishers.get_or_insert(0) += 1;
             }
             for s in ts.subscribers {
-                by_addr.entry(s).or_default().subscribers += 1;
+                *by_addr.entry(s).or_default().subscribers.get_or_insert(0) += 1;
             }
         }
         let probes = futures::future::join_all(by_addr.keys().map(|a| self.probe_broker(a))).await;
@@ -238,21 +245,14 @@ impl MqClient {
             b.balancer = true;
             b.address = bal.clone();
         }
-        for (topic, partition, leader) in leaders {
-            let problem = if leader.is_empty() {
-                "leaderless"
-            } else if by_addr.get(&leader).is_some_and(|b| b.answers) {
-                continue;
-            } else {
-                "leader does not answer"
-            };
-            view.problems.push(PartitionProblem {
-                topic,
-                partition,
-                leader,
-                problem: problem.into(),
-            });
+        count_streams_of_the_balancer_only(&mut view, &mut by_addr);
+        if self_followed > 0 {
+            view.notes.push(format!(
+                "{self_followed} partitions name their leader as their follower too (no \
+                 second broker holds them); FOLLOWS leaves those out"
+            ));
         }
+        view.problems = flag_partitions(leaders, &by_addr);
         view.brokers = by_addr.into_values().collect();
         Ok(view)
     }
@@ -319,6 +319,60 @@ impl MqClient {
     }
 }
 
+/// Streams can be counted for the balancer only: 4.48 forwards `GetTopicPublishers` /
+/// `GetTopicSubscribers` to it and it answers for the partitions it leads
+/// (`weed/mq/broker/broker_grpc_lookup.go`). The other brokers' counts are unknown (`None`,
+/// `?` in the views), said in a note when they lead partitions.
+fn count_streams_of_the_balancer_only(
+    view: &mut ClusterView,
+    by_addr: &mut BTreeMap<String, BrokerInfo>,
+) {
+    let mut uncounted = Vec::new();
+    for (addr, b) in by_addr.iter_mut() {
+        if b.balancer {
+            b.publishers.get_or_insert(0);
+            b.subscribers.get_or_insert(0);
+        } else {
+            (b.publishers, b.subscribers) = (None, None);
+            if b.leads > 0 {
+                uncounted.push(addr.clone());
+            }
+        }
+    }
+    if !uncounted.is_empty() {
+        view.notes.push(format!(
+            "publishers and subscribers of {} unknown (?): SeaweedFS 4.48 counts the streams \
+             of the balancer's own partitions only",
+            uncounted.join(", ")
+        ));
+    }
+}
+
+/// The partitions `(topic, partition, leader)` that cannot be served as assigned: without
+/// a leader, or led by a broker that did not answer (or is not known at all).
+fn flag_partitions(
+    leaders: Vec<(String, i32, String)>,
+    by_addr: &BTreeMap<String, BrokerInfo>,
+) -> Vec<PartitionProblem> {
+    let mut out = Vec::new();
+    for (topic, partition, leader) in leaders {
+        let problem = if leader.is_empty() {
+            "leaderless"
+        } else if by_addr.get(&leader).is_some_and(|b| b.answers) {
+            continue;
+        } else {
+            "leader does not answer"
+        };
+        out.push(PartitionProblem {
+            topic,
+            partition,
+            leader,
+            problem: problem.into(),
+        });
+    }
+    out
+}
+
 /// What one topic contributes to the cluster view.
 struct TopicStreams {
     assignments: Vec<(i32, String, String)>,
@@ -339,5 +393,30 @@ mod tests {
         assert_eq!(master_grpc_addr("m:9333").as_deref(), Some("m:19333"));
         assert_eq!(master_grpc_addr("nonsense"), None);
         assert_eq!(master_grpc_addr("m:x.y"), None);
+    }
+
+    #[test]
+    fn leaderless_partitions_and_silent_leaders_are_flagged() {
+        let up = BrokerInfo {
+            answers: true,
+            ..BrokerInfo::default()
+        };
+        let by_addr = BTreeMap::from([
+            ("a:1".to_string(), up),
+            ("b:1".to_string(), BrokerInfo::default()),
+        ]);
+        let p = |t: &str, i: i32, l: &str| (t.to_string(), i, l.to_string());
+        let flagged = flag_partitions(
+            vec![p("ns/t", 0, "a:1"), p("ns/t", 1, ""), p("ns/t", 2, "b:1")],
+            &by_addr,
+        );
+        let got: Vec<(i32, &str, &str)> = flagged
+            .iter()
+            .map(|f| (f.partition, f.leader.as_str(), f.problem.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            [(1, "", "leaderless"), (2, "b:1", "leader does not answer")]
+        );
     }
 }

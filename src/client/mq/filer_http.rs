@@ -73,6 +73,11 @@ pub(super) fn http_error(
     }
 }
 
+/// What a GET's problem starts with when the answer could not be parsed as HTTP/1.1: a
+/// TLS port, or a header hyper refuses — 4.48's filer sends each log file's extended
+/// attributes as headers, `Buffer_start` as 8 raw bytes (`\0\0\0\0\0\0\0\x01`).
+const NOT_HTTP: &str = "not an HTTP answer";
+
 /// What Go's `net/http` answers (status 400) to plain HTTP on its TLS port.
 const HTTPS_REQUIRED_ANSWER: &str = "HTTP request to an HTTPS server";
 
@@ -213,6 +218,8 @@ impl FilerHttp {
         } else {
             let problem = if tls_from.is_some() {
                 format!("the server refused the HTTPS request: {text}")
+            } else if text.starts_with(NOT_HTTP) {
+                format!("{HTTPS_REQUIRED} ({text})")
             } else {
                 HTTPS_REQUIRED.to_string()
             };
@@ -253,7 +260,7 @@ impl FilerHttp {
             // An answer that is not HTTP: taken for a TLS port that is not Go's (Go answers
             // plain HTTP on its TLS port with a 400, above). The filer's binary headers
             // that hyper refused are cleaned by `CleanHeads` (docs/tls.md).
-            Err(e) if e.is_parse() => return Ok(Err(format!("not an HTTP answer: {e}"))),
+            Err(e) if e.is_parse() => return Ok(Err(format!("{NOT_HTTP}: {e}"))),
             Err(e) => return Err(http_error(&ctx, tonic::Code::Unavailable, e)),
         };
         let status = resp.status();
@@ -322,6 +329,13 @@ impl FilerHttp {
             }
             // HTTPS to a plaintext port: not the filer (whose port would speak TLS too).
             Err(ClientError::Tls { problem, .. }) if problem == crate::client::tls::NOT_TLS => {
+                mark_down(&problem);
+                Err(None)
+            }
+            // An answer hyper cannot parse: 4.48's plaintext filer sends a log file's binary
+            // `buffer_start` attribute as a raw header. The volume servers serve the chunks
+            // without it (and a TLS-only cluster says so there).
+            Err(ClientError::Tls { problem, .. }) if problem.contains(NOT_HTTP) => {
                 mark_down(&problem);
                 Err(None)
             }

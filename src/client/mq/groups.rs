@@ -10,10 +10,12 @@
 //!   JSON with a real Kafka offset (the next one to read); Kafka partition `i` is the `i`-th
 //!   ring range.
 //!
-//! Live members come from `GetTopicSubscribers` on every broker that leads a partition
-//! (each answers only for its own partitions). The lag of a native group is counted: the
-//! records of the partition stamped after the committed timestamp (read once per partition
-//! for all its groups, from the oldest committed position, up to [`COUNT_CAP`] records);
+//! Live members come from `GetTopicSubscribers` on every broker that leads a partition;
+//! 4.48 forwards each call to the balancer, which answers for its own partitions only, so
+//! with several leaders the members of the others' partitions are unknown (a note says so).
+//! The lag of a native group is counted: the records of the partition stamped after the
+//! committed timestamp (read once per partition for all its groups, from the oldest
+//! committed position, up to [`COUNT_CAP`] records);
 //! the committed offset is then `high-water mark − lag`.
 
 use std::collections::BTreeMap;
@@ -219,6 +221,18 @@ impl MqClient {
             .map(|r| r.ok().map(|r| r.high_water_mark).filter(|h| *h >= 0))
             .collect();
         let members = self.live_members(topic, &parts, &mut notes).await;
+        let leaders: std::collections::BTreeSet<&str> = parts
+            .iter()
+            .map(|p| p.leader.as_str())
+            .filter(|l| !l.is_empty())
+            .collect();
+        if leaders.len() > 1 {
+            notes.push(
+                "live members: only those of the balancer's partitions (SeaweedFS 4.48 \
+                 forwards GetTopicSubscribers to the balancer, which lists its own partitions)"
+                    .into(),
+            );
+        }
         let mut groups: BTreeMap<String, ConsumerGroup> = BTreeMap::new();
         for (i, part) in parts.iter().enumerate() {
             let here: Vec<&Found> = found.iter().filter(|f| f.partition == i).collect();

@@ -214,11 +214,17 @@ impl MqClient {
     ) -> Result<TopicInfo, ClientError> {
         let stats = futures::future::join_all(parts.iter().map(|p| self.part_stats(topic, p)));
         let req = || Some(pb_topic(topic));
-        let mut b1 = self.broker();
-        let mut b2 = self.broker();
+        let (mut b1, mut b2, mut b3) = (self.broker(), self.broker(), self.broker());
         let pubs = b1.get_topic_publishers(GetTopicPublishersRequest { topic: req() });
         let subs = b2.get_topic_subscribers(GetTopicSubscribersRequest { topic: req() });
-        let (stats, pubs, subs) = tokio::join!(stats, pubs, subs);
+        let balancer = b3.find_broker_leader(FindBrokerLeaderRequest::default());
+        let (stats, pubs, subs, balancer) = tokio::join!(stats, pubs, subs, balancer);
+        // 4.48 forwards both calls to the balancer, which counts the streams of the
+        // partitions it leads only: a count is known when it leads them all.
+        let countable = balancer.is_ok_and(|b| {
+            let b = b.into_inner().broker;
+            !b.is_empty() && parts.iter().all(|p| p.leader.is_empty() || p.leader == b)
+        });
         let mut partitions = Vec::with_capacity(parts.len());
         let mut positions = Vec::with_capacity(parts.len());
         for s in stats {
@@ -232,8 +238,10 @@ impl MqClient {
         let mut info = TopicInfo {
             name: topic.clone(),
             partitions,
-            publishers: pubs.ok().map(|r| r.into_inner().publishers.len() as u32),
-            subscribers: subs.ok().map(|r| r.into_inner().subscribers.len() as u32),
+            publishers: (pubs.ok().filter(|_| countable))
+                .map(|r| r.into_inner().publishers.len() as u32),
+            subscribers: (subs.ok().filter(|_| countable))
+                .map(|r| r.into_inner().subscribers.len() as u32),
         };
         super::consumed::settle(&mut info, positions);
         Ok(info)

@@ -114,6 +114,21 @@ fn close_channel_only_on_an_open_one() {
 }
 
 #[test]
+fn no_close_channel_hint_or_dialog_on_4x() {
+    let mut m = connected();
+    m.protocol = Some(Protocol::Mq);
+    for _ in 0..4 {
+        update(&mut m, chr('j'));
+    }
+    assert_eq!(m.browser.selected_topic(), Some(&t("chan/jobs")));
+    assert!(!query::hint_shown(&m, Action::CloseChannel));
+    update(&mut m, chr('C'));
+    assert!(m.overlay.is_none());
+    let said = &m.status.as_ref().unwrap().text;
+    assert_eq!(said, crate::client::CHANNELS_ONLY_V2);
+}
+
+#[test]
 fn pause_hint_names_the_way_back() {
     let mut m = tailing();
     assert!(!query::hint_on(&m, Action::Pause));
