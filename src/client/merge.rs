@@ -214,7 +214,14 @@ impl Merger {
         }
         for r in records {
             if p.last_ts.is_some_and(|last| r.ts_ns <= last) {
-                continue; // already delivered (a resumed reader overlapping)
+                // Already delivered (a resumed reader overlapping).
+                tracing::debug!(
+                    "partition {}: record {} dropped as a repeat (last {:?})",
+                    p.id,
+                    r.ts_ns,
+                    p.last_ts
+                );
+                continue;
             }
             if self.until.is_some_and(|u| r.ts_ns > u) {
                 p.past_until = true;

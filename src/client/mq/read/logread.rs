@@ -209,6 +209,13 @@ impl LogReader {
                 Some(r)
             })
             .collect();
+        tracing::debug!(
+            "{}: sending {} records, {} late (newest sent {:?})",
+            self.what(),
+            batch.len(),
+            late.len(),
+            self.sent_max
+        );
         if !late.is_empty() && self.send(PartEvent::Late(late)).await == Go::Stop {
             return Go::Stop;
         }
