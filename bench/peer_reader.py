@@ -109,7 +109,7 @@ async def main():
         jobs = [mq_partition(stub, pb, spb, a, done) for a in look.broker_partition_assignments]
     tasks = [asyncio.create_task(guarded(j)) for j in jobs]
     finished = asyncio.create_task(done.wait())
-    await asyncio.wait([finished, *tasks], return_when=asyncio.FIRST_COMPLETED)
+    await asyncio.wait([finished, *tasks], timeout=max_secs, return_when=asyncio.FIRST_COMPLETED)
     while not done.is_set() and not all(t.done() for t in tasks):
         if max_secs is not None and time.perf_counter() - start >= max_secs:
             break
