@@ -404,15 +404,22 @@ impl LogReader {
                     (f, r)
                 }
             };
-            // The first file alone, then `prefetch` at a time: the first records (what a
-            // seek waits for) do not share the filer's bandwidth with the files after them.
+            // One file at a time until one gives a record, then the first file alone and
+            // `prefetch` at a time: the first records (what a seek waits for) do not share
+            // the filer's bandwidth with the files after them. A seek usually starts one
+            // file early (a file named at second S holds records up to S + 5 s): measured
+            // on 1M records, the file holding T came after 0.5 s when it was fetched
+            // beside three others, while the first file gave nothing.
+            let rest = if self.seam.last().is_none() {
+                i + 1
+            } else {
+                logs.len()
+            };
             let mut fetches = futures::stream::iter(logs.get(i).cloned().map(fetch.clone()))
                 .buffered(1)
                 .chain(
-                    futures::stream::iter(
-                        logs[(i + 1).min(logs.len())..].iter().cloned().map(fetch),
-                    )
-                    .buffered(self.cfg.prefetch.max(1)),
+                    futures::stream::iter(logs[(i + 1).min(rest)..rest].iter().cloned().map(fetch))
+                        .buffered(self.cfg.prefetch.max(1)),
                 );
             loop {
                 let next = tokio::select! {
@@ -420,6 +427,9 @@ impl LogReader {
                     n = fetches.next() => n,
                 };
                 let Some((f, r)) = next else {
+                    if i < logs.len() {
+                        break; // the next file: alone, or with the prefetch window
+                    }
                     return FilesOutcome::Done;
                 };
                 match r {
