@@ -299,7 +299,7 @@ impl LogReader {
             match listed {
                 Ok(f) => return Ok(f),
                 Err(e) if first => return Err(FilesOutcome::NoFiler(e)),
-                Err(e) if e.is_transient() => {
+                Err(e) if self.retried(&e) => {
                     if self.retry_later(&e, false).await == Go::Stop {
                         return Err(FilesOutcome::Stop);
                     }
@@ -310,6 +310,15 @@ impl LogReader {
                 }
             }
         }
+    }
+
+    /// Whether a failed listing or file fetch is retried: transient errors, and, while
+    /// following, any but a TLS problem (a setting to fix). A restarting weed 4.48 answers
+    /// a chunk's volume lookup with "volume id 3 not found" until its volume server has
+    /// registered again (seen in `cluster_faults` after a KILL: the partition was given up
+    /// and its later records never came). Each retry is reported.
+    fn retried(&self, e: &ClientError) -> bool {
+        e.is_transient() || self.job.follow && !matches!(e, ClientError::Tls { .. })
     }
 
     /// Steps 1–3: the files from the seek point, then those flushed meanwhile.
@@ -452,7 +461,7 @@ impl LogReader {
                     Err(e) if first && !matches!(e, ClientError::Tls { .. }) => {
                         return FilesOutcome::NoFiler(e);
                     }
-                    Err(e) if e.is_transient() => {
+                    Err(e) if self.retried(&e) => {
                         if self.retry_later(&e, false).await == Go::Stop {
                             return FilesOutcome::Stop;
                         }
