@@ -140,20 +140,15 @@ impl Merger {
     /// Applies partition `i`'s event at `now`.
     fn apply(&mut self, i: usize, ev: PartEvent, now: Instant) -> Applied {
         let id = self.parts[i].id;
+        let late = matches!(ev, PartEvent::Late(_));
         match ev {
-            PartEvent::Late(rs) => {
+            PartEvent::Records(rs) | PartEvent::Late(rs) => {
                 let was_down = self.parts[i].reconnecting.take().is_some();
-                self.push_late(i, rs);
-                match was_down {
-                    true => Applied::Tell(ReadEvent::Reconnected {
-                        partition: Some(id),
-                    }),
-                    false => Applied::Quiet,
+                if late {
+                    self.push_late(i, rs);
+                } else {
+                    self.push_records(i, rs);
                 }
-            }
-            PartEvent::Records(rs) => {
-                let was_down = self.parts[i].reconnecting.take().is_some();
-                self.push_records(i, rs);
                 match was_down {
                     true => Applied::Tell(ReadEvent::Reconnected {
                         partition: Some(id),
