@@ -10,7 +10,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use swmq::client::{Client, ConnectOptions, OutMessage, Record, TopicName};
 
-use support::pty::Tui;
+use support::pty::{Tui, find_in};
 
 fn value(r: &Record) -> String {
     String::from_utf8_lossy(&r.value).into_owned()
@@ -39,12 +39,10 @@ fn find_and_land(broker_args: &[&str], ns: &str, needle: &str, all: &[Record], i
     });
     assert!(s.contains("go there"), "the list's hints:\n{s}");
     tui.keys("\r");
-    let s = tui.wait("the landing", 40, |s| {
+    let s = tui.wait_steady("the landing", 40, |s| {
         s.contains("earlier record(s) loaded above it") && !s.contains("1 match, done")
     });
-    let (row, col) = tui
-        .find(&expect)
-        .unwrap_or_else(|| panic!("the match:\n{s}"));
+    let (row, col) = find_in(&s, &expect).unwrap_or_else(|| panic!("the match:\n{s}"));
     let inverse = tui
         .parser
         .lock()
@@ -54,8 +52,7 @@ fn find_and_land(broker_args: &[&str], ns: &str, needle: &str, all: &[Record], i
         .is_some_and(|c| c.inverse());
     assert!(inverse, "the match is selected:\n{s}");
     let before = value(&all[i - 1]);
-    let (prev_row, _) = tui
-        .find(&before)
+    let (prev_row, _) = find_in(&s, &before)
         .unwrap_or_else(|| panic!("the record before it ({before}) on screen:\n{s}"));
     assert!(prev_row < row, "the record before it shows above it:\n{s}");
     assert!(s.contains('▲'), "the timeline cursor:\n{s}");

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use chrono::{FixedOffset, TimeZone};
 
-use support::pty::{Tui, first_record_line, seed_orders};
+use support::pty::{Tui, find_in, first_record_line, seed_orders};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn esc_backs_out_step_by_step_and_never_quits() {
@@ -103,40 +103,39 @@ async fn go_to_a_local_clock_time_typed_as_shown() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "flaky under load (issue 10): failed in both fresh-clone CI runs of 2026-12-02 (once \
-            order-020 not on screen after order-029, once no record three rows below the \
-            clicked one) while passing in every local run; run with --ignored while fixing"]
 async fn mouse_clicks_select_and_the_wheel_scrolls() {
     let emb = support::embedded::start_embedded().await;
     seed_orders(&emb.addr).await;
     let mut tui = Tui::start(&["--broker", &emb.addr]);
-    tui.wait("the topic list", 20, |s| s.contains("refunds"));
+    // Every step that clicks finds its target in a steady snapshot (a frame half drawn or
+    // the layout changing as the timeline loads moved rows under the old live-screen reads).
+    let s = tui.wait_steady("the topic list", 20, |s| s.contains("refunds"));
     // Click refunds: it is tailed.
-    let (row, col) = tui.find("refunds").expect("refunds on screen");
+    let (row, col) = find_in(&s, "refunds").expect("refunds on screen");
     tui.click(col, row);
-    tui.wait("refunds tailed", 15, |s| {
-        first_record_line(s).contains("r1")
+    let s = tui.wait_steady("refunds tailed", 15, |s| {
+        first_record_line(s).contains("r1") && s.contains(" Timeline")
     });
     // Click orders: tailed too.
-    let (row, col) = tui.find("orders").expect("orders on screen");
+    let (row, col) = find_in(&s, "orders").expect("orders on screen");
     tui.click(col, row);
-    // Both on one screen (a frame read half-drawn showed order-029 without order-020 once,
-    // in a fresh-clone CI run).
-    tui.wait("orders tailed", 15, |s| {
-        s.contains("order-029") && s.contains("order-020")
+    let s = tui.wait_steady("orders tailed", 15, |s| {
+        s.contains("order-029") && s.contains("order-020") && s.contains(" Timeline")
     });
     // Click a record: it is selected (following stops).
-    let (row, col) = tui.find("order-020").expect("order-020 shown");
+    let (row, col) = find_in(&s, "order-020").expect("order-020 shown");
     tui.click(col, row);
-    tui.wait("browsing", 5, |s| s.contains("browsing"));
+    let record_below = |s: &str| {
+        s.lines()
+            .nth(usize::from(row) + 3)
+            .and_then(|l| l.split_whitespace().find(|w| w.starts_with("order-")))
+            .map(str::to_string)
+    };
+    let s = tui.wait_steady("browsing", 5, |s| {
+        s.contains("browsing") && record_below(s).is_some()
+    });
     // The wheel scrolls the selection, three rows a notch: the record three rows below.
-    let below = tui
-        .screen()
-        .lines()
-        .nth(usize::from(row) + 3)
-        .and_then(|l| l.split_whitespace().find(|w| w.starts_with("order-")))
-        .map(str::to_string)
-        .expect("a record three rows below");
+    let below = record_below(&s).expect("a record three rows below");
     tui.wheel(col, row, true, 1);
     tui.keys("\r");
     let s = tui.wait("the detail", 5, |s| s.contains("Record "));
@@ -146,7 +145,10 @@ async fn mouse_clicks_select_and_the_wheel_scrolls() {
     );
     tui.keys("\x1b");
     // Click on the timeline: the cursor moves there (scrub mode).
-    let (trow, _) = tui.find(" Timeline").expect("timeline");
+    let s = tui.wait_steady("the detail closed", 5, |s| {
+        !s.contains("Record ") && s.contains(" Timeline")
+    });
+    let (trow, _) = find_in(&s, " Timeline").expect("timeline");
     tui.click(70, trow + 2);
     tui.wait("the cursor", 10, |s| {
         s.contains("cursor 20") && s.contains("scrub")

@@ -11,7 +11,7 @@ use bytes::Bytes;
 use swmq::client::{Client, ConnectOptions, OutMessage, Record, TopicName};
 use swmq::link::Link;
 
-use support::pty::Tui;
+use support::pty::{Tui, find_in};
 
 fn value(r: &Record) -> String {
     String::from_utf8_lossy(&r.value).into_owned()
@@ -36,11 +36,11 @@ fn open_and_check(broker_args: &[&str], link: &Link, all: &[Record], i: usize) {
     args.extend_from_slice(broker_args);
     let mut tui = Tui::start(&args);
     let expect = value(&all[i]);
-    let s = tui.wait("the landing", 40, |s| {
+    let s = tui.wait_steady("the landing", 40, |s| {
         s.contains(&expect) && s.contains("earlier record(s) loaded above it")
     });
     // The record is selected (reverse video), the one before it shows above it.
-    let (row, col) = tui.find(&expect).expect("the record on screen");
+    let (row, col) = find_in(&s, &expect).expect("the record on screen");
     let inverse = tui
         .parser
         .lock()
@@ -49,8 +49,7 @@ fn open_and_check(broker_args: &[&str], link: &Link, all: &[Record], i: usize) {
         .cell(row, col)
         .is_some_and(|c| c.inverse());
     assert!(inverse, "the record is selected:\n{s}");
-    let (prev_row, _) = tui
-        .find(&value(&all[i - 1]))
+    let (prev_row, _) = find_in(&s, &value(&all[i - 1]))
         .unwrap_or_else(|| panic!("the record before it on screen:\n{s}"));
     assert!(prev_row < row, "context before the record:\n{s}");
     assert!(s.contains('▲'), "the timeline cursor:\n{s}");

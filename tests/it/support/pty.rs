@@ -121,6 +121,23 @@ impl Tui {
         }
     }
 
+    /// Waits until `pred(screen)` holds on a screen that stays the same for 300 ms (no frame
+    /// half drawn, no layout change pending); returns that screen. Steps that act on a
+    /// position (clicks, the wheel) find it in this snapshot with [`find_in`].
+    pub fn wait_steady(&self, what: &str, secs: u64, pred: impl Fn(&str) -> bool) -> String {
+        let end = Instant::now() + Duration::from_secs(secs);
+        loop {
+            let s = self.wait(what, secs, &pred);
+            std::thread::sleep(Duration::from_millis(300));
+            if self.screen() == s {
+                return s;
+            }
+            if Instant::now() > end {
+                panic!("timed out waiting for a steady screen with {what}; screen:\n{s}");
+            }
+        }
+    }
+
     /// Types `s` (keys, or escape sequences).
     pub fn keys(&mut self, s: &str) {
         self.writer.write_all(s.as_bytes()).unwrap();
@@ -148,6 +165,15 @@ impl Drop for Tui {
     fn drop(&mut self) {
         let _ = self.child.kill();
     }
+}
+
+/// The 0-based row and column where `text` first shows in `screen` (a [`Tui::screen`]
+/// snapshot: one line a row).
+pub fn find_in(screen: &str, text: &str) -> Option<(u16, u16)> {
+    screen.lines().enumerate().find_map(|(row, line)| {
+        let i = line.find(text)?;
+        Some((row as u16, line[..i].chars().count() as u16))
+    })
 }
 
 /// The first tail record row: the line after the column header.
@@ -180,21 +206,6 @@ impl Tui {
         for _ in 0..n {
             self.keys(&format!("\x1b[<{b};{};{}M", col + 1, row + 1));
         }
-    }
-
-    /// The 0-based row and column where `text` first shows on the screen.
-    pub fn find(&self, text: &str) -> Option<(u16, u16)> {
-        let p = self.parser.lock().unwrap();
-        let screen = p.screen();
-        let (rows, cols) = screen.size();
-        for row in 0..rows {
-            let line = screen.contents_between(row, 0, row, cols);
-            if let Some(i) = line.find(text) {
-                let col = line[..i].chars().count() as u16;
-                return Some((row, col));
-            }
-        }
-        None
     }
 }
 
