@@ -150,6 +150,7 @@ impl LogReader {
                 }
                 Round::Edge => true,
                 Round::Unserved(why) => {
+                    self.distrust_broker();
                     if self.job.follow {
                         let text = format!(
                             "{}: the broker does not serve it by offset ({why}); new records \

@@ -270,6 +270,7 @@ impl LogReader {
     pub(super) async fn reconnected(&mut self) -> Go {
         if self.attempt > 0 {
             self.attempt = 0;
+            self.seam.after_reconnect();
             return self.send(PartEvent::Reconnected).await;
         }
         Go::On
@@ -548,10 +549,15 @@ impl LogReader {
         self.caught_up = true;
     }
 
-    /// The last delivered timestamp.
     /// Whether records were delivered after a resync that the files have not reached yet.
     pub(super) fn seam_open(&self) -> bool {
         self.seam.open()
+    }
+
+    /// The broker did not serve the partition for a while: what it gives once it does
+    /// again is checked against the files ([`Seam::after_reconnect`]).
+    pub(super) fn distrust_broker(&mut self) {
+        self.seam.after_reconnect();
     }
 
     /// Whether the record stamped `ts` was delivered already.
@@ -559,6 +565,7 @@ impl LogReader {
         self.seam.known(ts)
     }
 
+    /// The last delivered timestamp.
     pub(super) fn last_ts(&self) -> Option<i64> {
         self.seam.last()
     }

@@ -11,6 +11,13 @@
 //! them. So records delivered out of such a jump are remembered one by one, and a record
 //! the files bring later is delivered late (the merger releases late records) unless it is
 //! one of them.
+//!
+//! After the broker was lost and came back, even its "continuing" numbering is no proof:
+//! seen on weed 4.48 after a KILL and restart (`cluster_faults`, 2026-12-02 08:03), the
+//! record at the anchor's offset was the anchor and the next offset held the new batch's
+//! *last* record; a moment later the broker renumbered its memory and the batch's seven
+//! earlier records showed at those offsets. So after a reconnect every record the broker
+//! gives counts as out of a jump until the files have reached what it gave.
 
 use std::collections::BTreeSet;
 
@@ -38,6 +45,9 @@ pub(super) struct Seam {
     above: BTreeSet<i64>,
     /// The newest delivered timestamp.
     last: Option<i64>,
+    /// Since the broker came back after a loss, until the files reach what it gave: its
+    /// continuing numbering is not trusted ([`Seam::after_reconnect`]).
+    distrust: bool,
 }
 
 impl Seam {
@@ -57,17 +67,22 @@ impl Seam {
         if delivered {
             self.last = Some(self.last.map_or(ts, |l| l.max(ts)));
         }
-        // The broker continuing after a jump is no proof that the gap before the jump is
-        // filled: only the files are.
+        // The broker continuing after a jump (or after a reconnect) is no proof that the
+        // gap before it is filled: only the files are.
         let in_order = match source {
             Source::Files => true,
-            Source::Continuing => self.above.is_empty(),
+            Source::Continuing => self.above.is_empty() && !self.distrust,
             Source::Jump => false,
         };
         if in_order {
             if self.floor.is_none_or(|f| ts > f) {
+                let had_above = !self.above.is_empty();
                 self.floor = Some(ts);
                 self.above = self.above.split_off(&ts.saturating_add(1));
+                // The files reached everything the broker gave since it came back.
+                if had_above && self.above.is_empty() {
+                    self.distrust = false;
+                }
             }
         } else if delivered {
             self.above.insert(ts);
@@ -76,6 +91,12 @@ impl Seam {
                 self.floor = self.last;
             }
         }
+    }
+
+    /// The broker was lost and answers again: what it gives counts as out of a jump until
+    /// the files reach it.
+    pub(super) fn after_reconnect(&mut self) {
+        self.distrust = true;
     }
 
     /// Whether records were delivered out of a jump that the files have not reached yet.
@@ -142,6 +163,42 @@ mod tests {
             .filter(|&ts| deliver(&mut s, ts, Source::Jump))
             .collect();
         assert_eq!(again, vec![9]);
+    }
+
+    #[test]
+    fn after_a_reconnect_the_continuing_broker_is_not_trusted_until_the_files_reach_it() {
+        // Seen on weed 4.48 (module doc): files gave 1..=13; the broker came back with the
+        // anchor 13 at its offset and the batch's last record (21) after it; then it
+        // renumbered its memory: 14..=20 at the offsets after 13; then the files had them.
+        let mut s = Seam::default();
+        for ts in 1..=13 {
+            deliver(&mut s, ts, Source::Files);
+        }
+        s.after_reconnect();
+        assert!(!deliver(&mut s, 13, Source::Continuing));
+        assert!(deliver(&mut s, 21, Source::Continuing));
+        let late: Vec<i64> = (1..=21)
+            .filter(|&ts| deliver(&mut s, ts, Source::Jump))
+            .collect();
+        assert_eq!(late, (14..=20).collect::<Vec<_>>());
+        assert!((1..=21).all(|ts| !deliver(&mut s, ts, Source::Files)));
+        assert!(!s.open());
+        // The files reached it: the broker's numbering is trusted again.
+        assert!(deliver(&mut s, 22, Source::Continuing));
+        assert!(!s.open());
+        assert!(!deliver(&mut s, 21, Source::Jump));
+    }
+
+    #[test]
+    fn a_reconnect_before_anything_new_still_distrusts_the_next_records() {
+        let mut s = Seam::default();
+        deliver(&mut s, 1, Source::Files);
+        s.after_reconnect();
+        // Old files read again on the relist: nothing was given by the broker yet.
+        assert!(!deliver(&mut s, 1, Source::Files));
+        assert!(deliver(&mut s, 9, Source::Continuing));
+        assert!(s.open(), "9 came from the broker after the reconnect");
+        assert!(deliver(&mut s, 5, Source::Jump), "5 comes late");
     }
 
     #[test]
