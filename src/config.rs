@@ -7,8 +7,8 @@
 //! found where `weed` looks). [`resolve`] is pure (environment and files are passed in),
 //! so precedence is unit-tested; every value keeps its [`Source`] for `swmq config show`.
 
-pub mod file;
-pub mod security;
+pub(crate) mod file;
+pub(crate) mod security;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -19,36 +19,36 @@ use serde::Serialize;
 use crate::client::{ConnectOptions, ProtocolChoice, TlsOptions};
 use file::ConfigFile;
 
-pub use crate::client::transport::{DEFAULT_BROKER, DEFAULT_CONNECT_TIMEOUT, DEFAULT_FILER};
+pub(crate) use crate::client::transport::{DEFAULT_BROKER, DEFAULT_CONNECT_TIMEOUT, DEFAULT_FILER};
 /// Default capacity of the TUI's tail ring buffer, in records.
-pub const DEFAULT_TUI_BUFFER: usize = crate::tui::buffer::DEFAULT_CAPACITY;
+pub(crate) const DEFAULT_TUI_BUFFER: usize = crate::tui::buffer::DEFAULT_CAPACITY;
 
 /// Environment variable for the broker address.
-pub const ENV_BROKER: &str = "SWMQ_BROKER";
+pub(crate) const ENV_BROKER: &str = "SWMQ_BROKER";
 /// Environment variable for the filer address.
-pub const ENV_FILER: &str = "SWMQ_FILER";
+pub(crate) const ENV_FILER: &str = "SWMQ_FILER";
 /// Environment variable with a log filter (`debug`, `swmq=trace`) for one-shot commands,
 /// which then log to stderr.
-pub const ENV_LOG: &str = "SWMQ_LOG";
+pub(crate) const ENV_LOG: &str = "SWMQ_LOG";
 /// Environment variable that turns on read-only mode (`1`, `true`, `yes`, `on`).
-pub const ENV_READ_ONLY: &str = "SWMQ_READ_ONLY";
+pub(crate) const ENV_READ_ONLY: &str = "SWMQ_READ_ONLY";
 /// Environment variable naming the context.
-pub const ENV_CONTEXT: &str = "SWMQ_CONTEXT";
+pub(crate) const ENV_CONTEXT: &str = "SWMQ_CONTEXT";
 /// Environment variable for `--protocol`.
-pub const ENV_PROTOCOL: &str = "SWMQ_PROTOCOL";
+pub(crate) const ENV_PROTOCOL: &str = "SWMQ_PROTOCOL";
 /// Environment variable for `--connect-timeout` (seconds).
-pub const ENV_CONNECT_TIMEOUT: &str = "SWMQ_CONNECT_TIMEOUT";
+pub(crate) const ENV_CONNECT_TIMEOUT: &str = "SWMQ_CONNECT_TIMEOUT";
 /// Environment variable for `--utc` (`1`, `true`, `yes`, `on`).
-pub const ENV_UTC: &str = "SWMQ_UTC";
+pub(crate) const ENV_UTC: &str = "SWMQ_UTC";
 /// Environment variable for `--tls-ca`.
-pub const ENV_TLS_CA: &str = "SWMQ_TLS_CA";
+pub(crate) const ENV_TLS_CA: &str = "SWMQ_TLS_CA";
 /// Environment variable for `--tls-cert`.
-pub const ENV_TLS_CERT: &str = "SWMQ_TLS_CERT";
+pub(crate) const ENV_TLS_CERT: &str = "SWMQ_TLS_CERT";
 /// Environment variable for `--tls-key`.
-pub const ENV_TLS_KEY: &str = "SWMQ_TLS_KEY";
+pub(crate) const ENV_TLS_KEY: &str = "SWMQ_TLS_KEY";
 /// Environment variable for `--tls-server-name`.
-pub const ENV_TLS_SERVER_NAME: &str = "SWMQ_TLS_SERVER_NAME";
-pub use security::ENV_SECURITY_TOML;
+pub(crate) const ENV_TLS_SERVER_NAME: &str = "SWMQ_TLS_SERVER_NAME";
+pub(crate) use security::ENV_SECURITY_TOML;
 
 /// Where a resolved value came from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -161,7 +161,7 @@ pub struct Flags {
 
 /// What resolution reads besides the flags (so that it can be tested without a process
 /// environment or a home directory).
-pub struct Inputs<'a> {
+pub(crate) struct Inputs<'a> {
     /// The environment.
     pub env: &'a dyn Fn(&str) -> Option<String>,
     /// The config file's path and contents.
@@ -173,7 +173,7 @@ pub struct Inputs<'a> {
 }
 
 /// Parses a boolean from the environment.
-pub fn parse_bool(s: &str) -> Result<bool, String> {
+pub(crate) fn parse_bool(s: &str) -> Result<bool, String> {
     match s.trim().to_ascii_lowercase().as_str() {
         "1" | "true" | "yes" | "on" => Ok(true),
         "" | "0" | "false" | "no" | "off" => Ok(false),
@@ -184,7 +184,7 @@ pub fn parse_bool(s: &str) -> Result<bool, String> {
 }
 
 /// A context name: letters, digits, `-`, `_`, `.`; 1 to 64 characters.
-pub fn validate_context_name(name: &str) -> Result<(), String> {
+pub(crate) fn validate_context_name(name: &str) -> Result<(), String> {
     let ok = !name.is_empty()
         && name.len() <= 64
         && name
@@ -200,7 +200,7 @@ pub fn validate_context_name(name: &str) -> Result<(), String> {
 }
 
 /// Parses a timeout in seconds (`3`, `0.5`): positive, finite, at most one hour.
-pub fn parse_timeout_secs(s: &str) -> Result<Duration, String> {
+pub(crate) fn parse_timeout_secs(s: &str) -> Result<Duration, String> {
     let v: f64 = s
         .trim()
         .parse()
@@ -212,7 +212,7 @@ pub fn parse_timeout_secs(s: &str) -> Result<Duration, String> {
 }
 
 mod resolve;
-pub use resolve::resolve;
+pub(crate) use resolve::resolve;
 
 #[cfg(test)]
 mod tests {

@@ -7,12 +7,12 @@
 use serde_json::Value;
 
 /// How deep [`paths`] looks into nested objects.
-pub const MAX_DEPTH: usize = 3;
+pub(crate) const MAX_DEPTH: usize = 3;
 /// At most this many paths are collected.
-pub const MAX_PATHS: usize = 500;
+pub(crate) const MAX_PATHS: usize = 500;
 
 /// Parses a value as a JSON object or array (other values have no fields).
-pub fn parse(b: &[u8]) -> Option<Value> {
+pub(crate) fn parse(b: &[u8]) -> Option<Value> {
     let first = b.iter().find(|c| !c.is_ascii_whitespace())?;
     if *first != b'{' && *first != b'[' {
         return None;
@@ -21,7 +21,7 @@ pub fn parse(b: &[u8]) -> Option<Value> {
 }
 
 /// The value at `path`, if there is one.
-pub fn get<'a>(v: &'a Value, path: &str) -> Option<&'a Value> {
+pub(crate) fn get<'a>(v: &'a Value, path: &str) -> Option<&'a Value> {
     let path = path.strip_prefix('.').unwrap_or(path);
     if path.is_empty() {
         return Some(v);
@@ -34,20 +34,15 @@ pub fn get<'a>(v: &'a Value, path: &str) -> Option<&'a Value> {
 }
 
 /// The field as one line of text: strings as they are, everything else as compact JSON.
-pub fn text(v: &Value) -> String {
+pub(crate) fn text(v: &Value) -> String {
     match v {
         Value::String(s) => s.clone(),
         other => other.to_string(),
     }
 }
 
-/// The field at `path` of the JSON value `b` as text.
-pub fn project(b: &[u8], path: &str) -> Option<String> {
-    parse(b).as_ref().and_then(|v| get(v, path)).map(text)
-}
-
 /// The object-key paths of the values (objects only, down to [`MAX_DEPTH`]), sorted.
-pub fn paths<'a>(values: impl IntoIterator<Item = &'a [u8]>) -> Vec<String> {
+pub(crate) fn paths<'a>(values: impl IntoIterator<Item = &'a [u8]>) -> Vec<String> {
     let mut out = std::collections::BTreeSet::new();
     for b in values {
         if let Some(v) = parse(b) {
@@ -82,7 +77,7 @@ fn walk(v: &Value, prefix: &str, depth: usize, out: &mut std::collections::BTree
 
 /// Completes the last comma-separated item of `text` from `candidates`: the one match,
 /// or the longest common prefix of several. Returns the new text and the matches.
-pub fn complete(text: &str, candidates: &[String]) -> (String, Vec<String>) {
+pub(crate) fn complete(text: &str, candidates: &[String]) -> (String, Vec<String>) {
     let (head, last) = match text.rfind(',') {
         Some(i) => (&text[..=i], &text[i + 1..]),
         None => ("", text),
@@ -115,7 +110,7 @@ pub fn complete(text: &str, candidates: &[String]) -> (String, Vec<String>) {
 }
 
 /// Parses `a, b.c , d` into paths (empty items dropped).
-pub fn parse_list(s: &str) -> Vec<String> {
+pub(crate) fn parse_list(s: &str) -> Vec<String> {
     s.split(',')
         .map(|p| p.trim().trim_start_matches('.').to_string())
         .filter(|p| !p.is_empty())
@@ -128,6 +123,12 @@ mod tests {
 
     const ORDER: &[u8] =
         br#"{"currency":"EUR","customer":{"city":"Lyon","id":7},"lines":[{"qty":2}],"a.b":1}"#;
+
+    /// The field at `path` of the JSON value `b` as text (how the CLI and TUI project a
+    /// column: parse, get, text).
+    fn project(b: &[u8], path: &str) -> Option<String> {
+        parse(b).as_ref().and_then(|v| get(v, path)).map(text)
+    }
 
     #[test]
     fn projects_nested_fields_and_array_items() {

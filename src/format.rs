@@ -9,12 +9,12 @@ use serde::{Deserialize, Serialize};
 use crate::client::{OutMessage, Record};
 use crate::time;
 
-pub mod escape;
-pub mod template;
-pub mod text;
+pub(crate) mod escape;
+pub(crate) mod template;
+pub(crate) mod text;
 
 /// How bytes are written in JSON: `utf8` when they are valid UTF-8, else `base64`.
-pub fn encode_bytes(b: &[u8]) -> (String, &'static str) {
+pub(crate) fn encode_bytes(b: &[u8]) -> (String, &'static str) {
     match std::str::from_utf8(b) {
         Ok(s) => (s.to_string(), "utf8"),
         Err(_) => (B64.encode(b), "base64"),
@@ -22,7 +22,7 @@ pub fn encode_bytes(b: &[u8]) -> (String, &'static str) {
 }
 
 /// The inverse of [`encode_bytes`].
-pub fn decode_bytes(s: &str, encoding: &str) -> Result<Bytes, String> {
+pub(crate) fn decode_bytes(s: &str, encoding: &str) -> Result<Bytes, String> {
     match encoding {
         "" | "utf8" => Ok(Bytes::copy_from_slice(s.as_bytes())),
         "base64" => B64
@@ -36,7 +36,7 @@ pub fn decode_bytes(s: &str, encoding: &str) -> Result<Bytes, String> {
 /// A header value in JSON: a plain string when UTF-8, else `{"base64": "..."}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
-pub enum JsonHeaderValue {
+pub(crate) enum JsonHeaderValue {
     /// UTF-8 text.
     Text(String),
     /// Binary, base64.
@@ -48,7 +48,7 @@ pub enum JsonHeaderValue {
 
 /// One record as a JSON line (`tail --format json`), readable back by `publish --input json`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct JsonRecord {
+pub(crate) struct JsonRecord {
     /// Namespace.
     #[serde(default)]
     pub namespace: String,
@@ -98,7 +98,7 @@ pub struct JsonRecord {
 
 impl JsonRecord {
     /// The JSON form of a record.
-    pub fn from_record(r: &Record) -> Self {
+    pub(crate) fn from_record(r: &Record) -> Self {
         let (key, key_encoding) = encode_bytes(&r.key);
         let (value, value_encoding) = encode_bytes(&r.value);
         let headers = r
@@ -135,7 +135,7 @@ impl JsonRecord {
 
     /// The message to re-publish this record losslessly (key, value, headers, close flag;
     /// the timestamp is asked for as the event time).
-    pub fn to_out_message(&self) -> Result<OutMessage, String> {
+    pub(crate) fn to_out_message(&self) -> Result<OutMessage, String> {
         let headers = self
             .headers
             .iter()
@@ -159,14 +159,14 @@ impl JsonRecord {
 }
 
 /// One record as a JSON line (no trailing newline).
-pub fn json_line(r: &Record) -> String {
+pub(crate) fn json_line(r: &Record) -> String {
     escape::to_json_string(&JsonRecord::from_record(r)).unwrap_or_default()
 }
 
 /// Writes JSON lines (`tail --format json`) without per-record allocations. The bytes are
 /// exactly those of [`json_line`] followed by `\n`; the `time` field's second is cached.
 #[derive(Debug, Default)]
-pub struct JsonLineWriter {
+pub(crate) struct JsonLineWriter {
     sec: Option<i64>,
     prefix: String,
     topic: Option<std::sync::Arc<crate::client::TopicName>>,
@@ -175,12 +175,12 @@ pub struct JsonLineWriter {
 
 impl JsonLineWriter {
     /// A writer with an empty time cache.
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Self::default()
     }
 
     /// Appends `r` as one JSON line (with its trailing newline) to `out`.
-    pub fn write(&mut self, out: &mut Vec<u8>, r: &Record) {
+    pub(crate) fn write(&mut self, out: &mut Vec<u8>, r: &Record) {
         use std::io::Write as _;
         // JsonRecord keeps headers in a map (sorted, last duplicate wins): take the
         // general path for the rare record whose headers are not sorted and unique, and
@@ -287,14 +287,21 @@ fn json_bytes(out: &mut Vec<u8>, b: &[u8], enc_key: &[u8]) {
 }
 
 /// One record as a text line: `time  pN  key  value-preview` (decoded values as JSON; a
-/// schematized value that did not decode: raw, with the note).
-pub fn text_line(r: &Record, utc: bool, max_value_chars: usize) -> String {
+/// schematized value that did not decode: raw, with the note). The CLI and TUI use
+/// [`text_line_in`]; this is the tests' short form.
+#[cfg(test)]
+pub(crate) fn text_line(r: &Record, utc: bool, max_value_chars: usize) -> String {
     text_line_in(r, utc, max_value_chars, false)
 }
 
 /// [`text_line`] with the record's topic after the time when `with_topic` (a tail of
 /// several topics): `time  ns/topic  pN  key  value`.
-pub fn text_line_in(r: &Record, utc: bool, max_value_chars: usize, with_topic: bool) -> String {
+pub(crate) fn text_line_in(
+    r: &Record,
+    utc: bool,
+    max_value_chars: usize,
+    with_topic: bool,
+) -> String {
     let key = if r.key.is_empty() {
         "-".to_string()
     } else {
@@ -322,7 +329,7 @@ pub fn text_line_in(r: &Record, utc: bool, max_value_chars: usize, with_topic: b
 
 /// A single-line preview of bytes at most `max_chars` characters wide: text with control
 /// characters escaped, or `<binary N B> 7f 45 4c …` for binary data. Never raw bytes.
-pub fn preview(b: &[u8], max_chars: usize) -> String {
+pub(crate) fn preview(b: &[u8], max_chars: usize) -> String {
     let max_chars = max_chars.max(1);
     match std::str::from_utf8(b) {
         Ok(s) => {
@@ -379,7 +386,7 @@ impl PopIfNeeded for String {
 
 /// How the detail view shows a value.
 #[derive(Debug, Clone, PartialEq)]
-pub enum ValueView {
+pub(crate) enum ValueView {
     /// Pretty-printed JSON lines.
     Json(Vec<String>),
     /// UTF-8 text lines.
@@ -389,7 +396,7 @@ pub enum ValueView {
 }
 
 /// Renders a value for the detail view.
-pub fn value_view(b: &[u8]) -> ValueView {
+pub(crate) fn value_view(b: &[u8]) -> ValueView {
     if let Ok(s) = std::str::from_utf8(b) {
         let t = s.trim_start();
         if (t.starts_with('{') || t.starts_with('['))
@@ -409,7 +416,7 @@ pub fn value_view(b: &[u8]) -> ValueView {
 }
 
 /// `00000000  7f 45 4c 46 02 01 01 00  00 00 00 00 00 00 00 00  |.ELF............|`
-pub fn hex_dump(b: &[u8]) -> Vec<String> {
+pub(crate) fn hex_dump(b: &[u8]) -> Vec<String> {
     b.chunks(16)
         .enumerate()
         .map(|(i, chunk)| {
@@ -436,7 +443,7 @@ pub fn hex_dump(b: &[u8]) -> Vec<String> {
 }
 
 /// `512 B`, `48.2 KiB`, `1.3 MiB`, `2.0 GiB`.
-pub fn human_bytes(n: u64) -> String {
+pub(crate) fn human_bytes(n: u64) -> String {
     const UNITS: [&str; 6] = ["KiB", "MiB", "GiB", "TiB", "PiB", "EiB"];
     if n < 1024 {
         return format!("{n} B");
@@ -451,7 +458,7 @@ pub fn human_bytes(n: u64) -> String {
 }
 
 /// `999`, `48.2k`, `1.3M`, `2.0G`.
-pub fn human_count(n: u64) -> String {
+pub(crate) fn human_count(n: u64) -> String {
     match n {
         0..=999 => n.to_string(),
         1_000..=999_999 => format!("{:.1}k", n as f64 / 1e3),

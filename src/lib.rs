@@ -6,12 +6,12 @@
 pub mod broker;
 pub mod cli;
 pub mod client;
-pub mod config;
-pub mod fields;
-pub mod format;
+pub(crate) mod config;
+pub(crate) mod fields;
+pub(crate) mod format;
 pub mod link;
 pub mod matcher;
-pub mod names;
+pub(crate) mod names;
 pub mod proto;
 pub mod time;
 pub mod tui;

@@ -12,10 +12,10 @@ use crate::format::escape::{escape_short, is_format};
 pub const MAX_NAME_BYTES: usize = 255;
 
 /// The most characters of a name quoted in an error message.
-pub const QUOTE_CHARS: usize = 64;
+pub(crate) const QUOTE_CHARS: usize = 64;
 
 /// Why `s` is not a valid name, or `None` when it is one.
-pub fn name_problem(s: &str) -> Option<&'static str> {
+pub(crate) fn name_problem(s: &str) -> Option<&'static str> {
     if s.is_empty() {
         return Some("empty");
     }
@@ -50,7 +50,7 @@ pub fn name_problem(s: &str) -> Option<&'static str> {
 /// (general category Cf: zero-width spaces and joiners, bidirectional controls, the BOM,
 /// …, see [`is_format`]), the line and paragraph separators (U+2028, U+2029), and the
 /// combining grapheme joiner and Hangul fillers that render as nothing.
-pub fn is_invisible(c: char) -> bool {
+pub(crate) fn is_invisible(c: char) -> bool {
     is_format(c)
         || matches!(
             c,
@@ -87,7 +87,7 @@ pub(crate) fn ordinary_names() -> Vec<String> {
 
 /// Checks a name; the error is `"<quoted name>: <reason>"`, the name escaped and cut to
 /// [`QUOTE_CHARS`] characters.
-pub fn check_name(s: &str) -> Result<(), String> {
+pub(crate) fn check_name(s: &str) -> Result<(), String> {
     match name_problem(s) {
         None => Ok(()),
         Some(why) => Err(format!("{}: {why}", quote(s))),
@@ -95,7 +95,7 @@ pub fn check_name(s: &str) -> Result<(), String> {
 }
 
 /// A name quoted for a message: escaped, cut to [`QUOTE_CHARS`] characters.
-pub fn quote(s: &str) -> String {
+pub(crate) fn quote(s: &str) -> String {
     format!("\"{}\"", escape_short(s, QUOTE_CHARS))
 }
 

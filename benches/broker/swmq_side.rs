@@ -18,12 +18,12 @@ use tonic::transport::Channel;
 use crate::{Figures, Opts, value};
 
 /// A tiny deterministic generator (no extra dependency).
-pub mod rand_free {
+pub(crate) mod rand_free {
     /// 64-bit LCG.
-    pub struct Lcg(pub u64);
+    pub(crate) struct Lcg(pub u64);
     impl Lcg {
         /// Next value.
-        pub fn next(&mut self) -> u64 {
+        pub(crate) fn next(&mut self) -> u64 {
             self.0 = self
                 .0
                 .wrapping_mul(6364136223846793005)
@@ -239,7 +239,7 @@ async fn live(addr: &str, count: usize) -> Vec<Duration> {
 
 #[allow(clippy::field_reassign_with_default)]
 /// Runs every workload against a fresh `swmq broker` process.
-pub async fn run(o: Opts) -> Figures {
+pub(crate) async fn run(o: Opts) -> Figures {
     let dir = tempfile::Builder::new()
         .prefix("swmq-bench-")
         .tempdir()

@@ -310,7 +310,7 @@ async fn live(addr: &str, count: usize) -> Vec<Duration> {
 
 #[allow(clippy::field_reassign_with_default)]
 /// Runs every workload against the real weed broker at `addr`.
-pub async fn run(o: Opts, addr: &str) -> Figures {
+pub(crate) async fn run(o: Opts, addr: &str) -> Figures {
     let mut c = SeaweedMessagingClient::new(channel(addr).await);
     let n = o.messages;
     let mut f = Figures::default();

@@ -15,11 +15,11 @@ use crate::proto::admin::swmq_admin_server::SwmqAdmin;
 use crate::proto::admin::*;
 
 /// The most buckets a histogram may ask for.
-pub const MAX_BUCKETS: u32 = 10_000;
+pub(super) const MAX_BUCKETS: u32 = 10_000;
 
 /// The admin service.
 #[derive(Debug, Clone)]
-pub struct AdminService {
+pub(super) struct AdminService {
     pub(super) shared: Arc<Shared>,
 }
 
@@ -73,7 +73,7 @@ async fn stats_of(
 }
 
 /// The bucket boundaries of a histogram request: `buckets + 1` timestamps.
-pub fn boundaries(start: i64, stop: i64, buckets: u32) -> Vec<i64> {
+pub(super) fn boundaries(start: i64, stop: i64, buckets: u32) -> Vec<i64> {
     let w = (stop as i128 - start as i128) / buckets as i128;
     (0..=buckets)
         .map(|i| {

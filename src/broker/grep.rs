@@ -39,19 +39,19 @@ use crate::proto::filer::LogEntry;
 use crate::proto::v2::Message;
 
 /// Bytes of records read per step of a partition's scan.
-pub const CHUNK: usize = 1 << 20;
+pub(super) const CHUNK: usize = 1 << 20;
 /// How often progress is sent.
-pub const PROGRESS_EVERY: Duration = Duration::from_millis(200);
+pub(super) const PROGRESS_EVERY: Duration = Duration::from_millis(200);
 /// Match bytes per response (a response never splits a record).
 const RESPONSE_BYTES: usize = 4 << 20;
 
 /// Chunks scanned at once per search.
-pub fn parallelism() -> usize {
+pub(super) fn parallelism() -> usize {
     std::thread::available_parallelism().map_or(2, |n| n.get().clamp(2, 8))
 }
 
 /// The response stream of `Grep`.
-pub type GrepResponses = ReceiverStream<Result<GrepResponse, Status>>;
+pub(super) type GrepResponses = ReceiverStream<Result<GrepResponse, Status>>;
 
 impl Stamped for GrepMatch {
     fn ts(&self) -> i64 {

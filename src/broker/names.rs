@@ -12,10 +12,10 @@ pub use crate::names::MAX_NAME_BYTES;
 
 /// The highest partition number accepted (partitions are numbered `0..=MAX_PARTITION`,
 /// as many as a topic may be configured with).
-pub const MAX_PARTITION: u32 = 4095;
+pub(super) const MAX_PARTITION: u32 = 4095;
 
 /// A name as quoted in an error: escaped and cut short (see [`crate::names::quote`]).
-pub use crate::names::quote as shown;
+pub(super) use crate::names::quote as shown;
 
 /// Checks a namespace or topic name with [`crate::names::name_problem`] (the rules the
 /// client applies to every name, see there), and what storing it as a directory needs
@@ -41,7 +41,7 @@ pub fn validate_name(what: &str, name: &str) -> Result<(), BrokerError> {
 }
 
 /// Checks a partition number: `0..=MAX_PARTITION`.
-pub fn validate_partition(partition: i32) -> Result<u32, BrokerError> {
+pub(super) fn validate_partition(partition: i32) -> Result<u32, BrokerError> {
     u32::try_from(partition)
         .ok()
         .filter(|&n| n <= MAX_PARTITION)
@@ -53,33 +53,33 @@ pub fn validate_partition(partition: i32) -> Result<u32, BrokerError> {
 }
 
 /// Validates both names of a topic.
-pub fn validate_topic(namespace: &str, topic: &str) -> Result<(), BrokerError> {
+pub(super) fn validate_topic(namespace: &str, topic: &str) -> Result<(), BrokerError> {
     validate_name("namespace", namespace)?;
     validate_name("topic", topic)
 }
 
 /// `<data>/topics`: where every namespace lives.
-pub fn topics_root(data_dir: &Path) -> PathBuf {
+pub(super) fn topics_root(data_dir: &Path) -> PathBuf {
     data_dir.join("topics")
 }
 
 /// `<data>/topics/<ns>/<topic>` (names must be validated).
-pub fn topic_dir(data_dir: &Path, namespace: &str, topic: &str) -> PathBuf {
+pub(super) fn topic_dir(data_dir: &Path, namespace: &str, topic: &str) -> PathBuf {
     topics_root(data_dir).join(namespace).join(topic)
 }
 
 /// The directory of one partition's segments: `<topic dir>/p<NN>`.
-pub fn partition_dir(topic_dir: &Path, partition: u32) -> PathBuf {
+pub(super) fn partition_dir(topic_dir: &Path, partition: u32) -> PathBuf {
     topic_dir.join(format!("p{partition:02}"))
 }
 
 /// The close marker of a partition, as in SeaweedFS 2.x: `<topic dir>/p<NN>.md5`.
-pub fn close_marker(topic_dir: &Path, partition: u32) -> PathBuf {
+pub(super) fn close_marker(topic_dir: &Path, partition: u32) -> PathBuf {
     topic_dir.join(format!("p{partition:02}.md5"))
 }
 
 /// Parses a partition directory name `p<NN>`.
-pub fn parse_partition_dir(name: &str) -> Option<u32> {
+pub(super) fn parse_partition_dir(name: &str) -> Option<u32> {
     let digits = name.strip_prefix('p')?;
     if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return None;

@@ -27,7 +27,7 @@ use crate::proto::v2::Message;
 
 /// Storage limits shared by every partition.
 #[derive(Debug, Clone, Copy)]
-pub struct Limits {
+pub(super) struct Limits {
     /// Roll a segment once it reaches this size.
     pub segment_bytes: u64,
     /// Largest message accepted for publishing (serialized `Message`); its stored record
@@ -38,7 +38,7 @@ pub struct Limits {
 
 /// A partition of a topic.
 #[derive(Debug)]
-pub struct Partition {
+pub(super) struct Partition {
     /// The topic's directory.
     pub topic_dir: PathBuf,
     /// This partition's directory (`p<NN>`).
@@ -75,7 +75,7 @@ impl State {
 }
 
 /// fsyncs a directory (makes a creation or rename in it durable).
-pub fn fsync_dir(dir: &Path) -> io::Result<()> {
+pub(super) fn fsync_dir(dir: &Path) -> io::Result<()> {
     faults::sync_dir(dir)
 }
 
@@ -91,7 +91,7 @@ pub(super) async fn blocking<T: Send + 'static>(
 impl Partition {
     /// Opens (recovering) or prepares a partition in `topic_dir` (blocking: call it on
     /// the blocking pool). Nothing is created on disk until the first append.
-    pub fn open(topic_dir: &Path, number: u32, limits: Limits) -> io::Result<Partition> {
+    pub(super) fn open(topic_dir: &Path, number: u32, limits: Limits) -> io::Result<Partition> {
         let dir = names::partition_dir(topic_dir, number);
         let mut segments = Vec::new();
         if dir.is_dir() {
@@ -135,7 +135,7 @@ impl Partition {
     /// Stores a batch of messages on the blocking pool: written to the active segment
     /// (visible to readers) when this returns; call [`Partition::sync`] to make it durable.
     /// A message that is refused ends the batch; the ones before it are stored.
-    pub async fn append_batch(self: &Arc<Self>, msgs: Vec<Message>) -> Batch {
+    pub(super) async fn append_batch(self: &Arc<Self>, msgs: Vec<Message>) -> Batch {
         let me = Arc::clone(self);
         match tokio::task::spawn_blocking(move || me.write_batch(msgs)).await {
             Ok(b) => b,
@@ -148,7 +148,7 @@ impl Partition {
 
     /// Appends one message (blocking; tests and tools).
     #[cfg(test)]
-    pub fn append(&self, msg: Message) -> Result<Batch, BrokerError> {
+    pub(super) fn append(&self, msg: Message) -> Result<Batch, BrokerError> {
         let mut b = self.write_batch(vec![msg]);
         match b.error.take() {
             Some(e) => Err(e),
@@ -157,17 +157,17 @@ impl Partition {
     }
 
     /// Whether a close message was stored (publishes are refused).
-    pub fn is_closed(&self) -> bool {
+    pub(super) fn is_closed(&self) -> bool {
         self.lock().closed
     }
 
     /// Whether the topic was deleted under this partition.
-    pub fn is_deleted(&self) -> bool {
+    pub(super) fn is_deleted(&self) -> bool {
         self.lock().deleted
     }
 
     /// fsyncs everything written so far; concurrent callers share one fsync.
-    pub async fn sync(self: &Arc<Self>) -> Result<(), BrokerError> {
+    pub(super) async fn sync(self: &Arc<Self>) -> Result<(), BrokerError> {
         let target = self.written.load(Ordering::Acquire);
         let mut synced = self.synced.lock().await;
         if *synced >= target {
@@ -192,13 +192,13 @@ impl Partition {
     }
 
     /// Whether bytes were written that are not fsynced yet (and no sync is running).
-    pub fn needs_sync(&self) -> bool {
+    pub(super) fn needs_sync(&self) -> bool {
         let written = self.written.load(Ordering::Acquire);
         self.synced.try_lock().is_ok_and(|synced| *synced < written)
     }
 
     /// After a close record was appended: makes it durable and writes the close marker.
-    pub async fn seal(self: &Arc<Self>) -> Result<(), BrokerError> {
+    pub(super) async fn seal(self: &Arc<Self>) -> Result<(), BrokerError> {
         self.sync().await?;
         let me = Arc::clone(self);
         blocking(move || {
@@ -221,13 +221,13 @@ impl Partition {
 
     /// Marks the partition deleted: appends fail and readers stop (the writer drops its
     /// file at its next batch).
-    pub fn mark_deleted(&self) {
+    pub(super) fn mark_deleted(&self) {
         self.lock().deleted = true;
         self.watch.send_modify(|_| {});
     }
 
     /// fsyncs and saves the index of the active segment (graceful shutdown; blocking).
-    pub fn shutdown(&self) -> io::Result<()> {
+    pub(super) fn shutdown(&self) -> io::Result<()> {
         let w = self.writer.lock().unwrap_or_else(|p| p.into_inner());
         // The writer lock keeps the segment as it is; readers' lock is not held across I/O.
         let (deleted, last) = {

@@ -13,7 +13,7 @@ use super::segment::{self, IndexEntry, Segment};
 
 /// A reader's position in a partition.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Cursor {
+pub(super) struct Cursor {
     /// Index of the segment in the partition's segment list.
     pub seg: usize,
     /// Byte position in that segment.
@@ -24,7 +24,7 @@ pub struct Cursor {
 
 /// What [`Partition::read`] found.
 #[derive(Debug)]
-pub enum Chunk {
+pub(super) enum Chunk {
     /// Records in order (the cursor moved past them).
     Records(Vec<StoredRecord>),
     /// Nothing more is flushed yet.
@@ -38,7 +38,7 @@ pub enum Chunk {
 
 /// Per-partition statistics.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Stats {
+pub(super) struct Stats {
     /// Number of records.
     pub count: u64,
     /// Bytes on disk.
@@ -61,7 +61,7 @@ async fn blocking_io<T: Send + 'static>(
 
 impl Partition {
     /// A cursor at the first record.
-    pub fn cursor_start(&self) -> Cursor {
+    pub(super) fn cursor_start(&self) -> Cursor {
         let st = self.lock();
         Cursor {
             seg: 0,
@@ -71,7 +71,7 @@ impl Partition {
     }
 
     /// A cursor after the last flushed record (only new messages).
-    pub fn cursor_end(&self) -> Cursor {
+    pub(super) fn cursor_end(&self) -> Cursor {
         let st = self.lock();
         match st.segments.last() {
             Some(s) => Cursor {
@@ -89,7 +89,7 @@ impl Partition {
 
     /// A cursor from which reading, skipping records with `ts <= t`, yields the first
     /// record with `ts > t`: a binary search over segments, then over the sparse index.
-    pub fn cursor_after(&self, t: i64) -> Cursor {
+    pub(super) fn cursor_after(&self, t: i64) -> Cursor {
         let st = self.lock();
         let i = st
             .segments
@@ -121,7 +121,7 @@ impl Partition {
     }
 
     /// Reads the next records (about `max_bytes`) at `cur` and advances it.
-    pub async fn read(&self, cur: &mut Cursor, max_bytes: u64) -> io::Result<Chunk> {
+    pub(super) async fn read(&self, cur: &mut Cursor, max_bytes: u64) -> io::Result<Chunk> {
         let (path, from, to) = {
             let st = self.lock();
             if st.deleted {
@@ -166,13 +166,13 @@ impl Partition {
     /// The exact number of records with `ts < t`: binary searches plus one read of at most
     /// one index block.
     #[cfg(test)]
-    pub async fn count_before(&self, t: i64) -> io::Result<u64> {
+    pub(super) async fn count_before(&self, t: i64) -> io::Result<u64> {
         Ok(self.count_before_many(vec![t]).await?[0])
     }
 
     /// [`Partition::count_before`] for many timestamps (histogram boundaries) at once: one
     /// trip to the blocking pool, and each index block read at most once.
-    pub async fn count_before_many(&self, ts: Vec<i64>) -> io::Result<Vec<u64>> {
+    pub(super) async fn count_before_many(&self, ts: Vec<i64>) -> io::Result<Vec<u64>> {
         enum Query {
             Known(u64),
             Block(PathBuf, IndexEntry, u64, i64),
@@ -219,7 +219,7 @@ impl Partition {
     }
 
     /// Counts, bytes, time range and closed state of the flushed records.
-    pub fn stats(&self) -> Stats {
+    pub(super) fn stats(&self) -> Stats {
         let st = self.lock();
         let nonempty = || st.segments.iter().filter(|s| s.count > 0);
         Stats {
@@ -237,7 +237,7 @@ impl Partition {
     }
 
     /// Whether anything of this partition exists on disk.
-    pub fn exists(&self) -> bool {
+    pub(super) fn exists(&self) -> bool {
         let st = self.lock();
         !st.deleted && (!st.segments.is_empty() || st.closed)
     }

@@ -16,21 +16,21 @@ use crate::proto::v2::Message;
 
 /// Extra room allowed in a gRPC frame beyond the record size limit (request framing), so a
 /// message slightly above the limit is decoded and refused with a clear status.
-pub const RECORD_OVERHEAD: usize = 64 * 1024;
+pub(super) const RECORD_OVERHEAD: usize = 64 * 1024;
 
 /// Room for a record's framing beyond its message: the length prefix and the `LogEntry`
 /// fields other than `data` and `key` (a message's key is stored twice: in the message and
 /// in `LogEntry.key`, and that copy counts against the limit).
-pub const RECORD_FRAMING: usize = 64;
+pub(super) const RECORD_FRAMING: usize = 64;
 
 /// The largest record any broker writes (`--max-message-bytes` is capped here), and so the
 /// largest the reader accepts, whatever the current publish limit: a broker restarted with a
 /// smaller `--max-message-bytes` still reads the larger records it stored before.
-pub const MAX_RECORD_BYTES: usize = 1 << 30;
+pub(super) const MAX_RECORD_BYTES: usize = 1 << 30;
 
 /// One stored record, decoded.
 #[derive(Debug, Clone)]
-pub struct StoredRecord {
+pub(super) struct StoredRecord {
     /// The log timestamp (strictly increasing within a partition).
     pub ts_ns: i64,
     /// The stored message.
@@ -40,12 +40,12 @@ pub struct StoredRecord {
 }
 
 /// A stable 32-bit hash of a key, stored in `LogEntry.partition_key_hash`.
-pub fn key_hash(key: &[u8]) -> i32 {
+pub(super) fn key_hash(key: &[u8]) -> i32 {
     xxhash_rust::xxh64::xxh64(key, 0) as i32
 }
 
 /// Appends one encoded record to `out`; returns its size on disk.
-pub fn encode(out: &mut Vec<u8>, ts_ns: i64, ord: u64, message: &Message) -> u64 {
+pub(super) fn encode(out: &mut Vec<u8>, ts_ns: i64, ord: u64, message: &Message) -> u64 {
     let data = Bytes::from(message.encode_to_vec());
     let entry = LogEntry {
         ts_ns,
@@ -63,7 +63,7 @@ pub fn encode(out: &mut Vec<u8>, ts_ns: i64, ord: u64, message: &Message) -> u64
 
 /// Why a log stopped being readable at some point.
 #[derive(Debug)]
-pub enum ReadStop {
+pub(super) enum ReadStop {
     /// The clean end of the data.
     End,
     /// A record cut short (the tail of a write interrupted by a crash).
@@ -77,7 +77,7 @@ pub enum ReadStop {
 /// Reads the next record from `r`, checking it continues a log whose previous record had
 /// `prev_ts` and whose next ordinal is `expect_ord`. `remaining` is how many bytes the input
 /// still holds: a length above it is a torn record (and is never allocated).
-pub fn read_next<R: Read>(
+pub(super) fn read_next<R: Read>(
     r: &mut R,
     prev_ts: i64,
     expect_ord: u64,

@@ -15,7 +15,7 @@ use super::names;
 use super::segment::{self, Segment};
 
 /// Lists, validates and (if needed) repairs the segments of a partition directory.
-pub fn recover_segments(dir: &Path) -> io::Result<Vec<Segment>> {
+pub(super) fn recover_segments(dir: &Path) -> io::Result<Vec<Segment>> {
     let mut bases: Vec<u64> = fs::read_dir(dir)?
         .filter_map(|e| e.ok())
         .filter_map(|e| Segment::parse_file_name(&e.file_name().to_string_lossy()))
@@ -81,7 +81,7 @@ pub fn recover_segments(dir: &Path) -> io::Result<Vec<Segment>> {
 }
 
 /// The quarantine file for the bytes of `path` from `at` on.
-pub fn quarantine_path(path: &Path, at: u64) -> PathBuf {
+pub(super) fn quarantine_path(path: &Path, at: u64) -> PathBuf {
     let name = path
         .file_name()
         .map_or_else(|| "segment".into(), |n| n.to_string_lossy().into_owned());
@@ -126,7 +126,7 @@ fn set_aside(dir: &Path, bases: &[u64]) {
 }
 
 /// Whether the last stored record is a close message.
-pub fn last_is_close(segments: &[Segment]) -> io::Result<bool> {
+pub(super) fn last_is_close(segments: &[Segment]) -> io::Result<bool> {
     let Some(seg) = segments.iter().rev().find(|s| s.count > 0) else {
         return Ok(false);
     };
@@ -138,7 +138,7 @@ pub fn last_is_close(segments: &[Segment]) -> io::Result<bool> {
 }
 
 /// The hex MD5 of all values of a partition (the 2.x close marker's content).
-pub fn values_md5(segments: &[Segment]) -> io::Result<String> {
+pub(super) fn values_md5(segments: &[Segment]) -> io::Result<String> {
     use md5::Digest;
     let mut h = md5::Md5::new();
     for seg in segments.iter().filter(|s| s.count > 0) {
@@ -152,7 +152,7 @@ pub fn values_md5(segments: &[Segment]) -> io::Result<String> {
 
 /// Writes the close marker `p<NN>.md5` atomically (temp file, fsync, rename, fsync of the
 /// directory).
-pub fn write_marker_file(topic_dir: &Path, number: u32, hex: &str) -> io::Result<()> {
+pub(super) fn write_marker_file(topic_dir: &Path, number: u32, hex: &str) -> io::Result<()> {
     let marker = names::close_marker(topic_dir, number);
     let tmp = marker.with_extension("md5.tmp");
     let mut f = faults::create(&tmp)?;

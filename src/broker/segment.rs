@@ -16,14 +16,14 @@ use super::faults;
 use super::record::{self, ReadStop, StoredRecord};
 
 /// One index entry per this many records.
-pub const INDEX_EVERY: u64 = 64;
+pub(super) const INDEX_EVERY: u64 = 64;
 
 const IDX_MAGIC: &[u8; 8] = b"SWMQIDX1";
 
 /// A sparse index entry: the record with ordinal `ord` has timestamp `ts` and starts at byte
 /// `pos` of its segment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct IndexEntry {
+pub(super) struct IndexEntry {
     /// Timestamp of the record.
     pub ts: i64,
     /// Ordinal of the record in its partition.
@@ -34,7 +34,7 @@ pub struct IndexEntry {
 
 /// A segment's metadata and index.
 #[derive(Debug, Clone)]
-pub struct Segment {
+pub(super) struct Segment {
     /// The `.log` file.
     pub path: PathBuf,
     /// Ordinal of its first record.
@@ -53,7 +53,7 @@ pub struct Segment {
 
 /// Where a scan of a segment stopped.
 #[derive(Debug)]
-pub struct ScanEnd {
+pub(super) struct ScanEnd {
     /// Bytes of valid records (the file is cut here when `damage` is set).
     pub valid_len: u64,
     /// Why the scan ended before the end of the file, if it did.
@@ -62,12 +62,12 @@ pub struct ScanEnd {
 
 impl Segment {
     /// The file name of the segment whose first ordinal is `base_ord`.
-    pub fn file_name(base_ord: u64) -> String {
+    pub(super) fn file_name(base_ord: u64) -> String {
         format!("{base_ord:020}.log")
     }
 
     /// Parses a segment file name.
-    pub fn parse_file_name(name: &str) -> Option<u64> {
+    pub(super) fn parse_file_name(name: &str) -> Option<u64> {
         let digits = name.strip_suffix(".log")?;
         (digits.len() == 20 && digits.bytes().all(|b| b.is_ascii_digit()))
             .then(|| digits.parse().ok())
@@ -75,7 +75,7 @@ impl Segment {
     }
 
     /// A new, empty segment in `dir`.
-    pub fn empty(dir: &Path, base_ord: u64) -> Self {
+    pub(super) fn empty(dir: &Path, base_ord: u64) -> Self {
         Segment {
             path: dir.join(Self::file_name(base_ord)),
             base_ord,
@@ -88,17 +88,17 @@ impl Segment {
     }
 
     /// The index file beside the segment.
-    pub fn idx_path(&self) -> PathBuf {
+    pub(super) fn idx_path(&self) -> PathBuf {
         self.path.with_extension("idx")
     }
 
     /// Ordinal one past the last record.
-    pub fn end_ord(&self) -> u64 {
+    pub(super) fn end_ord(&self) -> u64 {
         self.base_ord + self.count
     }
 
     /// Records a record appended at `pos` (the current size).
-    pub fn note_append(&mut self, ts: i64, disk_len: u64) {
+    pub(super) fn note_append(&mut self, ts: i64, disk_len: u64) {
         let ord = self.end_ord();
         if self.count.is_multiple_of(INDEX_EVERY) {
             self.index.push(IndexEntry {
@@ -117,7 +117,7 @@ impl Segment {
 
     /// Scans the segment file from the start, rebuilding the metadata and index. Records
     /// must continue a log whose last timestamp is `prev_ts`.
-    pub fn scan(path: &Path, base_ord: u64, prev_ts: i64) -> io::Result<(Segment, ScanEnd)> {
+    pub(super) fn scan(path: &Path, base_ord: u64, prev_ts: i64) -> io::Result<(Segment, ScanEnd)> {
         let dir = path.parent().unwrap_or(Path::new("."));
         let mut seg = Segment::empty(dir, base_ord);
         seg.path = path.to_path_buf();
@@ -143,7 +143,7 @@ impl Segment {
     }
 
     /// Loads the saved index if it is intact and describes exactly `file_size` bytes.
-    pub fn load_index(path: &Path, base_ord: u64, file_size: u64) -> Option<Segment> {
+    pub(super) fn load_index(path: &Path, base_ord: u64, file_size: u64) -> Option<Segment> {
         let dir = path.parent()?;
         let mut seg = Segment::empty(dir, base_ord);
         seg.path = path.to_path_buf();
@@ -183,7 +183,7 @@ impl Segment {
     }
 
     /// Writes the index file (atomically: temp file, fsync, rename).
-    pub fn save_index(&self) -> io::Result<()> {
+    pub(super) fn save_index(&self) -> io::Result<()> {
         let mut b = Vec::with_capacity(64 + self.index.len() * 24);
         b.extend_from_slice(IDX_MAGIC);
         for w in [
@@ -212,7 +212,7 @@ impl Segment {
 
     /// The index entry to start reading from to find the first record with `ts > t`
     /// (`None` when every record of the segment has `ts <= t`).
-    pub fn seek_after(&self, t: i64) -> Option<IndexEntry> {
+    pub(super) fn seek_after(&self, t: i64) -> Option<IndexEntry> {
         if self.count == 0 || self.last_ts <= t {
             return None;
         }
@@ -223,7 +223,7 @@ impl Segment {
     /// The block of records that holds the first record with `ts >= t`: the index entry
     /// where it starts and the position where it ends. `None` when the first record of the
     /// segment already has `ts >= t` or the segment is empty.
-    pub fn block_below(&self, t: i64) -> Option<(IndexEntry, u64)> {
+    pub(super) fn block_below(&self, t: i64) -> Option<(IndexEntry, u64)> {
         let i = self.index.partition_point(|e| e.ts < t);
         if i == 0 {
             return None;
@@ -235,12 +235,17 @@ impl Segment {
 
 /// Reads the records of `path` between byte positions `from` and `to`, the first having
 /// ordinal `ord`. Stops early at anything invalid (never yields garbage).
-pub fn read_range(path: &Path, from: u64, to: u64, ord: u64) -> io::Result<Vec<StoredRecord>> {
+pub(super) fn read_range(
+    path: &Path,
+    from: u64,
+    to: u64,
+    ord: u64,
+) -> io::Result<Vec<StoredRecord>> {
     read_range_soft(path, from, to, to, ord)
 }
 
 /// Like [`read_range`], but stops at the first record boundary at or after `soft`.
-pub fn read_range_soft(
+pub(super) fn read_range_soft(
     path: &Path,
     from: u64,
     to: u64,

@@ -36,7 +36,7 @@ type BoxStream<T> = Pin<Box<dyn Stream<Item = Result<T, Status>> + Send + 'stati
 
 /// The 2.x service.
 #[derive(Debug, Clone)]
-pub struct MessagingService {
+pub(super) struct MessagingService {
     pub(super) shared: Arc<Shared>,
 }
 

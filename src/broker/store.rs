@@ -18,20 +18,20 @@ use super::reader::Stats;
 use crate::proto::v2::TopicConfiguration;
 
 /// The most partitions a topic may be configured with.
-pub const MAX_PARTITIONS: i32 = 4096;
+pub(super) const MAX_PARTITIONS: i32 = 4096;
 
 const CONFIG_FILE: &str = "topic.conf";
 /// Where deleted topics are moved before they are removed.
 const TRASH: &str = ".trash";
 /// The file that marks a directory as an swmq broker's data directory.
-pub const DATA_DIR_MARK: &str = "swmq-broker-data";
+pub(super) const DATA_DIR_MARK: &str = "swmq-broker-data";
 /// What a data directory made before the mark existed may hold (anything else: the
 /// directory belongs to another program, and the broker will not delete or write in it).
 const OWN_ENTRIES: [&str; 3] = [DATA_DIR_MARK, "topics", TRASH];
 
 /// All topics of a broker.
 #[derive(Debug)]
-pub struct Store {
+pub(super) struct Store {
     data_dir: PathBuf,
     limits: Limits,
     topics: Mutex<HashMap<(String, String), Arc<Topic>>>,
@@ -40,7 +40,7 @@ pub struct Store {
 
 /// One topic and its partitions.
 #[derive(Debug)]
-pub struct Topic {
+pub(super) struct Topic {
     /// Namespace.
     pub namespace: String,
     /// Topic name.
@@ -81,7 +81,7 @@ fn dir_names(dir: &Path) -> io::Result<Vec<String>> {
 
 impl Store {
     /// Opens the data directory, recovering every partition found in it.
-    pub fn open(data_dir: &Path, limits: Limits) -> Result<Store, BrokerError> {
+    pub(super) fn open(data_dir: &Path, limits: Limits) -> Result<Store, BrokerError> {
         claim_data_dir(data_dir)?;
         let root = names::topics_root(data_dir);
         fs::create_dir_all(&root)?;
@@ -117,12 +117,12 @@ impl Store {
 
     /// The storage limits.
     #[cfg(test)]
-    pub fn limits(&self) -> Limits {
+    pub(super) fn limits(&self) -> Limits {
         self.limits
     }
 
     /// The data directory.
-    pub fn data_dir(&self) -> &Path {
+    pub(super) fn data_dir(&self) -> &Path {
         &self.data_dir
     }
 
@@ -138,7 +138,7 @@ impl Store {
 
     /// The partition `namespace/topic/partition`, created (in memory) when new; opening
     /// (recovering) one happens on the blocking pool.
-    pub async fn partition(
+    pub(super) async fn partition(
         self: &Arc<Self>,
         namespace: &str,
         topic: &str,
@@ -188,7 +188,11 @@ impl Store {
     }
 
     /// An existing topic (one with data, a close marker or a stored configuration).
-    pub fn topic(&self, namespace: &str, topic: &str) -> Result<Option<Arc<Topic>>, BrokerError> {
+    pub(super) fn topic(
+        &self,
+        namespace: &str,
+        topic: &str,
+    ) -> Result<Option<Arc<Topic>>, BrokerError> {
         names::validate_topic(namespace, topic)?;
         let topics = lock(&self.topics);
         Ok(topics
@@ -198,7 +202,7 @@ impl Store {
     }
 
     /// Every existing topic, optionally of one namespace, sorted by name.
-    pub fn list(&self, namespace: Option<&str>) -> Result<Vec<Arc<Topic>>, BrokerError> {
+    pub(super) fn list(&self, namespace: Option<&str>) -> Result<Vec<Arc<Topic>>, BrokerError> {
         if let Some(ns) = namespace {
             names::validate_name("namespace", ns)?;
         }
@@ -215,7 +219,7 @@ impl Store {
     /// Deletes a topic and all its data; succeeds when it does not exist. Runs on the
     /// blocking pool; the registry lock is held only for the rename (a metadata operation),
     /// the fsync and the removal happen after it.
-    pub async fn delete_topic(
+    pub(super) async fn delete_topic(
         self: &Arc<Self>,
         namespace: &str,
         topic: &str,
@@ -267,7 +271,7 @@ impl Store {
 
     /// Stores a topic's configuration (2.x declared `ConfigureTopic`; swmq implements it),
     /// durably, on the blocking pool.
-    pub async fn configure(
+    pub(super) async fn configure(
         self: &Arc<Self>,
         namespace: &str,
         topic: &str,
@@ -323,7 +327,7 @@ impl Store {
 
     /// A topic's configuration: the stored one, else one derived from its partitions;
     /// NOT_FOUND when the topic does not exist.
-    pub fn configuration(
+    pub(super) fn configuration(
         &self,
         namespace: &str,
         topic: &str,
@@ -336,7 +340,7 @@ impl Store {
 
     /// fsyncs every partition written to since its last sync (bounds what a power loss can
     /// take from publishers that keep their streams open for long).
-    pub async fn sync_dirty(&self) {
+    pub(super) async fn sync_dirty(&self) {
         let topics: Vec<Arc<Topic>> = lock(&self.topics).values().cloned().collect();
         for t in topics {
             for p in t.partitions() {
@@ -350,7 +354,7 @@ impl Store {
     }
 
     /// Flushes and syncs every partition and saves the active indexes.
-    pub fn shutdown(&self) -> io::Result<()> {
+    pub(super) fn shutdown(&self) -> io::Result<()> {
         let topics: Vec<Arc<Topic>> = lock(&self.topics).values().cloned().collect();
         for t in topics {
             for p in t.partitions() {
@@ -437,19 +441,19 @@ impl Topic {
     }
 
     /// Whether the topic has anything on disk.
-    pub fn exists(&self) -> bool {
+    pub(super) fn exists(&self) -> bool {
         lock(&self.config).is_some() || lock(&self.partitions).values().any(|p| p.exists())
     }
 
     /// The partitions opened so far, by number.
-    pub fn partitions(&self) -> Vec<Arc<Partition>> {
+    pub(super) fn partitions(&self) -> Vec<Arc<Partition>> {
         lock(&self.partitions).values().cloned().collect()
     }
 
     /// The stored configuration (else a default one) with the partition count the topic
     /// really has: a 2.x publisher picks its partition itself, so one beyond the configured
     /// count is accepted and counts, as in listings.
-    pub fn configuration(&self) -> TopicConfiguration {
+    pub(super) fn configuration(&self) -> TopicConfiguration {
         let stored = lock(&self.config).clone();
         TopicConfiguration {
             partition_count: self.partition_count(),
@@ -458,7 +462,7 @@ impl Topic {
     }
 
     /// The configured partition count, else one more than the highest existing partition.
-    pub fn partition_count(&self) -> i32 {
+    pub(super) fn partition_count(&self) -> i32 {
         let configured = lock(&self.config).as_ref().map_or(0, |c| c.partition_count);
         let highest = lock(&self.partitions)
             .iter()
@@ -470,7 +474,7 @@ impl Topic {
     }
 
     /// Statistics of partitions `0..partition_count` (empty ones included).
-    pub fn stats(&self) -> Vec<(u32, Stats)> {
+    pub(super) fn stats(&self) -> Vec<(u32, Stats)> {
         let count = self.partition_count().max(0) as u32;
         let parts = lock(&self.partitions);
         (0..count)

@@ -33,19 +33,19 @@ use crate::proto::admin::{ConsumedState, SubscriberFile, SubscriberInfo};
 use crate::proto::v2::Message;
 
 /// Subscribers remembered per partition (the most recent ones).
-pub const MAX_SUBSCRIBERS: usize = 64;
+pub(super) const MAX_SUBSCRIBERS: usize = 64;
 /// Longest subscriber id kept, in bytes (longer ones are cut at a character boundary).
-pub const MAX_ID_BYTES: usize = 200;
+pub(super) const MAX_ID_BYTES: usize = 200;
 /// Subscriber ids of swmq's own readers (they browse; they never consume).
-pub const INSPECTOR_PREFIX: &str = "swmq-";
+pub(super) const INSPECTOR_PREFIX: &str = "swmq-";
 /// After handing out a close message, the stream stays open this long for the subscriber's
 /// `is_close` answer (a 2.x Go client cannot send it once the stream has ended).
-pub const ECHO_WAIT: Duration = Duration::from_secs(2);
+pub(super) const ECHO_WAIT: Duration = Duration::from_secs(2);
 /// Records are written at least this often while they change.
-pub const FLUSH_EVERY: Duration = Duration::from_secs(1);
+pub(super) const FLUSH_EVERY: Duration = Duration::from_secs(1);
 /// The file under `<data>/topics` holding when recording began (ns since the epoch; a
 /// file there is never taken for a namespace, which are directories).
-pub const SINCE_FILE: &str = ".subscribers-since";
+pub(super) const SINCE_FILE: &str = ".subscribers-since";
 const FILE_VERSION: u32 = 1;
 /// A records file larger than this is not read (64 records take a few KiB).
 const MAX_FILE_BYTES: u64 = 1 << 20;
@@ -56,7 +56,7 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 
 /// The records of every partition seen since startup.
 #[derive(Debug)]
-pub struct Registry {
+pub(super) struct Registry {
     since_ns: i64,
     parts: Mutex<HashMap<(PathBuf, u32), Arc<PartSubs>>>,
     /// Wakes the writer early (a new subscriber, a close received, a session ended).
@@ -66,7 +66,7 @@ pub struct Registry {
 /// The records of one partition (one incarnation of it: a deleted and re-created topic
 /// starts afresh).
 #[derive(Debug)]
-pub struct PartSubs {
+pub(super) struct PartSubs {
     part: Weak<Partition>,
     path: PathBuf,
     entries: Mutex<Vec<Entry>>,
@@ -92,7 +92,7 @@ struct Live {
 
 /// One subscription being served; recorded into its partition's records when dropped.
 #[derive(Debug)]
-pub struct Session {
+pub(super) struct Session {
     registry: Arc<Registry>,
     subs: Arc<PartSubs>,
     id: String,
@@ -101,7 +101,7 @@ pub struct Session {
 }
 
 /// `id` cut to [`MAX_ID_BYTES`] at a character boundary.
-pub fn clip_id(id: &str) -> String {
+pub(super) fn clip_id(id: &str) -> String {
     let mut end = id.len().min(MAX_ID_BYTES);
     while !id.is_char_boundary(end) {
         end -= 1;
@@ -110,18 +110,18 @@ pub fn clip_id(id: &str) -> String {
 }
 
 /// Whether `id` names one of swmq's own (inspecting) readers.
-pub fn is_inspector(id: &str) -> bool {
+pub(super) fn is_inspector(id: &str) -> bool {
     id.starts_with(INSPECTOR_PREFIX)
 }
 
 /// The records file of partition `number` of the topic in `topic_dir`.
-pub fn records_path(topic_dir: &Path, number: u32) -> PathBuf {
+pub(super) fn records_path(topic_dir: &Path, number: u32) -> PathBuf {
     topic_dir.join(format!("p{number:02}.subs"))
 }
 
 impl Registry {
     /// Opens the registry of a data directory (recording "since" now on first use).
-    pub fn open(data_dir: &Path) -> io::Result<Registry> {
+    pub(super) fn open(data_dir: &Path) -> io::Result<Registry> {
         let root = super::names::topics_root(data_dir);
         fs::create_dir_all(&root)?;
         let path = root.join(SINCE_FILE);
@@ -145,7 +145,7 @@ impl Registry {
     }
 
     /// When this data directory began recording subscribers.
-    pub fn since_ns(&self) -> i64 {
+    pub(super) fn since_ns(&self) -> i64 {
         self.since_ns
     }
 
@@ -159,7 +159,7 @@ impl Registry {
     }
 
     /// The records of `part`, loaded from its file on first use (blocking I/O).
-    pub fn records(&self, part: &Arc<Partition>) -> Arc<PartSubs> {
+    pub(super) fn records(&self, part: &Arc<Partition>) -> Arc<PartSubs> {
         if let Some(s) = self.cached(part) {
             return s;
         }
@@ -181,7 +181,7 @@ impl Registry {
     }
 
     /// The records of `part`, loading them off the async threads when needed.
-    pub async fn records_async(self: &Arc<Self>, part: &Arc<Partition>) -> Arc<PartSubs> {
+    pub(super) async fn records_async(self: &Arc<Self>, part: &Arc<Partition>) -> Arc<PartSubs> {
         if let Some(s) = self.cached(part) {
             return s;
         }
@@ -193,7 +193,11 @@ impl Registry {
     }
 
     /// Starts recording a subscription of `part` by `subscriber_id`.
-    pub async fn session(self: &Arc<Self>, part: &Arc<Partition>, subscriber_id: &str) -> Session {
+    pub(super) async fn session(
+        self: &Arc<Self>,
+        part: &Arc<Partition>,
+        subscriber_id: &str,
+    ) -> Session {
         let subs = self.records_async(part).await;
         let id = clip_id(subscriber_id);
         let live = Arc::new(Live::default());
@@ -228,7 +232,7 @@ impl Registry {
 
     /// Writes the records that changed since their last write; forgets those of deleted
     /// partitions. Blocking I/O: run it off the async threads.
-    pub fn flush_dirty(&self) {
+    pub(super) fn flush_dirty(&self) {
         let all: Vec<Arc<PartSubs>> = lock(&self.parts).values().cloned().collect();
         for subs in all {
             let Some(part) = subs.part.upgrade().filter(|p| !p.is_deleted()) else {
@@ -252,7 +256,7 @@ impl Registry {
 
 impl PartSubs {
     /// The subscribers, live sessions included, most recently seen first.
-    pub fn snapshot(&self) -> Vec<SubscriberInfo> {
+    pub(super) fn snapshot(&self) -> Vec<SubscriberInfo> {
         let now = crate::time::now_ns();
         let entries = lock(&self.entries);
         let mut out: Vec<SubscriberInfo> = entries.iter().map(|e| e.merged(now)).collect();
@@ -404,7 +408,7 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
 
 impl Session {
     /// A message was handed to the subscriber's stream.
-    pub fn delivered(&self, m: &Message) {
+    pub(super) fn delivered(&self, m: &Message) {
         self.live.last_ts.store(m.event_time_ns, Ordering::Relaxed);
         self.live.delivered.fetch_add(1, Ordering::Relaxed);
         if m.is_close {
@@ -414,7 +418,7 @@ impl Session {
     }
 
     /// The subscriber sent `is_close`: after the close message, that is its receipt.
-    pub fn client_closed(&self) {
+    pub(super) fn client_closed(&self) {
         if self.live.close_handed.load(Ordering::Acquire) {
             self.live
                 .close_received_at
@@ -426,13 +430,13 @@ impl Session {
     }
 
     /// The subscriber's request side ended (half-close, error): nothing more will come.
-    pub fn client_gone(&self) {
+    pub(super) fn client_gone(&self) {
         self.ended.notify_one();
     }
 
     /// Once the stream has delivered everything: when it handed out a close message, waits
     /// (at most [`ECHO_WAIT`]) for the subscriber's `is_close` receipt or its departure.
-    pub async fn linger(&self, stopping: &tokio_util::sync::CancellationToken) {
+    pub(super) async fn linger(&self, stopping: &tokio_util::sync::CancellationToken) {
         if !self.live.close_handed.load(Ordering::Acquire) {
             return;
         }
@@ -461,7 +465,12 @@ impl Drop for Session {
 }
 
 /// Whether a partition was read through its close message.
-pub fn consumed_state(closed: bool, last_ts: i64, subs: &[SubscriberInfo], since: i64) -> i32 {
+pub(super) fn consumed_state(
+    closed: bool,
+    last_ts: i64,
+    subs: &[SubscriberInfo],
+    since: i64,
+) -> i32 {
     let state = if !closed {
         ConsumedState::NotConsumed
     } else if subs.iter().any(|s| s.received_close && !s.inspector) {

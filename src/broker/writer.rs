@@ -26,7 +26,7 @@ const CHUNK_BYTES: usize = 256 * 1024;
 
 /// The writer side of a partition: its active file and what has been written.
 #[derive(Debug)]
-pub struct Writer {
+pub(super) struct Writer {
     /// The active segment, open for appending (lazily: a partition that is only read keeps
     /// no file open).
     pub(super) file: Option<File>,
@@ -40,7 +40,7 @@ pub struct Writer {
 
 /// What a batch stored.
 #[derive(Debug, Default)]
-pub struct Batch {
+pub(super) struct Batch {
     /// Messages stored (written to the segment), in order.
     pub stored: usize,
     /// The last stored message was a close message.
@@ -61,7 +61,7 @@ struct Chunk {
 /// The log timestamp of a message: its `event_time_ns` when set, else the broker clock;
 /// strictly above `last` (a timestamp not above it becomes `last + 1`). Negative
 /// timestamps and a log with no timestamp left after `last` are refused (never wrapped).
-pub fn next_ts(event_time_ns: i64, last: i64) -> Result<i64, BrokerError> {
+pub(super) fn next_ts(event_time_ns: i64, last: i64) -> Result<i64, BrokerError> {
     if event_time_ns < 0 {
         return Err(BrokerError::InvalidArgument(format!(
             "event_time_ns {event_time_ns} is negative: it is nanoseconds since 1970-01-01 \
@@ -86,7 +86,7 @@ pub fn next_ts(event_time_ns: i64, last: i64) -> Result<i64, BrokerError> {
 
 impl Writer {
     /// A writer continuing a log whose last timestamp is `last_ts`.
-    pub fn new(last_ts: i64) -> Self {
+    pub(super) fn new(last_ts: i64) -> Self {
         Writer {
             file: None,
             last_ts,

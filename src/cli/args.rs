@@ -6,7 +6,7 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use super::complete::{channel_completer, context_completer, topic_completer};
-pub use super::grep::GrepArgs;
+pub(crate) use super::grep::GrepArgs;
 use super::serve::{BrokerArgs, DemoArgs};
 use crate::client::{Partitioner, ProtocolChoice};
 use crate::config;
@@ -180,7 +180,7 @@ pub enum Command {
     Man(ManArgs),
 }
 
-pub use super::config_cmd::{ConfigCommand, ContextCommand};
+pub(crate) use super::config_cmd::{ConfigCommand, ContextCommand};
 
 /// `swmq completions`.
 #[derive(Debug, Args)]

@@ -22,7 +22,7 @@ pub struct BrokersArgs {
 }
 
 /// Runs `swmq brokers`.
-pub async fn run(cfg: &Config, a: BrokersArgs) -> CliResult {
+pub(super) async fn run(cfg: &Config, a: BrokersArgs) -> CliResult {
     let client = super::connect(cfg).await?;
     let Client::Mq(c) = &client else {
         return Err(CliError::runtime(format!(
@@ -56,7 +56,7 @@ fn count(n: Option<usize>) -> String {
     n.map_or_else(|| "?".into(), |n| n.to_string())
 }
 
-pub fn brokers_table(v: &ClusterView) -> Vec<String> {
+pub(super) fn brokers_table(v: &ClusterView) -> Vec<String> {
     let cols = [
         col("BROKER", false),
         col("ROLE", false),

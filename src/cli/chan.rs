@@ -13,7 +13,7 @@ use crate::config::Config;
 use crate::time::TimeSpec;
 
 /// Runs a `swmq chan` command.
-pub async fn run(cfg: &Config, cmd: ChanCommand) -> CliResult {
+pub(super) async fn run(cfg: &Config, cmd: ChanCommand) -> CliResult {
     match cmd {
         ChanCommand::Publish { name, values } => {
             let topic = super::parse_channel(&name)?;

@@ -18,7 +18,7 @@ use crate::time::{format_duration, now_ns};
 
 /// `swmq chan delete` without a name.
 #[derive(Debug, Clone, Copy)]
-pub struct BulkDelete {
+pub(super) struct BulkDelete {
     /// `--closed`.
     pub closed: bool,
     /// `--consumed`.
@@ -32,7 +32,7 @@ pub struct BulkDelete {
 }
 
 /// Runs `swmq chan list`.
-pub async fn list(cfg: &Config, f: &ChanListFilter, format: TableOrJson) -> CliResult {
+pub(super) async fn list(cfg: &Config, f: &ChanListFilter, format: TableOrJson) -> CliResult {
     let what = "chan list";
     let client = super::chan::channels(cfg, what).await?;
     let filter = ChannelFilter {
@@ -63,7 +63,7 @@ pub async fn list(cfg: &Config, f: &ChanListFilter, format: TableOrJson) -> CliR
 }
 
 /// Runs the bulk `swmq chan delete --closed --consumed [--older-than D] [--yes]`.
-pub async fn delete(cfg: &Config, a: BulkDelete) -> CliResult {
+pub(super) async fn delete(cfg: &Config, a: BulkDelete) -> CliResult {
     let what = "chan delete";
     if !(a.closed && a.consumed) {
         return Err(CliError::usage(
@@ -127,7 +127,7 @@ pub(super) struct Report {
 }
 
 impl Report {
-    pub fn print(&self, out: &mut Out, format: TableOrJson) {
+    pub(super) fn print(&self, out: &mut Out, format: TableOrJson) {
         let key = if self.channels { "channel" } else { "topic" };
         let pairs = |v: &[(String, String)]| -> Vec<Value> {
             v.iter()
@@ -252,7 +252,7 @@ pub(super) fn plural(n: usize) -> &'static str {
 }
 
 /// `✓ worker-3 2h ago`, `✓ audit +1 5m ago` (4.x: two groups at the end), `✗`, `?`.
-pub fn consumed_cell(t: &TopicInfo, now: i64) -> String {
+pub(super) fn consumed_cell(t: &TopicInfo, now: i64) -> String {
     let by = t.consumers();
     match (t.consumed(), by.first()) {
         (Consumed::Yes, Some(s)) => format!(

@@ -24,21 +24,21 @@ use crate::client::{ConnectOptions, ProtocolChoice};
 use crate::config;
 
 /// The variable the completion scripts set when they call swmq for candidates.
-pub const COMPLETE_VAR: &str = "_SWMQ_COMPLETE";
+pub(super) const COMPLETE_VAR: &str = "_SWMQ_COMPLETE";
 
 /// How long topic completion may take in all (connecting, detecting, listing).
 const COMPLETE_TIMEOUT: Duration = Duration::from_millis(1500);
 
 /// Answers a completion request when [`COMPLETE_VAR`] is set (then exits); returns
 /// otherwise.
-pub fn complete_from_env() {
+pub(super) fn complete_from_env() {
     clap_complete::CompleteEnv::with_factory(Cli::command)
         .var(COMPLETE_VAR)
         .complete();
 }
 
 /// Runs `swmq completions SHELL`: the registration script on stdout.
-pub fn completions(a: &CompletionsArgs) -> CliResult {
+pub(super) fn completions(a: &CompletionsArgs) -> CliResult {
     let shell: &dyn EnvCompleter = match a.shell {
         CompletionShell::Bash => &Bash,
         CompletionShell::Zsh => &Zsh,
@@ -67,7 +67,7 @@ fn completer_path() -> String {
 }
 
 /// Runs `swmq man [COMMAND]`: the roff page on stdout.
-pub fn man(a: &ManArgs) -> CliResult {
+pub(super) fn man(a: &ManArgs) -> CliResult {
     let mut cmd = Cli::command();
     cmd.build();
     let page = match &a.command {
@@ -97,12 +97,12 @@ fn write_stdout(buf: &[u8]) -> CliResult {
 }
 
 /// The completer of `NS/TOPIC` arguments.
-pub fn topic_completer() -> ArgValueCompleter {
+pub(super) fn topic_completer() -> ArgValueCompleter {
     ArgValueCompleter::new(|current: &OsStr| complete_names(current, false))
 }
 
 /// The completer of channel names (`chan` commands): topics of namespace `chan`.
-pub fn channel_completer() -> ArgValueCompleter {
+pub(super) fn channel_completer() -> ArgValueCompleter {
     ArgValueCompleter::new(|current: &OsStr| complete_names(current, true))
 }
 
@@ -187,7 +187,7 @@ fn options_from_line(args: Vec<OsString>) -> Option<ConnectOptions> {
 }
 
 /// The completer of context names (`--context`, `context use`): the config file's.
-pub fn context_completer() -> ArgValueCompleter {
+pub(super) fn context_completer() -> ArgValueCompleter {
     ArgValueCompleter::new(|current: &OsStr| {
         let prefix = current.to_string_lossy();
         let env = |k: &str| std::env::var(k).ok();

@@ -18,7 +18,7 @@ fn config_path() -> PathBuf {
 }
 
 /// `swmq config ...`.
-pub fn config(g: &GlobalArgs, cmd: ConfigCommand) -> CliResult {
+pub(super) fn config(g: &GlobalArgs, cmd: ConfigCommand) -> CliResult {
     match cmd {
         ConfigCommand::Init { force } => {
             let path = config_path();
@@ -83,7 +83,7 @@ fn show(g: &GlobalArgs, format: TextOrJson) -> CliResult {
 }
 
 /// `swmq context ...`.
-pub fn context(g: &GlobalArgs, cmd: ContextCommand) -> CliResult {
+pub(super) fn context(g: &GlobalArgs, cmd: ContextCommand) -> CliResult {
     let path = config_path();
     match cmd {
         ContextCommand::List => list(&path),
@@ -193,7 +193,7 @@ fn absolute(p: PathBuf) -> PathBuf {
 /// (flags and environment that name a broker or TLS files do not follow a switch), kept
 /// read-only when `--read-only` or `SWMQ_READ_ONLY` is set. A context that cannot be
 /// resolved (its security.toml is gone) is left out with a warning in the log.
-pub fn tui_contexts(g: &GlobalArgs) -> Vec<crate::tui::ContextChoice> {
+pub(super) fn tui_contexts(g: &GlobalArgs) -> Vec<crate::tui::ContextChoice> {
     let path = config_path();
     let (f, _) = file::load(&path);
     let home = dirs::home_dir();

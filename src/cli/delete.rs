@@ -11,7 +11,7 @@ use crate::client::{Client, TopicName};
 use crate::config::Config;
 
 /// Runs `swmq delete`.
-pub async fn run(cfg: &Config, a: DeleteArgs) -> CliResult {
+pub(super) async fn run(cfg: &Config, a: DeleteArgs) -> CliResult {
     let Some(name) = &a.topic else {
         return super::topics_bulk::delete_consumed(cfg, &a).await;
     };
@@ -29,7 +29,7 @@ pub async fn run(cfg: &Config, a: DeleteArgs) -> CliResult {
 }
 
 /// Refuses to go on without `--yes` when nobody can answer the question.
-pub fn require_terminal(what: &str) -> CliResult {
+pub(super) fn require_terminal(what: &str) -> CliResult {
     if stdin_is_terminal() {
         return Ok(());
     }
@@ -40,12 +40,12 @@ pub fn require_terminal(what: &str) -> CliResult {
 }
 
 /// Asks on the terminal for one of `accepted` names; anything else aborts (exit 1).
-pub fn confirm(what: &str, label: &str, accepted: &[String]) -> CliResult {
+pub(super) fn confirm(what: &str, label: &str, accepted: &[String]) -> CliResult {
     confirm_question(what, &format!("Delete {label} and all its data?"), accepted)
 }
 
 /// [`confirm`] with the question as given.
-pub fn confirm_question(what: &str, question: &str, accepted: &[String]) -> CliResult {
+pub(super) fn confirm_question(what: &str, question: &str, accepted: &[String]) -> CliResult {
     eprint!(
         "{question} This cannot be undone.\nType {} to confirm: ",
         accepted[0]
@@ -67,7 +67,7 @@ pub fn confirm_question(what: &str, question: &str, accepted: &[String]) -> CliR
 }
 
 /// Deletes and reports the outcome on stdout.
-pub async fn delete_topic(client: &Client, topic: &TopicName, what: &str) -> CliResult {
+pub(super) async fn delete_topic(client: &Client, topic: &TopicName, what: &str) -> CliResult {
     let outcome = client
         .delete(topic)
         .await

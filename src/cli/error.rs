@@ -65,7 +65,7 @@ const MAX_ERROR_CHARS: usize = 2000;
 /// Squeezes a message onto one line (a broker may answer with a multi-line text) with
 /// every terminal hazard escaped (server text is untrusted) and at most
 /// [`MAX_ERROR_CHARS`] characters.
-pub fn one_line(s: &str) -> String {
+pub(crate) fn one_line(s: &str) -> String {
     let joined = s.split_whitespace().collect::<Vec<_>>().join(" ");
     crate::format::escape::escape_short(&joined, MAX_ERROR_CHARS)
 }
@@ -77,7 +77,7 @@ impl From<anyhow::Error> for CliError {
 }
 
 /// An I/O error on output: a closed pipe ends quietly, anything else is a runtime error.
-pub fn output_error(e: io::Error) -> CliError {
+pub(crate) fn output_error(e: io::Error) -> CliError {
     if e.kind() == io::ErrorKind::BrokenPipe {
         CliError::PipeClosed
     } else {
@@ -87,7 +87,7 @@ pub fn output_error(e: io::Error) -> CliError {
 
 /// A client error with what was being done (`"tail demo/orders"`), the broker address and
 /// protocol. Caller mistakes the broker reports (bad partition, bad name) are usage errors.
-pub fn client_error(what: &str, client: Option<&Client>, e: ClientError) -> CliError {
+pub(crate) fn client_error(what: &str, client: Option<&Client>, e: ClientError) -> CliError {
     let at = match client {
         Some(c) => format!(" on {} ({})", c.broker_addr(), c.protocol().describe()),
         None => String::new(),

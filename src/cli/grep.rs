@@ -61,7 +61,7 @@ pub struct GrepArgs {
 }
 
 /// A parsed `grep` invocation.
-pub struct GrepPlan {
+pub(crate) struct GrepPlan {
     /// The topic.
     pub topic: TopicName,
     /// The search.
@@ -70,7 +70,7 @@ pub struct GrepPlan {
 
 impl GrepPlan {
     /// Validates the arguments (pattern, SPECs, partitions) before anything connects.
-    pub fn from_args(a: &GrepArgs, utc: bool) -> CliResult<GrepPlan> {
+    pub(crate) fn from_args(a: &GrepArgs, utc: bool) -> CliResult<GrepPlan> {
         let topic = super::parse_topic(&a.topic)?;
         let now = time::now_ns();
         let from = match &a.from {
@@ -109,7 +109,7 @@ impl GrepPlan {
 }
 
 /// Runs `swmq grep`.
-pub async fn run(cfg: &Config, args: GrepArgs) -> CliResult {
+pub(crate) async fn run(cfg: &Config, args: GrepArgs) -> CliResult {
     let plan = GrepPlan::from_args(&args, cfg.utc)?;
     let client = super::connect(cfg).await?;
     let what = format!("grep {}", plan.topic);
@@ -246,7 +246,7 @@ impl ProgressLine {
 
 /// `grep ns/t: 1.2M records, 240.0 MiB, up to 2026-12-01 22:10:05.123 (63%), 3 matches,
 /// 812.0k rec/s, ETA 4s`.
-pub fn describe(what: &str, p: &GrepProgress, elapsed: Duration, utc: bool) -> String {
+pub(crate) fn describe(what: &str, p: &GrepProgress, elapsed: Duration, utc: bool) -> String {
     let mut s = format!(
         "{what}: {} records, {}",
         human_count(p.records),

@@ -27,7 +27,7 @@ pub struct GroupsArgs {
 }
 
 /// Runs `swmq groups`.
-pub async fn run(cfg: &Config, a: GroupsArgs) -> CliResult {
+pub(crate) async fn run(cfg: &Config, a: GroupsArgs) -> CliResult {
     let one = a.topic.as_deref().map(super::parse_topic).transpose()?;
     let client = super::connect(cfg).await?;
     let topics = match one {
@@ -83,7 +83,7 @@ async fn all_topics(client: &Client) -> CliResult<Vec<TopicName>> {
 }
 
 /// The JSON object of a topic's groups (times as RFC 3339 beside the ns).
-pub fn groups_json(g: &TopicGroups) -> serde_json::Value {
+pub(crate) fn groups_json(g: &TopicGroups) -> serde_json::Value {
     let mut v = serde_json::to_value(g).unwrap_or_default();
     v["topic"] = json!(g.topic.to_string());
     if let Some(groups) = v["groups"].as_array_mut() {
@@ -106,7 +106,7 @@ const fn col(header: &'static str, right: bool) -> Col {
 }
 
 /// The table of a topic's groups: one summary line per group, then its partitions.
-pub fn groups_table(g: &TopicGroups, utc: bool) -> Vec<String> {
+pub(crate) fn groups_table(g: &TopicGroups, utc: bool) -> Vec<String> {
     let mut out = vec![format!(
         "topic {}  ({} partitions, {} groups)",
         topic_cell(&g.topic),

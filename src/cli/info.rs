@@ -12,7 +12,7 @@ use crate::format::escape::to_json_string;
 use crate::time;
 
 /// Runs `swmq topics`.
-pub async fn topics(cfg: &Config, args: TopicsArgs) -> CliResult {
+pub(super) async fn topics(cfg: &Config, args: TopicsArgs) -> CliResult {
     let client = super::connect(cfg).await?;
     let mut list = client
         .list_topics()
@@ -40,7 +40,7 @@ pub async fn topics(cfg: &Config, args: TopicsArgs) -> CliResult {
 }
 
 /// Runs `swmq describe`.
-pub async fn describe(cfg: &Config, args: DescribeArgs) -> CliResult {
+pub(super) async fn describe(cfg: &Config, args: DescribeArgs) -> CliResult {
     let topic = super::parse_topic(&args.topic)?;
     let client = super::connect(cfg).await?;
     let req = HistogramRequest {
@@ -130,7 +130,7 @@ fn partition_json(p: &PartitionInfo) -> serde_json::Value {
 
 /// One topic as a JSON object (a line of `topics --format json`), with its consumed
 /// state (`consumed`, `consumed_by`, `consumed_at_ns`).
-pub fn topic_json(t: &TopicInfo) -> serde_json::Value {
+pub(super) fn topic_json(t: &TopicInfo) -> serde_json::Value {
     let mut v = topic_json_base(t);
     if let (Some(v), serde_json::Value::Object(c)) =
         (v.as_object_mut(), super::topics_bulk::consumed_json(t))

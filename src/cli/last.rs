@@ -153,7 +153,13 @@ async fn read_window(
 }
 
 /// Runs `tail --last n`.
-pub async fn run(cfg: &Config, client: &Client, plan: TailPlan, n: u64, what: String) -> CliResult {
+pub(super) async fn run(
+    cfg: &Config,
+    client: &Client,
+    plan: TailPlan,
+    n: u64,
+    what: String,
+) -> CliResult {
     let described = client.describe(&plan.topic, None).await;
     let b = match described {
         Ok(d) => bounds(&d.info, plan.spec.partitions.as_deref()),

@@ -4,28 +4,28 @@
 //! Commands call [`crate::client::Client`] directly. Every failure is one line on stderr
 //! and an exit code: 0 ok, 1 runtime error, 2 usage error (see [`error`]).
 
-pub mod args;
+pub(crate) mod args;
 mod brokers;
 mod chan;
 mod chan_bulk;
 mod complete;
 mod config_cmd;
 mod delete;
-pub mod error;
-pub mod grep;
-pub mod groups;
+pub(crate) mod error;
+pub(crate) mod grep;
+pub(crate) mod groups;
 mod info;
 mod last;
 mod multi;
-pub mod open;
-pub mod output;
+pub(crate) mod open;
+pub(crate) mod output;
 mod publish;
 mod schema;
-pub mod serve;
+pub(crate) mod serve;
 mod status;
 mod tables;
 mod tail;
-pub mod topic;
+pub(crate) mod topic;
 mod topics_bulk;
 
 use std::ffi::OsString;

@@ -13,13 +13,13 @@ use crate::client::{Client, TopicName};
 use crate::config::Config;
 
 /// Whether a topic argument is a pattern.
-pub fn is_pattern(t: &TopicName) -> bool {
+pub(super) fn is_pattern(t: &TopicName) -> bool {
     let wild = |s: &str| s.contains(['*', '?']);
     wild(&t.namespace) || wild(&t.name)
 }
 
 /// Whether `name` matches the glob `pat` (`*`: any characters, `?`: one).
-pub fn glob(pat: &str, name: &str) -> bool {
+pub(super) fn glob(pat: &str, name: &str) -> bool {
     let (p, n): (Vec<char>, Vec<char>) = (pat.chars().collect(), name.chars().collect());
     // Iterative matching with one backtrack point (the last `*`): linear in practice.
     let (mut pi, mut ni) = (0, 0);
@@ -49,7 +49,7 @@ pub fn glob(pat: &str, name: &str) -> bool {
 
 /// The topics the arguments name, in the order given (each pattern's matches by name),
 /// each once. A pattern that matches nothing is an error.
-pub fn resolve_in(args: &[TopicName], listed: &[TopicName]) -> CliResult<Vec<TopicName>> {
+pub(super) fn resolve_in(args: &[TopicName], listed: &[TopicName]) -> CliResult<Vec<TopicName>> {
     let mut out: Vec<TopicName> = Vec::new();
     for a in args {
         if !is_pattern(a) {
@@ -80,7 +80,7 @@ pub fn resolve_in(args: &[TopicName], listed: &[TopicName]) -> CliResult<Vec<Top
 }
 
 /// Reads every topic of `plan` merged by time and prints until the read ends.
-pub async fn run(cfg: &Config, client: &Client, plan: TailPlan, what: String) -> CliResult {
+pub(super) async fn run(cfg: &Config, client: &Client, plan: TailPlan, what: String) -> CliResult {
     let names = if plan.topics.iter().any(is_pattern) {
         let listed = client
             .list_topics()

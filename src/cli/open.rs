@@ -16,14 +16,14 @@ pub struct OpenArgs {
 }
 
 /// Whether a `--from` value is a link rather than a time SPEC.
-pub fn is_link(s: &str) -> bool {
+pub(crate) fn is_link(s: &str) -> bool {
     s.trim_start()
         .get(..crate::link::SCHEME.len())
         .is_some_and(|p| p.eq_ignore_ascii_case(crate::link::SCHEME))
 }
 
 /// Parses a link given as `what` (`--from`, `LINK`); a bad one is a usage error.
-pub fn parse_link(what: &str, s: &str) -> CliResult<Link> {
+pub(crate) fn parse_link(what: &str, s: &str) -> CliResult<Link> {
     Link::parse(s).map_err(|e| CliError::usage(format!("{what}: {e}")))
 }
 
@@ -31,7 +31,7 @@ pub fn parse_link(what: &str, s: &str) -> CliResult<Link> {
 /// hints replace the ones from the environment, the context and the defaults; flags given
 /// on the command line win (`--broker` for a tunnel to the same broker). A link to a TLS
 /// broker needs TLS settings of the reader's own.
-pub fn config_for(cfg: &Config, link: &Link) -> CliResult<Config> {
+pub(crate) fn config_for(cfg: &Config, link: &Link) -> CliResult<Config> {
     let mut out = cfg.clone();
     let flag = |key: &str| {
         cfg.settings
@@ -66,7 +66,7 @@ pub fn config_for(cfg: &Config, link: &Link) -> CliResult<Config> {
 
 /// Checks the link against the broker: a topic that does not exist (deleted) is an
 /// error; a position outside the topic is returned as a warning to show.
-pub async fn check(client: &Client, link: &Link, utc: bool) -> CliResult<Option<String>> {
+pub(crate) async fn check(client: &Client, link: &Link, utc: bool) -> CliResult<Option<String>> {
     match client.describe(&link.topic, None).await {
         Ok(d) => Ok(crate::link::position_problem(link, &d.info, utc)),
         Err(e) if e.is_topic_gone() => Err(CliError::runtime(format!(
@@ -84,7 +84,7 @@ pub async fn check(client: &Client, link: &Link, utc: bool) -> CliResult<Option<
 
 /// `swmq open LINK`: checks the position, then opens the TUI scrubbed there with the
 /// record selected.
-pub async fn run(cfg: &Config, args: OpenArgs) -> CliResult {
+pub(crate) async fn run(cfg: &Config, args: OpenArgs) -> CliResult {
     let link = parse_link("LINK", &args.link)?;
     let cfg = config_for(cfg, &link)?;
     let client = super::connect(&cfg).await?;

@@ -8,7 +8,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use super::error::{CliResult, output_error};
 
 /// Stdout, locked once, written in batches from an in-memory buffer.
-pub struct Out {
+pub(crate) struct Out {
     lock: io::StdoutLock<'static>,
     /// The pending bytes; commands append to it and call [`Out::flush_if`] / [`Out::flush`].
     pub buf: Vec<u8>,
@@ -16,11 +16,11 @@ pub struct Out {
 }
 
 /// Bytes buffered before a write when not flushing per batch.
-pub const FLUSH_AT: usize = 256 * 1024;
+pub(crate) const FLUSH_AT: usize = 256 * 1024;
 
 impl Out {
     /// Locks stdout.
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         let stdout = io::stdout();
         let tty = stdout.is_terminal();
         Out {
@@ -31,18 +31,18 @@ impl Out {
     }
 
     /// Whether stdout is a terminal.
-    pub fn is_terminal(&self) -> bool {
+    pub(crate) fn is_terminal(&self) -> bool {
         self.tty
     }
 
     /// Appends a line.
-    pub fn line(&mut self, s: &str) {
+    pub(crate) fn line(&mut self, s: &str) {
         self.buf.extend_from_slice(s.as_bytes());
         self.buf.push(b'\n');
     }
 
     /// Writes the buffer out when it holds at least `threshold` bytes.
-    pub fn flush_if(&mut self, threshold: usize) -> CliResult {
+    pub(crate) fn flush_if(&mut self, threshold: usize) -> CliResult {
         if self.buf.len() >= threshold.max(1) {
             self.flush()?;
         }
@@ -50,7 +50,7 @@ impl Out {
     }
 
     /// Writes the buffer out and flushes stdout. A closed pipe is [`super::CliError::PipeClosed`].
-    pub fn flush(&mut self) -> CliResult {
+    pub(crate) fn flush(&mut self) -> CliResult {
         if !self.buf.is_empty() {
             self.lock.write_all(&self.buf).map_err(output_error)?;
             self.buf.clear();
@@ -66,18 +66,18 @@ impl Default for Out {
 }
 
 /// Whether stdin is a terminal.
-pub fn stdin_is_terminal() -> bool {
+pub(crate) fn stdin_is_terminal() -> bool {
     io::stdin().is_terminal()
 }
 
 /// Whether stderr is a terminal (progress bars and prompts go there).
-pub fn stderr_is_terminal() -> bool {
+pub(crate) fn stderr_is_terminal() -> bool {
     io::stderr().is_terminal()
 }
 
 /// A progress bar on stderr when stderr is a terminal; a hidden one otherwise.
 /// `len` is the total (records or bytes, per `bytes`).
-pub fn progress(len: Option<u64>, bytes: bool, what: &str) -> ProgressBar {
+pub(crate) fn progress(len: Option<u64>, bytes: bool, what: &str) -> ProgressBar {
     if !stderr_is_terminal() {
         return ProgressBar::hidden();
     }
@@ -102,7 +102,7 @@ pub fn progress(len: Option<u64>, bytes: bool, what: &str) -> ProgressBar {
 /// Resolves once stdout is a pipe whose reader has gone away (`| head` after its last line),
 /// even while nothing is being written; never resolves when that cannot be watched
 /// (a file, `/dev/null`, a non-Unix system).
-pub async fn stdout_closed() {
+pub(crate) async fn stdout_closed() {
     #[cfg(unix)]
     {
         use std::os::fd::AsFd;

@@ -19,7 +19,7 @@ use crate::config::Config;
 use crate::format::JsonRecord;
 
 /// Parses `--header K=V` flags; a missing `=` or an empty name is a usage error.
-pub fn parse_headers(flags: &[String]) -> CliResult<Vec<(String, Bytes)>> {
+pub(super) fn parse_headers(flags: &[String]) -> CliResult<Vec<(String, Bytes)>> {
     let mut map = BTreeMap::new();
     for h in flags {
         match h.split_once('=') {
@@ -66,7 +66,7 @@ impl Overrides {
 }
 
 /// Runs `swmq publish`.
-pub async fn run(cfg: &Config, a: PublishArgs) -> CliResult {
+pub(super) async fn run(cfg: &Config, a: PublishArgs) -> CliResult {
     let topic = super::parse_topic(&a.topic)?;
     let ov = Overrides {
         key: a.key.as_ref().map(|k| Bytes::copy_from_slice(k.as_bytes())),
@@ -153,7 +153,7 @@ async fn open_publisher(client: &Client, t: &Target<'_>, what: &str) -> CliResul
 
 /// The partition count of a topic that `publish` creates when `--partitions` is not given
 /// (what the 2.x Go `msgclient` assumes).
-pub const DEFAULT_PARTITIONS: u32 = 4;
+pub(super) const DEFAULT_PARTITIONS: u32 = 4;
 
 /// With an explicit `--partitions N`, creates the topic first when it does not exist.
 async fn precreate(
@@ -198,7 +198,7 @@ async fn create(
 }
 
 /// Publishes a list of messages (VALUE arguments, `chan publish`).
-pub async fn publish_values(
+pub(super) async fn publish_values(
     client: &Client,
     topic: &TopicName,
     msgs: Vec<OutMessage>,
@@ -391,7 +391,7 @@ const ENVELOPE_FIELDS: [&str; 15] = [
 /// Parses one `--input json` line: a `tail --format json` object with at least a `value`
 /// and no other fields than a tail envelope's. Anything else (`{"user":"u-1"}`) is an
 /// error, never an empty message.
-pub fn parse_envelope(line: &[u8]) -> Result<OutMessage, String> {
+pub(super) fn parse_envelope(line: &[u8]) -> Result<OutMessage, String> {
     const HINT: &str = "to publish JSON documents as values, use --input text (the default)";
     let v: serde_json::Value =
         serde_json::from_slice(line).map_err(|e| format!("not JSON ({e}); {HINT}"))?;
@@ -478,7 +478,7 @@ fn report(topic: &TopicName, outcomes: &[PublishOutcome]) -> CliResult {
 
 /// `published 1 message to a/b: partition 2, offset 17` or
 /// `published 1000 messages to a/b (p0: 250, p1: 750)`.
-pub fn summary(topic: &TopicName, outcomes: &[PublishOutcome]) -> String {
+pub(super) fn summary(topic: &TopicName, outcomes: &[PublishOutcome]) -> String {
     if let [o] = outcomes {
         let mut s = format!("published 1 message to {topic}: partition {}", o.partition);
         if let Some(off) = o.offset {

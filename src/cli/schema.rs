@@ -11,7 +11,7 @@ use crate::client::{
 
 /// The schema `publish` encodes values with: the topic's record type, unless `raw` or the
 /// topic has none (or does not exist yet: it is created without one).
-pub async fn for_publish(
+pub(super) async fn for_publish(
     client: &Client,
     topic: &TopicName,
     raw: bool,
@@ -33,7 +33,7 @@ pub async fn for_publish(
 
 /// Encodes the value of `m` (a JSON object) with `schema`; the error names the field and
 /// the type it expects, and says how to publish raw bytes instead.
-pub fn encode(schema: Option<&Schema>, mut m: OutMessage) -> Result<OutMessage, String> {
+pub(super) fn encode(schema: Option<&Schema>, mut m: OutMessage) -> Result<OutMessage, String> {
     if let Some(s) = schema {
         m.value = encode_json(s, &m.value).map_err(|e| {
             format!("{e} (the topic has a record type; --no-schema publishes raw bytes)")
@@ -43,7 +43,7 @@ pub fn encode(schema: Option<&Schema>, mut m: OutMessage) -> Result<OutMessage, 
 }
 
 /// [`encode`] over VALUE arguments: all are checked before anything is published.
-pub fn encode_all(
+pub(super) fn encode_all(
     schema: Option<&Schema>,
     msgs: Vec<OutMessage>,
     what: &str,
@@ -62,7 +62,7 @@ pub fn encode_all(
 }
 
 /// The schema lines of `describe` (nothing when the topic has none).
-pub fn describe_lines(s: Option<&Schema>) -> Vec<String> {
+pub(super) fn describe_lines(s: Option<&Schema>) -> Vec<String> {
     let Some(s) = s else {
         return Vec::new();
     };
@@ -84,7 +84,7 @@ pub fn describe_lines(s: Option<&Schema>) -> Vec<String> {
 }
 
 /// The `schema` member of `describe --format json` (null without one).
-pub fn describe_json(s: Option<&Schema>) -> serde_json::Value {
+pub(super) fn describe_json(s: Option<&Schema>) -> serde_json::Value {
     match s {
         None => serde_json::Value::Null,
         Some(s) => json!({

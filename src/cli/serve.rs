@@ -62,7 +62,7 @@ pub struct DemoArgs {
 }
 
 /// Waits for Ctrl-C or SIGTERM.
-pub async fn shutdown_signal() {
+pub(crate) async fn shutdown_signal() {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};
@@ -85,7 +85,10 @@ pub async fn shutdown_signal() {
 }
 
 /// Runs the embedded broker until Ctrl-C / SIGTERM, then shuts down gracefully.
-pub async fn run_broker(args: BrokerArgs, tls: Option<broker::BrokerTls>) -> anyhow::Result<()> {
+pub(crate) async fn run_broker(
+    args: BrokerArgs,
+    tls: Option<broker::BrokerTls>,
+) -> anyhow::Result<()> {
     // What recovery set aside, failed writes and the like are warnings the operator must
     // see: on stderr by default (`SWMQ_LOG` chooses otherwise; then this does nothing).
     let _ = tracing_subscriber::fmt()
@@ -122,7 +125,7 @@ pub async fn run_broker(args: BrokerArgs, tls: Option<broker::BrokerTls>) -> any
 }
 
 /// Runs the demo: a seeded broker with a live publisher, until Ctrl-C / SIGTERM.
-pub async fn run_demo(args: DemoArgs) -> anyhow::Result<()> {
+pub(crate) async fn run_demo(args: DemoArgs) -> anyhow::Result<()> {
     let demo = broker::demo::start_demo(args.data).await?;
     let addr = demo.addr();
     println!(

@@ -9,7 +9,7 @@ use crate::config::Config;
 use crate::format::escape::{escape, to_json_string};
 
 /// Runs `swmq status`.
-pub async fn run(cfg: &Config, args: StatusArgs) -> CliResult {
+pub(super) async fn run(cfg: &Config, args: StatusArgs) -> CliResult {
     let client = super::connect(cfg).await?;
     let st = client
         .status()
@@ -31,7 +31,7 @@ pub async fn run(cfg: &Config, args: StatusArgs) -> CliResult {
 }
 
 /// The text form: one `label  value` line per known fact (server strings escaped).
-pub fn text_lines(st: &BrokerStatus) -> Vec<String> {
+pub(super) fn text_lines(st: &BrokerStatus) -> Vec<String> {
     let mut v = vec![
         format!("address   {}", escape(&st.address)),
         format!("protocol  {} ({})", st.protocol, st.protocol.describe()),

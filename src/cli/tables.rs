@@ -11,10 +11,10 @@ use crate::time;
 use crate::time::NS_PER_SEC;
 
 /// The width every table fits in.
-pub const WIDTH: usize = 80;
+pub(super) const WIDTH: usize = 80;
 
 /// A column: its header and whether its cells are right-aligned.
-pub struct Col {
+pub(super) struct Col {
     /// Header text.
     pub header: &'static str,
     /// Right-align (numbers).
@@ -28,13 +28,13 @@ const fn col(header: &'static str, right: bool) -> Col {
 use crate::format::text::width as width_of;
 
 /// Cuts `s` to `w` terminal columns (CJK and emoji count two), ending with `…` when cut.
-pub fn truncate(s: &str, w: usize) -> String {
+pub(super) fn truncate(s: &str, w: usize) -> String {
     crate::format::text::fit(s, w)
 }
 
 /// Renders rows under headers, two spaces between columns; the `flex` column shrinks
 /// (cells cut with `…`) so that lines fit `width`. Lines carry no trailing spaces.
-pub fn render(cols: &[Col], rows: &[Vec<String>], flex: usize, width: usize) -> Vec<String> {
+pub(super) fn render(cols: &[Col], rows: &[Vec<String>], flex: usize, width: usize) -> Vec<String> {
     let mut w: Vec<usize> = cols.iter().map(|c| width_of(c.header)).collect();
     for r in rows {
         for (i, cell) in r.iter().enumerate().take(cols.len()) {
@@ -75,14 +75,14 @@ pub fn render(cols: &[Col], rows: &[Vec<String>], flex: usize, width: usize) -> 
 }
 
 /// `48213` → `48,213`.
-pub use crate::format::text::thousands as group;
+pub(super) use crate::format::text::thousands as group;
 
 fn opt<T>(v: Option<T>, f: impl Fn(T) -> String) -> String {
     v.map(f).unwrap_or_else(|| "-".to_string())
 }
 
 /// A compact time for table cells: `11-26 14:02` (local, or UTC when `utc`).
-pub fn short_time(ns: i64, utc: bool) -> String {
+pub(super) fn short_time(ns: i64, utc: bool) -> String {
     time::format_at(ns, utc, "%m-%d %H:%M")
 }
 
@@ -99,7 +99,7 @@ fn count_cell(n: u64) -> String {
 /// A topic name from a server, for a table: escaped, and marked `(invalid)` in front
 /// (where a narrow column does not cut it off) when it is not a valid name: a hostile or
 /// buggy server must not make two names look alike.
-pub fn topic_cell(name: &TopicName) -> String {
+pub(super) fn topic_cell(name: &TopicName) -> String {
     let s = format!("{}/{}", escape(&name.namespace), escape(&name.name));
     if crate::names::name_problem(&name.namespace).is_some()
         || crate::names::name_problem(&name.name).is_some()
@@ -111,7 +111,7 @@ pub fn topic_cell(name: &TopicName) -> String {
 
 /// The `swmq topics` table; with `consumed`, a CONSUMED column (only then: it takes room
 /// from the names in 80 columns).
-pub fn topics_table(topics: &[TopicInfo], utc: bool, consumed: bool) -> Vec<String> {
+pub(super) fn topics_table(topics: &[TopicInfo], utc: bool, consumed: bool) -> Vec<String> {
     let (first, last) = if utc {
         ("FIRST UTC", "LAST UTC")
     } else {
@@ -213,7 +213,7 @@ fn consumed_lines(info: &TopicInfo, utc: bool) -> Vec<String> {
 }
 
 /// The `swmq describe` table: a summary, the partitions, then the histogram.
-pub fn describe_table(d: &TopicDescription, protocol: &str, utc: bool) -> Vec<String> {
+pub(super) fn describe_table(d: &TopicDescription, protocol: &str, utc: bool) -> Vec<String> {
     let info = &d.info;
     let mut out = vec![
         format!("topic       {}", topic_cell(&info.name)),
@@ -296,7 +296,7 @@ fn partitions_table(parts: &[PartitionInfo], utc: bool) -> Vec<String> {
 const LEVELS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
 
 /// One sparkline character per bucket: blank for zero, `▁`..`█` scaled to the peak.
-pub fn sparkline(counts: &[u64]) -> String {
+pub(super) fn sparkline(counts: &[u64]) -> String {
     let peak = counts.iter().copied().max().unwrap_or(0).max(1);
     counts
         .iter()
@@ -320,7 +320,7 @@ fn unit_cell(unit: HistogramUnit, v: u64) -> String {
 
 /// The histogram: a header line, then bars (≤ 24 buckets, one line each) or a sparkline
 /// wrapped at 72 buckets per line with its time axis.
-pub fn histogram_lines(h: &Histogram, utc: bool) -> Vec<String> {
+pub(super) fn histogram_lines(h: &Histogram, utc: bool) -> Vec<String> {
     let what = match h.unit {
         HistogramUnit::Messages => "messages",
         HistogramUnit::Bytes => "bytes",
@@ -389,7 +389,7 @@ pub fn histogram_lines(h: &Histogram, utc: bool) -> Vec<String> {
 
 /// A duration (bucket width, span) exact enough at any scale: `0s`, `375µs`, `1.5ms`,
 /// `2.25s`, `8m34s`, `1h30m`, `2d`.
-pub fn precise_duration(ns: i64) -> String {
+pub(super) fn precise_duration(ns: i64) -> String {
     const US: i64 = 1_000;
     const MS: i64 = 1_000_000;
     if ns <= 0 {

@@ -12,7 +12,7 @@ use crate::format::{JsonLineWriter, text_line_in};
 use crate::time::{self, TimeSpec};
 
 /// A parsed `tail` invocation.
-pub struct TailPlan {
+pub(super) struct TailPlan {
     /// The topic (of several: the first one given).
     pub topic: TopicName,
     /// Every topic given, patterns (`shop/*`) included; more than one, or a pattern: a
@@ -31,7 +31,7 @@ pub struct TailPlan {
 }
 
 /// Parses a time SPEC flag; a bad one is a usage error listing the accepted forms.
-pub fn parse_spec_flag(flag: &str, s: &str, now: i64, utc: bool) -> CliResult<TimeSpec> {
+pub(super) fn parse_spec_flag(flag: &str, s: &str, now: i64, utc: bool) -> CliResult<TimeSpec> {
     // Epoch seconds (`date +%s`, 10 digits) or milliseconds (13) read as nanoseconds would
     // silently mean the first minutes of 1970: say what the integer form is instead.
     let digits = s.trim();
@@ -46,18 +46,18 @@ pub fn parse_spec_flag(flag: &str, s: &str, now: i64, utc: bool) -> CliResult<Ti
 
 impl TailPlan {
     /// Whether `r` passes `--grep` (its key, value or a header matches).
-    pub fn matches(&self, r: &Record) -> bool {
+    pub(super) fn matches(&self, r: &Record) -> bool {
         self.grep.as_ref().is_none_or(|m| m.matches(r))
     }
 
     /// Whether this tail reads several topics (more than one given, or a pattern).
-    pub fn is_multi(&self) -> bool {
+    pub(super) fn is_multi(&self) -> bool {
         self.topics.len() > 1 || self.topics.iter().any(super::multi::is_pattern)
     }
 
     /// Validates the arguments (SPECs, topic, regex) before anything connects. Times
     /// without a zone are UTC when `utc`, else local time (as swmq shows them).
-    pub fn from_args(a: &TailArgs, utc: bool) -> CliResult<TailPlan> {
+    pub(super) fn from_args(a: &TailArgs, utc: bool) -> CliResult<TailPlan> {
         let link = match &a.from {
             Some(s) if super::open::is_link(s) => Some(super::open::parse_link("--from", s)?),
             _ => None,
@@ -152,7 +152,7 @@ impl TailPlan {
 }
 
 /// Runs `swmq tail`.
-pub async fn run(cfg: &Config, args: TailArgs) -> CliResult {
+pub(super) async fn run(cfg: &Config, args: TailArgs) -> CliResult {
     let plan = TailPlan::from_args(&args, cfg.utc)?;
     let linked;
     let cfg = match &plan.link {
@@ -181,7 +181,7 @@ pub async fn run(cfg: &Config, args: TailArgs) -> CliResult {
 
 /// Reads per `plan` and prints until the read ends, `count` is reached, Ctrl-C, or the
 /// reader of stdout goes away.
-pub async fn stream_records(
+pub(super) async fn stream_records(
     cfg: &Config,
     client: &Client,
     plan: TailPlan,

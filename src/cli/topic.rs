@@ -115,7 +115,7 @@ fn need_mq<'a>(client: &'a Client, what: &str) -> CliResult<&'a MqClient> {
 }
 
 /// Runs `swmq topic ...`.
-pub async fn run(cfg: &Config, cmd: TopicCommand) -> CliResult {
+pub(crate) async fn run(cfg: &Config, cmd: TopicCommand) -> CliResult {
     match cmd {
         TopicCommand::Create(a) => create(cfg, a).await,
         TopicCommand::Alter(a) => alter(cfg, a).await,
@@ -255,13 +255,13 @@ async fn show(cfg: &Config, a: ConfigArgs) -> CliResult {
 }
 
 /// The JSON of a topic's configuration.
-pub fn config_json(c: &TopicConfig) -> serde_json::Value {
+pub(crate) fn config_json(c: &TopicConfig) -> serde_json::Value {
     let mut v = serde_json::to_value(c).unwrap_or_default();
     v["topic"] = json!(c.topic.to_string());
     v
 }
 
 /// The lines `describe` and `topic config` show about a topic's configuration.
-pub fn config_lines(c: &TopicConfig, utc: bool) -> Vec<String> {
+pub(crate) fn config_lines(c: &TopicConfig, utc: bool) -> Vec<String> {
     c.summary(utc)
 }

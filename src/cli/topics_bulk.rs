@@ -17,7 +17,7 @@ use crate::format::preview;
 use crate::time::{format_duration, now_ns};
 
 /// The filter of `swmq topics --consumed|--unconsumed --older-than D`.
-pub fn filter(consumed: bool, unconsumed: bool, older_than: Option<i64>) -> ChannelFilter {
+pub(super) fn filter(consumed: bool, unconsumed: bool, older_than: Option<i64>) -> ChannelFilter {
     ChannelFilter {
         closed: false,
         consumed: (consumed || unconsumed).then_some(consumed),
@@ -26,7 +26,7 @@ pub fn filter(consumed: bool, unconsumed: bool, older_than: Option<i64>) -> Chan
 }
 
 /// The `CONSUMED` cell of `swmq topics`: `✓ audit`, `✓ audit +1`, `✗`, `?`.
-pub fn consumed_short(t: &TopicInfo) -> String {
+pub(super) fn consumed_short(t: &TopicInfo) -> String {
     let by = t.consumers();
     match (t.consumed(), by.first()) {
         (Consumed::Yes, Some(s)) => {
@@ -37,7 +37,7 @@ pub fn consumed_short(t: &TopicInfo) -> String {
 }
 
 /// The consumed state of a topic for `topics --format json` and the bulk delete.
-pub fn consumed_json(t: &TopicInfo) -> Value {
+pub(super) fn consumed_json(t: &TopicInfo) -> Value {
     let by = t.consumers();
     json!({
         "consumed": t.consumed(),
@@ -47,7 +47,7 @@ pub fn consumed_json(t: &TopicInfo) -> Value {
 }
 
 /// Runs the bulk `swmq delete --consumed [--older-than D] [--yes]`.
-pub async fn delete_consumed(cfg: &Config, a: &DeleteArgs) -> CliResult {
+pub(super) async fn delete_consumed(cfg: &Config, a: &DeleteArgs) -> CliResult {
     let what = "delete --consumed";
     super::refuse_if_read_only(cfg, what)?;
     let f = filter(true, false, a.older_than);

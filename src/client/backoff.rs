@@ -5,9 +5,9 @@
 use std::time::Duration;
 
 /// The first wait.
-pub const FIRST: Duration = Duration::from_millis(100);
+pub(crate) const FIRST: Duration = Duration::from_millis(100);
 /// The longest wait.
-pub const CAP: Duration = Duration::from_secs(2);
+pub(crate) const CAP: Duration = Duration::from_secs(2);
 
 /// The wait before attempt `attempt` (from 1): [`FIRST`], doubling, at most [`CAP`].
 pub fn backoff(attempt: u32) -> Duration {

@@ -11,10 +11,10 @@
 //! Matches arrive in time order across partitions. Dropping the [`GrepStream`] cancels the
 //! search, on the server too.
 
-pub mod legacy;
-pub mod merge;
-pub mod mq;
-pub mod scan_read;
+pub(crate) mod legacy;
+pub(crate) mod merge;
+pub(crate) mod mq;
+pub(crate) mod scan_read;
 
 use tokio::sync::mpsc;
 use tokio_util::sync::{CancellationToken, DropGuard};

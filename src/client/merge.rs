@@ -56,12 +56,12 @@ pub enum PartEvent {
 }
 
 /// The most records sent to the consumer in one batch.
-pub const MAX_BATCH: usize = 4096;
+pub(crate) const MAX_BATCH: usize = 4096;
 /// The most input events handled before records are released.
 const MAX_DRAIN: usize = 256;
 /// How long a reconnecting partition may hold the others back; after that the others go
 /// on, and its records are released as they come (late, but none lost or repeated).
-pub const STALL_LIMIT: Duration = Duration::from_secs(3);
+pub(crate) const STALL_LIMIT: Duration = Duration::from_secs(3);
 
 #[derive(Default)]
 struct Part {
@@ -350,6 +350,10 @@ impl Merger {
     }
 }
 
+/// The receiving end of partitions added while a read runs: each new partition's number and
+/// the events of its reader.
+pub(crate) type AddedParts = mpsc::Receiver<(i32, mpsc::Receiver<PartEvent>)>;
+
 /// Merges per-partition readers into `out` in timestamp order (ties: partition order),
 /// applying `spec.until` and `spec.follow`. Emits [`ReadEvent::CaughtUp`] once every
 /// partition has delivered its history. A partition that fails is reported
@@ -357,24 +361,11 @@ impl Merger {
 /// back for at most [`STALL_LIMIT`]. Ends when every input has ended, when a non-follow
 /// read has drained its history, when `until` is passed everywhere, when the topic is
 /// gone, or when `out` is cancelled. Partition `k` of `inputs` is numbered `ids[k]`.
-pub async fn merge_partitions(
-    ids: Vec<i32>,
-    inputs: Vec<mpsc::Receiver<PartEvent>>,
-    spec: &ReadSpec,
-    out: ReadSender,
-    max_wait: Duration,
-) {
-    merge_growing(ids, inputs, None, spec, out, max_wait).await
-}
-
-/// The receiving end of partitions added while a read runs: each new partition's number and
-/// the events of its reader.
-pub type AddedParts = mpsc::Receiver<(i32, mpsc::Receiver<PartEvent>)>;
-
-/// [`merge_partitions`] that also takes partitions added while it runs (`added`). A new
-/// partition reading its history holds the others back like any other, so its records
-/// merge in time order from then on.
-pub async fn merge_growing(
+///
+/// It also takes partitions added while it runs (`added`). A new partition reading its
+/// history holds the others back like any other, so its records merge in time order from
+/// then on.
+pub(crate) async fn merge_growing(
     ids: Vec<i32>,
     inputs: Vec<mpsc::Receiver<PartEvent>>,
     mut added: Option<AddedParts>,
@@ -483,19 +474,8 @@ async fn sleep_until_opt(deadline: Option<Instant>) {
     }
 }
 
-/// Spawns [`merge_partitions`] on a task and returns the stream it feeds; input `k` is
-/// partition `ids[k]`.
-pub fn spawn_merged_parts(
-    ids: Vec<i32>,
-    inputs: Vec<mpsc::Receiver<PartEvent>>,
-    spec: ReadSpec,
-    max_wait: Duration,
-) -> ReadStream {
-    spawn_merged_growing(ids, inputs, None, spec, max_wait)
-}
-
 /// Spawns [`merge_growing`] on a task and returns the stream it feeds.
-pub fn spawn_merged_growing(
+pub(crate) fn spawn_merged_growing(
     ids: Vec<i32>,
     inputs: Vec<mpsc::Receiver<PartEvent>>,
     added: Option<AddedParts>,
@@ -507,14 +487,15 @@ pub fn spawn_merged_growing(
     stream
 }
 
-/// [`spawn_merged_parts`] for inputs numbered 0, 1, 2, ….
-pub fn spawn_merged(
+/// [`spawn_merged_growing`] for inputs numbered 0, 1, 2, … (the unit tests' entry).
+#[cfg(test)]
+fn spawn_merged(
     inputs: Vec<mpsc::Receiver<PartEvent>>,
     spec: ReadSpec,
     max_wait: Duration,
 ) -> ReadStream {
     let ids = (0..inputs.len() as i32).collect();
-    spawn_merged_parts(ids, inputs, spec, max_wait)
+    spawn_merged_growing(ids, inputs, None, spec, max_wait)
 }
 
 #[cfg(test)]

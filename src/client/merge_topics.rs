@@ -17,7 +17,7 @@ use tokio_stream::StreamMap;
 use super::{Client, ClientError, ReadEvent, ReadSender, ReadSpec, ReadStream, Record, TopicName};
 
 /// How long a live record waits for a quiet topic before it is released.
-pub const LIVE_WAIT: Duration = Duration::from_millis(200);
+pub(crate) const LIVE_WAIT: Duration = Duration::from_millis(200);
 
 /// One topic's read as the merger sees it.
 #[derive(Default)]
@@ -104,7 +104,7 @@ impl TopicMerger {
 /// Reads `topics` with the same `spec`, merged by time into one stream. Each topic's read
 /// is opened first: one that cannot be opened (a missing topic) fails the whole call,
 /// naming it. A topic's read failing later ends the stream with that error.
-pub async fn read_topics(
+pub(crate) async fn read_topics(
     client: &Client,
     topics: &[TopicName],
     spec: ReadSpec,

@@ -5,20 +5,20 @@
 //! module: [`mq`] (SeaweedFS MQ 4.x) and [`legacy`] (messaging 2.x, including the embedded
 //! broker and its admin extension), with [`filer`] for the filer calls both use.
 
-pub mod backoff;
+pub(crate) mod backoff;
 mod consumption;
 pub mod detect;
 mod error;
 pub mod filer;
-pub mod grep;
+pub(crate) mod grep;
 pub mod legacy;
-pub mod merge;
-pub mod merge_topics;
+pub(crate) mod merge;
+pub(crate) mod merge_topics;
 pub mod mq;
 mod partitioning;
 mod schema;
-pub mod tls;
-pub mod transport;
+pub(crate) mod tls;
+pub(crate) mod transport;
 mod types;
 
 pub use backoff::backoff;

@@ -50,7 +50,7 @@ pub(crate) struct TlsSetup {
 /// A TLS failure, already phrased for the user (one line).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{0}")]
-pub struct TlsFailure(pub String);
+pub(crate) struct TlsFailure(pub String);
 
 /// The ring crypto provider (one per process is enough; it is stateless).
 pub(crate) fn provider() -> Arc<CryptoProvider> {
@@ -237,7 +237,7 @@ const NEEDS_CLIENT_CERT: &str = "the server requires a client certificate signed
      check --tls-cert and --tls-key (security.toml: [grpc.client])";
 
 /// One line for a rustls error seen by a client; `name` is the name verified against.
-pub fn describe_rustls(e: &rustls::Error, name: Option<&str>) -> String {
+pub(crate) fn describe_rustls(e: &rustls::Error, name: Option<&str>) -> String {
     use rustls::Error as E;
     match e {
         E::InvalidCertificate(c) => describe_certificate_error(c, name),
@@ -284,16 +284,16 @@ fn describe_certificate_error(c: &CertificateError, name: Option<&str>) -> Strin
 }
 
 /// TLS was spoken to something that does not speak it.
-pub const NOT_TLS: &str = "the server does not speak TLS (a plaintext port?): \
+pub(crate) const NOT_TLS: &str = "the server does not speak TLS (a plaintext port?): \
      drop the --tls-* settings or use the server's TLS port";
 
 /// Plaintext was spoken to a TLS port.
-pub const NEEDS_TLS: &str = "the server requires TLS (plaintext refused): give --tls-ca, \
+pub(crate) const NEEDS_TLS: &str = "the server requires TLS (plaintext refused): give --tls-ca, \
      --tls-cert and --tls-key, or --security-toml";
 
 /// The user-facing TLS problem somewhere in an error's chain (a [`TlsFailure`] of our
 /// connector, a rustls error inside an I/O error, or a TLS alert named in a message).
-pub fn tls_problem(err: &(dyn std::error::Error + 'static)) -> Option<String> {
+pub(crate) fn tls_problem(err: &(dyn std::error::Error + 'static)) -> Option<String> {
     let mut cur = Some(err);
     while let Some(e) = cur {
         if let Some(f) = e.downcast_ref::<TlsFailure>() {
@@ -336,7 +336,7 @@ fn alert_in_text(msg: &str) -> Option<String> {
 }
 
 /// The TLS problem behind a gRPC status, if any.
-pub fn status_tls_problem(status: &tonic::Status) -> Option<String> {
+pub(crate) fn status_tls_problem(status: &tonic::Status) -> Option<String> {
     if let Some(p) = alert_in_text(status.message()) {
         return Some(p);
     }

@@ -22,11 +22,11 @@ use super::ClientError;
 use super::tls::{self, TlsFailure, TlsOptions, TlsSetup};
 
 /// Default broker address.
-pub const DEFAULT_BROKER: &str = "localhost:17777";
+pub(crate) const DEFAULT_BROKER: &str = "localhost:17777";
 /// Default filer gRPC address.
-pub const DEFAULT_FILER: &str = "localhost:18888";
+pub(crate) const DEFAULT_FILER: &str = "localhost:18888";
 /// Default connect (and protocol detection) timeout.
-pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
+pub(crate) const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// HTTP/2 stream window of every channel.
 const STREAM_WINDOW: u32 = 8 << 20;
@@ -34,7 +34,7 @@ const STREAM_WINDOW: u32 = 8 << 20;
 const CONNECTION_WINDOW: u32 = 32 << 20;
 
 /// A connected byte stream, plaintext or TLS.
-pub type Io = Either<TcpStream, tokio_rustls::client::TlsStream<TcpStream>>;
+pub(crate) type Io = Either<TcpStream, tokio_rustls::client::TlsStream<TcpStream>>;
 
 /// How to reach servers: the connect timeout and the TLS settings.
 #[derive(Debug, Clone)]

@@ -10,12 +10,12 @@ use serde::{Deserialize, Serialize};
 use crate::client::ProtocolChoice;
 
 /// Environment variable with the config file's path (instead of the XDG location).
-pub const ENV_CONFIG: &str = "SWMQ_CONFIG";
+pub(crate) const ENV_CONFIG: &str = "SWMQ_CONFIG";
 
 /// The parsed config file.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
-pub struct ConfigFile {
+pub(crate) struct ConfigFile {
     /// The context used when neither `--context` nor `SWMQ_CONTEXT` names one.
     pub current_context: Option<String>,
     /// Named contexts.
@@ -27,7 +27,7 @@ pub struct ConfigFile {
 /// to the defaults.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
-pub struct ContextSettings {
+pub(crate) struct ContextSettings {
     /// Broker gRPC `HOST:PORT`.
     pub broker: Option<String>,
     /// Filer gRPC `HOST:PORT`.
@@ -54,7 +54,7 @@ pub struct ContextSettings {
 
 /// A problem with a file: where and what.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FileProblem {
+pub(crate) struct FileProblem {
     /// The file.
     pub path: PathBuf,
     /// 1-based line, when known.
@@ -97,7 +97,7 @@ pub(crate) fn toml_problem(path: &Path, text: &str, e: &toml::de::Error) -> File
 }
 
 /// Parses a config file's text.
-pub fn parse(path: &Path, text: &str) -> Result<ConfigFile, FileProblem> {
+pub(crate) fn parse(path: &Path, text: &str) -> Result<ConfigFile, FileProblem> {
     let file: ConfigFile = toml::from_str(text).map_err(|e| toml_problem(path, text, &e))?;
     for (name, c) in &file.contexts {
         if let Some(t) = c.connect_timeout
@@ -123,7 +123,7 @@ fn find_line(text: &str, key: &str) -> Option<usize> {
 
 /// Where the config file is: `$SWMQ_CONFIG`, else `$XDG_CONFIG_HOME/swmq/config.toml`
 /// (`~/.config/swmq/config.toml`).
-pub fn default_path(env: &dyn Fn(&str) -> Option<String>) -> PathBuf {
+pub(crate) fn default_path(env: &dyn Fn(&str) -> Option<String>) -> PathBuf {
     if let Some(p) = env(ENV_CONFIG).filter(|p| !p.is_empty()) {
         return PathBuf::from(p);
     }
@@ -137,7 +137,7 @@ pub fn default_path(env: &dyn Fn(&str) -> Option<String>) -> PathBuf {
 
 /// Reads the config file: a missing file is an empty one; a broken one gives the empty one
 /// and the problem (to print as a warning).
-pub fn load(path: &Path) -> (ConfigFile, Option<FileProblem>) {
+pub(crate) fn load(path: &Path) -> (ConfigFile, Option<FileProblem>) {
     let text = match std::fs::read_to_string(path) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return (ConfigFile::default(), None),
@@ -157,7 +157,7 @@ pub fn load(path: &Path) -> (ConfigFile, Option<FileProblem>) {
 }
 
 /// The commented example `swmq config init` writes.
-pub const EXAMPLE: &str = r#"# swmq configuration (written by `swmq config init`).
+pub(crate) const EXAMPLE: &str = r#"# swmq configuration (written by `swmq config init`).
 #
 # Precedence, highest first: command-line flags > environment (SWMQ_*) > the context >
 # built-in defaults. `swmq config show` prints every value and where it came from.
@@ -216,7 +216,7 @@ fn save_doc(path: &Path, doc: &toml_edit::DocumentMut) -> Result<(), String> {
 }
 
 /// Sets `current-context` (the context must exist), keeping the rest of the file as is.
-pub fn set_current(path: &Path, name: &str) -> Result<(), String> {
+pub(crate) fn set_current(path: &Path, name: &str) -> Result<(), String> {
     let mut doc = edit_doc(path)?;
     let exists = doc
         .get("contexts")
@@ -233,7 +233,7 @@ pub fn set_current(path: &Path, name: &str) -> Result<(), String> {
 }
 
 /// Adds or replaces context `name`, keeping the rest of the file (comments too).
-pub fn put_context(path: &Path, name: &str, ctx: &ContextSettings) -> Result<(), String> {
+pub(crate) fn put_context(path: &Path, name: &str, ctx: &ContextSettings) -> Result<(), String> {
     crate::config::validate_context_name(name)?;
     let mut doc = edit_doc(path)?;
     let rendered = toml::to_string(ctx).map_err(|e| e.to_string())?;
@@ -255,7 +255,7 @@ pub fn put_context(path: &Path, name: &str, ctx: &ContextSettings) -> Result<(),
 }
 
 /// Writes [`EXAMPLE`] unless a file is there (or `force`).
-pub fn init(path: &Path, force: bool) -> Result<(), String> {
+pub(crate) fn init(path: &Path, force: bool) -> Result<(), String> {
     if path.exists() && !force {
         return Err(format!(
             "{} exists; add --force to overwrite it",

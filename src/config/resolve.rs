@@ -123,7 +123,7 @@ fn unknown_context(name: &str, inputs: &Inputs<'_>) -> String {
 /// used, an explicit security.toml that cannot be read) are usage errors; warnings (a
 /// `current-context` that is not defined, a found security.toml that does not parse) are
 /// printed and swmq goes on.
-pub fn resolve(flags: &Flags, inputs: &Inputs<'_>) -> Result<(Config, Vec<String>), String> {
+pub(crate) fn resolve(flags: &Flags, inputs: &Inputs<'_>) -> Result<(Config, Vec<String>), String> {
     let mut warnings = Vec::new();
     let context = pick_context(flags, inputs, &mut warnings)?;
     let mut l = Layers {

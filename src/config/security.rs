@@ -14,11 +14,11 @@ use super::file::{FileProblem, toml_problem};
 use crate::client::TlsOptions;
 
 /// Environment variable with the path of a `security.toml`.
-pub const ENV_SECURITY_TOML: &str = "SWMQ_SECURITY_TOML";
+pub(crate) const ENV_SECURITY_TOML: &str = "SWMQ_SECURITY_TOML";
 
 /// The TLS settings read from a `security.toml`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct SecurityToml {
+pub(crate) struct SecurityToml {
     /// The file.
     pub path: PathBuf,
     /// gRPC: `[grpc] ca`, `[grpc.client] cert`/`key`. Disabled when the file has no CA
@@ -30,7 +30,7 @@ pub struct SecurityToml {
 }
 
 /// Where `weed` looks for `security.toml`, in order.
-pub fn lookup_paths(home: Option<&Path>) -> Vec<PathBuf> {
+pub(crate) fn lookup_paths(home: Option<&Path>) -> Vec<PathBuf> {
     let mut v = vec![PathBuf::from("security.toml")];
     if let Some(h) = home {
         v.push(h.join(".seaweedfs").join("security.toml"));
@@ -40,12 +40,12 @@ pub fn lookup_paths(home: Option<&Path>) -> Vec<PathBuf> {
 }
 
 /// The first existing file of [`lookup_paths`].
-pub fn lookup(home: Option<&Path>) -> Option<PathBuf> {
+pub(crate) fn lookup(home: Option<&Path>) -> Option<PathBuf> {
     lookup_paths(home).into_iter().find(|p| p.is_file())
 }
 
 /// Reads and parses `path`.
-pub fn read(path: &Path) -> Result<SecurityToml, FileProblem> {
+pub(crate) fn read(path: &Path) -> Result<SecurityToml, FileProblem> {
     let text = std::fs::read_to_string(path).map_err(|e| FileProblem {
         path: path.to_path_buf(),
         line: None,
@@ -55,7 +55,7 @@ pub fn read(path: &Path) -> Result<SecurityToml, FileProblem> {
 }
 
 /// Parses the text of `path`.
-pub fn parse(path: &Path, text: &str) -> Result<SecurityToml, FileProblem> {
+pub(crate) fn parse(path: &Path, text: &str) -> Result<SecurityToml, FileProblem> {
     let table: toml::Table = toml::from_str(text).map_err(|e| toml_problem(path, text, &e))?;
     let base = path.parent().unwrap_or(Path::new(""));
     let get = |section: &[&str], key: &str| -> Result<Option<String>, FileProblem> {

@@ -17,7 +17,7 @@ use std::io;
 use serde::Serialize;
 
 /// Whether `c` is a Unicode format character (general category Cf).
-pub fn is_format(c: char) -> bool {
+pub(crate) fn is_format(c: char) -> bool {
     matches!(c as u32,
         0x00AD
         | 0x0600..=0x0605
@@ -43,13 +43,13 @@ pub fn is_format(c: char) -> bool {
 }
 
 /// Whether `c` must never reach a terminal raw (see the module documentation).
-pub fn is_hazard(c: char) -> bool {
+pub(crate) fn is_hazard(c: char) -> bool {
     c.is_control() || is_format(c) || matches!(c, '\u{2028}' | '\u{2029}')
 }
 
 /// `s` with every hazard written visibly: `\xNN` for control characters (C0, DEL, C1),
 /// `\u{NNNN}` for the others. Borrowed when there is nothing to escape.
-pub fn escape(s: &str) -> Cow<'_, str> {
+pub(crate) fn escape(s: &str) -> Cow<'_, str> {
     if !s.chars().any(is_hazard) {
         return Cow::Borrowed(s);
     }
@@ -61,7 +61,7 @@ pub fn escape(s: &str) -> Cow<'_, str> {
 }
 
 /// Appends `c`, escaped when it is a hazard.
-pub fn push_escaped(out: &mut String, c: char) {
+pub(crate) fn push_escaped(out: &mut String, c: char) {
     if c.is_control() {
         let _ = write!(out, "\\x{:02x}", c as u32);
     } else if is_hazard(c) {
@@ -73,7 +73,7 @@ pub fn push_escaped(out: &mut String, c: char) {
 
 /// [`escape`]d and cut to at most `max_chars` characters: a cut ends with
 /// `…(N bytes)` naming the full length, so that a 100 kB name never fills an error.
-pub fn escape_short(s: &str, max_chars: usize) -> String {
+pub(crate) fn escape_short(s: &str, max_chars: usize) -> String {
     let e = escape(s);
     if e.chars().count() <= max_chars {
         return e.into_owned();
@@ -110,13 +110,16 @@ impl serde_json::ser::Formatter for SafeFormatter {
 }
 
 /// Serializes `v` as compact JSON with every hazard escaped (see [`SafeFormatter`]).
-pub fn to_json_writer<W: io::Write, T: ?Sized + Serialize>(w: W, v: &T) -> serde_json::Result<()> {
+pub(crate) fn to_json_writer<W: io::Write, T: ?Sized + Serialize>(
+    w: W,
+    v: &T,
+) -> serde_json::Result<()> {
     let mut ser = serde_json::Serializer::with_formatter(w, SafeFormatter);
     v.serialize(&mut ser)
 }
 
 /// Serializes `v` as one line of compact JSON with every hazard escaped.
-pub fn to_json_string<T: ?Sized + Serialize>(v: &T) -> serde_json::Result<String> {
+pub(crate) fn to_json_string<T: ?Sized + Serialize>(v: &T) -> serde_json::Result<String> {
     let mut out = Vec::with_capacity(128);
     to_json_writer(&mut out, v)?;
     // The serializer writes UTF-8 only.

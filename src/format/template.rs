@@ -13,7 +13,7 @@ use crate::client::Record;
 use crate::time;
 
 /// The directives, for `--help`, the README and error messages.
-pub const DIRECTIVES: &str = "\
+pub(crate) const DIRECTIVES: &str = "\
 %T time, RFC 3339 UTC with ns (as .time in JSON; exact input for --from)
 %d time as text lines show it (local, UTC with --utc; ms)
 %n time, ns since the epoch (as .ts_ns in JSON)
@@ -28,7 +28,7 @@ pub const DIRECTIVES: &str = "\
 
 /// A path into a JSON document: `.customer.city`, `.items[0].sku`, `.["odd key"]`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct JsonPath(Vec<Step>);
+pub(crate) struct JsonPath(Vec<Step>);
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Step {
@@ -38,7 +38,7 @@ enum Step {
 
 impl JsonPath {
     /// Parses `.a.b[0]` (the leading dot is required; `.` alone is the whole document).
-    pub fn parse(s: &str) -> Result<JsonPath, String> {
+    pub(crate) fn parse(s: &str) -> Result<JsonPath, String> {
         let Some(mut rest) = s.strip_prefix('.') else {
             return Err(format!(
                 "JSON path {s:?} must start with '.' (like .customer.city)"
@@ -78,7 +78,7 @@ impl JsonPath {
     }
 
     /// The value at this path, if there is one.
-    pub fn get<'a>(&self, mut v: &'a Value) -> Option<&'a Value> {
+    pub(crate) fn get<'a>(&self, mut v: &'a Value) -> Option<&'a Value> {
         for s in &self.0 {
             v = match s {
                 Step::Field(f) => v.as_object()?.get(f)?,
@@ -90,7 +90,7 @@ impl JsonPath {
 }
 
 /// A JSON value as one text field: strings bare (escaped), everything else compact JSON.
-pub fn json_field_text(v: &Value) -> String {
+pub(crate) fn json_field_text(v: &Value) -> String {
     match v {
         Value::String(s) => escape_line(s.as_bytes()),
         other => escape_line(other.to_string().as_bytes()),
@@ -270,7 +270,7 @@ impl Template {
 
 /// Bytes as one line of text: UTF-8 as is, except control characters (`\n`, `\r`, `\t`,
 /// others `\xNN` / `\u{NNNN}`) and invalid bytes (`\xNN`), which are escaped.
-pub fn escape_line(b: &[u8]) -> String {
+pub(crate) fn escape_line(b: &[u8]) -> String {
     let mut out = String::with_capacity(b.len());
     for chunk in b.utf8_chunks() {
         for c in chunk.valid().chars() {

@@ -26,14 +26,14 @@ use super::worker::{self, WorkerHandle};
 use crate::time::now_ns;
 
 /// The shortest time between two frames.
-pub const FRAME: Duration = Duration::from_millis(16);
+pub(crate) const FRAME: Duration = Duration::from_millis(16);
 /// How often time ticks (debounce, rates, ages).
-pub const TICK: Duration = Duration::from_millis(50);
+pub(crate) const TICK: Duration = Duration::from_millis(50);
 /// Events handled per wake-up before drawing.
-pub const BATCH: usize = 512;
+pub(crate) const BATCH: usize = 512;
 
 /// Runs the TUI until the user quits.
-pub async fn run(opts: TuiOptions) -> anyhow::Result<()> {
+pub(crate) async fn run(opts: TuiOptions) -> anyhow::Result<()> {
     init_logging(opts.log_file.as_deref());
     let mut model = Model::new(
         &opts.connect.broker,
@@ -77,7 +77,7 @@ fn setup() -> io::Result<Term> {
 }
 
 /// Puts the terminal back: raw mode off, mouse capture off, main screen, cursor shown.
-pub fn restore() {
+pub(crate) fn restore() {
     let _ = disable_raw_mode();
     let _ = execute!(
         io::stdout(),
@@ -88,7 +88,7 @@ pub fn restore() {
 }
 
 /// The default log file: `$XDG_STATE_HOME/swmq/tui.log` (or the platform equivalent).
-pub fn default_log_file() -> PathBuf {
+pub(crate) fn default_log_file() -> PathBuf {
     dirs::state_dir()
         .or_else(dirs::cache_dir)
         .unwrap_or_else(std::env::temp_dir)

@@ -8,9 +8,9 @@ use crate::client::Record;
 use crate::matcher::Matcher;
 
 /// The default capacity, in records.
-pub const DEFAULT_CAPACITY: usize = 10_000;
+pub(crate) const DEFAULT_CAPACITY: usize = 10_000;
 /// The first sequence number: records paged in before the first one take smaller ones.
-pub const ORIGIN: u64 = 1 << 40;
+pub(crate) const ORIGIN: u64 = 1 << 40;
 
 /// A capped ring of records.
 #[derive(Debug, Clone)]

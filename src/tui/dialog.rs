@@ -486,7 +486,7 @@ impl Dialog {
 }
 
 /// Parses the age of the quick clean-up (as `--older-than`), with an error naming it.
-pub fn parse_age(s: &str) -> Result<i64, String> {
+pub(crate) fn parse_age(s: &str) -> Result<i64, String> {
     if s.trim().is_empty() {
         return Err("type an age: 1h, 30m, 2d".into());
     }
@@ -495,7 +495,7 @@ pub fn parse_age(s: &str) -> Result<i64, String> {
 }
 
 /// Parses `k=v` lines (blank lines skipped) into sorted headers.
-pub fn parse_headers(s: &str) -> Result<Vec<(String, Bytes)>, String> {
+pub(crate) fn parse_headers(s: &str) -> Result<Vec<(String, Bytes)>, String> {
     let mut out = Vec::new();
     for (i, line) in s.lines().enumerate() {
         if line.trim().is_empty() {

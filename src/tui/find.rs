@@ -13,7 +13,7 @@ use crate::format::{human_bytes, human_count, preview};
 use crate::matcher::Matcher;
 
 /// The most matches one search keeps (it stops there and says so).
-pub const MAX_RESULTS: usize = 10_000;
+pub(crate) const MAX_RESULTS: usize = 10_000;
 
 static PATTERN: FieldSpec = FieldSpec {
     id: FieldId::Pattern,
@@ -56,7 +56,7 @@ pub struct FindRequest {
 
 /// The prompt for a search of `topic`, prefilled with the previous search's pattern and
 /// options; `window` is the timeline's visible range (the second choice of range).
-pub fn dialog(topic: &TopicName, window: (i64, i64), last: &GrepQuery, utc: bool) -> Dialog {
+pub(crate) fn dialog(topic: &TopicName, window: (i64, i64), last: &GrepQuery, utc: bool) -> Dialog {
     let mut d = Dialog::with(
         DialogKind::Find(topic.clone(), window),
         &[&PATTERN, &SYNTAX, &CASE, &RANGE],
@@ -85,7 +85,7 @@ fn range_words(a: i64, b: i64, utc: bool) -> String {
 }
 
 /// Validates the prompt: a pattern that compiles (the same matcher as `swmq grep`).
-pub fn submit(d: &Dialog, topic: &TopicName, window: (i64, i64)) -> Result<Submit, String> {
+pub(crate) fn submit(d: &Dialog, topic: &TopicName, window: (i64, i64)) -> Result<Submit, String> {
     let pattern = d.get(FieldId::Pattern).to_string();
     if pattern.is_empty() {
         return Err("type a pattern to search for".into());
@@ -218,7 +218,7 @@ impl Find {
 /// The part of a matching record shown in the list: the value around its first match
 /// (`…` where it is cut), or the first matching header `name=value`, at most `width`
 /// characters.
-pub fn snippet(r: &Record, q: &Matcher, width: usize) -> String {
+pub(crate) fn snippet(r: &Record, q: &Matcher, width: usize) -> String {
     let width = width.max(8);
     let value = preview(r.shown_value(), 4096);
     let (text, at) = match q.ranges(&value).first() {

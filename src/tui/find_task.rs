@@ -14,13 +14,13 @@ use super::worker::send;
 use crate::client::{Client, ClientError, GrepEvent, GrepQuery, TopicName};
 
 /// The most matches in one event.
-pub const BATCH: usize = 256;
+pub(crate) const BATCH: usize = 256;
 /// How long matches and progress wait to be sent together.
-pub const BATCH_EVERY: Duration = Duration::from_millis(100);
+pub(crate) const BATCH_EVERY: Duration = Duration::from_millis(100);
 
 /// Runs search `id` until it ends or `stop` fires; events go to `tx` (bounded: a UI that
 /// does not keep up holds the search back).
-pub async fn run(
+pub(crate) async fn run(
     client: Client,
     id: ReqId,
     topic: TopicName,

@@ -8,12 +8,12 @@ use super::keymap;
 use super::view::{centered, fit, pad};
 
 /// The help box on a screen of `area`.
-pub fn help_area(area: Rect) -> Rect {
+pub(crate) fn help_area(area: Rect) -> Rect {
     centered(area, 84, area.height.saturating_sub(2))
 }
 
 /// How far the help scrolls on a screen of `size` (pure: `update` clamps with it).
-pub fn help_max_scroll(read_only: bool, size: (u16, u16)) -> u16 {
+pub(crate) fn help_max_scroll(read_only: bool, size: (u16, u16)) -> u16 {
     let r = help_area(Rect::new(0, 0, size.0, size.1));
     let n = help_rows(read_only, r.width).len();
     u16::try_from(n.saturating_sub(usize::from(r.height.saturating_sub(2)))).unwrap_or(u16::MAX)
@@ -21,7 +21,7 @@ pub fn help_max_scroll(read_only: bool, size: (u16, u16)) -> u16 {
 
 /// One line of the help overlay.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum HelpRow {
+pub(crate) enum HelpRow {
     /// A pane's heading.
     Heading(&'static str),
     /// Keys (padded; empty on continuation lines) and a piece of their text.
@@ -33,7 +33,7 @@ pub enum HelpRow {
 }
 
 /// The help's lines for a box `width` columns wide (with its border).
-pub fn help_rows(read_only: bool, width: u16) -> Vec<HelpRow> {
+pub(crate) fn help_rows(read_only: bool, width: u16) -> Vec<HelpRow> {
     let inner_w = usize::from(width.saturating_sub(2)).max(20);
     let key_w = 14.min(inner_w / 3);
     let text_w = inner_w.saturating_sub(key_w + 3).max(8);
@@ -66,7 +66,7 @@ pub fn help_rows(read_only: bool, width: u16) -> Vec<HelpRow> {
 }
 
 /// Splits `s` at spaces into lines of at most `width` columns (a longer word is cut).
-pub fn wrap_words(s: &str, width: usize) -> Vec<String> {
+pub(crate) fn wrap_words(s: &str, width: usize) -> Vec<String> {
     let width = width.max(1);
     let mut out: Vec<String> = Vec::new();
     let mut cur = String::new();

@@ -104,7 +104,7 @@ pub enum Action {
 
 /// Where a binding applies; also the help overlay's groups.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Ctx {
+pub(crate) enum Ctx {
     /// Everywhere outside overlays.
     Global,
     /// The topic browser.
@@ -121,7 +121,7 @@ pub enum Ctx {
 
 impl Ctx {
     /// The help overlay's heading.
-    pub fn title(self) -> &'static str {
+    pub(crate) fn title(self) -> &'static str {
         match self {
             Ctx::Global => "Global",
             Ctx::Browser => "Topics",
@@ -135,7 +135,7 @@ impl Ctx {
 
 /// A key: code and modifiers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Key(pub KeyCode, pub KeyModifiers);
+pub(crate) struct Key(pub KeyCode, pub KeyModifiers);
 
 const fn k(c: char) -> Key {
     Key(KeyCode::Char(c), KeyModifiers::NONE)
@@ -152,7 +152,7 @@ const fn ctrl(c: char) -> Key {
 
 /// One binding: every key that triggers `action` in `ctx`, and its texts.
 #[derive(Debug)]
-pub struct Binding {
+pub(crate) struct Binding {
     /// The keys.
     pub keys: &'static [Key],
     /// What they do.
@@ -226,7 +226,7 @@ use KeyCode as C;
 
 /// THE key table. Earlier entries win within a context.
 #[rustfmt::skip]
-pub static BINDINGS: &[Binding] = &[
+pub(crate) static BINDINGS: &[Binding] = &[
     // Detail view (an overlay: only these and Global quit keys apply).
     b(&[k('j'), code(C::Down)], A::Down, Ctx::Detail, "", "scroll down"),
     b(&[k('k'), code(C::Up)], A::Up, Ctx::Detail, "", "scroll up"),
@@ -305,7 +305,7 @@ pub static BINDINGS: &[Binding] = &[
 ];
 
 /// The bindings in effect (without the writing ones under `--read-only`).
-pub fn bindings(read_only: bool) -> impl Iterator<Item = &'static Binding> {
+pub(crate) fn bindings(read_only: bool) -> impl Iterator<Item = &'static Binding> {
     BINDINGS.iter().filter(move |b| !(read_only && b.writes))
 }
 
@@ -324,7 +324,7 @@ fn matches(key: &Key, ev: &KeyEvent) -> bool {
 
 /// The binding for a key in the given contexts (searched in order), ignoring key releases.
 /// Writing bindings are found even under `--read-only`, so the caller can say "read-only".
-pub fn lookup(ev: &KeyEvent, contexts: &[Ctx]) -> Option<&'static Binding> {
+pub(crate) fn lookup(ev: &KeyEvent, contexts: &[Ctx]) -> Option<&'static Binding> {
     if ev.kind == KeyEventKind::Release {
         return None;
     }
@@ -336,7 +336,7 @@ pub fn lookup(ev: &KeyEvent, contexts: &[Ctx]) -> Option<&'static Binding> {
 }
 
 /// A key's label: `q`, `Enter`, `←`, `S-←`, `C-c`, `Space`.
-pub fn key_label(key: &Key) -> String {
+pub(crate) fn key_label(key: &Key) -> String {
     let base = match key.0 {
         KeyCode::Char(' ') => "Space".to_string(),
         KeyCode::Char(c) => c.to_string(),
@@ -365,7 +365,7 @@ pub fn key_label(key: &Key) -> String {
 }
 
 /// All distinct key labels of a binding, `j/↓`.
-pub fn keys_label(b: &Binding) -> String {
+pub(crate) fn keys_label(b: &Binding) -> String {
     let mut labels: Vec<String> = Vec::new();
     for k in b.keys {
         let l = key_label(k);
@@ -378,7 +378,7 @@ pub fn keys_label(b: &Binding) -> String {
 
 /// One hint of the hint bar.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Hint {
+pub(crate) struct Hint {
     /// The key glyphs (`Space`, `←→`).
     pub keys: String,
     /// What they do here (`pause`, or `resume` while paused).
@@ -389,7 +389,7 @@ pub struct Hint {
 
 /// The hint bar for the given contexts: the bindings that have a hint, without the ones
 /// `shown` refuses; `on` says which toggles are on (their `hint_on` text is used).
-pub fn hints(
+pub(crate) fn hints(
     contexts: &[Ctx],
     read_only: bool,
     shown: impl Fn(Action) -> bool,
@@ -422,7 +422,7 @@ pub fn hints(
 }
 
 /// The key contexts in effect for the model, most specific first.
-pub fn contexts(m: &Model) -> &'static [Ctx] {
+pub(crate) fn contexts(m: &Model) -> &'static [Ctx] {
     match (&m.overlay, m.focus) {
         (Some(Overlay::Detail { .. }), _) => &[Ctx::Detail],
         (Some(Overlay::Find), _) => &[Ctx::Find],
@@ -433,7 +433,7 @@ pub fn contexts(m: &Model) -> &'static [Ctx] {
 }
 
 /// The help overlay's content: per context, `(keys, help)` lines.
-pub fn help_groups(read_only: bool) -> Vec<(Ctx, Vec<(String, &'static str)>)> {
+pub(crate) fn help_groups(read_only: bool) -> Vec<(Ctx, Vec<(String, &'static str)>)> {
     [
         Ctx::Global,
         Ctx::Browser,

@@ -4,21 +4,21 @@
 //! [`msg::Effect`]s, and a side-effect-free [`view::view`]. One task ([`app`]) owns the
 //! terminal; a worker actor ([`worker`]) owns the client. Keys are data ([`keymap`]).
 
-pub mod app;
-pub mod buffer;
-pub mod dialog;
-pub mod find;
-pub mod find_task;
-pub mod help;
+pub(crate) mod app;
+pub(crate) mod buffer;
+pub(crate) mod dialog;
+pub(crate) mod find;
+pub(crate) mod find_task;
+pub(crate) mod help;
 pub mod inspector;
-pub mod keymap;
+pub(crate) mod keymap;
 pub mod layout;
 pub mod model;
 pub mod msg;
 pub mod pages;
-pub mod picker;
-pub mod position;
-pub mod query;
+pub(crate) mod picker;
+pub(crate) mod position;
+pub(crate) mod query;
 pub mod update;
 pub mod view;
 pub mod worker;

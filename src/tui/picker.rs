@@ -15,7 +15,7 @@ use super::view::centered;
 use super::view::theme::Theme;
 
 /// Opens the picker on the current context (or says there is none to pick).
-pub fn open(m: &mut Model) {
+pub(crate) fn open(m: &mut Model) {
     if m.contexts.is_empty() {
         m.say(
             Level::Info,
@@ -32,7 +32,7 @@ pub fn open(m: &mut Model) {
 }
 
 /// A key while the picker is open.
-pub fn key(m: &mut Model, k: &KeyEvent, cmds: &mut Vec<Effect>) {
+pub(crate) fn key(m: &mut Model, k: &KeyEvent, cmds: &mut Vec<Effect>) {
     let Some(Overlay::Contexts { selected }) = &mut m.overlay else {
         return;
     };
@@ -59,7 +59,7 @@ pub fn key(m: &mut Model, k: &KeyEvent, cmds: &mut Vec<Effect>) {
 }
 
 /// Draws the picker.
-pub fn view(m: &Model, f: &mut Frame, area: Rect, selected: usize) {
+pub(crate) fn view(m: &Model, f: &mut Frame, area: Rect, selected: usize) {
     let t = Theme::of(m);
     let widest = m.contexts.iter().map(|n| n.len()).max().unwrap_or(0);
     let w = (widest as u16).saturating_add(8).max(36).min(area.width);

@@ -7,7 +7,7 @@ use crate::client::{Protocol, TopicName};
 
 /// The tail's visible window: `(first row shown, selected row)` for the current size.
 /// Following shows the newest rows with the newest selected.
-pub fn tail_window(m: &Model) -> (usize, usize) {
+pub(crate) fn tail_window(m: &Model) -> (usize, usize) {
     let rows = m.tail.shown().rows(m.tail.filter);
     let n = rows.len();
     let h = tail_height(m);
@@ -32,12 +32,12 @@ pub fn tail_window(m: &Model) -> (usize, usize) {
 }
 
 /// Rows the tail pane shows at once.
-pub fn tail_height(m: &Model) -> usize {
+pub(crate) fn tail_height(m: &Model) -> usize {
     (m.areas().tail_rows.height as usize).max(1)
 }
 
 /// The topic an action applies to: the tailed one in the tail pane, else the browser's.
-pub fn target_topic(m: &Model) -> Option<TopicName> {
+pub(crate) fn target_topic(m: &Model) -> Option<TopicName> {
     if m.focus == Pane::Tail && m.tail.topic.is_some() {
         return m.tail.topic.clone();
     }
@@ -48,7 +48,7 @@ pub fn target_topic(m: &Model) -> Option<TopicName> {
 }
 
 /// Whether the target is a channel that can be closed: a 2.x channel not closed yet.
-pub fn target_is_open_channel(m: &Model) -> bool {
+pub(crate) fn target_is_open_channel(m: &Model) -> bool {
     m.protocol != Some(Protocol::Mq)
         && target_topic(m)
             .is_some_and(|t| t.is_channel() && m.browser.info(&t).is_none_or(|i| !i.closed()))
@@ -56,7 +56,7 @@ pub fn target_is_open_channel(m: &Model) -> bool {
 
 /// Whether the hint of `a` belongs in the hint bar now (`C` only on an open channel,
 /// `D` only with a topic to delete).
-pub fn hint_shown(m: &Model, a: Action) -> bool {
+pub(crate) fn hint_shown(m: &Model, a: Action) -> bool {
     match a {
         Action::CloseChannel => target_is_open_channel(m),
         Action::Delete => target_topic(m).is_some(),
@@ -65,7 +65,7 @@ pub fn hint_shown(m: &Model, a: Action) -> bool {
 }
 
 /// Whether the toggle of `a` is on (its hint then names the way back: `Space resume`).
-pub fn hint_on(m: &Model, a: Action) -> bool {
+pub(crate) fn hint_on(m: &Model, a: Action) -> bool {
     match a {
         Action::Pause => m.tail.paused(),
         _ => false,

@@ -80,7 +80,7 @@ async fn history(c: &Client, t: &TopicName) -> Result<(usize, Vec<String>), Clie
     }
 }
 
-pub async fn https_reads(w: &Weed, c: &Certs) {
+pub(crate) async fn https_reads(w: &Weed, c: &Certs) {
     let good = opts(w, c, Some(c.client_options()));
     let m = mq(&good).await;
     let client = Client::Mq(m.clone());

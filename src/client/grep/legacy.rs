@@ -15,7 +15,7 @@ const MAX_RESPONSE: usize = (1 << 30) + (64 << 10);
 
 /// Starts the search on the broker; `Ok(None)` when it has no admin service or an admin
 /// service without `Grep` (an original 2.x broker, an older swmq): search by reading.
-pub async fn start(
+pub(crate) async fn start(
     c: &LegacyClient,
     topic: &TopicName,
     q: &GrepQuery,

@@ -11,7 +11,7 @@ use std::collections::VecDeque;
 use tokio::sync::mpsc;
 
 /// A match that knows its place in the merged order.
-pub trait Stamped {
+pub(crate) trait Stamped {
     /// Its timestamp, ns.
     fn ts(&self) -> i64;
     /// Its partition (breaks ties between equal timestamps).
@@ -20,7 +20,7 @@ pub trait Stamped {
 
 /// What a partition's scanner found in one chunk of its records.
 #[derive(Debug)]
-pub struct ScanBatch<M> {
+pub(crate) struct ScanBatch<M> {
     /// The matches, in time order.
     pub matches: Vec<M>,
     /// Every record of the partition at or before this timestamp has been scanned.
@@ -42,7 +42,7 @@ struct Part<M, E> {
 
 /// Totals over every partition so far.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Totals {
+pub(crate) struct Totals {
     /// Records scanned.
     pub records: u64,
     /// Bytes scanned.
@@ -53,7 +53,7 @@ pub struct Totals {
 }
 
 /// See the module documentation.
-pub struct ScanMerger<M, E> {
+pub(crate) struct ScanMerger<M, E> {
     parts: Vec<Part<M, E>>,
     records: u64,
     bytes: u64,
@@ -64,7 +64,7 @@ pub struct ScanMerger<M, E> {
 impl<M: Stamped, E> ScanMerger<M, E> {
     /// A merger over the partitions' channels; `start` is below every timestamp the scan
     /// can meet (the range's start minus one, or `i64::MIN`).
-    pub fn new(rxs: Vec<mpsc::Receiver<Result<ScanBatch<M>, E>>>, start: i64) -> Self {
+    pub(crate) fn new(rxs: Vec<mpsc::Receiver<Result<ScanBatch<M>, E>>>, start: i64) -> Self {
         ScanMerger {
             parts: rxs
                 .into_iter()
@@ -82,7 +82,7 @@ impl<M: Stamped, E> ScanMerger<M, E> {
     }
 
     /// What has been scanned so far.
-    pub fn totals(&self) -> Totals {
+    pub(crate) fn totals(&self) -> Totals {
         let open = self.parts.iter().filter(|p| !p.done).map(|p| p.watermark);
         let covered = match open.min() {
             Some(w) => w,
@@ -103,7 +103,8 @@ impl<M: Stamped, E> ScanMerger<M, E> {
     /// The next matches in time order (never empty); `Ok(None)` once every partition is
     /// done and every match was handed out. Returns what is ready before waiting for a
     /// slow partition, so a match goes out as soon as its place in the order is certain.
-    pub async fn next(&mut self) -> Result<Option<Vec<M>>, E> {
+    #[cfg(test)]
+    pub(crate) async fn next(&mut self) -> Result<Option<Vec<M>>, E> {
         loop {
             match self.next_step().await? {
                 Some(g) if g.is_empty() => {}
@@ -114,7 +115,7 @@ impl<M: Stamped, E> ScanMerger<M, E> {
 
     /// Like [`ScanMerger::next`], but also returns (empty) after each batch pulled from a
     /// partition, so the caller can report progress while nothing matches.
-    pub async fn next_step(&mut self) -> Result<Option<Vec<M>>, E> {
+    pub(crate) async fn next_step(&mut self) -> Result<Option<Vec<M>>, E> {
         let mut ready = Vec::new();
         loop {
             let head = self

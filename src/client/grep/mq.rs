@@ -58,7 +58,7 @@ struct Scan {
 /// Starts the file search; `Ok(None)`: the topic's partitions cannot be looked up here
 /// (the read path reports why). When the filer cannot list any partition's files, the
 /// search goes through the read path, after a notice saying so.
-pub async fn start(
+pub(crate) async fn start(
     client: &Client,
     c: &MqClient,
     topic: &TopicName,

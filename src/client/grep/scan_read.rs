@@ -10,10 +10,10 @@ use crate::matcher::Matcher;
 use crate::time::TimeSpec;
 
 /// How often progress is reported.
-pub const PROGRESS_EVERY: Duration = Duration::from_millis(200);
+pub(crate) const PROGRESS_EVERY: Duration = Duration::from_millis(200);
 
 /// Starts a read-based search.
-pub async fn start(
+pub(crate) async fn start(
     client: &Client,
     topic: &TopicName,
     query: GrepQuery,

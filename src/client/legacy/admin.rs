@@ -6,7 +6,7 @@ use crate::proto::admin as adm;
 /// The most partitions a topic's `partition_count` may claim before only the partitions
 /// the server lists are shown (the embedded broker allows 4096): a hostile count of
 /// 2147483647 never allocates one entry per partition.
-pub const MAX_DENSE_PARTITIONS: i32 = 4096;
+pub(super) const MAX_DENSE_PARTITIONS: i32 = 4096;
 
 /// A topic as the admin service describes it: partitions `0..partition_count` (those the
 /// service left out are empty) when the count is at most [`MAX_DENSE_PARTITIONS`], plus

@@ -16,7 +16,7 @@ use chrono::{NaiveDate, NaiveTime};
 use futures::{StreamExt as _, TryStreamExt as _};
 
 /// The root of the topics tree in the filer.
-pub const TOPICS_ROOT: &str = "/topics";
+pub(crate) const TOPICS_ROOT: &str = "/topics";
 
 const MINUTE_NS: i64 = 60_000_000_000;
 /// Directories listed at once.
@@ -24,7 +24,7 @@ const SCAN_CONCURRENCY: usize = 8;
 
 /// One flushed log file of a partition.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct LogFile {
+pub(crate) struct LogFile {
     /// Start of the minute the file is named after (ns since the epoch, UTC).
     pub minute_ns: i64,
     /// Stored bytes.
@@ -33,7 +33,7 @@ pub struct LogFile {
 
 /// What the filer holds for one partition.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct LayoutPartition {
+pub(crate) struct LayoutPartition {
     /// Its log files, by minute.
     pub files: Vec<LogFile>,
     /// A `p<NN>.md5` marker exists.
@@ -42,7 +42,7 @@ pub struct LayoutPartition {
 
 /// A topic directory as found in the filer.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LayoutTopic {
+pub(crate) struct LayoutTopic {
     /// The topic.
     pub name: TopicName,
     /// Partitions seen (by file suffix or close marker).
@@ -52,7 +52,7 @@ pub struct LayoutTopic {
 impl LayoutTopic {
     /// The topic's statistics: partitions `0..=highest seen` (only those seen when the
     /// highest is beyond [`super::admin::MAX_DENSE_PARTITIONS`]), bytes, first/last minute.
-    pub fn info(&self) -> TopicInfo {
+    pub(crate) fn info(&self) -> TopicInfo {
         let highest = self.partitions.keys().next_back().copied().unwrap_or(-1);
         let ids: Vec<i32> = if highest < super::admin::MAX_DENSE_PARTITIONS {
             (0..=highest).collect()
@@ -87,7 +87,7 @@ impl LayoutTopic {
     }
 
     /// Stored bytes per time bucket, each file counted in the bucket of its minute.
-    pub fn histogram(&self, req: HistogramRequest) -> Result<Histogram, ClientError> {
+    pub(crate) fn histogram(&self, req: HistogramRequest) -> Result<Histogram, ClientError> {
         let files = || self.partitions.values().flat_map(|p| p.files.iter());
         let first = files().map(|f| f.minute_ns).min();
         let last = files().map(|f| f.minute_ns).max();
@@ -113,7 +113,7 @@ impl LayoutTopic {
 }
 
 /// `HH-MM.partNN` → (minute of day in ns, partition).
-pub fn parse_log_file_name(name: &str) -> Option<(i64, i32)> {
+pub(crate) fn parse_log_file_name(name: &str) -> Option<(i64, i32)> {
     let (hm, part) = name.split_once(".part")?;
     if part.is_empty() || !part.bytes().all(|b| b.is_ascii_digit()) || part.len() > 6 {
         return None;
@@ -128,7 +128,7 @@ pub fn parse_log_file_name(name: &str) -> Option<(i64, i32)> {
 }
 
 /// `YYYY-MM-DD` → midnight UTC in ns.
-pub fn parse_day_dir(name: &str) -> Option<i64> {
+pub(crate) fn parse_day_dir(name: &str) -> Option<i64> {
     if name.len() != 10 {
         return None;
     }
@@ -137,7 +137,7 @@ pub fn parse_day_dir(name: &str) -> Option<i64> {
 }
 
 /// `pNN.md5` → partition.
-pub fn parse_close_marker(name: &str) -> Option<i32> {
+pub(crate) fn parse_close_marker(name: &str) -> Option<i32> {
     let n = name.strip_prefix('p')?.strip_suffix(".md5")?;
     if n.is_empty() || n.len() > 6 || !n.bytes().all(|b| b.is_ascii_digit()) {
         return None;
@@ -146,13 +146,13 @@ pub fn parse_close_marker(name: &str) -> Option<i32> {
 }
 
 /// Lists the 2.x layout through the filer's gRPC API.
-pub struct FilerLayout {
+pub(crate) struct FilerLayout {
     filer: FilerClient,
 }
 
 impl FilerLayout {
     /// A lister over a filer client.
-    pub fn new(filer: FilerClient) -> Self {
+    pub(crate) fn new(filer: FilerClient) -> Self {
         FilerLayout { filer }
     }
 
@@ -161,7 +161,7 @@ impl FilerLayout {
     }
 
     /// Every topic under `/topics`.
-    pub async fn list_all(&self) -> Result<Vec<LayoutTopic>, ClientError> {
+    pub(crate) async fn list_all(&self) -> Result<Vec<LayoutTopic>, ClientError> {
         let names = self.topic_names().await?;
         futures::stream::iter(names.into_iter().map(|n| self.scan(n)))
             .buffered(SCAN_CONCURRENCY)
@@ -170,7 +170,7 @@ impl FilerLayout {
     }
 
     /// The names of every topic under `/topics` (namespace and topic directories only).
-    pub async fn topic_names(&self) -> Result<Vec<TopicName>, ClientError> {
+    pub(crate) async fn topic_names(&self) -> Result<Vec<TopicName>, ClientError> {
         let mut names = Vec::new();
         for ns in self.list(TOPICS_ROOT).await? {
             if !ns.is_directory {
@@ -189,7 +189,7 @@ impl FilerLayout {
     }
 
     /// One topic; `TopicNotFound` when its directory does not exist.
-    pub async fn topic(&self, topic: &TopicName) -> Result<LayoutTopic, ClientError> {
+    pub(crate) async fn topic(&self, topic: &TopicName) -> Result<LayoutTopic, ClientError> {
         let dir = format!("{TOPICS_ROOT}/{}", topic.namespace);
         match self.filer.lookup(&dir, &topic.name).await? {
             Some(e) if e.is_directory => {}

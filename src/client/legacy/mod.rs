@@ -8,7 +8,7 @@
 //!   robin without a key, one `Publish` stream per partition.
 
 mod admin;
-pub mod layout;
+pub(crate) mod layout;
 mod publish;
 mod read;
 

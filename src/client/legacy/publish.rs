@@ -24,7 +24,7 @@ const STREAM_QUEUE: usize = 64;
 /// How long a publish waits without any progress (the broker answering, or taking queued
 /// messages off the connection) before it fails: a frozen broker (stopped, wedged) accepts
 /// connections in the kernel and never answers, and HTTP/2 alone waits forever.
-pub const STALL_TIMEOUT: Duration = Duration::from_secs(10);
+pub(super) const STALL_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The `msgclient` partition of a keyed message: `xxhash64(key) % partitions` (xxh64, seed
 /// 0). `None` for an empty key (those go round robin).

@@ -36,13 +36,13 @@ const PART_QUEUE: usize = 16;
 const BATCH_RECORDS: usize = 1024;
 const BATCH_BYTES: usize = 8 << 20;
 /// Without the admin service, a partition is caught up after this long without a message.
-pub const QUIET_END: Duration = Duration::from_secs(2);
+pub(super) const QUIET_END: Duration = Duration::from_secs(2);
 /// A live partition's watermark trails the local clock by this much.
-pub const WATERMARK_SLACK: Duration = Duration::from_millis(500);
+pub(super) const WATERMARK_SLACK: Duration = Duration::from_millis(500);
 /// How often an idle live partition reports its watermark.
 const WATERMARK_TICK: Duration = Duration::from_millis(100);
 /// How long the merger lets an idle live partition hold the others back at most.
-pub const MAX_WAIT: Duration = Duration::from_secs(1);
+pub(super) const MAX_WAIT: Duration = Duration::from_secs(1);
 /// Reconnect attempts of a non-follow read before it fails (a follow read retries forever).
 const MAX_ATTEMPTS_NO_FOLLOW: u32 = 20;
 

@@ -23,7 +23,7 @@ type Key = (String, String, u64);
 
 /// The timestamps of the records of log files, by (directory, name, size).
 #[derive(Default)]
-pub struct CountCache {
+pub(super) struct CountCache {
     inner: Mutex<CacheInner>,
 }
 

@@ -37,7 +37,7 @@ use crate::client::{RingRange, TopicName};
 use crate::time::TimeSpec;
 
 /// How often a follow read of all partitions reads `topic.conf` from the filer.
-pub const REFRESH: Duration = Duration::from_secs(2);
+pub(super) const REFRESH: Duration = Duration::from_secs(2);
 
 /// How many look-ups a partition listed in `topic.conf` but not returned by
 /// `LookupTopicBrokers` gets before the watcher stops asking about it (a `topic.conf`

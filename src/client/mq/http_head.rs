@@ -32,13 +32,13 @@ enum State {
 
 /// A connection whose answers' heads are cleaned of control bytes (see the module).
 #[derive(Debug)]
-pub struct CleanHeads<T> {
+pub(super) struct CleanHeads<T> {
     inner: T,
     state: State,
 }
 
 impl<T> CleanHeads<T> {
-    pub fn new(inner: T) -> Self {
+    pub(super) fn new(inner: T) -> Self {
         CleanHeads {
             inner,
             state: State::Body,

@@ -36,7 +36,7 @@ const ATTEMPTS: u32 = 6;
 const RETRY_DELAY: Duration = Duration::from_millis(1000);
 
 /// The error for headers on 4.x.
-pub const NO_HEADERS: &str = "SeaweedFS MQ 4.x messages have no headers; \
+pub(super) const NO_HEADERS: &str = "SeaweedFS MQ 4.x messages have no headers; \
 publish without headers (headers exist only in SeaweedFS 2.x messaging)";
 
 /// Refuses what 4.x cannot store: headers and close messages.

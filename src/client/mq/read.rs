@@ -570,7 +570,7 @@ pub async fn read_partition(
 
 /// [`read_partition`] through the broker's `SubscribeMessage` (and `FetchMessage` for
 /// repeated keys) only: the reader used when the filer cannot be read.
-pub async fn read_partition_broker(
+pub(crate) async fn read_partition_broker(
     client: MqClient,
     job: PartitionRead,
     cfg: PartitionReadConfig,

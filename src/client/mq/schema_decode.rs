@@ -22,7 +22,7 @@ const MAX_DECIMAL_BYTES: usize = 1024;
 
 /// A value as found on the wire.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Wire<'a> {
+pub(super) enum Wire<'a> {
     /// No kind set (a nil `Value`).
     Null,
     /// `bool_value`.
@@ -150,7 +150,7 @@ fn bad(what: &str, field: u64, wt: u8) -> String {
 }
 
 /// Parses `RecordValue` bytes (field order as on the wire; a repeated name: last wins).
-pub fn parse_record(b: &[u8]) -> Result<Vec<(&str, Wire<'_>)>, String> {
+pub(super) fn parse_record(b: &[u8]) -> Result<Vec<(&str, Wire<'_>)>, String> {
     record(b, 0)
 }
 
@@ -271,7 +271,7 @@ fn decimal(b: &[u8]) -> Result<Wire<'_>, String> {
 
 /// The JSON of a record following `fields` (`None`: no type known, shown as found).
 /// Fields not in the type are kept, shown as found. Errors name the field path.
-pub fn record_json(
+pub(super) fn record_json(
     rec: &[(&str, Wire<'_>)],
     fields: Option<&[SchemaField]>,
     path: &str,
@@ -434,7 +434,7 @@ fn time_of_day(us: i64) -> Json {
 }
 
 /// The exact decimal text of a big-endian two's complement unscaled value and a scale.
-pub fn decimal_string(be: &[u8], scale: i32) -> Result<String, String> {
+pub(super) fn decimal_string(be: &[u8], scale: i32) -> Result<String, String> {
     if be.len() > MAX_DECIMAL_BYTES {
         return Err(format!(
             "decimal of {} bytes (at most {MAX_DECIMAL_BYTES})",

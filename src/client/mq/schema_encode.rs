@@ -41,7 +41,7 @@ fn misfit(path: &str, expected: impl Into<String>, got: &Json) -> FitError {
 
 /// Encodes a JSON object as a `RecordValue` of `fields`. Fields not in the type, missing
 /// required fields and values of the wrong type are refused.
-pub fn encode_record(
+pub(super) fn encode_record(
     v: &Json,
     fields: &[SchemaField],
     path: &str,
@@ -149,7 +149,7 @@ fn list(j: &Json, elem: &FieldType, path: &str) -> Result<Kind, FitError> {
 }
 
 /// One JSON value as the `Value` kind of `ty`.
-pub fn encode_value(j: &Json, ty: &FieldType, path: &str) -> Result<Kind, FitError> {
+pub(super) fn encode_value(j: &Json, ty: &FieldType, path: &str) -> Result<Kind, FitError> {
     match ty {
         FieldType::Scalar(s) => scalar(j, *s, path),
         FieldType::List(elem) => list(j, elem, path),

@@ -5,7 +5,7 @@
 //! `FieldType`, `ScalarType`, `SchemaField`, `json!`).
 use super::*;
 
-pub fn f(name: &str, index: i32, ty: FieldType) -> SchemaField {
+pub(super) fn f(name: &str, index: i32, ty: FieldType) -> SchemaField {
     SchemaField {
         name: name.into(),
         index,
@@ -15,12 +15,12 @@ pub fn f(name: &str, index: i32, ty: FieldType) -> SchemaField {
     }
 }
 
-pub fn sc(s: ScalarType) -> FieldType {
+pub(super) fn sc(s: ScalarType) -> FieldType {
     FieldType::Scalar(s)
 }
 
 /// Every scalar type (`id` required), a nested record and a list.
-pub fn fields() -> Vec<SchemaField> {
+pub(super) fn fields() -> Vec<SchemaField> {
     vec![
         SchemaField {
             required: true,
@@ -49,12 +49,12 @@ pub fn fields() -> Vec<SchemaField> {
     ]
 }
 
-pub fn v(k: Kind) -> schema_pb::Value {
+pub(super) fn v(k: Kind) -> schema_pb::Value {
     schema_pb::Value { kind: Some(k) }
 }
 
 /// A record of [`fields`]; `id` and `city` vary.
-pub fn go_record(id: i64, city: &str) -> schema_pb::RecordValue {
+pub(super) fn go_record(id: i64, city: &str) -> schema_pb::RecordValue {
     let mut r = schema_pb::RecordValue::default();
     let mut put = |n: &str, k: Kind| {
         r.fields.insert(n.to_string(), v(k));
@@ -111,7 +111,7 @@ pub fn go_record(id: i64, city: &str) -> schema_pb::RecordValue {
 }
 
 /// What [`go_record`] reads back as.
-pub fn expected(id: i64, city: &str) -> serde_json::Value {
+pub(super) fn expected(id: i64, city: &str) -> serde_json::Value {
     json!({
         "id": id, "ok": true, "n32": -7, "ratio": 0.25, "price": 19.99, "blob": "AJ//",
         "name": "Zoë", "at": "2025-12-01T00:00:00.000001Z", "day": "2025-12-01",

@@ -22,7 +22,7 @@ use crate::proto::mq::schema_pb::{OffsetType, PartitionOffset};
 
 /// Where a subscription starts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StartAt {
+pub(super) enum StartAt {
     /// `RESET_TO_EARLIEST`.
     Earliest,
     /// `EXACT_TS_NS` at this timestamp (inclusive in memory, exclusive on disk).
@@ -31,7 +31,7 @@ pub enum StartAt {
 
 /// What a subscription delivers.
 #[derive(Debug)]
-pub enum SubItem {
+pub(super) enum SubItem {
     /// A message (already acknowledged).
     Data(DataMessage),
     /// A control message: an error text, or the end of the stream/topic.
@@ -43,7 +43,7 @@ pub enum SubItem {
 }
 
 /// A running subscription; dropping it cancels the stream.
-pub struct Sub {
+pub(super) struct Sub {
     /// Its items.
     pub rx: mpsc::Receiver<SubItem>,
     task: JoinHandle<()>,
@@ -68,7 +68,7 @@ fn ephemeral_name() -> String {
 
 impl Sub {
     /// A subscription that delivers nothing (a placeholder until the first one opens).
-    pub fn none() -> Sub {
+    pub(super) fn none() -> Sub {
         let (_tx, rx) = mpsc::channel(1);
         Sub {
             rx,
@@ -77,7 +77,7 @@ impl Sub {
     }
 
     /// Opens a subscription of `part` starting at `start`.
-    pub fn open(
+    pub(super) fn open(
         client: &MqClient,
         topic: &TopicName,
         part: &Part,

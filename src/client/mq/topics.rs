@@ -19,7 +19,7 @@ const LIST_CONCURRENCY: usize = 8;
 const TOPIC_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The note a 4.x delete carries.
-pub const DELETE_NOTE: &str = "deleted from the filer; brokers may still list the topic \
+pub(super) const DELETE_NOTE: &str = "deleted from the filer; brokers may still list the topic \
 (from memory and their 30 s cache) for up to ~30 s, and a publisher still connected may \
 recreate partition directories (delete again once it has gone)";
 

@@ -14,7 +14,7 @@ use crate::client::{ClientError, GrepProgress, Record};
 
 /// `F`: the prompt for the target topic (the timeline's window is the second range only
 /// when the timeline shows that topic).
-pub fn open(m: &mut Model) {
+pub(crate) fn open(m: &mut Model) {
     let Some(topic) = target_topic(m) else {
         m.say(Level::Info, "select a topic first: F finds in its history");
         return;
@@ -30,7 +30,7 @@ pub fn open(m: &mut Model) {
 }
 
 /// Starts a search: cancels the previous one, clears the results, opens the list.
-pub fn start(m: &mut Model, req: FindRequest, cmds: &mut Vec<Effect>) {
+pub(crate) fn start(m: &mut Model, req: FindRequest, cmds: &mut Vec<Effect>) {
     if let Some(old) = m.find.id.take()
         && m.find.running()
     {
@@ -56,7 +56,7 @@ pub fn start(m: &mut Model, req: FindRequest, cmds: &mut Vec<Effect>) {
 }
 
 /// A batch of matches (and progress) of search `id`; another id's are dropped.
-pub fn on_found(m: &mut Model, id: ReqId, matches: Vec<Record>, p: Option<GrepProgress>) {
+pub(crate) fn on_found(m: &mut Model, id: ReqId, matches: Vec<Record>, p: Option<GrepProgress>) {
     if m.find.id != Some(id) {
         return;
     }
@@ -68,7 +68,7 @@ pub fn on_found(m: &mut Model, id: ReqId, matches: Vec<Record>, p: Option<GrepPr
 }
 
 /// Search `id` said something (a partition it could not read).
-pub fn on_notice(m: &mut Model, id: ReqId, text: String) {
+pub(crate) fn on_notice(m: &mut Model, id: ReqId, text: String) {
     if m.find.id == Some(id) {
         m.say(Level::Error, format!("find: {text}"));
         m.find.notices.push(text);
@@ -76,7 +76,7 @@ pub fn on_notice(m: &mut Model, id: ReqId, text: String) {
 }
 
 /// Search `id` ended.
-pub fn on_ended(m: &mut Model, id: ReqId, result: Result<bool, ClientError>) {
+pub(crate) fn on_ended(m: &mut Model, id: ReqId, result: Result<bool, ClientError>) {
     if m.find.id != Some(id) {
         return;
     }
@@ -101,7 +101,7 @@ pub fn on_ended(m: &mut Model, id: ReqId, result: Result<bool, ClientError>) {
 }
 
 /// A key while the results list shows (the key table's `Find` context).
-pub fn key(m: &mut Model, k: &KeyEvent, cmds: &mut Vec<Effect>) {
+pub(crate) fn key(m: &mut Model, k: &KeyEvent, cmds: &mut Vec<Effect>) {
     let Some(b) = keymap::lookup(k, &[Ctx::Find]) else {
         return;
     };
@@ -125,7 +125,7 @@ pub fn key(m: &mut Model, k: &KeyEvent, cmds: &mut Vec<Effect>) {
 }
 
 /// Result rows the list shows (inside its border, above the progress line).
-pub fn list_height(m: &Model) -> usize {
+pub(crate) fn list_height(m: &Model) -> usize {
     usize::from(m.areas().tail.height.saturating_sub(4)).max(1)
 }
 
@@ -142,7 +142,7 @@ fn keep_visible(m: &mut Model) {
 /// Lands the tail on result `i`: the cursor at its nanosecond, the record selected with
 /// the records before it paged in ([`super::landing`]), the match highlighted with the
 /// search's own matcher.
-pub fn land(m: &mut Model, i: usize, cmds: &mut Vec<Effect>) {
+pub(crate) fn land(m: &mut Model, i: usize, cmds: &mut Vec<Effect>) {
     let Some(r) = m.find.results.get(i).cloned() else {
         return;
     };
@@ -170,7 +170,7 @@ pub fn land(m: &mut Model, i: usize, cmds: &mut Vec<Effect>) {
 
 /// Whether `n`/`N` in the tail step through the find results (after landing on one, in
 /// the topic searched, until a `/` search takes them back).
-pub fn steers(m: &Model) -> bool {
+pub(crate) fn steers(m: &Model) -> bool {
     m.find.steering
         && !m.find.results.is_empty()
         && m.tail.topic.is_some()
@@ -180,7 +180,7 @@ pub fn steers(m: &Model) -> bool {
 
 /// `n` / `N`: the next (previous) result after the selected record, across the whole
 /// history (the results, not only the loaded records).
-pub fn step(m: &mut Model, forward: bool, cmds: &mut Vec<Effect>) {
+pub(crate) fn step(m: &mut Model, forward: bool, cmds: &mut Vec<Effect>) {
     let current = m.find.current.and_then(|i| m.find.results.get(i));
     let current = current.map(|r| (r.ts_ns, r.partition));
     // While a landing is under way the tail does not show the result yet.

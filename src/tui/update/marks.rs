@@ -11,10 +11,10 @@ use crate::client::{ChannelFilter, Consumed, Protocol, TopicName};
 
 /// What the quick clean-up proposes by default: closed, consumed channels (4.x: consumed
 /// topics) at least this old; the dialog lets the user change it.
-pub const QUICK_CLEANUP_AGE: &str = "1h";
+pub(super) const QUICK_CLEANUP_AGE: &str = "1h";
 
 /// Space: marks or unmarks the selected topic, then selects the next row.
-pub fn toggle_mark(m: &mut Model) {
+pub(super) fn toggle_mark(m: &mut Model) {
     let Some(t) = m.browser.selected_topic().cloned() else {
         m.say(Level::Info, "select a topic or channel to mark");
         return;
@@ -31,7 +31,7 @@ pub fn toggle_mark(m: &mut Model) {
 }
 
 /// Esc in the browser with marks: unmarks all. `false` when there was nothing to unmark.
-pub fn clear_marks(m: &mut Model) -> bool {
+pub(super) fn clear_marks(m: &mut Model) -> bool {
     if m.browser.marked.is_empty() {
         return false;
     }
@@ -41,7 +41,7 @@ pub fn clear_marks(m: &mut Model) -> bool {
 }
 
 /// `c`: only closed, consumed channels / everything.
-pub fn toggle_done_filter(m: &mut Model) {
+pub(super) fn toggle_done_filter(m: &mut Model) {
     m.browser.done_only = !m.browser.done_only;
     m.browser.scroll = 0;
     nav::browser_reselect(m, None);
@@ -56,7 +56,7 @@ pub fn toggle_done_filter(m: &mut Model) {
 }
 
 /// `D` with marks: the confirmation for all of them. `false` when nothing is marked.
-pub fn delete_marked(m: &mut Model) -> bool {
+pub(super) fn delete_marked(m: &mut Model) -> bool {
     if m.browser.marked.is_empty() {
         return false;
     }
@@ -68,7 +68,7 @@ pub fn delete_marked(m: &mut Model) -> bool {
 /// `X`: marks exactly the closed, consumed channels (4.x: the topics a consumer group
 /// read to the end) older than an hour and asks to delete them; the age is a field of the
 /// dialog and the list follows it ([`on_cleanup_edited`]).
-pub fn quick_cleanup(m: &mut Model) {
+pub(super) fn quick_cleanup(m: &mut Model) {
     let Ok(age_ns) = parse_age(QUICK_CLEANUP_AGE) else {
         return;
     };
@@ -117,7 +117,7 @@ fn cleanup_selection(m: &Model, age_ns: i64, age: &str) -> (Vec<TopicName>, Stri
 
 /// After an edit in the quick clean-up: the list (and the marks) follow the age typed; an
 /// age that does not parse empties the list and says why (nothing can be deleted then).
-pub fn on_cleanup_edited(m: &mut Model) {
+pub(super) fn on_cleanup_edited(m: &mut Model) {
     let Some(Overlay::Dialog(d)) = &m.overlay else {
         return;
     };
@@ -189,7 +189,7 @@ fn dialog_notes(m: &Model, topics: &[TopicName], lead: Option<String>) -> Option
 
 /// The answer to a delete of several topics: they leave the list and the marks, the
 /// selection moves to the row after the first deleted one, a tail of one of them stops.
-pub fn on_deleted_many(m: &mut Model, deleted: &[TopicName], cmds: &mut Vec<Effect>) {
+pub(super) fn on_deleted_many(m: &mut Model, deleted: &[TopicName], cmds: &mut Vec<Effect>) {
     let rows = m.browser.rows();
     let old = rows
         .iter()
@@ -217,7 +217,7 @@ pub fn on_deleted_many(m: &mut Model, deleted: &[TopicName], cmds: &mut Vec<Effe
 }
 
 /// The status line after a delete of several topics.
-pub fn deleted_many_text(deleted: usize, failed: &[(TopicName, String)]) -> String {
+pub(super) fn deleted_many_text(deleted: usize, failed: &[(TopicName, String)]) -> String {
     let mut s = format!(
         "deleted {deleted} topic{}",
         if deleted == 1 { "" } else { "s" }

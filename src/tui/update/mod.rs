@@ -2,12 +2,12 @@
 //! time comes in with `Msg::Tick`.
 
 mod actions;
-pub mod find;
+pub(crate) mod find;
 pub mod landing;
 mod marks;
-pub mod nav;
+pub(crate) mod nav;
 mod paging;
-pub mod scrub;
+pub(crate) mod scrub;
 mod worker_events;
 
 #[cfg(test)]

@@ -2,10 +2,10 @@
 
 use super::super::layout;
 use super::super::model::{Model, Overlay, Sel};
-pub use super::super::query::{tail_height, tail_window};
+pub(crate) use super::super::query::{tail_height, tail_window};
 
 /// Selects tail row `row` (clamped), leaving follow mode, and keeps it visible.
-pub fn tail_select_row(m: &mut Model, row: usize) {
+pub(crate) fn tail_select_row(m: &mut Model, row: usize) {
     let (top, _) = tail_window(m);
     let rows = m.tail.shown().rows(m.tail.filter);
     if rows.is_empty() {
@@ -29,13 +29,13 @@ pub fn tail_select_row(m: &mut Model, row: usize) {
 }
 
 /// Moves the tail selection by `delta` rows (leaving follow mode).
-pub fn tail_move(m: &mut Model, delta: isize) {
+pub(crate) fn tail_move(m: &mut Model, delta: isize) {
     let (_, sel) = tail_window(m);
     tail_select_row(m, sel.saturating_add_signed(delta));
 }
 
 /// Jumps to the next (`forward`) or previous search match, wrapping around.
-pub fn jump_match(m: &mut Model, forward: bool) {
+pub(crate) fn jump_match(m: &mut Model, forward: bool) {
     let buf = m.tail.shown();
     let matches = buf.matches();
     if matches.is_empty() {
@@ -73,14 +73,14 @@ pub fn jump_match(m: &mut Model, forward: bool) {
 }
 
 /// The browser's list height.
-pub fn browser_height(m: &Model) -> usize {
+pub(crate) fn browser_height(m: &Model) -> usize {
     let a = m.areas();
     let filter = m.browser.editing || !m.browser.filter.is_empty();
     (layout::browser_rows(&a, filter).height as usize).max(1)
 }
 
 /// Moves the browser selection by `delta` rows (or to row 0 when `to_top`).
-pub fn browser_move(m: &mut Model, delta: isize, to_top: bool) {
+pub(crate) fn browser_move(m: &mut Model, delta: isize, to_top: bool) {
     let rows = m.browser.rows();
     if rows.is_empty() {
         return;
@@ -97,7 +97,7 @@ pub fn browser_move(m: &mut Model, delta: isize, to_top: bool) {
 }
 
 /// Scrolls the browser so the selection is visible.
-pub fn browser_keep_visible(m: &mut Model) {
+pub(crate) fn browser_keep_visible(m: &mut Model) {
     let h = browser_height(m);
     let rows = m.browser.rows();
     let n = rows.len();
@@ -119,7 +119,7 @@ pub fn browser_keep_visible(m: &mut Model) {
 
 /// After a new listing: keeps the selection, or selects the row where it was, or the
 /// first topic.
-pub fn browser_reselect(m: &mut Model, old_row: Option<usize>) {
+pub(crate) fn browser_reselect(m: &mut Model, old_row: Option<usize>) {
     let rows = m.browser.rows();
     if rows.is_empty() {
         m.browser.sel = None;
@@ -146,7 +146,7 @@ pub fn browser_reselect(m: &mut Model, old_row: Option<usize>) {
 }
 
 /// Detail view: moves to the next/previous row, selecting it in the tail too.
-pub fn detail_step(m: &mut Model, delta: isize) {
+pub(crate) fn detail_step(m: &mut Model, delta: isize) {
     let Some(Overlay::Detail { seq, .. }) = &m.overlay else {
         return;
     };

@@ -11,7 +11,7 @@ use crate::client::Record;
 
 /// Before moving up `delta` rows (< 0): when that passes the first loaded record, asks
 /// for the records before it (once; not past the topic's first message).
-pub fn want_earlier(m: &mut Model, delta: isize, cmds: &mut Vec<Effect>) {
+pub(super) fn want_earlier(m: &mut Model, delta: isize, cmds: &mut Vec<Effect>) {
     let Some(topic) = m.tail.topic.clone() else {
         return;
     };
@@ -59,7 +59,7 @@ fn shown_mut(m: &mut Model) -> &mut Buffer {
 
 /// The page before the first loaded record arrived: in front of the buffer it goes, and
 /// the selection moves on up by the rows the key asked for.
-pub fn on_earlier(m: &mut Model, req: ReqId, result: Result<(Vec<Record>, bool), String>) {
+pub(super) fn on_earlier(m: &mut Model, req: ReqId, result: Result<(Vec<Record>, bool), String>) {
     let Some((want, before, overshoot)) = m.tail.paging else {
         return;
     };

@@ -5,18 +5,18 @@ use super::super::msg::{Effect, Start, WorkerCmd};
 use crate::time::TimeSpec;
 
 /// Buckets the timeline shows (its inner width).
-pub fn buckets(m: &Model) -> i64 {
+pub(crate) fn buckets(m: &Model) -> i64 {
     i64::from(m.areas().timeline_inner.width.max(1))
 }
 
 /// Width of one timeline bucket in ns.
-pub fn bucket_ns(m: &Model) -> i64 {
+pub(crate) fn bucket_ns(m: &Model) -> i64 {
     let (start, stop) = m.window();
     ((stop - start) / buckets(m)).max(1)
 }
 
 /// Asks for the histogram of the current window.
-pub fn request_histogram(m: &mut Model, cmds: &mut Vec<Effect>) {
+pub(crate) fn request_histogram(m: &mut Model, cmds: &mut Vec<Effect>) {
     let Some(topic) = m.tail.topic.clone() else {
         return;
     };
@@ -44,7 +44,7 @@ pub fn request_histogram(m: &mut Model, cmds: &mut Vec<Effect>) {
 }
 
 /// Moves the cursor by `n` buckets (negative: back).
-pub fn move_cursor(m: &mut Model, n: i64, cmds: &mut Vec<Effect>) {
+pub(crate) fn move_cursor(m: &mut Model, n: i64, cmds: &mut Vec<Effect>) {
     if m.tail.topic.is_none() {
         m.say(
             Level::Info,
@@ -64,7 +64,7 @@ pub fn move_cursor(m: &mut Model, n: i64, cmds: &mut Vec<Effect>) {
 
 /// Puts the cursor at `t` (clamped to the topic's history), cancels the current
 /// subscription and schedules the re-subscribe at `t` after the debounce.
-pub fn set_cursor(m: &mut Model, t: i64, cmds: &mut Vec<Effect>) {
+pub(crate) fn set_cursor(m: &mut Model, t: i64, cmds: &mut Vec<Effect>) {
     let t = t.clamp(m.history_start(), m.now.max(m.history_start()));
     m.scrub.landing = None; // a landing sets its own after this
     m.scrub.cursor = Some(t);
@@ -88,7 +88,7 @@ pub fn set_cursor(m: &mut Model, t: i64, cmds: &mut Vec<Effect>) {
 }
 
 /// Fires the debounced re-subscribe when due.
-pub fn fire_resubscribe(m: &mut Model, cmds: &mut Vec<Effect>) {
+pub(crate) fn fire_resubscribe(m: &mut Model, cmds: &mut Vec<Effect>) {
     let (Some(due), Some(cursor), Some(_)) = (m.scrub.resub_at, m.scrub.cursor, &m.tail.topic)
     else {
         return;
@@ -107,7 +107,7 @@ pub fn fire_resubscribe(m: &mut Model, cmds: &mut Vec<Effect>) {
 /// takes a fresh id, empties the buffer and subscribes from `start`. From the newest
 /// records the ring evicts the oldest; from a time it keeps the first records (the ones
 /// at the cursor) and stops reading when full.
-pub fn resubscribe(m: &mut Model, start: Start, cmds: &mut Vec<Effect>) {
+pub(crate) fn resubscribe(m: &mut Model, start: Start, cmds: &mut Vec<Effect>) {
     let Some(topic) = m.tail.topic.clone() else {
         return;
     };
@@ -131,7 +131,7 @@ pub fn resubscribe(m: &mut Model, start: Start, cmds: &mut Vec<Effect>) {
 }
 
 /// Empties the tail buffer for a new subscription.
-pub fn reset_tail_buffer(m: &mut Model) {
+pub(crate) fn reset_tail_buffer(m: &mut Model) {
     m.tail.live.clear();
     m.tail.frozen = None;
     m.tail.caught_up = false;
@@ -147,7 +147,7 @@ pub fn reset_tail_buffer(m: &mut Model) {
 }
 
 /// Back to live: newest records, following, full-history timeline.
-pub fn go_live(m: &mut Model, cmds: &mut Vec<Effect>) {
+pub(crate) fn go_live(m: &mut Model, cmds: &mut Vec<Effect>) {
     m.scrub.landing = None;
     let was_scrubbing = m.scrub.cursor.is_some() || m.scrub.resub_at.is_some();
     m.scrub.cursor = None;
@@ -167,7 +167,7 @@ pub fn go_live(m: &mut Model, cmds: &mut Vec<Effect>) {
 }
 
 /// Zooms the window by `factor` (2.0 out, 0.5 in) around the cursor (or now).
-pub fn zoom(m: &mut Model, factor: f64, cmds: &mut Vec<Effect>) {
+pub(crate) fn zoom(m: &mut Model, factor: f64, cmds: &mut Vec<Effect>) {
     if m.tail.topic.is_none() {
         m.say(
             Level::Info,
@@ -211,7 +211,7 @@ pub fn zoom(m: &mut Model, factor: f64, cmds: &mut Vec<Effect>) {
 }
 
 /// Applies a go-to-time SPEC.
-pub fn go_to(m: &mut Model, spec: TimeSpec, cmds: &mut Vec<Effect>) {
+pub(crate) fn go_to(m: &mut Model, spec: TimeSpec, cmds: &mut Vec<Effect>) {
     match spec {
         TimeSpec::Latest => go_live(m, cmds),
         TimeSpec::Earliest => {
@@ -239,7 +239,7 @@ pub fn go_to(m: &mut Model, spec: TimeSpec, cmds: &mut Vec<Effect>) {
 
 /// The clock moved from `old_now`: a window zoomed while live keeps its span and slides
 /// with now (instead of freezing at the moment of the zoom while still saying "live").
-pub fn slide_live_window(m: &mut Model, old_now: i64) {
+pub(crate) fn slide_live_window(m: &mut Model, old_now: i64) {
     if m.scrub.cursor.is_some() {
         return;
     }
@@ -252,7 +252,7 @@ pub fn slide_live_window(m: &mut Model, old_now: i64) {
 }
 
 /// Live timeline: refreshes the histogram every few seconds.
-pub fn refresh_histogram_if_due(m: &mut Model, cmds: &mut Vec<Effect>) {
+pub(crate) fn refresh_histogram_if_due(m: &mut Model, cmds: &mut Vec<Effect>) {
     if m.tail.topic.is_some()
         && m.window_is_live()
         && m.now - m.scrub.hist_at >= super::super::model::HISTOGRAM_REFRESH_NS
@@ -262,7 +262,7 @@ pub fn refresh_histogram_if_due(m: &mut Model, cmds: &mut Vec<Effect>) {
 }
 
 /// The time at column `col` of the timeline.
-pub fn time_at_column(m: &Model, col: u16) -> i64 {
+pub(crate) fn time_at_column(m: &Model, col: u16) -> i64 {
     let (start, _) = m.window();
     start + i64::from(col) * bucket_ns(m)
 }

@@ -7,7 +7,7 @@ use super::{dialog_waiting, nav};
 use crate::client::{ClientError, DeleteOutcome, PublishOutcome, Record};
 
 /// Applies a worker event.
-pub fn on_event(m: &mut Model, ev: WorkerEvent, cmds: &mut Vec<Effect>) {
+pub(super) fn on_event(m: &mut Model, ev: WorkerEvent, cmds: &mut Vec<Effect>) {
     m.dirty = true;
     match ev {
         WorkerEvent::Connected { protocol, addr } => {

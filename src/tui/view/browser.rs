@@ -14,7 +14,7 @@ use crate::time::format_duration;
 use unicode_width::UnicodeWidthStr;
 
 /// Draws the browser.
-pub fn browser(m: &Model, f: &mut Frame, a: &Areas) {
+pub(super) fn browser(m: &Model, f: &mut Frame, a: &Areas) {
     let t = Theme::of(m);
     let focused = m.focus == Pane::Browser && m.overlay.is_none();
     let title = if m.browser.loaded && !m.browser.filter.is_empty() {

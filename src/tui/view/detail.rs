@@ -14,7 +14,7 @@ use crate::time;
 
 /// The lines of a record's detail (without scrolling), the value wrapped at `width`
 /// columns so that no part of a long text or JSON string is cut off at the edge.
-pub fn detail_lines(m: &Model, seq: u64, width: usize, t: Theme) -> Vec<Line<'static>> {
+pub(super) fn detail_lines(m: &Model, seq: u64, width: usize, t: Theme) -> Vec<Line<'static>> {
     let Some(r) = m.tail.shown().get(seq) else {
         return vec![Line::from(Span::styled(
             "This record is no longer buffered (the ring moved on). Pause with Space to keep it.",
@@ -109,7 +109,7 @@ pub fn detail_lines(m: &Model, seq: u64, width: usize, t: Theme) -> Vec<Line<'st
 }
 
 /// Splits `s` into pieces of at most `width` terminal columns (at least one piece).
-pub fn wrap(s: &str, width: usize) -> Vec<String> {
+pub(super) fn wrap(s: &str, width: usize) -> Vec<String> {
     let width = width.max(2);
     let mut out = vec![String::new()];
     let mut used = 0;
@@ -146,7 +146,7 @@ pub fn max_scroll(m: &Model, seq: u64, size: (u16, u16)) -> u16 {
 }
 
 /// Draws the detail overlay.
-pub fn detail(m: &Model, f: &mut Frame, area: Rect, seq: u64, scroll: u16) {
+pub(super) fn detail(m: &Model, f: &mut Frame, area: Rect, seq: u64, scroll: u16) {
     let t = Theme::of(m);
     let (r, width) = detail_area(area);
     let rows = m.tail.shown().rows(m.tail.filter);

@@ -22,7 +22,7 @@ const KEY_W: usize = 14;
 
 /// Draws the results list over the tail pane: one line per match (time, partition, key,
 /// snippet with the match highlighted by the search's matcher), then the progress line.
-pub fn results(m: &Model, f: &mut Frame, a: &Areas) {
+pub(crate) fn results(m: &Model, f: &mut Frame, a: &Areas) {
     let t = Theme::of(m);
     let fd = &m.find;
     let topic = fd.topic.as_ref().map(|t| t.to_string()).unwrap_or_default();
@@ -100,7 +100,7 @@ pub fn results(m: &Model, f: &mut Frame, a: &Areas) {
 
 /// The timeline columns (of `cols` over `[start, stop]`) holding a match of the last
 /// search, when it searched the tailed topic.
-pub fn tick_columns(m: &Model, start: i64, stop: i64, cols: usize) -> Vec<bool> {
+pub(crate) fn tick_columns(m: &Model, start: i64, stop: i64, cols: usize) -> Vec<bool> {
     let mut ticks = vec![false; cols];
     if m.find.topic.is_none() || m.find.topic != m.tail.topic || !m.tail.merged.is_empty() {
         return ticks;

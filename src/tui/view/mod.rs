@@ -2,11 +2,11 @@
 
 mod browser;
 mod detail;
-pub mod find;
+pub(crate) mod find;
 mod overlay;
 mod status;
 mod tail;
-pub mod theme;
+pub(crate) mod theme;
 mod timeline;
 
 use ratatui::Frame;

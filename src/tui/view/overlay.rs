@@ -14,7 +14,7 @@ use crate::client::{Consumed, TopicName};
 use crate::format::{human_bytes, human_count, preview};
 
 /// The "terminal too small" notice.
-pub fn too_small(m: &Model, f: &mut Frame, area: Rect) {
+pub(super) fn too_small(m: &Model, f: &mut Frame, area: Rect) {
     let t = Theme::of(m);
     let text = vec![
         Line::from(Span::styled("Terminal too small", t.error())),
@@ -33,7 +33,7 @@ pub fn too_small(m: &Model, f: &mut Frame, area: Rect) {
 }
 
 /// The screen shown while no broker has answered yet.
-pub fn no_broker(m: &Model, f: &mut Frame, area: Rect) {
+pub(super) fn no_broker(m: &Model, f: &mut Frame, area: Rect) {
     let t = Theme::of(m);
     let mut text = vec![Line::from(Span::styled("swmq", t.title())), Line::from("")];
     match &m.conn {
@@ -84,7 +84,7 @@ pub fn no_broker(m: &Model, f: &mut Frame, area: Rect) {
 
 /// The key help, generated from the keymap, grouped by pane; long texts wrap under
 /// their column (nothing is cut at 80×24), and it scrolls.
-pub fn help(m: &Model, f: &mut Frame, area: Rect, scroll: u16) {
+pub(super) fn help(m: &Model, f: &mut Frame, area: Rect, scroll: u16) {
     let t = Theme::of(m);
     let r = help_area(area);
     let lines: Vec<Line> = help_rows(m.read_only, r.width)
@@ -119,7 +119,7 @@ pub fn help(m: &Model, f: &mut Frame, area: Rect, scroll: u16) {
 }
 
 /// A dialog, drawn from its field descriptors.
-pub fn dialog(m: &Model, f: &mut Frame, area: Rect, d: &Dialog) {
+pub(super) fn dialog(m: &Model, f: &mut Frame, area: Rect, d: &Dialog) {
     let t = Theme::of(m);
     let width = 72.min(area.width.saturating_sub(4));
     let inner_w = width.saturating_sub(4) as usize;

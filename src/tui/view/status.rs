@@ -14,7 +14,7 @@ use super::theme::Theme;
 use crate::time;
 
 /// The tail's mode word: following / paused / at cursor / live-paused.
-pub fn mode_word(m: &Model) -> String {
+pub(super) fn mode_word(m: &Model) -> String {
     match &m.tail.ended {
         Some(TailEnd::Closed) => return "ended (closed channel)".into(),
         Some(TailEnd::Failed(_)) => return "stopped (error)".into(),
@@ -39,7 +39,7 @@ pub fn mode_word(m: &Model) -> String {
 }
 
 /// The badges of the partitions that are not streaming: ` ─ p3 reconnecting ─ p5 failed`.
-pub fn fault_badges(m: &Model) -> String {
+pub(super) fn fault_badges(m: &Model) -> String {
     let mut s = String::new();
     for (p, f) in &m.tail.faults {
         let word = match f {
@@ -51,12 +51,12 @@ pub fn fault_badges(m: &Model) -> String {
     s
 }
 
-pub use crate::format::text::thousands;
+pub(super) use crate::format::text::thousands;
 
 /// The top bar. On a narrow terminal the least important pieces give way first (the
 /// demo label, the buffer fill, the rate, the protocol, the address), so that the
 /// connection state, the mode and the cursor time stay readable.
-pub fn status_bar(m: &Model, f: &mut Frame, area: Rect) {
+pub(super) fn status_bar(m: &Model, f: &mut Frame, area: Rect) {
     let t = Theme::of(m);
     let sep = || Span::styled(" ─ ", t.dim());
     // (priority: higher stays longer, spans)
@@ -159,7 +159,7 @@ pub fn status_bar(m: &Model, f: &mut Frame, area: Rect) {
 /// The bottom line: the status message, else the keys that work here (from the keymap).
 /// Hints that do not fit whole are left out (never cut in the middle); `q quit` and
 /// `? help` always stay.
-pub fn hint_line(m: &Model, f: &mut Frame, area: Rect) {
+pub(super) fn hint_line(m: &Model, f: &mut Frame, area: Rect) {
     let t = Theme::of(m);
     let mut parts = Vec::new();
     if let Some(s) = &m.status {

@@ -22,7 +22,7 @@ use unicode_width::UnicodeWidthStr;
 const KEY_W: usize = 14;
 
 /// Draws the tail pane.
-pub fn tail(m: &Model, f: &mut Frame, a: &Areas) {
+pub(super) fn tail(m: &Model, f: &mut Frame, a: &Areas) {
     let t = Theme::of(m);
     let focused = m.focus == Pane::Tail && m.overlay.is_none();
     let title = match &m.tail.topic {
@@ -287,7 +287,12 @@ fn record_line<'a>(
 }
 
 /// Splits `s` into spans, styling the search's matches in it with `hit`.
-pub fn highlight(s: &str, q: Option<&Matcher>, base: Style, hit: Style) -> Vec<Span<'static>> {
+pub(super) fn highlight(
+    s: &str,
+    q: Option<&Matcher>,
+    base: Style,
+    hit: Style,
+) -> Vec<Span<'static>> {
     let Some(q) = q else {
         return vec![Span::styled(s.to_string(), base)];
     };

@@ -8,14 +8,14 @@ use super::super::model::Model;
 
 /// The styles the views use.
 #[derive(Debug, Clone, Copy)]
-pub struct Theme {
+pub(crate) struct Theme {
     /// Whether colours are allowed.
     pub color: bool,
 }
 
 impl Theme {
     /// The theme for a model.
-    pub fn of(m: &Model) -> Self {
+    pub(crate) fn of(m: &Model) -> Self {
         Theme { color: !m.no_color }
     }
 
@@ -28,11 +28,11 @@ impl Theme {
     }
 
     /// Ordinary text.
-    pub fn text(self) -> Style {
+    pub(crate) fn text(self) -> Style {
         Style::new()
     }
     /// Secondary text.
-    pub fn dim(self) -> Style {
+    pub(crate) fn dim(self) -> Style {
         if self.color {
             Style::new().fg(Color::DarkGray)
         } else {
@@ -40,19 +40,19 @@ impl Theme {
         }
     }
     /// Titles and headings.
-    pub fn title(self) -> Style {
+    pub(crate) fn title(self) -> Style {
         self.c(Color::Cyan).add_modifier(Modifier::BOLD)
     }
     /// The focused pane's border.
-    pub fn border_focus(self) -> Style {
+    pub(crate) fn border_focus(self) -> Style {
         self.c(Color::Cyan)
     }
     /// Other borders.
-    pub fn border(self) -> Style {
+    pub(crate) fn border(self) -> Style {
         self.dim()
     }
     /// A pane's bordered block with its title, highlighted when the pane has focus.
-    pub fn pane(self, title: String, focused: bool) -> Block<'static> {
+    pub(crate) fn pane(self, title: String, focused: bool) -> Block<'static> {
         Block::default()
             .borders(Borders::ALL)
             .border_style(if focused {
@@ -63,7 +63,7 @@ impl Theme {
             .title(Span::styled(title, self.title()))
     }
     /// The selected row.
-    pub fn selected(self, focused: bool) -> Style {
+    pub(crate) fn selected(self, focused: bool) -> Style {
         if focused {
             Style::new().add_modifier(Modifier::REVERSED)
         } else {
@@ -71,7 +71,7 @@ impl Theme {
         }
     }
     /// A search hit.
-    pub fn hit(self) -> Style {
+    pub(crate) fn hit(self) -> Style {
         if self.color {
             Style::new().fg(Color::Black).bg(Color::Yellow)
         } else {
@@ -79,31 +79,31 @@ impl Theme {
         }
     }
     /// Good news.
-    pub fn ok(self) -> Style {
+    pub(crate) fn ok(self) -> Style {
         self.c(Color::Green)
     }
     /// Bad news.
-    pub fn error(self) -> Style {
+    pub(crate) fn error(self) -> Style {
         self.c(Color::Red).add_modifier(Modifier::BOLD)
     }
     /// Warnings.
-    pub fn warn(self) -> Style {
+    pub(crate) fn warn(self) -> Style {
         self.c(Color::Yellow)
     }
     /// Keys in hints.
-    pub fn key(self) -> Style {
+    pub(crate) fn key(self) -> Style {
         self.c(Color::Cyan).add_modifier(Modifier::BOLD)
     }
     /// Timestamps.
-    pub fn time(self) -> Style {
+    pub(crate) fn time(self) -> Style {
         self.c(Color::Blue)
     }
     /// Histogram bars.
-    pub fn bars(self) -> Style {
+    pub(crate) fn bars(self) -> Style {
         self.c(Color::Green)
     }
     /// The timeline cursor.
-    pub fn cursor(self) -> Style {
+    pub(crate) fn cursor(self) -> Style {
         Style::new().add_modifier(Modifier::REVERSED | Modifier::BOLD)
     }
 }

@@ -19,7 +19,7 @@ const BARS: [char; 9] = [' ', '▁', '▂', '▃', '▄', '▅', '▆', '▇', '
 /// count is spread over the columns its time span covers, in proportion. A histogram
 /// coarser than the screen (taken before a resize, or of a wider window) thus draws an
 /// even bar, not a comb of bars and gaps.
-pub fn columns(h: &Histogram, start: i64, stop: i64, cols: usize) -> Vec<f64> {
+pub(super) fn columns(h: &Histogram, start: i64, stop: i64, cols: usize) -> Vec<f64> {
     let mut out = vec![0f64; cols];
     if cols == 0 || stop <= start || h.counts.is_empty() {
         return out;
@@ -80,7 +80,7 @@ fn coalesce(cells: Vec<(char, Style)>) -> Vec<Span<'static>> {
 }
 
 /// The column of time `t` in a window of `cols` columns.
-pub fn column_of(t: i64, start: i64, stop: i64, cols: usize) -> Option<usize> {
+pub(super) fn column_of(t: i64, start: i64, stop: i64, cols: usize) -> Option<usize> {
     if t < start || t > stop || stop <= start || cols == 0 {
         return None;
     }
@@ -121,7 +121,7 @@ fn title(m: &Model, start: i64, stop: i64) -> String {
 }
 
 /// Draws the timeline block.
-pub fn timeline(m: &Model, f: &mut Frame, area: Rect) {
+pub(super) fn timeline(m: &Model, f: &mut Frame, area: Rect) {
     let t = Theme::of(m);
     let (start, stop) = m.window();
     let title = title(m, start, stop);
@@ -223,7 +223,7 @@ const SUB_SECOND_TICKS_MS: [i64; 6] = [10, 20, 50, 100, 200, 500];
 /// The axis labels of `[start, stop]` on `cols` columns: `(column, text)`, at round times
 /// (every 10 s, 5 min, 1 h, ... in the shown time zone) far enough apart to stay legible,
 /// the last one at the right edge (`now` for the live window, else the window's end).
-pub fn axis_labels(
+pub(super) fn axis_labels(
     start: i64,
     stop: i64,
     cols: usize,

@@ -31,7 +31,7 @@ fn essence(v: &Value) -> Value {
 }
 
 /// The binary's own status line names the protocol.
-pub async fn check_status(t: &Target) {
+pub(crate) async fn check_status(t: &Target) {
     let text = ok(&swmq(t, &["status"]).await, "status");
     assert!(
         text.contains(&format!("protocol  {}", t.protocol)),
@@ -57,7 +57,7 @@ pub async fn check_status(t: &Target) {
 
 /// tail --format json → publish --input json is byte-exact (binary keys/values, 1 MiB
 /// values, headers on 2.x, timestamps).
-pub async fn check_json_roundtrip(t: &Target, ns: &str) {
+pub(crate) async fn check_json_roundtrip(t: &Target, ns: &str) {
     let src = format!("{ns}/src");
     let dst = format!("{ns}/dst");
     let mut args = vec![
@@ -178,7 +178,7 @@ pub async fn check_json_roundtrip(t: &Target, ns: &str) {
 
 /// `--from T` returns exactly the records with ts ≥ T (one has ts exactly T); `--until`,
 /// `--count`, `--partition` and `--grep` cut as documented.
-pub async fn check_time_ranges(t: &Target, ns: &str) {
+pub(crate) async fn check_time_ranges(t: &Target, ns: &str) {
     let topic = format!("{ns}/ranges");
     let lines: String = (0..12).map(|i| format!("m{i}\n")).collect();
     ok(
@@ -241,7 +241,7 @@ pub async fn check_time_ranges(t: &Target, ns: &str) {
 }
 
 /// `topics` and `describe`, as tables within 80 columns and as JSON.
-pub async fn check_topics_describe(t: &Target, ns: &str) {
+pub(crate) async fn check_topics_describe(t: &Target, ns: &str) {
     let topic = format!("{ns}/listed");
     let lines: String = (0..20).map(|i| format!("value-{i}\n")).collect();
     ok(

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use super::*;
 
 /// `| head`: a closed stdout ends tail quietly with exit 0, following or not.
-pub async fn check_closed_stdout(t: &Target, ns: &str) {
+pub(crate) async fn check_closed_stdout(t: &Target, ns: &str) {
     let topic = format!("{ns}/head");
     // 80 records of 1200 B: more than a pipe buffer (64 KiB) of output.
     let lines: String = (0..80).map(|i| format!("{i:0>1200}\n")).collect();
@@ -55,7 +55,7 @@ pub async fn check_closed_stdout(t: &Target, ns: &str) {
 }
 
 /// `| head` while tail follows and nothing is written: it still ends quietly, soon.
-pub async fn check_closed_stdout_while_idle(t: &Target, ns: &str) {
+pub(crate) async fn check_closed_stdout_while_idle(t: &Target, ns: &str) {
     let topic = format!("{ns}/idle");
     ok(&swmq(t, &["publish", &topic, "x"]).await, "publish");
     let mut c = command(t, &["tail", &topic]); // follows from latest: prints nothing
@@ -82,7 +82,7 @@ pub async fn check_closed_stdout_while_idle(t: &Target, ns: &str) {
 
 /// A record published while tail follows appears within a few seconds; Ctrl-C then ends
 /// tail with exit 0.
-pub async fn check_follow_and_ctrl_c(t: &Target, ns: &str) {
+pub(crate) async fn check_follow_and_ctrl_c(t: &Target, ns: &str) {
     let topic = format!("{ns}/live");
     ok(
         &swmq(t, &["publish", &topic, "first"]).await,
@@ -128,7 +128,7 @@ pub async fn check_follow_and_ctrl_c(t: &Target, ns: &str) {
 }
 
 /// `--read-only` refuses writes against a live broker and nothing is written.
-pub async fn check_read_only(t: &Target, ns: &str) {
+pub(crate) async fn check_read_only(t: &Target, ns: &str) {
     let topic = format!("{ns}/ro");
     ok(&swmq(t, &["publish", &topic, "kept"]).await, "publish");
     read_n(t, &topic, 1).await;
@@ -164,7 +164,7 @@ pub async fn check_read_only(t: &Target, ns: &str) {
 }
 
 /// `delete --yes` removes the topic.
-pub async fn check_delete(t: &Target, ns: &str) {
+pub(crate) async fn check_delete(t: &Target, ns: &str) {
     let topic = format!("{ns}/gone");
     ok(&swmq(t, &["publish", &topic, "x", "y"]).await, "publish");
     read_n(t, &topic, 2).await;
@@ -175,7 +175,7 @@ pub async fn check_delete(t: &Target, ns: &str) {
 const CHAN_ERR: &str = "channels exist only in SeaweedFS 2.x messaging";
 
 /// Every `chan` command on 4.x: exit 1 with the channels error.
-pub async fn check_chan_refused_on_mq(t: &Target) {
+pub(crate) async fn check_chan_refused_on_mq(t: &Target) {
     for args in [
         &["chan", "publish", "c1", "v"][..],
         &["chan", "close", "c1"],
@@ -190,7 +190,7 @@ pub async fn check_chan_refused_on_mq(t: &Target) {
 
 /// Channels on 2.x: publish, read, close (read then ends by itself), refused publish
 /// after close, delete.
-pub async fn check_channels(t: &Target, name: &str) {
+pub(crate) async fn check_channels(t: &Target, name: &str) {
     let out = ok(
         &swmq(t, &["chan", "publish", name, "one", "two"]).await,
         "chan publish",

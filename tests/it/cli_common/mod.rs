@@ -10,7 +10,7 @@ use serde_json::Value;
 
 /// Where the binary is pointed.
 #[derive(Clone, Debug)]
-pub struct Target {
+pub(crate) struct Target {
     /// Broker address.
     pub broker: String,
     /// Filer gRPC address.
@@ -21,7 +21,7 @@ pub struct Target {
 
 impl Target {
     /// Whether the protocol has headers and channels.
-    pub fn is_legacy(&self) -> bool {
+    pub(crate) fn is_legacy(&self) -> bool {
         self.protocol == "legacy"
     }
 }
@@ -36,7 +36,7 @@ pub(crate) fn command(t: &Target, args: &[&str]) -> std::process::Command {
 }
 
 /// Runs `swmq ARGS` with `stdin` (empty when `None`) off the async runtime.
-pub async fn swmq_in(t: &Target, args: &[&str], stdin: Option<Vec<u8>>) -> Output {
+pub(crate) async fn swmq_in(t: &Target, args: &[&str], stdin: Option<Vec<u8>>) -> Output {
     let mut c = command(t, args);
     let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
     tokio::task::spawn_blocking(move || {
@@ -60,7 +60,7 @@ pub async fn swmq_in(t: &Target, args: &[&str], stdin: Option<Vec<u8>>) -> Outpu
 }
 
 /// Runs `swmq ARGS` with an empty stdin.
-pub async fn swmq(t: &Target, args: &[&str]) -> Output {
+pub(crate) async fn swmq(t: &Target, args: &[&str]) -> Output {
     swmq_in(t, args, None).await
 }
 
@@ -102,7 +102,7 @@ pub(crate) fn wait_output(mut child: Child, limit: Duration) -> Option<Output> {
 
 /// Spawns `swmq ARGS` (a following tail) with its stdout lines sent to the receiver as they
 /// come; the caller stops the child.
-pub fn spawn_lines(
+pub(crate) fn spawn_lines(
     t: &Target,
     args: &[&str],
 ) -> (Child, tokio::sync::mpsc::UnboundedReceiver<String>) {
@@ -125,7 +125,7 @@ pub fn spawn_lines(
 }
 
 /// Asserts success and returns stdout.
-pub fn ok(out: &Output, what: &str) -> String {
+pub(crate) fn ok(out: &Output, what: &str) -> String {
     assert!(
         out.status.success(),
         "{what}: exit {:?}\nstderr: {}\nstdout: {}",
@@ -137,7 +137,7 @@ pub fn ok(out: &Output, what: &str) -> String {
 }
 
 /// Asserts a failure with `code` and a one-line stderr; returns stderr.
-pub fn fails(out: &Output, code: i32, what: &str) -> String {
+pub(crate) fn fails(out: &Output, code: i32, what: &str) -> String {
     let err = String::from_utf8_lossy(&out.stderr).to_string();
     assert_eq!(
         out.status.code(),
@@ -155,14 +155,14 @@ pub fn fails(out: &Output, code: i32, what: &str) -> String {
 }
 
 /// Parses JSON lines.
-pub fn json_lines(s: &str) -> Vec<Value> {
+pub(crate) fn json_lines(s: &str) -> Vec<Value> {
     s.lines()
         .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("bad JSON line {l:?}: {e}")))
         .collect()
 }
 
 /// `tail TOPIC --from earliest --no-follow --format json` + extra args, parsed.
-pub async fn read_all(t: &Target, topic: &str, extra: &[&str]) -> Vec<Value> {
+pub(crate) async fn read_all(t: &Target, topic: &str, extra: &[&str]) -> Vec<Value> {
     let mut args = vec!["tail", topic, "--no-follow", "--format", "json"];
     if !extra.contains(&"--from") {
         args.extend(["--from", "earliest"]);
@@ -173,7 +173,7 @@ pub async fn read_all(t: &Target, topic: &str, extra: &[&str]) -> Vec<Value> {
 }
 
 /// Reads until at least `n` records are there (a fresh write may take a moment to show).
-pub async fn read_n(t: &Target, topic: &str, n: usize) -> Vec<Value> {
+pub(crate) async fn read_n(t: &Target, topic: &str, n: usize) -> Vec<Value> {
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
         let v = read_all(t, topic, &[]).await;
@@ -189,6 +189,6 @@ mod data;
 mod flow;
 mod usability;
 
-pub use data::*;
-pub use flow::*;
-pub use usability::*;
+pub(crate) use data::*;
+pub(crate) use flow::*;
+pub(crate) use usability::*;

@@ -21,7 +21,7 @@ fn per_partition(records: &[Value]) -> BTreeMap<i64, usize> {
 /// Item 1: `--input json` takes tail envelopes only; a plain JSON line is a usage error
 /// naming the line and nothing is published; JSON documents are values under the default
 /// text input.
-pub async fn check_json_input_is_strict(t: &Target, ns: &str) {
+pub(crate) async fn check_json_input_is_strict(t: &Target, ns: &str) {
     let topic = format!("{ns}/strict");
     ok(
         &swmq(t, &["publish", &topic, "--partitions", "1", "seed"]).await,
@@ -61,7 +61,7 @@ pub async fn check_json_input_is_strict(t: &Target, ns: &str) {
 }
 
 /// Item 2: a partition beyond the last names the inclusive range.
-pub async fn check_partition_range_message(t: &Target, ns: &str) {
+pub(crate) async fn check_partition_range_message(t: &Target, ns: &str) {
     let topic = format!("{ns}/four");
     ok(
         &swmq(t, &["publish", &topic, "--partitions", "4", "x"]).await,
@@ -79,7 +79,7 @@ pub async fn check_partition_range_message(t: &Target, ns: &str) {
 /// `hashKey := util.HashToInt32(key) % pub_balancer.MaxPartitionCount`, negated when
 /// negative; MD5("") gives slot 63, in the first partition's range [0, 630)), so unkeyed
 /// messages all go to partition 0; the 2.x msgclient sends unkeyed messages round robin.
-pub async fn check_partitioners(t: &Target, ns: &str) {
+pub(crate) async fn check_partitioners(t: &Target, ns: &str) {
     let hash = format!("{ns}/hash");
     let eight = "a\nb\nc\nd\ne\nf\ng\nh\n".as_bytes().to_vec();
     let out = swmq_in(
@@ -162,7 +162,7 @@ pub async fn check_partitioners(t: &Target, ns: &str) {
 }
 
 /// Item 4: `.time` goes back into `--from` exactly; `ts_ns` is what jq 1.6 rounds.
-pub async fn check_time_roundtrip(t: &Target, ns: &str) {
+pub(crate) async fn check_time_roundtrip(t: &Target, ns: &str) {
     let topic = format!("{ns}/times");
     let five = "r0\nr1\nr2\nr3\nr4\n".as_bytes().to_vec();
     let out = swmq_in(t, &["publish", &topic, "--partitions", "1"], Some(five)).await;
@@ -202,7 +202,7 @@ pub async fn check_time_roundtrip(t: &Target, ns: &str) {
 }
 
 /// Item 5: short flags and format strings.
-pub async fn check_short_flags_and_formats(t: &Target, ns: &str) {
+pub(crate) async fn check_short_flags_and_formats(t: &Target, ns: &str) {
     let topic = format!("{ns}/fmt");
     let value = r#"{"customer":{"city":"Lyon"},"items":[{"sku":"A-17"}],"n":3}"#;
     let mut args = vec![
@@ -299,7 +299,7 @@ pub async fn check_short_flags_and_formats(t: &Target, ns: &str) {
 }
 
 /// Item 6: `tail --last N` over several partitions, with --grep, then stop or follow.
-pub async fn check_last(t: &Target, ns: &str) {
+pub(crate) async fn check_last(t: &Target, ns: &str) {
     let topic = format!("{ns}/last");
     let input: String = (0..60).map(|i| format!("v{i:02}\n")).collect();
     let args = [
@@ -393,7 +393,7 @@ pub async fn check_last(t: &Target, ns: &str) {
 
 /// Item 6 of the TUI list, CLI side: `--grep` is the TUI's matcher (key, value and header
 /// values; `-F` literal, `-i` any case); and a time without a zone under `--utc` is UTC.
-pub async fn check_grep_matcher_and_utc_times(t: &Target, ns: &str) {
+pub(crate) async fn check_grep_matcher_and_utc_times(t: &Target, ns: &str) {
     let topic = format!("{ns}/grep");
     let publish = |args: Vec<&str>| {
         let mut v = vec!["publish", topic.as_str(), "--partitions", "1"];

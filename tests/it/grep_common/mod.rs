@@ -8,7 +8,7 @@ use crate::cli_common::*;
 
 /// 300 values round robin over 3 partitions: needles at the first (p0) and the last (p2)
 /// record, a capitalised one in the middle (p0); on 2.x a needle in a header too.
-pub async fn seed(t: &Target, topic: &str) -> usize {
+pub(crate) async fn seed(t: &Target, topic: &str) -> usize {
     let mut text = String::new();
     for i in 0..300 {
         let line = match i {
@@ -56,7 +56,7 @@ async fn lines_of(t: &Target, args: &[&str]) -> Vec<String> {
     s.lines().map(str::to_string).collect()
 }
 
-pub async fn check_grep_cli(t: &Target, ns: &str) {
+pub(crate) async fn check_grep_cli(t: &Target, ns: &str) {
     let topic = format!("{ns}/g");
     seed(t, &topic).await;
     // The same records, in the same format and order, as `tail --grep`.

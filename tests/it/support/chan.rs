@@ -8,7 +8,7 @@ use swmq::proto::v2::{Message, SubscriberMessage};
 use super::embedded::{msg, publish, subscribe_raw};
 
 /// A close message.
-pub fn close() -> Message {
+pub(crate) fn close() -> Message {
     Message {
         is_close: true,
         ..Default::default()
@@ -16,7 +16,7 @@ pub fn close() -> Message {
 }
 
 /// Publishes `n` values and (when `sealed`) the close to channel `name`.
-pub async fn fill(addr: &str, name: &str, n: usize, sealed: bool) {
+pub(crate) async fn fill(addr: &str, name: &str, n: usize, sealed: bool) {
     let mut msgs: Vec<Message> = (0..n).map(|i| msg(&format!("{name}-{i}"))).collect();
     if sealed {
         msgs.push(close());
@@ -27,7 +27,12 @@ pub async fn fill(addr: &str, name: &str, n: usize, sealed: bool) {
 /// A 2.x `SubChannel`: subscribes as `id` from the start and reads `limit` values (all when
 /// `None`); on the close message it answers `is_close`, as the Go client does. Returns how
 /// many values it read and whether it saw the close.
-pub async fn sub_channel(addr: &str, id: &str, name: &str, limit: Option<usize>) -> (usize, bool) {
+pub(crate) async fn sub_channel(
+    addr: &str,
+    id: &str,
+    name: &str,
+    limit: Option<usize>,
+) -> (usize, bool) {
     let mut sub = subscribe_raw(
         addr,
         SubInit {

@@ -18,7 +18,7 @@ use super::free_port;
 use super::weed::{weed_binary, when_gone};
 
 /// The `weed` binary (never `None`: a missing one fails the test, see [`super::weed`]).
-pub fn weed_or_skip() -> Option<PathBuf> {
+pub(crate) fn weed_or_skip() -> Option<PathBuf> {
     match weed_binary() {
         Ok(p) => Some(p),
         Err(e) => panic!("the real SeaweedFS is unavailable: {e}"),
@@ -28,7 +28,7 @@ pub fn weed_or_skip() -> Option<PathBuf> {
 /// One `weed` process (its own process group) that can be signalled and started again
 /// with the same arguments, directory and log (appended).
 #[derive(Debug)]
-pub struct Proc {
+pub(crate) struct Proc {
     /// What it is (for messages).
     pub name: String,
     bin: PathBuf,
@@ -43,7 +43,7 @@ pub struct Proc {
 
 impl Proc {
     /// Starts `bin args` in `cwd`, logging to `log`.
-    pub fn start(name: &str, bin: &Path, args: Vec<String>, cwd: &Path, log: &Path) -> Proc {
+    pub(crate) fn start(name: &str, bin: &Path, args: Vec<String>, cwd: &Path, log: &Path) -> Proc {
         let p = Proc {
             name: name.to_string(),
             bin: bin.to_path_buf(),
@@ -80,12 +80,12 @@ impl Proc {
     }
 
     /// The process group (= the pid of the process started last).
-    pub fn pgid(&self) -> u32 {
+    pub(crate) fn pgid(&self) -> u32 {
         self.child.lock().unwrap().as_ref().map_or(0, |c| c.id())
     }
 
     /// Whether the process is alive (reaps it when it has exited).
-    pub fn is_alive(&self) -> bool {
+    pub(crate) fn is_alive(&self) -> bool {
         match self.child.lock().unwrap().as_mut() {
             Some(c) => matches!(c.try_wait(), Ok(None)),
             None => false,
@@ -93,7 +93,7 @@ impl Proc {
     }
 
     /// Sends `sig` (`TERM`, `KILL`, …) to the process group.
-    pub fn signal(&self, sig: &str) {
+    pub(crate) fn signal(&self, sig: &str) {
         let _ = Command::new("kill")
             .args([&format!("-{sig}"), "--", &format!("-{}", self.pgid())])
             .status();
@@ -101,7 +101,7 @@ impl Proc {
 
     /// Sends `sig`, waits until the process is gone (KILL after 5 s: `weed server` does
     /// not exit on TERM within 15 s, seen); returns how long.
-    pub fn stop(&self, sig: &str) -> Duration {
+    pub(crate) fn stop(&self, sig: &str) -> Duration {
         let kill_after = Duration::from_secs(5);
         let t = Instant::now();
         self.signal(sig);
@@ -115,27 +115,27 @@ impl Proc {
     }
 
     /// Starts it again (same arguments, directory and ports).
-    pub fn restart(&self) {
+    pub(crate) fn restart(&self) {
         assert!(!self.is_alive(), "{} is still running", self.name);
         self.spawn();
     }
 
     /// The log of the current run.
-    pub fn run_log(&self) -> String {
+    pub(crate) fn run_log(&self) -> String {
         let all = std::fs::read(&self.log).unwrap_or_default();
         let start = (*self.log_start.lock().unwrap() as usize).min(all.len());
         String::from_utf8_lossy(&all[start..]).into_owned()
     }
 
     /// The last lines of the current run's log (for failure messages).
-    pub fn log_tail(&self, n: usize) -> String {
+    pub(crate) fn log_tail(&self, n: usize) -> String {
         let log = self.run_log();
         let lines: Vec<&str> = log.lines().collect();
         lines[lines.len().saturating_sub(n)..].join("\n")
     }
 
     /// Waits until the current run's log contains `what`.
-    pub fn wait_log(&self, what: &str, timeout: Duration) -> Result<(), String> {
+    pub(crate) fn wait_log(&self, what: &str, timeout: Duration) -> Result<(), String> {
         let t = Instant::now();
         while t.elapsed() < timeout {
             if self.run_log().contains(what) {
@@ -184,7 +184,11 @@ fn temp_dir(prefix: &str) -> PathBuf {
 /// Waits until a 4.x broker answers `FindBrokerLeader` with a balancer and the filer
 /// answers `ListEntries` (nothing else is sent to a starting broker: 4.48 crashes on a
 /// `ListTopics` that comes before it has found its balancer).
-pub fn wait_broker_ready(broker: &str, filer: &str, timeout: Duration) -> Result<(), String> {
+pub(crate) fn wait_broker_ready(
+    broker: &str,
+    filer: &str,
+    timeout: Duration,
+) -> Result<(), String> {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -238,7 +242,7 @@ fn server_args(dir: &Path, p: &[u16]) -> Vec<String> {
 
 /// A whole `weed server -filer -mq.broker` on fixed ports and a fixed data directory,
 /// stopped and restarted by the test.
-pub struct RestartableWeed {
+pub(crate) struct RestartableWeed {
     /// Broker gRPC address.
     pub broker: String,
     /// Filer gRPC address.
@@ -249,7 +253,7 @@ pub struct RestartableWeed {
 
 impl RestartableWeed {
     /// Starts one and waits until it is ready; `None` when `weed` is missing (outside CI).
-    pub fn start() -> Option<RestartableWeed> {
+    pub(crate) fn start() -> Option<RestartableWeed> {
         let bin = weed_or_skip()?;
         let dir = temp_dir("swmq-weedrs-");
         let p: Vec<u16> = (0..7).map(|_| free_port()).collect();
@@ -267,14 +271,14 @@ impl RestartableWeed {
     }
 
     /// Waits until the (re)started server is ready.
-    pub fn wait_ready(&self) -> Result<(), String> {
+    pub(crate) fn wait_ready(&self) -> Result<(), String> {
         self.proc.wait_log("found balan", Duration::from_secs(90))?;
         wait_broker_ready(&self.broker, &self.filer, Duration::from_secs(60))
     }
 }
 
 /// A cluster: `weed server -filer` (master, volume, filer) and two `weed mq.broker`s.
-pub struct Cluster {
+pub(crate) struct Cluster {
     /// Master HTTP address (`host:port.grpcport` as the brokers are given it).
     pub master: String,
     /// Filer gRPC address.
@@ -292,7 +296,7 @@ pub struct Cluster {
 impl Cluster {
     /// Starts the cluster and waits until both brokers have found the balancer; `None`
     /// when `weed` is missing (outside CI).
-    pub fn start() -> Option<Cluster> {
+    pub(crate) fn start() -> Option<Cluster> {
         let bin = weed_or_skip()?;
         let dir = temp_dir("swmq-cluster-");
         let p: Vec<u16> = (0..6).map(|_| free_port()).collect();
@@ -338,7 +342,7 @@ impl Cluster {
     /// Waits until the balancer assigns partitions to both brokers (a broker registers
     /// with the balancer a while after it has found it): creates probe topics of 8
     /// partitions in namespace `swmqprobe` until one is spread over both.
-    pub fn wait_balancer_knows_both(&self) -> Result<(), String> {
+    pub(crate) fn wait_balancer_knows_both(&self) -> Result<(), String> {
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -366,13 +370,13 @@ impl Cluster {
     }
 
     /// Waits until broker `i` (started or restarted) is ready.
-    pub fn wait_broker(&self, i: usize) -> Result<(), String> {
+    pub(crate) fn wait_broker(&self, i: usize) -> Result<(), String> {
         self.broker_procs[i].wait_log("found balan", Duration::from_secs(90))?;
         wait_broker_ready(&self.brokers[i], &self.filer, Duration::from_secs(60))
     }
 
     /// The balancer's index (`FindBrokerLeader` through broker 0).
-    pub async fn balancer(&self) -> usize {
+    pub(crate) async fn balancer(&self) -> usize {
         let c = self.client(0).await;
         let st = c.status().await.expect("status");
         let b = st.balancer.expect("a balancer");
@@ -383,7 +387,7 @@ impl Cluster {
     }
 
     /// A 4.x client connected to broker `i` (with the filer).
-    pub async fn client(&self, i: usize) -> swmq::client::mq::MqClient {
+    pub(crate) async fn client(&self, i: usize) -> swmq::client::mq::MqClient {
         let mut o = swmq::client::ConnectOptions::new(&self.brokers[i]);
         o.filer = self.filer.clone();
         o.protocol = swmq::client::ProtocolChoice::Mq;
@@ -394,7 +398,7 @@ impl Cluster {
     }
 
     /// Fails the test if a broker died (swmq must never crash one).
-    pub fn assert_brokers_alive(&self) {
+    pub(crate) fn assert_brokers_alive(&self) {
         for p in &self.broker_procs {
             assert!(p.is_alive(), "{} died:\n{}", p.name, p.log_tail(30));
         }

@@ -17,7 +17,7 @@ use tokio_stream::wrappers::ReceiverStream;
 use tonic::transport::Channel;
 
 /// A running embedded broker and its data directory.
-pub struct Embedded {
+pub(crate) struct Embedded {
     /// The broker.
     pub broker: RunningBroker,
     /// Its address, `127.0.0.1:PORT` (no scheme).
@@ -27,7 +27,7 @@ pub struct Embedded {
 }
 
 /// Starts a broker on a free loopback port with a fresh data directory.
-pub async fn start_embedded() -> Embedded {
+pub(crate) async fn start_embedded() -> Embedded {
     let dir = tempfile::tempdir().expect("temp dir");
     let broker = start_in(dir.path().to_path_buf()).await;
     let addr = broker.addr().to_string();
@@ -35,20 +35,20 @@ pub async fn start_embedded() -> Embedded {
 }
 
 /// Starts a broker on a free loopback port over an existing data directory.
-pub async fn start_in(data_dir: std::path::PathBuf) -> RunningBroker {
+pub(crate) async fn start_in(data_dir: std::path::PathBuf) -> RunningBroker {
     let config = BrokerConfig::new("127.0.0.1:0".parse().unwrap(), data_dir);
     swmq::broker::start(config).await.expect("start broker")
 }
 
 /// A raw 2.x client.
-pub async fn v2_client(addr: &str) -> SeaweedMessagingClient<Channel> {
+pub(crate) async fn v2_client(addr: &str) -> SeaweedMessagingClient<Channel> {
     SeaweedMessagingClient::connect(format!("http://{addr}"))
         .await
         .expect("connect")
 }
 
 /// A raw admin client.
-pub async fn admin_client(
+pub(crate) async fn admin_client(
     addr: &str,
 ) -> swmq::proto::admin::swmq_admin_client::SwmqAdminClient<Channel> {
     swmq::proto::admin::swmq_admin_client::SwmqAdminClient::connect(format!("http://{addr}"))
@@ -57,7 +57,7 @@ pub async fn admin_client(
 }
 
 /// A message with a value (and nothing else set).
-pub fn msg(value: &str) -> Message {
+pub(crate) fn msg(value: &str) -> Message {
     Message {
         value: value.to_string().into(),
         ..Default::default()
@@ -66,7 +66,7 @@ pub fn msg(value: &str) -> Message {
 
 /// Publishes `msgs` on one stream (init first), ends the stream, and returns every
 /// response, or the status the stream failed with.
-pub async fn publish(
+pub(crate) async fn publish(
     addr: &str,
     namespace: &str,
     topic: &str,
@@ -98,7 +98,7 @@ pub async fn publish(
 }
 
 /// An open subscription: keep `requests` alive to keep the subscription going.
-pub struct Subscription {
+pub(crate) struct Subscription {
     /// The request side (send `is_close` or drop the subscription to end it).
     pub requests: mpsc::Sender<SubscriberMessage>,
     /// The messages.
@@ -107,7 +107,7 @@ pub struct Subscription {
 
 impl Subscription {
     /// The next message, `None` when the stream ended OK; fails after 5 s.
-    pub async fn next(&mut self) -> Result<Option<Message>, tonic::Status> {
+    pub(crate) async fn next(&mut self) -> Result<Option<Message>, tonic::Status> {
         let m = tokio::time::timeout(std::time::Duration::from_secs(5), self.stream.message())
             .await
             .map_err(|_| tonic::Status::deadline_exceeded("no message within 5 s"))??;
@@ -115,7 +115,7 @@ impl Subscription {
     }
 
     /// Whether nothing arrives within `ms` milliseconds.
-    pub async fn quiet_for(&mut self, ms: u64) -> bool {
+    pub(crate) async fn quiet_for(&mut self, ms: u64) -> bool {
         tokio::time::timeout(std::time::Duration::from_millis(ms), self.stream.message())
             .await
             .is_err()
@@ -123,7 +123,7 @@ impl Subscription {
 }
 
 /// Subscribes to one partition.
-pub async fn subscribe(
+pub(crate) async fn subscribe(
     addr: &str,
     namespace: &str,
     topic: &str,
@@ -146,7 +146,10 @@ pub async fn subscribe(
 }
 
 /// Subscribes with an arbitrary init message.
-pub async fn subscribe_raw(addr: &str, init: SubInit) -> Result<Subscription, tonic::Status> {
+pub(crate) async fn subscribe_raw(
+    addr: &str,
+    init: SubInit,
+) -> Result<Subscription, tonic::Status> {
     let (tx, rx) = mpsc::channel(4);
     tx.send(SubscriberMessage {
         init: Some(init),

@@ -17,16 +17,16 @@ use tokio_stream::Stream;
 use tonic::{Request, Response, Status, Streaming};
 
 /// The OSC 0 (window title) sequence the server sends.
-pub const OSC_TITLE: &str = "\x1b]0;pwned\x07";
+pub(crate) const OSC_TITLE: &str = "\x1b]0;pwned\x07";
 /// The OSC 52 (clipboard write) sequence the server sends.
-pub const OSC_CLIPBOARD: &str = "\x1b]52;c;ZWNobyBwd25lZA==\x07";
+pub(crate) const OSC_CLIPBOARD: &str = "\x1b]52;c;ZWNobyBwd25lZA==\x07";
 /// A string with every kind of hazard.
-pub const EVIL: &str =
+pub(crate) const EVIL: &str =
     "\x1b]0;pwned\x07\x1b]52;c;ZWNobyBwd25lZA==\x07\u{9b}2J\u{202e}rev\u{200b}\u{feff}\u{2028}\x7f";
 /// The valid topic whose partitions and messages are hostile.
-pub const TOPIC: (&str, &str) = ("ok", "t");
+pub(crate) const TOPIC: (&str, &str) = ("ok", "t");
 /// Its listed partitions: (number, event time of its one message).
-pub const PARTITIONS: [(i32, i64); 3] = [
+pub(crate) const PARTITIONS: [(i32, i64); 3] = [
     (0, -5_000_000_000),
     (100_000, 1_700_000_000_000_000_000),
     (i32::MAX, 1_700_000_000_000_000_001),
@@ -34,7 +34,7 @@ pub const PARTITIONS: [(i32, i64); 3] = [
 
 /// How the server behaves.
 #[derive(Clone, Default)]
-pub struct Hostile {
+pub(crate) struct Hostile {
     /// `Publish` is accepted and never answered (a frozen broker).
     pub frozen: bool,
 }
@@ -241,7 +241,7 @@ impl SwmqAdmin for Hostile {
 
 /// Starts the server on a free loopback port; returns its address. It runs until the
 /// test's runtime ends.
-pub async fn start_hostile(h: Hostile) -> String {
+pub(crate) async fn start_hostile(h: Hostile) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap().to_string();
     tokio::spawn(

@@ -1,12 +1,12 @@
 //! Shared test support: the real SeaweedFS 4.48 server and the embedded broker.
 #![allow(dead_code)]
 
-pub mod weed;
+pub(crate) mod weed;
 
 use std::sync::atomic::{AtomicU32, Ordering};
 
 /// A namespace no other test uses (tests share one server per test binary).
-pub fn unique_namespace(prefix: &str) -> String {
+pub(crate) fn unique_namespace(prefix: &str) -> String {
     static N: AtomicU32 = AtomicU32::new(0);
     format!(
         "{prefix}{}x{}",
@@ -20,7 +20,7 @@ pub fn unique_namespace(prefix: &str) -> String {
 /// while a test restarts a server on the same port), and never the same port twice in
 /// this process (the integration tests are one binary, run in parallel). The CI saw
 /// `bind: address already in use` from `weed` with ports taken from `bind(0)`.
-pub fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     static NEXT: AtomicU32 = AtomicU32::new(0);
     const LOW: u32 = 12_000;
     const SPAN: u32 = 32_000 - LOW;
@@ -36,17 +36,17 @@ pub fn free_port() -> u16 {
     }
 }
 
-pub mod chan;
-pub mod cluster;
-pub mod embedded;
-pub mod hostile;
-pub mod pty;
-pub mod screens;
-pub mod tls;
-pub mod v2only;
+pub(crate) mod chan;
+pub(crate) mod cluster;
+pub(crate) mod embedded;
+pub(crate) mod hostile;
+pub(crate) mod pty;
+pub(crate) mod screens;
+pub(crate) mod tls;
+pub(crate) mod v2only;
 
 /// A message with a UTF-8 key and value.
-pub fn out_msg(key: &str, value: &str) -> swmq::client::OutMessage {
+pub(crate) fn out_msg(key: &str, value: &str) -> swmq::client::OutMessage {
     swmq::client::OutMessage {
         key: bytes::Bytes::from(key.to_string()),
         value: bytes::Bytes::from(value.to_string()),
@@ -56,7 +56,7 @@ pub fn out_msg(key: &str, value: &str) -> swmq::client::OutMessage {
 
 /// Every record of `t` from the earliest, without following (the reference a test
 /// compares search and landing results with).
-pub async fn read_history(
+pub(crate) async fn read_history(
     c: &swmq::client::Client,
     t: &swmq::client::TopicName,
 ) -> Vec<swmq::client::Record> {

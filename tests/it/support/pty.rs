@@ -14,12 +14,12 @@ use swmq::client::{Client, ConnectOptions, OutMessage, ReadEvent, ReadSpec, Topi
 use swmq::time::TimeSpec;
 
 /// Terminal rows.
-pub const ROWS: u16 = 40;
+pub(crate) const ROWS: u16 = 40;
 /// Terminal columns.
-pub const COLS: u16 = 140;
+pub(crate) const COLS: u16 = 140;
 
 /// The binary in a pty, its screen parsed by vt100, and every byte it wrote.
-pub struct Tui {
+pub(crate) struct Tui {
     pub parser: Arc<Mutex<vt100::Parser>>,
     pub raw: Arc<Mutex<Vec<u8>>>,
     pub writer: Box<dyn Write + Send>,
@@ -29,18 +29,18 @@ pub struct Tui {
 
 impl Tui {
     /// Starts `swmq ARGS --utc` (times in UTC, no colours).
-    pub fn start(args: &[&str]) -> Tui {
+    pub(crate) fn start(args: &[&str]) -> Tui {
         Tui::start_with(args, &["--utc"], &[])
     }
 
     /// Starts `swmq ARGS EXTRA` with extra environment variables.
-    pub fn start_with(args: &[&str], extra: &[&str], env: &[(&str, &str)]) -> Tui {
+    pub(crate) fn start_with(args: &[&str], extra: &[&str], env: &[(&str, &str)]) -> Tui {
         Tui::spawn(args, extra, env, false)
     }
 
     /// Starts `swmq ARGS` with no SWMQ_* variable but `SWMQ_CONFIG=config` (settings,
     /// contexts and TLS come from the config file only).
-    pub fn start_with_config(args: &[&str], config: &Path) -> Tui {
+    pub(crate) fn start_with_config(args: &[&str], config: &Path) -> Tui {
         let config = config.to_str().expect("a UTF-8 config path");
         Tui::spawn(args, &[], &[("SWMQ_CONFIG", config)], true)
     }
@@ -102,12 +102,12 @@ impl Tui {
     }
 
     /// The screen as text.
-    pub fn screen(&self) -> String {
+    pub(crate) fn screen(&self) -> String {
         self.parser.lock().unwrap().screen().contents()
     }
 
     /// Waits until `pred(screen)` holds; panics with the screen after `secs`.
-    pub fn wait(&self, what: &str, secs: u64, pred: impl Fn(&str) -> bool) -> String {
+    pub(crate) fn wait(&self, what: &str, secs: u64, pred: impl Fn(&str) -> bool) -> String {
         let end = Instant::now() + Duration::from_secs(secs);
         loop {
             let s = self.screen();
@@ -124,7 +124,7 @@ impl Tui {
     /// Waits until `pred(screen)` holds on a screen that stays the same for 300 ms (no frame
     /// half drawn, no layout change pending); returns that screen. Steps that act on a
     /// position (clicks, the wheel) find it in this snapshot with [`find_in`].
-    pub fn wait_steady(&self, what: &str, secs: u64, pred: impl Fn(&str) -> bool) -> String {
+    pub(crate) fn wait_steady(&self, what: &str, secs: u64, pred: impl Fn(&str) -> bool) -> String {
         let end = Instant::now() + Duration::from_secs(secs);
         loop {
             let s = self.wait(what, secs, &pred);
@@ -139,14 +139,14 @@ impl Tui {
     }
 
     /// Types `s` (keys, or escape sequences).
-    pub fn keys(&mut self, s: &str) {
+    pub(crate) fn keys(&mut self, s: &str) {
         self.writer.write_all(s.as_bytes()).unwrap();
         self.writer.flush().unwrap();
         std::thread::sleep(Duration::from_millis(30));
     }
 
     /// Waits for the process to exit; returns its exit code.
-    pub fn exit_code(&mut self, secs: u64) -> u32 {
+    pub(crate) fn exit_code(&mut self, secs: u64) -> u32 {
         let end = Instant::now() + Duration::from_secs(secs);
         loop {
             if let Some(st) = self.child.try_wait().unwrap() {
@@ -169,7 +169,7 @@ impl Drop for Tui {
 
 /// The 0-based row and column where `text` first shows in `screen` (a [`Tui::screen`]
 /// snapshot: one line a row).
-pub fn find_in(screen: &str, text: &str) -> Option<(u16, u16)> {
+pub(crate) fn find_in(screen: &str, text: &str) -> Option<(u16, u16)> {
     screen.lines().enumerate().find_map(|(row, line)| {
         let i = line.find(text)?;
         Some((row as u16, line[..i].chars().count() as u16))
@@ -177,7 +177,7 @@ pub fn find_in(screen: &str, text: &str) -> Option<(u16, u16)> {
 }
 
 /// The first tail record row: the line after the column header.
-pub fn first_record_line(screen: &str) -> String {
+pub(crate) fn first_record_line(screen: &str) -> String {
     let mut lines = screen.lines();
     lines.find(|l| l.contains("TIME") && l.contains("PART") && l.contains("VALUE"));
     lines.next().unwrap_or_default().to_string()
@@ -185,12 +185,12 @@ pub fn first_record_line(screen: &str) -> String {
 
 impl Tui {
     /// Whether the process still runs.
-    pub fn running(&mut self) -> bool {
+    pub(crate) fn running(&mut self) -> bool {
         self.child.try_wait().unwrap().is_none()
     }
 
     /// A left click at the 0-based cell `(col, row)` (SGR mouse: press and release).
-    pub fn click(&mut self, col: u16, row: u16) {
+    pub(crate) fn click(&mut self, col: u16, row: u16) {
         self.keys(&format!(
             "\x1b[<0;{};{}M\x1b[<0;{};{}m",
             col + 1,
@@ -201,7 +201,7 @@ impl Tui {
     }
 
     /// The mouse wheel at `(col, row)`: `down` or up, `n` notches.
-    pub fn wheel(&mut self, col: u16, row: u16, down: bool, n: usize) {
+    pub(crate) fn wheel(&mut self, col: u16, row: u16, down: bool, n: usize) {
         let b = if down { 65 } else { 64 };
         for _ in 0..n {
             self.keys(&format!("\x1b[<{b};{};{}M", col + 1, row + 1));
@@ -210,7 +210,7 @@ impl Tui {
 }
 
 /// Publishes the values; returns `(ts_ns, value)` of every record in merged order.
-pub async fn seed(addr: &str, topic: &TopicName, values: &[String]) -> Vec<(i64, String)> {
+pub(crate) async fn seed(addr: &str, topic: &TopicName, values: &[String]) -> Vec<(i64, String)> {
     let client = Client::connect(&ConnectOptions::new(addr)).await.unwrap();
     let msgs = values
         .iter()
@@ -229,7 +229,7 @@ pub async fn seed(addr: &str, topic: &TopicName, values: &[String]) -> Vec<(i64,
 }
 
 /// Every record of `topic` from the earliest, in merged order (a non-follow read).
-pub async fn read_history(client: &Client, topic: &TopicName) -> Vec<swmq::client::Record> {
+pub(crate) async fn read_history(client: &Client, topic: &TopicName) -> Vec<swmq::client::Record> {
     let spec = ReadSpec {
         from: TimeSpec::Earliest,
         follow: false,
@@ -247,7 +247,7 @@ pub async fn read_history(client: &Client, topic: &TopicName) -> Vec<swmq::clien
 
 /// Seeds `e2e/orders` with 30 records in three batches 30 ms apart and `e2e/refunds` with
 /// one; returns the orders' `(ts_ns, value)`.
-pub async fn seed_orders(addr: &str) -> Vec<(i64, String)> {
+pub(crate) async fn seed_orders(addr: &str) -> Vec<(i64, String)> {
     let orders = TopicName::parse("e2e/orders").unwrap();
     let mut ts = Vec::new();
     for batch in 0..3 {

@@ -3,28 +3,28 @@
 
 #![allow(unused_imports)]
 
-pub use std::sync::Arc;
+pub(crate) use std::sync::Arc;
 
-pub use bytes::Bytes;
-pub use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-pub use ratatui::Terminal;
-pub use ratatui::backend::TestBackend;
-pub use swmq::client::{
+pub(crate) use bytes::Bytes;
+pub(crate) use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+pub(crate) use ratatui::Terminal;
+pub(crate) use ratatui::backend::TestBackend;
+pub(crate) use swmq::client::{
     Histogram, HistogramUnit, PartitionInfo, Protocol, Record, TopicInfo, TopicName,
 };
-pub use swmq::tui::model::{Model, SEC};
-pub use swmq::tui::msg::{Effect, Msg, WorkerCmd, WorkerEvent};
-pub use swmq::tui::update::update;
-pub use swmq::tui::view::view;
+pub(crate) use swmq::tui::model::{Model, SEC};
+pub(crate) use swmq::tui::msg::{Effect, Msg, WorkerCmd, WorkerEvent};
+pub(crate) use swmq::tui::update::update;
+pub(crate) use swmq::tui::view::view;
 
 /// 2026-11-26T14:02:12Z.
-pub const NOW: i64 = 1_795_701_732 * SEC;
+pub(crate) const NOW: i64 = 1_795_701_732 * SEC;
 
-pub fn topic(s: &str) -> TopicName {
+pub(crate) fn topic(s: &str) -> TopicName {
     TopicName::parse(s).unwrap()
 }
 
-pub fn info(
+pub(crate) fn info(
     name: &str,
     parts: usize,
     count: u64,
@@ -50,7 +50,7 @@ pub fn info(
     }
 }
 
-pub fn topics() -> Vec<TopicInfo> {
+pub(crate) fn topics() -> Vec<TopicInfo> {
     vec![
         info("demo/orders", 4, 48_200, false, 7200 * SEC, SEC),
         info("demo/payments", 2, 12_900, false, 3600 * SEC, 42 * SEC),
@@ -60,7 +60,7 @@ pub fn topics() -> Vec<TopicInfo> {
     ]
 }
 
-pub fn order(i: i64) -> Record {
+pub(crate) fn order(i: i64) -> Record {
     let value = format!(
         r#"{{"order":{},"sku":"A-{}","qty":{},"eur":{}.50}}"#,
         1000 + i,
@@ -81,21 +81,21 @@ pub fn order(i: i64) -> Record {
     }
 }
 
-pub fn key(c: KeyCode) -> Msg {
+pub(crate) fn key(c: KeyCode) -> Msg {
     Msg::Key(KeyEvent::new(c, KeyModifiers::NONE))
 }
 
-pub fn chr(c: char) -> Msg {
+pub(crate) fn chr(c: char) -> Msg {
     key(KeyCode::Char(c))
 }
 
-pub fn typed(m: &mut Model, s: &str) {
+pub(crate) fn typed(m: &mut Model, s: &str) {
     for c in s.chars() {
         update(m, chr(c));
     }
 }
 
-pub fn connected(read_only: bool) -> Model {
+pub(crate) fn connected(read_only: bool) -> Model {
     let mut m = Model::new("127.0.0.1:17777", read_only, true, 10_000, NOW);
     m.no_color = true;
     update(&mut m, Msg::Resize(120, 32));
@@ -111,7 +111,7 @@ pub fn connected(read_only: bool) -> Model {
 }
 
 /// Connected, tailing demo/orders with 60 records and a histogram.
-pub fn tailing() -> Model {
+pub(crate) fn tailing() -> Model {
     let mut m = connected(false);
     update(&mut m, key(KeyCode::Enter)); // tails the first topic (demo/orders)
     let id = m.tail.sub.unwrap();
@@ -143,7 +143,7 @@ pub fn tailing() -> Model {
     m
 }
 
-pub fn render(m: &Model) -> String {
+pub(crate) fn render(m: &Model) -> String {
     let mut t = Terminal::new(TestBackend::new(m.size.0, m.size.1)).unwrap();
     t.draw(|f| view(m, f)).unwrap();
     let buf = t.backend().buffer();

@@ -12,7 +12,7 @@ use rcgen::{
 
 /// Generated PEM files.
 #[derive(Debug, Clone)]
-pub struct Certs {
+pub(crate) struct Certs {
     /// The directory holding them.
     pub dir: PathBuf,
     /// The CA certificate.
@@ -76,7 +76,7 @@ fn write(dir: &Path, name: &str, pem: &str) -> PathBuf {
 }
 
 /// Generates every certificate into `dir`.
-pub fn generate(dir: &Path) -> Certs {
+pub(crate) fn generate(dir: &Path) -> Certs {
     std::fs::create_dir_all(dir).expect("cert dir");
     let (ca_issuer, ca_pem) = ca("swmq test CA");
     let (other_issuer, other_pem) = ca("some other CA");
@@ -102,7 +102,7 @@ pub fn generate(dir: &Path) -> Certs {
 impl Certs {
     /// A `security.toml` for `weed` (every server section and `[grpc.client]`), with
     /// absolute paths.
-    pub fn security_toml(&self) -> String {
+    pub(crate) fn security_toml(&self) -> String {
         let (ca, c, k) = (
             self.ca.display(),
             self.server_cert.display(),
@@ -120,12 +120,12 @@ impl Certs {
     /// [`Certs::security_toml`] with HTTPS on the filer's and volume servers' HTTP ports
     /// (client certificates required: `ca` given) and `[https.client]` for weed's own
     /// clients (and swmq's, when it reads this file).
-    pub fn security_toml_https(&self) -> String {
+    pub(crate) fn security_toml_https(&self) -> String {
         self.security_toml() + &self.https_sections(&self.ca)
     }
 
     /// The `[https.*]` sections, `[https.client]` verifying servers against `client_ca`.
-    pub fn https_sections(&self, client_ca: &Path) -> String {
+    pub(crate) fn https_sections(&self, client_ca: &Path) -> String {
         let (ca, c, k) = (
             self.ca.display(),
             self.server_cert.display(),
@@ -145,7 +145,7 @@ impl Certs {
     }
 
     /// Client TLS options: the CA and the client certificate.
-    pub fn client_options(&self) -> swmq::client::TlsOptions {
+    pub(crate) fn client_options(&self) -> swmq::client::TlsOptions {
         swmq::client::TlsOptions {
             ca: Some(self.ca.clone()),
             cert: Some(self.client_cert.clone()),
@@ -157,7 +157,7 @@ impl Certs {
 
 /// Reads `topic` from the earliest record to the current end and counts the records (the
 /// read must end within `secs`).
-pub async fn count_history(
+pub(crate) async fn count_history(
     client: &swmq::client::Client,
     topic: &swmq::client::TopicName,
     secs: u64,

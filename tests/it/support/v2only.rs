@@ -42,7 +42,7 @@ impl Service<http::Request<Body>> for V2Only {
 }
 
 /// Starts the proxy on a free loopback port; returns its address.
-pub async fn v2_only_proxy(broker: &str) -> String {
+pub(crate) async fn v2_only_proxy(broker: &str) -> String {
     let ch = swmq::client::detect::open_channel(broker, Duration::from_secs(3))
         .await
         .unwrap();

@@ -20,11 +20,11 @@ use std::time::{Duration, Instant};
 use super::free_port;
 
 /// The pinned SeaweedFS version.
-pub const WEED_VERSION: &str = "4.48";
+pub(crate) const WEED_VERSION: &str = "4.48";
 
 /// A running `weed server`.
 #[derive(Debug)]
-pub struct Weed {
+pub(crate) struct Weed {
     /// Broker gRPC address, `127.0.0.1:PORT`.
     pub broker: String,
     /// Filer gRPC address.
@@ -42,7 +42,7 @@ pub struct Weed {
 }
 
 /// Finds (or installs) the `weed` binary.
-pub fn weed_binary() -> Result<PathBuf, String> {
+pub(crate) fn weed_binary() -> Result<PathBuf, String> {
     if let Ok(p) = std::env::var("SWMQ_WEED") {
         let p = PathBuf::from(p);
         return if p.is_file() {
@@ -77,7 +77,7 @@ pub fn weed_binary() -> Result<PathBuf, String> {
 /// The shared server of this test binary, started on first use. Never `None`: a `weed`
 /// that cannot be had fails the test (the `Option` stays for the callers' `let Some(w) =
 /// weed() else { … }`).
-pub fn weed() -> Option<&'static Weed> {
+pub(crate) fn weed() -> Option<&'static Weed> {
     static WEED: OnceLock<Result<Weed, String>> = OnceLock::new();
     // Started on a plain thread: callers may be inside a tokio runtime.
     let started = WEED.get_or_init(|| {
@@ -92,7 +92,7 @@ pub fn weed() -> Option<&'static Weed> {
 }
 
 /// Like [`weed`], for tests that cannot do without it even outside CI.
-pub fn require_weed() -> &'static Weed {
+pub(crate) fn require_weed() -> &'static Weed {
     weed().expect("the real SeaweedFS 4.48 is required by this test")
 }
 
@@ -111,7 +111,7 @@ fn start() -> Result<Weed, String> {
 
 impl Weed {
     /// Whether the server process is still alive.
-    pub fn is_alive(&self) -> bool {
+    pub(crate) fn is_alive(&self) -> bool {
         Command::new("kill")
             .args(["-0", &self.pgid.to_string()])
             .status()
@@ -119,27 +119,27 @@ impl Weed {
     }
 
     /// Kills the server's process group (for servers of one test, see [`spawn_server`]).
-    pub fn kill(&self) {
+    pub(crate) fn kill(&self) {
         let _ = Command::new("kill")
             .args(["-KILL", "--", &format!("-{}", self.pgid)])
             .status();
     }
 
     /// The server's log so far.
-    pub fn log_text(&self) -> String {
+    pub(crate) fn log_text(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 }
 
 /// Spawns a `weed server` of its own (not the shared one) and returns at once, before it is
 /// ready. The caller kills it ([`Weed::kill`]); the watchdog does if the test dies first.
-pub fn spawn_server() -> Result<Weed, String> {
+pub(crate) fn spawn_server() -> Result<Weed, String> {
     spawn_server_with(|_| {})
 }
 
 /// [`spawn_server`], with `prepare` run first in the server's fresh directory (its working
 /// directory: where it finds a `security.toml`).
-pub fn spawn_server_with(prepare: impl FnOnce(&std::path::Path)) -> Result<Weed, String> {
+pub(crate) fn spawn_server_with(prepare: impl FnOnce(&std::path::Path)) -> Result<Weed, String> {
     spawn_server_ports(prepare, false)
 }
 
@@ -159,7 +159,7 @@ fn conventional_filer_ports() -> (u16, u16) {
 /// [`spawn_server_with`]; with `conventional_filer`, the filer's gRPC port is its HTTP
 /// port + 10000 (so that swmq reads log files from the filer's HTTP port; otherwise from
 /// the volume servers).
-pub fn spawn_server_ports(
+pub(crate) fn spawn_server_ports(
     prepare: impl FnOnce(&std::path::Path),
     conventional_filer: bool,
 ) -> Result<Weed, String> {
@@ -233,7 +233,7 @@ fn spawn_watchdog(pgid: u32, dir: &std::path::Path) {
 
 /// Runs the shell command `then` (in a process group of its own) once this test process
 /// has exited, however it ends: how servers and directories started by tests are cleaned up.
-pub fn when_gone(then: &str) {
+pub(crate) fn when_gone(then: &str) {
     let me = std::process::id();
     let script = format!("while kill -0 {me} 2>/dev/null; do sleep 0.5; done; {then}");
     let mut cmd = Command::new("sh");
@@ -251,7 +251,7 @@ fn wait_ready(w: &Weed) -> Result<(), String> {
 }
 
 /// [`wait_ready`] over TLS (`tls` disabled: plaintext).
-pub fn wait_ready_with(w: &Weed, tls: &swmq::client::TlsOptions) -> Result<(), String> {
+pub(crate) fn wait_ready_with(w: &Weed, tls: &swmq::client::TlsOptions) -> Result<(), String> {
     let transport = swmq::client::Transport {
         connect_timeout: Duration::from_secs(2),
         tls: tls.clone(),
@@ -299,7 +299,7 @@ pub fn wait_ready_with(w: &Weed, tls: &swmq::client::TlsOptions) -> Result<(), S
 }
 
 /// Whether the filer behind `ch` answers `ListEntries` on `/`.
-pub async fn filer_answers(ch: tonic::transport::Channel) -> Result<(), String> {
+pub(crate) async fn filer_answers(ch: tonic::transport::Channel) -> Result<(), String> {
     let mut filer = swmq::proto::filer::seaweed_filer_client::SeaweedFilerClient::new(ch);
     filer
         .list_entries(swmq::proto::filer::ListEntriesRequest {
@@ -313,7 +313,7 @@ pub async fn filer_answers(ch: tonic::transport::Channel) -> Result<(), String> 
 }
 
 /// A 4.x client of `w` (broker and filer), failing the test if it is detected as 2.x.
-pub async fn mq_client(w: &Weed) -> swmq::client::mq::MqClient {
+pub(crate) async fn mq_client(w: &Weed) -> swmq::client::mq::MqClient {
     let mut o = swmq::client::ConnectOptions::new(&w.broker);
     o.filer = w.filer.clone();
     match swmq::client::Client::connect(&o)

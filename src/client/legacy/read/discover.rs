@@ -22,7 +22,7 @@ use crate::client::merge::PartEvent;
 use crate::client::{ClientError, PartitionInfo, TopicInfo, TopicName};
 
 /// How often a follow read of all partitions re-reads the partition set.
-pub const REFRESH: Duration = Duration::from_secs(1);
+pub(super) const REFRESH: Duration = Duration::from_secs(1);
 
 /// What the broker says about a topic's partitions at one moment.
 pub(super) struct Snapshot {
@@ -35,7 +35,7 @@ pub(super) struct Snapshot {
 
 impl Snapshot {
     /// Asks the broker. A missing topic is an error unless `follow`.
-    pub async fn take(
+    pub(super) async fn take(
         client: &LegacyClient,
         topic: &TopicName,
         follow: bool,
@@ -58,7 +58,7 @@ impl Snapshot {
     }
 
     /// Where partition `p`'s history ends for `CaughtUp`.
-    pub fn end(&self, p: i32) -> HistoryEnd {
+    pub(super) fn end(&self, p: i32) -> HistoryEnd {
         match &self.stats {
             None => HistoryEnd::Quiet,
             Some(_) => HistoryEnd::Known(self.partition(p).and_then(|x| x.last_ts_ns)),
@@ -66,14 +66,14 @@ impl Snapshot {
     }
 
     /// Whether partition `p` was sealed.
-    pub fn closed(&self, p: i32) -> bool {
+    pub(super) fn closed(&self, p: i32) -> bool {
         self.partition(p).is_some_and(|x| x.closed)
     }
 
     /// Every partition to read: the admin service's listing (partitions below
     /// [`MAX_DENSE_PARTITIONS`], and those beyond holding data), else `0..count`; a count
     /// above the bound without a listing is an error (choose some with `--partition`).
-    pub fn all(&self, topic: &TopicName) -> Result<Vec<i32>, ClientError> {
+    pub(super) fn all(&self, topic: &TopicName) -> Result<Vec<i32>, ClientError> {
         if topic.is_channel() {
             return Ok(vec![0]);
         }
@@ -105,7 +105,7 @@ impl Snapshot {
     }
 
     /// The requested partitions (validated, sorted, deduplicated), or all of them.
-    pub fn select(
+    pub(super) fn select(
         &self,
         topic: &TopicName,
         wanted: Option<&[i32]>,

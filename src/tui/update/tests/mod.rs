@@ -8,29 +8,29 @@ mod paging;
 mod scrub_dialogs;
 mod small_things;
 
-pub use std::sync::Arc;
+pub(super) use std::sync::Arc;
 
-pub use bytes::Bytes;
-pub use crossterm::event::{
+pub(super) use bytes::Bytes;
+pub(super) use crossterm::event::{
     KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind,
 };
 
-pub use crate::client::{
+pub(super) use crate::client::{
     DeleteOutcome, Histogram, HistogramUnit, PartitionInfo, Protocol, PublishOutcome, Record,
     TopicInfo, TopicName,
 };
-pub use crate::tui::layout;
-pub use crate::tui::model::{ConnState, DEBOUNCE_NS, Model, Overlay, Pane, SEC, Sel};
-pub use crate::tui::msg::{Effect, Msg, Start, WorkerCmd, WorkerEvent};
-pub use crate::tui::update::update;
+pub(crate) use crate::tui::layout;
+pub(super) use crate::tui::model::{ConnState, DEBOUNCE_NS, Model, Overlay, Pane, SEC, Sel};
+pub(super) use crate::tui::msg::{Effect, Msg, Start, WorkerCmd, WorkerEvent};
+pub(super) use crate::tui::update::update;
 
-pub const NOW: i64 = 1_795_701_732 * SEC;
+pub(super) const NOW: i64 = 1_795_701_732 * SEC;
 
-pub fn t(s: &str) -> TopicName {
+pub(super) fn t(s: &str) -> TopicName {
     TopicName::parse(s).unwrap()
 }
 
-pub fn info(name: &str, first_age_s: i64) -> TopicInfo {
+pub(super) fn info(name: &str, first_age_s: i64) -> TopicInfo {
     TopicInfo {
         name: t(name),
         partitions: vec![PartitionInfo {
@@ -46,7 +46,7 @@ pub fn info(name: &str, first_age_s: i64) -> TopicInfo {
     }
 }
 
-pub fn rec(i: i64, v: &str) -> Record {
+pub(super) fn rec(i: i64, v: &str) -> Record {
     Record {
         topic: Arc::new(t("demo/orders")),
         partition: (i % 2) as i32,
@@ -60,20 +60,20 @@ pub fn rec(i: i64, v: &str) -> Record {
     }
 }
 
-pub fn key(c: KeyCode) -> Msg {
+pub(super) fn key(c: KeyCode) -> Msg {
     Msg::Key(KeyEvent::new(c, KeyModifiers::NONE))
 }
-pub fn chr(c: char) -> Msg {
+pub(super) fn chr(c: char) -> Msg {
     key(KeyCode::Char(c))
 }
-pub fn shift(c: KeyCode) -> Msg {
+pub(super) fn shift(c: KeyCode) -> Msg {
     Msg::Key(KeyEvent::new(c, KeyModifiers::SHIFT))
 }
-pub fn ev(e: WorkerEvent) -> Msg {
+pub(super) fn ev(e: WorkerEvent) -> Msg {
     Msg::Worker(e)
 }
 
-pub fn connected() -> Model {
+pub(super) fn connected() -> Model {
     let mut m = Model::new("127.0.0.1:17777", false, true, 100, NOW);
     update(&mut m, Msg::Resize(120, 40));
     update(
@@ -95,7 +95,7 @@ pub fn connected() -> Model {
 }
 
 /// Tailing demo/orders with 50 records (values "v0".."v49", every 7th "needle").
-pub fn tailing() -> Model {
+pub(super) fn tailing() -> Model {
     let mut m = connected();
     let cmds = update(&mut m, key(KeyCode::Enter));
     assert!(
@@ -122,7 +122,7 @@ pub fn tailing() -> Model {
     m
 }
 
-pub fn sel_value(m: &Model) -> String {
+pub(super) fn sel_value(m: &Model) -> String {
     let (_, row) = crate::tui::update::nav::tail_window(m);
     let rows = m.tail.shown().rows(m.tail.filter);
     let (_, r) = rows.record(row).unwrap();
