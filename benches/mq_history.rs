@@ -222,6 +222,7 @@ fn main() {
 }
 
 async fn run(w: &'static support::weed::Weed, a: &Args) {
+    // Long by design: the benchmark's steps in order, each printing its figures.
     let c = support::weed::mq_client(w).await;
     let t = TopicName::new("bench", &format!("h{}", std::process::id())).unwrap();
     c.create_topic(&t, 4).await.expect("create");

@@ -106,6 +106,7 @@ fn combined(n: usize, p: Option<Duration>, r: Option<Duration>) -> Option<f64> {
 }
 
 fn main() {
+    // Long by design: the benchmark's steps in order, each printing its figures.
     let o = parse_opts();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

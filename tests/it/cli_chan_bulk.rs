@@ -63,6 +63,7 @@ fn names(v: &[serde_json::Value]) -> Vec<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn chan_list_shows_state_and_filters() {
+    // Long by design: one end-to-end scenario, read top to bottom.
     let (e, t) = target().await;
     scene(&e, &t).await;
     let table = ok(&swmq(&t, &["chan", "list"]).await, "chan list");

@@ -362,6 +362,7 @@ async fn status_listing_describe_histogram_and_delete() {
 
 #[tokio::test]
 async fn a_tail_resumes_across_a_broker_restart_without_gap_or_duplicate() {
+    // Long by design: one end-to-end scenario, read top to bottom.
     let support::embedded::Embedded { broker, addr, dir } = start_embedded().await;
     let c = connect(&addr).await;
     let t = topic("restart", "tail");

@@ -49,6 +49,7 @@ const DAY: i64 = 1_795_737_600 * 1_000_000_000;
 #[tokio::test]
 #[ignore = "needs weed"]
 async fn lists_and_describes_the_2x_layout_from_the_real_filer() {
+    // Long by design: one end-to-end scenario, read top to bottom.
     let Some(w) = support::weed::weed() else {
         return;
     };

@@ -36,6 +36,7 @@ fn spawn_broker(dir: &std::path::Path, addr: &str) -> Child {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_topic_growing_from_1_to_4_to_6_partitions_mid_tail_is_read_exactly_once() {
+    // Long by design: one end-to-end scenario, read top to bottom.
     let dir = tempfile::tempdir().unwrap();
     let addr = format!("127.0.0.1:{}", support::free_port());
     let mut broker = spawn_broker(dir.path(), &addr);

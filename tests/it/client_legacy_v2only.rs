@@ -35,6 +35,7 @@ fn msg(key: &str, value: &str) -> OutMessage {
 
 #[tokio::test]
 async fn without_the_admin_service_reads_end_after_a_quiet_period_and_listing_needs_the_filer() {
+    // Long by design: one end-to-end scenario, read top to bottom.
     let e = support::embedded::start_embedded().await;
     let proxy = support::v2only::v2_only_proxy(&e.addr).await;
     let dead_filer = format!("127.0.0.1:{}", support::free_port());

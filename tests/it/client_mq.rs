@@ -64,6 +64,7 @@ fn assert_ordered(records: &[Record]) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs weed"]
 async fn history_from_earliest_and_from_a_timestamp_is_exactly_once_in_order() {
+    // Long by design: one end-to-end scenario, read top to bottom.
     let Some(w) = support::weed::weed() else {
         return;
     };
@@ -225,6 +226,7 @@ async fn wait_flushed(c: &MqClient, t: &TopicName, parts: usize) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs weed"]
 async fn flushed_and_unloaded_partitions_read_back_fully_and_histogram_shows_them() {
+    // Long by design: one end-to-end scenario, read top to bottom.
     let Some(w) = support::weed::weed() else {
         return;
     };

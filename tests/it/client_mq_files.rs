@@ -435,6 +435,7 @@ async fn a_tail_reads_every_record_of_a_partition_that_renumbered_its_offsets() 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs weed"]
 async fn files_deleted_while_read_are_reported_and_the_read_goes_on() {
+    // Long by design: one end-to-end scenario, read top to bottom.
     let Some(w) = support::weed::weed() else {
         return;
     };

@@ -58,6 +58,7 @@ fn exactly_once(seen: &Seen, who: &str, n: usize) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs weed"]
 async fn a_new_generation_mid_tail_is_read_by_the_cli_and_the_tui_worker_exactly_once() {
+    // Long by design: one end-to-end scenario, read top to bottom.
     let Some(w) = support::weed::weed() else {
         return;
     };

@@ -221,6 +221,7 @@ async fn cli_and_tui_tails_survive_weed_killed_and_restarted() {
 
 /// Stops `weed` with `sig` and starts it again, [`ROUNDS`] times, under both tails.
 async fn tails_survive_restarts(sig: &str) {
+    // Long by design: one end-to-end scenario, read top to bottom.
     let Some(w) = tokio::task::spawn_blocking(RestartableWeed::start)
         .await
         .unwrap()

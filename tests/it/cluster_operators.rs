@@ -22,6 +22,7 @@ fn flagged(v: &ClusterView, dead: &str) -> bool {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs weed"]
 async fn brokers_lists_both_and_flags_a_killed_one() {
+    // Long by design: one end-to-end scenario, read top to bottom.
     let Some(cl) = tokio::task::spawn_blocking(Cluster::start).await.unwrap() else {
         return;
     };

@@ -28,6 +28,7 @@ fn until(what: &str, secs: u64, mut cond: impl FnMut() -> bool) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 3)]
 async fn ctrl_c_stops_grep_with_what_was_found_and_releases_the_scan() {
+    // Long by design: one end-to-end scenario, read top to bottom.
     let dir = tempfile::tempdir().unwrap();
     let mut config = BrokerConfig::new("127.0.0.1:0".parse().unwrap(), dir.path().to_path_buf());
     config.segment_bytes = 1 << 20;

@@ -154,6 +154,7 @@ async fn grep_all(c: &Client, t: &TopicName, q: GrepQuery) -> (Vec<Record>, Grep
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs weed"]
 async fn matches_from_files_and_the_unflushed_tail_on_weed() {
+    // Long by design: one end-to-end scenario, read top to bottom.
     let Some(w) = support::weed::weed() else {
         return;
     };

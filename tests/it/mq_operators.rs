@@ -389,6 +389,7 @@ fn config_json(w: &Weed, t: &TopicName) -> serde_json::Value {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs weed"]
 async fn create_alter_truncate_change_what_the_broker_stores() {
+    // Long by design: one end-to-end scenario, read top to bottom.
     let Some(w) = support::weed::weed() else {
         return;
     };

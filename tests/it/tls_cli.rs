@@ -88,6 +88,7 @@ fn start_broker(c: &Certs) -> Broker {
 
 #[test]
 fn broker_cli_and_contexts_over_mutual_tls() {
+    // Long by design: one end-to-end scenario, read top to bottom.
     let dir = tempfile::tempdir().unwrap();
     let c = generate(&dir.path().join("certs"));
     let b = start_broker(&c);

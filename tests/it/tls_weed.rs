@@ -192,6 +192,7 @@ fn cli_over_mtls(w: &Weed, c: &Certs) -> impl std::future::Future<Output = ()> {
 }
 
 fn cli_checks(broker: &str, filer: &str, c: &Certs) {
+    // Long by design: one end-to-end scenario, read top to bottom.
     let ns = support::unique_namespace("tlscli");
     let topic = format!("{ns}/events");
     let base = ["--broker", broker, "--filer", filer];

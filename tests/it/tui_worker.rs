@@ -35,6 +35,7 @@ fn msg(v: &str) -> OutMessage {
 
 #[tokio::test]
 async fn worker_serves_subscriptions_requests_and_cancellation() {
+    // Long by design: one end-to-end scenario, read top to bottom.
     let emb = support::embedded::start_embedded().await;
     let t = TopicName::parse("w/orders").unwrap();
     let mut w = worker::spawn(ConnectOptions::new(&emb.addr));

@@ -58,6 +58,7 @@ pub(crate) async fn check_status(t: &Target) {
 /// tail --format json → publish --input json is byte-exact (binary keys/values, 1 MiB
 /// values, headers on 2.x, timestamps).
 pub(crate) async fn check_json_roundtrip(t: &Target, ns: &str) {
+    // Long by design: one end-to-end scenario, read top to bottom.
     let src = format!("{ns}/src");
     let dst = format!("{ns}/dst");
     let mut args = vec![

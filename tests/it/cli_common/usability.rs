@@ -80,6 +80,7 @@ pub(crate) async fn check_partition_range_message(t: &Target, ns: &str) {
 /// negative; MD5("") gives slot 63, in the first partition's range [0, 630)), so unkeyed
 /// messages all go to partition 0; the 2.x msgclient sends unkeyed messages round robin.
 pub(crate) async fn check_partitioners(t: &Target, ns: &str) {
+    // Long by design: one end-to-end scenario, read top to bottom.
     let hash = format!("{ns}/hash");
     let eight = "a\nb\nc\nd\ne\nf\ng\nh\n".as_bytes().to_vec();
     let out = swmq_in(
