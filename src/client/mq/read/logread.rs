@@ -31,6 +31,7 @@ use tokio::sync::mpsc;
 
 use super::seam::{Seam, Source};
 use super::{MAX_ATTEMPTS_NO_FOLLOW, PartitionRead, PartitionReadConfig, backoff};
+use crate::client::error::retried_by_reader;
 use crate::client::merge::PartEvent;
 use crate::client::mq::files::{DirFile, PartitionFiles, decode_each, seek_index};
 use crate::client::mq::{MqClient, pb_topic};
@@ -312,13 +313,11 @@ impl LogReader {
         }
     }
 
-    /// Whether a failed listing or file fetch is retried: transient errors, and, while
-    /// following, any but a TLS problem (a setting to fix). A restarting weed 4.48 answers
-    /// a chunk's volume lookup with "volume id 3 not found" until its volume server has
-    /// registered again (seen in `cluster_faults` after a KILL: the partition was given up
-    /// and its later records never came). Each retry is reported.
+    /// Whether a failed listing or file fetch is retried (each retry is reported): the
+    /// readers' rule ([`retried_by_reader`]); seen in `cluster_faults` after a KILL, a
+    /// chunk's volume lookup failing until the volume server had registered again.
     fn retried(&self, e: &ClientError) -> bool {
-        e.is_transient() || self.job.follow && !matches!(e, ClientError::Tls { .. })
+        retried_by_reader(e, self.job.follow)
     }
 
     /// Steps 1–3: the files from the seek point, then those flushed meanwhile.
