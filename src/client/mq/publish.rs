@@ -240,10 +240,10 @@ async fn partition_session(
         let err = match p.stream_once(&ctx).await {
             Ok(()) => return Ok(p.out),
             Err(f) => {
-                if f.progressed {
+                if f.progress.progressed {
                     attempt = 1;
                 }
-                if f.sent {
+                if f.progress.sent {
                     // Messages went out on this stream: the broker may have stored some
                     // it did not acknowledge, and sending them again could duplicate.
                     return Err(f.error);
@@ -280,19 +280,19 @@ struct PartitionPublisher {
     out: Vec<(usize, PublishOutcome)>,
 }
 
-/// How one stream failed.
+/// How one stream failed, and what it had done.
 struct StreamFailure {
     error: ClientError,
-    /// A message was acknowledged on this stream.
-    progressed: bool,
-    /// A message was sent on this stream (so the failure is not retried).
-    sent: bool,
+    progress: StreamProgress,
 }
 
 /// What one stream has done so far.
 #[derive(Clone, Copy, Default)]
 struct StreamProgress {
+    /// A message was acknowledged on this stream.
     progressed: bool,
+    /// A message was sent on this stream that the broker may have stored (so the
+    /// failure is not retried).
     sent: bool,
 }
 
@@ -300,8 +300,7 @@ impl StreamProgress {
     fn fail(self, error: ClientError) -> StreamFailure {
         StreamFailure {
             error,
-            progressed: self.progressed,
-            sent: self.sent,
+            progress: self,
         }
     }
 
@@ -312,8 +311,10 @@ impl StreamProgress {
         let stored_none = error.stored_nothing();
         StreamFailure {
             error,
-            progressed: self.progressed,
-            sent: self.sent && !stored_none,
+            progress: StreamProgress {
+                progressed: self.progressed,
+                sent: self.sent && !stored_none,
+            },
         }
     }
 }
