@@ -3,6 +3,10 @@
 //! One library behind three faces: the TUI ([`tui`]), the scriptable CLI ([`cli`]) and an
 //! embedded broker speaking the original SeaweedFS messaging protocol ([`broker`]).
 
+// The public surface is documented (the binary, tests and benchmarks are other crates:
+// the lint is set here, not in Cargo.toml, so it covers the library only).
+#![warn(missing_docs)]
+
 pub mod broker;
 pub mod cli;
 pub mod client;

@@ -335,10 +335,12 @@ async fn seed(client: &SeaweedMessagingClient<Channel>, now: i64) -> Result<(), 
     Ok(())
 }
 
+/// `(namespace, topic, partition)` of a demo publish stream.
+type Target = (&'static str, &'static str, i32);
+
 /// Writes a few messages per second (orders, log lines, sensor frames, jobs) until stopped.
 async fn live_publisher(client: SeaweedMessagingClient<Channel>, stop: CancellationToken) {
-    let mut streams: HashMap<(&'static str, &'static str, i32), mpsc::Sender<PublishRequest>> =
-        HashMap::new();
+    let mut streams: HashMap<Target, mpsc::Sender<PublishRequest>> = HashMap::new();
     let mut calls = Vec::new();
     let mut rng = Rng(crate::time::now_ns() as u64);
     let sensors = lines(SENSORS);
@@ -350,54 +352,10 @@ async fn live_publisher(client: SeaweedMessagingClient<Channel>, stop: Cancellat
             _ = stop.cancelled() => break,
         }
         n += 1;
-        let (target, msg) = match rng.below(10) {
-            0..=3 => {
-                let m = order(&mut rng, 0, n);
-                (("shop", "orders", order_partition(&m.key)), m)
-            }
-            4..=7 => (("logs", "app", 0), log_line(&mut rng, 0)),
-            8 => {
-                let s = rng.pick(&sensors);
-                let (p, m) = sensor_frame(&mut rng, 0, s, n as u32);
-                (
-                    ("iot", "sensors", p as i32),
-                    Message {
-                        event_time_ns: 0,
-                        ..m
-                    },
-                )
-            }
-            _ => {
-                let v = format!("{{\"job\":\"live-{n}\",\"state\":\"queued\"}}");
-                (
-                    ("chan", "jobs", 0),
-                    Message {
-                        value: v.into(),
-                        ..Default::default()
-                    },
-                )
-            }
-        };
+        let (target, msg) = live_message(&mut rng, &sensors, n);
         if let std::collections::hash_map::Entry::Vacant(slot) = streams.entry(target) {
-            let (tx, rx) = mpsc::channel(16);
-            let (ns, topic, partition) = target;
-            let _ = tx
-                .send(PublishRequest {
-                    init: Some(InitMessage {
-                        namespace: ns.into(),
-                        topic: topic.into(),
-                        partition,
-                    }),
-                    data: None,
-                })
-                .await;
-            let mut c = client.clone();
-            calls.push(tokio::spawn(async move {
-                if let Ok(r) = c.publish(ReceiverStream::new(rx)).await {
-                    let mut r = r.into_inner();
-                    while let Ok(Some(_)) = r.message().await {}
-                }
-            }));
+            let (tx, call) = open_stream(&client, target).await;
+            calls.push(call);
             slot.insert(tx);
         }
         let tx = &streams[&target];
@@ -416,6 +374,66 @@ async fn live_publisher(client: SeaweedMessagingClient<Channel>, stop: Cancellat
     for c in calls {
         let _ = c.await;
     }
+}
+
+/// Where one message of the live demo goes `(namespace, topic, partition)`, and the
+/// message: mostly orders and log lines, some sensor frames and jobs.
+fn live_message(rng: &mut Rng, sensors: &[&'static str], n: u64) -> (Target, Message) {
+    match rng.below(10) {
+        0..=3 => {
+            let m = order(rng, 0, n);
+            (("shop", "orders", order_partition(&m.key)), m)
+        }
+        4..=7 => (("logs", "app", 0), log_line(rng, 0)),
+        8 => {
+            let s = rng.pick(sensors);
+            let (p, m) = sensor_frame(rng, 0, s, n as u32);
+            (
+                ("iot", "sensors", p as i32),
+                Message {
+                    event_time_ns: 0,
+                    ..m
+                },
+            )
+        }
+        _ => {
+            let v = format!("{{\"job\":\"live-{n}\",\"state\":\"queued\"}}");
+            (
+                ("chan", "jobs", 0),
+                Message {
+                    value: v.into(),
+                    ..Default::default()
+                },
+            )
+        }
+    }
+}
+
+/// Opens a publish stream to `target` (sending its `init`); the task drains the answers.
+async fn open_stream(
+    client: &SeaweedMessagingClient<Channel>,
+    target: Target,
+) -> (mpsc::Sender<PublishRequest>, JoinHandle<()>) {
+    let (tx, rx) = mpsc::channel(16);
+    let (ns, topic, partition) = target;
+    let _ = tx
+        .send(PublishRequest {
+            init: Some(InitMessage {
+                namespace: ns.into(),
+                topic: topic.into(),
+                partition,
+            }),
+            data: None,
+        })
+        .await;
+    let mut c = client.clone();
+    let call = tokio::spawn(async move {
+        if let Ok(r) = c.publish(ReceiverStream::new(rx)).await {
+            let mut r = r.into_inner();
+            while let Ok(Some(_)) = r.message().await {}
+        }
+    });
+    (tx, call)
 }
 
 #[cfg(test)]

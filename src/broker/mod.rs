@@ -234,30 +234,7 @@ pub async fn start(config: BrokerConfig) -> Result<RunningBroker, BrokerError> {
             config.max_message_bytes
         )));
     }
-    let limits = partition::Limits {
-        segment_bytes: config.segment_bytes.max(1024),
-        max_message: config.max_message_bytes,
-    };
-    let data_dir = config.data_dir.clone();
-    let store =
-        tokio::task::spawn_blocking(move || store::Store::open(&data_dir, limits).map(Arc::new))
-            .await
-            .map_err(|e| BrokerError::Server(e.to_string()))?
-            .map_err(|e| match e {
-                BrokerError::Io(error) => BrokerError::DataDir {
-                    dir: config.data_dir.clone(),
-                    error,
-                },
-                e => e,
-            })?;
-    let data_dir = config.data_dir.clone();
-    let subscribers = tokio::task::spawn_blocking(move || subscribers::Registry::open(&data_dir))
-        .await
-        .map_err(|e| BrokerError::Server(e.to_string()))?
-        .map_err(|error| BrokerError::DataDir {
-            dir: config.data_dir.clone(),
-            error,
-        })?;
+    let (store, subscribers) = open_data_dir(&config).await?;
     let mut builder = tonic::transport::Server::builder();
     if let Some(tls) = &config.tls {
         builder = builder
@@ -284,15 +261,64 @@ pub async fn start(config: BrokerConfig) -> Result<RunningBroker, BrokerError> {
         hard_stop: CancellationToken::new(),
         grep_scans: Default::default(),
     });
-    let frame_limit = config.max_message_bytes + record::RECORD_OVERHEAD;
+    let server = serve(builder, listener, &shared, config.max_message_bytes);
+    tokio::spawn(sync_in_background(Arc::clone(&shared)));
+    tokio::spawn(record_subscribers(Arc::clone(&shared)));
+    tracing::info!(%addr, data = %config.data_dir.display(), "broker started");
+    Ok(RunningBroker {
+        addr,
+        shared,
+        server,
+    })
+}
+
+/// Opens (recovering) the store and the subscriber records of the data directory.
+async fn open_data_dir(
+    config: &BrokerConfig,
+) -> Result<(Arc<store::Store>, subscribers::Registry), BrokerError> {
+    let limits = partition::Limits {
+        segment_bytes: config.segment_bytes.max(1024),
+        max_message: config.max_message_bytes,
+    };
+    let data_dir = config.data_dir.clone();
+    let store =
+        tokio::task::spawn_blocking(move || store::Store::open(&data_dir, limits).map(Arc::new))
+            .await
+            .map_err(|e| BrokerError::Server(e.to_string()))?
+            .map_err(|e| match e {
+                BrokerError::Io(error) => BrokerError::DataDir {
+                    dir: config.data_dir.clone(),
+                    error,
+                },
+                e => e,
+            })?;
+    let data_dir = config.data_dir.clone();
+    let subscribers = tokio::task::spawn_blocking(move || subscribers::Registry::open(&data_dir))
+        .await
+        .map_err(|e| BrokerError::Server(e.to_string()))?
+        .map_err(|error| BrokerError::DataDir {
+            dir: config.data_dir.clone(),
+            error,
+        })?;
+    Ok((store, subscribers))
+}
+
+/// Serves the messaging and admin services on `listener` until shutdown begins.
+fn serve(
+    builder: tonic::transport::Server,
+    listener: tokio::net::TcpListener,
+    shared: &Arc<Shared>,
+    max_message_bytes: usize,
+) -> JoinHandle<Result<(), tonic::transport::Error>> {
+    let frame_limit = max_message_bytes + record::RECORD_OVERHEAD;
     let messaging = SeaweedMessagingServer::new(service::MessagingService {
-        shared: Arc::clone(&shared),
+        shared: Arc::clone(shared),
     })
     .max_decoding_message_size(frame_limit)
     // Records stored under a larger limit (before a restart) are still served.
     .max_encoding_message_size(record::MAX_RECORD_BYTES + record::RECORD_OVERHEAD);
     let admin = SwmqAdminServer::new(admin::AdminService {
-        shared: Arc::clone(&shared),
+        shared: Arc::clone(shared),
     });
     let incoming = tokio_stream::wrappers::TcpListenerStream::new(listener).map(|s| {
         if let Ok(s) = &s {
@@ -301,7 +327,7 @@ pub async fn start(config: BrokerConfig) -> Result<RunningBroker, BrokerError> {
         s
     });
     let stopping = shared.stopping.clone();
-    let server = tokio::spawn(
+    tokio::spawn(
         builder
             // Clients that vanish without closing (a dead peer, a network partition) are
             // found by HTTP/2 pings, so their subscriptions and publishes end.
@@ -310,24 +336,18 @@ pub async fn start(config: BrokerConfig) -> Result<RunningBroker, BrokerError> {
             .add_service(messaging)
             .add_service(admin)
             .serve_with_incoming_shutdown(incoming, async move { stopping.cancelled().await }),
-    );
-    let bg = Arc::clone(&shared);
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(BACKGROUND_SYNC);
-        loop {
-            tokio::select! {
-                _ = tick.tick() => bg.store.sync_dirty().await,
-                _ = bg.stopping.cancelled() => break,
-            }
+    )
+}
+
+/// Syncs the store's dirty partitions every [`BACKGROUND_SYNC`] until shutdown begins.
+async fn sync_in_background(shared: Arc<Shared>) {
+    let mut tick = tokio::time::interval(BACKGROUND_SYNC);
+    loop {
+        tokio::select! {
+            _ = tick.tick() => shared.store.sync_dirty().await,
+            _ = shared.stopping.cancelled() => break,
         }
-    });
-    tokio::spawn(record_subscribers(Arc::clone(&shared)));
-    tracing::info!(%addr, data = %config.data_dir.display(), "broker started");
-    Ok(RunningBroker {
-        addr,
-        shared,
-        server,
-    })
+    }
 }
 
 /// Writes subscriber records as they change: soon after a wake-up (coalescing what

@@ -3,7 +3,7 @@
 
 use bytes::Bytes;
 
-use super::args::ChanCommand;
+use super::args::{ChanCommand, RecordFormat};
 use super::delete::{confirm, delete_topic, require_terminal};
 use super::error::{CliError, CliResult, client_error};
 use super::output::Out;
@@ -15,63 +15,13 @@ use crate::time::TimeSpec;
 /// Runs a `swmq chan` command.
 pub(super) async fn run(cfg: &Config, cmd: ChanCommand) -> CliResult {
     match cmd {
-        ChanCommand::Publish { name, values } => {
-            let topic = super::parse_channel(&name)?;
-            let what = format!("chan publish {name}");
-            super::refuse_if_read_only(cfg, &what)?;
-            let client = channels(cfg, &what).await?;
-            let msgs = values
-                .iter()
-                .map(|v| OutMessage {
-                    value: Bytes::copy_from_slice(v.as_bytes()),
-                    ..OutMessage::default()
-                })
-                .collect();
-            let outcomes = super::publish::publish_values(&client, &topic, msgs, &what).await?;
-            let mut out = Out::new();
-            out.line(&super::publish::summary(&topic, &outcomes));
-            out.flush()
-        }
-        ChanCommand::Close { name, create } => {
-            super::parse_channel(&name)?;
-            let what = format!("chan close {name}");
-            super::refuse_if_read_only(cfg, &what)?;
-            let client = channels(cfg, &what).await?;
-            if !create {
-                require_existing(&client, &name, &what).await?;
-            }
-            client
-                .chan_close(&name)
-                .await
-                .map_err(|e| client_error(&what, Some(&client), e))?;
-            let mut out = Out::new();
-            out.line(&format!("closed channel {name}"));
-            out.flush()
-        }
+        ChanCommand::Publish { name, values } => publish(cfg, &name, &values).await,
+        ChanCommand::Close { name, create } => close(cfg, &name, create).await,
         ChanCommand::Read {
             name,
             format,
             no_follow,
-        } => {
-            let topic = super::parse_channel(&name)?;
-            let what = format!("chan read {name}");
-            let client = channels(cfg, &what).await?;
-            let plan = TailPlan {
-                topics: vec![topic.clone()],
-                topic,
-                link: None,
-                spec: ReadSpec {
-                    from: TimeSpec::Earliest,
-                    until: None,
-                    partitions: Some(vec![0]),
-                    follow: !no_follow,
-                },
-                count: None,
-                format,
-                grep: None,
-            };
-            stream_records(cfg, &client, plan, what).await
-        }
+        } => read(cfg, &name, format, no_follow).await,
         ChanCommand::List { filter, format } => super::chan_bulk::list(cfg, &filter, format).await,
         ChanCommand::Delete {
             name: None,
@@ -94,24 +44,86 @@ pub(super) async fn run(cfg: &Config, cmd: ChanCommand) -> CliResult {
             name: Some(name),
             yes,
             ..
-        } => {
-            let topic = super::parse_channel(&name)?;
-            let what = format!("chan delete {name}");
-            super::refuse_if_read_only(cfg, &what)?;
-            if !yes {
-                require_terminal(&what)?;
-            }
-            let client = channels(cfg, &what).await?;
-            if !yes {
-                confirm(
-                    &what,
-                    &format!("channel {name}"),
-                    &[name.clone(), topic.to_string()],
-                )?;
-            }
-            delete_topic(&client, &topic, &what).await
-        }
+        } => delete(cfg, &name, yes).await,
     }
+}
+
+/// `swmq chan publish NAME VALUE…`.
+async fn publish(cfg: &Config, name: &str, values: &[String]) -> CliResult {
+    let topic = super::parse_channel(name)?;
+    let what = format!("chan publish {name}");
+    super::refuse_if_read_only(cfg, &what)?;
+    let client = channels(cfg, &what).await?;
+    let msgs = values
+        .iter()
+        .map(|v| OutMessage {
+            value: Bytes::copy_from_slice(v.as_bytes()),
+            ..OutMessage::default()
+        })
+        .collect();
+    let outcomes = super::publish::publish_values(&client, &topic, msgs, &what).await?;
+    let mut out = Out::new();
+    out.line(&super::publish::summary(&topic, &outcomes));
+    out.flush()
+}
+
+/// `swmq chan close NAME [--create]`.
+async fn close(cfg: &Config, name: &str, create: bool) -> CliResult {
+    super::parse_channel(name)?;
+    let what = format!("chan close {name}");
+    super::refuse_if_read_only(cfg, &what)?;
+    let client = channels(cfg, &what).await?;
+    if !create {
+        require_existing(&client, name, &what).await?;
+    }
+    client
+        .chan_close(name)
+        .await
+        .map_err(|e| client_error(&what, Some(&client), e))?;
+    let mut out = Out::new();
+    out.line(&format!("closed channel {name}"));
+    out.flush()
+}
+
+/// `swmq chan read NAME`: partition 0 from the earliest.
+async fn read(cfg: &Config, name: &str, format: RecordFormat, no_follow: bool) -> CliResult {
+    let topic = super::parse_channel(name)?;
+    let what = format!("chan read {name}");
+    let client = channels(cfg, &what).await?;
+    let plan = TailPlan {
+        topics: vec![topic.clone()],
+        topic,
+        link: None,
+        spec: ReadSpec {
+            from: TimeSpec::Earliest,
+            until: None,
+            partitions: Some(vec![0]),
+            follow: !no_follow,
+        },
+        count: None,
+        format,
+        grep: None,
+    };
+    stream_records(cfg, &client, plan, what).await
+}
+
+/// `swmq chan delete NAME`.
+async fn delete(cfg: &Config, name: &str, yes: bool) -> CliResult {
+    let topic = super::parse_channel(name)?;
+    let what = format!("chan delete {name}");
+    super::refuse_if_read_only(cfg, &what)?;
+    if !yes {
+        require_terminal(&what)?;
+    }
+    let client = channels(cfg, &what).await?;
+    if !yes {
+        confirm(
+            &what,
+            &format!("channel {name}"),
+            &[name.to_string(), topic.to_string()],
+        )?;
+    }
+    delete_topic(&client, &topic, &what).await
 }
 
 /// Refuses to close a channel that does not exist (closing creates it sealed), or whose

@@ -62,64 +62,10 @@ impl TailPlan {
             Some(s) if super::open::is_link(s) => Some(super::open::parse_link("--from", s)?),
             _ => None,
         };
-        let topics = match (&link, a.topics.is_empty()) {
-            (Some(l), true) => vec![l.topic.clone()],
-            (None, true) => {
-                return Err(CliError::usage(
-                    "tail: <NS/TOPIC> is missing: give a topic (several, a pattern 'shop/*', or --from LINK)",
-                ));
-            }
-            _ => a
-                .topics
-                .iter()
-                .map(|t| super::parse_topic(t))
-                .collect::<CliResult<Vec<_>>>()?,
-        };
+        let topics = plan_topics(a, &link)?;
         let topic = topics[0].clone();
-        let now = time::now_ns();
-        let from = match (&a.from, &link) {
-            (_, Some(l)) => TimeSpec::At(l.ts_ns),
-            (Some(s), None) => parse_spec_flag("--from", s, now, utc)?,
-            // Following starts with new records; a one-shot read shows the history, and
-            // --last finds its own start.
-            (None, None) if a.no_follow || a.last.is_some() => TimeSpec::Earliest,
-            (None, None) => TimeSpec::Latest,
-        };
-        let until = match &a.until {
-            Some(s) => Some(parse_spec_flag("--until", s, now, utc)?.resolve(now)),
-            None => None,
-        };
-        // An empty window is a mistake in the script, not a read of nothing.
-        let from_ns = match from {
-            TimeSpec::At(f) => Some(f),
-            TimeSpec::Latest => Some(now),
-            TimeSpec::Earliest => None,
-        };
-        if let (Some(f), Some(u)) = (from_ns, until)
-            && u < f
-        {
-            return Err(CliError::usage(format!(
-                "--until {} is before --from {}: the window is empty",
-                time::format_rfc3339(u),
-                time::format_rfc3339(f)
-            )));
-        }
-        let grep = match &a.grep {
-            Some(re) => {
-                let syntax = match a.fixed_strings {
-                    true => Syntax::Literal,
-                    false => Syntax::Regex,
-                };
-                let case = match a.ignore_case {
-                    true => Case::Insensitive,
-                    false => Case::Sensitive,
-                };
-                let m = Matcher::new(re, syntax, case)
-                    .map_err(|e| CliError::usage(format!("--grep: {e}")))?;
-                Some(m)
-            }
-            None => None,
-        };
+        let (from, until) = plan_window(a, &link, utc)?;
+        let grep = plan_grep(a)?;
         if a.partitions.iter().any(|&p| p < 0) {
             return Err(CliError::usage(
                 "--partition: partitions are numbered from 0",
@@ -148,6 +94,79 @@ impl TailPlan {
             ));
         }
         Ok(plan)
+    }
+}
+
+/// The topics of `swmq tail`: those given, or the link's.
+fn plan_topics(a: &TailArgs, link: &Option<crate::link::Link>) -> CliResult<Vec<TopicName>> {
+    match (link, a.topics.is_empty()) {
+        (Some(l), true) => Ok(vec![l.topic.clone()]),
+        (None, true) => Err(CliError::usage(
+            "tail: <NS/TOPIC> is missing: give a topic (several, a pattern 'shop/*', or --from LINK)",
+        )),
+        _ => a
+            .topics
+            .iter()
+            .map(|t| super::parse_topic(t))
+            .collect::<CliResult<Vec<_>>>(),
+    }
+}
+
+/// Where `swmq tail` starts and ends (`--from`, `--until`, a link); an empty window is
+/// refused.
+fn plan_window(
+    a: &TailArgs,
+    link: &Option<crate::link::Link>,
+    utc: bool,
+) -> CliResult<(TimeSpec, Option<i64>)> {
+    let now = time::now_ns();
+    let from = match (&a.from, link) {
+        (_, Some(l)) => TimeSpec::At(l.ts_ns),
+        (Some(s), None) => parse_spec_flag("--from", s, now, utc)?,
+        // Following starts with new records; a one-shot read shows the history, and
+        // --last finds its own start.
+        (None, None) if a.no_follow || a.last.is_some() => TimeSpec::Earliest,
+        (None, None) => TimeSpec::Latest,
+    };
+    let until = match &a.until {
+        Some(s) => Some(parse_spec_flag("--until", s, now, utc)?.resolve(now)),
+        None => None,
+    };
+    // An empty window is a mistake in the script, not a read of nothing.
+    let from_ns = match from {
+        TimeSpec::At(f) => Some(f),
+        TimeSpec::Latest => Some(now),
+        TimeSpec::Earliest => None,
+    };
+    if let (Some(f), Some(u)) = (from_ns, until)
+        && u < f
+    {
+        return Err(CliError::usage(format!(
+            "--until {} is before --from {}: the window is empty",
+            time::format_rfc3339(u),
+            time::format_rfc3339(f)
+        )));
+    }
+    Ok((from, until))
+}
+
+/// The `--grep` matcher of `swmq tail`.
+fn plan_grep(a: &TailArgs) -> CliResult<Option<Matcher>> {
+    match &a.grep {
+        Some(re) => {
+            let syntax = match a.fixed_strings {
+                true => Syntax::Literal,
+                false => Syntax::Regex,
+            };
+            let case = match a.ignore_case {
+                true => Case::Insensitive,
+                false => Case::Sensitive,
+            };
+            let m = Matcher::new(re, syntax, case)
+                .map_err(|e| CliError::usage(format!("--grep: {e}")))?;
+            Ok(Some(m))
+        }
+        None => Ok(None),
     }
 }
 

@@ -161,6 +161,15 @@ pub fn is_missing_topic(s: &tonic::Status) -> bool {
         || m.contains("no such")
 }
 
+/// Whether a reader retries a failure (after a backoff, reporting it): transient failures
+/// always, and, while following, every failure but a TLS problem (a setting to fix). A
+/// restarting weed 4.48 refuses for a while what it serves again later: "volume id 3 not
+/// found" for a chunk until its volume server has registered again, partitions until it
+/// has reassigned them; a following read that gave up never got the later records.
+pub(crate) fn retried_by_reader(e: &ClientError, following: bool) -> bool {
+    e.is_transient() || following && !matches!(e, ClientError::Tls { .. })
+}
+
 impl ClientError {
     /// Wraps a gRPC status with what was being done (`"publish to ns/t at host:port"`).
     pub fn rpc(context: impl Into<String>, status: tonic::Status) -> Self {
@@ -406,6 +415,26 @@ mod tests {
         assert!(!is_missing_topic(&tonic::Status::unknown(
             "partition not found"
         )));
+    }
+
+    #[test]
+    fn readers_retry_all_but_tls_while_following() {
+        let transient = ClientError::rpc("read", tonic::Status::unavailable("down"));
+        let fatal = ClientError::rpc("read", tonic::Status::unknown("volume id 3 not found"));
+        let tls = ClientError::Tls {
+            context: "read".into(),
+            problem: "certificate signed by an unknown authority".into(),
+        };
+        assert!(retried_by_reader(&transient, false));
+        assert!(retried_by_reader(&transient, true));
+        assert!(!retried_by_reader(&fatal, false));
+        assert!(retried_by_reader(&fatal, true));
+        assert!(retried_by_reader(
+            &ClientError::TopicNotFound("a/b".into()),
+            true
+        ));
+        assert!(!retried_by_reader(&tls, false));
+        assert!(!retried_by_reader(&tls, true));
     }
 
     #[test]

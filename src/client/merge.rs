@@ -14,6 +14,7 @@
 //! reconnect may safely overlap.
 
 use std::collections::VecDeque;
+use std::ops::ControlFlow;
 use std::time::Duration;
 
 use futures::FutureExt as _;
@@ -403,58 +404,92 @@ pub(crate) async fn merge_growing(
                 continue;
             }
         };
-        let mut events: Vec<(usize, PartEvent)> = first.into_iter().collect();
-        while events.len() < MAX_DRAIN {
-            match streams.next().now_or_never() {
-                Some(Some(ev)) => events.push(ev),
-                _ => break,
-            }
+        let events = drain(first, &mut streams);
+        if apply_all(&mut m, events, &out).await.is_break() {
+            return;
         }
-        for (i, ev) in events {
-            match m.apply(i, ev, Instant::now()) {
-                Applied::Quiet => {}
-                Applied::Tell(ev) => {
-                    if !out.send(Ok(ev)).await {
-                        return;
-                    }
-                }
-                Applied::Fail(e) => {
-                    out.send(Err(e)).await;
-                    return;
-                }
-            }
-        }
-        // Inputs that ended are done (StreamMap drops them); their queues still drain.
-        // Looked at only when one ended, through a set: `contains_key` scans the map, which
-        // made this quadratic in the partition count on every event.
-        if streams.len() != live_inputs {
-            live_inputs = streams.len();
-            let live: std::collections::HashSet<usize> = streams.keys().copied().collect();
-            for (i, p) in m.parts.iter_mut().enumerate() {
-                if !live.contains(&i) {
-                    p.done = true;
-                }
-            }
-        }
-        loop {
-            let mut batch = Vec::new();
-            deadline = m.release(&mut batch, Instant::now());
-            if batch.is_empty() {
-                break;
-            }
-            let full = batch.len() >= MAX_BATCH;
-            if !out.send(Ok(ReadEvent::Records(batch))).await {
-                return;
-            }
-            if !full {
-                break;
-            }
+        mark_ended(&mut m, &streams, &mut live_inputs);
+        match send_released(&mut m, &out).await {
+            ControlFlow::Continue(next) => deadline = next,
+            ControlFlow::Break(()) => return,
         }
         if m.caught_up_due() {
             m.caught_up_sent = true;
             if !out.send(Ok(ReadEvent::CaughtUp)).await {
                 return;
             }
+        }
+    }
+}
+
+type Inputs = StreamMap<usize, ReceiverStream<PartEvent>>;
+
+/// `first` and the events ready after it (at most [`MAX_DRAIN`]).
+fn drain(first: Option<(usize, PartEvent)>, streams: &mut Inputs) -> Vec<(usize, PartEvent)> {
+    let mut events: Vec<(usize, PartEvent)> = first.into_iter().collect();
+    while events.len() < MAX_DRAIN {
+        match streams.next().now_or_never() {
+            Some(Some(ev)) => events.push(ev),
+            _ => break,
+        }
+    }
+    events
+}
+
+/// Applies `events` in order, telling the reader what they say; `Break` when the read
+/// is over (the reader is gone, or a failure ends it).
+async fn apply_all(
+    m: &mut Merger,
+    events: Vec<(usize, PartEvent)>,
+    out: &ReadSender,
+) -> ControlFlow<()> {
+    for (i, ev) in events {
+        match m.apply(i, ev, Instant::now()) {
+            Applied::Quiet => {}
+            Applied::Tell(ev) => {
+                if !out.send(Ok(ev)).await {
+                    return ControlFlow::Break(());
+                }
+            }
+            Applied::Fail(e) => {
+                out.send(Err(e)).await;
+                return ControlFlow::Break(());
+            }
+        }
+    }
+    ControlFlow::Continue(())
+}
+
+/// Inputs that ended are done (StreamMap drops them); their queues still drain.
+/// Looked at only when one ended, through a set: `contains_key` scans the map, which
+/// made this quadratic in the partition count on every event.
+fn mark_ended(m: &mut Merger, streams: &Inputs, live_inputs: &mut usize) {
+    if streams.len() != *live_inputs {
+        *live_inputs = streams.len();
+        let live: std::collections::HashSet<usize> = streams.keys().copied().collect();
+        for (i, p) in m.parts.iter_mut().enumerate() {
+            if !live.contains(&i) {
+                p.done = true;
+            }
+        }
+    }
+}
+
+/// Sends what the merger can release, in batches; returns when to look again
+/// (`Break`: the reader is gone).
+async fn send_released(m: &mut Merger, out: &ReadSender) -> ControlFlow<(), Option<Instant>> {
+    loop {
+        let mut batch = Vec::new();
+        let deadline = m.release(&mut batch, Instant::now());
+        if batch.is_empty() {
+            return ControlFlow::Continue(deadline);
+        }
+        let full = batch.len() >= MAX_BATCH;
+        if !out.send(Ok(ReadEvent::Records(batch))).await {
+            return ControlFlow::Break(());
+        }
+        if !full {
+            return ControlFlow::Continue(deadline);
         }
     }
 }

@@ -237,6 +237,16 @@ fn resolve_tls(
     l: &mut Layers<'_>,
     warnings: &mut Vec<String>,
 ) -> Result<(TlsOptions, Option<TlsOptions>), String> {
+    let (mut tls, given) = pick_tls(flags, l)?;
+    let Some(sec) = security_toml(given, &tls, inputs, warnings)? else {
+        return Ok((tls, None));
+    };
+    fill_from_security_toml(&mut tls, &sec, l);
+    Ok((tls, sec.https))
+}
+
+/// The TLS settings given (flags, environment, context), and the `security.toml` named.
+fn pick_tls(flags: &Flags, l: &mut Layers<'_>) -> Result<(TlsOptions, Option<PathBuf>), String> {
     let p = |v: &PathBuf| path_string(v);
     let ca = l.pick(
         "tls-ca",
@@ -283,12 +293,23 @@ fn resolve_tls(
         None,
         p,
     )?;
-    let mut tls = TlsOptions {
+    let tls = TlsOptions {
         ca,
         cert,
         key,
         server_name,
     };
+    Ok((tls, given))
+}
+
+/// The `security.toml` to use: the one named, else (without TLS settings) the one found
+/// in the usual places; one found that cannot be read is ignored with a warning.
+fn security_toml(
+    given: Option<PathBuf>,
+    tls: &TlsOptions,
+    inputs: &Inputs<'_>,
+    warnings: &mut Vec<String>,
+) -> Result<Option<security::SecurityToml>, String> {
     let sec = match given {
         Some(path) => Some(security::read(&path).map_err(|e| e.to_string())?),
         None if !tls.is_enabled() => match security::lookup(inputs.home) {
@@ -303,9 +324,12 @@ fn resolve_tls(
         },
         None => None,
     };
-    let Some(sec) = sec else {
-        return Ok((tls, None));
-    };
+    Ok(sec)
+}
+
+/// Fills the TLS files not given from `security.toml`'s `[grpc]`, saying where they came
+/// from.
+fn fill_from_security_toml(tls: &mut TlsOptions, sec: &security::SecurityToml, l: &mut Layers<'_>) {
     let from = Source::SecurityToml(sec.path.clone());
     let fill = |slot: &mut Option<PathBuf>, v: &Option<PathBuf>, key: &str, l: &mut Layers<'_>| {
         if slot.is_none()
@@ -321,7 +345,6 @@ fn resolve_tls(
     fill(&mut tls.ca, &sec.grpc.ca, "tls-ca", l);
     fill(&mut tls.cert, &sec.grpc.cert, "tls-cert", l);
     fill(&mut tls.key, &sec.grpc.key, "tls-key", l);
-    Ok((tls, sec.https))
 }
 
 #[cfg(test)]

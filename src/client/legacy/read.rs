@@ -189,6 +189,15 @@ enum Outcome {
     Fatal(ClientError),
 }
 
+/// What [`PartReader::gather`] took from a subscription.
+struct Gathered {
+    batch: Vec<Record>,
+    /// How the stream ended, if it did (a close message: `Done`).
+    ended: Option<Outcome>,
+    /// A record at or past the known end of the history came.
+    reached_end: bool,
+}
+
 /// An open subscription: the messages, and the request side that keeps it alive.
 type Sub = (
     Streaming<v2::BrokerMessage>,
@@ -406,62 +415,11 @@ impl PartReader {
                 }
                 m = stream.message() => m,
             };
-            let mut batch = Vec::new();
-            let mut bytes = 0usize;
-            let mut next = first;
-            let mut ended: Option<Outcome> = None;
-            let mut reached_end = false;
-            loop {
-                match next {
-                    Ok(Some(bm)) => {
-                        if let Some(r) = to_record(&self.topic, self.partition, st.floor(), bm) {
-                            st.last = Some(r.ts_ns);
-                            bytes += r.value.len() + r.key.len();
-                            let close = r.is_close;
-                            if let HistoryEnd::Known(Some(l)) = self.end
-                                && r.ts_ns >= l
-                            {
-                                reached_end = true;
-                            }
-                            batch.push(r);
-                            if close {
-                                ended = Some(Outcome::Done);
-                                break;
-                            }
-                            if reached_end && !st.caught_up {
-                                break;
-                            }
-                        }
-                    }
-                    Ok(None) if self.closed => {
-                        ended = Some(Outcome::Done);
-                        break;
-                    }
-                    Ok(None) => {
-                        ended = Some(Outcome::Retry(ClientError::Rpc {
-                            context: self.context(),
-                            code: tonic::Code::Unavailable,
-                            message: "the broker ended the subscription".into(),
-                        }));
-                        break;
-                    }
-                    Err(s) if transient(&s) => {
-                        ended = Some(Outcome::Retry(self.describe_error(s)));
-                        break;
-                    }
-                    Err(s) => {
-                        ended = Some(Outcome::Fatal(ClientError::rpc(self.context(), s)));
-                        break;
-                    }
-                }
-                if batch.len() >= BATCH_RECORDS || bytes >= BATCH_BYTES {
-                    break;
-                }
-                match stream.message().now_or_never() {
-                    Some(m) => next = m,
-                    None => break,
-                }
-            }
+            let Gathered {
+                batch,
+                ended,
+                reached_end,
+            } = self.gather(first, &mut stream, st);
             quiet_deadline = Instant::now() + QUIET_END;
             if !batch.is_empty() && self.tx.send(PartEvent::Records(batch)).await.is_err() {
                 return Outcome::Done;
@@ -480,6 +438,76 @@ impl PartReader {
                 return o;
             }
         }
+    }
+
+    /// Takes `first` and the messages ready after it, up to a batch; stops at a close
+    /// message, at the known end of the history (not caught up yet), or when the stream
+    /// ends or fails.
+    fn gather(
+        &self,
+        first: Result<Option<v2::BrokerMessage>, tonic::Status>,
+        stream: &mut Streaming<v2::BrokerMessage>,
+        st: &mut State,
+    ) -> Gathered {
+        let mut g = Gathered {
+            batch: Vec::new(),
+            ended: None,
+            reached_end: false,
+        };
+        let mut bytes = 0usize;
+        let mut next = first;
+        loop {
+            match next {
+                Ok(Some(bm)) => {
+                    if let Some(r) = to_record(&self.topic, self.partition, st.floor(), bm) {
+                        st.last = Some(r.ts_ns);
+                        bytes += r.value.len() + r.key.len();
+                        let close = r.is_close;
+                        if let HistoryEnd::Known(Some(l)) = self.end
+                            && r.ts_ns >= l
+                        {
+                            g.reached_end = true;
+                        }
+                        g.batch.push(r);
+                        if close {
+                            g.ended = Some(Outcome::Done);
+                            break;
+                        }
+                        if g.reached_end && !st.caught_up {
+                            break;
+                        }
+                    }
+                }
+                Ok(None) if self.closed => {
+                    g.ended = Some(Outcome::Done);
+                    break;
+                }
+                Ok(None) => {
+                    g.ended = Some(Outcome::Retry(ClientError::Rpc {
+                        context: self.context(),
+                        code: tonic::Code::Unavailable,
+                        message: "the broker ended the subscription".into(),
+                    }));
+                    break;
+                }
+                Err(s) if transient(&s) => {
+                    g.ended = Some(Outcome::Retry(self.describe_error(s)));
+                    break;
+                }
+                Err(s) => {
+                    g.ended = Some(Outcome::Fatal(ClientError::rpc(self.context(), s)));
+                    break;
+                }
+            }
+            if g.batch.len() >= BATCH_RECORDS || bytes >= BATCH_BYTES {
+                break;
+            }
+            match stream.message().now_or_never() {
+                Some(m) => next = m,
+                None => break,
+            }
+        }
+        g
     }
 }
 

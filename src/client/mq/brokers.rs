@@ -196,38 +196,34 @@ impl MqClient {
             .buffered(CONCURRENCY)
             .collect::<Vec<_>>()
             .await;
-        let mut leaders: Vec<(String, i32, String)> = Vec::new();
-        let mut self_followed = 0;
-        for (t, r) in per_topic {
-            let Some(ts) = r else {
-                view.notes
-                    .push(format!("{t}: no assignments (lookup failed)"));
-                continue;
-            };
-            for (i, leader, follower) in ts.assignments {
-                if !leader.is_empty() {
-                    by_addr.entry(leader.clone()).or_default().leads += 1;
-                }
-                // 4.48 may name a partition's leader as its follower too (it picks the
-                // follower without excluding the leader: always so with one broker).
-                if !follower.is_empty() && follower == leader {
-                    self_followed += 1;
-                } else if !follower.is_empty() {
-                    by_addr.entry(follower).or_default().follows += 1;
-                }
-                leaders.push((t.to_string(), i, leader));
-            }
-            for p in ts.publishers {
-                *by_addr.entry(p).or_default().publishers.get_or_insert(0) += 1;
-            }
-            for s in ts.subscribers {
-                *by_addr.entry(s).or_default().subscribers.get_or_insert(0) += 1;
-            }
+        let (leaders, self_followed) = tally_topics(per_topic, &mut view, &mut by_addr);
+        self.probe_all(&mut view, &mut by_addr, registered.is_ok())
+            .await;
+        count_streams_of_the_balancer_only(&mut view, &mut by_addr);
+        if self_followed > 0 {
+            view.notes.push(format!(
+                "{self_followed} partitions name their leader as their follower too (no \
+                 second broker holds them); FOLLOWS leaves those out"
+            ));
         }
+        view.problems = flag_partitions(leaders, &by_addr);
+        view.brokers = by_addr.into_values().collect();
+        Ok(view)
+    }
+
+    /// Probes every broker of `by_addr` (all at once) and fills in its address, whether
+    /// it answers, whether it is registered (when the master's list is known), and the
+    /// balancer (the connected broker's word first).
+    async fn probe_all(
+        &self,
+        view: &mut ClusterView,
+        by_addr: &mut BTreeMap<String, BrokerInfo>,
+        registry_known: bool,
+    ) {
         let probes = futures::future::join_all(by_addr.keys().map(|a| self.probe_broker(a))).await;
         for ((addr, b), p) in by_addr.iter_mut().zip(probes) {
             b.address = addr.clone();
-            if registered.is_ok() && b.registered.is_none() {
+            if registry_known && b.registered.is_none() {
                 b.registered = Some(false);
             }
             match p {
@@ -245,16 +241,6 @@ impl MqClient {
             b.balancer = true;
             b.address = bal.clone();
         }
-        count_streams_of_the_balancer_only(&mut view, &mut by_addr);
-        if self_followed > 0 {
-            view.notes.push(format!(
-                "{self_followed} partitions name their leader as their follower too (no \
-                 second broker holds them); FOLLOWS leaves those out"
-            ));
-        }
-        view.problems = flag_partitions(leaders, &by_addr);
-        view.brokers = by_addr.into_values().collect();
-        Ok(view)
     }
 
     /// One topic's assignments `(partition, leader, follower)` and the brokers of its live
@@ -317,6 +303,45 @@ impl MqClient {
             subscribers,
         })
     }
+}
+
+/// Counts what each broker leads, follows, publishes and serves over the topics'
+/// streams; returns every partition's leader `(topic, partition, leader)`, and how many
+/// partitions name their leader as their follower.
+fn tally_topics(
+    per_topic: Vec<(TopicName, Option<TopicStreams>)>,
+    view: &mut ClusterView,
+    by_addr: &mut BTreeMap<String, BrokerInfo>,
+) -> (Vec<(String, i32, String)>, usize) {
+    let mut leaders: Vec<(String, i32, String)> = Vec::new();
+    let mut self_followed = 0;
+    for (t, r) in per_topic {
+        let Some(ts) = r else {
+            view.notes
+                .push(format!("{t}: no assignments (lookup failed)"));
+            continue;
+        };
+        for (i, leader, follower) in ts.assignments {
+            if !leader.is_empty() {
+                by_addr.entry(leader.clone()).or_default().leads += 1;
+            }
+            // 4.48 may name a partition's leader as its follower too (it picks the
+            // follower without excluding the leader: always so with one broker).
+            if !follower.is_empty() && follower == leader {
+                self_followed += 1;
+            } else if !follower.is_empty() {
+                by_addr.entry(follower).or_default().follows += 1;
+            }
+            leaders.push((t.to_string(), i, leader));
+        }
+        for p in ts.publishers {
+            *by_addr.entry(p).or_default().publishers.get_or_insert(0) += 1;
+        }
+        for s in ts.subscribers {
+            *by_addr.entry(s).or_default().subscribers.get_or_insert(0) += 1;
+        }
+    }
+    (leaders, self_followed)
 }
 
 /// Streams can be counted for the balancer only: 4.48 forwards `GetTopicPublishers` /

@@ -215,11 +215,7 @@ impl MqClient {
         if topic.namespace == "kafka" {
             found.extend(self.kafka_positions(topic, parts.len()).await?);
         }
-        let hwms = futures::future::join_all(parts.iter().map(|p| self.range_info(topic, p))).await;
-        let hwms: Vec<Option<i64>> = hwms
-            .into_iter()
-            .map(|r| r.ok().map(|r| r.high_water_mark).filter(|h| *h >= 0))
-            .collect();
+        let hwms = self.high_water_marks(topic, &parts).await;
         let members = self.live_members(topic, &parts, &mut notes).await;
         let leaders: std::collections::BTreeSet<&str> = parts
             .iter()
@@ -246,30 +242,7 @@ impl MqClient {
                 None => None,
             };
             for f in here {
-                let hwm = hwms[i];
-                let mut gp = GroupPartition {
-                    partition: part.index,
-                    committed_at_ns: f.committed_at_ns,
-                    high_water_mark: hwm,
-                    ..Default::default()
-                };
-                match f.kind {
-                    GroupKind::Kafka => {
-                        gp.committed_offset = Some(f.value);
-                        gp.lag = hwm.map(|h| h.saturating_sub(f.value).max(0) as u64);
-                    }
-                    _ => {
-                        gp.committed_ts_ns = Some(f.value);
-                        if let Some(Ok((stamps, complete))) = &after {
-                            let lag = stamps.iter().filter(|&&t| t > f.value).count() as u64;
-                            gp.lag = Some(lag);
-                            gp.lag_at_least = !complete;
-                            gp.committed_offset = hwm.map(|h| h.saturating_sub(lag as i64).max(0));
-                        } else if let Some(Err(e)) = &after {
-                            notes.push(format!("partition {}: lag not counted: {e}", part.index));
-                        }
-                    }
-                }
+                let gp = group_partition(f, part, hwms[i], &after, &mut notes);
                 let g = groups
                     .entry(format!("{}\u{0}{}", f.kind.label(), f.group))
                     .or_insert_with(|| ConsumerGroup {
@@ -376,6 +349,14 @@ impl MqClient {
             }
         }
         Ok(out)
+    }
+
+    /// Each partition's high-water mark (`None`: unknown).
+    async fn high_water_marks(&self, topic: &TopicName, parts: &[Part]) -> Vec<Option<i64>> {
+        let hwms = futures::future::join_all(parts.iter().map(|p| self.range_info(topic, p))).await;
+        hwms.into_iter()
+            .map(|r| r.ok().map(|r| r.high_water_mark).filter(|h| *h >= 0))
+            .collect()
     }
 
     /// The timestamps of `part`'s records stamped after `ts_ns`, and whether all were
@@ -500,6 +481,42 @@ fn attach_members(
         });
         g.members.push(m);
     }
+}
+
+/// One group's position in one partition, with its lag: a Kafka group's by offsets, a
+/// native one's by the stamps after the oldest native position (`after`: those stamps,
+/// and whether they are all of them); a lag that could not be counted is said in `notes`.
+fn group_partition(
+    f: &Found,
+    part: &Part,
+    hwm: Option<i64>,
+    after: &Option<Result<(Vec<i64>, bool), ClientError>>,
+    notes: &mut Vec<String>,
+) -> GroupPartition {
+    let mut gp = GroupPartition {
+        partition: part.index,
+        committed_at_ns: f.committed_at_ns,
+        high_water_mark: hwm,
+        ..Default::default()
+    };
+    match f.kind {
+        GroupKind::Kafka => {
+            gp.committed_offset = Some(f.value);
+            gp.lag = hwm.map(|h| h.saturating_sub(f.value).max(0) as u64);
+        }
+        _ => {
+            gp.committed_ts_ns = Some(f.value);
+            if let Some(Ok((stamps, complete))) = after {
+                let lag = stamps.iter().filter(|&&t| t > f.value).count() as u64;
+                gp.lag = Some(lag);
+                gp.lag_at_least = !complete;
+                gp.committed_offset = hwm.map(|h| h.saturating_sub(lag as i64).max(0));
+            } else if let Some(Err(e)) = after {
+                notes.push(format!("partition {}: lag not counted: {e}", part.index));
+            }
+        }
+    }
+    gp
 }
 
 #[cfg(test)]

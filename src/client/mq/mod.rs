@@ -83,6 +83,8 @@ pub struct MqClient {
     route_to_leaders: bool,
     /// `FetchMessage` calls of the live edge made by this client and its clones.
     live_fetches: Arc<std::sync::atomic::AtomicU64>,
+    /// Topic directories seen holding a `topic.conf` (`topic_names`), shared by clones.
+    confs_seen: Arc<topics::ConfsSeen>,
 }
 
 /// One partition of a topic as `LookupTopicBrokers` returned it.
@@ -163,6 +165,7 @@ impl MqClient {
             leaders: Arc::new(Mutex::new(HashMap::new())),
             route_to_leaders: true,
             live_fetches: Arc::default(),
+            confs_seen: Arc::default(),
         }
     }
 

@@ -217,50 +217,38 @@ fn response_error(topic: &TopicName, r: &PublishMessageResponse) -> Option<Clien
 async fn partition_session(
     client: MqClient,
     topic: TopicName,
-    mut part: Part,
+    part: Part,
     publisher_name: String,
-    mut input: mpsc::Receiver<(usize, DataMessage)>,
+    input: mpsc::Receiver<(usize, DataMessage)>,
 ) -> SessionResult {
-    let mut out = Vec::new();
-    let mut pending: VecDeque<(usize, DataMessage)> = VecDeque::new();
-    let mut pending_bytes = 0usize;
-    let mut input_done = false;
+    let mut p = PartitionPublisher {
+        client,
+        topic,
+        part,
+        publisher_name,
+        input,
+        pending: VecDeque::new(),
+        pending_bytes: 0,
+        input_done: false,
+        out: Vec::new(),
+    };
     let mut attempt = 0u32;
     loop {
         attempt += 1;
-        let ctx = format!("publish to {topic} partition {} at {}", part.index, {
-            if part.leader.is_empty() {
-                client.broker_addr()
-            } else {
-                part.leader.as_str()
-            }
-        });
-        client.check_publishable(&topic, &part).await?;
-        let err = match stream_once(
-            &client,
-            &topic,
-            &part,
-            &publisher_name,
-            &ctx,
-            &mut input,
-            &mut pending,
-            &mut pending_bytes,
-            &mut input_done,
-            &mut out,
-        )
-        .await
-        {
-            Ok(()) => return Ok(out),
-            Err((e, progressed, sent)) => {
-                if progressed {
+        let ctx = p.context();
+        p.client.check_publishable(&p.topic, &p.part).await?;
+        let err = match p.stream_once(&ctx).await {
+            Ok(()) => return Ok(p.out),
+            Err(f) => {
+                if f.progress.progressed {
                     attempt = 1;
                 }
-                if sent {
+                if f.progress.sent {
                     // Messages went out on this stream: the broker may have stored some
                     // it did not acknowledge, and sending them again could duplicate.
-                    return Err(e);
+                    return Err(f.error);
                 }
-                e
+                f.error
             }
         };
         if !err.is_transient() || attempt >= ATTEMPTS {
@@ -269,154 +257,246 @@ async fn partition_session(
         tracing::debug!("{ctx}: {err}; retrying");
         tokio::time::sleep(RETRY_DELAY).await;
         // The leader may have moved (a broker restarted or died).
-        if let Some(p) = client.relookup_part(&topic, &part).await {
-            part.leader = p.leader;
+        if let Some(found) = p.client.relookup_part(&p.topic, &p.part).await {
+            p.part.leader = found.leader;
         }
     }
 }
 
-/// One stream: sends `pending` again, then new input, until input ends and all is acked.
-/// On failure returns the error, whether any message was acknowledged, and whether any
-/// message was sent on this stream.
-#[allow(clippy::too_many_arguments)]
-async fn stream_once(
-    client: &MqClient,
-    topic: &TopicName,
-    part: &Part,
-    publisher_name: &str,
-    ctx: &str,
-    input: &mut mpsc::Receiver<(usize, DataMessage)>,
-    pending: &mut VecDeque<(usize, DataMessage)>,
-    pending_bytes: &mut usize,
-    input_done: &mut bool,
-    out: &mut Vec<(usize, PublishOutcome)>,
-) -> Result<(), (ClientError, bool, bool)> {
-    let rpc = |s: tonic::Status| ClientError::rpc(ctx.to_string(), s);
-    let (req_tx, req_rx) = mpsc::channel::<PublishMessageRequest>(WINDOW + 8);
-    let init = PublishMessageRequest {
-        message: Some(Message::Init(InitMessage {
-            topic: Some(pb_topic(topic)),
-            partition: Some(part.pb()),
-            ack_interval: 1,
-            follower_broker: String::new(),
-            publisher_name: publisher_name.to_string(),
-        })),
-    };
-    let _ = req_tx.send(init).await;
-    let mut broker = client.broker_for(&part.leader).await;
-    let mut stream = broker
-        .publish_message(ReceiverStream::new(req_rx))
-        .await
-        .map_err(|s| (rpc(s), false, false))?
-        .into_inner();
-    // The answer to init.
-    match stream.message().await {
-        Ok(Some(r)) => {
-            if let Some(e) = response_error(topic, &r) {
-                return Err((e, false, false));
+/// One partition's publisher: its input and what is in flight, kept across the streams
+/// of a session.
+struct PartitionPublisher {
+    client: MqClient,
+    topic: TopicName,
+    part: Part,
+    publisher_name: String,
+    input: mpsc::Receiver<(usize, DataMessage)>,
+    /// Sent and not acknowledged yet, in order (sent again on a new stream).
+    pending: VecDeque<(usize, DataMessage)>,
+    pending_bytes: usize,
+    /// The input has ended.
+    input_done: bool,
+    /// `(message number, outcome)` of every acknowledged message.
+    out: Vec<(usize, PublishOutcome)>,
+}
+
+/// How one stream failed, and what it had done.
+struct StreamFailure {
+    error: ClientError,
+    progress: StreamProgress,
+}
+
+/// What one stream has done so far.
+#[derive(Clone, Copy, Default)]
+struct StreamProgress {
+    /// A message was acknowledged on this stream.
+    progressed: bool,
+    /// A message was sent on this stream that the broker may have stored (so the
+    /// failure is not retried).
+    sent: bool,
+}
+
+impl StreamProgress {
+    fn fail(self, error: ClientError) -> StreamFailure {
+        StreamFailure {
+            error,
+            progress: self,
+        }
+    }
+
+    /// The broker refused the first unacknowledged message and handles a stream's
+    /// messages in order: "log buffer is stopping" means it stored none of the
+    /// unacknowledged ones (they may be sent again).
+    fn refused(self, error: ClientError) -> StreamFailure {
+        let stored_none = error.stored_nothing();
+        StreamFailure {
+            error,
+            progress: StreamProgress {
+                progressed: self.progressed,
+                sent: self.sent && !stored_none,
+            },
+        }
+    }
+}
+
+type PublishStream = tonic::Streaming<PublishMessageResponse>;
+
+/// An UNAVAILABLE error: the broker ended the stream.
+fn unavailable(ctx: &str, message: String) -> ClientError {
+    ClientError::Rpc {
+        context: ctx.to_string(),
+        code: tonic::Code::Unavailable,
+        message,
+    }
+}
+
+fn data_request(d: DataMessage) -> PublishMessageRequest {
+    PublishMessageRequest {
+        message: Some(Message::Data(d)),
+    }
+}
+
+impl PartitionPublisher {
+    /// What a failure says was being done: the partition and the broker asked.
+    fn context(&self) -> String {
+        let at = if self.part.leader.is_empty() {
+            self.client.broker_addr()
+        } else {
+            self.part.leader.as_str()
+        };
+        format!(
+            "publish to {} partition {} at {at}",
+            self.topic, self.part.index
+        )
+    }
+
+    /// One stream: sends `pending` again, then new input, until input ends and all is
+    /// acked.
+    async fn stream_once(&mut self, ctx: &str) -> Result<(), StreamFailure> {
+        let none = StreamProgress::default();
+        let (req_tx, mut stream) = self.open(ctx).await.map_err(|e| none.fail(e))?;
+        // Once a message went out, a failure is not retried (see the module's doc).
+        let mut progress = StreamProgress {
+            progressed: false,
+            sent: !self.pending.is_empty(),
+        };
+        for (_, d) in self.pending.iter() {
+            if req_tx.send(data_request(d.clone())).await.is_err() {
+                break; // the stream failed: the response side says why
             }
         }
-        Ok(None) => {
-            return Err((
-                ClientError::Rpc {
-                    context: ctx.to_string(),
-                    code: tonic::Code::Unavailable,
-                    message: "the broker ended the stream before accepting it".into(),
-                },
-                false,
-                false,
-            ));
-        }
-        Err(s) => return Err((rpc(s), false, false)),
-    }
-    // Once a message went out, a failure is not retried (see the module's doc).
-    let mut sent = !pending.is_empty();
-    for (_, d) in pending.iter() {
-        let req = PublishMessageRequest {
-            message: Some(Message::Data(d.clone())),
-        };
-        if req_tx.send(req).await.is_err() {
-            break; // the stream failed: the response side says why
-        }
-    }
-    let mut progressed = false;
-    let mut req_tx = Some(req_tx);
-    loop {
-        if *input_done && pending.is_empty() {
-            // Everything acknowledged: half-close and let the broker end the stream.
-            drop(req_tx.take());
-            let _ = tokio::time::timeout(Duration::from_secs(2), async {
-                while let Ok(Some(_)) = stream.message().await {}
-            })
-            .await;
-            return Ok(());
-        }
-        let room = pending.len() < WINDOW && *pending_bytes < WINDOW_BYTES;
-        tokio::select! {
-            m = input.recv(), if !*input_done && room => match m {
-                None => *input_done = true,
-                Some((i, d)) => {
-                    *pending_bytes += d.value.len() + d.key.len();
-                    pending.push_back((i, d.clone()));
-                    sent = true;
-                    if let Some(tx) = &req_tx {
-                        let req = PublishMessageRequest { message: Some(Message::Data(d)) };
-                        if tx.send(req).await.is_err() {
-                            req_tx = None;
-                        }
-                    }
+        let mut req_tx = Some(req_tx);
+        loop {
+            if self.input_done && self.pending.is_empty() {
+                finish(req_tx, stream).await;
+                return Ok(());
+            }
+            let room = self.pending.len() < WINDOW && self.pending_bytes < WINDOW_BYTES;
+            tokio::select! {
+                m = self.input.recv(), if !self.input_done && room => {
+                    self.on_input(m, &mut progress, &mut req_tx).await;
                 }
-            },
-            r = stream.message() => match r {
-                Ok(Some(resp)) => {
-                    if let Some(e) = response_error(topic, &resp) {
-                        // The broker refused this message (the first unacknowledged
-                        // one) and handles a stream's messages in order: "log buffer is
-                        // stopping" means it stored none of the unacknowledged ones.
-                        let stored_none = e.stored_nothing();
-                        return Err((e, progressed, sent && !stored_none));
+                r = stream.message() => match r {
+                    Ok(Some(resp)) => self.on_answer(ctx, resp, &mut progress)?,
+                    Ok(None) => {
+                        let n = self.pending.len();
+                        let message = format!(
+                            "the broker ended the stream with {n} message(s) unacknowledged"
+                        );
+                        return Err(progress.fail(unavailable(ctx, message)));
                     }
-                    if resp.should_close {
-                        // ClosePublishers (a delete): leave, and do not come back.
-                        return Err((ClientError::Rpc {
-                            context: ctx.to_string(),
-                            code: tonic::Code::FailedPrecondition,
-                            message: format!(
-                                "the broker closed this publisher (topic deleted or \
-                                 reconfigured) with {} message(s) unacknowledged",
-                                pending.len()
-                            ),
-                        }, progressed, sent));
-                    }
-                    let Some((i, d)) = pending.pop_front() else {
-                        tracing::debug!("{ctx}: an ack beyond the messages sent: {resp:?}");
-                        continue;
-                    };
-                    *pending_bytes = pending_bytes.saturating_sub(d.value.len() + d.key.len());
-                    progressed = true;
-                    out.push((i, PublishOutcome {
-                        partition: part.index,
-                        offset: Some(resp.assigned_offset),
-                        ts_ns: (resp.ack_ts_ns != 0).then_some(resp.ack_ts_ns),
-                    }));
-                }
-                Ok(None) => {
-                    return Err((ClientError::Rpc {
-                        context: ctx.to_string(),
-                        code: tonic::Code::Unavailable,
-                        message: format!(
-                            "the broker ended the stream with {} message(s) unacknowledged",
-                            pending.len()
-                        ),
-                    }, progressed, sent));
-                }
-                Err(s) => {
                     // Same refusal as a status: the acks before it all arrived first.
-                    let e = rpc(s);
-                    let stored_none = e.stored_nothing();
-                    return Err((e, progressed, sent && !stored_none));
-                }
-            },
+                    Err(s) => return Err(progress.refused(ClientError::rpc(ctx, s))),
+                },
+            }
         }
     }
+
+    /// Opens the stream and sends `init`; returns the sender of the stream's requests
+    /// once the broker has accepted it.
+    async fn open(
+        &self,
+        ctx: &str,
+    ) -> Result<(mpsc::Sender<PublishMessageRequest>, PublishStream), ClientError> {
+        let (req_tx, req_rx) = mpsc::channel::<PublishMessageRequest>(WINDOW + 8);
+        let init = PublishMessageRequest {
+            message: Some(Message::Init(InitMessage {
+                topic: Some(pb_topic(&self.topic)),
+                partition: Some(self.part.pb()),
+                ack_interval: 1,
+                follower_broker: String::new(),
+                publisher_name: self.publisher_name.clone(),
+            })),
+        };
+        let _ = req_tx.send(init).await;
+        let mut broker = self.client.broker_for(&self.part.leader).await;
+        let mut stream = broker
+            .publish_message(ReceiverStream::new(req_rx))
+            .await
+            .map_err(|s| ClientError::rpc(ctx, s))?
+            .into_inner();
+        // The answer to init.
+        match stream.message().await {
+            Ok(Some(r)) => match response_error(&self.topic, &r) {
+                Some(e) => Err(e),
+                None => Ok((req_tx, stream)),
+            },
+            Ok(None) => Err(unavailable(
+                ctx,
+                "the broker ended the stream before accepting it".into(),
+            )),
+            Err(s) => Err(ClientError::rpc(ctx, s)),
+        }
+    }
+
+    /// A message from the input (`None`: the input ended): queued and sent.
+    async fn on_input(
+        &mut self,
+        m: Option<(usize, DataMessage)>,
+        progress: &mut StreamProgress,
+        req_tx: &mut Option<mpsc::Sender<PublishMessageRequest>>,
+    ) {
+        let Some((i, d)) = m else {
+            self.input_done = true;
+            return;
+        };
+        self.pending_bytes += d.value.len() + d.key.len();
+        self.pending.push_back((i, d.clone()));
+        progress.sent = true;
+        if let Some(tx) = req_tx
+            && tx.send(data_request(d)).await.is_err()
+        {
+            *req_tx = None;
+        }
+    }
+
+    /// An answer of the broker: the ack of the first pending message, or a refusal.
+    fn on_answer(
+        &mut self,
+        ctx: &str,
+        resp: PublishMessageResponse,
+        progress: &mut StreamProgress,
+    ) -> Result<(), StreamFailure> {
+        if let Some(e) = response_error(&self.topic, &resp) {
+            return Err(progress.refused(e));
+        }
+        if resp.should_close {
+            // ClosePublishers (a delete): leave, and do not come back.
+            return Err(progress.fail(ClientError::Rpc {
+                context: ctx.to_string(),
+                code: tonic::Code::FailedPrecondition,
+                message: format!(
+                    "the broker closed this publisher (topic deleted or reconfigured) with \
+                     {} message(s) unacknowledged",
+                    self.pending.len()
+                ),
+            }));
+        }
+        let Some((i, d)) = self.pending.pop_front() else {
+            tracing::debug!("{ctx}: an ack beyond the messages sent: {resp:?}");
+            return Ok(());
+        };
+        self.pending_bytes = self
+            .pending_bytes
+            .saturating_sub(d.value.len() + d.key.len());
+        progress.progressed = true;
+        self.out.push((
+            i,
+            PublishOutcome {
+                partition: self.part.index,
+                offset: Some(resp.assigned_offset),
+                ts_ns: (resp.ack_ts_ns != 0).then_some(resp.ack_ts_ns),
+            },
+        ));
+        Ok(())
+    }
+}
+
+/// Everything acknowledged: half-closes and lets the broker end the stream.
+async fn finish(req_tx: Option<mpsc::Sender<PublishMessageRequest>>, mut stream: PublishStream) {
+    drop(req_tx);
+    let _ = tokio::time::timeout(Duration::from_secs(2), async {
+        while let Ok(Some(_)) = stream.message().await {}
+    })
+    .await;
 }

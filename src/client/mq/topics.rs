@@ -1,5 +1,7 @@
 //! Status, listing, describing, histograms, creating and deleting 4.x topics.
 
+use std::collections::HashMap;
+use std::sync::Mutex;
 use std::time::Duration;
 
 use futures::StreamExt;
@@ -8,11 +10,16 @@ use super::groups::Found;
 use super::{MqClient, Part, pb_topic, topic_dir};
 use crate::client::filer::split;
 use crate::client::*;
+use crate::proto::filer::Entry;
 use crate::proto::mq::messaging_pb::{
     ConfigureTopicRequest, FindBrokerLeaderRequest, GetPartitionRangeInfoRequest,
     GetTopicPublishersRequest, GetTopicSubscribersRequest, ListTopicsRequest,
 };
 
+/// Filer calls at once in `topic_names`.
+const FILER_CONCURRENCY: usize = 16;
+/// How old a topic directory must be before its topic.conf is remembered (`ConfsSeen`).
+const SETTLED: Duration = Duration::from_secs(60);
 /// Topics described at once by `list_topics`.
 const LIST_CONCURRENCY: usize = 8;
 /// Time allowed to describe one topic in `list_topics` (then only its name is shown).
@@ -22,6 +29,79 @@ const TOPIC_TIMEOUT: Duration = Duration::from_secs(5);
 pub(super) const DELETE_NOTE: &str = "deleted from the filer; brokers may still list the topic \
 (from memory and their 30 s cache) for up to ~30 s, and a publisher still connected may \
 recreate partition directories (delete again once it has gone)";
+
+/// A topic directory as its namespace's listing showed it.
+#[derive(Clone, Copy)]
+enum DirListed {
+    /// The namespace could not be listed.
+    Unknown,
+    /// Not there.
+    Missing,
+    /// There, with its creation stamp (`None`: the filer gave none).
+    Present(Option<DirStamp>),
+}
+
+impl From<Option<&Entry>> for DirListed {
+    fn from(e: Option<&Entry>) -> Self {
+        match e {
+            None => DirListed::Missing,
+            Some(e) => DirListed::Present(DirStamp::of(e)),
+        }
+    }
+}
+
+/// What tells one directory from another created at the same path later.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct DirStamp {
+    crtime: i64,
+    crtime_ns: i32,
+    inode: u64,
+}
+
+impl DirStamp {
+    /// `None` when the entry has no creation time nor inode.
+    fn of(e: &Entry) -> Option<DirStamp> {
+        let a = e.attributes.as_ref()?;
+        let s = DirStamp {
+            crtime: a.crtime,
+            crtime_ns: a.crtime_ns,
+            inode: a.inode,
+        };
+        (s.crtime != 0 || s.crtime_ns != 0 || s.inode != 0).then_some(s)
+    }
+
+    /// Whether the directory is old enough for its stamp to tell it from any directory
+    /// created at its path after it: one that held a topic.conf [`SETTLED`] after it was
+    /// created was deleted later still, so a new one has a later creation second (the
+    /// stamp may have seconds only; clocks of the filer and here may differ by less).
+    fn settled(&self) -> bool {
+        crate::time::now_ns() / 1_000_000_000 - self.crtime > SETTLED.as_secs() as i64
+    }
+}
+
+/// The topic directories seen holding a `topic.conf`, with their stamps: while a
+/// directory keeps its stamp, its topic.conf is not looked up again (only a delete of the
+/// whole directory removes a topic.conf, and a directory created again has another stamp).
+#[derive(Default)]
+pub(crate) struct ConfsSeen(Mutex<HashMap<TopicName, DirStamp>>);
+
+impl ConfsSeen {
+    fn get(&self, t: &TopicName) -> Option<DirStamp> {
+        self.0.lock().ok()?.get(t).copied()
+    }
+
+    fn insert(&self, t: &TopicName, s: DirStamp) {
+        if let Ok(mut m) = self.0.lock() {
+            m.insert(t.clone(), s);
+        }
+    }
+
+    fn forget(&self, t: &TopicName) {
+        if let Ok(mut m) = self.0.lock() {
+            m.remove(t);
+        }
+    }
+}
 
 impl MqClient {
     /// The balancer (`FindBrokerLeader`) and the number of topics.
@@ -63,22 +143,79 @@ impl MqClient {
             .collect();
         names.sort();
         names.dedup();
-        // 4.48 lists the topics its balancer holds in memory beside those in the filer: a
-        // deleted topic whose partitions a reader's `FetchMessage` loaded again stayed
-        // listed for minutes (tests/it/cluster_brokers.rs). A topic is its topic.conf: a
-        // name without one (deleted, or partition directories a publisher recreated) is
-        // left out; when the filer cannot tell, the broker's word stands.
+        Ok(self.with_topic_conf(names).await)
+    }
+
+    /// `names` without those the filer holds no `topic.conf` for. 4.48 lists the topics
+    /// its balancer holds in memory beside those in the filer: a deleted topic whose
+    /// partitions a reader's `FetchMessage` loaded again stayed listed for minutes
+    /// (tests/it/cluster_brokers.rs). A topic is its topic.conf: a name without one
+    /// (deleted, or partition directories a publisher recreated) is left out; when the
+    /// filer cannot tell, the broker's word stands.
+    ///
+    /// One listing per namespace directory shows which topic directories exist; only a
+    /// directory not seen before with a topic.conf (by its creation stamp: a directory
+    /// deleted and created again has another) is looked into.
+    async fn with_topic_conf(&self, names: Vec<TopicName>) -> Vec<TopicName> {
+        let mut parents: Vec<String> = names.iter().map(|t| split(&topic_dir(t)).0).collect();
+        parents.sort_unstable();
+        parents.dedup();
+        let listings: HashMap<String, Option<Vec<Entry>>> = futures::stream::iter(parents)
+            .map(|dir| async move {
+                let listed = self.filer.list_entries(&dir).await.ok();
+                (dir, listed)
+            })
+            .buffered(FILER_CONCURRENCY)
+            .collect()
+            .await;
         let checks: Vec<_> = names
             .iter()
             .map(|t| {
-                let (c, t) = (self.clone(), t.clone());
-                async move { c.topic_in_filer(&t).await != Some(false) }
+                let (parent, name) = split(&topic_dir(t));
+                let dir = match listings.get(&parent) {
+                    Some(Some(entries)) => DirListed::from(entries.iter().find(|e| e.name == name)),
+                    _ => DirListed::Unknown,
+                };
+                async move { self.has_topic_conf(t, dir).await }
             })
             .collect();
-        let present: Vec<bool> = futures::stream::iter(checks).buffered(16).collect().await;
+        let present: Vec<bool> = futures::stream::iter(checks)
+            .buffered(FILER_CONCURRENCY)
+            .collect()
+            .await;
         let mut present = present.into_iter();
+        let mut names = names;
         names.retain(|_| present.next().unwrap_or(true));
-        Ok(names)
+        names
+    }
+
+    /// Whether `topic` has a `topic.conf` (`true` when the filer cannot tell), given what
+    /// the listing of its namespace said of its directory.
+    async fn has_topic_conf(&self, topic: &TopicName, dir: DirListed) -> bool {
+        let stamp = match dir {
+            DirListed::Missing => {
+                self.confs_seen.forget(topic);
+                return false;
+            }
+            DirListed::Unknown => None,
+            DirListed::Present(stamp) => stamp,
+        };
+        if stamp.is_some() && self.confs_seen.get(topic) == stamp {
+            return true;
+        }
+        match self.topic_in_filer(topic).await {
+            Some(true) => {
+                if let Some(s) = stamp.filter(DirStamp::settled) {
+                    self.confs_seen.insert(topic, s);
+                }
+                true
+            }
+            Some(false) => {
+                self.confs_seen.forget(topic);
+                false
+            }
+            None => true,
+        }
     }
 
     /// Every topic with its partitions, counts, bytes, time bounds, publishers and
@@ -362,4 +499,40 @@ pub(crate) struct RangeInfo {
     pub record_count: i64,
     /// `offset_range.high_water_mark` (−1 when absent).
     pub high_water_mark: i64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::proto::filer::FuseAttributes;
+
+    fn dir(crtime: i64) -> Entry {
+        Entry {
+            name: "t".into(),
+            is_directory: true,
+            attributes: Some(FuseAttributes {
+                crtime,
+                ..Default::default()
+            }),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn only_settled_stamped_directories_are_remembered() {
+        let now = crate::time::now_ns() / 1_000_000_000;
+        assert_eq!(DirStamp::of(&dir(0)), None);
+        assert_eq!(DirStamp::of(&Entry::default()), None);
+        let old = DirStamp::of(&dir(now - 3600)).unwrap();
+        assert!(old.settled());
+        assert!(!DirStamp::of(&dir(now)).unwrap().settled());
+        // A directory created again at the same path has another stamp.
+        assert_ne!(DirStamp::of(&dir(now - 3600)), DirStamp::of(&dir(now - 10)));
+        let seen = ConfsSeen::default();
+        let t = TopicName::new("ns", "t").unwrap();
+        seen.insert(&t, old);
+        assert_eq!(seen.get(&t), Some(old));
+        seen.forget(&t);
+        assert_eq!(seen.get(&t), None);
+    }
 }

@@ -151,33 +151,14 @@ impl LogReader {
                 Round::Edge => true,
                 Round::Unserved(why) => {
                     self.distrust_broker();
-                    if self.job.follow {
-                        let text = format!(
-                            "{}: the broker does not serve it by offset ({why}); new records \
-                             are read from the filer's log files once flushed",
-                            self.what()
-                        );
-                        if self.notice(text).await == Go::Stop {
-                            return;
-                        }
+                    if self.say_unserved(&why).await == Go::Stop {
+                        return;
                     }
                     false
                 }
             };
-            if handover && !healthy {
-                // The broker could not be asked: what the files hold is the history.
-                if self.read_new_files().await == Go::Stop || self.done_reading {
-                    return;
-                }
-            }
-            handover = false;
-            if !self.caught_up() {
-                self.set_caught_up();
-                if self.send(PartEvent::CaughtUp).await == Go::Stop || !self.job.follow {
-                    return;
-                }
-            }
-            if healthy && self.report_watermark(polled_ns).await == Go::Stop {
+            let was_handover = std::mem::replace(&mut handover, false);
+            if self.settle(was_handover, healthy, polled_ns).await == Go::Stop {
                 return;
             }
             if self
@@ -188,6 +169,42 @@ impl LogReader {
                 return;
             }
         }
+    }
+
+    /// Following, says (once) that the broker does not serve the partition by offset.
+    async fn say_unserved(&mut self, why: &str) -> Go {
+        if !self.job.follow {
+            return Go::On;
+        }
+        let text = format!(
+            "{}: the broker does not serve it by offset ({why}); new records are read from \
+             the filer's log files once flushed",
+            self.what()
+        );
+        self.notice(text).await
+    }
+
+    /// After a round that ended at the edge (`healthy`) or unserved: the history is
+    /// complete (said once; a non-follow read ends), and a healthy partition reports a
+    /// watermark. At the `handover`, when the broker could not be asked, the files are
+    /// read once more first.
+    async fn settle(&mut self, handover: bool, healthy: bool, polled_ns: i64) -> Go {
+        if handover && !healthy {
+            // The broker could not be asked: what the files hold is the history.
+            if self.read_new_files().await == Go::Stop || self.done_reading {
+                return Go::Stop;
+            }
+        }
+        if !self.caught_up() {
+            self.set_caught_up();
+            if self.send(PartEvent::CaughtUp).await == Go::Stop || !self.job.follow {
+                return Go::Stop;
+            }
+        }
+        if healthy && self.report_watermark(polled_ns).await == Go::Stop {
+            return Go::Stop;
+        }
+        Go::On
     }
 
     /// Between two rounds: ends a read whose topic was deleted, lists the directory now
@@ -300,57 +317,14 @@ impl LogReader {
         let expected = self.anchor().map_or(0, |(o, _)| o.saturating_add(1));
         let behind = probe.high_water_mark > expected;
         edge.last_sweep = Some(Instant::now());
-        // The broker's record at the anchor's offset is the anchor: its numbering continues
-        // ours, so what follows the anchor is exactly what comes next. No sweep of its memory
-        // from `log_start_offset`, which 4.48 reports as 0 once a buffer was flushed: from 0,
-        // every answer is a disk read of the whole partition (minutes for a large one).
-        let continues = self
-            .anchor()
-            .is_some_and(|(_, ts)| probe.messages.first().is_some_and(|m| m.ts_ns == ts));
-        let from = match self.anchor() {
-            None => 0,
-            Some((o, _)) if continues => o,
-            Some((o, _)) => probe.log_start.min(o.saturating_add(1)),
-        };
-        let held = if from == probe.at {
-            self.collect(broker, probe).await
-        } else {
-            match self.fetch(broker, from).await {
-                Ok(first) => self.collect(broker, first).await,
-                Err(r) => Err(r),
-            }
-        };
-        let mut held = match held {
+        let (continues, from) = self.sweep_start(&probe);
+        let (held, memory) = match self
+            .take_from_broker(broker, probe, from, state, continues)
+            .await
+        {
             Ok(h) => h,
             Err(r) => return r,
         };
-        // Nothing below the broker's memory (files truncated, or a disk read that gives
-        // nothing): its memory still counts.
-        if held.iter().all(|a| a.messages.is_empty()) && state.1 > from {
-            match self.fetch(broker, state.1).await {
-                Ok(first) => match self.collect(broker, first).await {
-                    Ok(h) => held = h,
-                    Err(r) => return r,
-                },
-                Err(r) => return r,
-            }
-        }
-        // From the anchor the broker gave less than it counts, and its memory starts after
-        // what it gave (a disk read that stops at a cached chunk's end, a flush in
-        // flight): take the memory too; the files' relist fills the gap between.
-        let mut memory = Vec::new();
-        if continues {
-            let end = held.last().map_or(from, |a| a.next_offset.max(a.at));
-            if state.0 > end && state.1 > end {
-                match self.fetch(broker, state.1).await {
-                    Ok(first) => match self.collect(broker, first).await {
-                        Ok(h) => memory = h,
-                        Err(r) => return r,
-                    },
-                    Err(r) => return r,
-                }
-            }
-        }
         let last = self.last_ts();
         let new = held
             .iter()
@@ -371,12 +345,95 @@ impl LogReader {
             self.seam_open()
         );
         let since = edge.last_relist.elapsed();
-        if force || new || changed || (behind && since >= BEHIND_RELIST) || since >= self.cfg.relist
-        {
+        let relist = force
+            || new
+            || changed
+            || (behind && since >= BEHIND_RELIST)
+            || since >= self.cfg.relist;
+        if relist {
             edge.last_relist = Instant::now();
-            if self.read_new_files().await == Go::Stop || self.done_reading {
-                return self.stop_done().await;
+        }
+        if self
+            .relist_and_deliver(relist, held, memory, continues)
+            .await
+            == Go::Stop
+        {
+            return self.stop_done().await;
+        }
+        let expected = self.anchor().map_or(0, |(o, _)| o.saturating_add(1));
+        edge.behind = behind && state.0 > expected;
+        if new { Round::More } else { Round::Edge }
+    }
+
+    /// Whether the broker's numbering continues ours at the anchor, and the offset to
+    /// take its records from.
+    fn sweep_start(&self, probe: &Answer) -> (bool, i64) {
+        // The broker's record at the anchor's offset is the anchor: its numbering continues
+        // ours, so what follows the anchor is exactly what comes next. No sweep of its memory
+        // from `log_start_offset`, which 4.48 reports as 0 once a buffer was flushed: from 0,
+        // every answer is a disk read of the whole partition (minutes for a large one).
+        let continues = self
+            .anchor()
+            .is_some_and(|(_, ts)| probe.messages.first().is_some_and(|m| m.ts_ns == ts));
+        let from = match self.anchor() {
+            None => 0,
+            Some((o, _)) if continues => o,
+            Some((o, _)) => probe.log_start.min(o.saturating_add(1)),
+        };
+        (continues, from)
+    }
+
+    /// The broker's answers from `from` on (`probe` when it is the answer there), and its
+    /// memory `(held, memory)`: the memory replaces what was held when nothing came below
+    /// it, and is taken beside it when it starts after what came.
+    async fn take_from_broker(
+        &mut self,
+        broker: &mut Broker,
+        probe: Answer,
+        from: i64,
+        state: (i64, i64),
+        continues: bool,
+    ) -> Result<(Vec<Answer>, Vec<Answer>), Round> {
+        let mut held = if from == probe.at {
+            self.collect(broker, probe).await?
+        } else {
+            self.fetch_all(broker, from).await?
+        };
+        // Nothing below the broker's memory (files truncated, or a disk read that gives
+        // nothing): its memory still counts.
+        if held.iter().all(|a| a.messages.is_empty()) && state.1 > from {
+            held = self.fetch_all(broker, state.1).await?;
+        }
+        // From the anchor the broker gave less than it counts, and its memory starts after
+        // what it gave (a disk read that stops at a cached chunk's end, a flush in
+        // flight): take the memory too; the files' relist fills the gap between.
+        let mut memory = Vec::new();
+        if continues {
+            let end = held.last().map_or(from, |a| a.next_offset.max(a.at));
+            if state.0 > end && state.1 > end {
+                memory = self.fetch_all(broker, state.1).await?;
             }
+        }
+        Ok((held, memory))
+    }
+
+    /// The answer at `at` and those that follow it at once ([`Self::collect`]).
+    async fn fetch_all(&mut self, broker: &mut Broker, at: i64) -> Result<Vec<Answer>, Round> {
+        let first = self.fetch(broker, at).await?;
+        self.collect(broker, first).await
+    }
+
+    /// Reads the files flushed since (when `relist`), then delivers `held` and `memory`;
+    /// `Stop` when the read is over.
+    async fn relist_and_deliver(
+        &mut self,
+        relist: bool,
+        held: Vec<Answer>,
+        memory: Vec<Answer>,
+        continues: bool,
+    ) -> Go {
+        if relist && (self.read_new_files().await == Go::Stop || self.done_reading) {
+            return Go::Stop;
         }
         // Only records that follow the anchor in the broker's numbering are in order; the
         // others may have a gap before them that the files fill later (`seam`).
@@ -387,12 +444,10 @@ impl LogReader {
         };
         for (answers, source) in [(held, source), (memory, Source::Jump)] {
             if self.deliver_answers(answers, source).await == Go::Stop || self.done_reading {
-                return self.stop_done().await;
+                return Go::Stop;
             }
         }
-        let expected = self.anchor().map_or(0, |(o, _)| o.saturating_add(1));
-        edge.behind = behind && state.0 > expected;
-        if new { Round::More } else { Round::Edge }
+        Go::On
     }
 
     /// `first` and the answers after it, up to the broker's end (at most [`SWEEP_PAGES`]).

@@ -25,16 +25,19 @@
 //! is both past the broker's count at the start and stamped after the read began.
 
 use std::collections::HashSet;
+use std::sync::Arc;
 
-use futures::StreamExt as _;
+use bytes::Bytes;
+use futures::{Stream, StreamExt as _};
 use tokio::sync::mpsc;
 
 use super::seam::{Seam, Source};
 use super::{MAX_ATTEMPTS_NO_FOLLOW, PartitionRead, PartitionReadConfig, backoff};
+use crate::client::error::retried_by_reader;
 use crate::client::merge::PartEvent;
 use crate::client::mq::files::{DirFile, PartitionFiles, decode_each, seek_index};
-use crate::client::mq::{MqClient, pb_topic};
-use crate::client::{ClientError, Record};
+use crate::client::mq::{MqClient, Part, pb_topic};
+use crate::client::{ClientError, Record, TopicName};
 use crate::proto::filer::LogEntry;
 use crate::proto::mq::messaging_pb::FetchMessageRequest;
 use crate::time::TimeSpec;
@@ -313,13 +316,11 @@ impl LogReader {
         }
     }
 
-    /// Whether a failed listing or file fetch is retried: transient errors, and, while
-    /// following, any but a TLS problem (a setting to fix). A restarting weed 4.48 answers
-    /// a chunk's volume lookup with "volume id 3 not found" until its volume server has
-    /// registered again (seen in `cluster_faults` after a KILL: the partition was given up
-    /// and its later records never came). Each retry is reported.
+    /// Whether a failed listing or file fetch is retried (each retry is reported): the
+    /// readers' rule ([`retried_by_reader`]); seen in `cluster_faults` after a KILL, a
+    /// chunk's volume lookup failing until the volume server had registered again.
     fn retried(&self, e: &ClientError) -> bool {
-        e.is_transient() || self.job.follow && !matches!(e, ClientError::Tls { .. })
+        retried_by_reader(e, self.job.follow)
     }
 
     /// Steps 1–3: the files from the seek point, then those flushed meanwhile.
@@ -397,23 +398,6 @@ impl LogReader {
         let mut i = 0;
         let mut first = first;
         while i < logs.len() {
-            let client = self.client.clone();
-            let (topic, part) = (self.job.topic.clone(), self.job.part.clone());
-            let fetch = move |f: DirFile| {
-                let (c, t, p) = (client.clone(), topic.clone(), part.clone());
-                async move {
-                    let at = std::time::Instant::now();
-                    let r = c.fetch_log_file(&t, &p, &f.name).await;
-                    tracing::debug!(
-                        "{t} partition {}: fetched {} ({} B) in {:?}",
-                        p.index,
-                        f.name,
-                        f.bytes,
-                        at.elapsed()
-                    );
-                    (f, r)
-                }
-            };
             // One file at a time until one gives a record, then the first file alone and
             // `prefetch` at a time: the first records (what a seek waits for) do not share
             // the filer's bandwidth with the files after them. A seek usually starts one
@@ -425,12 +409,14 @@ impl LogReader {
             } else {
                 logs.len()
             };
-            let mut fetches = futures::stream::iter(logs.get(i).cloned().map(fetch.clone()))
-                .buffered(1)
-                .chain(
-                    futures::stream::iter(logs[(i + 1).min(rest)..rest].iter().cloned().map(fetch))
-                        .buffered(self.cfg.prefetch.max(1)),
-                );
+            let mut fetches = log_fetches(
+                self.client.clone(),
+                self.job.topic.clone(),
+                self.job.part.clone(),
+                &logs,
+                i..rest,
+                self.cfg.prefetch.max(1),
+            );
             loop {
                 let next = tokio::select! {
                     _ = self.tx.closed() => return FilesOutcome::Stop,
@@ -569,4 +555,38 @@ impl LogReader {
     pub(super) fn last_ts(&self) -> Option<i64> {
         self.seam.last()
     }
+}
+
+/// The fetches of `logs[range]`, in order: the first file alone, then the others
+/// `prefetch` at a time.
+fn log_fetches(
+    client: MqClient,
+    topic: Arc<TopicName>,
+    part: Part,
+    logs: &[DirFile],
+    range: std::ops::Range<usize>,
+    prefetch: usize,
+) -> impl Stream<Item = (DirFile, Result<Option<Bytes>, ClientError>)> + Unpin + '_ {
+    let fetch = move |f: DirFile| {
+        let (c, t, p) = (client.clone(), topic.clone(), part.clone());
+        async move {
+            let at = std::time::Instant::now();
+            let r = c.fetch_log_file(&t, &p, &f.name).await;
+            tracing::debug!(
+                "{t} partition {}: fetched {} ({} B) in {:?}",
+                p.index,
+                f.name,
+                f.bytes,
+                at.elapsed()
+            );
+            (f, r)
+        }
+    };
+    let (i, rest) = (range.start, range.end);
+    futures::stream::iter(logs.get(i).cloned().map(fetch.clone()))
+        .buffered(1)
+        .chain(
+            futures::stream::iter(logs[(i + 1).min(rest)..rest].iter().cloned().map(fetch))
+                .buffered(prefetch),
+        )
 }

@@ -24,7 +24,7 @@ use std::collections::HashSet;
 use super::{Flow, Reader};
 use crate::client::merge::PartEvent;
 use crate::client::mq::pb_topic;
-use crate::proto::mq::messaging_pb::{DataMessage, FetchMessageRequest};
+use crate::proto::mq::messaging_pb::{DataMessage, FetchMessageRequest, FetchMessageResponse};
 use crate::time::TimeSpec;
 
 /// Records asked for per call (the documented maximum; 4.48 answers at most 1000).
@@ -66,14 +66,7 @@ impl Reader {
         let mut broker = self.client.broker_for(&self.job.part.leader).await;
         let mut first = true;
         while offset < target {
-            let req = FetchMessageRequest {
-                topic: Some(pb_topic(&self.job.topic)),
-                partition: Some(self.job.part.pb()),
-                start_offset: offset,
-                max_bytes: MAX_BYTES,
-                max_messages: MAX_MESSAGES,
-                ..Default::default()
-            };
+            let req = self.fetch_request(offset);
             let resp = tokio::select! {
                 _ = self.tx.closed() => return Flow::Stop,
                 r = broker.fetch_message(req) => r,
@@ -86,19 +79,7 @@ impl Reader {
             if resp.error_code != 0 || !resp.error.is_empty() || n == 0 || start != offset {
                 break;
             }
-            if first && resume {
-                let at_last = resp.messages.first().map(|m| m.ts_ns) == self.last;
-                if self.last.is_some() && !at_last {
-                    tracing::debug!("FetchMessage offsets do not match the delivered records");
-                    break;
-                }
-            } else if first && (resp.high_water_mark < target || resp.log_start_offset > 0) {
-                tracing::debug!(
-                    "FetchMessage untrusted for {} partition {}: hwm {} < {target}",
-                    self.job.topic,
-                    self.job.part.index,
-                    resp.high_water_mark
-                );
+            if first && !self.first_answer_usable(&resp, target, resume) {
                 break;
             }
             if first && !resume {
@@ -115,25 +96,8 @@ impl Reader {
                 return Flow::Go;
             }
             first = false;
-            let mut batch = Vec::with_capacity(resp.messages.len());
-            let mut done = false;
-            for (i, m) in resp.messages.into_iter().enumerate() {
-                if self.take(m, Some(start + i as i64), &mut batch) {
-                    done = true;
-                    break;
-                }
-            }
             offset = resp.next_offset;
-            if !batch.is_empty() {
-                self.last_progress = tokio::time::Instant::now();
-                for chunk in chunks(batch, self.cfg.batch) {
-                    if let Flow::Stop = self.send(PartEvent::Records(chunk)).await {
-                        return Flow::Stop;
-                    }
-                }
-            }
-            if done {
-                let _ = self.send(PartEvent::CaughtUp).await;
+            if let Flow::Stop = self.deliver_fetched(resp.messages, start).await {
                 return Flow::Stop;
             }
         }
@@ -145,6 +109,65 @@ impl Reader {
             if !self.job.follow {
                 return Flow::Stop;
             }
+        }
+        Flow::Go
+    }
+
+    /// The request for `offset`.
+    fn fetch_request(&self, offset: i64) -> FetchMessageRequest {
+        FetchMessageRequest {
+            topic: Some(pb_topic(&self.job.topic)),
+            partition: Some(self.job.part.pb()),
+            start_offset: offset,
+            max_bytes: MAX_BYTES,
+            max_messages: MAX_MESSAGES,
+            ..Default::default()
+        }
+    }
+
+    /// Whether the first answer can be used: resuming, it starts at the last delivered
+    /// record; from the start, it reaches the high-water mark the read began with.
+    fn first_answer_usable(&self, resp: &FetchMessageResponse, target: i64, resume: bool) -> bool {
+        if resume {
+            let at_last = resp.messages.first().map(|m| m.ts_ns) == self.last;
+            if self.last.is_some() && !at_last {
+                tracing::debug!("FetchMessage offsets do not match the delivered records");
+                return false;
+            }
+        } else if resp.high_water_mark < target || resp.log_start_offset > 0 {
+            tracing::debug!(
+                "FetchMessage untrusted for {} partition {}: hwm {} < {target}",
+                self.job.topic,
+                self.job.part.index,
+                resp.high_water_mark
+            );
+            return false;
+        }
+        true
+    }
+
+    /// Takes the messages of one answer (the first at offset `start`) and sends them;
+    /// `Stop` when the read of this partition is over.
+    async fn deliver_fetched(&mut self, messages: Vec<DataMessage>, start: i64) -> Flow {
+        let mut batch = Vec::with_capacity(messages.len());
+        let mut done = false;
+        for (i, m) in messages.into_iter().enumerate() {
+            if self.take(m, Some(start + i as i64), &mut batch) {
+                done = true;
+                break;
+            }
+        }
+        if !batch.is_empty() {
+            self.last_progress = tokio::time::Instant::now();
+            for chunk in chunks(batch, self.cfg.batch) {
+                if let Flow::Stop = self.send(PartEvent::Records(chunk)).await {
+                    return Flow::Stop;
+                }
+            }
+        }
+        if done {
+            let _ = self.send(PartEvent::CaughtUp).await;
+            return Flow::Stop;
         }
         Flow::Go
     }
