@@ -13,12 +13,10 @@ mod worker_events;
 #[cfg(test)]
 mod tests;
 
-use crossterm::event::{
-    KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseButton, MouseEvent, MouseEventKind,
-};
+use crossterm::event::{KeyEvent, KeyEventKind, MouseButton, MouseEvent, MouseEventKind};
 
 use super::dialog::{DialogKey, DialogKind, Submit};
-use super::keymap::{self, Action};
+use super::keymap::{self, Action, Ctx};
 use super::layout;
 use super::model::{ConnState, Level, Model, Overlay, Pane, SEC, Sel};
 use super::msg::{Effect, Msg, Start, WorkerCmd};
@@ -81,7 +79,7 @@ fn on_tick(m: &mut Model, now: i64, cmds: &mut Vec<Effect>) {
 }
 
 fn on_key(m: &mut Model, k: KeyEvent, cmds: &mut Vec<Effect>) {
-    if k.code == KeyCode::Char('c') && k.modifiers.contains(KeyModifiers::CONTROL) {
+    if keymap::action_of(&k, &[Ctx::Always]) == Some(Action::Quit) {
         quit(cmds);
         return;
     }
@@ -103,11 +101,11 @@ fn on_key(m: &mut Model, k: KeyEvent, cmds: &mut Vec<Effect>) {
     }
     if let Some(Overlay::Help { scroll }) = &mut m.overlay {
         let max = super::help::help_max_scroll(m.read_only, m.size);
-        match k.code {
-            KeyCode::Char('j') | KeyCode::Down => *scroll = scroll.saturating_add(1).min(max),
-            KeyCode::Char('k') | KeyCode::Up => *scroll = scroll.saturating_sub(1),
-            KeyCode::PageDown => *scroll = scroll.saturating_add(10).min(max),
-            KeyCode::PageUp => *scroll = scroll.saturating_sub(10),
+        match keymap::action_of(&k, &[Ctx::Help]) {
+            Some(Action::Down) => *scroll = scroll.saturating_add(1).min(max),
+            Some(Action::Up) => *scroll = scroll.saturating_sub(1),
+            Some(Action::PageDown) => *scroll = scroll.saturating_add(10).min(max),
+            Some(Action::PageUp) => *scroll = scroll.saturating_sub(10),
             _ => m.overlay = None,
         }
         return;
@@ -124,11 +122,11 @@ fn on_key(m: &mut Model, k: KeyEvent, cmds: &mut Vec<Effect>) {
         m.conn,
         ConnState::Unreachable { .. } | ConnState::Connecting
     ) {
-        // q quits (Esc never does, not even here); another context may be the way out of
-        // an unreachable one.
-        match k.code {
-            KeyCode::Char('q') => quit(cmds),
-            KeyCode::Char(':') => super::picker::open(m),
+        // Only quit (Esc never does, not even here) and the picker: another context may be
+        // the way out of an unreachable one.
+        match keymap::action_of(&k, &[Ctx::Global]) {
+            Some(Action::Quit) => quit(cmds),
+            Some(Action::Contexts) => super::picker::open(m),
             _ => {}
         }
         return;
@@ -224,6 +222,27 @@ pub fn action(m: &mut Model, a: Action, cmds: &mut Vec<Effect>) {
         Action::Inspect => super::inspector::open(m, cmds),
         Action::Copy => actions::copy_value(m, cmds),
         Action::CopyLink => landing::copy_link(m, cmds),
+        // The prompts' and overlays' own actions, never bound in the panes' contexts:
+        // their own dispatchers handle them.
+        Action::Submit
+        | Action::Cancel
+        | Action::NextField
+        | Action::PrevField
+        | Action::Complete
+        | Action::Newline
+        | Action::DeleteBack
+        | Action::KeepText
+        | Action::ClearField
+        | Action::NextChoice
+        | Action::PrevChoice
+        | Action::SwitchSyntax
+        | Action::NextTab
+        | Action::PrevTab
+        | Action::TabPartitions
+        | Action::TabConsumers
+        | Action::TabConfig
+        | Action::TabCluster
+        | Action::Bottom => {}
     }
 }
 
@@ -344,21 +363,19 @@ pub fn start_tail(m: &mut Model, topic: TopicName, cmds: &mut Vec<Effect>) {
 }
 
 fn browser_filter_key(m: &mut Model, k: &KeyEvent) {
-    match k.code {
-        KeyCode::Enter => m.browser.editing = false,
-        KeyCode::Esc => {
+    match keymap::action_of(k, &[Ctx::Filter]) {
+        Some(Action::Submit) => m.browser.editing = false,
+        Some(Action::Cancel) => {
             m.browser.editing = false;
             m.browser.filter.clear();
         }
-        KeyCode::Backspace => {
+        Some(Action::Down) => nav::browser_move(m, 1, false),
+        Some(Action::Up) => nav::browser_move(m, -1, false),
+        Some(Action::DeleteBack) => {
             m.browser.filter.pop();
         }
-        KeyCode::Down => nav::browser_move(m, 1, false),
-        KeyCode::Up => nav::browser_move(m, -1, false),
-        KeyCode::Char(c) if !k.modifiers.contains(KeyModifiers::CONTROL) => {
-            m.browser.filter.push(c);
-        }
-        _ => {}
+        Some(_) => {}
+        None => m.browser.filter.extend(keymap::typed(k)),
     }
     // Keep the selection when it still shows; else the first topic that does.
     nav::browser_reselect(m, None);
@@ -367,8 +384,8 @@ fn browser_filter_key(m: &mut Model, k: &KeyEvent) {
 }
 
 fn search_key(m: &mut Model, k: &KeyEvent) {
-    match k.code {
-        KeyCode::Enter => {
+    match keymap::action_of(k, &[Ctx::Search]) {
+        Some(Action::Submit) => {
             m.tail.searching = false;
             if !m.tail.search.is_empty() {
                 // Following, the newest match is the nearest one (not the oldest record).
@@ -377,19 +394,20 @@ fn search_key(m: &mut Model, k: &KeyEvent) {
             }
             return;
         }
-        KeyCode::Esc => {
+        Some(Action::Cancel) => {
             m.tail.searching = false;
             clear_search(m);
             return;
         }
-        KeyCode::Tab => m.tail.literal = !m.tail.literal,
-        KeyCode::Backspace => {
+        Some(Action::SwitchSyntax) => m.tail.literal = !m.tail.literal,
+        Some(Action::DeleteBack) => {
             m.tail.search.pop();
         }
-        KeyCode::Char(c) if !k.modifiers.contains(KeyModifiers::CONTROL) => {
-            m.tail.search.push(c);
-        }
-        _ => return,
+        Some(_) => return,
+        None => match keymap::typed(k) {
+            Some(c) => m.tail.search.push(c),
+            None => return,
+        },
     }
     apply_search(m);
 }
@@ -428,9 +446,10 @@ fn dialog_key(m: &mut Model, k: &KeyEvent, cmds: &mut Vec<Effect>) {
     let Some(Overlay::Dialog(d)) = &mut m.overlay else {
         return;
     };
-    if d.in_flight.is_some() && k.code != KeyCode::Esc {
+    let act = keymap::action_of(k, &d.contexts());
+    if d.in_flight.is_some() && act != Some(Action::Cancel) {
         // The request is in flight: the fields are what was sent; no edit, no resubmit.
-        if k.code == KeyCode::Enter {
+        if act == Some(Action::Submit) {
             d.error = Some("a request is in flight; wait for its answer".into());
         }
         return;

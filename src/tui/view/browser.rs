@@ -4,6 +4,7 @@ use ratatui::Frame;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
+use super::super::keymap::{self, Action, Ctx};
 use super::super::layout::{self, Areas};
 use super::super::model::{Model, Pane, SortKey, TreeRow};
 use super::theme::Theme;
@@ -59,14 +60,15 @@ pub fn browser(m: &Model, f: &mut Frame, a: &Areas) {
     let rows = m.browser.rows();
     if rows.is_empty() {
         let msg = if !m.browser.loaded {
-            "loading…"
+            "loading…".to_string()
         } else if m.browser.filter.is_empty() {
-            "no topics yet — press p to publish one"
+            let p = keymap::hint_keys(Ctx::Global, Action::Publish);
+            format!("no topics yet — press {p} to publish one")
         } else {
-            "no topic matches the filter"
+            "no topic matches the filter".to_string()
         };
         f.render_widget(
-            Paragraph::new(Span::styled(fit(msg, w), t.dim())),
+            Paragraph::new(Span::styled(fit(&msg, w), t.dim())),
             rows_area,
         );
         return;

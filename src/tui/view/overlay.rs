@@ -7,6 +7,7 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
 use super::super::dialog::{Dialog, DialogKind, FieldKind};
 use super::super::help::{HelpRow, help_area, help_max_scroll, help_rows};
+use super::super::keymap::{self, Action, Ctx};
 use super::super::model::{ConnState, MIN_SIZE, Model};
 use super::centered;
 use super::theme::Theme;
@@ -20,7 +21,10 @@ pub fn too_small(m: &Model, f: &mut Frame, area: Rect) {
         Line::from(Span::styled("Terminal too small", t.error())),
         Line::from(format!("{}×{}", area.width, area.height)),
         Line::from(format!("needs at least {}×{}", MIN_SIZE.0, MIN_SIZE.1)),
-        Line::from(Span::styled("q quits", t.dim())),
+        Line::from(Span::styled(
+            format!("{} quits", keymap::hint_keys(Ctx::Global, Action::Quit)),
+            t.dim(),
+        )),
     ];
     let h = (text.len() as u16).min(area.height);
     let r = Rect::new(area.x, area.y + (area.height - h) / 2, area.width, h);
@@ -61,8 +65,9 @@ pub fn no_broker(m: &Model, f: &mut Frame, area: Rect) {
             text.push(Line::from(""));
             text.push(Line::from(Span::styled(
                 format!(
-                    "attempt {attempt}; retrying in {:.1}s … q quits",
-                    *retry_in_ms as f64 / 1000.0
+                    "attempt {attempt}; retrying in {:.1}s … {} quits",
+                    *retry_in_ms as f64 / 1000.0,
+                    keymap::hint_keys(Ctx::Global, Action::Quit)
                 ),
                 t.dim(),
             )));
@@ -111,7 +116,10 @@ pub fn help(m: &Model, f: &mut Frame, area: Rect, scroll: u16) {
         .border_style(t.border_focus())
         .title(Span::styled(" Keys ", t.title()))
         .title_bottom(Span::styled(
-            format!(" {more}j/k scroll · Esc closes "),
+            format!(
+                " {more}{} ",
+                keymap::hint_text(&[Ctx::Help], m.read_only, " ", " · ")
+            ),
             t.dim(),
         ));
     f.render_widget(Clear, r);
@@ -130,12 +138,15 @@ pub fn dialog(m: &Model, f: &mut Frame, area: Rect, d: &Dialog) {
                 "Seal channel {name} with a close message? Readers will see it end."
             )));
             lines.push(Line::from(""));
-            lines.push(Line::from(vec![
-                Span::styled("y/Enter", t.key()),
-                Span::raw(" close   "),
-                Span::styled("n/Esc", t.key()),
-                Span::raw(" cancel"),
-            ]));
+            let mut spans = Vec::new();
+            for h in keymap::hints(&[Ctx::Confirm], m.read_only, |_| true, |_| false) {
+                if !spans.is_empty() {
+                    spans.push(Span::raw("   "));
+                }
+                spans.push(Span::styled(h.keys, t.key()));
+                spans.push(Span::raw(format!(" {}", h.text)));
+            }
+            lines.push(Line::from(spans));
         }
         DialogKind::Delete(topic) => {
             lines.push(Line::from(vec![
@@ -193,14 +204,13 @@ pub fn dialog(m: &Model, f: &mut Frame, area: Rect, d: &Dialog) {
             t.warn(),
         )));
     }
+    // The yes / no question shows its keys in the text; the others in the frame.
     let footer = match d.kind {
-        DialogKind::Publish => " Enter send · Tab next field · Esc cancel ",
-        DialogKind::Delete(_) => " Enter delete (when the name matches) · Esc cancel ",
-        DialogKind::DeleteMany(_) => " Enter delete (when the number matches) · Esc cancel ",
-        DialogKind::GoToTime => " Enter go · Esc cancel ",
-        DialogKind::Columns => " Enter show · Tab complete · Esc cancel ",
-        DialogKind::Find(..) => " Enter search · Tab next field · Esc cancel ",
-        DialogKind::CloseChannel(_) => "",
+        DialogKind::CloseChannel(_) => String::new(),
+        _ => format!(
+            " {} ",
+            keymap::hint_text(&[d.key_ctx(), Ctx::Form], m.read_only, " ", " · ")
+        ),
     };
     let block = Block::default()
         .borders(Borders::ALL)

@@ -6,7 +6,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use unicode_width::UnicodeWidthStr;
 
-use super::super::keymap::{self, Action};
+use super::super::keymap::{self, Action, Ctx};
 use super::super::model::{ConnState, Level, Model, Overlay, PartFault};
 use super::super::msg::TailEnd;
 use super::super::query;
@@ -147,7 +147,11 @@ pub fn status_bar(m: &Model, f: &mut Frame, area: Rect) {
     }
     let used = width(&groups);
     let mut parts: Vec<Span> = groups.into_iter().flat_map(|(_, s)| s).collect();
-    let right = if m.utc { "UTC  ? help " } else { "? help " };
+    let zone = if m.utc { "UTC  " } else { "" };
+    let right = format!(
+        "{zone}{} help ",
+        keymap::hint_keys(Ctx::Global, Action::Help)
+    );
     let need = used + right.chars().count() + 1;
     if need <= area.width as usize {
         parts.push(Span::raw(" ".repeat(area.width as usize - need + 1)));
@@ -175,15 +179,14 @@ pub fn hint_line(m: &Model, f: &mut Frame, area: Rect) {
         parts.push(Span::styled("│", t.dim()));
     }
     if m.browser.editing {
+        let keys = keymap::hint_text(&[Ctx::Filter], m.read_only, " ", " · ");
         parts.push(Span::styled(
-            " type to filter topics · Enter keep · Esc clear",
+            format!(" type to filter topics · {keys}"),
             t.dim(),
         ));
     } else if m.tail.searching {
-        parts.push(Span::styled(
-            " type to search · Enter find · Esc clear",
-            t.dim(),
-        ));
+        let keys = keymap::hint_text(&[Ctx::Search], m.read_only, " ", " · ");
+        parts.push(Span::styled(format!(" type to search · {keys}"), t.dim()));
     } else if !matches!(m.overlay, Some(Overlay::Dialog(_))) {
         let hints = keymap::hints(
             keymap::contexts(m),

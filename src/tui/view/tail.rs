@@ -6,6 +6,7 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
+use super::super::keymap::{self, Action, Ctx};
 use super::super::layout::Areas;
 use super::super::model::{Model, Pane};
 use super::super::msg::TailEnd;
@@ -94,7 +95,13 @@ pub fn tail(m: &Model, f: &mut Frame, a: &Areas) {
     let header = if m.tail.searching {
         let mode = if m.tail.literal { "literal" } else { "regex" };
         let mut spans = vec![
-            Span::styled(format!("search ({mode}, Tab switches): "), t.key()),
+            Span::styled(
+                format!(
+                    "search ({mode}, {} switches): ",
+                    keymap::hint_keys(Ctx::Search, Action::SwitchSyntax)
+                ),
+                t.key(),
+            ),
             Span::raw(format!("{}▏", m.tail.search)),
         ];
         if let Some(e) = &m.tail.search_error {
@@ -158,7 +165,8 @@ pub fn tail(m: &Model, f: &mut Frame, a: &Areas) {
 
 fn empty_message(m: &Model) -> String {
     if m.tail.topic.is_none() {
-        return "Select a topic and press Enter to tail it.".into();
+        let open = keymap::hint_keys(Ctx::Browser, Action::Open);
+        return format!("Select a topic and press {open} to tail it.");
     }
     match &m.tail.ended {
         Some(TailEnd::Failed(e)) => return format!("The subscription ended: {e}"),
