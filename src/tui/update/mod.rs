@@ -7,6 +7,7 @@ pub mod landing;
 mod marks;
 pub mod nav;
 mod paging;
+mod prompts;
 pub mod scrub;
 mod worker_events;
 
@@ -15,7 +16,7 @@ mod tests;
 
 use crossterm::event::{KeyEvent, KeyEventKind, MouseButton, MouseEvent, MouseEventKind};
 
-use super::dialog::{DialogKey, DialogKind, Submit};
+use super::dialog::DialogKind;
 use super::keymap::{self, Action, Ctx};
 use super::layout;
 use super::model::{ConnState, Level, Model, Overlay, Pane, SEC, Sel};
@@ -84,7 +85,7 @@ fn on_key(m: &mut Model, k: KeyEvent, cmds: &mut Vec<Effect>) {
         return;
     }
     if let Some(Overlay::Dialog(_)) = &m.overlay {
-        dialog_key(m, &k, cmds);
+        prompts::dialog_key(m, &k, cmds);
         return;
     }
     if let Some(Overlay::Contexts { .. }) = &m.overlay {
@@ -99,23 +100,16 @@ fn on_key(m: &mut Model, k: KeyEvent, cmds: &mut Vec<Effect>) {
         super::inspector::key(m, &k, cmds);
         return;
     }
-    if let Some(Overlay::Help { scroll }) = &mut m.overlay {
-        let max = super::help::help_max_scroll(m.read_only, m.size);
-        match keymap::action_of(&k, &[Ctx::Help]) {
-            Some(Action::Down) => *scroll = scroll.saturating_add(1).min(max),
-            Some(Action::Up) => *scroll = scroll.saturating_sub(1),
-            Some(Action::PageDown) => *scroll = scroll.saturating_add(10).min(max),
-            Some(Action::PageUp) => *scroll = scroll.saturating_sub(10),
-            _ => m.overlay = None,
-        }
+    if let Some(Overlay::Help { .. }) = &m.overlay {
+        prompts::help_key(m, &k);
         return;
     }
     if m.browser.editing {
-        browser_filter_key(m, &k);
+        prompts::filter_key(m, &k);
         return;
     }
     if m.tail.searching {
-        search_key(m, &k);
+        prompts::search_key(m, &k);
         return;
     }
     if matches!(
@@ -157,15 +151,7 @@ pub fn action(m: &mut Model, a: Action, cmds: &mut Vec<Effect>) {
             m.browser.hidden = false;
             m.focus = if in_tail { Pane::Browser } else { Pane::Tail };
         }
-        Action::Sort => {
-            m.browser.sort = m.browser.sort.next();
-            m.browser.scroll = 0;
-            nav::browser_keep_visible(m);
-            m.say(
-                Level::Info,
-                format!("topics sorted by {}", m.browser.sort.label()),
-            );
-        }
+        Action::Sort => sort_browser(m),
         Action::ToggleBrowser => toggle_browser(m),
         Action::FindHistory => find::open(m),
         Action::NextMatch if find::steers(m) => find::step(m, true, cmds),
@@ -191,33 +177,17 @@ pub fn action(m: &mut Model, a: Action, cmds: &mut Vec<Effect>) {
         | Action::Publish
         | Action::CloseChannel
         | Action::Delete => actions::open_dialog(m, a),
-        Action::Find => {
-            if in_tail {
-                m.tail.searching = true;
-                m.find.steering = false; // n/N: this search's matches
-            } else {
-                m.browser.editing = true;
-            }
-        }
-        Action::ToggleFilter => {
-            if m.tail.search.is_empty() {
-                m.say(Level::Info, "no search: press / first");
-            } else {
-                m.tail.filter = !m.tail.filter;
-            }
-        }
-        Action::Pause => toggle_pause(m),
-        Action::Live => {
-            scrub::go_live(m, cmds);
-            m.tail.follow = true;
-        }
-        Action::ToggleUtc => m.utc = !m.utc,
-        Action::ScrubBack => scrub::move_cursor(m, -1, cmds),
-        Action::ScrubFwd => scrub::move_cursor(m, 1, cmds),
-        Action::ScrubBack10 => scrub::move_cursor(m, -10, cmds),
-        Action::ScrubFwd10 => scrub::move_cursor(m, 10, cmds),
-        Action::ZoomOut => scrub::zoom(m, 2.0, cmds),
-        Action::ZoomIn => scrub::zoom(m, 0.5, cmds),
+        Action::Find
+        | Action::ToggleFilter
+        | Action::Pause
+        | Action::Live
+        | Action::ToggleUtc
+        | Action::ScrubBack
+        | Action::ScrubFwd
+        | Action::ScrubBack10
+        | Action::ScrubFwd10
+        | Action::ZoomOut
+        | Action::ZoomIn => search_and_time_action(m, a, cmds),
         Action::Refresh => cmds.push(Effect::Worker(WorkerCmd::RefreshTopics)),
         Action::Inspect => super::inspector::open(m, cmds),
         Action::Copy => actions::copy_value(m, cmds),
@@ -246,19 +216,50 @@ pub fn action(m: &mut Model, a: Action, cmds: &mut Vec<Effect>) {
     }
 }
 
-/// Shows `cols` as the tail's field columns, remembered for the topic (this session).
-fn set_columns(m: &mut Model, cols: Vec<String>) {
-    let Some(t) = m.tail.topic.clone() else {
-        return;
-    };
-    let text = if cols.is_empty() {
-        "no field columns: the whole value".to_string()
-    } else {
-        format!("columns: {}", cols.join(", "))
-    };
-    m.columns_by_topic.insert(t, cols.clone());
-    m.tail.columns = cols;
-    m.say(Level::Info, text);
+/// The search's and the clock's actions: find, filter, pause, live, the timeline's cursor
+/// and zoom.
+fn search_and_time_action(m: &mut Model, a: Action, cmds: &mut Vec<Effect>) {
+    match a {
+        Action::Find => {
+            if m.focus == Pane::Tail {
+                m.tail.searching = true;
+                m.find.steering = false; // n/N: this search's matches
+            } else {
+                m.browser.editing = true;
+            }
+        }
+        Action::ToggleFilter => {
+            if m.tail.search.is_empty() {
+                m.say(Level::Info, "no search: press / first");
+            } else {
+                m.tail.filter = !m.tail.filter;
+            }
+        }
+        Action::Pause => toggle_pause(m),
+        Action::Live => {
+            scrub::go_live(m, cmds);
+            m.tail.follow = true;
+        }
+        Action::ToggleUtc => m.utc = !m.utc,
+        Action::ScrubBack => scrub::move_cursor(m, -1, cmds),
+        Action::ScrubFwd => scrub::move_cursor(m, 1, cmds),
+        Action::ScrubBack10 => scrub::move_cursor(m, -10, cmds),
+        Action::ScrubFwd10 => scrub::move_cursor(m, 10, cmds),
+        Action::ZoomOut => scrub::zoom(m, 2.0, cmds),
+        Action::ZoomIn => scrub::zoom(m, 0.5, cmds),
+        _ => {}
+    }
+}
+
+/// The topic list by the next sort key.
+fn sort_browser(m: &mut Model) {
+    m.browser.sort = m.browser.sort.next();
+    m.browser.scroll = 0;
+    nav::browser_keep_visible(m);
+    m.say(
+        Level::Info,
+        format!("topics sorted by {}", m.browser.sort.label()),
+    );
 }
 
 fn toggle_browser(m: &mut Model) {
@@ -284,7 +285,7 @@ fn back(m: &mut Model) {
             m.browser.hidden = false;
             m.focus = Pane::Browser;
         } else {
-            clear_search(m);
+            prompts::clear_search(m);
         }
     } else if !m.browser.filter.is_empty() {
         m.browser.filter.clear();
@@ -294,12 +295,6 @@ fn back(m: &mut Model) {
     } else {
         m.say(Level::Info, "q quits");
     }
-}
-
-fn clear_search(m: &mut Model) {
-    m.tail.search.clear();
-    m.tail.filter = false;
-    apply_search(m);
 }
 
 fn toggle_collapse(m: &mut Model, ns: &str, collapse: Option<bool>) {
@@ -360,151 +355,6 @@ pub fn start_tail(m: &mut Model, topic: TopicName, cmds: &mut Vec<Effect>) {
     m.browser.sel = Some(Sel::Topic(topic));
     m.focus = Pane::Tail;
     scrub::request_histogram(m, cmds);
-}
-
-fn browser_filter_key(m: &mut Model, k: &KeyEvent) {
-    match keymap::action_of(k, &[Ctx::Filter]) {
-        Some(Action::Submit) => m.browser.editing = false,
-        Some(Action::Cancel) => {
-            m.browser.editing = false;
-            m.browser.filter.clear();
-        }
-        Some(Action::Down) => nav::browser_move(m, 1, false),
-        Some(Action::Up) => nav::browser_move(m, -1, false),
-        Some(Action::DeleteBack) => {
-            m.browser.filter.pop();
-        }
-        Some(_) => {}
-        None => m.browser.filter.extend(keymap::typed(k)),
-    }
-    // Keep the selection when it still shows; else the first topic that does.
-    nav::browser_reselect(m, None);
-    m.browser.scroll = 0;
-    nav::browser_keep_visible(m);
-}
-
-fn search_key(m: &mut Model, k: &KeyEvent) {
-    match keymap::action_of(k, &[Ctx::Search]) {
-        Some(Action::Submit) => {
-            m.tail.searching = false;
-            if !m.tail.search.is_empty() {
-                // Following, the newest match is the nearest one (not the oldest record).
-                let following = m.tail.follow;
-                nav::jump_match(m, !following);
-            }
-            return;
-        }
-        Some(Action::Cancel) => {
-            m.tail.searching = false;
-            clear_search(m);
-            return;
-        }
-        Some(Action::SwitchSyntax) => m.tail.literal = !m.tail.literal,
-        Some(Action::DeleteBack) => {
-            m.tail.search.pop();
-        }
-        Some(_) => return,
-        None => match keymap::typed(k) {
-            Some(c) => m.tail.search.push(c),
-            None => return,
-        },
-    }
-    apply_search(m);
-}
-
-/// Compiles the search text (regex, or literal) and applies it to the shown buffers; an
-/// invalid regex matches nothing and says why.
-fn apply_search(m: &mut Model) {
-    use crate::matcher::{Case, Matcher, Syntax};
-    let syntax = if m.tail.literal {
-        Syntax::Literal
-    } else {
-        Syntax::Regex
-    };
-    let q = if m.tail.search.is_empty() {
-        m.tail.search_error = None;
-        None
-    } else {
-        match Matcher::new(&m.tail.search, syntax, Case::Smart) {
-            Ok(q) => {
-                m.tail.search_error = None;
-                Some(q)
-            }
-            Err(e) => {
-                m.tail.search_error = Some(e.reason);
-                None
-            }
-        }
-    };
-    m.tail.live.set_query(q.clone());
-    if let Some(f) = &mut m.tail.frozen {
-        f.set_query(q);
-    }
-}
-
-fn dialog_key(m: &mut Model, k: &KeyEvent, cmds: &mut Vec<Effect>) {
-    let Some(Overlay::Dialog(d)) = &mut m.overlay else {
-        return;
-    };
-    let act = keymap::action_of(k, &d.contexts());
-    if d.in_flight.is_some() && act != Some(Action::Cancel) {
-        // The request is in flight: the fields are what was sent; no edit, no resubmit.
-        if act == Some(Action::Submit) {
-            d.error = Some("a request is in flight; wait for its answer".into());
-        }
-        return;
-    }
-    match d.key(k) {
-        DialogKey::Edited => marks::on_cleanup_edited(m),
-        DialogKey::Ignored => {}
-        DialogKey::Cancel => m.overlay = None,
-        DialogKey::Submit => {
-            if d.in_flight.is_some() {
-                d.error = Some("a request is in flight; wait for its answer".into());
-                return;
-            }
-            match d.submit(m.now) {
-                Err(e) => d.error = Some(e),
-                Ok(Submit::Nothing) => {}
-                Ok(Submit::Columns(cols)) => {
-                    m.overlay = None;
-                    set_columns(m, cols);
-                }
-                Ok(Submit::Find(req)) => find::start(m, *req, cmds),
-                Ok(Submit::GoTo(spec)) => {
-                    m.overlay = None;
-                    m.focus = Pane::Tail;
-                    scrub::go_to(m, spec, cmds);
-                }
-                Ok(s) => {
-                    let req = m.fresh_id();
-                    let Some(Overlay::Dialog(d)) = &mut m.overlay else {
-                        return;
-                    };
-                    d.in_flight = Some(req);
-                    d.error = None;
-                    cmds.push(match s {
-                        Submit::Publish(topic, messages) => Effect::Worker(WorkerCmd::Publish {
-                            req,
-                            topic,
-                            messages,
-                        }),
-                        Submit::CloseChannel(name) => {
-                            Effect::Worker(WorkerCmd::CloseChannel { req, name })
-                        }
-                        Submit::Delete(topic) => Effect::Worker(WorkerCmd::Delete { req, topic }),
-                        Submit::DeleteMany(topics) => {
-                            Effect::Worker(WorkerCmd::DeleteMany { req, topics })
-                        }
-                        Submit::GoTo(_)
-                        | Submit::Columns(_)
-                        | Submit::Find(_)
-                        | Submit::Nothing => return,
-                    });
-                }
-            }
-        }
-    }
 }
 
 /// Scrolls the detail view by `delta` lines, never past its last line (so that the
