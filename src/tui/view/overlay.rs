@@ -5,7 +5,7 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
-use super::super::dialog::{Dialog, DialogKind, FieldKind};
+use super::super::dialog::{Dialog, DialogKind, Field, FieldKind};
 use super::super::help::{HelpRow, help_area, help_max_scroll, help_rows};
 use super::super::keymap::{self, Action, Ctx};
 use super::super::model::{ConnState, MIN_SIZE, Model};
@@ -132,63 +132,9 @@ pub fn dialog(m: &Model, f: &mut Frame, area: Rect, d: &Dialog) {
     let width = 72.min(area.width.saturating_sub(4));
     let inner_w = width.saturating_sub(4) as usize;
     let mut lines: Vec<Line> = Vec::new();
-    match &d.kind {
-        DialogKind::CloseChannel(name) => {
-            lines.push(Line::from(format!(
-                "Seal channel {name} with a close message? Readers will see it end."
-            )));
-            lines.push(Line::from(""));
-            let mut spans = Vec::new();
-            for h in keymap::hints(&[Ctx::Confirm], m.read_only, |_| true, |_| false) {
-                if !spans.is_empty() {
-                    spans.push(Span::raw("   "));
-                }
-                spans.push(Span::styled(h.keys, t.key()));
-                spans.push(Span::raw(format!(" {}", h.text)));
-            }
-            lines.push(Line::from(spans));
-        }
-        DialogKind::Delete(topic) => {
-            lines.push(Line::from(vec![
-                Span::raw("This deletes "),
-                Span::styled(topic.to_string(), t.error()),
-                Span::raw(" and all its messages."),
-            ]));
-            lines.push(Line::from(format!("Type {topic} and press Enter.")));
-            lines.push(Line::from(""));
-        }
-        DialogKind::DeleteMany(topics) => delete_many_lines(m, topics, inner_w, &mut lines),
-        _ => {}
-    }
+    intro_lines(m, d, inner_w, &mut lines);
     for (i, field) in d.fields.iter().enumerate() {
-        let focused = i == d.focus;
-        let label_style = if focused { t.key() } else { t.dim() };
-        lines.push(Line::from(Span::styled(field.spec.label, label_style)));
-        let cursor = if focused { "▏" } else { "" };
-        let text_lines: Vec<&str> = if field.text.is_empty() {
-            vec![""]
-        } else {
-            field.text.split('\n').collect()
-        };
-        let max = if field.spec.kind == FieldKind::Multi {
-            4
-        } else {
-            1
-        };
-        let skip = text_lines.len().saturating_sub(max);
-        let n = text_lines.len();
-        for (j, l) in text_lines.into_iter().enumerate().skip(skip) {
-            let c = if j + 1 == n { cursor } else { "" };
-            let shown = super::fit(&format!("{l}{c}"), inner_w.saturating_sub(2));
-            lines.push(Line::from(vec![
-                Span::styled("› ", label_style),
-                Span::raw(shown),
-            ]));
-        }
-        if focused {
-            let help = field.help.as_deref().unwrap_or(field.spec.help);
-            lines.push(Line::from(Span::styled(format!("  {help}"), t.dim())));
-        }
+        field_lines(field, i == d.focus, inner_w, t, &mut lines);
     }
     if let Some(note) = &d.note {
         lines.push(Line::from(""));
@@ -227,6 +173,78 @@ pub fn dialog(m: &Model, f: &mut Frame, area: Rect, d: &Dialog) {
     let r = centered(area, width, height);
     f.render_widget(Clear, r);
     f.render_widget(para.block(block), r);
+}
+
+/// What the dialog asks, above its fields: the yes / no question with its keys, what a
+/// delete deletes.
+fn intro_lines(m: &Model, d: &Dialog, inner_w: usize, lines: &mut Vec<Line<'static>>) {
+    let t = Theme::of(m);
+    match &d.kind {
+        DialogKind::CloseChannel(name) => {
+            lines.push(Line::from(format!(
+                "Seal channel {name} with a close message? Readers will see it end."
+            )));
+            lines.push(Line::from(""));
+            let mut spans = Vec::new();
+            for h in keymap::hints(&[Ctx::Confirm], m.read_only, |_| true, |_| false) {
+                if !spans.is_empty() {
+                    spans.push(Span::raw("   "));
+                }
+                spans.push(Span::styled(h.keys, t.key()));
+                spans.push(Span::raw(format!(" {}", h.text)));
+            }
+            lines.push(Line::from(spans));
+        }
+        DialogKind::Delete(topic) => {
+            lines.push(Line::from(vec![
+                Span::raw("This deletes "),
+                Span::styled(topic.to_string(), t.error()),
+                Span::raw(" and all its messages."),
+            ]));
+            lines.push(Line::from(format!("Type {topic} and press Enter.")));
+            lines.push(Line::from(""));
+        }
+        DialogKind::DeleteMany(topics) => delete_many_lines(m, topics, inner_w, lines),
+        _ => {}
+    }
+}
+
+/// A field: its label, its text (a multi-line field's last 4 lines) with the cursor when
+/// focused, and then its help.
+fn field_lines(
+    field: &Field,
+    focused: bool,
+    inner_w: usize,
+    t: Theme,
+    lines: &mut Vec<Line<'static>>,
+) {
+    let label_style = if focused { t.key() } else { t.dim() };
+    lines.push(Line::from(Span::styled(field.spec.label, label_style)));
+    let cursor = if focused { "▏" } else { "" };
+    let text_lines: Vec<&str> = if field.text.is_empty() {
+        vec![""]
+    } else {
+        field.text.split('\n').collect()
+    };
+    let max = if field.spec.kind == FieldKind::Multi {
+        4
+    } else {
+        1
+    };
+    let skip = text_lines.len().saturating_sub(max);
+    let n = text_lines.len();
+    for (j, l) in text_lines.into_iter().enumerate().skip(skip) {
+        let c = if j + 1 == n { cursor } else { "" };
+        let shown = super::fit(&format!("{l}{c}"), inner_w.saturating_sub(2));
+        lines.push(Line::from(vec![
+            Span::styled("› ", label_style),
+            Span::raw(shown),
+        ]));
+    }
+    if focused {
+        let help = field.help.as_deref().unwrap_or(field.spec.help);
+        lines.push(Line::from(Span::styled(format!("  {help}"), t.dim())));
+    }
 }
 
 /// The most topics a delete confirmation lists one per line.
