@@ -67,8 +67,20 @@ pub struct FieldSpec {
     pub label: &'static str,
     /// How it is edited.
     pub kind: FieldKind,
-    /// Shown under the field when focused.
+    /// Shown under the field when focused; `{keys}` stands for the keys of `keys`.
     pub help: &'static str,
+    /// The binding whose keys the help names (`Enter deletes…`), from the key table.
+    pub keys: Option<(Ctx, Action)>,
+}
+
+impl FieldSpec {
+    /// The help, with the keys it names.
+    pub fn help_text(&self) -> String {
+        match self.keys {
+            Some((ctx, a)) => self.help.replace("{keys}", &keymap::hint_keys(ctx, a)),
+            None => self.help.to_string(),
+        }
+    }
 }
 
 static TOPIC: FieldSpec = FieldSpec {
@@ -76,61 +88,71 @@ static TOPIC: FieldSpec = FieldSpec {
     label: "Topic",
     kind: FieldKind::Line,
     help: "namespace/topic",
+    keys: None,
 };
 static KEY: FieldSpec = FieldSpec {
     id: FieldId::Key,
     label: "Key",
     kind: FieldKind::Line,
     help: "empty: no key",
+    keys: None,
 };
 static HEADERS: FieldSpec = FieldSpec {
     id: FieldId::Headers,
     label: "Headers",
     kind: FieldKind::Multi,
-    help: "one k=v per line (Alt+Enter / Ctrl+J: new line)",
+    help: "one k=v per line ({keys}: new line)",
+    keys: Some((Ctx::Multi, Action::Newline)),
 };
 static VALUE: FieldSpec = FieldSpec {
     id: FieldId::Value,
     label: "Value",
     kind: FieldKind::Multi,
-    help: "Alt+Enter / Ctrl+J: new line",
+    help: "{keys}: new line",
+    keys: Some((Ctx::Multi, Action::Newline)),
 };
 static COUNT: FieldSpec = FieldSpec {
     id: FieldId::Count,
     label: "Count",
     kind: FieldKind::Number,
     help: "how many copies to send (1-100000)",
+    keys: None,
 };
 static CONFIRM: FieldSpec = FieldSpec {
     id: FieldId::Confirm,
     label: "Type the full name",
     kind: FieldKind::Line,
-    help: "Enter deletes only when it matches exactly",
+    help: "{keys} deletes only when it matches exactly",
+    keys: Some((Ctx::Delete, Action::Submit)),
 };
 static CONFIRM_COUNT: FieldSpec = FieldSpec {
     id: FieldId::Confirm,
     label: "Type the number of topics being deleted",
     kind: FieldKind::Number,
-    help: "Enter deletes only when it matches exactly",
+    help: "{keys} deletes only when it matches exactly",
+    keys: Some((Ctx::DeleteMany, Action::Submit)),
 };
 static AGE: FieldSpec = FieldSpec {
     id: FieldId::Age,
     label: "Older than (last message at least this old)",
     kind: FieldKind::Line,
     help: "1h, 30m, 2d, 1h30m (as --older-than); the list follows as you type",
+    keys: None,
 };
 static TIME: FieldSpec = FieldSpec {
     id: FieldId::Time,
     label: "Time",
     kind: FieldKind::Line,
     help: "16:40, 2026-11-26 16:40:00.123, -15m, RFC 3339, ns, earliest, latest",
+    keys: None,
 };
 
 static COLUMNS: FieldSpec = FieldSpec {
     id: FieldId::Columns,
     label: "JSON fields shown as columns",
     kind: FieldKind::Line,
-    help: "comma-separated paths (customer.city, lines.0.qty); Tab completes; empty: none",
+    help: "comma-separated paths (customer.city, lines.0.qty); {keys} completes; empty: none",
+    keys: Some((Ctx::Columns, Action::Complete)),
 };
 
 /// Which dialog.
@@ -326,7 +348,7 @@ impl Dialog {
         f.text = text;
         f.help = Some(match hits.len() {
             0 => "no field starts so".to_string(),
-            1 => f.spec.help.to_string(),
+            1 => f.spec.help_text(),
             n => {
                 let shown: Vec<&str> = hits.iter().take(8).map(String::as_str).collect();
                 let more = if n > 8 { " …" } else { "" };

@@ -272,7 +272,7 @@ pub struct Binding {
     pub help: &'static str,
     /// Changes data on the broker: removed under `--read-only`.
     pub writes: bool,
-    /// The keys the hint bar shows (`←→`); empty: the first key's label.
+    /// The keys its hints show (`←→`, `Alt+Enter / Ctrl+J`); empty: the first key's label.
     pub hint_keys: &'static str,
     /// The hint while the action's toggle is on (`resume` for a paused tail); empty: `hint`.
     pub hint_on: &'static str,

@@ -148,3 +148,42 @@ fn editing_keys_come_from_the_table() {
     let p = Dialog::publish(None, true);
     assert_eq!(p.contexts(), vec![Ctx::Publish, Ctx::Form]);
 }
+
+#[test]
+fn field_helps_name_their_keys_from_the_table() {
+    let t = TopicName::parse("demo/orders").unwrap();
+    let dialogs = [
+        Dialog::publish(Some(&t), true),
+        Dialog::delete(&t, None),
+        Dialog::cleanup(vec![t.clone()], "1h", None),
+        Dialog::go_to_time(0, 0, true),
+        Dialog::columns(&[], vec!["a".into()]),
+        crate::tui::find::dialog(&t, (0, 1), &Default::default(), true),
+    ];
+    for f in dialogs.iter().flat_map(|d| &d.fields) {
+        let help = f.spec.help_text();
+        assert!(!help.contains("{keys}") && !help.starts_with(':'), "{help}");
+        assert_eq!(
+            f.spec.help.contains("{keys}"),
+            f.spec.keys.is_some(),
+            "{help}"
+        );
+    }
+    let help = |d: &Dialog, id| {
+        d.fields
+            .iter()
+            .find(|f| f.spec.id == id)
+            .unwrap()
+            .spec
+            .help_text()
+    };
+    assert_eq!(
+        help(&dialogs[0], FieldId::Value),
+        "Alt+Enter / Ctrl+J: new line"
+    );
+    assert_eq!(
+        help(&dialogs[1], FieldId::Confirm),
+        "Enter deletes only when it matches exactly"
+    );
+    assert!(help(&dialogs[5], FieldId::Case).starts_with("Space / ← →: "));
+}

@@ -230,7 +230,10 @@ fn search_and_time_action(m: &mut Model, a: Action, cmds: &mut Vec<Effect>) {
         }
         Action::ToggleFilter => {
             if m.tail.search.is_empty() {
-                m.say(Level::Info, "no search: press / first");
+                m.say(
+                    Level::Info,
+                    format!("no search: press {} first", search_key()),
+                );
             } else {
                 m.tail.filter = !m.tail.filter;
             }
@@ -269,7 +272,8 @@ fn toggle_browser(m: &mut Model) {
         m.browser.hidden = true;
         m.focus = Pane::Tail;
     } else {
-        m.say(Level::Info, "tail a topic first (Enter in the topic list)");
+        let text = format!("tail a topic first ({} in the topic list)", open_key());
+        m.say(Level::Info, text);
         return;
     }
     nav::browser_keep_visible(m);
@@ -293,7 +297,8 @@ fn back(m: &mut Model) {
         nav::browser_keep_visible(m);
     } else if marks::clear_marks(m) {
     } else {
-        m.say(Level::Info, "q quits");
+        let quit = keymap::hint_keys(Ctx::Global, Action::Quit);
+        m.say(Level::Info, format!("{quit} quits"));
     }
 }
 
@@ -340,7 +345,10 @@ pub fn start_merged(m: &mut Model, cmds: &mut Vec<Effect>) {
     let n = m.tail.merged.len();
     m.say(
         Level::Info,
-        format!("tailing {n} marked topics merged by time (Esc in the list unmarks)"),
+        format!(
+            "tailing {n} marked topics merged by time ({} in the list unmarks)",
+            keymap::hint_keys(Ctx::Global, Action::Back)
+        ),
     );
 }
 
@@ -433,6 +441,16 @@ fn on_mouse(m: &mut Model, e: MouseEvent, cmds: &mut Vec<Effect>) {
         _ => return,
     }
     m.dirty = true;
+}
+
+/// The key that tails the selected topic, for messages that name it.
+fn open_key() -> String {
+    keymap::hint_keys(Ctx::Browser, Action::Open)
+}
+
+/// The key that starts a search in the tail, for messages that name it.
+fn search_key() -> String {
+    keymap::hint_keys(Ctx::Tail, Action::Find)
 }
 
 /// Whether the dialog's request `req` is the one in flight.

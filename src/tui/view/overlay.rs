@@ -201,7 +201,8 @@ fn intro_lines(m: &Model, d: &Dialog, inner_w: usize, lines: &mut Vec<Line<'stat
                 Span::styled(topic.to_string(), t.error()),
                 Span::raw(" and all its messages."),
             ]));
-            lines.push(Line::from(format!("Type {topic} and press Enter.")));
+            let enter = keymap::hint_keys(Ctx::Delete, Action::Submit);
+            lines.push(Line::from(format!("Type {topic} and press {enter}.")));
             lines.push(Line::from(""));
         }
         DialogKind::DeleteMany(topics) => delete_many_lines(m, topics, inner_w, lines),
@@ -242,7 +243,7 @@ fn field_lines(
         ]));
     }
     if focused {
-        let help = field.help.as_deref().unwrap_or(field.spec.help);
+        let help = field.help.clone().unwrap_or_else(|| field.spec.help_text());
         lines.push(Line::from(Span::styled(format!("  {help}"), t.dim())));
     }
 }
@@ -317,8 +318,9 @@ fn delete_many_lines(m: &Model, topics: &[TopicName], w: usize, lines: &mut Vec<
             t.dim(),
         )));
     }
+    let enter = keymap::hint_keys(Ctx::DeleteMany, Action::Submit);
     lines.push(Line::from(format!(
-        "Type {} and press Enter.",
+        "Type {} and press {enter}.",
         topics.len()
     )));
     lines.push(Line::from(""));
