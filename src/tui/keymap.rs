@@ -460,6 +460,13 @@ pub fn hint_keys(ctx: Ctx, action: Action) -> String {
     binding(ctx, action).map(shown_keys).unwrap_or_default()
 }
 
+/// The label of the first key of `action` in `ctx` (`←`); empty when nothing is bound.
+pub fn first_key(ctx: Ctx, action: Action) -> String {
+    binding(ctx, action)
+        .map(|b| key_label(&b.keys[0]))
+        .unwrap_or_default()
+}
+
 /// The binding of `action` in `ctx`.
 pub fn binding(ctx: Ctx, action: Action) -> Option<&'static Binding> {
     BINDINGS.iter().find(|b| b.ctx == ctx && b.action == action)

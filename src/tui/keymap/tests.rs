@@ -221,6 +221,7 @@ fn footers_and_prompts_are_read_from_the_table() {
     );
     assert_eq!(hint_keys(Ctx::Search, A::SwitchSyntax), "Tab");
     assert_eq!(hint_keys(Ctx::Global, A::Quit), "q");
+    assert_eq!(first_key(Ctx::Timeline, A::ScrubBack), "←");
 }
 
 #[test]

@@ -6,6 +6,7 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
+use super::super::keymap::{self, Action, Ctx};
 use super::super::model::Model;
 use super::theme::Theme;
 use crate::client::{Histogram, HistogramUnit};
@@ -135,7 +136,11 @@ pub fn timeline(m: &Model, f: &mut Frame, area: Rect) {
     if m.tail.topic.is_none() {
         f.render_widget(
             Paragraph::new(Span::styled(
-                "Tail a topic to see its history here; ←/→ then move through it.",
+                format!(
+                    "Tail a topic to see its history here; {}/{} then move through it.",
+                    keymap::first_key(Ctx::Timeline, Action::ScrubBack),
+                    keymap::first_key(Ctx::Timeline, Action::ScrubFwd)
+                ),
                 t.dim(),
             )),
             inner,
