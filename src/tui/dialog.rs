@@ -1,11 +1,18 @@
 //! Dialogs built from field descriptors: publish, close-channel and delete confirmations,
 //! and the go-to-time prompt. Fields are found by their [`FieldId`], never by position.
 
-use bytes::Bytes;
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use crossterm::event::KeyEvent;
+
+use super::keymap::{self, Action, Ctx};
+
+mod submit;
+#[cfg(test)]
+mod tests;
+
+pub(crate) use submit::parse_age;
 
 use crate::client::{OutMessage, TopicName};
-use crate::time::{TimeSpec, parse_spec_in};
+use crate::time::TimeSpec;
 
 /// What a field holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,8 +67,20 @@ pub struct FieldSpec {
     pub label: &'static str,
     /// How it is edited.
     pub kind: FieldKind,
-    /// Shown under the field when focused.
+    /// Shown under the field when focused; `{keys}` stands for the keys of `keys`.
     pub help: &'static str,
+    /// The binding whose keys the help names (`Enter deletes…`), from the key table.
+    pub(crate) keys: Option<(Ctx, Action)>,
+}
+
+impl FieldSpec {
+    /// The help, with the keys it names.
+    pub fn help_text(&self) -> String {
+        match self.keys {
+            Some((ctx, a)) => self.help.replace("{keys}", &keymap::hint_keys(ctx, a)),
+            None => self.help.to_string(),
+        }
+    }
 }
 
 static TOPIC: FieldSpec = FieldSpec {
@@ -69,61 +88,71 @@ static TOPIC: FieldSpec = FieldSpec {
     label: "Topic",
     kind: FieldKind::Line,
     help: "namespace/topic",
+    keys: None,
 };
 static KEY: FieldSpec = FieldSpec {
     id: FieldId::Key,
     label: "Key",
     kind: FieldKind::Line,
     help: "empty: no key",
+    keys: None,
 };
 static HEADERS: FieldSpec = FieldSpec {
     id: FieldId::Headers,
     label: "Headers",
     kind: FieldKind::Multi,
-    help: "one k=v per line (Alt+Enter / Ctrl+J: new line)",
+    help: "one k=v per line ({keys}: new line)",
+    keys: Some((Ctx::Multi, Action::Newline)),
 };
 static VALUE: FieldSpec = FieldSpec {
     id: FieldId::Value,
     label: "Value",
     kind: FieldKind::Multi,
-    help: "Alt+Enter / Ctrl+J: new line",
+    help: "{keys}: new line",
+    keys: Some((Ctx::Multi, Action::Newline)),
 };
 static COUNT: FieldSpec = FieldSpec {
     id: FieldId::Count,
     label: "Count",
     kind: FieldKind::Number,
     help: "how many copies to send (1-100000)",
+    keys: None,
 };
 static CONFIRM: FieldSpec = FieldSpec {
     id: FieldId::Confirm,
     label: "Type the full name",
     kind: FieldKind::Line,
-    help: "Enter deletes only when it matches exactly",
+    help: "{keys} deletes only when it matches exactly",
+    keys: Some((Ctx::Delete, Action::Submit)),
 };
 static CONFIRM_COUNT: FieldSpec = FieldSpec {
     id: FieldId::Confirm,
     label: "Type the number of topics being deleted",
     kind: FieldKind::Number,
-    help: "Enter deletes only when it matches exactly",
+    help: "{keys} deletes only when it matches exactly",
+    keys: Some((Ctx::DeleteMany, Action::Submit)),
 };
 static AGE: FieldSpec = FieldSpec {
     id: FieldId::Age,
     label: "Older than (last message at least this old)",
     kind: FieldKind::Line,
     help: "1h, 30m, 2d, 1h30m (as --older-than); the list follows as you type",
+    keys: None,
 };
 static TIME: FieldSpec = FieldSpec {
     id: FieldId::Time,
     label: "Time",
     kind: FieldKind::Line,
     help: "16:40, 2026-11-26 16:40:00.123, -15m, RFC 3339, ns, earliest, latest",
+    keys: None,
 };
 
 static COLUMNS: FieldSpec = FieldSpec {
     id: FieldId::Columns,
     label: "JSON fields shown as columns",
     kind: FieldKind::Line,
-    help: "comma-separated paths (customer.city, lines.0.qty); Tab completes; empty: none",
+    help: "comma-separated paths (customer.city, lines.0.qty); {keys} completes; empty: none",
+    keys: Some((Ctx::Columns, Action::Complete)),
 };
 
 /// Which dialog.
@@ -319,7 +348,7 @@ impl Dialog {
         f.text = text;
         f.help = Some(match hits.len() {
             0 => "no field starts so".to_string(),
-            1 => f.spec.help.to_string(),
+            1 => f.spec.help_text(),
             n => {
                 let shown: Vec<&str> = hits.iter().take(8).map(String::as_str).collect();
                 let more = if n > 8 { " …" } else { "" };
@@ -356,39 +385,66 @@ impl Dialog {
         }
     }
 
-    /// Applies a key to the focused field.
+    /// The key context of the dialog's kind: its own keys, and its footer's.
+    pub(crate) fn key_ctx(&self) -> Ctx {
+        match self.kind {
+            DialogKind::Publish => Ctx::Publish,
+            DialogKind::CloseChannel(_) => Ctx::Confirm,
+            DialogKind::Delete(_) => Ctx::Delete,
+            DialogKind::DeleteMany(_) => Ctx::DeleteMany,
+            DialogKind::GoToTime => Ctx::GoTo,
+            DialogKind::Columns => Ctx::Columns,
+            DialogKind::Find(..) => Ctx::FindPrompt,
+        }
+    }
+
+    /// The key contexts in effect, most specific first: the kind's, the focused field's
+    /// (several lines, a choice), then every field's.
+    pub(crate) fn contexts(&self) -> Vec<Ctx> {
+        let focused = self.fields.get(self.focus).map(|f| f.spec.kind);
+        let mut out = vec![self.key_ctx()];
+        match focused {
+            Some(FieldKind::Multi) => out.push(Ctx::Multi),
+            Some(FieldKind::Choice(_)) => out.push(Ctx::Choice),
+            _ => {}
+        }
+        if focused.is_some() {
+            out.push(Ctx::Form);
+        }
+        out
+    }
+
+    /// Applies a key: a binding of the dialog's contexts, else typing into the focused
+    /// field.
     pub fn key(&mut self, ev: &KeyEvent) -> DialogKey {
-        let ctrl = ev.modifiers.contains(KeyModifiers::CONTROL);
-        let alt = ev.modifiers.contains(KeyModifiers::ALT);
-        let kind = self.fields.get(self.focus).map(|f| f.spec.kind);
-        match ev.code {
-            KeyCode::Esc => return DialogKey::Cancel,
-            KeyCode::Enter if alt && kind == Some(FieldKind::Multi) => self.insert('\n'),
-            KeyCode::Char('j') if ctrl && kind == Some(FieldKind::Multi) => self.insert('\n'),
-            KeyCode::Enter => return DialogKey::Submit,
-            KeyCode::Char('y') if self.fields.is_empty() => return DialogKey::Submit,
-            KeyCode::Char('n') if self.fields.is_empty() => return DialogKey::Cancel,
-            KeyCode::Tab if !self.completions.is_empty() => self.complete(),
-            KeyCode::Tab | KeyCode::Down if !self.fields.is_empty() => {
-                self.focus = (self.focus + 1) % self.fields.len();
+        let n = self.fields.len();
+        match keymap::action_of(ev, &self.contexts()) {
+            Some(Action::Cancel) => return DialogKey::Cancel,
+            Some(Action::Submit) => return DialogKey::Submit,
+            Some(Action::Newline) => self.insert('\n'),
+            Some(Action::Complete) if !self.completions.is_empty() => self.complete(),
+            Some(Action::Complete | Action::NextField) if n > 0 => {
+                self.focus = (self.focus + 1) % n;
             }
-            KeyCode::BackTab | KeyCode::Up if !self.fields.is_empty() => {
-                self.focus = (self.focus + self.fields.len() - 1) % self.fields.len();
-            }
-            KeyCode::Backspace => {
+            Some(Action::PrevField) if n > 0 => self.focus = (self.focus + n - 1) % n,
+            Some(Action::NextChoice) => self.cycle(true),
+            Some(Action::PrevChoice) => self.cycle(false),
+            Some(Action::DeleteBack) => {
                 if let Some(f) = self.fields.get_mut(self.focus) {
                     f.text.pop();
                 }
             }
-            KeyCode::Left | KeyCode::Right | KeyCode::Char(' ') if self.cycle(ev.code) => {}
-            KeyCode::Left | KeyCode::Right | KeyCode::End => {} // keep the prefill, edit it
-            KeyCode::Char('u') if ctrl => {
+            Some(Action::KeepText) => {} // the prefill stays: typing edits it
+            Some(Action::ClearField) => {
                 if let Some(f) = self.fields.get_mut(self.focus) {
                     f.text.clear();
                 }
             }
-            KeyCode::Char(c) if !ctrl => self.insert(c),
-            _ => return DialogKey::Ignored,
+            Some(_) => return DialogKey::Ignored,
+            None => match keymap::typed(ev) {
+                Some(c) => self.insert(c),
+                None => return DialogKey::Ignored,
+            },
         }
         if let Some(f) = self.fields.get_mut(self.focus) {
             f.fresh = false;
@@ -397,23 +453,19 @@ impl Dialog {
         DialogKey::Edited
     }
 
-    /// Space, ← or → on a choice field: the next (← previous) option. `false`: not a choice.
-    fn cycle(&mut self, code: KeyCode) -> bool {
+    /// A choice field: the next option (`forward`) or the previous one, wrapping; nothing
+    /// on another field.
+    fn cycle(&mut self, forward: bool) {
         let Some(f) = self.fields.get_mut(self.focus) else {
-            return false;
+            return;
         };
         let FieldKind::Choice(options) = f.spec.kind else {
-            return false;
+            return;
         };
         let i = options.iter().position(|o| *o == f.text).unwrap_or(0);
         let n = options.len().max(1);
-        let j = (if code == KeyCode::Left {
-            i + n - 1
-        } else {
-            i + 1
-        }) % n;
+        let j = (if forward { i + 1 } else { i + n - 1 }) % n;
         f.text = options.get(j).unwrap_or(&"").to_string();
-        true
     }
 
     fn insert(&mut self, c: char) {
@@ -427,213 +479,5 @@ impl Dialog {
             }
             f.text.push(c);
         }
-    }
-
-    /// Validates the fields and says what to do; `Err` is shown inline.
-    pub fn submit(&self, now_ns: i64) -> Result<Submit, String> {
-        match &self.kind {
-            DialogKind::Publish => {
-                let topic =
-                    TopicName::parse(self.get(FieldId::Topic).trim()).map_err(|e| e.to_string())?;
-                let headers = parse_headers(self.get(FieldId::Headers))?;
-                let count_s = self.get(FieldId::Count).trim();
-                let count: usize = if count_s.is_empty() {
-                    1
-                } else {
-                    count_s
-                        .parse()
-                        .map_err(|_| format!("invalid count {count_s:?}"))?
-                };
-                if !(1..=100_000).contains(&count) {
-                    return Err(format!("count must be 1-100000, not {count}"));
-                }
-                let m = OutMessage {
-                    key: Bytes::copy_from_slice(self.get(FieldId::Key).as_bytes()),
-                    value: Bytes::copy_from_slice(self.get(FieldId::Value).as_bytes()),
-                    headers,
-                    ts_ns: None,
-                    is_close: false,
-                };
-                Ok(Submit::Publish(topic, vec![m; count]))
-            }
-            DialogKind::CloseChannel(n) => Ok(Submit::CloseChannel(n.clone())),
-            DialogKind::Delete(t) => {
-                if self.get(FieldId::Confirm) == t.to_string() {
-                    Ok(Submit::Delete(t.clone()))
-                } else {
-                    Ok(Submit::Nothing)
-                }
-            }
-            DialogKind::Columns => Ok(Submit::Columns(crate::fields::parse_list(
-                self.get(FieldId::Columns),
-            ))),
-            DialogKind::DeleteMany(ts) => {
-                if self.fields.iter().any(|f| f.spec.id == FieldId::Age) {
-                    parse_age(self.get(FieldId::Age))?;
-                }
-                if !ts.is_empty() && self.get(FieldId::Confirm).trim() == ts.len().to_string() {
-                    Ok(Submit::DeleteMany(ts.clone()))
-                } else {
-                    Ok(Submit::Nothing)
-                }
-            }
-            DialogKind::Find(t, window) => super::find::submit(self, t, *window),
-            DialogKind::GoToTime => parse_spec_in(self.get(FieldId::Time), now_ns, self.utc)
-                .map(Submit::GoTo)
-                .map_err(|e| format!("invalid time {:?}: {}", e.input, e.reason)),
-        }
-    }
-}
-
-/// Parses the age of the quick clean-up (as `--older-than`), with an error naming it.
-pub(crate) fn parse_age(s: &str) -> Result<i64, String> {
-    if s.trim().is_empty() {
-        return Err("type an age: 1h, 30m, 2d".into());
-    }
-    crate::time::parse_duration(s.trim())
-        .map_err(|e| format!("invalid age {:?}: {e} (e.g. 1h, 30m, 2d)", s.trim()))
-}
-
-/// Parses `k=v` lines (blank lines skipped) into sorted headers.
-pub(crate) fn parse_headers(s: &str) -> Result<Vec<(String, Bytes)>, String> {
-    let mut out = Vec::new();
-    for (i, line) in s.lines().enumerate() {
-        if line.trim().is_empty() {
-            continue;
-        }
-        let Some((k, v)) = line.split_once('=') else {
-            return Err(format!("header line {}: {line:?} is not k=v", i + 1));
-        };
-        let k = k.trim();
-        if k.is_empty() {
-            return Err(format!("header line {}: empty name", i + 1));
-        }
-        out.push((k.to_string(), Bytes::copy_from_slice(v.as_bytes())));
-    }
-    out.sort_by(|a, b| a.0.cmp(&b.0));
-    Ok(out)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn key(c: KeyCode) -> KeyEvent {
-        KeyEvent::new(c, KeyModifiers::NONE)
-    }
-
-    fn type_in(d: &mut Dialog, s: &str) {
-        for c in s.chars() {
-            d.key(&key(KeyCode::Char(c)));
-        }
-    }
-
-    #[test]
-    fn publish_builds_messages_from_fields() {
-        let t = TopicName::parse("demo/orders").unwrap();
-        let mut d = Dialog::publish(Some(&t), true);
-        assert_eq!(d.fields[d.focus].spec.id, FieldId::Key);
-        type_in(&mut d, "k1");
-        d.key(&key(KeyCode::Tab));
-        type_in(&mut d, "b=2");
-        d.key(&KeyEvent::new(KeyCode::Char('j'), KeyModifiers::CONTROL));
-        type_in(&mut d, "a=1");
-        d.key(&key(KeyCode::Tab));
-        type_in(&mut d, "line1");
-        d.key(&KeyEvent::new(KeyCode::Enter, KeyModifiers::ALT));
-        type_in(&mut d, "line2");
-        d.key(&key(KeyCode::Tab));
-        d.key(&key(KeyCode::Backspace));
-        type_in(&mut d, "x3");
-        assert_eq!(d.get(FieldId::Count), "3");
-        assert_eq!(d.key(&key(KeyCode::Enter)), DialogKey::Submit);
-        let Ok(Submit::Publish(topic, msgs)) = d.submit(0) else {
-            panic!("not a publish")
-        };
-        assert_eq!(topic, t);
-        assert_eq!(msgs.len(), 3);
-        assert_eq!(&msgs[0].key[..], b"k1");
-        assert_eq!(&msgs[0].value[..], b"line1\nline2");
-        assert_eq!(msgs[0].headers[0].0, "a");
-        assert_eq!(&msgs[0].headers[1].1[..], b"2");
-    }
-
-    #[test]
-    fn publish_errors_name_the_field() {
-        let mut d = Dialog::publish(None, true);
-        type_in(&mut d, "nope");
-        assert!(d.submit(0).unwrap_err().contains("NAMESPACE/TOPIC"));
-        d.set(FieldId::Topic, "a/b");
-        d.set(FieldId::Headers, "novalue");
-        assert!(d.submit(0).unwrap_err().contains("not k=v"));
-        d.set(FieldId::Headers, "");
-        d.set(FieldId::Count, "0");
-        assert!(d.submit(0).unwrap_err().contains("count"));
-    }
-
-    #[test]
-    fn deleting_several_requires_their_number() {
-        let ts = vec![
-            TopicName::channel("a").unwrap(),
-            TopicName::channel("b").unwrap(),
-        ];
-        let mut d = Dialog::delete_many(ts.clone(), None);
-        assert_eq!(d.title(), "Delete 2 topics");
-        type_in(&mut d, "1");
-        assert_eq!(d.submit(0), Ok(Submit::Nothing));
-        d.key(&key(KeyCode::Backspace));
-        type_in(&mut d, "x2");
-        assert_eq!(d.get(FieldId::Confirm), "2", "digits only");
-        assert_eq!(d.submit(0), Ok(Submit::DeleteMany(ts)));
-    }
-
-    #[test]
-    fn delete_requires_the_exact_name() {
-        let t = TopicName::parse("chan/x").unwrap();
-        let mut d = Dialog::delete(&t, None);
-        type_in(&mut d, "chan/");
-        assert_eq!(d.submit(0), Ok(Submit::Nothing));
-        type_in(&mut d, "x");
-        assert_eq!(d.submit(0), Ok(Submit::Delete(t)));
-    }
-
-    #[test]
-    fn go_to_time_is_prefilled_and_typing_replaces_the_prefill() {
-        let at = 1_764_198_652_123_456_789; // 2025-11-26T23:10:52.123456789Z
-        let mut d = Dialog::go_to_time(at, at, true);
-        assert_eq!(d.get(FieldId::Time), "2025-11-26 23:10:52.123456789Z");
-        assert!(
-            d.fields[0]
-                .help
-                .as_ref()
-                .unwrap()
-                .contains("2025-11-26 16:40")
-        );
-        // Enter on the prefill goes exactly where the cursor is.
-        assert_eq!(d.submit(at), Ok(Submit::GoTo(TimeSpec::At(at))));
-        // Backspace edits the prefill; a typed character replaces an untouched one.
-        d.key(&key(KeyCode::Backspace));
-        assert_eq!(d.get(FieldId::Time), "2025-11-26 23:10:52.123456789");
-        let mut d = Dialog::go_to_time(at, at, true);
-        type_in(&mut d, "23:10");
-        assert_eq!(d.get(FieldId::Time), "23:10");
-        assert_eq!(
-            d.submit(at),
-            Ok(Submit::GoTo(TimeSpec::At(at - 52_123_456_789)))
-        );
-    }
-
-    #[test]
-    fn go_to_time_parses_every_spec() {
-        let mut d = Dialog::go_to_time(0, 0, true);
-        type_in(&mut d, "-15m");
-        assert_eq!(
-            d.submit(1_000 * 60_000_000_000),
-            Ok(Submit::GoTo(TimeSpec::At(985 * 60_000_000_000)))
-        );
-        d.set(FieldId::Time, "yesterday");
-        assert!(d.submit(0).unwrap_err().contains("yesterday"));
-        d.set(FieldId::Time, "earliest");
-        assert_eq!(d.submit(0), Ok(Submit::GoTo(TimeSpec::Earliest)));
     }
 }

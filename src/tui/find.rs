@@ -7,6 +7,7 @@
 //! drive the results list, the timeline's ticks and `n`/`N`.
 
 use super::dialog::{Dialog, DialogKind, FieldId, FieldKind, FieldSpec, Submit};
+use super::keymap::{self, Action, Ctx};
 use super::msg::ReqId;
 use crate::client::{GrepProgress, GrepQuery, Record, TopicName};
 use crate::format::{human_bytes, human_count, preview};
@@ -20,27 +21,31 @@ static PATTERN: FieldSpec = FieldSpec {
     label: "Pattern",
     kind: FieldKind::Line,
     help: "matched against key, value and headers of every record (binary values byte-wise)",
+    keys: None,
 };
 const SYNTAXES: &[&str] = &["regex", "fixed string"];
 static SYNTAX: FieldSpec = FieldSpec {
     id: FieldId::Syntax,
     label: "Pattern is a",
     kind: FieldKind::Choice(SYNTAXES),
-    help: "Space / ← →: regex (Rust syntax) or fixed string",
+    help: "{keys}: regex (Rust syntax) or fixed string",
+    keys: Some((Ctx::Choice, Action::NextChoice)),
 };
 const CASES: &[&str] = &["exact case", "ignore case"];
 static CASE: FieldSpec = FieldSpec {
     id: FieldId::Case,
     label: "Case",
     kind: FieldKind::Choice(CASES),
-    help: "Space / ← →: exact case or ignore case",
+    help: "{keys}: exact case or ignore case",
+    keys: Some((Ctx::Choice, Action::NextChoice)),
 };
 const RANGES: &[&str] = &["whole topic", "visible range"];
 static RANGE: FieldSpec = FieldSpec {
     id: FieldId::Range,
     label: "Search",
     kind: FieldKind::Choice(RANGES),
-    help: "Space / ← →: the whole topic, or the timeline's visible range",
+    help: "{keys}: the whole topic, or the timeline's visible range",
+    keys: Some((Ctx::Choice, Action::NextChoice)),
 };
 
 /// A search as asked for in the prompt.
@@ -69,7 +74,8 @@ pub(crate) fn dialog(topic: &TopicName, window: (i64, i64), last: &GrepQuery, ut
     let (a, b) = window;
     if let Some(f) = d.fields.iter_mut().find(|f| f.spec.id == FieldId::Range) {
         f.help = Some(format!(
-            "Space / ← →: the whole topic, or the visible range {}",
+            "{}: the whole topic, or the visible range {}",
+            keymap::hint_keys(Ctx::Choice, Action::NextChoice),
             range_words(a, b, utc)
         ));
     }

@@ -11,12 +11,13 @@
 //! and, per partition, the subscribers the broker recorded and whether one read a channel
 //! through its close.
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use crossterm::event::KeyEvent;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 
+use super::keymap::{self, Action, Ctx};
 use super::model::{Level, Model, Overlay};
 use super::msg::{Effect, ReqId, WorkerCmd};
 use super::view::centered;
@@ -53,6 +54,15 @@ impl Tab {
             Tab::Consumers => "Consumers",
             Tab::Config => "Config/Schema",
             Tab::Cluster => "Cluster",
+        }
+    }
+
+    /// The key contexts on this tab: a list of groups or text that scrolls, then every
+    /// tab's keys.
+    fn contexts(self) -> [Ctx; 2] {
+        match self {
+            Tab::Consumers => [Ctx::InspectorGroups, Ctx::Inspector],
+            _ => [Ctx::InspectorText, Ctx::Inspector],
         }
     }
 
@@ -213,26 +223,23 @@ pub fn key(m: &mut Model, k: &KeyEvent, cmds: &mut Vec<Effect>) {
         .and_then(|d| d.groups.as_ref())
         .map_or(0, |g| g.groups.len());
     let tab = i.tab;
-    match k.code {
-        KeyCode::Tab | KeyCode::Right | KeyCode::Char('l') => i.tab = i.tab.step(1),
-        KeyCode::BackTab | KeyCode::Left | KeyCode::Char('h') => i.tab = i.tab.step(-1),
-        KeyCode::Char('1') => i.tab = Tab::Partitions,
-        KeyCode::Char('2') => i.tab = Tab::Consumers,
-        KeyCode::Char('3') => i.tab = Tab::Config,
-        KeyCode::Char('4') => i.tab = Tab::Cluster,
-        KeyCode::Down | KeyCode::Char('j') if tab == Tab::Consumers => {
+    match keymap::action_of(k, &tab.contexts()) {
+        Some(Action::NextTab) => i.tab = i.tab.step(1),
+        Some(Action::PrevTab) => i.tab = i.tab.step(-1),
+        Some(Action::TabPartitions) => i.tab = Tab::Partitions,
+        Some(Action::TabConsumers) => i.tab = Tab::Consumers,
+        Some(Action::TabConfig) => i.tab = Tab::Config,
+        Some(Action::TabCluster) => i.tab = Tab::Cluster,
+        Some(Action::Down) if tab == Tab::Consumers => {
             i.selected = (i.selected + 1).min(groups.saturating_sub(1))
         }
-        KeyCode::Up | KeyCode::Char('k') if tab == Tab::Consumers => {
-            i.selected = i.selected.saturating_sub(1)
-        }
+        Some(Action::Up) if tab == Tab::Consumers => i.selected = i.selected.saturating_sub(1),
         // Clamped to the text when drawn.
-        KeyCode::Down | KeyCode::Char('j') => i.scroll = i.scroll.saturating_add(1),
-        KeyCode::Up | KeyCode::Char('k') => i.scroll = i.scroll.saturating_sub(1),
-        KeyCode::Char('r') => ask_again(m, cmds),
-        KeyCode::Enter if i.tab == Tab::Consumers => jump(m, cmds),
-        KeyCode::Char('c') if k.modifiers.contains(KeyModifiers::CONTROL) => {}
-        KeyCode::Esc | KeyCode::Char('q') | KeyCode::Char('i') => m.overlay = None,
+        Some(Action::Down) => i.scroll = i.scroll.saturating_add(1),
+        Some(Action::Up) => i.scroll = i.scroll.saturating_sub(1),
+        Some(Action::Refresh) => ask_again(m, cmds),
+        Some(Action::Open) => jump(m, cmds),
+        Some(Action::Back) => m.overlay = None,
         _ => {}
     }
     if let Some(Overlay::Inspector(i)) = &mut m.overlay
@@ -343,18 +350,18 @@ pub fn view(m: &Model, f: &mut Frame, area: Rect, i: &Inspector) {
     if shown < room {
         let more = total - skip - shown;
         lines.push(Line::from(Span::styled(
-            format!("… {more} more lines (j/k scroll)"),
+            format!(
+                "… {more} more lines ({} scroll)",
+                keymap::hint_keys(Ctx::InspectorText, Action::Down)
+            ),
             t.dim(),
         )));
     }
     lines.push(Line::from(""));
-    let hint = match i.tab {
-        Tab::Consumers => {
-            "Tab/←→: tab  j/k: group  Enter: tail at the group's position  r: refresh  Esc: close"
-        }
-        _ => "Tab/←→: tab  j/k: scroll  r: refresh  Esc: close",
-    };
-    lines.push(Line::from(Span::styled(hint, t.dim())));
+    lines.push(Line::from(Span::styled(
+        keymap::hint_text(&i.tab.contexts(), m.read_only, ": ", "  "),
+        t.dim(),
+    )));
     f.render_widget(Clear, r);
     f.render_widget(
         Paragraph::new(lines).block(Block::default().borders(Borders::ALL).title(Span::styled(

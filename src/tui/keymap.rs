@@ -1,6 +1,16 @@
-//! Keys are data: ONE table of bindings (keys, action, context, hint, help text). The
-//! dispatcher ([`lookup`]), the hint bar ([`hints`]) and the help overlay ([`help_groups`])
-//! all read it, so they cannot disagree.
+//! Keys are data: ONE table of bindings (keys, action, context, hint, help text), in
+//! [`table`]. The dispatchers ([`lookup`], [`action_of`]), the hint bar ([`hints`]), the
+//! footers of the overlays and prompts ([`hint_text`], [`hint_keys`]) and the help overlay
+//! ([`help_groups`]) all read it, so they cannot disagree. Overlays and prompts have their
+//! own contexts ([`Ctx::Help`], [`Ctx::Filter`], [`Ctx::Search`], the dialogs', the
+//! picker's, the inspector's); only typing text into a field ([`typed`]) is not in the
+//! table.
+
+mod table;
+#[cfg(test)]
+mod tests;
+
+pub(crate) use table::BINDINGS;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
@@ -100,6 +110,44 @@ pub enum Action {
     /// Find in the topic's whole history (server-side search); in the results list: a
     /// new search.
     FindHistory,
+    /// A prompt or dialog: do it (keep the filter, find, send, delete, go, connect).
+    Submit,
+    /// A prompt or dialog: cancel (clear the filter or search; close without acting).
+    Cancel,
+    /// Dialog: next field.
+    NextField,
+    /// Dialog: previous field.
+    PrevField,
+    /// Dialog: complete the field's last item (the next field when nothing completes).
+    Complete,
+    /// Dialog: a new line in a multi-line field.
+    Newline,
+    /// A field or prompt: delete the last character.
+    DeleteBack,
+    /// Dialog: keep the prefilled text and edit it (typing no longer replaces it).
+    KeepText,
+    /// Dialog: clear the field.
+    ClearField,
+    /// A choice field: the next option.
+    NextChoice,
+    /// A choice field: the previous option.
+    PrevChoice,
+    /// Search prompt: regex / literal.
+    SwitchSyntax,
+    /// Inspector: next tab.
+    NextTab,
+    /// Inspector: previous tab.
+    PrevTab,
+    /// Inspector: the partitions tab.
+    TabPartitions,
+    /// Inspector: the consumer groups tab.
+    TabConsumers,
+    /// Inspector: the configuration tab.
+    TabConfig,
+    /// Inspector: the cluster tab.
+    TabCluster,
+    /// To the last entry.
+    Bottom,
 }
 
 /// Where a binding applies; also the help overlay's groups.
@@ -117,6 +165,42 @@ pub(crate) enum Ctx {
     Detail,
     /// The find-in-history results list.
     Find,
+    /// Everywhere, overlays and prompts included (checked first).
+    Always,
+    /// The help overlay (any key not bound here closes it).
+    Help,
+    /// Typing the browser's topic filter.
+    Filter,
+    /// Typing the tail's search.
+    Search,
+    /// The publish dialog.
+    Publish,
+    /// The delete dialog (type the topic's name).
+    Delete,
+    /// The delete-many dialog (type how many).
+    DeleteMany,
+    /// The go-to-time dialog.
+    GoTo,
+    /// The columns dialog.
+    Columns,
+    /// The find-in-history prompt.
+    FindPrompt,
+    /// A yes / no question (close a channel).
+    Confirm,
+    /// A dialog whose focused field has several lines.
+    Multi,
+    /// A dialog whose focused field is a choice.
+    Choice,
+    /// Every dialog with fields (after its own context).
+    Form,
+    /// The context picker.
+    Picker,
+    /// The topic inspector, every tab.
+    Inspector,
+    /// The inspector's consumer groups tab (a list).
+    InspectorGroups,
+    /// The inspector's other tabs (text that scrolls).
+    InspectorText,
 }
 
 impl Ctx {
@@ -129,6 +213,24 @@ impl Ctx {
             Ctx::Timeline => "Timeline",
             Ctx::Detail => "Detail",
             Ctx::Find => "Find in history (results)",
+            Ctx::Always => "Everywhere",
+            Ctx::Help => "Help",
+            Ctx::Filter => "Filter",
+            Ctx::Search => "Search",
+            Ctx::Publish => "Publish",
+            Ctx::Delete => "Delete",
+            Ctx::DeleteMany => "Delete topics",
+            Ctx::GoTo => "Go to time",
+            Ctx::Columns => "Columns",
+            Ctx::FindPrompt => "Find in history",
+            Ctx::Confirm => "Confirm",
+            Ctx::Multi => "Multi-line fields",
+            Ctx::Choice => "Choice fields",
+            Ctx::Form => "Dialogs",
+            Ctx::Picker => "Contexts",
+            Ctx::Inspector => "Inspector",
+            Ctx::InspectorGroups => "Inspector: consumer groups",
+            Ctx::InspectorText => "Inspector: other tabs",
         }
     }
 }
@@ -136,6 +238,8 @@ impl Ctx {
 /// A key: code and modifiers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Key(pub KeyCode, pub KeyModifiers);
+
+// The table's vocabulary ([`table`] writes `k('q')`, `code(C::Esc)`, `b(…)`).
 
 const fn k(c: char) -> Key {
     Key(KeyCode::Char(c), KeyModifiers::NONE)
@@ -148,6 +252,9 @@ const fn shift(c: KeyCode) -> Key {
 }
 const fn ctrl(c: char) -> Key {
     Key(KeyCode::Char(c), KeyModifiers::CONTROL)
+}
+const fn alt(c: KeyCode) -> Key {
+    Key(c, KeyModifiers::ALT)
 }
 
 /// One binding: every key that triggers `action` in `ctx`, and its texts.
@@ -165,7 +272,7 @@ pub(crate) struct Binding {
     pub help: &'static str,
     /// Changes data on the broker: removed under `--read-only`.
     pub writes: bool,
-    /// The keys the hint bar shows (`←→`); empty: the first key's label.
+    /// The keys its hints show (`←→`, `Alt+Enter / Ctrl+J`); empty: the first key's label.
     pub hint_keys: &'static str,
     /// The hint while the action's toggle is on (`resume` for a paused tail); empty: `hint`.
     pub hint_on: &'static str,
@@ -220,89 +327,6 @@ const fn w(
         ..b(keys, action, ctx, hint, help)
     }
 }
-
-use Action as A;
-use KeyCode as C;
-
-/// THE key table. Earlier entries win within a context.
-#[rustfmt::skip]
-pub(crate) static BINDINGS: &[Binding] = &[
-    // Detail view (an overlay: only these and Global quit keys apply).
-    b(&[k('j'), code(C::Down)], A::Down, Ctx::Detail, "", "scroll down"),
-    b(&[k('k'), code(C::Up)], A::Up, Ctx::Detail, "", "scroll up"),
-    b(&[code(C::PageDown), ctrl('d')], A::PageDown, Ctx::Detail, "", "page down"),
-    b(&[code(C::PageUp), ctrl('u')], A::PageUp, Ctx::Detail, "", "page up"),
-    b(&[code(C::Right), k('l')], A::NextRecord, Ctx::Detail, "record", "next record").hk("←→"),
-    b(&[code(C::Left), k('h')], A::PrevRecord, Ctx::Detail, "", "previous record"),
-    b(&[k('n')], A::NextMatch, Ctx::Detail, "match", "next record matching the search").hk("n/N"),
-    b(&[shift(C::Char('N')), k('N')], A::PrevMatch, Ctx::Detail, "", "previous record matching the search"),
-    b(&[k('c')], A::Copy, Ctx::Detail, "copy", "copy the value to the clipboard (OSC 52)"),
-    b(&[k('y')], A::CopyLink, Ctx::Detail, "", "copy a link to this record (swmq open LINK lands on it)"),
-    b(&[k('q'), code(C::Esc), code(C::Enter)], A::Back, Ctx::Detail, "close", "close the detail view"),
-    // Find in history: the results list (an overlay).
-    b(&[k('j'), code(C::Down)], A::Down, Ctx::Find, "", "next match"),
-    b(&[k('k'), code(C::Up)], A::Up, Ctx::Find, "", "previous match"),
-    b(&[code(C::PageDown), ctrl('d')], A::PageDown, Ctx::Find, "", "page down"),
-    b(&[code(C::PageUp), ctrl('u')], A::PageUp, Ctx::Find, "", "page up"),
-    b(&[k('g'), code(C::Home)], A::Top, Ctx::Find, "", "first match"),
-    b(&[shift(C::Char('G')), k('G'), code(C::End)], A::Live, Ctx::Find, "", "last match"),
-    b(&[code(C::Enter)], A::Open, Ctx::Find, "go there", "scrub there: the match selected, records before and after it"),
-    b(&[shift(C::Char('F')), k('F')], A::FindHistory, Ctx::Find, "new search", "a new search (cancels this one)"),
-    b(&[code(C::Esc), k('q')], A::Back, Ctx::Find, "close", "close the list (the results stay: n/N in the tail, F shows them)"),
-    // Browser.
-    b(&[k('j'), code(C::Down)], A::Down, Ctx::Browser, "", "next topic"),
-    b(&[k('k'), code(C::Up)], A::Up, Ctx::Browser, "", "previous topic"),
-    b(&[code(C::PageDown), ctrl('d')], A::PageDown, Ctx::Browser, "", "page down"),
-    b(&[code(C::PageUp), ctrl('u')], A::PageUp, Ctx::Browser, "", "page up"),
-    b(&[k('g'), code(C::Home)], A::Top, Ctx::Browser, "", "first topic"),
-    b(&[code(C::Enter)], A::Open, Ctx::Browser, "tail", "tail the selected topic (with topics marked: those, merged by time)"),
-    b(&[k('h'), code(C::Left)], A::Collapse, Ctx::Browser, "", "collapse the namespace"),
-    b(&[k('l'), code(C::Right)], A::Expand, Ctx::Browser, "", "expand the namespace"),
-    b(&[k('/')], A::Find, Ctx::Browser, "filter", "filter topics by name"),
-    b(&[k('r')], A::Refresh, Ctx::Browser, "", "refresh the topic list now"),
-    b(&[k('i')], A::Inspect, Ctx::Browser, "inspect", "inspect the topic: partitions, consumer groups, config"),
-    b(&[k('s')], A::Sort, Ctx::Browser, "sort", "sort topics: name, msgs/s, size, last message"),
-    b(&[k(' ')], A::Mark, Ctx::Browser, "mark", "mark / unmark the topic (Enter tails the marked ones merged, D deletes them together; Esc unmarks all)"),
-    b(&[shift(C::Char('F')), k('F')], A::FindHistory, Ctx::Browser, "", "find in the selected topic's whole history"),
-    b(&[k('c')], A::DoneFilter, Ctx::Browser, "", "show only closed channels a subscriber read through their close / all"),
-    // Tail.
-    b(&[k('j'), code(C::Down)], A::Down, Ctx::Tail, "", "next record (leaves follow mode)"),
-    b(&[k('k'), code(C::Up)], A::Up, Ctx::Tail, "", "previous record (leaves follow mode)"),
-    b(&[code(C::PageDown), ctrl('d')], A::PageDown, Ctx::Tail, "", "page down"),
-    b(&[code(C::PageUp), ctrl('u')], A::PageUp, Ctx::Tail, "", "page up"),
-    b(&[k('g'), code(C::Home)], A::Top, Ctx::Tail, "", "oldest buffered record"),
-    b(&[code(C::Enter)], A::Open, Ctx::Tail, "detail", "show the record in full"),
-    b(&[k(' ')], A::Pause, Ctx::Tail, "pause", "pause / resume (frozen snapshot; records keep counting)").on("resume"),
-    b(&[k('/')], A::Find, Ctx::Tail, "search", "search key, value and headers: a regex (Tab in the prompt: literal); upper case makes it exact"),
-    b(&[k('n')], A::NextMatch, Ctx::Tail, "", "next match"),
-    b(&[shift(C::Char('N')), k('N')], A::PrevMatch, Ctx::Tail, "", "previous match"),
-    b(&[k('f')], A::ToggleFilter, Ctx::Tail, "", "show only matching records / all"),
-    b(&[k('u')], A::ToggleUtc, Ctx::Tail, "", "local time / UTC"),
-    b(&[k('c')], A::Columns, Ctx::Tail, "columns", "JSON fields as columns (Tab completes; kept per topic)"),
-    b(&[shift(C::Char('F')), k('F')], A::FindHistory, Ctx::Tail, "", "find in the topic's whole history (pattern, options, range); n/N then go from match to match"),
-    b(&[k('y')], A::CopyLink, Ctx::Tail, "", "copy a link to the selected record (OSC 52): swmq open LINK, tail --from LINK"),
-    // Timeline (with the tail pane).
-    b(&[code(C::Left), k('h')], A::ScrubBack, Ctx::Timeline, "scrub", "cursor one bucket back (re-subscribes there)").hk("←→"),
-    b(&[code(C::Right), k('l')], A::ScrubFwd, Ctx::Timeline, "", "cursor one bucket forward"),
-    b(&[shift(C::Left), shift(C::Char('H')), k('H')], A::ScrubBack10, Ctx::Timeline, "", "cursor ten buckets back"),
-    b(&[shift(C::Right), shift(C::Char('L')), k('L')], A::ScrubFwd10, Ctx::Timeline, "", "cursor ten buckets forward"),
-    b(&[k('[')], A::ZoomOut, Ctx::Timeline, "zoom", "zoom out around the cursor").hk("[]"),
-    b(&[k(']')], A::ZoomIn, Ctx::Timeline, "", "zoom in around the cursor"),
-    b(&[k('t')], A::GoToTime, Ctx::Timeline, "go to time", "go to a time (16:40, 2026-12-01 16:40:00, -15m, RFC 3339, ns, earliest…)"),
-    b(&[shift(C::Char('G')), k('G'), code(C::End)], A::Live, Ctx::Timeline, "live", "back to live: newest records, following"),
-    // Global.
-    w(&[k('p')], A::Publish, Ctx::Global, "publish", "publish a message to the selected topic"),
-    w(&[shift(C::Char('C')), k('C')], A::CloseChannel, Ctx::Global, "close chan", "close the selected channel (asks first)"),
-    w(&[shift(C::Char('D')), k('D')], A::Delete, Ctx::Global, "delete", "delete the selected topic (type its name), or the marked ones (type how many)"),
-    w(&[shift(C::Char('X')), k('X')], A::Cleanup, Ctx::Global, "", "clean up: delete the closed, consumed channels older than 1h (asks first)"),
-    b(&[code(C::Tab)], A::FocusNext, Ctx::Global, "pane", "next pane"),
-    b(&[k('b')], A::ToggleBrowser, Ctx::Global, "", "hide / show the topic list (the tail takes the full width)"),
-    b(&[code(C::BackTab), shift(C::BackTab)], A::FocusPrev, Ctx::Global, "", "previous pane"),
-    b(&[k('?')], A::Help, Ctx::Global, "help", "this help"),
-    b(&[k(':')], A::Contexts, Ctx::Global, "", "switch context (the config file's; reconnects)"),
-    b(&[k('q'), ctrl('c')], A::Quit, Ctx::Global, "quit", "quit"),
-    b(&[code(C::Esc)], A::Back, Ctx::Global, "", "back: close, clear the filter or search, leave the tail pane (never quits)"),
-];
 
 /// The bindings in effect (without the writing ones under `--read-only`).
 pub(crate) fn bindings(read_only: bool) -> impl Iterator<Item = &'static Binding> {
@@ -387,38 +411,79 @@ pub(crate) struct Hint {
     pub action: Action,
 }
 
-/// The hint bar for the given contexts: the bindings that have a hint, without the ones
-/// `shown` refuses; `on` says which toggles are on (their `hint_on` text is used).
+/// The keys a binding's hint shows: its own glyphs (`←→`), else its first key's label.
+fn shown_keys(b: &Binding) -> String {
+    if b.hint_keys.is_empty() {
+        key_label(&b.keys[0])
+    } else {
+        b.hint_keys.to_string()
+    }
+}
+
+/// The hint bar for the given contexts: the bindings that have a hint, in table order,
+/// without the ones `shown` refuses; `on` says which toggles are on (their `hint_on` text
+/// is used).
 pub(crate) fn hints(
     contexts: &[Ctx],
     read_only: bool,
     shown: impl Fn(Action) -> bool,
     on: impl Fn(Action) -> bool,
 ) -> Vec<Hint> {
-    let mut out = Vec::new();
-    for ctx in contexts {
-        for b in bindings(read_only).filter(|b| b.ctx == *ctx && !b.hint.is_empty()) {
-            if !shown(b.action) {
-                continue;
-            }
-            let keys = if b.hint_keys.is_empty() {
-                key_label(&b.keys[0])
-            } else {
-                b.hint_keys.to_string()
-            };
-            let text = if on(b.action) && !b.hint_on.is_empty() {
+    bindings(read_only)
+        .filter(|b| contexts.contains(&b.ctx) && !b.hint.is_empty() && shown(b.action))
+        .map(|b| Hint {
+            keys: shown_keys(b),
+            text: if on(b.action) && !b.hint_on.is_empty() {
                 b.hint_on
             } else {
                 b.hint
-            };
-            out.push(Hint {
-                keys,
-                text,
-                action: b.action,
-            });
-        }
+            },
+            action: b.action,
+        })
+        .collect()
+}
+
+/// A footer from the table: each hint of `contexts` as `keys{key_sep}text`, joined by
+/// `sep` (the overlays' and prompts' own styles: `Enter send · Esc cancel`,
+/// `Enter: connect  Esc: cancel`).
+pub(crate) fn hint_text(contexts: &[Ctx], read_only: bool, key_sep: &str, sep: &str) -> String {
+    hints(contexts, read_only, |_| true, |_| false)
+        .into_iter()
+        .map(|h| format!("{}{key_sep}{}", h.keys, h.text))
+        .collect::<Vec<_>>()
+        .join(sep)
+}
+
+/// The keys of `action` in `ctx` as its hint shows them (`Tab`, `j/k`), for texts that
+/// name a key (`Tab switches`); empty when nothing is bound.
+pub(crate) fn hint_keys(ctx: Ctx, action: Action) -> String {
+    binding(ctx, action).map(shown_keys).unwrap_or_default()
+}
+
+/// The label of the first key of `action` in `ctx` (`←`); empty when nothing is bound.
+pub(crate) fn first_key(ctx: Ctx, action: Action) -> String {
+    binding(ctx, action)
+        .map(|b| key_label(&b.keys[0]))
+        .unwrap_or_default()
+}
+
+/// The binding of `action` in `ctx`.
+pub(crate) fn binding(ctx: Ctx, action: Action) -> Option<&'static Binding> {
+    BINDINGS.iter().find(|b| b.ctx == ctx && b.action == action)
+}
+
+/// The action bound to a key in the given contexts (searched in order), if any.
+pub(crate) fn action_of(ev: &KeyEvent, contexts: &[Ctx]) -> Option<Action> {
+    lookup(ev, contexts).map(|b| b.action)
+}
+
+/// Plain text typing, the one thing not in the table: the character of a key pressed
+/// without Ctrl (call it when no binding took the key).
+pub(crate) fn typed(ev: &KeyEvent) -> Option<char> {
+    match ev.code {
+        KeyCode::Char(c) if !ev.modifiers.contains(KeyModifiers::CONTROL) => Some(c),
+        _ => None,
     }
-    out
 }
 
 /// The key contexts in effect for the model, most specific first.
@@ -451,122 +516,4 @@ pub(crate) fn help_groups(read_only: bool) -> Vec<(Ctx, Vec<(String, &'static st
         (ctx, lines)
     })
     .collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn ev(code: KeyCode, m: KeyModifiers) -> KeyEvent {
-        KeyEvent::new(code, m)
-    }
-
-    #[test]
-    fn lookup_respects_context_order() {
-        let n = ev(KeyCode::Char('n'), KeyModifiers::NONE);
-        assert_eq!(lookup(&n, &[Ctx::Detail]).unwrap().action, A::NextMatch);
-        assert_eq!(lookup(&n, &[Ctx::Tail]).unwrap().action, A::NextMatch);
-        let right = ev(KeyCode::Right, KeyModifiers::NONE);
-        assert_eq!(
-            lookup(&right, &[Ctx::Detail]).unwrap().action,
-            A::NextRecord
-        );
-        let p = ev(KeyCode::Char('p'), KeyModifiers::NONE);
-        assert_eq!(
-            lookup(&p, &[Ctx::Tail, Ctx::Global]).unwrap().action,
-            A::Publish
-        );
-        let sl = ev(KeyCode::Left, KeyModifiers::SHIFT);
-        assert_eq!(
-            lookup(&sl, &[Ctx::Timeline]).unwrap().action,
-            A::ScrubBack10
-        );
-        let l = ev(KeyCode::Left, KeyModifiers::NONE);
-        assert_eq!(lookup(&l, &[Ctx::Timeline]).unwrap().action, A::ScrubBack);
-        let big_g = ev(KeyCode::Char('G'), KeyModifiers::SHIFT);
-        assert_eq!(lookup(&big_g, &[Ctx::Timeline]).unwrap().action, A::Live);
-        let cc = ev(KeyCode::Char('c'), KeyModifiers::CONTROL);
-        assert_eq!(
-            lookup(&cc, &[Ctx::Tail, Ctx::Global]).unwrap().action,
-            A::Quit
-        );
-        let esc = ev(KeyCode::Esc, KeyModifiers::NONE);
-        assert_eq!(
-            lookup(&esc, &[Ctx::Browser, Ctx::Global]).unwrap().action,
-            A::Back
-        );
-        let q = ev(KeyCode::Char('q'), KeyModifiers::NONE);
-        assert_eq!(
-            lookup(&q, &[Ctx::Tail, Ctx::Timeline, Ctx::Global])
-                .unwrap()
-                .action,
-            A::Quit
-        );
-        assert!(lookup(&ev(KeyCode::F(5), KeyModifiers::NONE), &[Ctx::Global]).is_none());
-    }
-
-    #[test]
-    fn read_only_removes_writing_bindings_from_hints_and_help() {
-        let all: Vec<_> = hints(&[Ctx::Global], false, |_| true, |_| false)
-            .into_iter()
-            .map(|h| h.text)
-            .collect();
-        assert!(all.contains(&"publish") && all.contains(&"delete"));
-        let ro: Vec<_> = hints(&[Ctx::Global], true, |_| true, |_| false)
-            .into_iter()
-            .map(|h| h.text)
-            .collect();
-        assert!(!ro.contains(&"publish") && !ro.contains(&"delete"));
-        let help = help_groups(true);
-        assert!(
-            help.iter()
-                .all(|(_, l)| l.iter().all(|(_, t)| !t.contains("publish")))
-        );
-    }
-
-    #[test]
-    fn hints_carry_their_own_glyphs_and_toggle_texts() {
-        let h = hints(
-            &[Ctx::Tail, Ctx::Timeline],
-            false,
-            |_| true,
-            |a| a == A::Pause,
-        );
-        let pause = h.iter().find(|h| h.action == A::Pause).unwrap();
-        assert_eq!((pause.keys.as_str(), pause.text), ("Space", "resume"));
-        let scrub = h.iter().find(|h| h.action == A::ScrubBack).unwrap();
-        assert_eq!((scrub.keys.as_str(), scrub.text), ("←→", "scrub"));
-        let h = hints(&[Ctx::Tail], false, |a| a != A::Pause, |_| false);
-        assert!(h.iter().all(|h| h.action != A::Pause));
-    }
-
-    #[test]
-    fn esc_never_quits() {
-        assert!(
-            BINDINGS
-                .iter()
-                .filter(|b| b.action == A::Quit)
-                .all(|b| !b.keys.iter().any(|k| k.0 == KeyCode::Esc))
-        );
-    }
-
-    #[test]
-    fn every_binding_has_keys_and_help() {
-        assert!(
-            BINDINGS
-                .iter()
-                .all(|b| !b.keys.is_empty() && !b.help.is_empty())
-        );
-    }
-
-    #[test]
-    fn labels() {
-        assert_eq!(key_label(&shift(C::Left)), "S-←");
-        assert_eq!(key_label(&ctrl('c')), "C-c");
-        assert_eq!(key_label(&k(' ')), "Space");
-        let down = BINDINGS
-            .iter()
-            .find(|b| b.ctx == Ctx::Tail && b.action == A::Down);
-        assert_eq!(keys_label(down.unwrap()), "j/↓");
-    }
 }

@@ -3,12 +3,13 @@
 //! buffer or pending request of the old cluster survives). Pure update and view, like
 //! the rest of the TUI.
 
-use crossterm::event::{KeyCode, KeyEvent};
+use crossterm::event::KeyEvent;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 
+use super::keymap::{self, Action, Ctx};
 use super::model::{Level, Model, Overlay};
 use super::msg::Effect;
 use super::view::centered;
@@ -37,12 +38,12 @@ pub(crate) fn key(m: &mut Model, k: &KeyEvent, cmds: &mut Vec<Effect>) {
         return;
     };
     let last = m.contexts.len().saturating_sub(1);
-    match k.code {
-        KeyCode::Down | KeyCode::Char('j') => *selected = (*selected + 1).min(last),
-        KeyCode::Up | KeyCode::Char('k') => *selected = selected.saturating_sub(1),
-        KeyCode::Home | KeyCode::Char('g') => *selected = 0,
-        KeyCode::End | KeyCode::Char('G') => *selected = last,
-        KeyCode::Enter => {
+    match keymap::action_of(k, &[Ctx::Picker]) {
+        Some(Action::Down) => *selected = (*selected + 1).min(last),
+        Some(Action::Up) => *selected = selected.saturating_sub(1),
+        Some(Action::Top) => *selected = 0,
+        Some(Action::Bottom) => *selected = last,
+        Some(Action::Submit) => {
             let name = m.contexts.get(*selected).cloned();
             m.overlay = None;
             match name {
@@ -53,7 +54,7 @@ pub(crate) fn key(m: &mut Model, k: &KeyEvent, cmds: &mut Vec<Effect>) {
                 None => {}
             }
         }
-        KeyCode::Esc | KeyCode::Char('q') | KeyCode::Char(':') => m.overlay = None,
+        Some(Action::Cancel) => m.overlay = None,
         _ => {}
     }
 }
@@ -92,7 +93,7 @@ pub(crate) fn view(m: &Model, f: &mut Frame, area: Rect, selected: usize) {
         .collect();
     lines.push(Line::from(""));
     lines.push(Line::from(Span::styled(
-        "Enter: connect  Esc: cancel",
+        keymap::hint_text(&[Ctx::Picker], m.read_only, ": ", "  "),
         t.dim(),
     )));
     f.render_widget(Clear, r);
@@ -108,7 +109,7 @@ pub(crate) fn view(m: &Model, f: &mut Frame, area: Rect, selected: usize) {
 
 #[cfg(test)]
 mod tests {
-    use crossterm::event::KeyModifiers;
+    use crossterm::event::{KeyCode, KeyModifiers};
 
     use super::*;
 

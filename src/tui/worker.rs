@@ -11,6 +11,10 @@ use std::time::Duration;
 use tokio::sync::{Notify, mpsc};
 use tokio_util::sync::CancellationToken;
 
+mod serve;
+
+use serve::Server;
+
 use super::msg::{Start, SubId, TailEnd, WorkerCmd, WorkerEvent};
 use crate::client::{
     Client, ClientError, ConnectOptions, HistogramRequest, HistogramUnit, ReadEvent, ReadSpec,
@@ -95,28 +99,17 @@ async fn connect(
     }
 }
 
+/// The worker: connects (commands sent meanwhile wait), starts the refresher, then serves
+/// commands until stopped.
 async fn run(
     opts: ConnectOptions,
     mut commands: mpsc::Receiver<WorkerCmd>,
     tx: mpsc::Sender<WorkerEvent>,
     stop: CancellationToken,
 ) {
-    // Commands sent before the connection exists are kept until it does.
-    let client = tokio::select! {
-        c = connect(&opts, &tx, &stop) => c,
-        _ = stop.cancelled() => None,
-    };
-    let Some(client) = client else {
+    let Some(client) = connected(&opts, &tx, &stop).await else {
         return;
     };
-    tracing::info!(addr = client.broker_addr(), protocol = %client.protocol(), "connected");
-    let connected = WorkerEvent::Connected {
-        protocol: client.protocol(),
-        addr: client.broker_addr().to_string(),
-    };
-    if !send(&tx, &stop, connected).await {
-        return;
-    }
     let refresh = Arc::new(Notify::new());
     tokio::spawn(refresher(
         client.clone(),
@@ -124,8 +117,14 @@ async fn run(
         stop.clone(),
         refresh.clone(),
     ));
-    let mut subs: HashMap<SubId, CancellationToken> = HashMap::new();
-    let mut find: Option<SubId> = None;
+    let mut server = Server {
+        client,
+        tx,
+        stop: stop.clone(),
+        refresh,
+        subs: HashMap::new(),
+        find: None,
+    };
     loop {
         let cmd = tokio::select! {
             c = commands.recv() => c,
@@ -135,141 +134,27 @@ async fn run(
             break;
         };
         tracing::debug!(?cmd, "command");
-        let (c, tx, stop2) = (client.clone(), tx.clone(), stop.clone());
-        match cmd {
-            WorkerCmd::Subscribe { id, topic, start } => {
-                subs.retain(|_, t| !t.is_cancelled());
-                let token = stop.child_token();
-                subs.insert(id, token.clone());
-                tokio::spawn(tail(c, id, vec![topic], start, token, tx));
-            }
-            WorkerCmd::SubscribeMany { id, topics, start } => {
-                subs.retain(|_, t| !t.is_cancelled());
-                let token = stop.child_token();
-                subs.insert(id, token.clone());
-                tokio::spawn(tail(c, id, topics, start, token, tx));
-            }
-            WorkerCmd::HistogramMany {
-                id,
-                topics,
-                start_ns,
-                stop_ns,
-                buckets,
-            } => {
-                tokio::spawn(async move {
-                    let req = HistogramRequest {
-                        start_ns: Some(start_ns),
-                        stop_ns: Some(stop_ns),
-                        buckets: buckets.max(1),
-                    };
-                    let result = union_histogram(&c, &topics, req).await;
-                    send(&tx, &stop2, WorkerEvent::Histogram { id, result }).await;
-                });
-            }
-            WorkerCmd::Find { id, topic, query } => {
-                // One search at a time: a new one cancels the others.
-                if let Some(t) = find.replace(id).and_then(|old| subs.remove(&old)) {
-                    t.cancel();
-                }
-                let token = stop.child_token();
-                subs.insert(id, token.clone());
-                tokio::spawn(super::find_task::run(c, id, topic, query, token, tx));
-            }
-            WorkerCmd::Cancel { id } => {
-                if let Some(t) = subs.remove(&id) {
-                    t.cancel();
-                }
-            }
-            WorkerCmd::RefreshTopics => refresh.notify_one(),
-            WorkerCmd::Inspect { id, topic, cluster } => {
-                tokio::spawn(async move {
-                    let result = super::inspector::inspect(&c, &topic, cluster)
-                        .await
-                        .map(Box::new);
-                    send(&tx, &stop2, WorkerEvent::Inspected { id, result }).await;
-                });
-            }
-            WorkerCmd::Histogram {
-                id,
-                topic,
-                start_ns,
-                stop_ns,
-                buckets,
-            } => {
-                tokio::spawn(async move {
-                    let req = HistogramRequest {
-                        start_ns: Some(start_ns),
-                        stop_ns: Some(stop_ns),
-                        buckets: buckets.max(1),
-                    };
-                    let result = c.histogram(&topic, req).await;
-                    send(&tx, &stop2, WorkerEvent::Histogram { id, result }).await;
-                });
-            }
-            WorkerCmd::Publish {
-                req,
-                topic,
-                messages,
-            } => {
-                tokio::spawn(async move {
-                    let result = c.publish_schematized(&topic, messages).await;
-                    send(&tx, &stop2, WorkerEvent::Published { req, result }).await;
-                });
-            }
-            WorkerCmd::CloseChannel { req, name } => {
-                tokio::spawn(async move {
-                    let result = c.chan_close(&name).await;
-                    send(&tx, &stop2, WorkerEvent::ChannelClosed { req, result }).await;
-                });
-            }
-            WorkerCmd::Delete { req, topic } => {
-                let refresh = refresh.clone();
-                tokio::spawn(async move {
-                    let result = c.delete(&topic).await;
-                    send(&tx, &stop2, WorkerEvent::Deleted { req, result }).await;
-                    refresh.notify_one();
-                });
-            }
-            WorkerCmd::DeleteMany { req, topics } => {
-                let refresh = refresh.clone();
-                tokio::spawn(async move {
-                    let (mut deleted, mut failed) = (Vec::new(), Vec::new());
-                    for t in topics {
-                        match c.delete(&t).await {
-                            Ok(_) => deleted.push(t),
-                            Err(e) => failed.push((t, e.to_string())),
-                        }
-                    }
-                    let ev = WorkerEvent::DeletedMany {
-                        req,
-                        deleted,
-                        failed,
-                    };
-                    send(&tx, &stop2, ev).await;
-                    refresh.notify_one();
-                });
-            }
-            WorkerCmd::ReadBefore {
-                req,
-                topic,
-                before_ns,
-                floor_ns,
-                limit,
-            } => {
-                tokio::spawn(async move {
-                    let read = super::pages::read_before(&c, &topic, before_ns, floor_ns, limit);
-                    let result = tokio::select! {
-                        r = read => r.map_err(|e| e.to_string()),
-                        _ = stop2.cancelled() => return,
-                    };
-                    send(&tx, &stop2, WorkerEvent::Earlier { req, result }).await;
-                });
-            }
-        }
+        server.command(cmd);
     }
-    for t in subs.values() {
-        t.cancel();
-    }
+    server.cancel_all();
+}
+
+/// Connects (retrying) and says so; `None`: stopped first.
+async fn connected(
+    opts: &ConnectOptions,
+    tx: &mpsc::Sender<WorkerEvent>,
+    stop: &CancellationToken,
+) -> Option<Client> {
+    let client = tokio::select! {
+        c = connect(opts, tx, stop) => c,
+        _ = stop.cancelled() => None,
+    }?;
+    tracing::info!(addr = client.broker_addr(), protocol = %client.protocol(), "connected");
+    let ev = WorkerEvent::Connected {
+        protocol: client.protocol(),
+        addr: client.broker_addr().to_string(),
+    };
+    send(tx, stop, ev).await.then_some(client)
 }
 
 /// Probes the broker every [`PROBE_EVERY`] (at most [`PROBE_TIMEOUT`] each, so a lost
@@ -431,90 +316,141 @@ async fn tail(
             _ = stop.cancelled() => return,
         },
     };
-    let mut last_ts: Option<i64> = None;
-    let mut attempt = 0u32;
-    loop {
+    let sub = TailSub {
+        client,
+        id,
+        topics,
+        stop,
+        tx,
+        last_ts: None,
+        attempt: 0,
+    };
+    sub.run(first).await;
+}
+
+/// A running tail subscription: what it reads, where its events go, how far it got.
+struct TailSub {
+    client: Client,
+    id: SubId,
+    topics: Vec<TopicName>,
+    stop: CancellationToken,
+    tx: mpsc::Sender<WorkerEvent>,
+    /// The last record forwarded: a reopened read starts just after it.
+    last_ts: Option<i64>,
+    /// Reopenings in a row that failed (0: reading).
+    attempt: u32,
+}
+
+impl TailSub {
+    /// Reads from `first`, reopening after transient failures, until the end.
+    async fn run(mut self, first: TimeSpec) {
+        loop {
+            let from = self
+                .last_ts
+                .map_or(first, |t| TimeSpec::At(t.saturating_add(1)));
+            let Some(failure) = self.read(from).await else {
+                return;
+            };
+            if !self.retry(failure).await {
+                return;
+            }
+        }
+    }
+
+    async fn send(&self, ev: WorkerEvent) -> bool {
+        send(&self.tx, &self.stop, ev).await
+    }
+
+    /// Opens the read at `from` and forwards its events; the failure that ended it, or
+    /// `None` when the tail is over (the channel closed, or stopped).
+    async fn read(&mut self, from: TimeSpec) -> Option<ClientError> {
         let spec = ReadSpec {
-            from: last_ts.map_or(first, |t| TimeSpec::At(t.saturating_add(1))),
+            from,
             until: None,
             partitions: None,
             follow: true,
         };
         let opened = tokio::select! {
-            r = open_read(&client, &topics, spec) => r,
-            _ = stop.cancelled() => return,
+            r = open_read(&self.client, &self.topics, spec) => r,
+            _ = self.stop.cancelled() => return None,
         };
-        let failure = match opened {
-            Ok(mut stream) => {
-                if attempt > 0 {
-                    attempt = 0;
-                    let ev = WorkerEvent::TailReconnected {
-                        id,
-                        partition: None,
-                    };
-                    if !send(&tx, &stop, ev).await {
-                        return;
-                    }
-                }
-                loop {
-                    let ev = tokio::select! {
-                        e = stream.next() => e,
-                        _ = stop.cancelled() => return,
-                    };
-                    let out = match ev {
-                        None => {
-                            let end = WorkerEvent::TailEnded {
-                                id,
-                                end: TailEnd::Closed,
-                            };
-                            send(&tx, &stop, end).await;
-                            return;
-                        }
-                        Some(Ok(ev)) => tail_event(id, ev, &mut last_ts),
-                        Some(Err(e)) => break e,
-                    };
-                    if !send(&tx, &stop, out).await {
-                        return;
-                    }
-                }
+        let mut stream = match opened {
+            Ok(stream) => stream,
+            Err(e) => return Some(e),
+        };
+        if self.attempt > 0 {
+            self.attempt = 0;
+            let ev = WorkerEvent::TailReconnected {
+                id: self.id,
+                partition: None,
+            };
+            if !self.send(ev).await {
+                return None;
             }
-            Err(e) => e,
-        };
+        }
+        loop {
+            let ev = tokio::select! {
+                e = stream.next() => e,
+                _ = self.stop.cancelled() => return None,
+            };
+            let out = match ev {
+                None => {
+                    let end = TailEnd::Closed;
+                    self.send(WorkerEvent::TailEnded { id: self.id, end }).await;
+                    return None;
+                }
+                Some(Ok(ev)) => tail_event(self.id, ev, &mut self.last_ts),
+                Some(Err(e)) => return Some(e),
+            };
+            if !self.send(out).await {
+                return None;
+            }
+        }
+    }
+
+    /// After `failure`: ends the tail when it is not transient, else says so and waits
+    /// (backoff, then until the broker is ready); `false`: stop.
+    async fn retry(&mut self, failure: ClientError) -> bool {
         // "Topic not found" while reconnecting: a restarting broker that has not loaded
         // the topic yet; given up after `NOT_FOUND_RETRIES`.
         let missing_again = matches!(failure, ClientError::TopicNotFound(_))
-            && (1..NOT_FOUND_RETRIES).contains(&attempt);
+            && (1..NOT_FOUND_RETRIES).contains(&self.attempt);
         if !(failure.is_transient() || missing_again) {
             let end = TailEnd::Failed(failure);
-            send(&tx, &stop, WorkerEvent::TailEnded { id, end }).await;
-            return;
+            self.send(WorkerEvent::TailEnded { id: self.id, end }).await;
+            return false;
         }
-        attempt += 1;
+        self.attempt += 1;
         let ev = WorkerEvent::TailReconnecting {
-            id,
+            id: self.id,
             partition: None,
             error: failure,
-            attempt,
+            attempt: self.attempt,
         };
-        if !send(&tx, &stop, ev).await {
-            return;
+        if !self.send(ev).await {
+            return false;
         }
         tokio::select! {
-            _ = tokio::time::sleep(backoff(attempt)) => {}
-            _ = stop.cancelled() => return,
+            _ = tokio::time::sleep(backoff(self.attempt)) => {}
+            _ = self.stop.cancelled() => return false,
         }
-        // Only the probe goes to a broker that may be starting (4.x crashes otherwise).
+        self.wait_ready().await
+    }
+
+    /// Waits until the broker is ready again: only the probe goes to a broker that may be
+    /// starting (4.x crashes otherwise). `false`: stopped.
+    async fn wait_ready(&self) -> bool {
         loop {
             let ready = tokio::select! {
-                r = client.ready_after_fault() => r,
-                _ = stop.cancelled() => return,
+                r = self.client.ready_after_fault() => r,
+                _ = self.stop.cancelled() => return false,
             };
             if ready.is_ok() {
-                break;
+                return true;
             }
             tokio::select! {
                 _ = tokio::time::sleep(PROBE_EVERY) => {}
-                _ = stop.cancelled() => return,
+                _ = self.stop.cancelled() => return false,
             }
         }
     }

@@ -6,7 +6,7 @@ use super::super::keymap::Action;
 use super::super::model::{Level, Model, Overlay, Pane, Sel};
 use super::super::msg::Effect;
 use super::super::query::{self, target_topic};
-use super::{nav, paging, scroll_detail, start_tail, toggle_collapse};
+use super::{nav, open_key, paging, scroll_detail, start_tail, toggle_collapse};
 use crate::client::{CHANNELS_ONLY_V2, Protocol};
 
 /// Selection, paging, detail and match moves.
@@ -103,7 +103,7 @@ pub(super) fn open_dialog(m: &mut Model, a: Action) {
         Action::GoToTime => {
             m.say(
                 Level::Info,
-                "select a topic first (Enter in the topic list)",
+                format!("select a topic first ({} in the topic list)", open_key()),
             );
             return;
         }

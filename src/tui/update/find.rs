@@ -16,7 +16,11 @@ use crate::client::{ClientError, GrepProgress, Record};
 /// when the timeline shows that topic).
 pub(crate) fn open(m: &mut Model) {
     let Some(topic) = target_topic(m) else {
-        m.say(Level::Info, "select a topic first: F finds in its history");
+        let f = keymap::hint_keys(Ctx::Browser, Action::FindHistory);
+        m.say(
+            Level::Info,
+            format!("select a topic first: {f} finds in its history"),
+        );
         return;
     };
     let window = if m.tail.topic.as_ref() == Some(&topic) {

@@ -4,6 +4,7 @@
 //! (4.x: consumed topics) older than an age the dialog lets the user change (1h first).
 
 use super::super::dialog::{Dialog, DialogKind, FieldId, parse_age};
+use super::super::keymap::{self, Action, Ctx};
 use super::super::model::{Level, Model, Overlay, TreeRow};
 use super::super::msg::{Effect, WorkerCmd};
 use super::nav;
@@ -26,7 +27,12 @@ pub(super) fn toggle_mark(m: &mut Model) {
     let n = m.browser.marked.len();
     m.say(
         Level::Info,
-        format!("{n} marked — Enter tails them merged, D deletes them together, Esc unmarks all"),
+        format!(
+            "{n} marked — {} tails them merged, {} deletes them together, {} unmarks all",
+            keymap::hint_keys(Ctx::Browser, Action::Open),
+            keymap::hint_keys(Ctx::Global, Action::Delete),
+            keymap::hint_keys(Ctx::Global, Action::Back)
+        ),
     );
 }
 

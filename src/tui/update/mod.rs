@@ -7,18 +7,17 @@ pub mod landing;
 mod marks;
 pub(crate) mod nav;
 mod paging;
+mod prompts;
 pub(crate) mod scrub;
 mod worker_events;
 
 #[cfg(test)]
 mod tests;
 
-use crossterm::event::{
-    KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseButton, MouseEvent, MouseEventKind,
-};
+use crossterm::event::{KeyEvent, KeyEventKind, MouseButton, MouseEvent, MouseEventKind};
 
-use super::dialog::{DialogKey, DialogKind, Submit};
-use super::keymap::{self, Action};
+use super::dialog::DialogKind;
+use super::keymap::{self, Action, Ctx};
 use super::layout;
 use super::model::{ConnState, Level, Model, Overlay, Pane, SEC, Sel};
 use super::msg::{Effect, Msg, Start, WorkerCmd};
@@ -81,12 +80,12 @@ fn on_tick(m: &mut Model, now: i64, cmds: &mut Vec<Effect>) {
 }
 
 fn on_key(m: &mut Model, k: KeyEvent, cmds: &mut Vec<Effect>) {
-    if k.code == KeyCode::Char('c') && k.modifiers.contains(KeyModifiers::CONTROL) {
+    if keymap::action_of(&k, &[Ctx::Always]) == Some(Action::Quit) {
         quit(cmds);
         return;
     }
     if let Some(Overlay::Dialog(_)) = &m.overlay {
-        dialog_key(m, &k, cmds);
+        prompts::dialog_key(m, &k, cmds);
         return;
     }
     if let Some(Overlay::Contexts { .. }) = &m.overlay {
@@ -101,34 +100,27 @@ fn on_key(m: &mut Model, k: KeyEvent, cmds: &mut Vec<Effect>) {
         super::inspector::key(m, &k, cmds);
         return;
     }
-    if let Some(Overlay::Help { scroll }) = &mut m.overlay {
-        let max = super::help::help_max_scroll(m.read_only, m.size);
-        match k.code {
-            KeyCode::Char('j') | KeyCode::Down => *scroll = scroll.saturating_add(1).min(max),
-            KeyCode::Char('k') | KeyCode::Up => *scroll = scroll.saturating_sub(1),
-            KeyCode::PageDown => *scroll = scroll.saturating_add(10).min(max),
-            KeyCode::PageUp => *scroll = scroll.saturating_sub(10),
-            _ => m.overlay = None,
-        }
+    if let Some(Overlay::Help { .. }) = &m.overlay {
+        prompts::help_key(m, &k);
         return;
     }
     if m.browser.editing {
-        browser_filter_key(m, &k);
+        prompts::filter_key(m, &k);
         return;
     }
     if m.tail.searching {
-        search_key(m, &k);
+        prompts::search_key(m, &k);
         return;
     }
     if matches!(
         m.conn,
         ConnState::Unreachable { .. } | ConnState::Connecting
     ) {
-        // q quits (Esc never does, not even here); another context may be the way out of
-        // an unreachable one.
-        match k.code {
-            KeyCode::Char('q') => quit(cmds),
-            KeyCode::Char(':') => super::picker::open(m),
+        // Only quit (Esc never does, not even here) and the picker: another context may be
+        // the way out of an unreachable one.
+        match keymap::action_of(&k, &[Ctx::Global]) {
+            Some(Action::Quit) => quit(cmds),
+            Some(Action::Contexts) => super::picker::open(m),
             _ => {}
         }
         return;
@@ -159,15 +151,7 @@ pub fn action(m: &mut Model, a: Action, cmds: &mut Vec<Effect>) {
             m.browser.hidden = false;
             m.focus = if in_tail { Pane::Browser } else { Pane::Tail };
         }
-        Action::Sort => {
-            m.browser.sort = m.browser.sort.next();
-            m.browser.scroll = 0;
-            nav::browser_keep_visible(m);
-            m.say(
-                Level::Info,
-                format!("topics sorted by {}", m.browser.sort.label()),
-            );
-        }
+        Action::Sort => sort_browser(m),
         Action::ToggleBrowser => toggle_browser(m),
         Action::FindHistory => find::open(m),
         Action::NextMatch if find::steers(m) => find::step(m, true, cmds),
@@ -193,8 +177,51 @@ pub fn action(m: &mut Model, a: Action, cmds: &mut Vec<Effect>) {
         | Action::Publish
         | Action::CloseChannel
         | Action::Delete => actions::open_dialog(m, a),
+        Action::Find
+        | Action::ToggleFilter
+        | Action::Pause
+        | Action::Live
+        | Action::ToggleUtc
+        | Action::ScrubBack
+        | Action::ScrubFwd
+        | Action::ScrubBack10
+        | Action::ScrubFwd10
+        | Action::ZoomOut
+        | Action::ZoomIn => search_and_time_action(m, a, cmds),
+        Action::Refresh => cmds.push(Effect::Worker(WorkerCmd::RefreshTopics)),
+        Action::Inspect => super::inspector::open(m, cmds),
+        Action::Copy => actions::copy_value(m, cmds),
+        Action::CopyLink => landing::copy_link(m, cmds),
+        // The prompts' and overlays' own actions, never bound in the panes' contexts:
+        // their own dispatchers handle them.
+        Action::Submit
+        | Action::Cancel
+        | Action::NextField
+        | Action::PrevField
+        | Action::Complete
+        | Action::Newline
+        | Action::DeleteBack
+        | Action::KeepText
+        | Action::ClearField
+        | Action::NextChoice
+        | Action::PrevChoice
+        | Action::SwitchSyntax
+        | Action::NextTab
+        | Action::PrevTab
+        | Action::TabPartitions
+        | Action::TabConsumers
+        | Action::TabConfig
+        | Action::TabCluster
+        | Action::Bottom => {}
+    }
+}
+
+/// The search's and the clock's actions: find, filter, pause, live, the timeline's cursor
+/// and zoom.
+fn search_and_time_action(m: &mut Model, a: Action, cmds: &mut Vec<Effect>) {
+    match a {
         Action::Find => {
-            if in_tail {
+            if m.focus == Pane::Tail {
                 m.tail.searching = true;
                 m.find.steering = false; // n/N: this search's matches
             } else {
@@ -203,7 +230,10 @@ pub fn action(m: &mut Model, a: Action, cmds: &mut Vec<Effect>) {
         }
         Action::ToggleFilter => {
             if m.tail.search.is_empty() {
-                m.say(Level::Info, "no search: press / first");
+                m.say(
+                    Level::Info,
+                    format!("no search: press {} first", search_key()),
+                );
             } else {
                 m.tail.filter = !m.tail.filter;
             }
@@ -220,26 +250,19 @@ pub fn action(m: &mut Model, a: Action, cmds: &mut Vec<Effect>) {
         Action::ScrubFwd10 => scrub::move_cursor(m, 10, cmds),
         Action::ZoomOut => scrub::zoom(m, 2.0, cmds),
         Action::ZoomIn => scrub::zoom(m, 0.5, cmds),
-        Action::Refresh => cmds.push(Effect::Worker(WorkerCmd::RefreshTopics)),
-        Action::Inspect => super::inspector::open(m, cmds),
-        Action::Copy => actions::copy_value(m, cmds),
-        Action::CopyLink => landing::copy_link(m, cmds),
+        _ => {}
     }
 }
 
-/// Shows `cols` as the tail's field columns, remembered for the topic (this session).
-fn set_columns(m: &mut Model, cols: Vec<String>) {
-    let Some(t) = m.tail.topic.clone() else {
-        return;
-    };
-    let text = if cols.is_empty() {
-        "no field columns: the whole value".to_string()
-    } else {
-        format!("columns: {}", cols.join(", "))
-    };
-    m.columns_by_topic.insert(t, cols.clone());
-    m.tail.columns = cols;
-    m.say(Level::Info, text);
+/// The topic list by the next sort key.
+fn sort_browser(m: &mut Model) {
+    m.browser.sort = m.browser.sort.next();
+    m.browser.scroll = 0;
+    nav::browser_keep_visible(m);
+    m.say(
+        Level::Info,
+        format!("topics sorted by {}", m.browser.sort.label()),
+    );
 }
 
 fn toggle_browser(m: &mut Model) {
@@ -249,7 +272,8 @@ fn toggle_browser(m: &mut Model) {
         m.browser.hidden = true;
         m.focus = Pane::Tail;
     } else {
-        m.say(Level::Info, "tail a topic first (Enter in the topic list)");
+        let text = format!("tail a topic first ({} in the topic list)", open_key());
+        m.say(Level::Info, text);
         return;
     }
     nav::browser_keep_visible(m);
@@ -265,7 +289,7 @@ fn back(m: &mut Model) {
             m.browser.hidden = false;
             m.focus = Pane::Browser;
         } else {
-            clear_search(m);
+            prompts::clear_search(m);
         }
     } else if !m.browser.filter.is_empty() {
         m.browser.filter.clear();
@@ -273,14 +297,9 @@ fn back(m: &mut Model) {
         nav::browser_keep_visible(m);
     } else if marks::clear_marks(m) {
     } else {
-        m.say(Level::Info, "q quits");
+        let quit = keymap::hint_keys(Ctx::Global, Action::Quit);
+        m.say(Level::Info, format!("{quit} quits"));
     }
-}
-
-fn clear_search(m: &mut Model) {
-    m.tail.search.clear();
-    m.tail.filter = false;
-    apply_search(m);
 }
 
 fn toggle_collapse(m: &mut Model, ns: &str, collapse: Option<bool>) {
@@ -326,7 +345,10 @@ pub fn start_merged(m: &mut Model, cmds: &mut Vec<Effect>) {
     let n = m.tail.merged.len();
     m.say(
         Level::Info,
-        format!("tailing {n} marked topics merged by time (Esc in the list unmarks)"),
+        format!(
+            "tailing {n} marked topics merged by time ({} in the list unmarks)",
+            keymap::hint_keys(Ctx::Global, Action::Back)
+        ),
     );
 }
 
@@ -341,151 +363,6 @@ pub fn start_tail(m: &mut Model, topic: TopicName, cmds: &mut Vec<Effect>) {
     m.browser.sel = Some(Sel::Topic(topic));
     m.focus = Pane::Tail;
     scrub::request_histogram(m, cmds);
-}
-
-fn browser_filter_key(m: &mut Model, k: &KeyEvent) {
-    match k.code {
-        KeyCode::Enter => m.browser.editing = false,
-        KeyCode::Esc => {
-            m.browser.editing = false;
-            m.browser.filter.clear();
-        }
-        KeyCode::Backspace => {
-            m.browser.filter.pop();
-        }
-        KeyCode::Down => nav::browser_move(m, 1, false),
-        KeyCode::Up => nav::browser_move(m, -1, false),
-        KeyCode::Char(c) if !k.modifiers.contains(KeyModifiers::CONTROL) => {
-            m.browser.filter.push(c);
-        }
-        _ => {}
-    }
-    // Keep the selection when it still shows; else the first topic that does.
-    nav::browser_reselect(m, None);
-    m.browser.scroll = 0;
-    nav::browser_keep_visible(m);
-}
-
-fn search_key(m: &mut Model, k: &KeyEvent) {
-    match k.code {
-        KeyCode::Enter => {
-            m.tail.searching = false;
-            if !m.tail.search.is_empty() {
-                // Following, the newest match is the nearest one (not the oldest record).
-                let following = m.tail.follow;
-                nav::jump_match(m, !following);
-            }
-            return;
-        }
-        KeyCode::Esc => {
-            m.tail.searching = false;
-            clear_search(m);
-            return;
-        }
-        KeyCode::Tab => m.tail.literal = !m.tail.literal,
-        KeyCode::Backspace => {
-            m.tail.search.pop();
-        }
-        KeyCode::Char(c) if !k.modifiers.contains(KeyModifiers::CONTROL) => {
-            m.tail.search.push(c);
-        }
-        _ => return,
-    }
-    apply_search(m);
-}
-
-/// Compiles the search text (regex, or literal) and applies it to the shown buffers; an
-/// invalid regex matches nothing and says why.
-fn apply_search(m: &mut Model) {
-    use crate::matcher::{Case, Matcher, Syntax};
-    let syntax = if m.tail.literal {
-        Syntax::Literal
-    } else {
-        Syntax::Regex
-    };
-    let q = if m.tail.search.is_empty() {
-        m.tail.search_error = None;
-        None
-    } else {
-        match Matcher::new(&m.tail.search, syntax, Case::Smart) {
-            Ok(q) => {
-                m.tail.search_error = None;
-                Some(q)
-            }
-            Err(e) => {
-                m.tail.search_error = Some(e.reason);
-                None
-            }
-        }
-    };
-    m.tail.live.set_query(q.clone());
-    if let Some(f) = &mut m.tail.frozen {
-        f.set_query(q);
-    }
-}
-
-fn dialog_key(m: &mut Model, k: &KeyEvent, cmds: &mut Vec<Effect>) {
-    let Some(Overlay::Dialog(d)) = &mut m.overlay else {
-        return;
-    };
-    if d.in_flight.is_some() && k.code != KeyCode::Esc {
-        // The request is in flight: the fields are what was sent; no edit, no resubmit.
-        if k.code == KeyCode::Enter {
-            d.error = Some("a request is in flight; wait for its answer".into());
-        }
-        return;
-    }
-    match d.key(k) {
-        DialogKey::Edited => marks::on_cleanup_edited(m),
-        DialogKey::Ignored => {}
-        DialogKey::Cancel => m.overlay = None,
-        DialogKey::Submit => {
-            if d.in_flight.is_some() {
-                d.error = Some("a request is in flight; wait for its answer".into());
-                return;
-            }
-            match d.submit(m.now) {
-                Err(e) => d.error = Some(e),
-                Ok(Submit::Nothing) => {}
-                Ok(Submit::Columns(cols)) => {
-                    m.overlay = None;
-                    set_columns(m, cols);
-                }
-                Ok(Submit::Find(req)) => find::start(m, *req, cmds),
-                Ok(Submit::GoTo(spec)) => {
-                    m.overlay = None;
-                    m.focus = Pane::Tail;
-                    scrub::go_to(m, spec, cmds);
-                }
-                Ok(s) => {
-                    let req = m.fresh_id();
-                    let Some(Overlay::Dialog(d)) = &mut m.overlay else {
-                        return;
-                    };
-                    d.in_flight = Some(req);
-                    d.error = None;
-                    cmds.push(match s {
-                        Submit::Publish(topic, messages) => Effect::Worker(WorkerCmd::Publish {
-                            req,
-                            topic,
-                            messages,
-                        }),
-                        Submit::CloseChannel(name) => {
-                            Effect::Worker(WorkerCmd::CloseChannel { req, name })
-                        }
-                        Submit::Delete(topic) => Effect::Worker(WorkerCmd::Delete { req, topic }),
-                        Submit::DeleteMany(topics) => {
-                            Effect::Worker(WorkerCmd::DeleteMany { req, topics })
-                        }
-                        Submit::GoTo(_)
-                        | Submit::Columns(_)
-                        | Submit::Find(_)
-                        | Submit::Nothing => return,
-                    });
-                }
-            }
-        }
-    }
 }
 
 /// Scrolls the detail view by `delta` lines, never past its last line (so that the
@@ -564,6 +441,16 @@ fn on_mouse(m: &mut Model, e: MouseEvent, cmds: &mut Vec<Effect>) {
         _ => return,
     }
     m.dirty = true;
+}
+
+/// The key that tails the selected topic, for messages that name it.
+fn open_key() -> String {
+    keymap::hint_keys(Ctx::Browser, Action::Open)
+}
+
+/// The key that starts a search in the tail, for messages that name it.
+fn search_key() -> String {
+    keymap::hint_keys(Ctx::Tail, Action::Find)
 }
 
 /// Whether the dialog's request `req` is the one in flight.

@@ -3,6 +3,7 @@
 use super::super::layout;
 use super::super::model::{Model, Overlay, Sel};
 pub(crate) use super::super::query::{tail_height, tail_window};
+use super::search_key;
 
 /// Selects tail row `row` (clamped), leaving follow mode, and keeps it visible.
 pub(crate) fn tail_select_row(m: &mut Model, row: usize) {
@@ -43,7 +44,7 @@ pub(crate) fn jump_match(m: &mut Model, forward: bool) {
         m.say(
             super::super::model::Level::Info,
             if q.is_empty() {
-                "no search: press / first".to_string()
+                format!("no search: press {} first", search_key())
             } else {
                 format!("no match for {q:?}")
             },

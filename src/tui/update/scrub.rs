@@ -2,6 +2,7 @@
 
 use super::super::model::{DEBOUNCE_NS, Level, Model};
 use super::super::msg::{Effect, Start, WorkerCmd};
+use super::open_key;
 use crate::time::TimeSpec;
 
 /// Buckets the timeline shows (its inner width).
@@ -48,7 +49,7 @@ pub(crate) fn move_cursor(m: &mut Model, n: i64, cmds: &mut Vec<Effect>) {
     if m.tail.topic.is_none() {
         m.say(
             Level::Info,
-            "select a topic first (Enter in the topic list)",
+            format!("select a topic first ({} in the topic list)", open_key()),
         );
         return;
     }
@@ -171,7 +172,7 @@ pub(crate) fn zoom(m: &mut Model, factor: f64, cmds: &mut Vec<Effect>) {
     if m.tail.topic.is_none() {
         m.say(
             Level::Info,
-            "select a topic first (Enter in the topic list)",
+            format!("select a topic first ({} in the topic list)", open_key()),
         );
         return;
     }

@@ -4,11 +4,53 @@ use super::super::model::PartFault;
 use super::super::model::{ConnState, Level, Model, Overlay};
 use super::super::msg::{Effect, ReqId, SubId, TailEnd, WorkerCmd, WorkerEvent};
 use super::{dialog_waiting, nav};
-use crate::client::{ClientError, DeleteOutcome, PublishOutcome, Record};
+use crate::client::{ClientError, DeleteOutcome, Histogram, PublishOutcome, Record, TopicInfo};
 
-/// Applies a worker event.
+/// Applies a worker event: each family to its own function.
 pub(super) fn on_event(m: &mut Model, ev: WorkerEvent, cmds: &mut Vec<Effect>) {
     m.dirty = true;
+    match ev {
+        WorkerEvent::Connected { .. } | WorkerEvent::Unreachable { .. } => on_connection(m, ev),
+        WorkerEvent::Topics(list) => on_topics(m, list, cmds),
+        WorkerEvent::Records { id, records } => on_records(m, id, records, cmds),
+        WorkerEvent::CaughtUp { .. }
+        | WorkerEvent::TailReconnecting { .. }
+        | WorkerEvent::TailReconnected { .. }
+        | WorkerEvent::TailNotice { .. }
+        | WorkerEvent::TailPartitionFailed { .. }
+        | WorkerEvent::TailEnded { .. } => on_tail_state(m, ev, cmds),
+        WorkerEvent::Inspected { id, result } => {
+            super::super::inspector::on_result(m, id, result.map_err(|e| e.to_string()));
+        }
+        WorkerEvent::Histogram { id, result } => on_histogram(m, id, result),
+        WorkerEvent::Earlier { req, result } => {
+            super::paging::on_earlier(m, req, result);
+            super::landing::after_context(m, req);
+        }
+        WorkerEvent::Published { req, result } => on_published(m, req, result, cmds),
+        WorkerEvent::ChannelClosed { req, result } => on_channel_closed(m, req, result, cmds),
+        WorkerEvent::Deleted { req, result } => on_deleted(m, req, result, cmds),
+        WorkerEvent::DeletedMany {
+            req,
+            deleted,
+            failed,
+        } => {
+            let text = super::marks::deleted_many_text(deleted.len(), &failed);
+            finish_request(m, req, failed.is_empty(), true, text);
+            super::marks::on_deleted_many(m, &deleted, cmds);
+        }
+        WorkerEvent::Found {
+            id,
+            matches,
+            progress,
+        } => super::find::on_found(m, id, matches, progress),
+        WorkerEvent::FindNotice { id, text } => super::find::on_notice(m, id, text),
+        WorkerEvent::FindEnded { id, result } => super::find::on_ended(m, id, result),
+    }
+}
+
+/// The connection: connected (again), or the broker unreachable.
+fn on_connection(m: &mut Model, ev: WorkerEvent) {
     match ev {
         WorkerEvent::Connected { protocol, addr } => {
             if matches!(m.conn, ConnState::Disconnected { .. }) {
@@ -37,14 +79,23 @@ pub(super) fn on_event(m: &mut Model, ev: WorkerEvent, cmds: &mut Vec<Effect>) {
                 },
             };
         }
-        WorkerEvent::Topics(mut list) => {
-            list.sort_by(|a, b| a.name.cmp(&b.name));
-            let old_row = m.browser.sel_row(&m.browser.rows());
-            m.browser.take_listing(list, m.now);
-            nav::browser_reselect(m, old_row);
-            super::landing::on_listing(m, cmds);
-        }
-        WorkerEvent::Records { id, records } => on_records(m, id, records, cmds),
+        _ => {} // another family's
+    }
+}
+
+/// A topic listing: the browser keeps its selection (or the row it was on).
+fn on_topics(m: &mut Model, mut list: Vec<TopicInfo>, cmds: &mut Vec<Effect>) {
+    list.sort_by(|a, b| a.name.cmp(&b.name));
+    let old_row = m.browser.sel_row(&m.browser.rows());
+    m.browser.take_listing(list, m.now);
+    nav::browser_reselect(m, old_row);
+    super::landing::on_listing(m, cmds);
+}
+
+/// The tail subscription's state (caught up, a fault, its end); another subscription's
+/// (replaced) are dropped.
+fn on_tail_state(m: &mut Model, ev: WorkerEvent, cmds: &mut Vec<Effect>) {
+    match ev {
         WorkerEvent::CaughtUp { id } if m.tail.sub == Some(id) => {
             m.tail.caught_up = true;
             super::landing::on_records(m, true, cmds);
@@ -92,60 +143,39 @@ pub(super) fn on_event(m: &mut Model, ev: WorkerEvent, cmds: &mut Vec<Effect>) {
             }
             m.tail.ended = Some(end);
         }
-        WorkerEvent::CaughtUp { .. }
-        | WorkerEvent::TailReconnecting { .. }
-        | WorkerEvent::TailReconnected { .. }
-        | WorkerEvent::TailNotice { .. }
-        | WorkerEvent::TailPartitionFailed { .. }
-        | WorkerEvent::TailEnded { .. } => {}
-        WorkerEvent::Inspected { id, result } => {
-            super::super::inspector::on_result(m, id, result.map_err(|e| e.to_string()));
+        _ => {} // a replaced subscription's, or another family's
+    }
+}
+
+/// The timeline's histogram (only the latest request's).
+fn on_histogram(m: &mut Model, id: ReqId, result: Result<Histogram, ClientError>) {
+    if id != m.scrub.hist_id {
+        return;
+    }
+    match result {
+        Ok(h) => {
+            m.scrub.hist = Some(h);
+            m.scrub.hist_error = None;
         }
-        WorkerEvent::Histogram { id, result } => {
-            if id != m.scrub.hist_id {
-                return;
-            }
-            match result {
-                Ok(h) => {
-                    m.scrub.hist = Some(h);
-                    m.scrub.hist_error = None;
-                }
-                Err(e) => m.scrub.hist_error = Some(e.to_string()),
-            }
-        }
-        WorkerEvent::Published { req, result } => on_published(m, req, result, cmds),
-        WorkerEvent::ChannelClosed { req, result } => {
-            let text = match &result {
-                Ok(_) => "channel closed".to_string(),
-                Err(e) => format!("close failed: {e}"),
-            };
-            let ok = result.is_ok();
-            finish_request(m, req, ok, true, text);
-            if ok {
-                cmds.push(Effect::Worker(WorkerCmd::RefreshTopics));
-            }
-        }
-        WorkerEvent::Earlier { req, result } => {
-            super::paging::on_earlier(m, req, result);
-            super::landing::after_context(m, req);
-        }
-        WorkerEvent::DeletedMany {
-            req,
-            deleted,
-            failed,
-        } => {
-            let text = super::marks::deleted_many_text(deleted.len(), &failed);
-            finish_request(m, req, failed.is_empty(), true, text);
-            super::marks::on_deleted_many(m, &deleted, cmds);
-        }
-        WorkerEvent::Deleted { req, result } => on_deleted(m, req, result, cmds),
-        WorkerEvent::Found {
-            id,
-            matches,
-            progress,
-        } => super::find::on_found(m, id, matches, progress),
-        WorkerEvent::FindNotice { id, text } => super::find::on_notice(m, id, text),
-        WorkerEvent::FindEnded { id, result } => super::find::on_ended(m, id, result),
+        Err(e) => m.scrub.hist_error = Some(e.to_string()),
+    }
+}
+
+/// A close-channel answer: said, and the list refreshed when it worked.
+fn on_channel_closed(
+    m: &mut Model,
+    req: ReqId,
+    result: Result<PublishOutcome, ClientError>,
+    cmds: &mut Vec<Effect>,
+) {
+    let text = match &result {
+        Ok(_) => "channel closed".to_string(),
+        Err(e) => format!("close failed: {e}"),
+    };
+    let ok = result.is_ok();
+    finish_request(m, req, ok, true, text);
+    if ok {
+        cmds.push(Effect::Worker(WorkerCmd::RefreshTopics));
     }
 }
 

@@ -4,6 +4,7 @@ use ratatui::Frame;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
+use super::super::keymap::{self, Action, Ctx};
 use super::super::layout::{self, Areas};
 use super::super::model::{Model, Pane, SortKey, TreeRow};
 use super::theme::Theme;
@@ -13,27 +14,11 @@ use crate::format::{human_bytes, human_count};
 use crate::time::format_duration;
 use unicode_width::UnicodeWidthStr;
 
-/// Draws the browser.
+/// Draws the browser: its title, the filter being typed, the column header, the rows.
 pub(super) fn browser(m: &Model, f: &mut Frame, a: &Areas) {
     let t = Theme::of(m);
     let focused = m.focus == Pane::Browser && m.overlay.is_none();
-    let title = if m.browser.loaded && !m.browser.filter.is_empty() {
-        // Filtered: how many of all match.
-        let f = m.browser.filter.to_lowercase();
-        let shown = m
-            .browser
-            .topics
-            .iter()
-            .filter(|t| t.name.to_string().to_lowercase().contains(&f))
-            .count();
-        format!(" Topics ({shown}/{}) ", m.browser.topics.len())
-    } else if m.browser.loaded {
-        format!(" Topics ({}) ", m.browser.topics.len())
-    } else {
-        " Topics (loading…) ".to_string()
-    };
-    let block = t.pane(title, focused);
-    f.render_widget(block, a.browser);
+    f.render_widget(t.pane(title(m), focused), a.browser);
     let filter_line = m.browser.editing || !m.browser.filter.is_empty();
     let rows_area = layout::browser_rows(a, filter_line);
     let w = rows_area.width as usize;
@@ -58,15 +43,8 @@ pub(super) fn browser(m: &Model, f: &mut Frame, a: &Areas) {
     }
     let rows = m.browser.rows();
     if rows.is_empty() {
-        let msg = if !m.browser.loaded {
-            "loading…"
-        } else if m.browser.filter.is_empty() {
-            "no topics yet — press p to publish one"
-        } else {
-            "no topic matches the filter"
-        };
         f.render_widget(
-            Paragraph::new(Span::styled(fit(msg, w), t.dim())),
+            Paragraph::new(Span::styled(fit(&empty_message(m), w), t.dim())),
             rows_area,
         );
         return;
@@ -80,19 +58,7 @@ pub(super) fn browser(m: &Model, f: &mut Frame, a: &Areas) {
         .take(rows_area.height as usize)
     {
         let mut line = match row {
-            TreeRow::Namespace(ns, collapsed, n) => {
-                let arrow = if *collapsed { "▸" } else { "▾" };
-                let name = if *ns == CHANNEL_NAMESPACE {
-                    "channels"
-                } else {
-                    ns
-                };
-                Line::from(vec![
-                    Span::styled(format!("{arrow} "), t.dim()),
-                    Span::styled(fit(name, w.saturating_sub(8)), t.title()),
-                    Span::styled(format!(" ({n})"), t.dim()),
-                ])
-            }
+            TreeRow::Namespace(ns, collapsed, n) => namespace_line(ns, *collapsed, *n, w, t),
             TreeRow::Topic(info) => topic_line(m, info, w, t),
         };
         if Some(i) == sel {
@@ -105,6 +71,51 @@ pub(super) fn browser(m: &Model, f: &mut Frame, a: &Areas) {
         lines.push(line);
     }
     f.render_widget(Paragraph::new(lines), rows_area);
+}
+
+/// The pane's title: how many topics (filtered: how many of all match).
+fn title(m: &Model) -> String {
+    if m.browser.loaded && !m.browser.filter.is_empty() {
+        let f = m.browser.filter.to_lowercase();
+        let shown = m
+            .browser
+            .topics
+            .iter()
+            .filter(|t| t.name.to_string().to_lowercase().contains(&f))
+            .count();
+        format!(" Topics ({shown}/{}) ", m.browser.topics.len())
+    } else if m.browser.loaded {
+        format!(" Topics ({}) ", m.browser.topics.len())
+    } else {
+        " Topics (loading…) ".to_string()
+    }
+}
+
+/// What an empty list says.
+fn empty_message(m: &Model) -> String {
+    if !m.browser.loaded {
+        "loading…".to_string()
+    } else if m.browser.filter.is_empty() {
+        let p = keymap::hint_keys(Ctx::Global, Action::Publish);
+        format!("no topics yet — press {p} to publish one")
+    } else {
+        "no topic matches the filter".to_string()
+    }
+}
+
+/// A namespace's row: collapsed or not, its name, how many topics.
+fn namespace_line(ns: &str, collapsed: bool, n: usize, w: usize, t: Theme) -> Line<'static> {
+    let arrow = if collapsed { "▸" } else { "▾" };
+    let name = if ns == CHANNEL_NAMESPACE {
+        "channels"
+    } else {
+        ns
+    };
+    Line::from(vec![
+        Span::styled(format!("{arrow} "), t.dim()),
+        Span::styled(fit(name, w.saturating_sub(8)), t.title()),
+        Span::styled(format!(" ({n})"), t.dim()),
+    ])
 }
 
 /// Which columns a list `w` columns wide shows besides the name: the count always

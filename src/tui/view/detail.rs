@@ -6,39 +6,71 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 use unicode_width::UnicodeWidthChar;
 
-use super::super::keymap::{self, Ctx};
+use super::super::keymap::{self, Action, Ctx};
 use super::super::model::Model;
 use super::theme::Theme;
+use crate::client::Record;
 use crate::format::{ValueView, preview, value_view};
+use crate::matcher::Matcher;
 use crate::time;
 
 /// The lines of a record's detail (without scrolling), the value wrapped at `width`
 /// columns so that no part of a long text or JSON string is cut off at the edge.
 pub(super) fn detail_lines(m: &Model, seq: u64, width: usize, t: Theme) -> Vec<Line<'static>> {
     let Some(r) = m.tail.shown().get(seq) else {
+        let pause = keymap::hint_keys(Ctx::Tail, Action::Pause);
         return vec![Line::from(Span::styled(
-            "This record is no longer buffered (the ring moved on). Pause with Space to keep it.",
+            format!(
+                "This record is no longer buffered (the ring moved on). Pause with {pause} to keep it."
+            ),
             t.dim(),
         ))];
     };
-    let label = |s: &str| Span::styled(format!("{s:<10}"), t.key());
     let q = m.tail.shown().query();
-    let hl = |s: &str| super::tail::highlight(s, q, t.text(), t.hit());
-    let mut lines = vec![
-        Line::from(vec![label("Topic"), Span::raw(r.topic.to_string())]),
+    let mut lines = where_lines(m, r, q, t);
+    if r.is_close {
+        lines.push(Line::from(vec![
+            label("Close", t),
+            Span::raw("a close message (seals the channel)"),
+        ]));
+    }
+    lines.extend(header_lines(r, q, t));
+    lines.extend(value_lines(r, width, q, t));
+    lines
+}
+
+/// A field's label, padded.
+fn label(s: &str, t: Theme) -> Span<'static> {
+    Span::styled(format!("{s:<10}"), t.key())
+}
+
+/// Text with the search's matches highlighted.
+fn hl(s: &str, q: Option<&Matcher>, t: Theme) -> Vec<Span<'static>> {
+    super::tail::highlight(s, q, t.text(), t.hit())
+}
+
+/// Where the record is (topic, partition, offset, time) and its key.
+fn where_lines(m: &Model, r: &Record, q: Option<&Matcher>, t: Theme) -> Vec<Line<'static>> {
+    let key = if r.key.is_empty() {
+        "(none)".to_string()
+    } else {
+        preview(r.shown_key(), 200)
+    };
+    vec![
+        Line::from(vec![label("Topic", t), Span::raw(r.topic.to_string())]),
         Line::from(vec![
-            label("Partition"),
+            label("Partition", t),
             Span::raw(format!("p{}", r.partition)),
             Span::styled("   offset ", t.key()),
             Span::raw(r.offset.map_or("unknown".to_string(), |o| o.to_string())),
         ]),
         Line::from(vec![
-            label("Time"),
+            label("Time", t),
             Span::styled(time::format_rfc3339(r.ts_ns), t.time()),
             Span::styled(format!("   {} ns", r.ts_ns), t.dim()),
         ]),
         Line::from(vec![
-            label(""),
+            label("", t),
             Span::styled(
                 format!(
                     "{} {}",
@@ -49,61 +81,65 @@ pub(super) fn detail_lines(m: &Model, seq: u64, width: usize, t: Theme) -> Vec<L
             ),
         ]),
         Line::from(
-            [label("Key")]
+            [label("Key", t)]
                 .into_iter()
-                .chain(hl(&if r.key.is_empty() {
-                    "(none)".to_string()
-                } else {
-                    preview(r.shown_key(), 200)
-                }))
+                .chain(hl(&key, q, t))
                 .collect::<Vec<_>>(),
         ),
-    ];
-    if r.is_close {
-        lines.push(Line::from(vec![
-            label("Close"),
-            Span::raw("a close message (seals the channel)"),
-        ]));
-    }
+    ]
+}
+
+/// The headers, one a line.
+fn header_lines(r: &Record, q: Option<&Matcher>, t: Theme) -> Vec<Line<'static>> {
     if r.headers.is_empty() {
-        lines.push(Line::from(vec![
-            label("Headers"),
+        return vec![Line::from(vec![
+            label("Headers", t),
             Span::styled("(none)", t.dim()),
-        ]));
-    } else {
-        for (i, (k, v)) in r.headers.iter().enumerate() {
-            let mut spans = vec![label(if i == 0 { "Headers" } else { "" })];
+        ])];
+    }
+    r.headers
+        .iter()
+        .enumerate()
+        .map(|(i, (k, v))| {
+            let mut spans = vec![label(if i == 0 { "Headers" } else { "" }, t)];
             spans.extend(super::tail::highlight(
                 &format!("{k}: "),
                 q,
                 t.title(),
                 t.hit(),
             ));
-            spans.extend(hl(&preview(v, 200)));
-            lines.push(Line::from(spans));
-        }
-    }
+            spans.extend(hl(&preview(v, 200), q, t));
+            Line::from(spans)
+        })
+        .collect()
+}
+
+/// The value: what it is (JSON, text, hex, a schema's record), its size, then its lines
+/// wrapped at `width`.
+fn value_lines(r: &Record, width: usize, q: Option<&Matcher>, t: Theme) -> Vec<Line<'static>> {
     let (kind, body) = match value_view(r.shown_value()) {
         ValueView::Json(l) if r.value_json().is_some() => ("record decoded with the schema", l),
         ValueView::Json(l) => ("JSON", l),
         ValueView::Text(l) => ("text", l),
         ValueView::Hex(l) => ("hex", l),
     };
-    lines.push(Line::from(""));
-    lines.push(Line::from(vec![
-        label("Value"),
-        Span::styled(format!("{kind}, {} B", r.value.len()), t.dim()),
-    ]));
+    let mut lines = vec![
+        Line::from(""),
+        Line::from(vec![
+            label("Value", t),
+            Span::styled(format!("{kind}, {} B", r.value.len()), t.dim()),
+        ]),
+    ];
     if let Some(note) = r.schema_note() {
         lines.push(Line::from(vec![
-            label(""),
+            label("", t),
             Span::styled(preview(note.as_bytes(), 200), t.dim()),
         ]));
     }
     lines.extend(
         body.iter()
             .flat_map(|l| wrap(l, width))
-            .map(|l| Line::from(hl(&l))),
+            .map(|l| Line::from(hl(&l, q, t))),
     );
     lines
 }

@@ -5,8 +5,9 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
-use super::super::dialog::{Dialog, DialogKind, FieldKind};
+use super::super::dialog::{Dialog, DialogKind, Field, FieldKind};
 use super::super::help::{HelpRow, help_area, help_max_scroll, help_rows};
+use super::super::keymap::{self, Action, Ctx};
 use super::super::model::{ConnState, MIN_SIZE, Model};
 use super::centered;
 use super::theme::Theme;
@@ -20,7 +21,10 @@ pub(super) fn too_small(m: &Model, f: &mut Frame, area: Rect) {
         Line::from(Span::styled("Terminal too small", t.error())),
         Line::from(format!("{}×{}", area.width, area.height)),
         Line::from(format!("needs at least {}×{}", MIN_SIZE.0, MIN_SIZE.1)),
-        Line::from(Span::styled("q quits", t.dim())),
+        Line::from(Span::styled(
+            format!("{} quits", keymap::hint_keys(Ctx::Global, Action::Quit)),
+            t.dim(),
+        )),
     ];
     let h = (text.len() as u16).min(area.height);
     let r = Rect::new(area.x, area.y + (area.height - h) / 2, area.width, h);
@@ -61,8 +65,9 @@ pub(super) fn no_broker(m: &Model, f: &mut Frame, area: Rect) {
             text.push(Line::from(""));
             text.push(Line::from(Span::styled(
                 format!(
-                    "attempt {attempt}; retrying in {:.1}s … q quits",
-                    *retry_in_ms as f64 / 1000.0
+                    "attempt {attempt}; retrying in {:.1}s … {} quits",
+                    *retry_in_ms as f64 / 1000.0,
+                    keymap::hint_keys(Ctx::Global, Action::Quit)
                 ),
                 t.dim(),
             )));
@@ -111,7 +116,10 @@ pub(super) fn help(m: &Model, f: &mut Frame, area: Rect, scroll: u16) {
         .border_style(t.border_focus())
         .title(Span::styled(" Keys ", t.title()))
         .title_bottom(Span::styled(
-            format!(" {more}j/k scroll · Esc closes "),
+            format!(
+                " {more}{} ",
+                keymap::hint_text(&[Ctx::Help], m.read_only, " ", " · ")
+            ),
             t.dim(),
         ));
     f.render_widget(Clear, r);
@@ -124,60 +132,9 @@ pub(super) fn dialog(m: &Model, f: &mut Frame, area: Rect, d: &Dialog) {
     let width = 72.min(area.width.saturating_sub(4));
     let inner_w = width.saturating_sub(4) as usize;
     let mut lines: Vec<Line> = Vec::new();
-    match &d.kind {
-        DialogKind::CloseChannel(name) => {
-            lines.push(Line::from(format!(
-                "Seal channel {name} with a close message? Readers will see it end."
-            )));
-            lines.push(Line::from(""));
-            lines.push(Line::from(vec![
-                Span::styled("y/Enter", t.key()),
-                Span::raw(" close   "),
-                Span::styled("n/Esc", t.key()),
-                Span::raw(" cancel"),
-            ]));
-        }
-        DialogKind::Delete(topic) => {
-            lines.push(Line::from(vec![
-                Span::raw("This deletes "),
-                Span::styled(topic.to_string(), t.error()),
-                Span::raw(" and all its messages."),
-            ]));
-            lines.push(Line::from(format!("Type {topic} and press Enter.")));
-            lines.push(Line::from(""));
-        }
-        DialogKind::DeleteMany(topics) => delete_many_lines(m, topics, inner_w, &mut lines),
-        _ => {}
-    }
+    intro_lines(m, d, inner_w, &mut lines);
     for (i, field) in d.fields.iter().enumerate() {
-        let focused = i == d.focus;
-        let label_style = if focused { t.key() } else { t.dim() };
-        lines.push(Line::from(Span::styled(field.spec.label, label_style)));
-        let cursor = if focused { "▏" } else { "" };
-        let text_lines: Vec<&str> = if field.text.is_empty() {
-            vec![""]
-        } else {
-            field.text.split('\n').collect()
-        };
-        let max = if field.spec.kind == FieldKind::Multi {
-            4
-        } else {
-            1
-        };
-        let skip = text_lines.len().saturating_sub(max);
-        let n = text_lines.len();
-        for (j, l) in text_lines.into_iter().enumerate().skip(skip) {
-            let c = if j + 1 == n { cursor } else { "" };
-            let shown = super::fit(&format!("{l}{c}"), inner_w.saturating_sub(2));
-            lines.push(Line::from(vec![
-                Span::styled("› ", label_style),
-                Span::raw(shown),
-            ]));
-        }
-        if focused {
-            let help = field.help.as_deref().unwrap_or(field.spec.help);
-            lines.push(Line::from(Span::styled(format!("  {help}"), t.dim())));
-        }
+        field_lines(field, i == d.focus, inner_w, t, &mut lines);
     }
     if let Some(note) = &d.note {
         lines.push(Line::from(""));
@@ -193,14 +150,13 @@ pub(super) fn dialog(m: &Model, f: &mut Frame, area: Rect, d: &Dialog) {
             t.warn(),
         )));
     }
+    // The yes / no question shows its keys in the text; the others in the frame.
     let footer = match d.kind {
-        DialogKind::Publish => " Enter send · Tab next field · Esc cancel ",
-        DialogKind::Delete(_) => " Enter delete (when the name matches) · Esc cancel ",
-        DialogKind::DeleteMany(_) => " Enter delete (when the number matches) · Esc cancel ",
-        DialogKind::GoToTime => " Enter go · Esc cancel ",
-        DialogKind::Columns => " Enter show · Tab complete · Esc cancel ",
-        DialogKind::Find(..) => " Enter search · Tab next field · Esc cancel ",
-        DialogKind::CloseChannel(_) => "",
+        DialogKind::CloseChannel(_) => String::new(),
+        _ => format!(
+            " {} ",
+            keymap::hint_text(&[d.key_ctx(), Ctx::Form], m.read_only, " ", " · ")
+        ),
     };
     let block = Block::default()
         .borders(Borders::ALL)
@@ -217,6 +173,79 @@ pub(super) fn dialog(m: &Model, f: &mut Frame, area: Rect, d: &Dialog) {
     let r = centered(area, width, height);
     f.render_widget(Clear, r);
     f.render_widget(para.block(block), r);
+}
+
+/// What the dialog asks, above its fields: the yes / no question with its keys, what a
+/// delete deletes.
+fn intro_lines(m: &Model, d: &Dialog, inner_w: usize, lines: &mut Vec<Line<'static>>) {
+    let t = Theme::of(m);
+    match &d.kind {
+        DialogKind::CloseChannel(name) => {
+            lines.push(Line::from(format!(
+                "Seal channel {name} with a close message? Readers will see it end."
+            )));
+            lines.push(Line::from(""));
+            let mut spans = Vec::new();
+            for h in keymap::hints(&[Ctx::Confirm], m.read_only, |_| true, |_| false) {
+                if !spans.is_empty() {
+                    spans.push(Span::raw("   "));
+                }
+                spans.push(Span::styled(h.keys, t.key()));
+                spans.push(Span::raw(format!(" {}", h.text)));
+            }
+            lines.push(Line::from(spans));
+        }
+        DialogKind::Delete(topic) => {
+            lines.push(Line::from(vec![
+                Span::raw("This deletes "),
+                Span::styled(topic.to_string(), t.error()),
+                Span::raw(" and all its messages."),
+            ]));
+            let enter = keymap::hint_keys(Ctx::Delete, Action::Submit);
+            lines.push(Line::from(format!("Type {topic} and press {enter}.")));
+            lines.push(Line::from(""));
+        }
+        DialogKind::DeleteMany(topics) => delete_many_lines(m, topics, inner_w, lines),
+        _ => {}
+    }
+}
+
+/// A field: its label, its text (a multi-line field's last 4 lines) with the cursor when
+/// focused, and then its help.
+fn field_lines(
+    field: &Field,
+    focused: bool,
+    inner_w: usize,
+    t: Theme,
+    lines: &mut Vec<Line<'static>>,
+) {
+    let label_style = if focused { t.key() } else { t.dim() };
+    lines.push(Line::from(Span::styled(field.spec.label, label_style)));
+    let cursor = if focused { "▏" } else { "" };
+    let text_lines: Vec<&str> = if field.text.is_empty() {
+        vec![""]
+    } else {
+        field.text.split('\n').collect()
+    };
+    let max = if field.spec.kind == FieldKind::Multi {
+        4
+    } else {
+        1
+    };
+    let skip = text_lines.len().saturating_sub(max);
+    let n = text_lines.len();
+    for (j, l) in text_lines.into_iter().enumerate().skip(skip) {
+        let c = if j + 1 == n { cursor } else { "" };
+        let shown = super::fit(&format!("{l}{c}"), inner_w.saturating_sub(2));
+        lines.push(Line::from(vec![
+            Span::styled("› ", label_style),
+            Span::raw(shown),
+        ]));
+    }
+    if focused {
+        let help = field.help.clone().unwrap_or_else(|| field.spec.help_text());
+        lines.push(Line::from(Span::styled(format!("  {help}"), t.dim())));
+    }
 }
 
 /// The most topics a delete confirmation lists one per line.
@@ -289,8 +318,9 @@ fn delete_many_lines(m: &Model, topics: &[TopicName], w: usize, lines: &mut Vec<
             t.dim(),
         )));
     }
+    let enter = keymap::hint_keys(Ctx::DeleteMany, Action::Submit);
     lines.push(Line::from(format!(
-        "Type {} and press Enter.",
+        "Type {} and press {enter}.",
         topics.len()
     )));
     lines.push(Line::from(""));

@@ -6,7 +6,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use unicode_width::UnicodeWidthStr;
 
-use super::super::keymap::{self, Action};
+use super::super::keymap::{self, Action, Ctx};
 use super::super::model::{ConnState, Level, Model, Overlay, PartFault};
 use super::super::msg::TailEnd;
 use super::super::query;
@@ -53,87 +53,110 @@ pub(super) fn fault_badges(m: &Model) -> String {
 
 pub(super) use crate::format::text::thousands;
 
+/// Pieces of the top bar with their priority (higher stays longer).
+type Groups = Vec<(u8, Vec<Span<'static>>)>;
+
 /// The top bar. On a narrow terminal the least important pieces give way first (the
 /// demo label, the buffer fill, the rate, the protocol, the address), so that the
 /// connection state, the mode and the cursor time stay readable.
 pub(super) fn status_bar(m: &Model, f: &mut Frame, area: Rect) {
     let t = Theme::of(m);
-    let sep = || Span::styled(" ─ ", t.dim());
-    // (priority: higher stays longer, spans)
-    let mut groups: Vec<(u8, Vec<Span>)> = vec![(9, vec![Span::styled(" swmq", t.title())])];
-    if let Some(c) = &m.context {
-        groups.push((8, vec![sep(), Span::styled(format!("ctx {c}"), t.key())]));
+    let mut groups = connection_groups(m, t);
+    if m.tail.topic.is_some() {
+        groups.extend(tail_groups(m, t));
     }
-    groups.push((5, vec![sep(), Span::raw(m.addr.clone())]));
+    let groups = fit_groups(groups, area.width as usize);
+    let used = groups_width(&groups);
+    let mut parts: Vec<Span> = groups.into_iter().flat_map(|(_, s)| s).collect();
+    let zone = if m.utc { "UTC  " } else { "" };
+    let right = format!(
+        "{zone}{} help ",
+        keymap::hint_keys(Ctx::Global, Action::Help)
+    );
+    let need = used + right.chars().count() + 1;
+    if need <= area.width as usize {
+        parts.push(Span::raw(" ".repeat(area.width as usize - need + 1)));
+        parts.push(Span::styled(right, t.dim()));
+    }
+    f.render_widget(Paragraph::new(Line::from(parts)), area);
+}
+
+fn sep(t: Theme) -> Span<'static> {
+    Span::styled(" ─ ", t.dim())
+}
+
+/// Where swmq is connected: the context, the address, the protocol, the state.
+fn connection_groups(m: &Model, t: Theme) -> Groups {
+    let mut groups: Groups = vec![(9, vec![Span::styled(" swmq", t.title())])];
+    if let Some(c) = &m.context {
+        groups.push((8, vec![sep(t), Span::styled(format!("ctx {c}"), t.key())]));
+    }
+    groups.push((5, vec![sep(t), Span::raw(m.addr.clone())]));
     if let Some(p) = m.protocol {
         let s = match p {
             crate::client::Protocol::Mq => "SeaweedFS MQ 4.x",
             crate::client::Protocol::Legacy => "SeaweedFS 2.x",
         };
-        groups.push((6, vec![sep(), Span::raw(s)]));
+        groups.push((6, vec![sep(t), Span::raw(s)]));
         if let Some(l) = &m.label {
             groups.push((1, vec![Span::raw(format!(" ({l})"))]));
         }
     }
-    groups.push((
-        10,
-        vec![
-            sep(),
-            match &m.conn {
-                ConnState::Connected => Span::styled("connected", t.ok()),
-                ConnState::Connecting => Span::styled("connecting…", t.warn()),
-                ConnState::Unreachable { .. } => Span::styled("unreachable", t.error()),
-                ConnState::Disconnected { attempt, .. } => Span::styled(
-                    format!("DISCONNECTED, reconnecting (attempt {attempt})"),
-                    t.error(),
-                ),
-            },
-        ],
-    ));
+    let state = match &m.conn {
+        ConnState::Connected => Span::styled("connected", t.ok()),
+        ConnState::Connecting => Span::styled("connecting…", t.warn()),
+        ConnState::Unreachable { .. } => Span::styled("unreachable", t.error()),
+        ConnState::Disconnected { attempt, .. } => Span::styled(
+            format!("DISCONNECTED, reconnecting (attempt {attempt})"),
+            t.error(),
+        ),
+    };
+    groups.push((10, vec![sep(t), state]));
     if m.read_only {
         groups.push((
             10,
             vec![Span::raw(" "), Span::styled(" READ-ONLY ", t.error())],
         ));
     }
-    if m.tail.topic.is_some() {
-        groups.push((10, vec![sep(), Span::styled(mode_word(m), t.title())]));
-        if let Some(c) = m.scrub.cursor {
-            groups.push((
-                8,
-                vec![
-                    sep(),
-                    Span::styled(
-                        format!("cursor {}", time::format_datetime(c, m.utc)),
-                        t.time(),
-                    ),
-                ],
-            ));
-        }
-        groups.push((4, vec![sep(), Span::raw(format!("{:.0} msg/s", m.rate))]));
-        let mut buf = vec![
-            sep(),
-            Span::raw(format!(
-                "{}/{} buf",
-                thousands(m.tail.live.len() as u64),
-                thousands(m.tail.live.capacity() as u64)
-            )),
-        ];
-        if m.tail.live.dropped > 0 {
-            buf.push(Span::styled(
-                format!(" ({} dropped)", thousands(m.tail.live.dropped)),
-                t.dim(),
-            ));
-        }
-        groups.push((2, buf));
+    groups
+}
+
+/// The tail's: the mode, the cursor, the rate, the buffer's fill.
+fn tail_groups(m: &Model, t: Theme) -> Groups {
+    let mut groups: Groups = vec![(10, vec![sep(t), Span::styled(mode_word(m), t.title())])];
+    if let Some(c) = m.scrub.cursor {
+        let at = format!("cursor {}", time::format_datetime(c, m.utc));
+        groups.push((8, vec![sep(t), Span::styled(at, t.time())]));
     }
-    let width = |g: &[(u8, Vec<Span>)]| -> usize {
-        g.iter()
-            .flat_map(|(_, spans)| spans.iter())
-            .map(|s| s.width())
-            .sum()
-    };
-    while width(&groups) > area.width as usize {
+    groups.push((4, vec![sep(t), Span::raw(format!("{:.0} msg/s", m.rate))]));
+    let mut buf = vec![
+        sep(t),
+        Span::raw(format!(
+            "{}/{} buf",
+            thousands(m.tail.live.len() as u64),
+            thousands(m.tail.live.capacity() as u64)
+        )),
+    ];
+    if m.tail.live.dropped > 0 {
+        buf.push(Span::styled(
+            format!(" ({} dropped)", thousands(m.tail.live.dropped)),
+            t.dim(),
+        ));
+    }
+    groups.push((2, buf));
+    groups
+}
+
+fn groups_width(g: &Groups) -> usize {
+    g.iter()
+        .flat_map(|(_, spans)| spans.iter())
+        .map(|s| s.width())
+        .sum()
+}
+
+/// The groups that fit in `width` columns: the lowest priorities (under 9) go first.
+fn fit_groups(mut groups: Groups, width: usize) -> Groups {
+    while groups_width(&groups) > width {
         let Some(lowest) = groups
             .iter()
             .enumerate()
@@ -145,15 +168,7 @@ pub(super) fn status_bar(m: &Model, f: &mut Frame, area: Rect) {
         };
         groups.remove(lowest);
     }
-    let used = width(&groups);
-    let mut parts: Vec<Span> = groups.into_iter().flat_map(|(_, s)| s).collect();
-    let right = if m.utc { "UTC  ? help " } else { "? help " };
-    let need = used + right.chars().count() + 1;
-    if need <= area.width as usize {
-        parts.push(Span::raw(" ".repeat(area.width as usize - need + 1)));
-        parts.push(Span::styled(right, t.dim()));
-    }
-    f.render_widget(Paragraph::new(Line::from(parts)), area);
+    groups
 }
 
 /// The bottom line: the status message, else the keys that work here (from the keymap).
@@ -175,15 +190,14 @@ pub(super) fn hint_line(m: &Model, f: &mut Frame, area: Rect) {
         parts.push(Span::styled("│", t.dim()));
     }
     if m.browser.editing {
+        let keys = keymap::hint_text(&[Ctx::Filter], m.read_only, " ", " · ");
         parts.push(Span::styled(
-            " type to filter topics · Enter keep · Esc clear",
+            format!(" type to filter topics · {keys}"),
             t.dim(),
         ));
     } else if m.tail.searching {
-        parts.push(Span::styled(
-            " type to search · Enter find · Esc clear",
-            t.dim(),
-        ));
+        let keys = keymap::hint_text(&[Ctx::Search], m.read_only, " ", " · ");
+        parts.push(Span::styled(format!(" type to search · {keys}"), t.dim()));
     } else if !matches!(m.overlay, Some(Overlay::Dialog(_))) {
         let hints = keymap::hints(
             keymap::contexts(m),

@@ -6,14 +6,15 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
+use super::super::keymap::{self, Action, Ctx};
 use super::super::layout::Areas;
 use super::super::model::{Model, Pane};
 use super::super::msg::TailEnd;
-use super::super::update::nav::tail_window;
+use super::super::query::tail_window;
 use super::status::{mode_word, thousands};
 use super::theme::Theme;
 use super::{fit, pad};
-use crate::client::Record;
+use crate::client::{Record, TopicName};
 use crate::format::preview;
 use crate::matcher::Matcher;
 use crate::time;
@@ -21,65 +22,11 @@ use unicode_width::UnicodeWidthStr;
 
 const KEY_W: usize = 14;
 
-/// Draws the tail pane.
+/// Draws the tail pane: its title, the column header (or the search prompt), the rows.
 pub(super) fn tail(m: &Model, f: &mut Frame, a: &Areas) {
     let t = Theme::of(m);
     let focused = m.focus == Pane::Tail && m.overlay.is_none();
-    let title = match &m.tail.topic {
-        None => " Tail ".to_string(),
-        Some(_) if !m.tail.merged.is_empty() => {
-            let names: Vec<String> = m.tail.merged.iter().map(|t| t.to_string()).collect();
-            let mut s = format!(
-                " {} topics merged: {} ─ {}",
-                names.len(),
-                names.join(", "),
-                mode_word(m)
-            );
-            if let Some(c) = m.scrub.cursor {
-                s.push_str(&format!(" from {}", time::format_clock(c, m.utc)));
-            }
-            s.push(' ');
-            s
-        }
-        Some(topic) => {
-            let parts = m
-                .browser
-                .info(topic)
-                .map(|i| i.partitions.len())
-                .filter(|n| *n > 0)
-                .map(|n| format!(" ─ {n} partition{}", if n == 1 { "" } else { "s" }))
-                .unwrap_or_default();
-            let mut s = format!(" {topic}{parts} ─ {}", mode_word(m));
-            s.push_str(&super::status::fault_badges(m));
-            if let Some(c) = m.scrub.cursor {
-                s.push_str(&format!(" from {}", time::format_clock(c, m.utc)));
-            }
-            s.push_str(&format!(" ─ {:.0} msg/s", m.rate));
-            if m.tail.live.refused > 0 {
-                s.push_str(&format!(
-                    " ─ first {} shown (more after)",
-                    thousands(m.tail.live.len() as u64)
-                ));
-            }
-            if !m.tail.search.is_empty() {
-                s.push_str(&format!(
-                    " ─ /{} {} match{}{}",
-                    m.tail.search,
-                    m.tail.shown().matches().len(),
-                    if m.tail.shown().matches().len() == 1 {
-                        ""
-                    } else {
-                        "es"
-                    },
-                    if m.tail.filter { " (filtered)" } else { "" }
-                ));
-            }
-            s.push(' ');
-            s
-        }
-    };
-    let block = t.pane(title, focused);
-    f.render_widget(block, a.tail);
+    f.render_widget(t.pane(title(m), focused), a.tail);
     let inner = Rect::new(
         a.tail.x + 1,
         a.tail.y + 1,
@@ -91,35 +38,16 @@ pub(super) fn tail(m: &Model, f: &mut Frame, a: &Areas) {
     let topic_w = topic_width(m);
     let value_w = w.saturating_sub(time_w + 2 + 4 + 2 + topic_w + KEY_W + 2);
     let (col_ws, value_w) = column_widths(&m.tail.columns, value_w);
+    let widths = Widths {
+        topic: topic_w,
+        time: time_w,
+        columns: &col_ws,
+        value: value_w,
+    };
     let header = if m.tail.searching {
-        let mode = if m.tail.literal { "literal" } else { "regex" };
-        let mut spans = vec![
-            Span::styled(format!("search ({mode}, Tab switches): "), t.key()),
-            Span::raw(format!("{}▏", m.tail.search)),
-        ];
-        if let Some(e) = &m.tail.search_error {
-            spans.push(Span::styled(format!("  {e}"), t.error()));
-        }
-        Line::from(spans)
+        search_prompt(m, t)
     } else {
-        let topic_head = match topic_w {
-            0 => String::new(),
-            w => pad("TOPIC", w),
-        };
-        let mut text = format!(
-            "{}  {}  {topic_head}{}  ",
-            pad(if m.utc { "TIME (UTC)" } else { "TIME" }, time_w),
-            pad("PART", 4),
-            pad("KEY", KEY_W)
-        );
-        for (name, cw) in m.tail.columns.iter().zip(&col_ws) {
-            text.push_str(&pad(&name.to_uppercase(), *cw));
-            text.push_str("  ");
-        }
-        if value_w > 0 {
-            text.push_str("VALUE");
-        }
-        Line::from(Span::styled(fit(&text, w), t.dim()))
+        column_header(m, &widths, w, t)
     };
     f.render_widget(Paragraph::new(header), inner);
     let area = a.tail_rows;
@@ -137,12 +65,6 @@ pub(super) fn tail(m: &Model, f: &mut Frame, a: &Areas) {
         let Some((_, r)) = rows.record(row) else {
             continue;
         };
-        let widths = Widths {
-            topic: topic_w,
-            time: time_w,
-            columns: &col_ws,
-            value: value_w,
-        };
         let mut line = record_line(m, r, &widths, query, t);
         if row == sel && !m.tail.follow {
             line = line.patch_style(t.selected(focused));
@@ -156,9 +78,108 @@ pub(super) fn tail(m: &Model, f: &mut Frame, a: &Areas) {
     f.render_widget(Paragraph::new(lines), area);
 }
 
+/// The pane's title: the topic (or the topics merged), the mode, where it reads from,
+/// the rate and the search.
+fn title(m: &Model) -> String {
+    match &m.tail.topic {
+        None => " Tail ".to_string(),
+        Some(_) if !m.tail.merged.is_empty() => {
+            let names: Vec<String> = m.tail.merged.iter().map(|t| t.to_string()).collect();
+            let mut s = format!(
+                " {} topics merged: {} ─ {}",
+                names.len(),
+                names.join(", "),
+                mode_word(m)
+            );
+            if let Some(c) = m.scrub.cursor {
+                s.push_str(&format!(" from {}", time::format_clock(c, m.utc)));
+            }
+            s.push(' ');
+            s
+        }
+        Some(topic) => topic_title(m, topic),
+    }
+}
+
+/// The title of one topic's tail.
+fn topic_title(m: &Model, topic: &TopicName) -> String {
+    let parts = m
+        .browser
+        .info(topic)
+        .map(|i| i.partitions.len())
+        .filter(|n| *n > 0)
+        .map(|n| format!(" ─ {n} partition{}", if n == 1 { "" } else { "s" }))
+        .unwrap_or_default();
+    let mut s = format!(" {topic}{parts} ─ {}", mode_word(m));
+    s.push_str(&super::status::fault_badges(m));
+    if let Some(c) = m.scrub.cursor {
+        s.push_str(&format!(" from {}", time::format_clock(c, m.utc)));
+    }
+    s.push_str(&format!(" ─ {:.0} msg/s", m.rate));
+    if m.tail.live.refused > 0 {
+        s.push_str(&format!(
+            " ─ first {} shown (more after)",
+            thousands(m.tail.live.len() as u64)
+        ));
+    }
+    if !m.tail.search.is_empty() {
+        let n = m.tail.shown().matches().len();
+        s.push_str(&format!(
+            " ─ /{} {n} match{}{}",
+            m.tail.search,
+            if n == 1 { "" } else { "es" },
+            if m.tail.filter { " (filtered)" } else { "" }
+        ));
+    }
+    s.push(' ');
+    s
+}
+
+/// The search being typed, in place of the column header.
+fn search_prompt(m: &Model, t: Theme) -> Line<'static> {
+    let mode = if m.tail.literal { "literal" } else { "regex" };
+    let mut spans = vec![
+        Span::styled(
+            format!(
+                "search ({mode}, {} switches): ",
+                keymap::hint_keys(Ctx::Search, Action::SwitchSyntax)
+            ),
+            t.key(),
+        ),
+        Span::raw(format!("{}▏", m.tail.search)),
+    ];
+    if let Some(e) = &m.tail.search_error {
+        spans.push(Span::styled(format!("  {e}"), t.error()));
+    }
+    Line::from(spans)
+}
+
+/// The column header (`w` columns wide).
+fn column_header(m: &Model, widths: &Widths, w: usize, t: Theme) -> Line<'static> {
+    let topic_head = match widths.topic {
+        0 => String::new(),
+        tw => pad("TOPIC", tw),
+    };
+    let mut text = format!(
+        "{}  {}  {topic_head}{}  ",
+        pad(if m.utc { "TIME (UTC)" } else { "TIME" }, widths.time),
+        pad("PART", 4),
+        pad("KEY", KEY_W)
+    );
+    for (name, cw) in m.tail.columns.iter().zip(widths.columns) {
+        text.push_str(&pad(&name.to_uppercase(), *cw));
+        text.push_str("  ");
+    }
+    if widths.value > 0 {
+        text.push_str("VALUE");
+    }
+    Line::from(Span::styled(fit(&text, w), t.dim()))
+}
+
 fn empty_message(m: &Model) -> String {
     if m.tail.topic.is_none() {
-        return "Select a topic and press Enter to tail it.".into();
+        let open = keymap::hint_keys(Ctx::Browser, Action::Open);
+        return format!("Select a topic and press {open} to tail it.");
     }
     match &m.tail.ended {
         Some(TailEnd::Failed(e)) => return format!("The subscription ended: {e}"),

@@ -6,6 +6,7 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
+use super::super::keymap::{self, Action, Ctx};
 use super::super::model::Model;
 use super::theme::Theme;
 use crate::client::{Histogram, HistogramUnit};
@@ -135,72 +136,28 @@ pub(super) fn timeline(m: &Model, f: &mut Frame, area: Rect) {
     if m.tail.topic.is_none() {
         f.render_widget(
             Paragraph::new(Span::styled(
-                "Tail a topic to see its history here; ←/→ then move through it.",
+                format!(
+                    "Tail a topic to see its history here; {}/{} then move through it.",
+                    keymap::first_key(Ctx::Timeline, Action::ScrubBack),
+                    keymap::first_key(Ctx::Timeline, Action::ScrubFwd)
+                ),
                 t.dim(),
             )),
             inner,
         );
         return;
     }
-    let counts = m
-        .scrub
-        .hist
-        .as_ref()
-        .map(|h| {
-            let mut counts = columns(h, start, stop, cols);
-            // Records that arrived since the histogram was taken are counted too, so the
-            // live edge of the timeline does not lag by the refresh interval.
-            for ts in newer_than(m, h) {
-                if let Some(c) = column_of(ts, start, stop, cols) {
-                    counts[c] += 1.0;
-                }
-            }
-            counts
-        })
-        .unwrap_or_else(|| vec![0.0; cols]);
-    let max = counts.iter().copied().fold(0f64, f64::max);
-    let cursor_col = m.scrub.cursor.and_then(|c| column_of(c, start, stop, cols));
-    let bar_rows = inner.height.saturating_sub(1).max(1) as usize;
-    let levels = bar_rows * 8;
-    // The span of the buffered records, underlined on the bottom row.
-    let buf = m.tail.shown();
-    let held = match (buf.get(buf.first_seq()), buf.last()) {
-        (Some(a), Some(b)) => {
-            let a = column_of(a.ts_ns.clamp(start, stop), start, stop, cols);
-            let b = column_of(b.ts_ns.clamp(start, stop), start, stop, cols);
-            a.zip(b)
-        }
-        _ => None,
+    let counts = column_counts(m, start, stop, cols);
+    let bars = Bars {
+        max: counts.iter().copied().fold(0f64, f64::max),
+        counts: &counts,
+        cursor: m.scrub.cursor.and_then(|c| column_of(c, start, stop, cols)),
+        held: held_columns(m, start, stop, cols),
+        // Find in history: a tick over each column holding a match, its bars highlighted.
+        ticks: &super::find::tick_columns(m, start, stop, cols),
+        rows: inner.height.saturating_sub(1).max(1) as usize,
     };
-    // Find in history: a tick over each column holding a match, its bars highlighted.
-    let ticks = super::find::tick_columns(m, start, stop, cols);
-    let mut lines: Vec<Line> = Vec::new();
-    for row in (0..bar_rows).rev() {
-        let mut cells: Vec<(char, Style)> = Vec::with_capacity(cols);
-        for (col, c) in counts.iter().enumerate() {
-            let level = if *c <= 0.0 || max <= 0.0 {
-                0
-            } else {
-                ((c * levels as f64 / max).ceil() as usize).clamp(1, levels)
-            };
-            let here = level.saturating_sub(row * 8).min(8);
-            let mut style = t.bars();
-            if row == 0 && held.is_some_and(|(a, b)| (a..=b).contains(&col)) {
-                style = style.add_modifier(Modifier::UNDERLINED);
-            }
-            let tick = ticks.get(col).copied().unwrap_or(false);
-            if Some(col) == cursor_col {
-                cells.push((if here == 0 { '│' } else { BARS[here] }, t.cursor()));
-            } else if tick && here == 0 && row + 1 == bar_rows {
-                cells.push(('▾', t.hit()));
-            } else if tick {
-                cells.push((BARS[here], t.hit()));
-            } else {
-                cells.push((BARS[here], style));
-            }
-        }
-        lines.push(Line::from(coalesce(cells)));
-    }
+    let mut lines = bars.lines(t);
     if let Some(e) = &m.scrub.hist_error {
         lines[0] = Line::from(Span::styled(
             super::fit(&format!("histogram unavailable: {e}"), cols),
@@ -208,9 +165,89 @@ pub(super) fn timeline(m: &Model, f: &mut Frame, area: Rect) {
         ));
     }
     if inner.height > 1 {
-        lines.push(axis(m, start, stop, cols, cursor_col, t));
+        lines.push(axis(m, start, stop, cols, bars.cursor, t));
     }
     f.render_widget(Paragraph::new(lines), inner);
+}
+
+/// The histogram's counts per column of `[start, stop]` (zeros before it comes).
+fn column_counts(m: &Model, start: i64, stop: i64, cols: usize) -> Vec<f64> {
+    let Some(h) = &m.scrub.hist else {
+        return vec![0.0; cols];
+    };
+    let mut counts = columns(h, start, stop, cols);
+    // Records that arrived since the histogram was taken are counted too, so the live
+    // edge of the timeline does not lag by the refresh interval.
+    for ts in newer_than(m, h) {
+        if let Some(c) = column_of(ts, start, stop, cols) {
+            counts[c] += 1.0;
+        }
+    }
+    counts
+}
+
+/// The columns spanned by the buffered records (underlined on the bottom row).
+fn held_columns(m: &Model, start: i64, stop: i64, cols: usize) -> Option<(usize, usize)> {
+    let buf = m.tail.shown();
+    let (a, b) = (buf.get(buf.first_seq())?, buf.last()?);
+    let a = column_of(a.ts_ns.clamp(start, stop), start, stop, cols);
+    let b = column_of(b.ts_ns.clamp(start, stop), start, stop, cols);
+    a.zip(b)
+}
+
+/// The bars of the timeline and what marks them.
+struct Bars<'a> {
+    /// Per column.
+    counts: &'a [f64],
+    /// The largest count (the full height).
+    max: f64,
+    /// The cursor's column.
+    cursor: Option<usize>,
+    /// The buffered records' columns.
+    held: Option<(usize, usize)>,
+    /// The columns holding a find's match.
+    ticks: &'a [bool],
+    /// Rows of bars (each eight levels high).
+    rows: usize,
+}
+
+impl Bars<'_> {
+    /// The rows of bars, top first.
+    fn lines(&self, t: Theme) -> Vec<Line<'static>> {
+        (0..self.rows)
+            .rev()
+            .map(|row| {
+                let cells = (0..self.counts.len()).map(|col| self.cell(row, col, t));
+                Line::from(coalesce(cells.collect()))
+            })
+            .collect()
+    }
+
+    /// Row `row` (0: the bottom) of column `col`.
+    fn cell(&self, row: usize, col: usize, t: Theme) -> (char, Style) {
+        let levels = self.rows * 8;
+        let c = self.counts[col];
+        let level = if c <= 0.0 || self.max <= 0.0 {
+            0
+        } else {
+            ((c * levels as f64 / self.max).ceil() as usize).clamp(1, levels)
+        };
+        let here = level.saturating_sub(row * 8).min(8);
+        let mut style = t.bars();
+        if row == 0 && self.held.is_some_and(|(a, b)| (a..=b).contains(&col)) {
+            style = style.add_modifier(Modifier::UNDERLINED);
+        }
+        let tick = self.ticks.get(col).copied().unwrap_or(false);
+        if Some(col) == self.cursor {
+            (if here == 0 { '│' } else { BARS[here] }, t.cursor())
+        } else if tick && here == 0 && row + 1 == self.rows {
+            ('▾', t.hit())
+        } else if tick {
+            (BARS[here], t.hit())
+        } else {
+            (BARS[here], style)
+        }
+    }
 }
 
 /// Axis tick intervals, in seconds (sub-second ones in `SUB_SECOND_TICKS_MS`).

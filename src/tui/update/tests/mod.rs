@@ -1,11 +1,13 @@
 //! `update()` unit tests: every key path and worker event.
 
 mod browse_tail;
+mod dialogs;
+mod events_input;
 mod find;
 mod links;
 mod marks;
 mod paging;
-mod scrub_dialogs;
+mod scrub;
 mod small_things;
 
 pub(super) use std::sync::Arc;
