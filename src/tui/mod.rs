@@ -6,6 +6,7 @@
 
 pub(crate) mod app;
 pub(crate) mod buffer;
+pub(crate) mod detail_text;
 pub(crate) mod dialog;
 pub(crate) mod find;
 pub(crate) mod find_task;
@@ -19,6 +20,7 @@ pub mod pages;
 pub(crate) mod picker;
 pub(crate) mod position;
 pub(crate) mod query;
+pub(crate) mod theme;
 pub mod update;
 pub mod view;
 pub mod worker;

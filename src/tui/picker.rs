@@ -12,8 +12,8 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 use super::keymap::{self, Action, Ctx};
 use super::model::{Level, Model, Overlay};
 use super::msg::Effect;
+use super::theme::Theme;
 use super::view::centered;
-use super::view::theme::Theme;
 
 /// Opens the picker on the current context (or says there is none to pick).
 pub(crate) fn open(m: &mut Model) {

@@ -71,3 +71,8 @@ pub(crate) fn hint_on(m: &Model, a: Action) -> bool {
         _ => false,
     }
 }
+
+/// Result rows the list shows (inside its border, above the progress line).
+pub(crate) fn list_height(m: &Model) -> usize {
+    usize::from(m.areas().tail.height.saturating_sub(4)).max(1)
+}

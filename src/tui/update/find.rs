@@ -9,7 +9,7 @@ use super::super::find::{self, FindRequest, FindState};
 use super::super::keymap::{self, Action, Ctx};
 use super::super::model::{Landing, Level, Model, Overlay, Pane};
 use super::super::msg::{Effect, ReqId, WorkerCmd};
-use super::super::query::{tail_window, target_topic};
+use super::super::query::{list_height, tail_window, target_topic};
 use crate::client::{ClientError, GrepProgress, Record};
 
 /// `F`: the prompt for the target topic (the timeline's window is the second range only
@@ -126,11 +126,6 @@ pub(crate) fn key(m: &mut Model, k: &KeyEvent, cmds: &mut Vec<Effect>) {
         _ => {}
     }
     keep_visible(m);
-}
-
-/// Result rows the list shows (inside its border, above the progress line).
-pub(crate) fn list_height(m: &Model) -> usize {
-    usize::from(m.areas().tail.height.saturating_sub(4)).max(1)
 }
 
 fn keep_visible(m: &mut Model) {

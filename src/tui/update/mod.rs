@@ -368,7 +368,7 @@ pub fn start_tail(m: &mut Model, topic: TopicName, cmds: &mut Vec<Effect>) {
 /// Scrolls the detail view by `delta` lines, never past its last line (so that the
 /// first key back up moves it again).
 fn scroll_detail(m: &mut Model, seq: u64, delta: i64) {
-    let max = super::view::detail_max_scroll(m, seq, m.size);
+    let max = super::detail_text::max_scroll(m, seq, m.size);
     if let Some(Overlay::Detail { scroll, .. }) = &mut m.overlay {
         let moved = i64::from(*scroll) + delta;
         *scroll = u16::try_from(moved.clamp(0, i64::from(max))).unwrap_or(0);

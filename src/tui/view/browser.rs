@@ -7,7 +7,7 @@ use ratatui::widgets::Paragraph;
 use super::super::keymap::{self, Action, Ctx};
 use super::super::layout::{self, Areas};
 use super::super::model::{Model, Pane, SortKey, TreeRow};
-use super::theme::Theme;
+use super::super::theme::Theme;
 use super::{fit, pad};
 use crate::client::{CHANNEL_NAMESPACE, TopicInfo};
 use crate::format::{human_bytes, human_count};

@@ -6,13 +6,10 @@ pub(crate) mod find;
 mod overlay;
 mod status;
 mod tail;
-pub(crate) mod theme;
 mod timeline;
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
-
-pub use detail::max_scroll as detail_max_scroll;
 
 use super::layout;
 use super::model::{ConnState, Model, Overlay};

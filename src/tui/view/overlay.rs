@@ -9,8 +9,8 @@ use super::super::dialog::{Dialog, DialogKind, Field, FieldKind};
 use super::super::help::{HelpRow, help_area, help_max_scroll, help_rows};
 use super::super::keymap::{self, Action, Ctx};
 use super::super::model::{ConnState, MIN_SIZE, Model};
+use super::super::theme::Theme;
 use super::centered;
-use super::theme::Theme;
 use crate::client::{Consumed, TopicName};
 use crate::format::{human_bytes, human_count, preview};
 

@@ -10,7 +10,7 @@ use super::super::keymap::{self, Action, Ctx};
 use super::super::model::{ConnState, Level, Model, Overlay, PartFault};
 use super::super::msg::TailEnd;
 use super::super::query;
-use super::theme::Theme;
+use super::super::theme::Theme;
 use crate::time;
 
 /// The tail's mode word: following / paused / at cursor / live-paused.

@@ -2,7 +2,7 @@
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
-use ratatui::style::Style;
+
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
@@ -11,8 +11,8 @@ use super::super::layout::Areas;
 use super::super::model::{Model, Pane};
 use super::super::msg::TailEnd;
 use super::super::query::tail_window;
+use super::super::theme::{Theme, highlight};
 use super::status::{mode_word, thousands};
-use super::theme::Theme;
 use super::{fit, pad};
 use crate::client::{Record, TopicName};
 use crate::format::preview;
@@ -305,29 +305,4 @@ fn record_line<'a>(
     }
     spans.extend(highlight(&value, query, t.text(), t.hit()));
     Line::from(spans)
-}
-
-/// Splits `s` into spans, styling the search's matches in it with `hit`.
-pub(super) fn highlight(
-    s: &str,
-    q: Option<&Matcher>,
-    base: Style,
-    hit: Style,
-) -> Vec<Span<'static>> {
-    let Some(q) = q else {
-        return vec![Span::styled(s.to_string(), base)];
-    };
-    let mut out = Vec::new();
-    let mut i = 0;
-    for (start, end) in q.ranges(s) {
-        if start > i {
-            out.push(Span::styled(s[i..start].to_string(), base));
-        }
-        out.push(Span::styled(s[start..end].to_string(), hit));
-        i = end;
-    }
-    if i < s.len() || out.is_empty() {
-        out.push(Span::styled(s[i..].to_string(), base));
-    }
-    out
 }

@@ -8,7 +8,7 @@ use ratatui::widgets::Paragraph;
 
 use super::super::keymap::{self, Action, Ctx};
 use super::super::model::Model;
-use super::theme::Theme;
+use super::super::theme::Theme;
 use crate::client::{Histogram, HistogramUnit};
 use crate::time;
 

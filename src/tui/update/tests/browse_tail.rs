@@ -268,7 +268,7 @@ fn remaining_keys_refresh_back_tab_and_detail_paging() {
     };
     assert!(scroll > 1);
     // Scrolling stops at the last line (wrapped lines counted): one key back moves again.
-    let max = crate::tui::view::detail_max_scroll(&m, seq, m.size);
+    let max = crate::tui::detail_text::max_scroll(&m, seq, m.size);
     assert!(max > 60, "{max}");
     for _ in 0..20 {
         update(&mut m, ctrl_d());

@@ -2,9 +2,11 @@
 
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::Span;
+
+use crate::matcher::Matcher;
 use ratatui::widgets::{Block, Borders};
 
-use super::super::model::Model;
+use super::model::Model;
 
 /// The styles the views use.
 #[derive(Debug, Clone, Copy)]
@@ -106,4 +108,29 @@ impl Theme {
     pub(crate) fn cursor(self) -> Style {
         Style::new().add_modifier(Modifier::REVERSED | Modifier::BOLD)
     }
+}
+
+/// Splits `s` into spans, styling the search's matches in it with `hit`.
+pub(crate) fn highlight(
+    s: &str,
+    q: Option<&Matcher>,
+    base: Style,
+    hit: Style,
+) -> Vec<Span<'static>> {
+    let Some(q) = q else {
+        return vec![Span::styled(s.to_string(), base)];
+    };
+    let mut out = Vec::new();
+    let mut i = 0;
+    for (start, end) in q.ranges(s) {
+        if start > i {
+            out.push(Span::styled(s[i..start].to_string(), base));
+        }
+        out.push(Span::styled(s[start..end].to_string(), hit));
+        i = end;
+    }
+    if i < s.len() || out.is_empty() {
+        out.push(Span::styled(s[i..].to_string(), base));
+    }
+    out
 }
