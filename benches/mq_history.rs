@@ -272,12 +272,19 @@ async fn run(w: &'static support::weed::Weed, a: &Args) {
     for run in 1..=a.runs {
         let one = Some(1);
         let (_, f, _, _) = history(&c, &t, TimeSpec::At(mid), files, cap, one).await;
+        // What `swmq tail --count 1` reads: each partition stops after its first record.
+        let first = PartitionReadConfig {
+            limit: Some(1),
+            ..files
+        };
+        let (_, ff, _, _) = history(&c, &t, TimeSpec::At(mid), first, cap, one).await;
         let (_, bf, _, _) = history(&c, &t, TimeSpec::At(mid), broker, cap, one).await;
         let cli = cli_first(w, &t, mid);
         println!(
-            "seek to the middle, first record, run {run}: files {:?} | broker path {:?} | \
-             `swmq tail --from T --no-follow --count 1` process {:?}",
-            f, bf, cli
+            "seek to the middle, first record, run {run}: files {:?} | files, first 1 \
+             (read_first) {:?} | broker path {:?} | `swmq tail --from T --no-follow --count 1` \
+             process {:?}",
+            f, ff, bf, cli
         );
     }
     let client = Client::Mq(c.clone());

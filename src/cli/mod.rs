@@ -90,6 +90,7 @@ where
     let result = runtime.block_on(dispatch(cli));
     // Do not wait for lingering background tasks (a cancelled stream, a reconnect loop).
     runtime.shutdown_background();
+    tracing::debug!("exiting");
     match result {
         Ok(()) => EXIT_OK,
         Err(e) => {
@@ -156,6 +157,7 @@ async fn dispatch(cli: Cli) -> CliResult {
     };
     if !matches!(cmd, Command::Demo(_)) {
         init_cli_logging();
+        tracing::debug!("arguments and configuration read");
     }
     match cmd {
         Command::Status(a) => status::run(&cfg, a).await,

@@ -206,10 +206,15 @@ pub(super) async fn stream_records(
     plan: TailPlan,
     what: String,
 ) -> CliResult {
-    let stream = client
-        .read(&plan.topic, plan.spec.clone())
-        .await
-        .map_err(|e| client_error(&what, Some(client), e))?;
+    // `--count N` without `--grep`: the first N records are all that is printed.
+    let read = match plan.count {
+        Some(n) if plan.grep.is_none() => {
+            client.read_first(&plan.topic, plan.spec.clone(), n).await
+        }
+        _ => client.read(&plan.topic, plan.spec.clone()).await,
+    };
+    let stream = read.map_err(|e| client_error(&what, Some(client), e))?;
+    tracing::debug!("{what}: read started");
     pump(cfg, client, &plan, stream, &[], &what).await
 }
 
@@ -258,6 +263,9 @@ pub(super) async fn pump(
             None => break Ok(()),
             Some(Err(e)) => break Err(client_error(what, Some(client), e)),
             Some(Ok(ReadEvent::Records(batch))) => {
+                if printer.printed == 0 {
+                    tracing::debug!("{what}: first records ({}) to print", batch.len());
+                }
                 let done = printer.print(&mut out.buf, &batch);
                 pb.set_position(printer.printed);
                 if done {

@@ -117,8 +117,10 @@ impl ConnectOptions {
 
 /// Connects and detects (or takes) the protocol.
 pub async fn connect(opts: &ConnectOptions) -> Result<Client, ClientError> {
+    let at = std::time::Instant::now();
     let transport = opts.transport();
     let channel = transport.channel(&opts.broker).await?;
+    tracing::debug!("{}: channel in {:?}", opts.broker, at.elapsed());
     let protocol = match opts.protocol {
         ProtocolChoice::Mq => Protocol::Mq,
         ProtocolChoice::Legacy => Protocol::Legacy,
@@ -129,6 +131,7 @@ pub async fn connect(opts: &ConnectOptions) -> Result<Client, ClientError> {
             }
         }
     };
+    tracing::debug!("{}: {protocol} after {:?}", opts.broker, at.elapsed());
     Ok(match protocol {
         Protocol::Mq => Client::Mq(mq::MqClient::new(opts, channel)),
         Protocol::Legacy => Client::Legacy(legacy::LegacyClient::new(opts, channel)),

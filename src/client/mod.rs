@@ -140,6 +140,28 @@ impl Client {
         delegate!(self, c => c.read(topic, spec).await)
     }
 
+    /// [`Client::read`] for a consumer that takes only the first `n` records of the read
+    /// (`swmq tail --count N`): 4.x partition readers stop reading their log files once each
+    /// delivered `n` (none can contribute more to the first `n` of the merge), instead of
+    /// fetching and decoding the files after them.
+    pub async fn read_first(
+        &self,
+        topic: &TopicName,
+        spec: ReadSpec,
+        n: u64,
+    ) -> Result<ReadStream, ClientError> {
+        match self {
+            Client::Mq(c) => {
+                let cfg = mq::PartitionReadConfig {
+                    limit: Some(usize::try_from(n).unwrap_or(usize::MAX).max(1)),
+                    ..Default::default()
+                };
+                c.read_with(topic, spec, cfg).await
+            }
+            Client::Legacy(c) => c.read(topic, spec).await,
+        }
+    }
+
     /// Searches the stored history of `topic` by content: the records whose key, value or
     /// a header matches, in time order across partitions, with progress, scanned where the
     /// bytes are (see [`grep`]). Dropping the returned [`GrepStream`] cancels the search.

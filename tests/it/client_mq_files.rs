@@ -174,6 +174,66 @@ async fn seeks_with_backdated_stamps_are_exact_from_files_and_memory() {
     }
 }
 
+/// A read whose consumer takes only the first N records (`Client::read_first`, what `swmq
+/// tail --count N` does): each partition's reader stops after N records of its log files,
+/// and the first N records of the merge are exactly the first N at or after T, back-dated
+/// stamps included, wherever T falls among the files (two bursts flushed apart: several
+/// files per partition).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs weed"]
+async fn the_first_n_records_of_a_seek_are_exact_when_partitions_stop_after_n() {
+    let Some(w) = support::weed::weed() else {
+        return;
+    };
+    let c = mq(w).await;
+    let t = TopicName::new(&support::unique_namespace("firstn"), "t").unwrap();
+    c.create_topic(&t, 3).await.unwrap();
+    let base = swmq::time::now_ns() - 3600 * SEC;
+    c.publish(&t, backdated(30, base)).await.unwrap();
+    wait_in_files(&c, &t, 30).await;
+    let later: Vec<OutMessage> = (0..30)
+        .map(|i| msg(&format!("order-{}", i % 7), &format!("w{i}")))
+        .collect();
+    c.publish(&t, later).await.unwrap();
+    wait_in_files(&c, &t, 60).await;
+    let spec = history_from(TimeSpec::Earliest);
+    let (all, _) = read_all(&c, &t, spec, Duration::from_secs(30)).await;
+    let stamps: Vec<i64> = all.iter().map(|r| r.ts_ns).collect();
+    assert_eq!(stamps.len(), 60);
+    let client = Client::Mq(c.clone());
+    for k in [0usize, 1, 17, 29, 30, 44, 59] {
+        for delta in [0, -1, -SEC] {
+            let from = stamps[k] + delta;
+            let want: Vec<i64> = stamps.iter().copied().filter(|&s| s >= from).collect();
+            for n in [1usize, 3, 25] {
+                let spec = history_from(TimeSpec::At(from));
+                let mut s = client.read_first(&t, spec, n as u64).await.unwrap();
+                let mut got: Vec<i64> = Vec::new();
+                let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+                loop {
+                    match tokio::time::timeout_at(deadline, s.next()).await {
+                        Err(_) => panic!("from {from}, first {n}: the read did not end"),
+                        Ok(None) => break,
+                        Ok(Some(Ok(ReadEvent::Records(r)))) => {
+                            got.extend(r.iter().map(|r| r.ts_ns))
+                        }
+                        Ok(Some(Ok(ReadEvent::Notice(x)))) => panic!("notice: {x}"),
+                        Ok(Some(Ok(_))) => {}
+                        Ok(Some(Err(e))) => panic!("from {from}, first {n}: {e}"),
+                    }
+                }
+                let m = n.min(want.len());
+                assert!(
+                    got.len() >= m,
+                    "from {from}: {} of the first {n}",
+                    got.len()
+                );
+                assert_eq!(got[..m], want[..m], "from {from}, first {n}");
+            }
+        }
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs weed"]
 async fn a_read_crosses_from_files_into_unflushed_records_while_a_publisher_writes() {

@@ -303,9 +303,11 @@ impl MqClient {
             Err(Some(e)) => return Err(e),
             Err(None) => {}
         }
+        let at = std::time::Instant::now();
         let Some(entry) = self.filer().lookup(&dir, name).await? else {
             return Ok(None);
         };
+        tracing::debug!("{dir}/{name}: chunks looked up in {:?}", at.elapsed());
         if !entry.content.is_empty() {
             return Ok(Some(entry.content));
         }
@@ -349,7 +351,9 @@ impl MqClient {
         let urls = match cached {
             Some(u) => u,
             None => {
+                let at = std::time::Instant::now();
                 let u = self.filer().lookup_volume(&vid).await?;
+                tracing::debug!("volume {vid}: looked up in {:?}", at.elapsed());
                 if let Ok(mut m) = http.volumes.lock() {
                     m.insert(vid.clone(), u.clone());
                 }

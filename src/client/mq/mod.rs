@@ -321,6 +321,10 @@ impl MqClient {
             futures::future::join_all(parts.iter().map(|p| self.range_info(topic, p))),
             self.decoder(topic)
         );
+        tracing::debug!(
+            "{topic}: partition counts and schema after {:?}",
+            at.elapsed()
+        );
         let template = PartitionRead {
             topic: Arc::new(topic.clone()),
             // Each reader's own partition replaces it.

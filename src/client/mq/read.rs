@@ -52,6 +52,11 @@ pub struct PartitionReadConfig {
     /// While the broker cannot serve a partition by offset, how often its directory is
     /// listed again for new log files (5× that otherwise).
     pub relist: Duration,
+    /// At most this many records of each partition are wanted: the consumer takes only the
+    /// first N records of the merged read (no partition can contribute more than N of
+    /// them), so a partition reader stops reading its log files once it has delivered N
+    /// (`swmq tail --count N` without `--grep`). `None`: no limit.
+    pub limit: Option<usize>,
 }
 
 impl Default for PartitionReadConfig {
@@ -68,6 +73,7 @@ impl Default for PartitionReadConfig {
             prefetch: 4,
             live_poll: Duration::from_millis(40),
             relist: Duration::from_secs(2),
+            limit: None,
         }
     }
 }

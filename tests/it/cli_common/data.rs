@@ -216,6 +216,16 @@ pub(crate) async fn check_time_ranges(t: &Target, ns: &str) {
     let counted = read_all(t, &topic, &["--count", "3"]).await;
     assert_eq!(counted.len(), 3);
     assert_eq!(counted[2]["ts_ns"], all[2]["ts_ns"]);
+    // `--from T --count N`: the first N at or after T (4.x readers stop after N each).
+    for n in [1usize, 4] {
+        let args = ["--from", &cut.to_string(), "--count", &n.to_string()];
+        let got: Vec<i64> = read_all(t, &topic, &args)
+            .await
+            .iter()
+            .map(|v| v["ts_ns"].as_i64().unwrap())
+            .collect();
+        assert_eq!(got, want[..n].to_vec(), "--from {cut} --count {n}");
+    }
     let p = all[0]["partition"].as_i64().unwrap();
     let only: Vec<&Value> = all
         .iter()

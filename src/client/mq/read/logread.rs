@@ -89,8 +89,13 @@ pub(super) struct LogReader {
     attempt: u32,
     pub(super) watermark: i64,
     said: HashSet<String>,
-    /// A record past `until` (or past the history of a non-follow read) was met.
+    /// A record past `until` (or past the history of a non-follow read) was met, or the
+    /// [`PartitionReadConfig::limit`] was reached.
     pub(super) done_reading: bool,
+    /// [`PartitionReadConfig::limit`] while the files are read first (steps 1–3), less the
+    /// records delivered from them; `None` from the live edge on (records found after a
+    /// resync can be older than some delivered, so delivered counts prove nothing there).
+    left: Option<usize>,
 }
 
 impl LogReader {
@@ -120,6 +125,7 @@ impl LogReader {
             watermark: i64::MIN,
             said: HashSet::new(),
             done_reading: false,
+            left: cfg.limit,
         }
     }
 
@@ -360,10 +366,12 @@ impl LogReader {
             other => return other,
         }
         // Files flushed while these were read.
-        match self.read_new_files().await {
+        let outcome = match self.read_new_files().await {
             Go::On => FilesOutcome::Done,
             Go::Stop => FilesOutcome::Stop,
-        }
+        };
+        self.left = None;
+        outcome
     }
 
     /// Lists the directory again and reads the log files written since the last one read
@@ -477,13 +485,20 @@ impl LogReader {
         let size = buf.len() as u64;
         let at = std::time::Instant::now();
         let mut batch = Vec::with_capacity(buf.len() / 128);
-        // `take` stops at a record past `until` or past the history of a non-follow read.
+        // `take` stops at a record past `until` or past the history of a non-follow read;
+        // the limit after the records wanted (the rest of the file is not decoded).
         let mut stop = false;
+        let left = self.left;
         let err = decode_each(buf, |e| {
             let offset = e.offset;
             stop = self.take(e, offset, Source::Files, &mut batch);
+            stop |= left.is_some_and(|n| batch.len() >= n);
             stop
         });
+        self.left = left.map(|n| n.saturating_sub(batch.len()));
+        if self.left == Some(0) {
+            tracing::debug!("{}: the records wanted are read", self.what());
+        }
         self.done_reading |= stop;
         tracing::debug!(
             "{}: decoded {} ({} records kept, {size} B) in {:?}",
