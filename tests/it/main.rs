@@ -36,6 +36,7 @@ mod client_legacy_v2only;
 mod client_mq;
 mod client_mq_admin;
 mod client_mq_files;
+mod client_mq_files_deleted;
 mod client_mq_ports;
 mod client_mq_regen;
 mod client_mq_resume;
