@@ -17,7 +17,8 @@
 //! record at the anchor's offset was the anchor and the next offset held the new batch's
 //! *last* record; a moment later the broker renumbered its memory and the batch's seven
 //! earlier records showed at those offsets. So after a reconnect every record the broker
-//! gives counts as out of a jump until the files have reached what it gave.
+//! gives counts as out of a jump until the files reach the first record it gave (that
+//! record, not the newest: under a steady publisher the newest stays ahead of the files).
 
 use std::collections::BTreeSet;
 
@@ -36,18 +37,32 @@ pub(super) enum Source {
 /// to the newest delivered record (what the reader did before the seam was tracked).
 const ABOVE_MAX: usize = 200_000;
 
+/// Whether the broker's continuing numbering is trusted.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+enum Trust {
+    /// Records that follow the anchor in its numbering are in order.
+    #[default]
+    Trusted,
+    /// The broker was lost and answers again; it has given nothing since.
+    Armed,
+    /// Until the files reach the record stamped so: the first the broker gave after it came
+    /// back, or the newest it gave out of a jump. Records it gives meanwhile do not move
+    /// the target (else a steady publisher would keep it ahead of the files for good).
+    Until(i64),
+}
+
 /// The delivered timestamps of one partition.
 #[derive(Debug, Default)]
 pub(super) struct Seam {
     /// Every record stamped at or before this was delivered or seen in order.
     floor: Option<i64>,
-    /// Records delivered above `floor`, out of a [`Source::Jump`] (or after one).
+    /// Records delivered above `floor` while the broker was not trusted (out of a
+    /// [`Source::Jump`], or continuing after one or after a reconnect).
     above: BTreeSet<i64>,
     /// The newest delivered timestamp.
     last: Option<i64>,
-    /// Since the broker came back after a loss, until the files reach what it gave: its
-    /// continuing numbering is not trusted ([`Seam::after_reconnect`]).
-    distrust: bool,
+    /// Whether the broker's continuing numbering is trusted now.
+    trust: Trust,
 }
 
 impl Seam {
@@ -71,37 +86,45 @@ impl Seam {
         // gap before it is filled: only the files are.
         let in_order = match source {
             Source::Files => true,
-            Source::Continuing => self.above.is_empty() && !self.distrust,
+            Source::Continuing => self.trust == Trust::Trusted,
             Source::Jump => false,
         };
         if in_order {
             if self.floor.is_none_or(|f| ts > f) {
-                let had_above = !self.above.is_empty();
                 self.floor = Some(ts);
                 self.above = self.above.split_off(&ts.saturating_add(1));
-                // The files reached everything the broker gave since it came back.
-                if had_above && self.above.is_empty() {
-                    self.distrust = false;
-                }
+            }
+            // The files reached the record the broker's trust waited for.
+            if source == Source::Files && matches!(self.trust, Trust::Until(t) if ts >= t) {
+                self.trust = Trust::Trusted;
             }
         } else if delivered {
             self.above.insert(ts);
+            self.trust = match (self.trust, source) {
+                (Trust::Armed, _) => Trust::Until(ts),
+                (Trust::Trusted, Source::Jump) => Trust::Until(ts),
+                (Trust::Until(t), Source::Jump) => Trust::Until(t.max(ts)),
+                (other, _) => other,
+            };
             if self.above.len() > ABOVE_MAX {
+                // Given up: what the reader did before the seam was tracked.
                 self.above.clear();
                 self.floor = self.last;
+                self.trust = Trust::Trusted;
             }
         }
     }
 
     /// The broker was lost and answers again: what it gives counts as out of a jump until
-    /// the files reach it.
+    /// the files reach the first record it gives.
     pub(super) fn after_reconnect(&mut self) {
-        self.distrust = true;
+        self.trust = Trust::Armed;
     }
 
-    /// Whether records were delivered out of a jump that the files have not reached yet.
+    /// Whether the broker gave records out of a jump (or after a reconnect) that the files
+    /// have not reached yet.
     pub(super) fn open(&self) -> bool {
-        !self.above.is_empty()
+        matches!(self.trust, Trust::Until(_))
     }
 }
 
@@ -199,6 +222,52 @@ mod tests {
         assert!(deliver(&mut s, 9, Source::Continuing));
         assert!(s.open(), "9 came from the broker after the reconnect");
         assert!(deliver(&mut s, 5, Source::Jump), "5 comes late");
+    }
+
+    #[test]
+    fn files_reaching_an_older_jump_do_not_restore_trust_after_a_reconnect() {
+        // Review of 2026-12-02: a jump's record (12) still ahead of the files when the
+        // broker is lost again; the files reaching 12 must not make the broker's next
+        // "continuing" records (21, the batch's last) trusted.
+        let mut s = Seam::default();
+        for ts in 1..=10 {
+            deliver(&mut s, ts, Source::Files);
+        }
+        assert!(deliver(&mut s, 12, Source::Jump));
+        s.after_reconnect();
+        assert!(
+            deliver(&mut s, 11, Source::Files),
+            "11 fills the gap before the jump"
+        );
+        assert!(!deliver(&mut s, 12, Source::Files));
+        assert!(deliver(&mut s, 21, Source::Continuing));
+        let late: Vec<i64> = (13..=21)
+            .filter(|&ts| deliver(&mut s, ts, Source::Jump))
+            .collect();
+        assert_eq!(late, (13..=20).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn a_steady_broker_is_trusted_again_once_the_files_reach_its_first_record() {
+        let mut s = Seam::default();
+        deliver(&mut s, 1, Source::Files);
+        s.after_reconnect();
+        // The broker goes on giving records; the files lag behind by a flush.
+        for ts in 2..=50 {
+            assert!(deliver(&mut s, ts, Source::Continuing));
+        }
+        assert!(s.open());
+        // The files reach the first record given after the reconnect (2), not the newest.
+        for ts in 2..=10 {
+            assert!(!deliver(&mut s, ts, Source::Files));
+        }
+        assert!(!s.open(), "trusted again");
+        assert!(deliver(&mut s, 51, Source::Continuing));
+        assert!(
+            !deliver(&mut s, 30, Source::Files),
+            "30 was given by the broker"
+        );
+        assert!(!deliver(&mut s, 51, Source::Files));
     }
 
     #[test]
