@@ -50,7 +50,14 @@ pub(crate) fn check_message(m: &OutMessage) -> Result<(), ClientError> {
     Ok(())
 }
 
-type SessionResult = Result<Vec<(usize, PublishOutcome)>, ClientError>;
+type SessionResult = Result<Vec<(usize, PublishOutcome)>, SessionFailure>;
+
+/// A partition session that failed: why, and the messages it had acknowledged before (they
+/// are stored, and count in the error's "acknowledged", so that nobody publishes them again).
+struct SessionFailure {
+    error: ClientError,
+    acked: Vec<(usize, PublishOutcome)>,
+}
 
 /// Adds to a publish error how many messages were acknowledged (and so stored), and that
 /// the others were not sent again.
@@ -124,8 +131,12 @@ struct Session {
 }
 
 async fn join_session(topic: &TopicName, task: JoinHandle<SessionResult>) -> SessionResult {
-    task.await
-        .unwrap_or_else(|e| Err(ClientError::task(format!("publishing to {topic}"), &e)))
+    task.await.unwrap_or_else(|e| {
+        Err(SessionFailure {
+            error: ClientError::task(format!("publishing to {topic}"), &e),
+            acked: Vec::new(),
+        })
+    })
 }
 
 async fn run_publisher(
@@ -139,6 +150,7 @@ async fn run_publisher(
     let mut sessions: HashMap<i32, Session> = HashMap::new();
     let mut n = 0usize;
     let mut failure: Option<ClientError> = None;
+    let mut outcomes: Vec<(usize, PublishOutcome)> = Vec::new();
     while let Some(m) = rx.recv().await {
         if let Err(e) = check_message(&m) {
             failure = Some(e);
@@ -174,20 +186,24 @@ async fn run_publisher(
         };
         if s.tx.send((n, data)).await.is_err() {
             // The session ended early: its result says why.
-            if let Some(s) = sessions.remove(&part.index) {
-                failure = join_session(&topic, s.task).await.err();
+            if let Some(s) = sessions.remove(&part.index)
+                && let Err(f) = join_session(&topic, s.task).await
+            {
+                outcomes.extend(f.acked);
+                failure = Some(f.error);
             }
             break;
         }
         n += 1;
     }
-    let mut outcomes: Vec<(usize, PublishOutcome)> = Vec::with_capacity(n);
+    outcomes.reserve(n);
     for (_, s) in sessions {
         drop(s.tx);
         match join_session(&topic, s.task).await {
             Ok(v) => outcomes.extend(v),
-            Err(e) => {
-                failure.get_or_insert(e);
+            Err(f) => {
+                outcomes.extend(f.acked);
+                failure.get_or_insert(f.error);
             }
         }
     }
@@ -236,7 +252,9 @@ async fn partition_session(
     loop {
         attempt += 1;
         let ctx = p.context();
-        p.client.check_publishable(&p.topic, &p.part).await?;
+        if let Err(error) = p.client.check_publishable(&p.topic, &p.part).await {
+            return Err(p.failed(error));
+        }
         let err = match p.stream_once(&ctx).await {
             Ok(()) => return Ok(p.out),
             Err(f) => {
@@ -246,13 +264,13 @@ async fn partition_session(
                 if f.progress.sent {
                     // Messages went out on this stream: the broker may have stored some
                     // it did not acknowledge, and sending them again could duplicate.
-                    return Err(f.error);
+                    return Err(p.failed(f.error));
                 }
                 f.error
             }
         };
         if !err.is_transient() || attempt >= ATTEMPTS {
-            return Err(err);
+            return Err(p.failed(err));
         }
         tracing::debug!("{ctx}: {err}; retrying");
         tokio::time::sleep(RETRY_DELAY).await;
@@ -278,6 +296,16 @@ struct PartitionPublisher {
     input_done: bool,
     /// `(message number, outcome)` of every acknowledged message.
     out: Vec<(usize, PublishOutcome)>,
+}
+
+impl PartitionPublisher {
+    /// The session ends with `error`, keeping what was acknowledged.
+    fn failed(self, error: ClientError) -> SessionFailure {
+        SessionFailure {
+            error,
+            acked: self.out,
+        }
+    }
 }
 
 /// How one stream failed, and what it had done.
