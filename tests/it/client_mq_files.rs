@@ -273,10 +273,7 @@ async fn a_read_crosses_from_files_into_unflushed_records_while_a_publisher_writ
         .iter()
         .map(|o| (o.ts_ns.unwrap(), (o.partition, o.offset.unwrap())))
         .collect();
-    let values: Vec<String> = got
-        .iter()
-        .map(|r| String::from_utf8_lossy(&r.value).into_owned())
-        .collect();
+    let values = support::values_of(&got);
     let mut sorted = values.clone();
     sorted.sort();
     sorted.dedup();
@@ -419,10 +416,7 @@ async fn history_right_after_a_publish_is_complete_before_caught_up() {
         tokio::time::sleep(Duration::from_millis(delay_ms)).await;
         let mut s = c.read(&t, ReadSpec::default()).await.unwrap();
         let got = until_caught_up(&mut s, &format!("{t} after {delay_ms} ms")).await;
-        let mut values: Vec<String> = got
-            .iter()
-            .map(|r| String::from_utf8_lossy(&r.value).into_owned())
-            .collect();
+        let mut values = support::values_of(&got);
         values.sort();
         let want: Vec<String> = (0..6).map(|k| format!("v{k}")).collect();
         assert_eq!(values, want, "{t}: read {delay_ms} ms after the publish");
@@ -464,10 +458,7 @@ async fn a_tail_reads_every_record_of_a_partition_that_renumbered_its_offsets() 
                 Ok(other) => panic!("{other:?}"),
             }
         }
-        let values: Vec<String> = got
-            .iter()
-            .map(|r| String::from_utf8_lossy(&r.value).into_owned())
-            .collect();
+        let values = support::values_of(&got);
         let want: Vec<String> = (0..20).map(|k| format!("r{round}-{k:02}")).collect();
         assert_eq!(values, want, "round {round}");
         eprintln!(

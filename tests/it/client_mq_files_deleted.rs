@@ -88,10 +88,7 @@ async fn files_deleted_while_read_are_reported_and_the_read_goes_on() {
         "no notice names the deleted files: {notices:?}"
     );
     // What was read is in order and whole files' worth from the start.
-    let values: Vec<String> = got
-        .iter()
-        .map(|r| String::from_utf8_lossy(&r.value).into_owned())
-        .collect();
+    let values = support::values_of(&got);
     let mut sorted = values.clone();
     sorted.sort();
     assert_eq!(values, sorted);

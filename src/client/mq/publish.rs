@@ -298,16 +298,6 @@ struct PartitionPublisher {
     out: Vec<(usize, PublishOutcome)>,
 }
 
-impl PartitionPublisher {
-    /// The session ends with `error`, keeping what was acknowledged.
-    fn failed(self, error: ClientError) -> SessionFailure {
-        SessionFailure {
-            error,
-            acked: self.out,
-        }
-    }
-}
-
 /// How one stream failed, and what it had done.
 struct StreamFailure {
     error: ClientError,
@@ -365,6 +355,14 @@ fn data_request(d: DataMessage) -> PublishMessageRequest {
 }
 
 impl PartitionPublisher {
+    /// The session ends with `error`, keeping what was acknowledged.
+    fn failed(self, error: ClientError) -> SessionFailure {
+        SessionFailure {
+            error,
+            acked: self.out,
+        }
+    }
+
     /// What a failure says was being done: the partition and the broker asked.
     fn context(&self) -> String {
         let at = if self.part.leader.is_empty() {

@@ -74,3 +74,11 @@ pub(crate) async fn read_history(
     }
     out
 }
+
+/// The records' values as text, in the order given.
+pub(crate) fn values_of(records: &[swmq::client::Record]) -> Vec<String> {
+    records
+        .iter()
+        .map(|r| String::from_utf8_lossy(&r.value).into_owned())
+        .collect()
+}
